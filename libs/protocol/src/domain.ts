@@ -1,0 +1,115 @@
+// Plain domain types for everything that crosses the wire. Only codec.ts knows the generated protobuf
+// classes; the rest of fedtl speaks these types.
+import type { ErrorCode } from '@fedtl/util';
+
+export const PROTOCOL_VERSION = 1;
+
+export type DType = 'float32' | 'int32';
+
+/** How a tensor's values are laid out in its `bytes` field. v1 clients all speak `raw` (little-endian). */
+export type TensorEncoding = 'raw' | 'float16' | 'int8' | 'sparse';
+
+export type TensorData = Float32Array | Int32Array;
+
+/** A tensor identified by name, e.g. `adapter/down/kernel`. Data is row-major. */
+export interface NamedTensor {
+  name: string;
+  shape: number[];
+  dtype: DType;
+  data: TensorData;
+}
+
+export interface BackboneRef {
+  /** Human-readable id, e.g. `use-lite` or `tfjs-model:/models/bert`. */
+  id: string;
+  /** sha256 (hex) over the backbone weights and vocabulary: pins the exact backbone both sides use. */
+  contentHash: string;
+  /** Width of the feature vectors the backbone produces. */
+  dim: number;
+}
+
+/** Which trainable part every client builds; sent in Welcome so all clients agree. */
+export interface ModelSpec {
+  inputDim: number;
+  /** Bottleneck width of the residual adapter; 0 disables the adapter. */
+  adapterWidth: number;
+  head: 'linear' | 'mlp';
+  /** Hidden width of an MLP head (ignored for `linear`). */
+  headHidden: number;
+  labels: string[];
+}
+
+export interface TrainingConfig {
+  localEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: 'sgd' | 'adam';
+  /** Seed for shuffling and dropout; the coordinator derives one per round and client. */
+  seed: number;
+}
+
+export interface JoinRequest {
+  clientId: string;
+  token: string;
+  protocolVersion: number;
+  backbone: BackboneRef;
+  labels: string[];
+  numTrainExamples: number;
+  numTestExamples: number;
+}
+
+export interface Welcome {
+  runId: string;
+  clientId: string;
+  protocolVersion: number;
+  model: ModelSpec;
+  /** The round the federation is in now (0 before the first). */
+  currentRound: number;
+}
+
+export interface RoundPlan {
+  runId: string;
+  round: number;
+  weights: NamedTensor[];
+  config: TrainingConfig;
+}
+
+export type Metrics = Record<string, number>;
+
+export interface Update {
+  runId: string;
+  round: number;
+  clientId: string;
+  /** local − global, per trainable tensor, by name. */
+  delta: NamedTensor[];
+  numExamples: number;
+  metrics: Metrics;
+}
+
+export interface EvaluateRequest {
+  runId: string;
+  round: number;
+  weights: NamedTensor[];
+}
+
+export interface EvaluateReport {
+  runId: string;
+  round: number;
+  clientId: string;
+  numExamples: number;
+  /** accuracy, macroF1, loss, and optional baselines such as localOnlyAccuracy. */
+  metrics: Metrics;
+  /** Per label: how many test examples carried it and how many of those were predicted right. */
+  perLabel: Record<string, { support: number; correct: number }>;
+}
+
+export interface ProtocolError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** The answer to any request that carries an acknowledgement: either ok, or an error with a code. */
+export interface Ack {
+  ok: boolean;
+  error?: ProtocolError;
+}

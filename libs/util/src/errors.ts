@@ -1,0 +1,64 @@
+// One catalogue of error codes. The same code travels in the protocol's Error message, so a client and an
+// operator see the same words. Messages say what was expected and what came.
+
+export const ERROR_CODES = {
+  FEDTL_ERR_MALFORMED_MESSAGE: 'a message could not be decoded',
+  FEDTL_ERR_PROTOCOL_VERSION: 'the peer speaks another protocol version',
+  FEDTL_ERR_UNAUTHORIZED: 'the auth token was missing or wrong',
+  FEDTL_ERR_NOT_JOINED: 'the client sent a request before joining',
+  FEDTL_ERR_DUPLICATE_CLIENT: 'another live connection holds this client id',
+  FEDTL_ERR_BACKBONE_MISMATCH: 'the client uses another backbone than the federation',
+  FEDTL_ERR_UNKNOWN_LABEL: 'the client has labels the federation does not know',
+  FEDTL_ERR_WRONG_RUN: 'the message belongs to another run',
+  FEDTL_ERR_WRONG_ROUND: 'the message belongs to another round',
+  FEDTL_ERR_NOT_SELECTED: 'the client was not selected for this round',
+  FEDTL_ERR_DUPLICATE_UPDATE: 'an update for this round and client was already accepted',
+  FEDTL_ERR_BAD_TENSOR_NAME: 'a tensor name was missing, unknown or repeated',
+  FEDTL_ERR_BAD_TENSOR_SHAPE: 'a tensor has another shape than expected',
+  FEDTL_ERR_BAD_TENSOR_DTYPE: 'a tensor has another dtype than expected',
+  FEDTL_ERR_BAD_TENSOR_DATA: 'tensor bytes do not match its shape and dtype',
+  FEDTL_ERR_NON_FINITE: 'a tensor holds NaN or Infinity',
+  FEDTL_ERR_BAD_EXAMPLE_COUNT: 'the example count is not a positive integer',
+  FEDTL_ERR_ROUND_TIMEOUT: 'the round deadline passed',
+  FEDTL_ERR_QUORUM_NOT_MET: 'fewer clients answered than the quorum needs',
+  FEDTL_ERR_ACK_TIMEOUT: 'the peer did not acknowledge in time',
+  FEDTL_ERR_BAD_CONFIG: 'a configuration value is invalid',
+  FEDTL_ERR_BAD_DATA: 'a dataset row could not be read',
+  FEDTL_ERR_CHECKPOINT_CORRUPT: 'a checkpoint failed its checksum',
+  FEDTL_ERR_INTERNAL: 'an unexpected error',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+/** An error that carries a catalogue code, so it can be sent over the wire unchanged. */
+export class FedtlError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'FedtlError';
+  }
+}
+
+/** Wraps anything thrown into a FedtlError, keeping the code when there is one. */
+export function toFedtlError(err: unknown): FedtlError {
+  if (err instanceof FedtlError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new FedtlError('FEDTL_ERR_INTERNAL', message);
+}
+
+/** Short text for a value that came instead of what was expected: never dumps a huge payload into a log. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `array(${value.length})`;
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as ArrayBufferView).byteLength} bytes)`;
+  if (typeof value === 'string') return value.length > 40 ? `string "${value.slice(0, 40)}…"` : `string "${value}"`;
+  if (typeof value === 'object') return 'object';
+  return `${typeof value} ${String(value)}`;
+}
