@@ -113,3 +113,6 @@ export interface Ack {
   ok: boolean;
   error?: ProtocolError;
 }
+
+/** The acknowledgement of a join: the coordinator admits the client with a Welcome, or refuses it with an error. */
+export type JoinReply = { ok: true; welcome: Welcome } | { ok: false; error: ProtocolError };

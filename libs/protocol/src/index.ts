@@ -1,1 +1,6 @@
 export * from './domain';
+export * from './codec';
+export * from './tensor-codec';
+export * from './validate';
+export * from './events';
+export * from './transport';

@@ -1,0 +1,161 @@
+// The client's configuration, parsed and validated once at the edge (JSON file, FEDTL_* env, flags).
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { FedtlError, isLogLevel, type LogLevel } from '@fedtl/util';
+
+export type DataSource =
+  | { kind: 'file'; train: string; test?: string; textField: string; labelField: string; testFraction: number }
+  | { kind: 'demo-mailbox'; organisation: number; organisations: number; perOrganisation: number }
+  | { kind: 'precomputed'; path: string };
+
+export interface ClientConfig {
+  coordinator: string;
+  clientId: string;
+  token: string;
+  data: DataSource;
+  backbone: string;
+  backend?: 'tensorflow' | 'wasm' | 'cpu';
+  cacheDir: string;
+  embedThreads: number;
+  /** Train a local-only model for this many epochs once, and report its accuracy next to the global model's. */
+  localBaselineEpochs: number;
+  seed: number;
+  /** PEM CA bundle that signs the coordinator's certificate (self-signed deployments). */
+  tlsCa?: string;
+  /** Client certificate and key, for coordinators that require mutual TLS. */
+  tlsCert?: string;
+  tlsKey?: string;
+  ackTimeoutMs: number;
+  logLevel: LogLevel;
+  logFormat: 'pretty' | 'json';
+}
+
+export const USAGE = `Usage: npm run client -- --coordinator URL --client-id ID [data] [options]
+
+Data (one of):
+  --data FILE                your labelled text: .jsonl, .csv or .tsv
+    --test-data FILE         held-out test file (otherwise --test-fraction of FILE, stratified; default 0.2)
+    --text-field NAME        field/column with the text (default text); --label-field NAME (default label)
+  --demo-mailbox K           mailbox K (1-based) of the SpamAssassin demo organisations shipped with npm
+    --demo-organisations N   how many organisations the demo corpus is split into (default 3)
+    --demo-per-organisation N  e-mails per organisation (default 300)
+  --features FILE            precomputed feature vectors (JSON; use with --backbone precomputed:DIM)
+
+Options:
+  --token SECRET             the federation's shared secret (env FEDTL_TOKEN)
+  --backbone SPEC            use-lite | tfjs-model:DIR | precomputed:DIM (must match the coordinator; default use-lite)
+  --backend tensorflow|wasm|cpu   TF.js backend (default: the best one installed)
+  --cache-dir DIR            feature cache (default .fedtl-cache)
+  --embed-threads N          worker threads for embedding (default: one per core)
+  --local-baseline-epochs N  also train a local-only model and report its accuracy (default 0: off)
+  --seed N                   seed for the local baseline and the test split (default 7)
+  --tls-ca FILE              CA certificate for a coordinator with a self-signed certificate
+  --tls-cert FILE --tls-key FILE   client certificate for mutual TLS
+  --ack-timeout-ms MS        how long to wait for the coordinator to acknowledge (default 60000)
+  --log-level debug|info|warn|error   --log-format pretty|json
+  --config FILE              JSON file with any of the above (camelCase keys)
+`;
+
+const FLAGS = {
+  config: { type: 'string' },
+  coordinator: { type: 'string' },
+  'client-id': { type: 'string' },
+  token: { type: 'string' },
+  data: { type: 'string' },
+  'test-data': { type: 'string' },
+  'test-fraction': { type: 'string' },
+  'text-field': { type: 'string' },
+  'label-field': { type: 'string' },
+  'demo-mailbox': { type: 'string' },
+  'demo-organisations': { type: 'string' },
+  'demo-per-organisation': { type: 'string' },
+  features: { type: 'string' },
+  backbone: { type: 'string' },
+  backend: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  'embed-threads': { type: 'string' },
+  'local-baseline-epochs': { type: 'string' },
+  seed: { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'ack-timeout-ms': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+type Flags = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
+
+function bad(name: string, expected: string, got: unknown): never {
+  throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
+}
+
+function integer(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) bad(name, `an integer >= ${min}`, value);
+  return n;
+}
+
+export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): ClientConfig | 'help' {
+  const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  if (values.help) return 'help';
+  let v: Flags = values;
+  if (values.config) {
+    let fromFile: Record<string, unknown>;
+    try {
+      fromFile = JSON.parse(readFileSync(values.config, 'utf8'));
+    } catch (err) {
+      bad('--config', 'a readable JSON file', `${values.config} (${(err as Error).message})`);
+    }
+    // camelCase keys in the file map onto the kebab-case flags; flags given on the command line win.
+    const asFlags = Object.fromEntries(Object.entries(fromFile).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()), String(value)]));
+    v = { ...asFlags, ...values };
+  }
+  const coordinator = v.coordinator ?? env.FEDTL_COORDINATOR;
+  if (!coordinator || !/^(https?|wss?):\/\//.test(coordinator)) bad('--coordinator', 'a URL such as http://127.0.0.1:8080 or https://coordinator.example:8443', coordinator);
+  const clientId = v['client-id'] ?? env.FEDTL_CLIENT_ID;
+  if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) bad('--client-id', '1-64 letters, digits, ".", "_" or "-"', clientId);
+
+  const sources = [v.data, v['demo-mailbox'], v.features].filter((s) => s !== undefined);
+  if (sources.length !== 1) bad('data', 'exactly one of --data, --demo-mailbox, --features', sources);
+  let data: DataSource;
+  if (v.data !== undefined) {
+    const testFraction = v['test-fraction'] === undefined ? 0.2 : Number(v['test-fraction']);
+    if (!(testFraction > 0 && testFraction < 1)) bad('--test-fraction', 'a number in (0, 1)', v['test-fraction']);
+    data = { kind: 'file', train: v.data, test: v['test-data'], textField: v['text-field'] ?? 'text', labelField: v['label-field'] ?? 'label', testFraction };
+  } else if (v['demo-mailbox'] !== undefined) {
+    const organisations = v['demo-organisations'] === undefined ? 3 : integer('--demo-organisations', v['demo-organisations'], 1);
+    const organisation = integer('--demo-mailbox', v['demo-mailbox'], 1);
+    if (organisation > organisations) bad('--demo-mailbox', `a mailbox number in [1, ${organisations}]`, organisation);
+    const perOrganisation = v['demo-per-organisation'] === undefined ? 300 : integer('--demo-per-organisation', v['demo-per-organisation'], 10);
+    data = { kind: 'demo-mailbox', organisation, organisations, perOrganisation };
+  } else {
+    data = { kind: 'precomputed', path: v.features as string };
+  }
+  const backend = v.backend;
+  if (backend !== undefined && !['tensorflow', 'wasm', 'cpu'].includes(backend)) bad('--backend', 'tensorflow|wasm|cpu', backend);
+  const logLevel = v['log-level'] ?? 'info';
+  if (!isLogLevel(logLevel)) bad('--log-level', 'debug|info|warn|error|silent', logLevel);
+  const logFormat = v['log-format'] ?? 'pretty';
+  if (logFormat !== 'pretty' && logFormat !== 'json') bad('--log-format', 'pretty|json', logFormat);
+  if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) bad('--tls-cert/--tls-key', 'both or neither', { cert: v['tls-cert'], key: v['tls-key'] });
+  return {
+    coordinator,
+    clientId,
+    token: v.token ?? env.FEDTL_TOKEN ?? '',
+    data,
+    backbone: v.backbone ?? 'use-lite',
+    backend: backend as ClientConfig['backend'],
+    cacheDir: v['cache-dir'] ?? '.fedtl-cache',
+    embedThreads: v['embed-threads'] === undefined ? 0 : integer('--embed-threads', v['embed-threads'], 1),
+    localBaselineEpochs: v['local-baseline-epochs'] === undefined ? 0 : integer('--local-baseline-epochs', v['local-baseline-epochs'], 0),
+    seed: v.seed === undefined ? 7 : integer('--seed', v.seed, 0),
+    tlsCa: v['tls-ca'],
+    tlsCert: v['tls-cert'],
+    tlsKey: v['tls-key'],
+    ackTimeoutMs: v['ack-timeout-ms'] === undefined ? 60_000 : integer('--ack-timeout-ms', v['ack-timeout-ms'], 1),
+    logLevel,
+    logFormat,
+  };
+}

@@ -1,0 +1,210 @@
+// The client's side of the protocol: connect, join, train on each round plan, report, evaluate on request.
+// Socket.IO reconnects with exponential backoff and jitter; every (re)connection joins again under the same
+// client id, and the coordinator hands a rejoining client the round in progress.
+import { EventEmitter } from 'node:events';
+import { io, type Socket } from 'socket.io-client';
+import {
+  PROTOCOL_VERSION,
+  decodeAck,
+  decodeEvaluateRequest,
+  decodeError,
+  decodeJoinReply,
+  decodeRoundPlan,
+  emitWithAck,
+  encodeAck,
+  encodeEvaluateReport,
+  encodeJoin,
+  encodeUpdate,
+  type ClientToServerEvents,
+  type Metrics,
+  type RoundPlan,
+  type ServerToClientEvents,
+  type Welcome,
+} from '@fedtl/protocol';
+import { FedtlError, createLogger, toFedtlError } from '@fedtl/util';
+import { Learner } from './learner';
+import type { LocalData } from './local-data';
+
+export interface FederatedClientOptions {
+  url: string;
+  clientId: string;
+  token: string;
+  data: LocalData;
+  ackTimeoutMs: number;
+  localBaselineEpochs: number;
+  seed: number;
+  /** TLS settings passed to the underlying connection (CA for self-signed servers, client cert for mTLS). */
+  tls?: { ca?: string; cert?: string; key?: string };
+  /** Reconnection backoff bounds (Socket.IO adds ±50% jitter). */
+  reconnectDelayMs?: number;
+  reconnectDelayMaxMs?: number;
+}
+
+export interface FederatedClientEvents {
+  welcome: [welcome: Welcome];
+  trained: [round: number];
+  evaluated: [round: number];
+  /** The coordinator ended the session (run finished or this client was replaced). */
+  finished: [reason: string];
+  /** The coordinator refused this client for good (bad token, wrong backbone, unknown labels…). */
+  refused: [error: FedtlError];
+}
+
+export class FederatedClient extends EventEmitter<FederatedClientEvents> {
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  private learner?: Learner;
+  private runId?: string;
+  /** Local work is done one job at a time, in arrival order. */
+  private queue: Promise<void> = Promise.resolve();
+  private readonly log;
+
+  constructor(private readonly options: FederatedClientOptions) {
+    super();
+    this.log = createLogger('client').child({ clientId: options.clientId });
+    this.socket = io(options.url, {
+      transports: ['websocket'],
+      auth: { token: options.token, clientId: options.clientId },
+      reconnectionDelay: options.reconnectDelayMs ?? 1000,
+      reconnectionDelayMax: options.reconnectDelayMaxMs ?? 30_000,
+      randomizationFactor: 0.5,
+      autoConnect: false,
+      ...options.tls,
+    });
+    this.socket.on('connect', () => void this.join());
+    this.socket.on('connect_error', (err) => this.onConnectError(err));
+    this.socket.on('disconnect', (reason) => this.onDisconnect(reason));
+    this.socket.on('round-plan', (payload, ack) => this.onRoundPlan(payload, ack));
+    this.socket.on('evaluate-request', (payload, ack) => this.onEvaluateRequest(payload, ack));
+    this.socket.on('fedtl-error', (payload) => this.onCoordinatorError(payload));
+  }
+
+  start(): void {
+    this.log.info('connecting', { url: this.options.url });
+    this.socket.connect();
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+
+  private async join(): Promise<void> {
+    const { data, clientId, token } = this.options;
+    const payload = encodeJoin({
+      clientId,
+      token,
+      protocolVersion: PROTOCOL_VERSION,
+      backbone: data.backbone,
+      labels: data.labelSet,
+      numTrainExamples: data.train.labels.length,
+      numTestExamples: data.test.labels.length,
+    });
+    try {
+      const reply = decodeJoinReply(await emitWithAck(this.socket, 'join', payload, this.options.ackTimeoutMs));
+      if (!reply.ok) throw new FedtlError(reply.error.code, reply.error.message);
+      this.onWelcome(reply.welcome);
+    } catch (err) {
+      const error = toFedtlError(err);
+      if (error.code === 'FEDTL_ERR_ACK_TIMEOUT') {
+        this.log.warn('join not acknowledged; reconnecting', { error: error.message });
+        this.socket.disconnect().connect();
+        return;
+      }
+      this.log.error('the coordinator refused this client', { code: error.code, error: error.message });
+      this.socket.disconnect();
+      this.emit('refused', error);
+    }
+  }
+
+  private onWelcome(welcome: Welcome): void {
+    if (!this.learner || this.runId !== welcome.runId) {
+      this.learner = new Learner(welcome.model, this.options.data, this.options.localBaselineEpochs, this.options.seed);
+    }
+    this.runId = welcome.runId;
+    this.log.info('joined', { runId: welcome.runId, round: welcome.currentRound, labels: welcome.model.labels });
+    this.emit('welcome', welcome);
+  }
+
+  private onRoundPlan(payload: unknown, ack: (reply: Uint8Array) => void): void {
+    let plan: RoundPlan;
+    try {
+      plan = decodeRoundPlan(payload);
+      if (!this.learner) throw new FedtlError('FEDTL_ERR_NOT_JOINED', `expected a round plan after Welcome, got one for round ${plan.round} before`);
+    } catch (err) {
+      const error = toFedtlError(err);
+      ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
+      return;
+    }
+    ack(encodeAck({ ok: true }));
+    this.enqueue(async () => {
+      const learner = this.learner as Learner;
+      const started = Date.now();
+      const update = await learner.fit(plan.weights, plan.config);
+      const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
+      const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
+      const reply = decodeAck(await emitWithAck(this.socket, 'update', payload, this.options.ackTimeoutMs));
+      if (!reply.ok) {
+        this.log.warn('update refused', { round: plan.round, code: reply.error?.code, error: reply.error?.message });
+      } else {
+        this.log.info('update accepted', { round: plan.round, loss: metrics.loss, accuracy: metrics.accuracy });
+      }
+      this.emit('trained', plan.round);
+    });
+  }
+
+  private onEvaluateRequest(payload: unknown, ack: (reply: Uint8Array) => void): void {
+    let request: ReturnType<typeof decodeEvaluateRequest>;
+    try {
+      request = decodeEvaluateRequest(payload);
+      if (!this.learner) throw new FedtlError('FEDTL_ERR_NOT_JOINED', `expected an evaluate request after Welcome, got one for round ${request.round} before`);
+    } catch (err) {
+      const error = toFedtlError(err);
+      ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
+      return;
+    }
+    ack(encodeAck({ ok: true }));
+    this.enqueue(async () => {
+      const result = await (this.learner as Learner).evaluate(request.weights);
+      const payload = encodeEvaluateReport({ runId: request.runId, round: request.round, clientId: this.options.clientId, ...result });
+      const reply = decodeAck(await emitWithAck(this.socket, 'evaluate-report', payload, this.options.ackTimeoutMs));
+      if (!reply.ok) this.log.warn('evaluation report refused', { round: request.round, code: reply.error?.code, error: reply.error?.message });
+      this.log.info('evaluated', { round: request.round, accuracy: result.metrics.accuracy });
+      this.emit('evaluated', request.round);
+    });
+  }
+
+  private onCoordinatorError(payload: unknown): void {
+    try {
+      const error = decodeError(payload);
+      this.log.warn('the coordinator reported an error', { code: error.code, error: error.message });
+    } catch (err) {
+      this.log.warn('undecodable error message from the coordinator', { error: (err as Error).message });
+    }
+  }
+
+  private onConnectError(err: Error): void {
+    // An authentication refusal arrives here through the server's middleware `next(err)`: retrying won't help.
+    const code = (err as Error & { data?: { code?: string } }).data?.code;
+    if (code === 'FEDTL_ERR_UNAUTHORIZED') {
+      this.log.error('the coordinator refused the connection', { code, error: err.message });
+      this.socket.disconnect();
+      this.emit('refused', new FedtlError('FEDTL_ERR_UNAUTHORIZED', err.message));
+      return;
+    }
+    this.log.warn('cannot reach the coordinator; retrying with backoff', { error: err.message });
+  }
+
+  private onDisconnect(reason: Socket.DisconnectReason): void {
+    if (reason === 'io server disconnect') {
+      this.log.info('the coordinator closed the session', { reason });
+      this.emit('finished', reason);
+    } else if (reason !== 'io client disconnect') {
+      this.log.warn('connection lost; reconnecting with backoff', { reason });
+    }
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.queue = this.queue.then(job).catch((err) => {
+      this.log.error('local job failed', { error: (err as Error).message });
+    });
+  }
+}

@@ -1,0 +1,75 @@
+// What a client does with the weights it receives: train the adapter and head on its private features and
+// return the delta, or evaluate. Features never leave this object; only deltas and metrics do.
+import { evaluate, initialWeights, trainLocally, type LabelledFeatures } from '@fedtl/model';
+import type { EvaluateReport, Metrics, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import { FedtlError, createLogger } from '@fedtl/util';
+import type { LocalData } from './local-data';
+
+export interface LocalUpdate {
+  delta: NamedTensor[];
+  numExamples: number;
+  metrics: Metrics;
+}
+
+export class Learner {
+  private readonly train: LabelledFeatures;
+  private readonly test: LabelledFeatures;
+  private localOnlyAccuracy?: number;
+  private readonly log = createLogger('learner');
+
+  constructor(
+    readonly spec: ModelSpec,
+    data: LocalData,
+    private readonly localBaselineEpochs: number,
+    private readonly seed: number,
+  ) {
+    this.train = encode(spec, data.train, 'training');
+    this.test = encode(spec, data.test, 'test');
+  }
+
+  get numTrain(): number {
+    return this.train.n;
+  }
+
+  async fit(global: NamedTensor[], config: TrainingConfig): Promise<LocalUpdate> {
+    await this.ensureLocalBaseline(config);
+    const result = await trainLocally(this.spec, global, this.train, config);
+    return { delta: result.delta, numExamples: result.numExamples, metrics: result.metrics };
+  }
+
+  async evaluate(weights: NamedTensor[]): Promise<Pick<EvaluateReport, 'numExamples' | 'metrics' | 'perLabel'>> {
+    const report = await evaluate(this.spec, weights, this.test);
+    const metrics: Metrics = { ...report.metrics };
+    if (this.localOnlyAccuracy !== undefined) metrics.localOnlyAccuracy = this.localOnlyAccuracy;
+    return { numExamples: report.numExamples, metrics, perLabel: report.perLabel };
+  }
+
+  /** Once, on the first plan (which carries the run's learning rate and batch size): a model trained alone. */
+  private async ensureLocalBaseline(config: TrainingConfig): Promise<void> {
+    if (this.localBaselineEpochs === 0 || this.localOnlyAccuracy !== undefined) return;
+    const start = initialWeights(this.spec, this.seed);
+    const local = await trainLocally(this.spec, start, this.train, { ...config, localEpochs: this.localBaselineEpochs, seed: this.seed });
+    const weights = start.map((t, i) => addDelta(t, local.delta[i]));
+    const report = await evaluate(this.spec, weights, this.test);
+    this.localOnlyAccuracy = report.metrics.accuracy;
+    this.log.info('local-only baseline trained', { epochs: this.localBaselineEpochs, accuracy: this.localOnlyAccuracy });
+  }
+}
+
+function addDelta(base: NamedTensor, delta: NamedTensor): NamedTensor {
+  const data = new Float32Array(base.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = base.data[i] + delta.data[i];
+  return { ...base, data };
+}
+
+function encode(spec: ModelSpec, split: LocalData['train'], what: string): LabelledFeatures {
+  const labels = new Int32Array(split.labels.length);
+  split.labels.forEach((label, i) => {
+    const index = spec.labels.indexOf(label);
+    if (index < 0) {
+      throw new FedtlError('FEDTL_ERR_UNKNOWN_LABEL', `${what} label "${label}" is not in the federation's label set ${JSON.stringify(spec.labels)}`);
+    }
+    labels[i] = index;
+  });
+  return { features: split.features, labels, n: split.labels.length };
+}

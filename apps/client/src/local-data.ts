@@ -1,0 +1,93 @@
+// Loads a client's private data and turns its text into frozen-backbone features (cached on disk).
+// Texts stay in this process; what leaves is computed from the features by the learner.
+import { readFile } from 'node:fs/promises';
+import { readDataset, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
+import { FeatureCache, embedWithPool, backboneRefFor, precomputedBackboneRef, terminalProgress } from '@fedtl/model';
+import type { BackboneRef } from '@fedtl/protocol';
+import { FedtlError, createLogger } from '@fedtl/util';
+import type { ClientConfig } from './config';
+
+export interface FeatureSplit {
+  /** Row-major [n, dim]. */
+  features: Float32Array;
+  labels: string[];
+}
+
+export interface LocalData {
+  backbone: BackboneRef;
+  train: FeatureSplit;
+  test: FeatureSplit;
+  /** The labels this client holds (sent at Join so the coordinator can refuse unknown ones early). */
+  labelSet: string[];
+}
+
+const log = createLogger('local-data');
+
+export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
+  if (config.data.kind === 'precomputed') return readPrecomputed(config.data.path, config.backbone);
+  const { train, test } = await readTexts(config);
+  const backbone = await backboneRefFor(config.backbone);
+  const cache = await FeatureCache.open(config.cacheDir, backbone);
+  const texts = [...train, ...test].map((e) => e.text);
+  const embed = (missing: string[]) =>
+    embedWithPool(config.backbone, missing, { threads: config.embedThreads || undefined, onProgress: terminalProgress('embedding') });
+  const features = await cache.embedAll(texts, embed);
+  log.info('features ready', { texts: texts.length, cacheHits: cache.stats.hits, computed: cache.stats.misses, dim: backbone.dim });
+  const split = train.length * backbone.dim;
+  return {
+    backbone,
+    train: { features: features.subarray(0, split), labels: train.map((e) => e.label) },
+    test: { features: features.subarray(split), labels: test.map((e) => e.label) },
+    labelSet: [...new Set([...train, ...test].map((e) => e.label))].sort(),
+  };
+}
+
+async function readTexts(config: ClientConfig): Promise<{ train: LabelledText[]; test: LabelledText[] }> {
+  const source = config.data;
+  if (source.kind === 'demo-mailbox') {
+    const mailboxes = await spamAssassinMailboxes({ organisations: source.organisations, perOrganisation: source.perOrganisation });
+    const mailbox = mailboxes[source.organisation - 1];
+    log.info('using a SpamAssassin demo mailbox', { mailbox: mailbox.name, train: mailbox.train.length, test: mailbox.test.length });
+    return { train: mailbox.train, test: mailbox.test };
+  }
+  if (source.kind !== 'file') throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `expected a text data source, got ${source.kind}`);
+  const options = { textField: source.textField, labelField: source.labelField };
+  const all = (await readDataset(source.train, options)).examples;
+  if (source.test) return { train: all, test: (await readDataset(source.test, options)).examples };
+  return stratifiedSplit(all, { testFraction: source.testFraction, seed: config.seed });
+}
+
+interface PrecomputedFile {
+  dim: number;
+  train: { features: number[][]; labels: string[] };
+  test: { features: number[][]; labels: string[] };
+}
+
+/** A JSON file of feature vectors computed elsewhere: `{dim, train: {features, labels}, test: {…}}`. */
+async function readPrecomputed(path: string, backboneSpec: string): Promise<LocalData> {
+  let file: PrecomputedFile;
+  try {
+    file = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new FedtlError('FEDTL_ERR_BAD_DATA', `${path}: expected a JSON file of precomputed features, got ${(err as Error).message}`);
+  }
+  const backbone = precomputedBackboneRef(file.dim);
+  if (backboneSpec !== backbone.id) {
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path} holds ${file.dim}-d features: expected --backbone ${backbone.id}, got ${backboneSpec}`);
+  }
+  const split = (name: 'train' | 'test'): FeatureSplit => {
+    const part = file[name];
+    if (!part || !Array.isArray(part.features) || part.features.length !== part.labels?.length) {
+      throw new FedtlError('FEDTL_ERR_BAD_DATA', `${path}: expected "${name}" with as many feature rows as labels`);
+    }
+    const features = new Float32Array(part.features.length * file.dim);
+    part.features.forEach((row, i) => {
+      if (row.length !== file.dim) throw new FedtlError('FEDTL_ERR_BAD_DATA', `${path}: ${name} row ${i} has ${row.length} values, expected ${file.dim}`);
+      features.set(row, i * file.dim);
+    });
+    return { features, labels: part.labels };
+  };
+  const train = split('train');
+  const test = split('test');
+  return { backbone, train, test, labelSet: [...new Set([...train.labels, ...test.labels])].sort() };
+}

@@ -1,0 +1,199 @@
+// The coordinator's configuration: parsed and validated once, here, from a JSON file, FEDTL_* environment
+// variables and command-line flags (later sources win). Everything below receives plain values.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { FedtlError, isLogLevel, type LogLevel } from '@fedtl/util';
+import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
+
+export interface CoordinatorConfig {
+  host: string;
+  port: number;
+  /** Rounds to run in total (a resumed run continues up to this number). */
+  rounds: number;
+  minClients: number;
+  fractionFit: number;
+  roundTimeoutMs: number;
+  evalTimeoutMs: number;
+  maxRoundAttempts: number;
+  outDir: string;
+  backbone: string;
+  labels: string[];
+  adapterWidth: number;
+  head: ModelSpec['head'];
+  headHidden: number;
+  training: Omit<TrainingConfig, 'seed'>;
+  seed: number;
+  /** Shared secret clients present at connection; empty means no authentication (loopback demos only). */
+  token: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** PEM bundle of CAs whose client certificates are accepted: turns on mutual TLS. */
+  tlsClientCa?: string;
+  fresh: boolean;
+  /** Write every accepted update to this directory (debugging and reproducibility checks). */
+  auditDir?: string;
+  /** Write `{url, pid}` here once listening, so scripts need not parse logs. */
+  readyFile?: string;
+  logLevel: LogLevel;
+  logFormat: 'pretty' | 'json';
+}
+
+export const DEFAULT_CONFIG: CoordinatorConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  rounds: 5,
+  minClients: 2,
+  fractionFit: 1,
+  roundTimeoutMs: 300_000,
+  evalTimeoutMs: 120_000,
+  maxRoundAttempts: 3,
+  outDir: 'out/coordinator',
+  backbone: 'use-lite',
+  labels: ['ham', 'spam'],
+  adapterWidth: 64,
+  head: 'linear',
+  headHidden: 64,
+  training: { localEpochs: 3, batchSize: 32, learningRate: 0.003, optimizer: 'adam' },
+  seed: 42,
+  token: '',
+  fresh: false,
+  logLevel: 'info',
+  logFormat: 'pretty',
+};
+
+const FLAGS = {
+  config: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  rounds: { type: 'string' },
+  'min-clients': { type: 'string' },
+  'fraction-fit': { type: 'string' },
+  'round-timeout-ms': { type: 'string' },
+  'eval-timeout-ms': { type: 'string' },
+  'max-round-attempts': { type: 'string' },
+  'out-dir': { type: 'string' },
+  backbone: { type: 'string' },
+  labels: { type: 'string' },
+  'adapter-width': { type: 'string' },
+  head: { type: 'string' },
+  'head-hidden': { type: 'string' },
+  'local-epochs': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'learning-rate': { type: 'string' },
+  optimizer: { type: 'string' },
+  seed: { type: 'string' },
+  token: { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-client-ca': { type: 'string' },
+  fresh: { type: 'boolean' },
+  'audit-dir': { type: 'string' },
+  'ready-file': { type: 'string' },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+export const USAGE = `Usage: npm run coordinator -- [options]
+
+  --config FILE              JSON file with any of the options below (camelCase keys)
+  --host HOST                address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)
+  --port N                   port (default 8080; 0 picks a free one)
+  --rounds N                 federated rounds to run (default 5)
+  --min-clients N            quorum: clients needed to start and to accept a round (default 2)
+  --fraction-fit F           fraction of connected clients sampled per round (default 1)
+  --round-timeout-ms MS      deadline for a round's updates (default 300000)
+  --eval-timeout-ms MS       deadline for evaluation reports (default 120000)
+  --max-round-attempts N     retries of a round that missed its quorum (default 3)
+  --out-dir DIR              checkpoints, metrics.jsonl and summary.json (default out/coordinator)
+  --backbone SPEC            use-lite | tfjs-model:DIR | precomputed:DIM (default use-lite)
+  --labels a,b,...           the federation's label set (default ham,spam)
+  --adapter-width N          adapter bottleneck width, 0 for none (default 64)
+  --head linear|mlp          classification head (default linear); --head-hidden N for mlp
+  --local-epochs N --batch-size N --learning-rate X --optimizer sgd|adam
+  --seed N                   base seed for initialisation, sampling and client shuffles (default 42)
+  --token SECRET             shared secret clients must present (env FEDTL_TOKEN)
+  --tls-cert FILE --tls-key FILE     serve over TLS (wss://); --tls-client-ca FILE requires client certificates
+  --fresh                    ignore existing checkpoints in --out-dir and start over
+  --audit-dir DIR            write every accepted update to DIR
+  --ready-file FILE          write {"url","pid"} to FILE once listening
+  --log-level debug|info|warn|error   --log-format pretty|json
+`;
+
+function bad(name: string, expected: string, got: unknown): never {
+  throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
+}
+
+function integer(name: string, value: string | number, min: number): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min) bad(name, `an integer >= ${min}`, value);
+  return n;
+}
+
+function positiveNumber(name: string, value: string | number, max = Infinity): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > max) bad(name, `a number in (0, ${max}]`, value);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) bad(name, `one of ${allowed.join('|')}`, value);
+  return value as T;
+}
+
+/** Reads flags (argv without node and script), env and an optional JSON file into a validated config. */
+export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = {}): CoordinatorConfig | 'help' {
+  const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  if (values.help) return 'help';
+  let fromFile: Partial<CoordinatorConfig> = {};
+  if (values.config) {
+    try {
+      fromFile = JSON.parse(readFileSync(values.config, 'utf8'));
+    } catch (err) {
+      bad('--config', 'a readable JSON file', `${values.config} (${(err as Error).message})`);
+    }
+  }
+  const merged: CoordinatorConfig = {
+    ...DEFAULT_CONFIG,
+    ...fromFile,
+    training: { ...DEFAULT_CONFIG.training, ...fromFile.training },
+  };
+  if (env.FEDTL_TOKEN) merged.token = env.FEDTL_TOKEN;
+  const v = values;
+  if (v.host !== undefined) merged.host = v.host;
+  if (v.port !== undefined) merged.port = integer('--port', v.port, 0);
+  if (v.rounds !== undefined) merged.rounds = integer('--rounds', v.rounds, 1);
+  if (v['min-clients'] !== undefined) merged.minClients = integer('--min-clients', v['min-clients'], 1);
+  if (v['fraction-fit'] !== undefined) merged.fractionFit = positiveNumber('--fraction-fit', v['fraction-fit'], 1);
+  if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = integer('--round-timeout-ms', v['round-timeout-ms'], 1);
+  if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = integer('--eval-timeout-ms', v['eval-timeout-ms'], 1);
+  if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = integer('--max-round-attempts', v['max-round-attempts'], 1);
+  if (v['out-dir'] !== undefined) merged.outDir = v['out-dir'];
+  if (v.backbone !== undefined) merged.backbone = v.backbone;
+  if (v.labels !== undefined) merged.labels = v.labels.split(',').map((s) => s.trim()).filter(Boolean);
+  if (v['adapter-width'] !== undefined) merged.adapterWidth = integer('--adapter-width', v['adapter-width'], 0);
+  if (v.head !== undefined) merged.head = oneOf('--head', v.head, ['linear', 'mlp'] as const);
+  if (v['head-hidden'] !== undefined) merged.headHidden = integer('--head-hidden', v['head-hidden'], 1);
+  if (v['local-epochs'] !== undefined) merged.training.localEpochs = integer('--local-epochs', v['local-epochs'], 1);
+  if (v['batch-size'] !== undefined) merged.training.batchSize = integer('--batch-size', v['batch-size'], 1);
+  if (v['learning-rate'] !== undefined) merged.training.learningRate = positiveNumber('--learning-rate', v['learning-rate']);
+  if (v.optimizer !== undefined) merged.training.optimizer = oneOf('--optimizer', v.optimizer, ['sgd', 'adam'] as const);
+  if (v.seed !== undefined) merged.seed = integer('--seed', v.seed, 0);
+  if (v.token !== undefined) merged.token = v.token;
+  if (v['tls-cert'] !== undefined) merged.tlsCert = v['tls-cert'];
+  if (v['tls-key'] !== undefined) merged.tlsKey = v['tls-key'];
+  if (v['tls-client-ca'] !== undefined) merged.tlsClientCa = v['tls-client-ca'];
+  if (v.fresh) merged.fresh = true;
+  if (v['audit-dir'] !== undefined) merged.auditDir = v['audit-dir'];
+  if (v['ready-file'] !== undefined) merged.readyFile = v['ready-file'];
+  if (v['log-level'] !== undefined) {
+    if (!isLogLevel(v['log-level'])) bad('--log-level', 'debug|info|warn|error|silent', v['log-level']);
+    merged.logLevel = v['log-level'];
+  }
+  if (v['log-format'] !== undefined) merged.logFormat = oneOf('--log-format', v['log-format'], ['pretty', 'json'] as const);
+  if (merged.labels.length < 2) bad('--labels', 'at least two labels', merged.labels);
+  if (new Set(merged.labels).size !== merged.labels.length) bad('--labels', 'distinct labels', merged.labels);
+  if (Boolean(merged.tlsCert) !== Boolean(merged.tlsKey)) bad('--tls-cert/--tls-key', 'both or neither', { cert: merged.tlsCert, key: merged.tlsKey });
+  if (merged.tlsClientCa && !merged.tlsCert) bad('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', merged.tlsClientCa);
+  return merged;
+}

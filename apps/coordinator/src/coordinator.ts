@@ -1,0 +1,340 @@
+// The round runner: waits for a quorum, samples clients, sends plans, aggregates their updates as they
+// arrive, checkpoints, evaluates, and repeats. Transport-agnostic: the Socket.IO glue (server.ts) calls
+// handleJoin/handleUpdate/handleEvaluateReport/handleLeave and provides a ClientLink per client.
+import { EventEmitter } from 'node:events';
+import { FedtlError, createLogger, deriveSeed, seededRandom, toFedtlError, type ErrorCode } from '@fedtl/util';
+import {
+  PROTOCOL_VERSION,
+  type BackboneRef,
+  type EvaluateReport,
+  type JoinRequest,
+  type Metrics,
+  type ModelSpec,
+  type NamedTensor,
+  type TrainingConfig,
+  type Update,
+  type Welcome,
+} from '@fedtl/protocol';
+import type { Strategy } from '@fedtl/strategies';
+import type { CheckpointStore } from './checkpoint-store';
+import { ClientRegistry, type ClientLink } from './client-registry';
+import { EvaluationCollector } from './evaluation-collector';
+import type { MetricsLog, RoundRecord } from './metrics-log';
+import { RoundCollector, type TensorSpec } from './round-collector';
+import type { TrafficCounter } from './traffic-counter';
+
+export interface CoordinatorOptions {
+  runId: string;
+  configHash: string;
+  rounds: number;
+  minClients: number;
+  roundTimeoutMs: number;
+  evalTimeoutMs: number;
+  maxRoundAttempts: number;
+  /** How long a selected client that dropped mid-round may take to rejoin before the round gives up on it. */
+  rejoinGraceMs: number;
+  token: string;
+  seed: number;
+  backbone: BackboneRef;
+  model: ModelSpec;
+  training: Omit<TrainingConfig, 'seed'>;
+  initialWeights: NamedTensor[];
+  strategy: Strategy;
+  store: CheckpointStore;
+  metricsLog: MetricsLog;
+  traffic: TrafficCounter;
+  /** Called with every accepted update (e.g. to write an audit trail). */
+  onAcceptedUpdate?: (update: Update) => Promise<void> | void;
+}
+
+export interface RunSummary {
+  runId: string;
+  roundsCompleted: number;
+  resumedFrom: number;
+  weights: NamedTensor[];
+  lastEvaluation: Metrics;
+}
+
+export interface CoordinatorEvents {
+  joined: [clientId: string];
+  left: [clientId: string];
+  round: [record: RoundRecord];
+}
+
+export class Coordinator extends EventEmitter<CoordinatorEvents> {
+  readonly registry = new ClientRegistry();
+  private global: NamedTensor[];
+  private completedRounds = 0;
+  private resumedFrom = 0;
+  private lastEvaluation: Metrics = {};
+  private collector?: RoundCollector;
+  private currentPlanConfig = new Map<string, TrainingConfig>();
+  private evaluation?: EvaluationCollector;
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private quorumWaiter?: () => void;
+  private stopped = false;
+  private readonly expectedTensors: TensorSpec[];
+  private readonly log = createLogger('coordinator');
+
+  constructor(private readonly options: CoordinatorOptions) {
+    super();
+    this.global = options.strategy.initialize(options.initialWeights);
+    this.expectedTensors = this.global.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
+  }
+
+  get roundsCompleted(): number {
+    return this.completedRounds;
+  }
+
+  get globalWeights(): NamedTensor[] {
+    return this.global;
+  }
+
+  /** Continues from the newest valid checkpoint, if there is one for this configuration. */
+  async resume(): Promise<number> {
+    const checkpoint = await this.options.store.loadLatest();
+    if (!checkpoint) return 0;
+    if (checkpoint.configHash !== this.options.configHash) {
+      throw new FedtlError(
+        'FEDTL_ERR_BAD_CONFIG',
+        `checkpoint ${this.options.store.pathFor(checkpoint.round)} was written with config ${checkpoint.configHash}, this run has ${this.options.configHash}; use --fresh or another --out-dir`,
+      );
+    }
+    this.global = checkpoint.weights;
+    this.options.strategy.restore(checkpoint.strategyState);
+    this.completedRounds = checkpoint.round;
+    this.resumedFrom = checkpoint.round;
+    this.log.info('resumed from checkpoint', { round: checkpoint.round });
+    return checkpoint.round;
+  }
+
+  handleJoin(link: ClientLink, join: JoinRequest): Welcome {
+    const o = this.options;
+    if (join.protocolVersion !== PROTOCOL_VERSION) {
+      throw new FedtlError('FEDTL_ERR_PROTOCOL_VERSION', `expected protocol version ${PROTOCOL_VERSION}, got ${join.protocolVersion}`);
+    }
+    if (o.token && join.token !== o.token) throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', 'the join token does not match the federation token');
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(join.clientId)) {
+      throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected a client id of 1-64 letters, digits, ".", "_" or "-", got "${join.clientId.slice(0, 80)}"`);
+    }
+    if (join.backbone.contentHash !== o.backbone.contentHash || join.backbone.dim !== o.backbone.dim) {
+      throw new FedtlError(
+        'FEDTL_ERR_BACKBONE_MISMATCH',
+        `expected backbone ${o.backbone.id} (hash ${o.backbone.contentHash.slice(0, 12)}…, dim ${o.backbone.dim}), got ${join.backbone.id} (hash ${join.backbone.contentHash.slice(0, 12)}…, dim ${join.backbone.dim})`,
+      );
+    }
+    const unknown = join.labels.filter((label) => !o.model.labels.includes(label));
+    if (unknown.length > 0) {
+      throw new FedtlError('FEDTL_ERR_UNKNOWN_LABEL', `labels ${JSON.stringify(unknown)} are not in the federation's label set ${JSON.stringify(o.model.labels)}`);
+    }
+    if (!Number.isInteger(join.numTrainExamples) || join.numTrainExamples < 1) {
+      throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected at least one training example, got ${join.numTrainExamples}`);
+    }
+    const previous = this.registry.get(join.clientId);
+    if (previous && previous.link !== link) {
+      this.log.info('client rejoined; replacing its previous connection', { clientId: join.clientId });
+      previous.link.disconnect();
+    }
+    this.registry.add({ clientId: join.clientId, link, join, joinedAt: Date.now() });
+    this.log.info('client joined', { clientId: join.clientId, examples: join.numTrainExamples, clients: this.registry.size });
+    this.emit('joined', join.clientId);
+    this.resendPlanAfterRejoin(join.clientId, link);
+    if (this.registry.size >= o.minClients) this.quorumWaiter?.();
+    return {
+      runId: o.runId,
+      clientId: join.clientId,
+      protocolVersion: PROTOCOL_VERSION,
+      model: o.model,
+      currentRound: this.collector ? this.collector.round : this.completedRounds,
+    };
+  }
+
+  handleLeave(clientId: string, link: ClientLink): void {
+    if (!this.registry.remove(clientId, link)) return;
+    this.log.info('client left', { clientId, clients: this.registry.size });
+    this.emit('left', clientId);
+    this.evaluation?.forget(clientId);
+    const collector = this.collector;
+    if (collector?.selected.has(clientId)) {
+      const timer = setTimeout(() => {
+        this.graceTimers.delete(clientId);
+        collector.fail(clientId, 'FEDTL_ERR_ROUND_TIMEOUT', `client "${clientId}" disconnected during round ${collector.round} and did not rejoin in time`);
+      }, this.options.rejoinGraceMs);
+      timer.unref?.();
+      this.graceTimers.set(clientId, timer);
+    }
+  }
+
+  /** Accepts an update or throws a FedtlError for the sender's acknowledgement. */
+  async handleUpdate(senderId: string, update: Update): Promise<void> {
+    if (!this.collector) {
+      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no update (no round in progress; ${this.completedRounds} completed), got one for round ${update.round}`);
+    }
+    this.collector.accept(senderId, update);
+    await this.options.onAcceptedUpdate?.(update);
+  }
+
+  /** A message from a selected client that could not even be decoded: it is left out of the round. */
+  handleBadMessage(senderId: string, code: ErrorCode, message: string): void {
+    this.collector?.fail(senderId, code, message);
+  }
+
+  handleEvaluateReport(senderId: string, report: EvaluateReport): void {
+    if (!this.evaluation) {
+      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no evaluation report (none requested), got one for round ${report.round}`);
+    }
+    this.evaluation.accept(senderId, report);
+  }
+
+  /** Runs rounds until the configured number is reached; resolves with the final weights. */
+  async run(): Promise<RunSummary> {
+    const o = this.options;
+    while (this.completedRounds < o.rounds && !this.stopped) {
+      const round = this.completedRounds + 1;
+      for (let attempt = 1; ; attempt++) {
+        await this.waitForQuorum();
+        if (this.stopped) break;
+        if (await this.runRound(round, attempt)) break;
+        if (attempt >= o.maxRoundAttempts) {
+          throw new FedtlError('FEDTL_ERR_QUORUM_NOT_MET', `round ${round} missed its quorum of ${o.minClients} updates ${attempt} times; giving up`);
+        }
+      }
+    }
+    return { runId: o.runId, roundsCompleted: this.completedRounds, resumedFrom: this.resumedFrom, weights: this.global, lastEvaluation: this.lastEvaluation };
+  }
+
+  /** Stops waiting; the current round is abandoned (it will be re-run after a restart). */
+  stop(): void {
+    this.stopped = true;
+    this.quorumWaiter?.();
+    this.collector?.selected.forEach((id) => this.collector?.fail(id, 'FEDTL_ERR_INTERNAL', 'the coordinator is shutting down'));
+    this.evaluation?.close();
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+  }
+
+  private waitForQuorum(): Promise<void> {
+    if (this.registry.size >= this.options.minClients || this.stopped) return Promise.resolve();
+    this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minClients });
+    return new Promise((resolve) => {
+      this.quorumWaiter = () => {
+        this.quorumWaiter = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** One attempt at a round; false when it missed its quorum and must be retried. */
+  private async runRound(round: number, attempt: number): Promise<boolean> {
+    const o = this.options;
+    const started = Date.now();
+    const traffic = o.traffic.snapshot();
+    const rng = seededRandom(deriveSeed(o.seed, 'sample', round, attempt));
+    // The quorum wait guarantees minClients; a strategy that still wants more gets an empty, failed attempt.
+    const plan = o.strategy.configureRound(round, this.registry.ids(), rng) ?? { clients: [], config: {} };
+    const aggregator = o.strategy.beginRound(round, this.global);
+    const collector = new RoundCollector(
+      o.runId,
+      round,
+      new Set(plan.clients),
+      this.expectedTensors,
+      aggregator,
+      (clientId) => this.registry.get(clientId)?.join.numTrainExamples ?? 0,
+      o.roundTimeoutMs,
+    );
+    this.collector = collector;
+    this.currentPlanConfig.clear();
+    this.log.info('round started', { round, attempt, clients: plan.clients });
+    for (const clientId of plan.clients) {
+      const config: TrainingConfig = { ...o.training, ...plan.config, seed: deriveSeed(o.seed, 'train', round, clientId) };
+      this.currentPlanConfig.set(clientId, config);
+      this.sendPlan(collector, clientId, config);
+    }
+    const outcome = await collector.done();
+    this.collector = undefined;
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    this.graceTimers.clear();
+
+    const result = outcome.accepted.length >= o.minClients ? aggregator.finish(outcome.failures) : null;
+    const base = { round, attempt, selected: plan.clients, accepted: outcome.accepted, failures: outcome.failures };
+    if (!result || this.stopped) {
+      this.log.warn('round failed: too few updates; it will be retried', { round, attempt, accepted: outcome.accepted.length, needed: o.minClients });
+      const record: RoundRecord = { ...base, status: 'failed', train: {}, evaluation: {}, clients: {}, ...o.traffic.since(traffic), seconds: (Date.now() - started) / 1000, finishedAt: new Date().toISOString() };
+      await o.metricsLog.append(record);
+      this.emit('round', record);
+      return false;
+    }
+    this.global = result.weights;
+    this.completedRounds = round;
+    await o.store.save({
+      runId: o.runId,
+      round,
+      configHash: o.configHash,
+      weights: this.global,
+      strategyState: o.strategy.state(),
+      createdAt: new Date().toISOString(),
+    });
+    const reports = await this.evaluate(round);
+    this.lastEvaluation = o.strategy.aggregateEvaluation(round, reports) ?? {};
+    const record: RoundRecord = {
+      ...base,
+      status: 'aggregated',
+      train: result.metrics,
+      evaluation: this.lastEvaluation,
+      clients: Object.fromEntries(reports.map((r) => [r.clientId, { ...r.metrics, numExamples: r.numExamples }])),
+      ...o.traffic.since(traffic),
+      seconds: (Date.now() - started) / 1000,
+      finishedAt: new Date().toISOString(),
+    };
+    await o.metricsLog.append(record);
+    this.log.info('round aggregated', { round, accepted: outcome.accepted.length, failed: outcome.failures.length, accuracy: this.lastEvaluation.accuracy });
+    this.emit('round', record);
+    return true;
+  }
+
+  private sendPlan(collector: RoundCollector, clientId: string, config: TrainingConfig): void {
+    const client = this.registry.get(clientId);
+    if (!client) {
+      collector.fail(clientId, 'FEDTL_ERR_ROUND_TIMEOUT', `client "${clientId}" left before its plan was sent`);
+      return;
+    }
+    client.link
+      .sendRoundPlan({ runId: this.options.runId, round: collector.round, weights: this.global, config })
+      .catch((err) => {
+        const error = toFedtlError(err);
+        // A client that dropped has its rejoin grace period; only a live client that refused is failed now.
+        if (this.registry.get(clientId)?.link === client.link) collector.fail(clientId, error.code, error.message);
+      });
+  }
+
+  private resendPlanAfterRejoin(clientId: string, link: ClientLink): void {
+    const timer = this.graceTimers.get(clientId);
+    if (timer) {
+      clearTimeout(timer);
+      this.graceTimers.delete(clientId);
+    }
+    const collector = this.collector;
+    const config = this.currentPlanConfig.get(clientId);
+    if (collector && config && collector.selected.has(clientId)) {
+      this.log.info('sending the current round to a rejoined client', { clientId, round: collector.round });
+      link.sendRoundPlan({ runId: this.options.runId, round: collector.round, weights: this.global, config }).catch((err) => {
+        const error = toFedtlError(err);
+        collector.fail(clientId, error.code, error.message);
+      });
+    }
+  }
+
+  private async evaluate(round: number): Promise<EvaluateReport[]> {
+    const clients = this.registry.ids();
+    const evaluation = new EvaluationCollector(this.options.runId, round, clients, this.options.evalTimeoutMs);
+    this.evaluation = evaluation;
+    for (const clientId of clients) {
+      this.registry
+        .get(clientId)
+        ?.link.sendEvaluateRequest({ runId: this.options.runId, round, weights: this.global })
+        .catch(() => evaluation.forget(clientId));
+    }
+    const reports = await evaluation.done();
+    this.evaluation = undefined;
+    return reports;
+  }
+}

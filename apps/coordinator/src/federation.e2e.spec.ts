@@ -1,0 +1,104 @@
+// A coordinator and three clients as separate processes over real sockets, end to end.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initialWeights } from '@fedtl/model';
+import { makeTempDir, waitUntil, writeSyntheticFeatureFiles, type TsProcess } from '@fedtl/util/testing';
+import type { RoundRecord } from './metrics-log';
+import {
+  FEATURE_DIM,
+  maxAbsDifference,
+  readAuditedUpdates,
+  readCheckpointWeights,
+  referenceFedAvg,
+  startClientProcess,
+  startCoordinatorProcess,
+} from './testing/federation-harness';
+
+const SPEC = { inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 64, labels: ['a', 'b'] };
+
+describe('federation of separate processes', () => {
+  let temp: { dir: string; cleanup: () => Promise<void> };
+  const processes: TsProcess[] = [];
+
+  beforeEach(async () => {
+    temp = await makeTempDir();
+  });
+
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
+    await temp.cleanup();
+  });
+
+  async function readRecords(outDir: string): Promise<RoundRecord[]> {
+    return (await readFile(join(outDir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+
+  it('runs 3 rounds with 3 clients and the global weights equal FedAvg of the clients’ updates', async () => {
+    const outDir = join(temp.dir, 'out');
+    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40 + 0, testPerClient: 30, seed: 3 });
+    const { process: coordinator, url } = await startCoordinatorProcess(outDir, ['--rounds', '3', '--min-clients', '3', '--seed', '11']);
+    processes.push(coordinator);
+    // Unequal example counts, so the weighting matters: client k trains on all of its 40 rows, but
+    // declares them via the file, so we make the files differ in size instead.
+    const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file));
+    processes.push(...clients);
+
+    expect(await coordinator.exited).toBe(0);
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0]);
+
+    let previous = initialWeights(SPEC, 11);
+    for (let round = 1; round <= 3; round++) {
+      const updates = await readAuditedUpdates(outDir, round);
+      expect(updates.map((u) => u.clientId)).toEqual(['client-1', 'client-2', 'client-3']);
+      for (const update of updates) {
+        expect(update.delta.map((t) => t.name).every((name) => name.startsWith('adapter/') || name.startsWith('head/'))).toBe(true);
+      }
+      const expected = referenceFedAvg(previous, updates);
+      const actual = await readCheckpointWeights(outDir, round);
+      expect(maxAbsDifference(actual, expected)).toBeLessThan(1e-6);
+      previous = actual;
+    }
+    const records = await readRecords(outDir);
+    expect(records.map((r) => [r.round, r.status, r.accepted.length])).toEqual([
+      [1, 'aggregated', 3],
+      [2, 'aggregated', 3],
+      [3, 'aggregated', 3],
+    ]);
+    expect(records[2].evaluation.accuracy).toBeGreaterThan(0.8);
+    expect(Object.keys(records[2].clients).sort()).toEqual(['client-1', 'client-2', 'client-3']);
+  });
+
+  it('completes a round with the others when a client dies mid-round', async () => {
+    const outDir = join(temp.dir, 'out');
+    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 5 });
+    const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
+      '--rounds', '2', '--min-clients', '2', '--round-timeout-ms', '60000', '--seed', '3',
+    ]);
+    processes.push(coordinator);
+    // The victim trains slowly (many epochs are forced by a tiny batch), so it is still training when killed.
+    const survivors = [startClientProcess(url, 'client-1', files[0]), startClientProcess(url, 'client-2', files[1])];
+    const victim = startClientProcess(url, 'client-3', files[2]);
+    processes.push(...survivors, victim);
+    await waitUntil(() => victim.output().includes('') && survivors.length === 2, 1000);
+    await waitUntil(async () => {
+      try {
+        return (await readAuditedUpdates(outDir, 1)).length >= 1;
+      } catch {
+        return false;
+      }
+    }, 60_000, 'the first update of round 1');
+    victim.child.kill('SIGKILL');
+
+    expect(await coordinator.exited).toBe(0);
+    const records = await readRecords(outDir);
+    const aggregated = records.filter((r) => r.status === 'aggregated');
+    expect(aggregated.map((r) => r.round)).toEqual([1, 2]);
+    // Round 2 certainly ran without the victim; the run finished with the two survivors.
+    expect(aggregated[1].accepted).toEqual(['client-1', 'client-2']);
+    for (const round of [1, 2]) {
+      const updates = await readAuditedUpdates(outDir, round);
+      const previous = round === 1 ? initialWeights({ ...SPEC }, 3) : await readCheckpointWeights(outDir, round - 1);
+      expect(maxAbsDifference(await readCheckpointWeights(outDir, round), referenceFedAvg(previous, updates))).toBeLessThan(1e-6);
+    }
+  });
+});

@@ -1,0 +1,36 @@
+// `npm run coordinator -- …`: the federation's server.
+import { selectBackend } from '@fedtl/model';
+import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
+import { USAGE, parseCoordinatorConfig } from './config';
+import { startCoordinator } from './run-coordinator';
+
+async function main(): Promise<number> {
+  const config = parseCoordinatorConfig(process.argv.slice(2), process.env);
+  if (config === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  configureLogging({ level: config.logLevel, format: config.logFormat });
+  const log = createLogger('coordinator-main');
+  // The coordinator only adds and averages small tensors; the cpu backend starts fastest and is exact.
+  await selectBackend('cpu');
+  const started = await startCoordinator(config);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log.info('stopping; the round in flight will be re-run on restart', { signal });
+      void started.stop().then(() => process.exit(130));
+    });
+  }
+  const summary = await started.finished;
+  log.info('run finished', { rounds: summary.roundsCompleted, accuracy: summary.lastEvaluation.accuracy, outDir: config.outDir });
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
+    process.stderr.write(`fedtl coordinator: ${message}\n`);
+    process.exit(1);
+  },
+);

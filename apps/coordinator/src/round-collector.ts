@@ -1,0 +1,122 @@
+// Collects one round's updates: validates each as it arrives, feeds accepted ones straight into the
+// strategy's streaming aggregator (so memory stays O(model)), records failures, and settles when every
+// selected client has answered or the deadline passes.
+import { FedtlError, type ErrorCode } from '@fedtl/util';
+import { validateTensors, type NamedTensor, type Update } from '@fedtl/protocol';
+import type { ClientFailure, RoundAggregator } from '@fedtl/strategies';
+
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  dtype: NamedTensor['dtype'];
+}
+
+export interface RoundOutcome {
+  accepted: string[];
+  failures: ClientFailure[];
+  /** Training metrics each accepted client reported. */
+  clientMetrics: Record<string, Record<string, number>>;
+}
+
+export class RoundCollector {
+  private readonly accepted = new Set<string>();
+  private readonly failures = new Map<string, ClientFailure>();
+  private readonly clientMetrics: Record<string, Record<string, number>> = {};
+  private readonly settled: Promise<RoundOutcome>;
+  private settle!: () => void;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    readonly runId: string,
+    readonly round: number,
+    readonly selected: ReadonlySet<string>,
+    private readonly expected: TensorSpec[],
+    private readonly aggregator: RoundAggregator,
+    /** Largest example count each client may claim: what it declared at Join. */
+    private readonly maxExamples: (clientId: string) => number,
+    deadlineMs: number,
+  ) {
+    this.settled = new Promise<void>((resolve) => (this.settle = resolve)).then(() => this.outcome());
+    this.timer = setTimeout(() => this.expire(), deadlineMs);
+    this.timer.unref?.();
+    if (selected.size === 0) this.close();
+  }
+
+  /** Resolves once every selected client answered or the deadline passed. */
+  done(): Promise<RoundOutcome> {
+    return this.settled;
+  }
+
+  /** Validates and aggregates an update; throws a FedtlError (for the sender's ack) when it is refused. */
+  accept(senderId: string, update: Update): void {
+    if (update.runId !== this.runId) {
+      throw new FedtlError('FEDTL_ERR_WRONG_RUN', `expected an update for run ${this.runId}, got run ${update.runId}`);
+    }
+    if (this.closed || update.round !== this.round) {
+      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected an update for round ${this.closed ? 'none (round closed)' : this.round}, got round ${update.round}`);
+    }
+    this.checkSender(senderId, update);
+    try {
+      this.checkContent(senderId, update);
+      this.aggregator.add({ clientId: senderId, delta: update.delta, numExamples: update.numExamples, metrics: update.metrics });
+    } catch (err) {
+      const error = err instanceof FedtlError ? err : new FedtlError('FEDTL_ERR_INTERNAL', String(err));
+      this.fail(senderId, error.code, error.message);
+      throw error;
+    }
+    this.accepted.add(senderId);
+    this.clientMetrics[senderId] = update.metrics;
+    this.maybeFinish();
+  }
+
+  /** Leaves a selected client out of this round (bad message, disconnect, refused plan). */
+  fail(clientId: string, code: ErrorCode, message: string): void {
+    if (this.closed || !this.selected.has(clientId) || this.accepted.has(clientId) || this.failures.has(clientId)) return;
+    this.failures.set(clientId, { clientId, code, message });
+    this.maybeFinish();
+  }
+
+  private checkSender(senderId: string, update: Update): void {
+    if (update.clientId !== senderId) {
+      throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `update claims client "${update.clientId}" but was sent by "${senderId}"`);
+    }
+    if (!this.selected.has(senderId)) {
+      throw new FedtlError('FEDTL_ERR_NOT_SELECTED', `client "${senderId}" was not selected for round ${this.round}`);
+    }
+    const earlier = this.accepted.has(senderId) ? 'accepted' : this.failures.get(senderId)?.code;
+    if (earlier) {
+      throw new FedtlError('FEDTL_ERR_DUPLICATE_UPDATE', `an update from "${senderId}" for round ${this.round} was already answered (${earlier})`);
+    }
+  }
+
+  private checkContent(senderId: string, update: Update): void {
+    const max = this.maxExamples(senderId);
+    if (!Number.isInteger(update.numExamples) || update.numExamples < 1 || update.numExamples > max) {
+      throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected an integer example count in [1, ${max}] (declared at join), got ${update.numExamples}`);
+    }
+    validateTensors(this.expected, update.delta);
+  }
+
+  private maybeFinish(): void {
+    if (this.accepted.size + this.failures.size >= this.selected.size) this.close();
+  }
+
+  private expire(): void {
+    for (const clientId of this.selected) {
+      this.fail(clientId, 'FEDTL_ERR_ROUND_TIMEOUT', `no update from "${clientId}" before the round ${this.round} deadline`);
+    }
+    this.close();
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.settle();
+  }
+
+  private outcome(): RoundOutcome {
+    return { accepted: [...this.accepted].sort(), failures: [...this.failures.values()], clientMetrics: this.clientMetrics };
+  }
+}

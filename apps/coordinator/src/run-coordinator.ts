@@ -1,0 +1,128 @@
+// Wires a configured coordinator together: backbone pin, model, strategy, checkpoints, server. Used by the
+// CLI (main.ts), the demo and the tests, so all of them run exactly the same code.
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { backboneRefFor, initialWeights } from '@fedtl/model';
+import { encodeUpdate, type ModelSpec } from '@fedtl/protocol';
+import { FedAvg } from '@fedtl/strategies';
+import { createLogger } from '@fedtl/util';
+import { CheckpointStore } from './checkpoint-store';
+import type { CoordinatorConfig } from './config';
+import { Coordinator, type RunSummary } from './coordinator';
+import { MetricsLog } from './metrics-log';
+import { CoordinatorServer } from './server';
+import { TrafficCounter } from './traffic-counter';
+
+export interface StartedCoordinator {
+  url: string;
+  coordinator: Coordinator;
+  /** Resolves when the configured rounds are done (the server is closed by then). */
+  finished: Promise<RunSummary>;
+  /** Stops early: abandons the round in flight and closes the server. */
+  stop(): Promise<void>;
+}
+
+const log = createLogger('coordinator-main');
+
+/** The hash of everything that changes the run's arithmetic; a checkpoint only resumes a run with the same. */
+export function configHashOf(config: CoordinatorConfig, model: ModelSpec, backboneHash: string): string {
+  const relevant = { backboneHash, model, training: config.training, seed: config.seed, strategy: 'fedavg', fractionFit: config.fractionFit };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+}
+
+export async function startCoordinator(config: CoordinatorConfig): Promise<StartedCoordinator> {
+  const backbone = await backboneRefFor(config.backbone);
+  const model: ModelSpec = {
+    inputDim: backbone.dim,
+    adapterWidth: config.adapterWidth,
+    head: config.head,
+    headHidden: config.headHidden,
+    labels: config.labels,
+  };
+  const configHash = configHashOf(config, model, backbone.contentHash);
+  const checkpointsDir = join(config.outDir, 'checkpoints');
+  const metricsPath = join(config.outDir, 'metrics.jsonl');
+  if (config.fresh) {
+    await rm(checkpointsDir, { recursive: true, force: true });
+    await rm(metricsPath, { force: true });
+  }
+  await mkdir(config.outDir, { recursive: true });
+  const store = new CheckpointStore(checkpointsDir);
+  const previous = await store.loadLatest();
+  const runId = previous?.runId ?? randomUUID();
+  const traffic = new TrafficCounter();
+  const initial = initialWeights(model, config.seed);
+  const coordinator = new Coordinator({
+    runId,
+    configHash,
+    rounds: config.rounds,
+    minClients: config.minClients,
+    roundTimeoutMs: config.roundTimeoutMs,
+    evalTimeoutMs: config.evalTimeoutMs,
+    maxRoundAttempts: config.maxRoundAttempts,
+    rejoinGraceMs: Math.min(30_000, config.roundTimeoutMs),
+    token: config.token,
+    seed: config.seed,
+    backbone,
+    model,
+    training: config.training,
+    initialWeights: initial,
+    strategy: new FedAvg({ fractionFit: config.fractionFit, minFitClients: config.minClients, minAvailableClients: config.minClients }),
+    store,
+    metricsLog: new MetricsLog(metricsPath),
+    traffic,
+    onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
+  });
+  await coordinator.resume();
+  const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
+  const server = new CoordinatorServer(coordinator, traffic, {
+    host: config.host,
+    port: config.port,
+    token: config.token,
+    modelBytes,
+    ackTimeoutMs: 30_000,
+    tls: config.tlsCert && config.tlsKey
+      ? {
+          cert: await readFile(config.tlsCert, 'utf8'),
+          key: await readFile(config.tlsKey, 'utf8'),
+          clientCa: config.tlsClientCa ? await readFile(config.tlsClientCa, 'utf8') : undefined,
+        }
+      : undefined,
+  });
+  const url = await server.listen();
+  log.info('listening', { url, runId, backbone: backbone.id, rounds: config.rounds, resumedAt: coordinator.roundsCompleted, minClients: config.minClients });
+  if (config.readyFile) await writeFile(config.readyFile, JSON.stringify({ url, pid: process.pid, runId }));
+
+  const finished = coordinator.run().then(
+    async (summary) => {
+      await writeFile(
+        join(config.outDir, 'summary.json'),
+        JSON.stringify({ runId, roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted), backbone, model }, null, 2),
+      );
+      await server.close();
+      return summary;
+    },
+    async (err) => {
+      await server.close();
+      throw err;
+    },
+  );
+  return {
+    url,
+    coordinator,
+    finished,
+    stop: async () => {
+      coordinator.stop();
+      await server.close();
+    },
+  };
+}
+
+function auditWriter(dir: string) {
+  return async (update: Parameters<typeof encodeUpdate>[0]) => {
+    const roundDir = join(dir, `round-${String(update.round).padStart(6, '0')}`);
+    await mkdir(roundDir, { recursive: true });
+    await writeFile(join(roundDir, `${update.clientId}.update.pb`), encodeUpdate(update));
+  };
+}

@@ -1,0 +1,190 @@
+// The Socket.IO endpoint: decodes every message at the edge, routes it to the Coordinator, and answers with
+// an acknowledgement. Nothing a client sends can throw past this file: a malformed or hostile message is
+// answered with an Error and, if the client was training this round, leaves it out of the round.
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Server, type Socket } from 'socket.io';
+import {
+  decodeEvaluateReport,
+  decodeJoin,
+  decodeUpdate,
+  emitWithAck,
+  encodeAck,
+  encodeEvaluateRequest,
+  encodeError,
+  encodeJoinReply,
+  encodeRoundPlan,
+  decodeAck,
+  maxHttpBufferSizeFor,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '@fedtl/protocol';
+import { FedtlError, createLogger, toFedtlError } from '@fedtl/util';
+import type { ClientLink } from './client-registry';
+import type { Coordinator } from './coordinator';
+import type { TrafficCounter } from './traffic-counter';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  token: string;
+  /** Bytes of one full set of trainable weights: sizes the largest message the server accepts. */
+  modelBytes: number;
+  ackTimeoutMs: number;
+  tls?: { cert: string; key: string; clientCa?: string };
+}
+
+type FedtlSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+type AckFn = (reply: Uint8Array) => void;
+
+const log = createLogger('server');
+
+export class CoordinatorServer {
+  private readonly http: HttpServer;
+  readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
+
+  constructor(
+    private readonly coordinator: Coordinator,
+    private readonly traffic: TrafficCounter,
+    private readonly options: ServerOptions,
+  ) {
+    this.http = options.tls
+      ? createHttpsServer({
+          cert: options.tls.cert,
+          key: options.tls.key,
+          ca: options.tls.clientCa,
+          requestCert: Boolean(options.tls.clientCa),
+          rejectUnauthorized: Boolean(options.tls.clientCa),
+        })
+      : createHttpServer();
+    this.http.on('request', (req, res) => {
+      // Socket.IO answers its own path; anything else gets a small health document.
+      if (req.url?.startsWith('/socket.io')) return;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ service: 'fedtl-coordinator', rounds: coordinator.roundsCompleted, clients: coordinator.registry.ids() }));
+    });
+    this.io = new Server(this.http, {
+      maxHttpBufferSize: maxHttpBufferSizeFor(options.modelBytes),
+      serveClient: false,
+      pingInterval: 10_000,
+      pingTimeout: 20_000,
+    });
+    this.io.use((socket, next) => {
+      const token = (socket.handshake.auth as { token?: unknown }).token;
+      if (options.token && token !== options.token) {
+        const error = new Error('unauthorized: the token is missing or wrong') as Error & { data: unknown };
+        error.data = { code: 'FEDTL_ERR_UNAUTHORIZED' };
+        log.warn('refused a connection with a bad token', { address: socket.handshake.address });
+        return next(error);
+      }
+      next();
+    });
+    this.io.on('connection', (socket) => this.onConnection(socket));
+  }
+
+  async listen(): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.options.port, this.options.host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = this.http.address() as AddressInfo;
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `${this.options.tls ? 'https' : 'http'}://${host}:${port}`;
+  }
+
+  /** Disconnects every client (they take it as the end of the run) and stops listening. */
+  async close(): Promise<void> {
+    this.io.disconnectSockets(true);
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  }
+
+  private onConnection(socket: FedtlSocket): void {
+    let clientId: string | undefined;
+    const link = this.linkFor(socket);
+    const guard = (event: string, handler: (payload: unknown, ack: AckFn) => void | Promise<void>) =>
+      socket.on(event as 'join', (payload: unknown, ack: unknown) => {
+        const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
+        this.traffic.countUp(byteLength(payload));
+        Promise.resolve()
+          .then(() => handler(payload, reply))
+          .catch((err) => {
+            const error = toFedtlError(err);
+            log.warn('refused a message', { event, clientId, code: error.code, error: error.message });
+            reply(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
+          });
+      });
+
+    guard('join', (payload, ack) => {
+      try {
+        const join = decodeJoin(payload);
+        const welcome = this.coordinator.handleJoin(link, join);
+        clientId = join.clientId;
+        ack(encodeJoinReply({ ok: true, welcome }));
+      } catch (err) {
+        const error = toFedtlError(err);
+        log.warn('refused a join', { code: error.code, error: error.message });
+        ack(encodeJoinReply({ ok: false, error: { code: error.code, message: error.message } }));
+      }
+    });
+
+    guard('update', async (payload, ack) => {
+      const sender = this.requireJoined(clientId);
+      let update;
+      try {
+        update = decodeUpdate(payload);
+      } catch (err) {
+        const error = toFedtlError(err);
+        this.coordinator.handleBadMessage(sender, error.code, error.message);
+        throw error;
+      }
+      await this.coordinator.handleUpdate(sender, update);
+      ack(encodeAck({ ok: true }));
+    });
+
+    guard('evaluate-report', (payload, ack) => {
+      const sender = this.requireJoined(clientId);
+      this.coordinator.handleEvaluateReport(sender, decodeEvaluateReport(payload));
+      ack(encodeAck({ ok: true }));
+    });
+
+    socket.on('disconnect', (reason) => {
+      if (clientId) {
+        log.info('client disconnected', { clientId, reason });
+        this.coordinator.handleLeave(clientId, link);
+      }
+    });
+  }
+
+  private requireJoined(clientId: string | undefined): string {
+    if (!clientId) throw new FedtlError('FEDTL_ERR_NOT_JOINED', 'expected a join before any other message, got a message from an unjoined connection');
+    return clientId;
+  }
+
+  private linkFor(socket: FedtlSocket): ClientLink {
+    const request = async (event: 'round-plan' | 'evaluate-request', payload: Uint8Array) => {
+      this.traffic.countDown(payload.byteLength);
+      const ack = decodeAck(await emitWithAck(socket, event, payload, this.options.ackTimeoutMs));
+      if (!ack.ok) throw new FedtlError(ack.error?.code ?? 'FEDTL_ERR_INTERNAL', ack.error?.message ?? `the client refused ${event}`);
+    };
+    return {
+      sendRoundPlan: (plan) => request('round-plan', encodeRoundPlan(plan)),
+      sendEvaluateRequest: (req) => request('evaluate-request', encodeEvaluateRequest(req)),
+      sendError: (error) => {
+        socket.emit('fedtl-error', encodeError(error));
+      },
+      disconnect: () => {
+        socket.disconnect(true);
+      },
+    };
+  }
+}
+
+function byteLength(payload: unknown): number {
+  if (payload instanceof ArrayBuffer) return payload.byteLength;
+  if (ArrayBuffer.isView(payload)) return payload.byteLength;
+  return 0;
+}

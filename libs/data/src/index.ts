@@ -1,0 +1,10 @@
+export type { BadRow, BadRowPolicy } from './bad-rows';
+export * from './csv';
+export * from './example';
+export * from './jsonl';
+export * from './label-set';
+export * from './mailboxes';
+export * from './read-dataset';
+export type { FieldOptions, ReadOptions, ReadResult } from './record-to-example';
+export * from './spam-assassin';
+export * from './split';

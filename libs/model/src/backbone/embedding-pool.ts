@@ -1,0 +1,240 @@
+// Embeds many texts with several worker threads, each holding its own copy of the backbone. TF.js runs one op at a
+// time per thread (and the wasm backend has no threads of its own under Node), so on a CPU machine the way to use
+// all cores is one backbone per core. Texts go out in batches to whichever worker is free; results come back in
+// input order. With one thread the pool embeds in-process: same features, no worker start-up.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { FedtlError, createLogger, isErrorCode, type ErrorCode } from '@fedtl/util';
+import { selectedBackend, type BackendName } from '../backend';
+import type { Backbone } from './backbone';
+import type { EmbedReply, EmbedRequest, EmbedWorkerData } from './embed-worker-impl';
+import { loadBackbone, parseBackboneSpec } from './load-backbone';
+import type { ProgressCallback } from './progress-bar';
+
+/** Texts per batch sent to a worker (and per forward pass inside it). */
+export const POOL_BATCH_SIZE = 32;
+const WORKER_ENTRY = path.join(__dirname, 'embed-worker.js');
+
+const log = createLogger('embedding-pool');
+
+export interface EmbeddingPoolOptions {
+  /** Worker threads; default one per core (`os.availableParallelism()`). 1 embeds in-process. */
+  threads?: number;
+  /** Texts per batch; default POOL_BATCH_SIZE. Does not change the features. */
+  batchSize?: number;
+  /** Backend for the workers; default the one this process selected, else each worker's own choice. */
+  backend?: BackendName;
+}
+
+export interface EmbedWithPoolOptions extends EmbeddingPoolOptions {
+  onProgress?: ProgressCallback;
+}
+
+/** One backbone the pool can send a batch to; a slot embeds one batch at a time. */
+interface Slot {
+  readonly dim: number;
+  embed(texts: string[]): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+export class EmbeddingPool {
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly slots: Slot[],
+    readonly dim: number,
+    private readonly batchSize: number,
+  ) {}
+
+  get threads(): number {
+    return this.slots.length;
+  }
+
+  /** Starts `threads` workers (or loads the backbone in-process for 1) and waits until all have loaded it. */
+  static async start(spec: string, options: EmbeddingPoolOptions = {}): Promise<EmbeddingPool> {
+    parseBackboneSpec(spec);
+    const threads = options.threads ?? os.availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer >= 1; got ${threads}`);
+    const batchSize = options.batchSize ?? POOL_BATCH_SIZE;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer >= 1; got ${batchSize}`);
+    const backend = options.backend ?? selectedBackend()?.name;
+    const started = Date.now();
+
+    let slots: Slot[];
+    if (threads === 1) {
+      slots = [new InProcessSlot(await loadBackbone(spec, { backend, batchSize }))];
+    } else {
+      const init: EmbedWorkerData = { spec, backend, batchSize, tsconfigPath: findTsconfig(__dirname) };
+      const starting = Array.from({ length: threads }, () => WorkerSlot.start(init));
+      const settled = await Promise.allSettled(starting);
+      const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      slots = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+      if (failure !== undefined) {
+        await Promise.all(slots.map((slot) => slot.close()));
+        throw failure.reason;
+      }
+    }
+    log.info('embedding pool started', { spec, threads, mode: threads === 1 ? 'in-process' : 'workers', ms: Date.now() - started });
+    return new EmbeddingPool(slots, slots[0].dim, batchSize);
+  }
+
+  /** Row-major [texts.length * dim], in input order. Calls run one after another. */
+  embed(texts: readonly string[], onProgress?: ProgressCallback): Promise<Float32Array> {
+    if (this.closed) return Promise.reject(new Error('the embedding pool is closed'));
+    const run = this.tail.then(() => this.run(texts, onProgress));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Stops the workers (or frees the in-process backbone). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    await Promise.all(this.slots.map((slot) => slot.close()));
+  }
+
+  private async run(texts: readonly string[], onProgress?: ProgressCallback): Promise<Float32Array> {
+    const features = new Float32Array(texts.length * this.dim);
+    const starts: number[] = [];
+    for (let start = 0; start < texts.length; start += this.batchSize) starts.push(start);
+    let next = 0;
+    let done = 0;
+    let failed = false;
+    const drain = async (slot: Slot) => {
+      while (!failed && next < starts.length) {
+        const start = starts[next++];
+        const batch = texts.slice(start, start + this.batchSize);
+        try {
+          features.set(await slot.embed(batch), start * this.dim);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+        done += batch.length;
+        onProgress?.(done, texts.length);
+      }
+    };
+    await Promise.all(this.slots.map(drain));
+    return features;
+  }
+}
+
+/** Embeds `texts` with a pool started for this call and closed after it. */
+export async function embedWithPool(spec: string, texts: readonly string[], options: EmbedWithPoolOptions = {}): Promise<Float32Array> {
+  const threads = Math.min(options.threads ?? os.availableParallelism(), Math.max(1, Math.ceil(texts.length / (options.batchSize ?? POOL_BATCH_SIZE))));
+  const pool = await EmbeddingPool.start(spec, { ...options, threads });
+  try {
+    return await pool.embed(texts, options.onProgress);
+  } finally {
+    await pool.close();
+  }
+}
+
+class InProcessSlot implements Slot {
+  constructor(private readonly backbone: Backbone) {}
+
+  get dim(): number {
+    return this.backbone.dim;
+  }
+
+  embed(texts: string[]): Promise<Float32Array> {
+    return this.backbone.embed(texts);
+  }
+
+  async close(): Promise<void> {
+    this.backbone.dispose();
+  }
+}
+
+class WorkerSlot implements Slot {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: (vectors: Float32Array) => void; reject: (err: Error) => void }>();
+  private exited: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    readonly dim: number,
+  ) {
+    worker.on('message', (reply: EmbedReply) => {
+      if (reply.type === 'ready' || reply.id === undefined) return;
+      const request = this.pending.get(reply.id);
+      if (request === undefined) return;
+      this.pending.delete(reply.id);
+      if (reply.type === 'result') request.resolve(reply.vectors);
+      else request.reject(new FedtlError(asErrorCode(reply.code), `embedding worker: ${reply.message}`));
+    });
+    const fail = (err: Error) => {
+      this.exited = err;
+      for (const request of this.pending.values()) request.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', (err) => fail(new FedtlError('FEDTL_ERR_INTERNAL', `embedding worker crashed: ${err.message}`)));
+    worker.on('exit', (code) => fail(new FedtlError('FEDTL_ERR_INTERNAL', `embedding worker exited (code ${code})`)));
+  }
+
+  static start(init: EmbedWorkerData): Promise<WorkerSlot> {
+    // execArgv [] : the worker does not inherit the parent's loader flags (tsx's, Jest's); embed-worker.js sets up
+    // TypeScript itself.
+    const worker = new Worker(WORKER_ENTRY, { workerData: init, execArgv: [] });
+    return new Promise((resolve, reject) => {
+      const onMessage = (reply: EmbedReply) => {
+        if (reply.type === 'ready') {
+          settle();
+          resolve(new WorkerSlot(worker, reply.dim));
+        } else if (reply.type === 'failed') {
+          settle();
+          void worker.terminate();
+          reject(new FedtlError(asErrorCode(reply.code), `embedding worker could not load ${init.spec}: ${reply.message}`));
+        }
+      };
+      const onError = (err: Error) => {
+        settle();
+        reject(new FedtlError('FEDTL_ERR_INTERNAL', `embedding worker failed to start: ${err.message}`));
+      };
+      const onExit = (code: number) => {
+        settle();
+        reject(new FedtlError('FEDTL_ERR_INTERNAL', `embedding worker exited while starting (code ${code})`));
+      };
+      const settle = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+  }
+
+  embed(texts: string[]): Promise<Float32Array> {
+    if (this.exited !== undefined) return Promise.reject(this.exited);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const request: EmbedRequest = { id, texts };
+      this.worker.postMessage(request);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
+
+function asErrorCode(code: string): ErrorCode {
+  return isErrorCode(code) ? code : 'FEDTL_ERR_INTERNAL';
+}
+
+/** The nearest tsconfig.json above `dir`: the one whose `paths` map the @fedtl/* aliases for this source tree. */
+function findTsconfig(dir: string): string | undefined {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const candidate = path.join(current, 'tsconfig.json');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(current) === current) return undefined;
+  }
+}

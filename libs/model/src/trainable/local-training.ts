@@ -1,0 +1,185 @@
+// Local training on one client: start from the global adapter+head, run minibatch SGD or Adam on softmax
+// cross-entropy over the client's cached backbone features, and return the delta (local − global).
+//
+// The optional proximal term μ/2·‖w − w_global‖² is FedProx's client-side change (Li et al., "Federated
+// Optimization in Heterogeneous Networks", MLSys 2020, https://arxiv.org/abs/1812.06127); μ = 0 is FedAvg.
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import { FedtlError, describeValue, seededRandom, shuffled } from '@fedtl/util';
+import { AdapterHeadModel, checkFeatures } from './adapter-head-model';
+import { checkTrainableWeights } from './trainable-spec';
+
+/** n examples: features row-major (n × inputDim), labels as indices into `spec.labels`. */
+export interface LabelledFeatures {
+  features: Float32Array;
+  labels: Int32Array;
+  n: number;
+}
+
+export interface LocalTrainingOptions {
+  /** FedProx proximal coefficient μ ≥ 0. Default 0 (plain local SGD, as FedAvg). */
+  proximalMu?: number;
+}
+
+export interface LocalTrainingResult {
+  /** local − global for every trainable tensor, in the order and with the names of `global`. */
+  delta: NamedTensor[];
+  numExamples: number;
+  /** Mean cross-entropy and accuracy over the last epoch (each batch measured before its step); wall seconds. */
+  metrics: { loss: number; accuracy: number; seconds: number };
+}
+
+export function checkTrainingConfig(config: TrainingConfig): void {
+  const bad = (field: string, expected: string, value: unknown) =>
+    new FedtlError(
+      'FEDTL_ERR_BAD_CONFIG',
+      `training config: ${field} must be ${expected}, got ${describeValue(value)}`,
+      { field },
+    );
+  if (!Number.isInteger(config.localEpochs) || config.localEpochs < 1) {
+    throw bad('localEpochs', 'an integer ≥ 1', config.localEpochs);
+  }
+  if (!Number.isInteger(config.batchSize) || config.batchSize < 1) {
+    throw bad('batchSize', 'an integer ≥ 1', config.batchSize);
+  }
+  if (!Number.isFinite(config.learningRate) || config.learningRate <= 0) {
+    throw bad('learningRate', 'positive and finite', config.learningRate);
+  }
+  if (config.optimizer !== 'sgd' && config.optimizer !== 'adam') {
+    throw bad('optimizer', '"sgd" or "adam"', config.optimizer);
+  }
+  if (!Number.isInteger(config.seed)) throw bad('seed', 'an integer', config.seed);
+}
+
+/** Checks that `data` holds n ≥ minRows labelled rows for `spec`. */
+export function checkLabelledFeatures(spec: ModelSpec, data: LabelledFeatures, minRows: number): void {
+  checkFeatures(spec, data.features, data.n);
+  if (data.n < minRows) {
+    throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected at least ${minRows} examples, got ${data.n}`, { n: data.n });
+  }
+  if (data.labels.length !== data.n) {
+    throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected ${data.n} labels, got ${data.labels.length}`, {
+      n: data.n,
+    });
+  }
+  const numLabels = spec.labels.length;
+  const index = data.labels.findIndex((label) => !(label >= 0 && label < numLabels));
+  if (index >= 0) {
+    throw new FedtlError(
+      'FEDTL_ERR_BAD_DATA',
+      `example ${index}: expected a label index in [0, ${numLabels}), got ${data.labels[index]}`,
+      { index },
+    );
+  }
+}
+
+function createOptimizer(config: TrainingConfig): tf.Optimizer {
+  return config.optimizer === 'adam' ? tf.train.adam(config.learningRate) : tf.train.sgd(config.learningRate);
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Replaces `sum` by `sum + value` and releases both old tensors. */
+function accumulate(sum: tf.Scalar, value: tf.Scalar): tf.Scalar {
+  const next = tf.add(sum, value) as tf.Scalar;
+  sum.dispose();
+  value.dispose();
+  return next;
+}
+
+export async function trainLocally(
+  spec: ModelSpec,
+  global: readonly NamedTensor[],
+  data: LabelledFeatures,
+  config: TrainingConfig,
+  options: LocalTrainingOptions = {},
+): Promise<LocalTrainingResult> {
+  const proximalMu = options.proximalMu ?? 0;
+  if (!Number.isFinite(proximalMu) || proximalMu < 0) {
+    throw new RangeError(`trainLocally: proximalMu must be finite and ≥ 0, got ${proximalMu}`);
+  }
+  checkTrainingConfig(config);
+  checkLabelledFeatures(spec, data, 1);
+  const ordered = checkTrainableWeights(spec, global);
+
+  const started = performance.now();
+  const { n } = data;
+  const random = seededRandom(config.seed);
+  const indices = Array.from({ length: n }, (_, i) => i);
+
+  const model = new AdapterHeadModel(spec, ordered);
+  const optimizer = createOptimizer(config);
+  const xAll = tf.tensor2d(data.features, [n, spec.inputDim]);
+  const yAll = tf.tensor1d(data.labels, 'int32');
+  const anchors = proximalMu > 0 ? ordered.map((t) => tf.tensor(t.data, t.shape, 'float32')) : [];
+  let lossSum = tf.scalar(0);
+  let correctSum = tf.scalar(0);
+  try {
+    const variables = model.trainableVariables;
+    const names = ordered.map((t) => t.name);
+    for (let epoch = 0; epoch < config.localEpochs; epoch++) {
+      const lastEpoch = epoch === config.localEpochs - 1;
+      const order = shuffled(indices, random);
+      for (let start = 0; start < n; start += config.batchSize) {
+        const rows = Math.min(config.batchSize, n - start);
+        const step = tf.tidy(() => {
+          const batch = tf.tensor1d(order.slice(start, start + rows), 'int32');
+          const { loss, correct, gradients } = model.lossAndGradients(
+            tf.gather(xAll, batch) as tf.Tensor2D,
+            tf.gather(yAll, batch) as tf.Tensor1D,
+          );
+          // Keyed by the engine's variable names, as Optimizer.applyGradients expects.
+          const byVariable: tf.NamedTensorMap = {};
+          names.forEach((name, i) => {
+            const gradient = gradients[name];
+            // d/dw of μ/2·‖w − w_global‖² is μ·(w − w_global).
+            byVariable[variables[i].name] =
+              proximalMu === 0 ? gradient : tf.add(gradient, tf.mul(tf.sub(variables[i], anchors[i]), proximalMu));
+          });
+          return { lossSum: tf.mul(loss, rows) as tf.Scalar, correct, byVariable };
+        });
+        try {
+          optimizer.applyGradients(step.byVariable);
+        } catch (err) {
+          tf.dispose([step.lossSum, step.correct]);
+          throw err;
+        } finally {
+          tf.dispose(step.byVariable);
+        }
+        if (lastEpoch) {
+          lossSum = accumulate(lossSum, step.lossSum);
+          correctSum = accumulate(correctSum, step.correct);
+        } else {
+          tf.dispose([step.lossSum, step.correct]);
+        }
+        await yieldToEventLoop();
+      }
+    }
+    const [loss] = await lossSum.data();
+    const [accuracy] = await correctSum.data();
+    const local = model.getWeights();
+    const localByName = new Map(local.map((t) => [t.name, t.data]));
+    const delta = global.map((tensor): NamedTensor => {
+      const after = localByName.get(tensor.name) as Float32Array;
+      const before = tensor.data;
+      const data = new Float32Array(before.length);
+      for (let i = 0; i < data.length; i++) data[i] = after[i] - before[i];
+      return { name: tensor.name, shape: tensor.shape.slice(), dtype: 'float32', data };
+    });
+    return {
+      delta,
+      numExamples: n,
+      metrics: { loss: loss / n, accuracy: accuracy / n, seconds: (performance.now() - started) / 1000 },
+    };
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+    xAll.dispose();
+    yAll.dispose();
+    for (const anchor of anchors) anchor.dispose();
+    lossSum.dispose();
+    correctSum.dispose();
+  }
+}

@@ -1,0 +1,294 @@
+import path from 'node:path';
+import * as protobuf from 'protobufjs';
+import { type ErrorCode, FedtlError, seededRandom } from '@fedtl/util';
+import {
+  decodeAck,
+  decodeError,
+  decodeEvaluateReport,
+  decodeEvaluateRequest,
+  decodeJoin,
+  decodeJoinReply,
+  decodeRoundPlan,
+  decodeUpdate,
+  decodeWelcome,
+  encodeAck,
+  encodeError,
+  encodeEvaluateReport,
+  encodeEvaluateRequest,
+  encodeJoin,
+  encodeJoinReply,
+  encodeRoundPlan,
+  encodeUpdate,
+  encodeWelcome,
+} from './codec';
+import {
+  sampleEvaluateReport,
+  sampleEvaluateRequest,
+  sampleJoin,
+  sampleRoundPlan,
+  sampleUpdate,
+  sampleWelcome,
+} from './testing/fixtures';
+
+const PROTO_ROOT = path.resolve(__dirname, '../../../proto');
+
+/** The .proto sources loaded by reflection: lets a test write messages the codec itself would refuse to. */
+const protoSources = (() => {
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => path.join(PROTO_ROOT, target);
+  return root.loadSync(['fedtl/v1/session.proto', 'fedtl/v1/round.proto', 'fedtl/v1/evaluate.proto']);
+})();
+
+function rawMessage(name: string, fields: Record<string, unknown>): Uint8Array {
+  return protoSources.lookupType(`fedtl.v1.${name}`).encode(fields).finish();
+}
+
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw, got a return');
+}
+
+function expectFedtlError(fn: () => unknown, code: ErrorCode, message?: RegExp): void {
+  const err = caught(fn);
+  expect(err).toBeInstanceOf(FedtlError);
+  expect((err as FedtlError).code).toBe(code);
+  if (message) expect((err as FedtlError).message).toMatch(message);
+}
+
+describe('codec round trips', () => {
+  it('Join', () => {
+    expect(decodeJoin(encodeJoin(sampleJoin))).toEqual(sampleJoin);
+  });
+
+  it('Welcome', () => {
+    expect(decodeWelcome(encodeWelcome(sampleWelcome))).toEqual(sampleWelcome);
+  });
+
+  it('JoinReply with a welcome and with an error', () => {
+    const admitted = { ok: true as const, welcome: sampleWelcome };
+    expect(decodeJoinReply(encodeJoinReply(admitted))).toEqual(admitted);
+    const refused = {
+      ok: false as const,
+      error: { code: 'FEDTL_ERR_BACKBONE_MISMATCH' as const, message: 'expected backbone hash aaaa, got bbbb' },
+    };
+    expect(decodeJoinReply(encodeJoinReply(refused))).toEqual(refused);
+  });
+
+  it('RoundPlan with a multi-tensor weight set', () => {
+    const plan = sampleRoundPlan();
+    const decoded = decodeRoundPlan(encodeRoundPlan(plan));
+    expect(decoded).toEqual(plan);
+    expect(decoded.weights[0].data).toBeInstanceOf(Float32Array);
+    expect(decoded.weights[6].data).toBeInstanceOf(Int32Array);
+  });
+
+  it('Update with metrics', () => {
+    const update = sampleUpdate();
+    expect(decodeUpdate(encodeUpdate(update))).toEqual(update);
+  });
+
+  it('EvaluateRequest', () => {
+    const request = sampleEvaluateRequest();
+    expect(decodeEvaluateRequest(encodeEvaluateRequest(request))).toEqual(request);
+  });
+
+  it('EvaluateReport with per-label counts', () => {
+    expect(decodeEvaluateReport(encodeEvaluateReport(sampleEvaluateReport))).toEqual(sampleEvaluateReport);
+  });
+
+  it('Ack, ok and with an error', () => {
+    expect(decodeAck(encodeAck({ ok: true }))).toEqual({ ok: true });
+    const refused = {
+      ok: false,
+      error: { code: 'FEDTL_ERR_WRONG_ROUND' as const, message: 'expected round 4, got round 3' },
+    };
+    expect(decodeAck(encodeAck(refused))).toEqual(refused);
+  });
+
+  it('Error', () => {
+    const error = { code: 'FEDTL_ERR_ROUND_TIMEOUT' as const, message: 'expected an update within 60000 ms, got none' };
+    expect(decodeError(encodeError(error))).toEqual(error);
+  });
+
+  it('an Error code this version does not know arrives as FEDTL_ERR_INTERNAL, keeping the code in the text', () => {
+    expect(decodeError(rawMessage('Error', { code: 'FEDTL_ERR_FROM_THE_FUTURE', message: 'later' }))).toEqual({
+      code: 'FEDTL_ERR_INTERNAL',
+      message: 'later (peer code FEDTL_ERR_FROM_THE_FUTURE, unknown to this version)',
+    });
+  });
+
+  it('compresses float32 tensors as requested and keeps int32 tensors raw', () => {
+    const update = sampleUpdate();
+    const raw = encodeUpdate(update);
+    const int8 = encodeUpdate(update, { tensorEncoding: 'int8' });
+    const float16 = encodeUpdate(update, { tensorEncoding: 'float16' });
+    expect(int8.byteLength).toBeLessThan(raw.byteLength / 3.5);
+    expect(float16.byteLength).toBeLessThan(raw.byteLength / 1.9);
+    for (const encoded of [int8, float16]) {
+      const decoded = decodeUpdate(encoded);
+      decoded.delta.forEach((tensor, i) => {
+        expect(tensor.shape).toEqual(update.delta[i].shape);
+        const original = update.delta[i].data;
+        for (let j = 0; j < original.length; j++) expect(Math.abs(tensor.data[j] - original[j])).toBeLessThan(1e-3);
+      });
+      expect(decoded.delta[6]).toEqual(update.delta[6]);
+    }
+  });
+
+  it('accepts what Socket.IO delivers: a Buffer, an ArrayBuffer, a Uint8Array at an offset', () => {
+    const encoded = encodeAck({ ok: true });
+    const arrayBuffer = new ArrayBuffer(encoded.byteLength);
+    new Uint8Array(arrayBuffer).set(encoded);
+    const padded = new Uint8Array(encoded.byteLength + 3);
+    padded.set(encoded, 3);
+    expect(decodeAck(Buffer.from(encoded))).toEqual({ ok: true });
+    expect(decodeAck(arrayBuffer)).toEqual({ ok: true });
+    expect(decodeAck(padded.subarray(3))).toEqual({ ok: true });
+  });
+
+  it('skips fields a newer peer adds', () => {
+    const encoded = encodeUpdate(sampleUpdate());
+    // Field 100, varint, value 1: a field this version has never heard of.
+    const withUnknownField = Buffer.concat([encoded, Uint8Array.of(0xa0, 0x06, 0x01)]);
+    expect(decodeUpdate(withUnknownField)).toEqual(sampleUpdate());
+  });
+
+  it('refuses domain values that would wrap around as uint32', () => {
+    expect(() => encodeUpdate({ ...sampleUpdate(), round: -1 })).toThrow(/Update\.round: expected an integer/);
+    expect(() => encodeEvaluateReport({ ...sampleEvaluateReport, numExamples: 1.5 })).toThrow(RangeError);
+  });
+});
+
+const DECODERS: Record<string, (payload: unknown) => unknown> = {
+  Join: decodeJoin,
+  Welcome: decodeWelcome,
+  JoinReply: decodeJoinReply,
+  RoundPlan: decodeRoundPlan,
+  Update: decodeUpdate,
+  EvaluateRequest: decodeEvaluateRequest,
+  EvaluateReport: decodeEvaluateReport,
+  Ack: decodeAck,
+  Error: decodeError,
+};
+
+const VALID_PAYLOADS: Record<string, Uint8Array> = {
+  Join: encodeJoin(sampleJoin),
+  Welcome: encodeWelcome(sampleWelcome),
+  JoinReply: encodeJoinReply({ ok: true, welcome: sampleWelcome }),
+  RoundPlan: encodeRoundPlan(sampleRoundPlan()),
+  Update: encodeUpdate(sampleUpdate()),
+  EvaluateRequest: encodeEvaluateRequest(sampleEvaluateRequest()),
+  EvaluateReport: encodeEvaluateReport(sampleEvaluateReport),
+  Ack: encodeAck({ ok: false, error: { code: 'FEDTL_ERR_NOT_JOINED', message: 'expected a join first, got update' } }),
+  Error: encodeError({ code: 'FEDTL_ERR_INTERNAL', message: 'boom' }),
+};
+
+describe.each(Object.keys(DECODERS))('decode%s refuses malformed input', (type) => {
+  const decode = DECODERS[type];
+
+  it.each([
+    ['a string', 'hello'],
+    ['null', null],
+    ['undefined', undefined],
+    ['an object', { runId: 'r', round: 1 }],
+    ['a number', 42],
+    ['an array', [1, 2, 3]],
+  ])('%s', (_what, payload) => {
+    expectFedtlError(() => decode(payload), 'FEDTL_ERR_MALFORMED_MESSAGE', new RegExp(`${type} message`));
+  });
+
+  it('random bytes', () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const random = seededRandom(seed);
+      const bytes = Uint8Array.from({ length: 8 + Math.floor(random() * 120) }, () => Math.floor(random() * 256));
+      expectFedtlError(() => decode(bytes), 'FEDTL_ERR_MALFORMED_MESSAGE', new RegExp(type));
+    }
+  });
+
+  it('a truncated message', () => {
+    const valid = VALID_PAYLOADS[type];
+    expect(() => decode(valid)).not.toThrow();
+    const truncated = valid.subarray(0, valid.byteLength - 1);
+    expectFedtlError(() => decode(truncated), 'FEDTL_ERR_MALFORMED_MESSAGE', /does not decode/);
+  });
+
+  it('an empty payload (every required field missing)', () => {
+    expectFedtlError(() => decode(new Uint8Array(0)), 'FEDTL_ERR_MALFORMED_MESSAGE', new RegExp(`${type}\\.`));
+  });
+});
+
+describe('decoders name the missing or invalid field', () => {
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    [
+      'Update.clientId',
+      () => decodeUpdate(rawMessage('Update', { runId: 'r', round: 1 })),
+      /Update\.clientId: expected a non-empty string/,
+    ],
+    [
+      'RoundPlan.config',
+      () => decodeRoundPlan(rawMessage('RoundPlan', { runId: 'r', round: 1 })),
+      /RoundPlan\.config: expected a message, got none/,
+    ],
+    [
+      'Join.backbone',
+      () => decodeJoin(rawMessage('Join', { clientId: 'c', protocolVersion: 1 })),
+      /Join\.backbone: expected a message/,
+    ],
+    [
+      'Join.protocolVersion',
+      () => decodeJoin(rawMessage('Join', { clientId: 'c' })),
+      /Join\.protocolVersion: expected a positive integer, got 0/,
+    ],
+    [
+      'JoinReply.outcome',
+      () => decodeJoinReply(new Uint8Array(0)),
+      /JoinReply\.outcome: expected a welcome or an error, got neither/,
+    ],
+    ['Ack.error', () => decodeAck(new Uint8Array(0)), /Ack\.error: expected a message, got none/],
+    [
+      'Ack.error when ok',
+      () => decodeAck(rawMessage('Ack', { ok: true, error: { code: 'FEDTL_ERR_INTERNAL' } })),
+      /Ack\.error: expected no error when ok is true/,
+    ],
+    [
+      'Error.code',
+      () => decodeError(rawMessage('Error', { message: 'no code' })),
+      /Error\.code: expected a non-empty string/,
+    ],
+  ];
+
+  it.each(cases)('%s', (_field, decode, message) => {
+    expectFedtlError(decode, 'FEDTL_ERR_MALFORMED_MESSAGE', message);
+  });
+
+  it('refuses enum values this version does not know', () => {
+    const config = { localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: 7, seed: 1 };
+    expectFedtlError(
+      () => decodeRoundPlan(rawMessage('RoundPlan', { runId: 'r', round: 1, config })),
+      'FEDTL_ERR_MALFORMED_MESSAGE',
+      /RoundPlan\.config\.optimizer: expected one of sgd \(1\), adam \(2\), got 7/,
+    );
+    const tensor = { name: 'w', shape: [1], dtype: 9, data: new Uint8Array(4) };
+    expectFedtlError(
+      () => decodeEvaluateRequest(rawMessage('EvaluateRequest', { runId: 'r', weights: [tensor] })),
+      'FEDTL_ERR_MALFORMED_MESSAGE',
+      /EvaluateRequest\.weights\.0\.dtype: expected one of float32 \(1\), int32 \(2\), got 9/,
+    );
+    const model = { inputDim: 512, head: 0 };
+    const welcome = { runId: 'r', clientId: 'c', protocolVersion: 1, model };
+    expectFedtlError(() => decodeWelcome(rawMessage('Welcome', welcome)), 'FEDTL_ERR_MALFORMED_MESSAGE', /Welcome\.model\.head/);
+  });
+
+  it('reports bad tensor data with its own code, at the tensor it concerns', () => {
+    const tensor = { name: 'head/bias', shape: [3], dtype: 1, data: new Uint8Array(11) };
+    expectFedtlError(
+      () => decodeEvaluateRequest(rawMessage('EvaluateRequest', { runId: 'r', weights: [tensor] })),
+      'FEDTL_ERR_BAD_TENSOR_DATA',
+      /^EvaluateRequest\.weights\.0: tensor 'head\/bias' \[3\] float32 raw: expected 12 bytes \(3 values × 4\), got 11$/,
+    );
+  });
+});

@@ -1,0 +1,365 @@
+// Protocol messages <-> plain domain types. The only module that imports the generated protobufjs code:
+// everything else in fedtl sees domain.ts types and Uint8Array payloads.
+//
+// Decoders take whatever arrived over the socket and either return a complete domain value or throw a
+// FedtlError: FEDTL_ERR_MALFORMED_MESSAGE (naming the message type, the field and what came) for bytes that do
+// not decode, missing required fields and unknown enum values; a tensor code (FEDTL_ERR_BAD_TENSOR_*) for
+// tensor data that does not match its header. Fields a later version adds are skipped by older decoders.
+import { FedtlError, describeValue, isErrorCode } from '@fedtl/util';
+import type {
+  Ack,
+  BackboneRef,
+  DType,
+  EvaluateReport,
+  EvaluateRequest,
+  JoinReply,
+  JoinRequest,
+  Metrics,
+  ModelSpec,
+  NamedTensor,
+  ProtocolError,
+  RoundPlan,
+  TensorEncoding,
+  TrainingConfig,
+  Update,
+  Welcome,
+} from './domain';
+import { fedtl } from './generated/fedtl';
+import { FieldReader, FieldWriter } from './field-checks';
+import { decodeTensor, encodeTensor } from './tensor-codec';
+import { toUint8Array } from './transport';
+
+import v1 = fedtl.v1;
+
+export interface EncodeOptions {
+  /** How float32 tensors travel (default `raw`). int32 tensors always travel raw: the lossy encodings are for floats. */
+  tensorEncoding?: TensorEncoding;
+}
+
+// ---- enum tables: domain string <-> wire number --------------------------------------------------------------
+
+const DTYPES: Record<DType, v1.DType> = { float32: v1.DType.DTYPE_FLOAT32, int32: v1.DType.DTYPE_INT32 };
+const ENCODINGS: Record<TensorEncoding, v1.TensorEncoding> = {
+  raw: v1.TensorEncoding.TENSOR_ENCODING_RAW,
+  float16: v1.TensorEncoding.TENSOR_ENCODING_FLOAT16,
+  int8: v1.TensorEncoding.TENSOR_ENCODING_INT8,
+  sparse: v1.TensorEncoding.TENSOR_ENCODING_SPARSE,
+};
+const HEADS: Record<ModelSpec['head'], v1.Head> = { linear: v1.Head.HEAD_LINEAR, mlp: v1.Head.HEAD_MLP };
+const OPTIMIZERS: Record<TrainingConfig['optimizer'], v1.Optimizer> = {
+  sgd: v1.Optimizer.OPTIMIZER_SGD,
+  adam: v1.Optimizer.OPTIMIZER_ADAM,
+};
+
+// ---- public API ----------------------------------------------------------------------------------------------
+
+export function encodeJoin(join: JoinRequest): Uint8Array {
+  return v1.Join.encode(joinToWire(join)).finish();
+}
+export function decodeJoin(payload: unknown): JoinRequest {
+  return decodeMessage('Join', v1.Join, payload, joinFromWire);
+}
+
+export function encodeWelcome(welcome: Welcome): Uint8Array {
+  return v1.Welcome.encode(welcomeToWire(welcome)).finish();
+}
+export function decodeWelcome(payload: unknown): Welcome {
+  return decodeMessage('Welcome', v1.Welcome, payload, welcomeFromWire);
+}
+
+export function encodeJoinReply(reply: JoinReply): Uint8Array {
+  const wire = reply.ok ? { welcome: welcomeToWire(reply.welcome) } : { error: errorToWire(reply.error) };
+  return v1.JoinReply.encode(wire).finish();
+}
+export function decodeJoinReply(payload: unknown): JoinReply {
+  return decodeMessage('JoinReply', v1.JoinReply, payload, (wire, fields) => {
+    if (wire.welcome) return { ok: true, welcome: welcomeFromWire(wire.welcome, fields.at('welcome')) };
+    if (wire.error) return { ok: false, error: errorFromWire(wire.error, fields.at('error')) };
+    throw fields.malformed('outcome', 'a welcome or an error', 'neither');
+  });
+}
+
+export function encodeRoundPlan(plan: RoundPlan, options: EncodeOptions = {}): Uint8Array {
+  const fields = new FieldWriter('RoundPlan');
+  return v1.RoundPlan.encode({
+    runId: plan.runId,
+    round: fields.uint32('round', plan.round),
+    weights: tensorsToWire(plan.weights, options, fields.at('weights')),
+    config: trainingConfigToWire(plan.config, fields.at('config')),
+  }).finish();
+}
+export function decodeRoundPlan(payload: unknown): RoundPlan {
+  return decodeMessage('RoundPlan', v1.RoundPlan, payload, (wire, fields) => ({
+    runId: fields.text('runId', wire.runId),
+    round: wire.round ?? 0,
+    weights: tensorsFromWire(wire.weights, fields.at('weights')),
+    config: trainingConfigFromWire(fields.present('config', wire.config), fields.at('config')),
+  }));
+}
+
+export function encodeUpdate(update: Update, options: EncodeOptions = {}): Uint8Array {
+  const fields = new FieldWriter('Update');
+  return v1.Update.encode({
+    runId: update.runId,
+    round: fields.uint32('round', update.round),
+    clientId: update.clientId,
+    delta: tensorsToWire(update.delta, options, fields.at('delta')),
+    numExamples: fields.uint32('numExamples', update.numExamples),
+    metrics: update.metrics,
+  }).finish();
+}
+export function decodeUpdate(payload: unknown): Update {
+  return decodeMessage('Update', v1.Update, payload, (wire, fields) => ({
+    runId: fields.text('runId', wire.runId),
+    round: wire.round ?? 0,
+    clientId: fields.text('clientId', wire.clientId),
+    delta: tensorsFromWire(wire.delta, fields.at('delta')),
+    numExamples: wire.numExamples ?? 0,
+    metrics: metricsFromWire(wire.metrics),
+  }));
+}
+
+export function encodeEvaluateRequest(request: EvaluateRequest, options: EncodeOptions = {}): Uint8Array {
+  const fields = new FieldWriter('EvaluateRequest');
+  return v1.EvaluateRequest.encode({
+    runId: request.runId,
+    round: fields.uint32('round', request.round),
+    weights: tensorsToWire(request.weights, options, fields.at('weights')),
+  }).finish();
+}
+export function decodeEvaluateRequest(payload: unknown): EvaluateRequest {
+  return decodeMessage('EvaluateRequest', v1.EvaluateRequest, payload, (wire, fields) => ({
+    runId: fields.text('runId', wire.runId),
+    round: wire.round ?? 0,
+    weights: tensorsFromWire(wire.weights, fields.at('weights')),
+  }));
+}
+
+export function encodeEvaluateReport(report: EvaluateReport): Uint8Array {
+  const fields = new FieldWriter('EvaluateReport');
+  const perLabel = Object.fromEntries(
+    Object.entries(report.perLabel).map(([label, count]) => {
+      const at = fields.at(`perLabel[${label}]`);
+      return [label, { support: at.uint32('support', count.support), correct: at.uint32('correct', count.correct) }];
+    }),
+  );
+  return v1.EvaluateReport.encode({
+    runId: report.runId,
+    round: fields.uint32('round', report.round),
+    clientId: report.clientId,
+    numExamples: fields.uint32('numExamples', report.numExamples),
+    metrics: report.metrics,
+    perLabel,
+  }).finish();
+}
+export function decodeEvaluateReport(payload: unknown): EvaluateReport {
+  return decodeMessage('EvaluateReport', v1.EvaluateReport, payload, (wire, fields) => ({
+    runId: fields.text('runId', wire.runId),
+    round: wire.round ?? 0,
+    clientId: fields.text('clientId', wire.clientId),
+    numExamples: wire.numExamples ?? 0,
+    metrics: metricsFromWire(wire.metrics),
+    perLabel: Object.fromEntries(
+      Object.entries(wire.perLabel ?? {}).map(([label, count]) => [
+        label,
+        { support: count.support ?? 0, correct: count.correct ?? 0 },
+      ]),
+    ),
+  }));
+}
+
+export function encodeAck(ack: Ack): Uint8Array {
+  return v1.Ack.encode({ ok: ack.ok, error: ack.error ? errorToWire(ack.error) : null }).finish();
+}
+export function decodeAck(payload: unknown): Ack {
+  return decodeMessage('Ack', v1.Ack, payload, (wire, fields) => {
+    if (wire.ok && wire.error) throw fields.malformed('error', 'no error when ok is true', 'an error');
+    if (wire.ok) return { ok: true };
+    return { ok: false, error: errorFromWire(fields.present('error', wire.error), fields.at('error')) };
+  });
+}
+
+export function encodeError(error: ProtocolError): Uint8Array {
+  return v1.Error.encode(errorToWire(error)).finish();
+}
+export function decodeError(payload: unknown): ProtocolError {
+  return decodeMessage('Error', v1.Error, payload, errorFromWire);
+}
+
+// ---- message mappings ----------------------------------------------------------------------------------------
+
+function joinToWire(join: JoinRequest): v1.Join.$Properties {
+  const fields = new FieldWriter('Join');
+  return {
+    clientId: join.clientId,
+    token: join.token,
+    protocolVersion: fields.uint32('protocolVersion', join.protocolVersion),
+    backbone: {
+      id: join.backbone.id,
+      contentHash: join.backbone.contentHash,
+      dim: fields.at('backbone').uint32('dim', join.backbone.dim),
+    },
+    labels: join.labels,
+    numTrainExamples: fields.uint32('numTrainExamples', join.numTrainExamples),
+    numTestExamples: fields.uint32('numTestExamples', join.numTestExamples),
+  };
+}
+
+function joinFromWire(wire: v1.Join.$Properties, fields: FieldReader): JoinRequest {
+  return {
+    clientId: fields.text('clientId', wire.clientId),
+    token: wire.token ?? '',
+    protocolVersion: fields.positive('protocolVersion', wire.protocolVersion),
+    backbone: backboneFromWire(fields.present('backbone', wire.backbone), fields.at('backbone')),
+    labels: [...(wire.labels ?? [])],
+    numTrainExamples: wire.numTrainExamples ?? 0,
+    numTestExamples: wire.numTestExamples ?? 0,
+  };
+}
+
+function backboneFromWire(wire: v1.BackboneRef.$Properties, fields: FieldReader): BackboneRef {
+  return {
+    id: fields.text('id', wire.id),
+    contentHash: fields.text('contentHash', wire.contentHash),
+    dim: fields.positive('dim', wire.dim),
+  };
+}
+
+function welcomeToWire(welcome: Welcome): v1.Welcome.$Properties {
+  const fields = new FieldWriter('Welcome');
+  const model = fields.at('model');
+  return {
+    runId: welcome.runId,
+    clientId: welcome.clientId,
+    protocolVersion: fields.uint32('protocolVersion', welcome.protocolVersion),
+    model: {
+      inputDim: model.uint32('inputDim', welcome.model.inputDim),
+      adapterWidth: model.uint32('adapterWidth', welcome.model.adapterWidth),
+      head: HEADS[welcome.model.head],
+      headHidden: model.uint32('headHidden', welcome.model.headHidden),
+      labels: welcome.model.labels,
+    },
+    currentRound: fields.uint32('currentRound', welcome.currentRound),
+  };
+}
+
+function welcomeFromWire(wire: v1.Welcome.$Properties, fields: FieldReader): Welcome {
+  const model = fields.present('model', wire.model);
+  const modelFields = fields.at('model');
+  return {
+    runId: fields.text('runId', wire.runId),
+    clientId: fields.text('clientId', wire.clientId),
+    protocolVersion: fields.positive('protocolVersion', wire.protocolVersion),
+    model: {
+      inputDim: modelFields.positive('inputDim', model.inputDim),
+      adapterWidth: model.adapterWidth ?? 0,
+      head: modelFields.enumValue('head', HEADS, model.head),
+      headHidden: model.headHidden ?? 0,
+      labels: [...(model.labels ?? [])],
+    },
+    currentRound: wire.currentRound ?? 0,
+  };
+}
+
+function trainingConfigToWire(config: TrainingConfig, fields: FieldWriter): v1.TrainingConfig.$Properties {
+  return {
+    localEpochs: fields.uint32('localEpochs', config.localEpochs),
+    batchSize: fields.uint32('batchSize', config.batchSize),
+    learningRate: config.learningRate,
+    optimizer: OPTIMIZERS[config.optimizer],
+    seed: fields.uint32('seed', config.seed),
+  };
+}
+
+function trainingConfigFromWire(wire: v1.TrainingConfig.$Properties, fields: FieldReader): TrainingConfig {
+  return {
+    localEpochs: wire.localEpochs ?? 0,
+    batchSize: wire.batchSize ?? 0,
+    learningRate: wire.learningRate ?? 0,
+    optimizer: fields.enumValue('optimizer', OPTIMIZERS, wire.optimizer),
+    seed: wire.seed ?? 0,
+  };
+}
+
+function tensorsToWire(tensors: NamedTensor[], options: EncodeOptions, fields: FieldWriter): v1.Tensor.$Properties[] {
+  const requested = options.tensorEncoding ?? 'raw';
+  return tensors.map((tensor, index) => {
+    tensor.shape.forEach((dim, axis) => fields.at(`${index}`).uint32(`shape[${axis}]`, dim));
+    const wire = encodeTensor(tensor, tensor.dtype === 'float32' ? requested : 'raw');
+    return { ...wire, dtype: DTYPES[wire.dtype], encoding: ENCODINGS[wire.encoding] };
+  });
+}
+
+function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fields: FieldReader): NamedTensor[] {
+  return (wires ?? []).map((wire, index) => {
+    const at = fields.at(`${index}`);
+    const header = {
+      name: at.text('name', wire.name),
+      shape: [...(wire.shape ?? [])],
+      dtype: at.enumValue('dtype', DTYPES, wire.dtype),
+      encoding: at.enumValue('encoding', ENCODINGS, wire.encoding),
+    };
+    try {
+      const data = wire.data ?? new Uint8Array(0);
+      return decodeTensor({ ...header, data, scale: wire.scale ?? 0, zeroPoint: wire.zeroPoint ?? 0 });
+    } catch (err) {
+      if (err instanceof FedtlError) throw new FedtlError(err.code, `${at.path}: ${err.message}`, err.details);
+      throw err;
+    }
+  });
+}
+
+function metricsFromWire(wire: Record<string, number> | null | undefined): Metrics {
+  return { ...wire };
+}
+
+function errorToWire(error: ProtocolError): v1.Error.$Properties {
+  return { code: error.code, message: error.message };
+}
+
+// A code this version does not know (a newer peer's catalogue) still reports an error: it is kept in the text
+// under FEDTL_ERR_INTERNAL rather than turning the peer's report into a decoding failure of our own.
+function errorFromWire(wire: v1.Error.$Properties, fields: FieldReader): ProtocolError {
+  const code = fields.text('code', wire.code);
+  const message = wire.message ?? '';
+  if (isErrorCode(code)) return { code, message };
+  return { code: 'FEDTL_ERR_INTERNAL', message: `${message} (peer code ${code}, unknown to this version)` };
+}
+
+// ---- decoding ------------------------------------------------------------------------------------------------
+
+interface GeneratedMessage<Wire> {
+  decode(bytes: Uint8Array): Wire;
+}
+
+function decodeMessage<Wire, Domain>(
+  type: string,
+  message: GeneratedMessage<Wire>,
+  payload: unknown,
+  fromWire: (wire: Wire, fields: FieldReader) => Domain,
+): Domain {
+  const bytes = toUint8Array(payload, `a ${type} message`);
+  let wire: Wire;
+  try {
+    wire = message.decode(bytes);
+  } catch (err) {
+    throw new FedtlError(
+      'FEDTL_ERR_MALFORMED_MESSAGE',
+      `expected a ${type} message, got ${describeValue(bytes)} that does not decode (${reasonOf(err)})`,
+    );
+  }
+  try {
+    return fromWire(wire, new FieldReader(type));
+  } catch (err) {
+    // The mapping only throws FedtlErrors by design; anything else is still the peer's malformed input.
+    if (err instanceof FedtlError) throw err;
+    throw new FedtlError(
+      'FEDTL_ERR_MALFORMED_MESSAGE',
+      `expected a valid ${type} message, got one that fails (${reasonOf(err)})`,
+    );
+  }
+}
+
+function reasonOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

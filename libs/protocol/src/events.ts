@@ -1,0 +1,38 @@
+// The Socket.IO events of protocol v1, typed for `new Server<ClientToServerEvents, ServerToClientEvents>()`
+// and `io(url) as Socket<ServerToClientEvents, ClientToServerEvents>`.
+//
+// Every payload is one protobuf message encoded by codec.ts. Every request carries an acknowledgement whose
+// reply is itself an encoded message:
+//   - `join` is answered with a JoinReply: a Welcome when the client is admitted, an Error when it is not;
+//   - every other request is answered with an Ack: ok, or an Error with a catalogue code.
+// A receiver that cannot decode a payload still acknowledges, with an Ack (or JoinReply) carrying
+// FEDTL_ERR_MALFORMED_MESSAGE, so the sender learns why instead of waiting for its timeout.
+// Features that add exchanges (secure aggregation key rounds, the DP ledger) add new event names here; the
+// meaning of an existing event never changes within v1.
+//
+// Payloads are typed Uint8Array for senders; what arrives may be a Buffer (Node) or an ArrayBuffer (browsers),
+// which the decoders accept as is.
+
+/** Called by the receiver of a request with its encoded reply. */
+export type ReplyCallback = (reply: Uint8Array) => void;
+
+export interface ClientToServerEvents {
+  /** Payload: Join. Reply: JoinReply. */
+  join: (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: Update. Reply: Ack. */
+  update: (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: EvaluateReport. Reply: Ack. */
+  'evaluate-report': (payload: Uint8Array, reply: ReplyCallback) => void;
+}
+
+export interface ServerToClientEvents {
+  /** Payload: RoundPlan. Reply: Ack (ok once the client accepts the round, before it trains). */
+  'round-plan': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: EvaluateRequest. Reply: Ack (ok once the client accepts the request, before it evaluates). */
+  'evaluate-request': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: Error. No reply: the server reports a problem not tied to a request, e.g. before disconnecting. */
+  'fedtl-error': (payload: Uint8Array) => void;
+}
+
+export type ClientRequestEvent = keyof ClientToServerEvents;
+export type ServerRequestEvent = Exclude<keyof ServerToClientEvents, 'fedtl-error'>;

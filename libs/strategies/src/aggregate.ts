@@ -1,0 +1,144 @@
+// Pure arithmetic of aggregation on plain typed arrays; no tensors, no I/O, tested alone.
+//
+// Sums are kept in float64 so that a weighted mean over many clients matches an exact reference to float32
+// rounding, whatever the order the updates arrive in. Memory is O(model): one float64 array per tensor,
+// however many updates are added.
+import type { NamedTensor } from '@fedtl/protocol';
+import { FedtlError } from '@fedtl/util';
+import { elementCount, layoutOf, matchLayout, type TensorLayout } from './tensor-layout';
+
+/**
+ * Running weighted sum of deltas, one update at a time. The layout (names and shapes) is given up front or taken
+ * from the first delta; every later delta must match it (in any order), otherwise `add` throws a FedtlError
+ * (FEDTL_ERR_BAD_TENSOR_NAME / _SHAPE / _DTYPE / _DATA, FEDTL_ERR_NON_FINITE, FEDTL_ERR_BAD_EXAMPLE_COUNT for
+ * the weight) and the sums stay as they were.
+ *
+ * `mean()` with `totalWeight` is itself a complete partial aggregate: a parent can add it with that weight
+ * and get the same mean as if it had seen every update (hierarchical coordinators).
+ */
+export class WeightedDeltaAccumulator {
+  private layout: TensorLayout[] | null;
+  private sums: Float64Array[] = [];
+  private added = 0;
+  private weightSum = 0;
+
+  constructor(layout?: readonly TensorLayout[]) {
+    this.layout = null;
+    if (layout) this.setLayout(layout);
+  }
+
+  /** How many deltas have been added. */
+  get count(): number {
+    return this.added;
+  }
+
+  /** Sum of the weights of the deltas added. */
+  get totalWeight(): number {
+    return this.weightSum;
+  }
+
+  add(delta: readonly NamedTensor[], weight: number): void {
+    if (!Number.isFinite(weight) || weight <= 0) {
+      throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected a positive finite weight, got ${weight}`, {
+        weight,
+      });
+    }
+    if (!this.layout) this.setLayout(layoutOf(delta));
+    const ordered = matchLayout(delta, this.layout as TensorLayout[]);
+    for (let t = 0; t < ordered.length; t++) {
+      const sum = this.sums[t];
+      const data = ordered[t].data;
+      for (let i = 0; i < sum.length; i++) sum[i] += weight * data[i];
+    }
+    this.added += 1;
+    this.weightSum += weight;
+  }
+
+  /** The weighted mean of the deltas added, as float32 tensors in layout order. Throws when none was added. */
+  mean(): NamedTensor[] {
+    if (!this.layout || this.added === 0) {
+      throw new Error('WeightedDeltaAccumulator.mean(): no delta was added');
+    }
+    const total = this.weightSum;
+    return this.layout.map((entry, t) => {
+      const sum = this.sums[t];
+      const data = new Float32Array(sum.length);
+      for (let i = 0; i < sum.length; i++) data[i] = sum[i] / total;
+      return { name: entry.name, shape: entry.shape.slice(), dtype: 'float32', data };
+    });
+  }
+
+  private setLayout(layout: readonly TensorLayout[]): void {
+    const names = new Set<string>();
+    for (const entry of layout) {
+      if (names.has(entry.name)) {
+        throw new FedtlError('FEDTL_ERR_BAD_TENSOR_NAME', `tensor "${entry.name}" appears twice`, {
+          name: entry.name,
+        });
+      }
+      names.add(entry.name);
+    }
+    this.layout = layout.map((entry) => ({ name: entry.name, shape: entry.shape.slice() }));
+    this.sums = this.layout.map((entry) => new Float64Array(elementCount(entry.shape)));
+  }
+}
+
+/** Weighted mean of whole deltas at once (the batch form of WeightedDeltaAccumulator). */
+export function weightedMean(deltas: ReadonlyArray<readonly NamedTensor[]>, weights: readonly number[]): NamedTensor[] {
+  if (deltas.length !== weights.length) {
+    throw new RangeError(`weightedMean: ${deltas.length} deltas but ${weights.length} weights`);
+  }
+  if (deltas.length === 0) throw new RangeError('weightedMean: no deltas');
+  const accumulator = new WeightedDeltaAccumulator();
+  deltas.forEach((delta, i) => accumulator.add(delta, weights[i]));
+  return accumulator.mean();
+}
+
+/**
+ * `global + scale · delta`, per tensor, in `global`'s order. The delta must carry exactly the tensors of
+ * `global` (in any order) with the same shapes; neither input is modified.
+ */
+export function applyDelta(
+  global: readonly NamedTensor[],
+  delta: readonly NamedTensor[],
+  scale = 1,
+): NamedTensor[] {
+  if (!Number.isFinite(scale)) throw new RangeError(`applyDelta: scale must be finite, got ${scale}`);
+  const layout = layoutOf(global);
+  matchLayout(global, layout);
+  const ordered = matchLayout(delta, layout);
+  return global.map((tensor, t) => {
+    const base = tensor.data;
+    const change = ordered[t].data;
+    const data = new Float32Array(base.length);
+    for (let i = 0; i < data.length; i++) data[i] = base[i] + scale * change[i];
+    return { name: tensor.name, shape: tensor.shape.slice(), dtype: 'float32', data };
+  });
+}
+
+/**
+ * Running weighted mean of metric records, key by key. A key counts only the records that carry a finite value
+ * for it, so an optional metric (a baseline only some clients report) averages over those that have it.
+ */
+export class WeightedMetricsAccumulator {
+  private readonly sums = new Map<string, { weighted: number; weight: number }>();
+
+  add(metrics: Readonly<Record<string, number>>, weight: number): void {
+    if (!Number.isFinite(weight) || weight <= 0) {
+      throw new RangeError(`WeightedMetricsAccumulator.add: weight must be positive and finite, got ${weight}`);
+    }
+    for (const [key, value] of Object.entries(metrics)) {
+      if (!Number.isFinite(value)) continue;
+      const sum = this.sums.get(key) ?? { weighted: 0, weight: 0 };
+      sum.weighted += weight * value;
+      sum.weight += weight;
+      this.sums.set(key, sum);
+    }
+  }
+
+  mean(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [key, sum] of this.sums) out[key] = sum.weighted / sum.weight;
+    return out;
+  }
+}

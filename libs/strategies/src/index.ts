@@ -1,0 +1,5 @@
+export * from './strategy';
+export * from './aggregate';
+export * from './tensor-layout';
+export * from './sampling';
+export * from './fedavg';

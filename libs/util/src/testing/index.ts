@@ -1,0 +1,78 @@
+// Helpers for tests that talk over real sockets and real processes. Everything they start, they can stop.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { EventEmitter } from 'node:events';
+
+/** Resolves with the first emission of `event` (its arguments), or rejects after `timeoutMs`. */
+export function waitFor<T extends unknown[] = unknown[]>(emitter: Pick<EventEmitter, 'once' | 'off'>, event: string, timeoutMs = 10_000): Promise<T> {
+  return new Promise((resolvePromise, reject) => {
+    const onEvent = (...args: unknown[]) => {
+      clearTimeout(timer);
+      resolvePromise(args as T);
+    };
+    const timer = setTimeout(() => {
+      emitter.off(event, onEvent);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for "${event}"`));
+    }, timeoutMs);
+    emitter.once(event, onEvent);
+  });
+}
+
+/** Polls `condition` until it is truthy or `timeoutMs` passes. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** A fresh temporary directory; call the returned `cleanup` in afterEach/afterAll. */
+export async function makeTempDir(prefix = 'fedtl-test-'): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
+
+export interface TsProcess {
+  child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process ends. */
+  exited: Promise<number | string>;
+  /** Sends `signal` (SIGTERM by default) and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+/** Runs a TypeScript entry point of this workspace in its own Node.js process, through tsx. */
+export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}): TsProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(WORKSPACE_ROOT, entry), ...args], {
+    cwd: WORKSPACE_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (options.echo) process.stderr.write(chunk);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | string>((resolveExit) => {
+    child.once('exit', (code, signal) => resolveExit(code ?? signal ?? 'unknown'));
+  });
+  return {
+    child,
+    output: () => output,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export * from './synthetic-features';
