@@ -53,6 +53,12 @@ export interface FederatedClientEvents {
 export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private learner?: Learner;
+  /**
+   * Resolves with the learner once Welcome arrived. A plan can overtake the join acknowledgement's promise
+   * continuation (both may arrive in one network read), so plans wait on this rather than fail.
+   */
+  private learnerReady: Promise<Learner>;
+  private resolveLearner!: (learner: Learner) => void;
   private runId?: string;
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
@@ -60,6 +66,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   constructor(private readonly options: FederatedClientOptions) {
     super();
+    this.learnerReady = new Promise((resolve) => (this.resolveLearner = resolve));
     this.log = createLogger('client').child({ clientId: options.clientId });
     this.socket = io(options.url, {
       transports: ['websocket'],
@@ -118,7 +125,9 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onWelcome(welcome: Welcome): void {
     if (!this.learner || this.runId !== welcome.runId) {
       this.learner = new Learner(welcome.model, this.options.data, this.options.localBaselineEpochs, this.options.seed);
+      this.learnerReady = Promise.resolve(this.learner);
     }
+    this.resolveLearner(this.learner);
     this.runId = welcome.runId;
     this.log.info('joined', { runId: welcome.runId, round: welcome.currentRound, labels: welcome.model.labels });
     this.emit('welcome', welcome);
@@ -128,7 +137,6 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     let plan: RoundPlan;
     try {
       plan = decodeRoundPlan(payload);
-      if (!this.learner) throw new FedtlError('FEDTL_ERR_NOT_JOINED', `expected a round plan after Welcome, got one for round ${plan.round} before`);
     } catch (err) {
       const error = toFedtlError(err);
       ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
@@ -136,7 +144,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
     ack(encodeAck({ ok: true }));
     this.enqueue(async () => {
-      const learner = this.learner as Learner;
+      const learner = await this.learnerReady;
       const started = Date.now();
       const update = await learner.fit(plan.weights, plan.config);
       const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
@@ -155,7 +163,6 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     let request: ReturnType<typeof decodeEvaluateRequest>;
     try {
       request = decodeEvaluateRequest(payload);
-      if (!this.learner) throw new FedtlError('FEDTL_ERR_NOT_JOINED', `expected an evaluate request after Welcome, got one for round ${request.round} before`);
     } catch (err) {
       const error = toFedtlError(err);
       ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
@@ -163,7 +170,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
     ack(encodeAck({ ok: true }));
     this.enqueue(async () => {
-      const result = await (this.learner as Learner).evaluate(request.weights);
+      const result = await (await this.learnerReady).evaluate(request.weights);
       const payload = encodeEvaluateReport({ runId: request.runId, round: request.round, clientId: this.options.clientId, ...result });
       const reply = decodeAck(await emitWithAck(this.socket, 'evaluate-report', payload, this.options.ackTimeoutMs));
       if (!reply.ok) this.log.warn('evaluation report refused', { round: request.round, code: reply.error?.code, error: reply.error?.message });

@@ -2,7 +2,7 @@
 // Texts stay in this process; what leaves is computed from the features by the learner.
 import { readFile } from 'node:fs/promises';
 import { readDataset, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
-import { FeatureCache, embedWithPool, backboneRefFor, precomputedBackboneRef, terminalProgress } from '@fedtl/model';
+import { EmbeddingPool, FeatureCache, backboneRefFor, createProgressBar, precomputedBackboneRef } from '@fedtl/model';
 import type { BackboneRef } from '@fedtl/protocol';
 import { FedtlError, createLogger } from '@fedtl/util';
 import type { ClientConfig } from './config';
@@ -27,12 +27,23 @@ export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
   if (config.data.kind === 'precomputed') return readPrecomputed(config.data.path, config.backbone);
   const { train, test } = await readTexts(config);
   const backbone = await backboneRefFor(config.backbone);
-  const cache = await FeatureCache.open(config.cacheDir, backbone);
+  const cache = FeatureCache.open(config.cacheDir, backbone);
   const texts = [...train, ...test].map((e) => e.text);
-  const embed = (missing: string[]) =>
-    embedWithPool(config.backbone, missing, { threads: config.embedThreads || undefined, onProgress: terminalProgress('embedding') });
-  const features = await cache.embedAll(texts, embed);
-  log.info('features ready', { texts: texts.length, cacheHits: cache.stats.hits, computed: cache.stats.misses, dim: backbone.dim });
+  // The worker pool (and its copies of the backbone) starts only if some text is not cached yet.
+  let pool: EmbeddingPool | undefined;
+  const embedMisses = async (missing: string[]) => {
+    pool ??= await EmbeddingPool.start(config.backbone, { threads: config.embedThreads || undefined });
+    return pool.embed(missing);
+  };
+  let features: Float32Array;
+  try {
+    features = await cache.embedAll(texts, embedMisses, { onProgress: createProgressBar({ label: 'embedding' }) });
+  } finally {
+    await pool?.close();
+    cache.close();
+  }
+  const stats = cache.stats();
+  log.info('features ready', { texts: texts.length, cacheHits: stats.hits, computed: stats.misses, dim: backbone.dim });
   const split = train.length * backbone.dim;
   return {
     backbone,

@@ -10,7 +10,10 @@ export interface CoordinatorConfig {
   port: number;
   /** Rounds to run in total (a resumed run continues up to this number). */
   rounds: number;
+  /** Quorum: the fewest updates that make a round (fewer and the round is retried). */
   minClients: number;
+  /** Clients that must be connected before a round starts (at least minClients). */
+  minAvailable: number;
   fractionFit: number;
   roundTimeoutMs: number;
   evalTimeoutMs: number;
@@ -43,6 +46,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   port: 8080,
   rounds: 5,
   minClients: 2,
+  minAvailable: 2,
   fractionFit: 1,
   roundTimeoutMs: 300_000,
   evalTimeoutMs: 120_000,
@@ -67,6 +71,7 @@ const FLAGS = {
   port: { type: 'string' },
   rounds: { type: 'string' },
   'min-clients': { type: 'string' },
+  'min-available': { type: 'string' },
   'fraction-fit': { type: 'string' },
   'round-timeout-ms': { type: 'string' },
   'eval-timeout-ms': { type: 'string' },
@@ -100,7 +105,8 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --host HOST                address to listen on (default 127.0.0.1; 0.0.0.0 for other machines)
   --port N                   port (default 8080; 0 picks a free one)
   --rounds N                 federated rounds to run (default 5)
-  --min-clients N            quorum: clients needed to start and to accept a round (default 2)
+  --min-clients N            quorum: updates needed to accept a round (default 2)
+  --min-available N          clients that must be connected before a round starts (default: --min-clients)
   --fraction-fit F           fraction of connected clients sampled per round (default 1)
   --round-timeout-ms MS      deadline for a round's updates (default 300000)
   --eval-timeout-ms MS       deadline for evaluation reports (default 120000)
@@ -164,6 +170,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v.port !== undefined) merged.port = integer('--port', v.port, 0);
   if (v.rounds !== undefined) merged.rounds = integer('--rounds', v.rounds, 1);
   if (v['min-clients'] !== undefined) merged.minClients = integer('--min-clients', v['min-clients'], 1);
+  merged.minAvailable = v['min-available'] !== undefined ? integer('--min-available', v['min-available'], 1) : fromFile.minAvailable ?? merged.minClients;
   if (v['fraction-fit'] !== undefined) merged.fractionFit = positiveNumber('--fraction-fit', v['fraction-fit'], 1);
   if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = integer('--round-timeout-ms', v['round-timeout-ms'], 1);
   if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = integer('--eval-timeout-ms', v['eval-timeout-ms'], 1);
@@ -191,6 +198,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
     merged.logLevel = v['log-level'];
   }
   if (v['log-format'] !== undefined) merged.logFormat = oneOf('--log-format', v['log-format'], ['pretty', 'json'] as const);
+  if (merged.minAvailable < merged.minClients) bad('--min-available', `at least --min-clients (${merged.minClients})`, merged.minAvailable);
   if (merged.labels.length < 2) bad('--labels', 'at least two labels', merged.labels);
   if (new Set(merged.labels).size !== merged.labels.length) bad('--labels', 'distinct labels', merged.labels);
   if (Boolean(merged.tlsCert) !== Boolean(merged.tlsKey)) bad('--tls-cert/--tls-key', 'both or neither', { cert: merged.tlsCert, key: merged.tlsKey });

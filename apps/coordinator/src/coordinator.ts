@@ -27,7 +27,10 @@ export interface CoordinatorOptions {
   runId: string;
   configHash: string;
   rounds: number;
+  /** Quorum: the fewest accepted updates that make a round. */
   minClients: number;
+  /** Clients that must be joined before a round starts. */
+  minAvailable: number;
   roundTimeoutMs: number;
   evalTimeoutMs: number;
   maxRoundAttempts: number;
@@ -139,7 +142,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.log.info('client joined', { clientId: join.clientId, examples: join.numTrainExamples, clients: this.registry.size });
     this.emit('joined', join.clientId);
     this.resendPlanAfterRejoin(join.clientId, link);
-    if (this.registry.size >= o.minClients) this.quorumWaiter?.();
+    if (this.registry.size >= o.minAvailable) this.quorumWaiter?.();
     return {
       runId: o.runId,
       clientId: join.clientId,
@@ -213,8 +216,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   }
 
   private waitForQuorum(): Promise<void> {
-    if (this.registry.size >= this.options.minClients || this.stopped) return Promise.resolve();
-    this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minClients });
+    if (this.registry.size >= this.options.minAvailable || this.stopped) return Promise.resolve();
+    this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minAvailable });
     return new Promise((resolve) => {
       this.quorumWaiter = () => {
         this.quorumWaiter = undefined;

@@ -59,10 +59,10 @@ describe('federation of separate processes', () => {
       previous = actual;
     }
     const records = await readRecords(outDir);
-    expect(records.map((r) => [r.round, r.status, r.accepted.length])).toEqual([
-      [1, 'aggregated', 3],
-      [2, 'aggregated', 3],
-      [3, 'aggregated', 3],
+    expect(records.map((r) => [r.round, r.status, r.accepted.length, r.failures])).toEqual([
+      [1, 'aggregated', 3, []],
+      [2, 'aggregated', 3, []],
+      [3, 'aggregated', 3, []],
     ]);
     expect(records[2].evaluation.accuracy).toBeGreaterThan(0.8);
     expect(Object.keys(records[2].clients).sort()).toEqual(['client-1', 'client-2', 'client-3']);

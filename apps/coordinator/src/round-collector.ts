@@ -48,15 +48,19 @@ export class RoundCollector {
     return this.settled;
   }
 
-  /** Validates and aggregates an update; throws a FedtlError (for the sender's ack) when it is refused. */
+  /**
+   * Validates and aggregates an update; throws a FedtlError (for the sender's ack) when it is refused. A
+   * refused update leaves its sender out of this round, except a late one (an earlier round's), which is
+   * only answered: the sender may still deliver this round's update.
+   */
   accept(senderId: string, update: Update): void {
-    if (update.runId !== this.runId) {
-      throw new FedtlError('FEDTL_ERR_WRONG_RUN', `expected an update for run ${this.runId}, got run ${update.runId}`);
+    if (this.closed) {
+      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no update (round ${this.round} is closed), got one for round ${update.round}`);
     }
-    if (this.closed || update.round !== this.round) {
-      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected an update for round ${this.closed ? 'none (round closed)' : this.round}, got round ${update.round}`);
+    if (update.round < this.round && update.runId === this.runId) {
+      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected an update for round ${this.round}, got a late one for round ${update.round}`);
     }
-    this.checkSender(senderId, update);
+    this.checkSender(senderId);
     try {
       this.checkContent(senderId, update);
       this.aggregator.add({ clientId: senderId, delta: update.delta, numExamples: update.numExamples, metrics: update.metrics });
@@ -77,10 +81,7 @@ export class RoundCollector {
     this.maybeFinish();
   }
 
-  private checkSender(senderId: string, update: Update): void {
-    if (update.clientId !== senderId) {
-      throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `update claims client "${update.clientId}" but was sent by "${senderId}"`);
-    }
+  private checkSender(senderId: string): void {
     if (!this.selected.has(senderId)) {
       throw new FedtlError('FEDTL_ERR_NOT_SELECTED', `client "${senderId}" was not selected for round ${this.round}`);
     }
@@ -91,6 +92,15 @@ export class RoundCollector {
   }
 
   private checkContent(senderId: string, update: Update): void {
+    if (update.runId !== this.runId) {
+      throw new FedtlError('FEDTL_ERR_WRONG_RUN', `expected an update for run ${this.runId}, got run ${update.runId}`);
+    }
+    if (update.round !== this.round) {
+      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected an update for round ${this.round}, got round ${update.round}`);
+    }
+    if (update.clientId !== senderId) {
+      throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `update claims client "${update.clientId}" but was sent by "${senderId}"`);
+    }
     const max = this.maxExamples(senderId);
     if (!Number.isInteger(update.numExamples) || update.numExamples < 1 || update.numExamples > max) {
       throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected an integer example count in [1, ${max}] (declared at join), got ${update.numExamples}`);

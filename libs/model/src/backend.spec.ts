@@ -1,17 +1,20 @@
-// Each test loads a fresh copy of the backend module (and of tfjs-core with it), because the choice is made
-// once per process by design.
+// Each test loads a fresh copy of the backend module, because the choice is made once per process by design
+// (tfjs-core's engine itself stays shared: it lives on globalThis). Log lines are read where the logger's
+// default sink writes them, stderr.
 type BackendModule = typeof import('./backend');
-type UtilModule = typeof import('@fedtl/util');
 type Tf = typeof import('@tensorflow/tfjs-core');
 
 async function fresh<T>(body: (backend: BackendModule, tf: Tf, logLines: string[]) => Promise<T>): Promise<T> {
   let result!: T;
-  await jest.isolateModulesAsync(async () => {
-    const util: UtilModule = require('@fedtl/util');
-    const logLines: string[] = [];
-    util.configureLogging({ level: 'debug', format: 'json', sink: { write: (line) => logLines.push(line) } });
-    result = await body(require('./backend'), require('@tensorflow/tfjs-core'), logLines);
-  });
+  const logLines: string[] = [];
+  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((line) => logLines.push(String(line)) > 0);
+  try {
+    await jest.isolateModulesAsync(async () => {
+      result = await body(require('./backend'), require('@tensorflow/tfjs-core'), logLines);
+    });
+  } finally {
+    stderr.mockRestore();
+  }
   return result;
 }
 
@@ -20,9 +23,19 @@ async function fresh<T>(body: (backend: BackendModule, tf: Tf, logLines: string[
 beforeAll(() => jest.spyOn(console, 'warn').mockImplementation(() => undefined));
 afterAll(() => jest.restoreAllMocks());
 
-const selectedLines = (lines: string[]) => lines.filter((line) => JSON.parse(line).msg === 'backend selected');
+const selectedLines = (lines: string[]) => lines.filter((line) => line.includes('[backend] backend selected'));
 
 describe('selectBackend', () => {
+  // First: tfjs-core's engine is process-global, so this must run before any test selects a backend.
+  it('leaves tensors usable on cpu until a backend is selected (importing it registers no wasm)', async () => {
+    await fresh(async ({ selectedBackend }, tf) => {
+      expect(tf.findBackendFactory('wasm')).toBeNull();
+      expect(tf.tidy(() => tf.sum(tf.tensor1d([1, 2])).arraySync())).toBe(3);
+      expect(tf.getBackend()).toBe('cpu');
+      expect(selectedBackend()).toBeUndefined();
+    });
+  });
+
   it('falls back to wasm where the native binding is not installed, and wasm computes correctly', async () => {
     await fresh(async ({ selectBackend, selectedBackend }, tf) => {
       expect(await selectBackend()).toBe('wasm');
@@ -41,7 +54,7 @@ describe('selectBackend', () => {
       expect([first, second]).toEqual(['wasm', 'wasm']);
       const selected = selectedLines(lines);
       expect(selected).toHaveLength(1);
-      expect(JSON.parse(selected[0])).toMatchObject({ module: 'backend', backend: 'wasm' });
+      expect(selected[0]).toContain('backend=wasm provider=@tensorflow/tfjs-backend-wasm');
     });
   });
 

@@ -7,7 +7,6 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { FedtlError, createLogger } from '@fedtl/util';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -107,13 +106,22 @@ async function tryNative(): Promise<Attempt> {
 }
 
 async function tryWasm(): Promise<Attempt> {
+  // Imported here, not at the top: importing the package registers 'wasm' above 'cpu', and from then on any
+  // tensor created before `await selectBackend()` would throw "not yet initialized". Until a backend is
+  // selected, tensors live on cpu.
+  let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
+  try {
+    wasm = await import('@tensorflow/tfjs-backend-wasm');
+  } catch (err) {
+    return { reason: `${WASM_PACKAGE} could not be loaded: ${(err as Error).message}` };
+  }
   if (!wasmConfigured) {
     // A file path, not a URL: in Node the Emscripten loader reads the binary from disk, nothing is fetched.
-    setWasmPaths(path.join(path.dirname(require.resolve(`${WASM_PACKAGE}/package.json`)), 'dist') + path.sep);
+    wasm.setWasmPaths(path.join(path.dirname(require.resolve(`${WASM_PACKAGE}/package.json`)), 'dist') + path.sep);
     // TF.js never picks the multi-threaded wasm binary under Node (tfjs issue #3830), so XNNPACK runs on one
     // thread whatever we ask; saying 1 keeps it that way if that changes, because our parallelism is one
     // worker thread per core in the embedding pool and more threads per worker would oversubscribe the cores.
-    setThreadsCount(1);
+    wasm.setThreadsCount(1);
     wasmConfigured = true;
   }
   return (await activate('wasm')) ? { provider: WASM_PACKAGE } : { reason: 'the wasm binary did not initialise' };

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { FedtlError, createLogger, isErrorCode, type ErrorCode } from '@fedtl/util';
 import { selectedBackend, type BackendName } from '../backend';
-import type { Backbone } from './backbone';
+import { validateBatchSize, type Backbone } from './backbone';
 import type { EmbedReply, EmbedRequest, EmbedWorkerData } from './embed-worker-impl';
 import { loadBackbone, parseBackboneSpec } from './load-backbone';
 import type { ProgressCallback } from './progress-bar';
@@ -58,8 +58,7 @@ export class EmbeddingPool {
     parseBackboneSpec(spec);
     const threads = options.threads ?? os.availableParallelism();
     if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer >= 1; got ${threads}`);
-    const batchSize = options.batchSize ?? POOL_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer >= 1; got ${batchSize}`);
+    const batchSize = validateBatchSize(options.batchSize ?? POOL_BATCH_SIZE);
     const backend = options.backend ?? selectedBackend()?.name;
     const started = Date.now();
 

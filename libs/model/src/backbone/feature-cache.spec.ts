@@ -46,6 +46,7 @@ describe('FeatureCache', () => {
     expect(again).toEqual(await countingEmbed().embed([...texts].reverse()));
     expect(cache.get('gamma')).toEqual(reference.subarray(2 * DIM, 3 * DIM));
     expect(cache.get('never seen')).toBeUndefined();
+    expect([cache.has('beta'), cache.has('never seen')]).toEqual([true, false]);
     cache.close();
   });
 

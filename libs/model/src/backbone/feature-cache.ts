@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackboneRef } from '@fedtl/protocol';
 import { FedtlError, createLogger } from '@fedtl/util';
+import { validateBatchSize } from './backbone';
 import type { ProgressCallback } from './progress-bar';
 
 const MAGIC = Buffer.from('FEDTLFC1', 'ascii');
@@ -96,8 +97,7 @@ export class FeatureCache {
    * text once) in batches, each batch appended before the next starts.
    */
   async embedAll(texts: readonly string[], embed: EmbedFunction, options: EmbedAllOptions = {}): Promise<Float32Array> {
-    const batchSize = options.batchSize ?? FEATURE_CACHE_BATCH_SIZE;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batchSize must be an integer >= 1; got ${batchSize}`);
+    const batchSize = validateBatchSize(options.batchSize ?? FEATURE_CACHE_BATCH_SIZE);
     const features = new Float32Array(texts.length * this.dim);
     const missing = new Map<string, { key: Buffer; rows: number[] }>();
     let done = 0;

@@ -179,10 +179,6 @@ export class SentencePieceTokenizer {
     return piece;
   }
 
-  get vocabularySize(): number {
-    return this.pieces.length;
-  }
-
   /**
    * Code points of the normalised text, cut so that a megabyte e-mail costs no more than a capped one.
    * `maxTokens` tokens span at most `maxTokens * maxPieceLength` code points, so the cut comes at the first word

@@ -78,7 +78,7 @@ describe('tfjs-model backbone', () => {
 
   const texts = ['the cat sat', 'the dogs', '', 'cats and dogs sat on the mat'];
 
-  it.each([
+  it.each<[string, { poolInGraph: boolean; sequenceLength?: number }]>([
     ['[batch, length, dim], pooled by the backbone over each text\'s own tokens', { poolInGraph: false }],
     ['[batch, length, dim] with a fixed input width', { poolInGraph: false, sequenceLength: 12 }],
     ['[batch, dim], pooled by the graph (texts one at a time, so no padding)', { poolInGraph: true }],

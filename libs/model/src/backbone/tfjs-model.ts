@@ -199,12 +199,26 @@ function graphRunner(model: GraphModel, spec: TokenizerSpec, dir: string): Model
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `the model in ${dir} has no input named ${idsInput === undefined ? idsName : maskName}`);
   }
   const width = idsInput.shape?.[1];
+  // execute() where the graph allows it; graphs with control flow or dynamic shapes need executeAsync(), which
+  // execute() says by throwing on the first run (and executeAsync() warns on every run of a graph without them).
+  let synchronous = true;
+  const execute = async (feeds: Record<string, tf.Tensor>): Promise<tf.Tensor | tf.Tensor[]> => {
+    if (synchronous) {
+      try {
+        return model.execute(feeds);
+      } catch (err) {
+        if (!(err as Error).message.includes('executeAsync')) throw err;
+        synchronous = false;
+      }
+    }
+    return model.executeAsync(feeds);
+  };
   return {
     sequenceLength: width !== undefined && width > 0 ? width : undefined,
     async run(ids, mask) {
       const feeds: Record<string, tf.Tensor> = { [idsInput.name]: ids };
       if (maskName !== undefined) feeds[maskName] = mask;
-      const output = await model.executeAsync(feeds);
+      const output = await execute(feeds);
       if (!Array.isArray(output)) return output;
       output.slice(1).forEach((extra) => extra.dispose());
       return output[0];

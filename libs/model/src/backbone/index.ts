@@ -1,0 +1,16 @@
+export type { Backbone } from './backbone';
+export { l2NormalizeRows } from './backbone';
+export { DEFAULT_MAX_TOKENS, SentencePieceTokenizer, UNK_PENALTY, WORD_BOUNDARY } from './sentencepiece';
+export type { ScoredVocabulary, SentencePieceOptions } from './sentencepiece';
+export { USE_LITE_BATCH_SIZE, USE_LITE_DIM, USE_LITE_ID, loadUseLite, useLiteFingerprint, useLiteModelDir } from './use-lite';
+export type { UseLiteOptions } from './use-lite';
+export { TFJS_MODEL_BATCH_SIZE, TFJS_MODEL_PREFIX, TOKENIZER_FILE, loadTfjsModel, tfjsModelFingerprint } from './tfjs-model';
+export type { TfjsModelOptions, TokenizerSpec } from './tfjs-model';
+export { fingerprintBackbone, loadBackbone, parseBackboneSpec } from './load-backbone';
+export type { BackboneSpec, LoadBackboneOptions } from './load-backbone';
+export { FEATURE_CACHE_BATCH_SIZE, FeatureCache } from './feature-cache';
+export type { EmbedAllOptions, EmbedFunction, FeatureCacheStats } from './feature-cache';
+export { createProgressBar } from './progress-bar';
+export type { ProgressBarOptions, ProgressCallback } from './progress-bar';
+export { EmbeddingPool, POOL_BATCH_SIZE, embedWithPool } from './embedding-pool';
+export type { EmbedWithPoolOptions, EmbeddingPoolOptions } from './embedding-pool';
