@@ -18,6 +18,8 @@ export interface CoordinatorConfig {
   roundTimeoutMs: number;
   evalTimeoutMs: number;
   maxRoundAttempts: number;
+  /** How long a selected client that dropped mid-round may take to rejoin before the round gives up on it. */
+  rejoinGraceMs: number;
   outDir: string;
   backbone: string;
   labels: string[];
@@ -51,6 +53,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   roundTimeoutMs: 300_000,
   evalTimeoutMs: 120_000,
   maxRoundAttempts: 3,
+  rejoinGraceMs: 15_000,
   outDir: 'out/coordinator',
   backbone: 'use-lite',
   labels: ['ham', 'spam'],
@@ -76,6 +79,7 @@ const FLAGS = {
   'round-timeout-ms': { type: 'string' },
   'eval-timeout-ms': { type: 'string' },
   'max-round-attempts': { type: 'string' },
+  'rejoin-grace-ms': { type: 'string' },
   'out-dir': { type: 'string' },
   backbone: { type: 'string' },
   labels: { type: 'string' },
@@ -111,6 +115,7 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --round-timeout-ms MS      deadline for a round's updates (default 300000)
   --eval-timeout-ms MS       deadline for evaluation reports (default 120000)
   --max-round-attempts N     retries of a round that missed its quorum (default 3)
+  --rejoin-grace-ms MS       how long a client that dropped mid-round may take to come back (default 15000)
   --out-dir DIR              checkpoints, metrics.jsonl and summary.json (default out/coordinator)
   --backbone SPEC            use-lite | tfjs-model:DIR | precomputed:DIM (default use-lite)
   --labels a,b,...           the federation's label set (default ham,spam)
@@ -175,6 +180,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = integer('--round-timeout-ms', v['round-timeout-ms'], 1);
   if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = integer('--eval-timeout-ms', v['eval-timeout-ms'], 1);
   if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = integer('--max-round-attempts', v['max-round-attempts'], 1);
+  if (v['rejoin-grace-ms'] !== undefined) merged.rejoinGraceMs = integer('--rejoin-grace-ms', v['rejoin-grace-ms'], 0);
   if (v['out-dir'] !== undefined) merged.outDir = v['out-dir'];
   if (v.backbone !== undefined) merged.backbone = v.backbone;
   if (v.labels !== undefined) merged.labels = v.labels.split(',').map((s) => s.trim()).filter(Boolean);

@@ -72,7 +72,7 @@ async function main(): Promise<number> {
       '--coordinator', url, '--client-id', id,
       '--demo-mailbox', String(i + 1), '--demo-organisations', String(clients), '--demo-per-organisation', values['per-organisation'] as string,
       '--local-baseline-epochs', String(rounds * localEpochs), '--embed-threads', '1',
-      '--cache-dir', values['cache-dir'] as string, '--log-level', logLevel,
+      '--cache-dir', join(values['cache-dir'] as string, id), '--log-level', logLevel,
     ]),
   );
   const coordinatorCode = await coordinator.exited;

@@ -35,11 +35,9 @@ describe('federation of separate processes', () => {
 
   it('runs 3 rounds with 3 clients and the global weights equal FedAvg of the clients’ updates', async () => {
     const outDir = join(temp.dir, 'out');
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40 + 0, testPerClient: 30, seed: 3 });
+    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: [24, 40, 64], testPerClient: 30, seed: 3 });
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, ['--rounds', '3', '--min-clients', '3', '--seed', '11']);
     processes.push(coordinator);
-    // Unequal example counts, so the weighting matters: client k trains on all of its 40 rows, but
-    // declares them via the file, so we make the files differ in size instead.
     const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file));
     processes.push(...clients);
 
@@ -50,6 +48,7 @@ describe('federation of separate processes', () => {
     for (let round = 1; round <= 3; round++) {
       const updates = await readAuditedUpdates(outDir, round);
       expect(updates.map((u) => u.clientId)).toEqual(['client-1', 'client-2', 'client-3']);
+      expect(updates.map((u) => u.numExamples)).toEqual([24, 40, 64]);
       for (const update of updates) {
         expect(update.delta.map((t) => t.name).every((name) => name.startsWith('adapter/') || name.startsWith('head/'))).toBe(true);
       }
@@ -72,14 +71,14 @@ describe('federation of separate processes', () => {
     const outDir = join(temp.dir, 'out');
     const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 5 });
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
-      '--rounds', '2', '--min-clients', '2', '--round-timeout-ms', '60000', '--seed', '3',
+      '--rounds', '2', '--min-clients', '2', '--round-timeout-ms', '60000', '--rejoin-grace-ms', '1000', '--seed', '3',
     ]);
     processes.push(coordinator);
-    // The victim trains slowly (many epochs are forced by a tiny batch), so it is still training when killed.
+    // The victim is killed as soon as the first update of round 1 is in: it dies mid-round or between rounds,
+    // and either way round 2 must run on the survivors alone.
     const survivors = [startClientProcess(url, 'client-1', files[0]), startClientProcess(url, 'client-2', files[1])];
     const victim = startClientProcess(url, 'client-3', files[2]);
     processes.push(...survivors, victim);
-    await waitUntil(() => victim.output().includes('') && survivors.length === 2, 1000);
     await waitUntil(async () => {
       try {
         return (await readAuditedUpdates(outDir, 1)).length >= 1;

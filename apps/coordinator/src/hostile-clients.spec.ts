@@ -17,6 +17,7 @@ import {
   type NamedTensor,
   type RoundPlan,
 } from '@fedtl/protocol';
+import { configureLogging } from '@fedtl/util';
 import { makeTempDir, writeSyntheticFeatureFiles, type TsProcess } from '@fedtl/util/testing';
 import { parseCoordinatorConfig, type CoordinatorConfig } from './config';
 import { startCoordinator, type StartedCoordinator } from './run-coordinator';
@@ -84,6 +85,7 @@ describe('hostile clients', () => {
   const processes: TsProcess[] = [];
 
   beforeAll(async () => {
+    configureLogging({ level: 'error' });
     await selectBackend('cpu');
   });
 

@@ -62,7 +62,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     roundTimeoutMs: config.roundTimeoutMs,
     evalTimeoutMs: config.evalTimeoutMs,
     maxRoundAttempts: config.maxRoundAttempts,
-    rejoinGraceMs: Math.min(30_000, config.roundTimeoutMs),
+    rejoinGraceMs: config.rejoinGraceMs,
     token: config.token,
     seed: config.seed,
     backbone,

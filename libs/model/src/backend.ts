@@ -64,7 +64,11 @@ async function choose(preferred: BackendName | undefined): Promise<BackendChoice
     const attempt = await tryBackend(name);
     if ('provider' in attempt) {
       chosen = { name, provider: attempt.provider };
-      log.info('backend selected', { backend: name, provider: attempt.provider, ...(preferred ? { preferred } : {}) });
+      // Production mode: skips tfjs-core's debug-time checks and its console nag about tfjs-node, since our
+      // own log line below already names the backend and how to get a faster one.
+      tf.enableProdMode();
+      const hint = name === 'tensorflow' ? {} : { faster: 'install @tensorflow/tfjs-node-gpu (CUDA) or @tensorflow/tfjs-node' };
+      log.info('backend selected', { backend: name, provider: attempt.provider, ...(preferred ? { preferred } : {}), ...hint });
       return chosen;
     }
     reasons.push(`${name}: ${attempt.reason}`);

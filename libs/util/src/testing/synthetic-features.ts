@@ -7,7 +7,8 @@ import { seededRandom } from '../random';
 export interface SyntheticFeatureOptions {
   clients: number;
   dim: number;
-  trainPerClient: number;
+  /** Training rows per client: one number for all, or one per client (unequal counts test the weighting). */
+  trainPerClient: number | number[];
   testPerClient: number;
   labels?: string[];
   seed?: number;
@@ -37,7 +38,8 @@ export async function writeSyntheticFeatureFiles(dir: string, options: Synthetic
       return { features, labels: rowLabels };
     };
     const path = join(dir, `client-${c + 1}.features.json`);
-    await writeFile(path, JSON.stringify({ dim, train: sample(trainPerClient), test: sample(testPerClient) }));
+    const trainRows = Array.isArray(trainPerClient) ? trainPerClient[c] : trainPerClient;
+    await writeFile(path, JSON.stringify({ dim, train: sample(trainRows), test: sample(testPerClient) }));
     paths.push(path);
   }
   return paths;
