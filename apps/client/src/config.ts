@@ -19,6 +19,10 @@ export interface ClientConfig {
   embedThreads: number;
   /** Train a local-only model for this many epochs once, and report its accuracy next to the global model's. */
   localBaselineEpochs: number;
+  /** After each global evaluation, fine-tune a private copy of the head this many epochs and report it too. */
+  personalizeEpochs: number;
+  /** Train on at most this many labelled examples (stratified, seeded): the low-resource regime. 0: all. */
+  trainLimit: number;
   seed: number;
   /** PEM CA bundle that signs the coordinator's certificate (self-signed deployments). */
   tlsCa?: string;
@@ -48,7 +52,10 @@ Options:
   --cache-dir DIR            feature cache (default .fedtl-cache)
   --embed-threads N          worker threads for embedding (default: one per core)
   --local-baseline-epochs N  also train a local-only model and report its accuracy (default 0: off)
-  --seed N                   seed for the local baseline and the test split (default 7)
+  --personalize-epochs N     also report a personalised model: the global one with its head fine-tuned
+                             locally for N epochs (default 0: off)
+  --train-limit N            train on at most N labelled examples, stratified by label (default: all)
+  --seed N                   seed for the local baseline, the test split and --train-limit (default 7)
   --tls-ca FILE              CA certificate for a coordinator with a self-signed certificate
   --tls-cert FILE --tls-key FILE   client certificate for mutual TLS
   --ack-timeout-ms MS        how long to wait for the coordinator to acknowledge (default 60000)
@@ -75,6 +82,8 @@ const FLAGS = {
   'cache-dir': { type: 'string' },
   'embed-threads': { type: 'string' },
   'local-baseline-epochs': { type: 'string' },
+  'personalize-epochs': { type: 'string' },
+  'train-limit': { type: 'string' },
   seed: { type: 'string' },
   'tls-ca': { type: 'string' },
   'tls-cert': { type: 'string' },
@@ -150,6 +159,8 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     cacheDir: v['cache-dir'] ?? '.fedtl-cache',
     embedThreads: v['embed-threads'] === undefined ? 0 : integer('--embed-threads', v['embed-threads'], 1),
     localBaselineEpochs: v['local-baseline-epochs'] === undefined ? 0 : integer('--local-baseline-epochs', v['local-baseline-epochs'], 0),
+    personalizeEpochs: v['personalize-epochs'] === undefined ? 0 : integer('--personalize-epochs', v['personalize-epochs'], 0),
+    trainLimit: v['train-limit'] === undefined ? 0 : integer('--train-limit', v['train-limit'], 1),
     seed: v.seed === undefined ? 7 : integer('--seed', v.seed, 0),
     tlsCa: v['tls-ca'],
     tlsCert: v['tls-cert'],

@@ -32,6 +32,7 @@ export interface FederatedClientOptions {
   data: LocalData;
   ackTimeoutMs: number;
   localBaselineEpochs: number;
+  personalizeEpochs?: number;
   seed: number;
   /** TLS settings passed to the underlying connection (CA for self-signed servers, client cert for mTLS). */
   tls?: { ca?: string; cert?: string; key?: string };
@@ -124,7 +125,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   private onWelcome(welcome: Welcome): void {
     if (!this.learner || this.runId !== welcome.runId) {
-      this.learner = new Learner(welcome.model, this.options.data, this.options.localBaselineEpochs, this.options.seed);
+      this.learner = new Learner(welcome.model, this.options.data, this.options.localBaselineEpochs, this.options.seed, this.options.personalizeEpochs);
       this.learnerReady = Promise.resolve(this.learner);
     }
     this.resolveLearner(this.learner);

@@ -15,6 +15,8 @@ export class Learner {
   private readonly train: LabelledFeatures;
   private readonly test: LabelledFeatures;
   private localOnlyAccuracy?: number;
+  /** The run's latest training config (learning rate, batch size), reused for local fine-tuning. */
+  private lastConfig?: TrainingConfig;
   private readonly log = createLogger('learner');
 
   constructor(
@@ -22,6 +24,7 @@ export class Learner {
     data: LocalData,
     private readonly localBaselineEpochs: number,
     private readonly seed: number,
+    private readonly personalizeEpochs = 0,
   ) {
     this.train = encode(spec, data.train, 'training');
     this.test = encode(spec, data.test, 'test');
@@ -32,6 +35,7 @@ export class Learner {
   }
 
   async fit(global: NamedTensor[], config: TrainingConfig): Promise<LocalUpdate> {
+    this.lastConfig = config;
     await this.ensureLocalBaseline(config);
     const result = await trainLocally(this.spec, global, this.train, config);
     return { delta: result.delta, numExamples: result.numExamples, metrics: result.metrics };
@@ -41,7 +45,23 @@ export class Learner {
     const report = await evaluate(this.spec, weights, this.test);
     const metrics: Metrics = { ...report.metrics };
     if (this.localOnlyAccuracy !== undefined) metrics.localOnlyAccuracy = this.localOnlyAccuracy;
+    if (this.personalizeEpochs > 0 && this.lastConfig) {
+      const personalized = await this.personalize(weights, this.lastConfig);
+      metrics.personalizedAccuracy = personalized.metrics.accuracy;
+      metrics.personalizedMacroF1 = personalized.metrics.macroF1;
+    }
     return { numExamples: report.numExamples, metrics, perLabel: report.perLabel };
+  }
+
+  /**
+   * FedRep-style personalisation: keep the federation's adapter, fine-tune a private copy of the head on local
+   * data. The personalised head never leaves this client.
+   */
+  private async personalize(global: NamedTensor[], config: TrainingConfig) {
+    const tuned = await trainLocally(this.spec, global, this.train, { ...config, localEpochs: this.personalizeEpochs, seed: this.seed }, {
+      trainable: (name) => name.startsWith('head/'),
+    });
+    return evaluate(this.spec, global.map((t, i) => addDelta(t, tuned.delta[i])), this.test);
   }
 
   /** Once, on the first plan (which carries the run's learning rate and batch size): a model trained alone. */

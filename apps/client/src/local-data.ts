@@ -1,7 +1,7 @@
 // Loads a client's private data and turns its text into frozen-backbone features (cached on disk).
 // Texts stay in this process; what leaves is computed from the features by the learner.
 import { readFile } from 'node:fs/promises';
-import { readDataset, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
+import { readDataset, stratifiedSample, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
 import { EmbeddingPool, FeatureCache, backboneRefFor, createProgressBar, precomputedBackboneRef } from '@fedtl/model';
 import type { BackboneRef } from '@fedtl/protocol';
 import { FedtlError, createLogger } from '@fedtl/util';
@@ -25,7 +25,9 @@ const log = createLogger('local-data');
 
 export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
   if (config.data.kind === 'precomputed') return readPrecomputed(config.data.path, config.backbone);
-  const { train, test } = await readTexts(config);
+  const all = await readTexts(config);
+  const train = config.trainLimit > 0 ? stratifiedSample(all.train, config.trainLimit, config.seed) : all.train;
+  const test = all.test;
   const backbone = await backboneRefFor(config.backbone);
   const cache = FeatureCache.open(config.cacheDir, backbone);
   const texts = [...train, ...test].map((e) => e.text);

@@ -23,6 +23,7 @@ async function main(): Promise<number> {
     data,
     ackTimeoutMs: config.ackTimeoutMs,
     localBaselineEpochs: config.localBaselineEpochs,
+    personalizeEpochs: config.personalizeEpochs,
     seed: config.seed,
     tls: {
       ca: config.tlsCa ? readFileSync(config.tlsCa, 'utf8') : undefined,

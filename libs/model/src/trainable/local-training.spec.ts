@@ -127,3 +127,22 @@ describe('trainLocally', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('trainLocally with frozen tensors', () => {
+  beforeAll(useCpuBackend);
+
+  it('leaves tensors outside `trainable` unchanged (zero delta) and trains the rest', async () => {
+    const spec = specFor({ adapterWidth: 4 });
+    const data = gaussianClusters(48, spec.inputDim, 2, 11);
+    const global = initialWeights(spec, 2);
+    const before = tf.memory().numTensors;
+    const result = await trainLocally(spec, global, data, { localEpochs: 2, batchSize: 16, learningRate: 0.05, optimizer: 'adam', seed: 1 }, {
+      trainable: (name) => name.startsWith('head/'),
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    for (const tensor of result.delta) {
+      const moved = tensor.data.some((v) => v !== 0);
+      expect([tensor.name, moved]).toEqual([tensor.name, tensor.name.startsWith('head/')]);
+    }
+  });
+});

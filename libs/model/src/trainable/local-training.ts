@@ -19,6 +19,11 @@ export interface LabelledFeatures {
 export interface LocalTrainingOptions {
   /** FedProx proximal coefficient μ ≥ 0. Default 0 (plain local SGD, as FedAvg). */
   proximalMu?: number;
+  /**
+   * Which tensors train; the others stay frozen (their delta is zero). Default: all. Personalisation uses it to
+   * fine-tune only the head on top of the shared adapter (FedRep-style).
+   */
+  trainable?: (name: string) => boolean;
 }
 
 export interface LocalTrainingResult {
@@ -133,6 +138,7 @@ export async function trainLocally(
           // Keyed by the engine's variable names, as Optimizer.applyGradients expects.
           const byVariable: tf.NamedTensorMap = {};
           names.forEach((name, i) => {
+            if (options.trainable && !options.trainable(name)) return;
             const gradient = gradients[name];
             // d/dw of μ/2·‖w − w_global‖² is μ·(w − w_global).
             byVariable[variables[i].name] =

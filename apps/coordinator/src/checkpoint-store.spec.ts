@@ -1,0 +1,70 @@
+import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { configureLogging } from '@fedtl/util';
+import { makeTempDir } from '@fedtl/util/testing';
+import { CheckpointStore, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint-store';
+
+function checkpoint(round: number): Checkpoint {
+  return {
+    runId: 'run-1',
+    round,
+    configHash: 'abc',
+    createdAt: '2026-11-28T00:00:00.000Z',
+    weights: [
+      { name: 'adapter/down/kernel', shape: [2, 3], dtype: 'float32', data: Float32Array.from([1, 2, 3, 4, 5, round]) },
+      { name: 'head/out/bias', shape: [2], dtype: 'float32', data: Float32Array.from([-1, 0.5]) },
+    ],
+    strategyState: {
+      scalars: { step: round },
+      tensors: { m: [{ name: 'head/out/bias', shape: [2], dtype: 'float32', data: Float32Array.from([0.1, 0.2]) }] },
+    },
+  };
+}
+
+describe('checkpoints', () => {
+  let temp: { dir: string; cleanup: () => Promise<void> };
+  const warnings: string[] = [];
+
+  beforeAll(() => configureLogging({ level: 'warn', format: 'json', sink: { write: (line) => warnings.push(line) } }));
+  beforeEach(async () => {
+    temp = await makeTempDir();
+    warnings.length = 0;
+  });
+  afterEach(() => temp.cleanup());
+
+  it('round-trips weights, strategy state and metadata exactly', () => {
+    expect(decodeCheckpoint(encodeCheckpoint(checkpoint(3)))).toEqual(checkpoint(3));
+  });
+
+  it('detects damage anywhere in the file', () => {
+    const bytes = encodeCheckpoint(checkpoint(1));
+    for (const position of [0, 20, bytes.length - 40, bytes.length - 1]) {
+      const damaged = Buffer.from(bytes);
+      damaged[position] ^= 0xff;
+      expect(() => decodeCheckpoint(damaged, 'x.ckpt')).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_CHECKPOINT_CORRUPT' }));
+    }
+    expect(() => decodeCheckpoint(Buffer.from('hello'), 'x.ckpt')).toThrow(/expected a fedtl checkpoint/);
+  });
+
+  it('loads the newest valid checkpoint, skipping a truncated one with a warning', async () => {
+    const store = new CheckpointStore(temp.dir);
+    await store.save(checkpoint(1));
+    await store.save(checkpoint(2));
+    await truncate(store.pathFor(2), 100);
+    const latest = await store.loadLatest();
+    expect(latest?.round).toBe(1);
+    expect(warnings.some((w) => w.includes('skipping unreadable checkpoint') && w.includes('round-000002.ckpt'))).toBe(true);
+  });
+
+  it('ignores garbage files, leaves no temp files and keeps only the newest few', async () => {
+    const store = new CheckpointStore(temp.dir, 3);
+    await writeFile(`${temp.dir}/notes.txt`, 'hello');
+    for (let round = 1; round <= 5; round++) await store.save(checkpoint(round));
+    expect((await readdir(temp.dir)).sort()).toEqual(['notes.txt', 'round-000003.ckpt', 'round-000004.ckpt', 'round-000005.ckpt']);
+    expect(await store.rounds()).toEqual([5, 4, 3]);
+    expect(decodeCheckpoint(await readFile(store.pathFor(5))).weights[0].data[5]).toBe(5);
+  });
+
+  it('has nothing to resume from an empty or missing directory', async () => {
+    expect(await new CheckpointStore(`${temp.dir}/missing`).loadLatest()).toBeNull();
+  });
+});
