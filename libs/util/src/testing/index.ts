@@ -77,3 +77,4 @@ export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.P
 
 export * from './synthetic-features';
 export * from './tcp-proxy';
+export * from './certificates';

@@ -1,0 +1,168 @@
+// `bench domains` flags, parsed and validated once here; everything below gets plain values. The defaults are
+// the ones chosen on a validation slice of the shared reviews' training data (docs/results/domains/README-section.md).
+import { parseArgs } from 'node:util';
+import { FedtlError, isLogLevel, type LogLevel } from '@fedtl/util';
+
+export const METHOD_NAMES = ['local', 'centralized', 'fedavg', 'personalized', 'leave-one-out'] as const;
+export type MethodName = (typeof METHOD_NAMES)[number];
+
+export interface ModelOptions {
+  adapterWidth: number;
+  head: 'linear' | 'mlp';
+  headHidden: number;
+}
+
+export interface TrainingOptions {
+  localEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  optimizer: 'sgd' | 'adam';
+}
+
+export interface DomainsOptions {
+  dataDir: string;
+  /** Empty: every domain in dataDir that has both a train and a test file. */
+  domains: string[];
+  /** One budget runs once; several run as a sweep. */
+  labelsPerClient: number[];
+  rounds: number;
+  seed: number;
+  out: string;
+  cacheDir: string;
+  methods: MethodName[];
+  /** Evaluate on a held-out slice of each training file instead of the test files (for choosing defaults). */
+  validate: boolean;
+  validationFraction: number;
+  backbone: string;
+  model: ModelOptions;
+  training: TrainingOptions;
+  personalizeEpochs: number;
+  embedThreads: number;
+  logLevel: LogLevel;
+}
+
+export const DOMAINS_DEFAULTS = {
+  labelsPerClient: [50],
+  rounds: 20,
+  seed: 7,
+  cacheDir: '.fedtl-cache',
+  validationFraction: 0.2,
+  backbone: 'use-lite',
+  model: { adapterWidth: 64, head: 'linear', headHidden: 64 } as ModelOptions,
+  training: { localEpochs: 2, batchSize: 16, learningRate: 0.003, optimizer: 'adam' } as TrainingOptions,
+  personalizeEpochs: 5,
+} as const;
+
+export const DOMAINS_USAGE = `Usage: npm run bench -- domains --data-dir DIR --out OUT [options]
+
+  --data-dir DIR             folder of DOMAIN.train.jsonl and DOMAIN.test.jsonl files (fields text, label)
+  --out OUT                  where report.json, report.md and accuracy.svg go (a sweep: one folder per budget)
+  --domains a,b,c            domains to use, one client each (default: all in DIR)
+  --labels-per-client N      labelled training examples per client, stratified and seeded (default ${DOMAINS_DEFAULTS.labelsPerClient.join(',')});
+                             a list such as 50,200,1600 runs a sweep and plots accuracy against the budget
+  --rounds R                 federated rounds (default ${DOMAINS_DEFAULTS.rounds})
+  --seed S                   seed of sampling, initialisation and training (default ${DOMAINS_DEFAULTS.seed})
+  --methods a,b              subset of ${METHOD_NAMES.join(',')} (default: all)
+  --validate                 hold out --validation-fraction of each training file and report on it, not on the
+                             test files: the mode for choosing hyperparameters
+  --validation-fraction F    default ${DOMAINS_DEFAULTS.validationFraction}
+  --cache-dir DIR            feature cache shared by the bench and its clients (default ${DOMAINS_DEFAULTS.cacheDir})
+  --backbone SPEC            default ${DOMAINS_DEFAULTS.backbone}
+  --adapter-width N          default ${DOMAINS_DEFAULTS.model.adapterWidth}
+  --head linear|mlp          default ${DOMAINS_DEFAULTS.model.head} (--head-hidden N, default ${DOMAINS_DEFAULTS.model.headHidden})
+  --local-epochs N           epochs per round on each client (default ${DOMAINS_DEFAULTS.training.localEpochs}); local and centralized
+                             train rounds x local epochs, the same passes over the data
+  --batch-size N             default ${DOMAINS_DEFAULTS.training.batchSize}
+  --learning-rate X          Adam learning rate (default ${DOMAINS_DEFAULTS.training.learningRate})
+  --optimizer sgd|adam       default ${DOMAINS_DEFAULTS.training.optimizer}
+  --personalize-epochs N     epochs of private head fine-tuning for the personalized method (default ${DOMAINS_DEFAULTS.personalizeEpochs})
+  --embed-threads N          embedding worker threads (default: one per core)
+  --log-level LEVEL          debug|info|warn|error (default info)
+`;
+
+const FLAGS = {
+  'data-dir': { type: 'string' },
+  out: { type: 'string' },
+  domains: { type: 'string' },
+  'labels-per-client': { type: 'string' },
+  rounds: { type: 'string' },
+  seed: { type: 'string' },
+  methods: { type: 'string' },
+  validate: { type: 'boolean' },
+  'validation-fraction': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  backbone: { type: 'string' },
+  'adapter-width': { type: 'string' },
+  head: { type: 'string' },
+  'head-hidden': { type: 'string' },
+  'local-epochs': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'learning-rate': { type: 'string' },
+  optimizer: { type: 'string' },
+  'personalize-epochs': { type: 'string' },
+  'embed-threads': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+function bad(name: string, expected: string, got: unknown): never {
+  throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
+}
+
+function integer(name: string, value: string, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) bad(name, `an integer >= ${min}`, value);
+  return n;
+}
+
+function list(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export function parseDomainsArgs(argv: string[]): DomainsOptions | 'help' {
+  const { values: v } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  if (v.help) return 'help';
+  if (!v['data-dir']) bad('--data-dir', 'a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files', v['data-dir']);
+  if (!v.out) bad('--out', 'an output folder', v.out);
+  const budgets = v['labels-per-client'] === undefined ? [...DOMAINS_DEFAULTS.labelsPerClient] : list(v['labels-per-client']).map((n) => integer('--labels-per-client', n, 2));
+  if (budgets.length === 0 || new Set(budgets).size !== budgets.length) bad('--labels-per-client', 'distinct integers', v['labels-per-client']);
+  const methods = v.methods === undefined ? [...METHOD_NAMES] : list(v.methods);
+  for (const method of methods) if (!(METHOD_NAMES as readonly string[]).includes(method)) bad('--methods', `a subset of ${METHOD_NAMES.join(',')}`, method);
+  const learningRate = v['learning-rate'] === undefined ? DOMAINS_DEFAULTS.training.learningRate : Number(v['learning-rate']);
+  if (!(Number.isFinite(learningRate) && learningRate > 0)) bad('--learning-rate', 'a positive number', v['learning-rate']);
+  const validationFraction = v['validation-fraction'] === undefined ? DOMAINS_DEFAULTS.validationFraction : Number(v['validation-fraction']);
+  if (!(validationFraction > 0 && validationFraction < 1)) bad('--validation-fraction', 'a number in (0, 1)', v['validation-fraction']);
+  const head = v.head ?? DOMAINS_DEFAULTS.model.head;
+  if (head !== 'linear' && head !== 'mlp') bad('--head', 'linear|mlp', head);
+  const optimizer = v.optimizer ?? DOMAINS_DEFAULTS.training.optimizer;
+  if (optimizer !== 'sgd' && optimizer !== 'adam') bad('--optimizer', 'sgd|adam', optimizer);
+  const logLevel = v['log-level'] ?? 'info';
+  if (!isLogLevel(logLevel)) bad('--log-level', 'debug|info|warn|error', logLevel);
+  return {
+    dataDir: v['data-dir'],
+    out: v.out,
+    domains: v.domains === undefined ? [] : list(v.domains),
+    labelsPerClient: budgets,
+    rounds: v.rounds === undefined ? DOMAINS_DEFAULTS.rounds : integer('--rounds', v.rounds, 1),
+    seed: v.seed === undefined ? DOMAINS_DEFAULTS.seed : integer('--seed', v.seed, 0),
+    methods: METHOD_NAMES.filter((name) => methods.includes(name)),
+    validate: v.validate ?? false,
+    validationFraction,
+    cacheDir: v['cache-dir'] ?? DOMAINS_DEFAULTS.cacheDir,
+    backbone: v.backbone ?? DOMAINS_DEFAULTS.backbone,
+    model: {
+      adapterWidth: v['adapter-width'] === undefined ? DOMAINS_DEFAULTS.model.adapterWidth : integer('--adapter-width', v['adapter-width'], 0),
+      head,
+      headHidden: v['head-hidden'] === undefined ? DOMAINS_DEFAULTS.model.headHidden : integer('--head-hidden', v['head-hidden'], 1),
+    },
+    training: {
+      localEpochs: v['local-epochs'] === undefined ? DOMAINS_DEFAULTS.training.localEpochs : integer('--local-epochs', v['local-epochs'], 1),
+      batchSize: v['batch-size'] === undefined ? DOMAINS_DEFAULTS.training.batchSize : integer('--batch-size', v['batch-size'], 1),
+      learningRate,
+      optimizer,
+    },
+    personalizeEpochs: v['personalize-epochs'] === undefined ? DOMAINS_DEFAULTS.personalizeEpochs : integer('--personalize-epochs', v['personalize-epochs'], 1),
+    embedThreads: v['embed-threads'] === undefined ? 0 : integer('--embed-threads', v['embed-threads'], 1),
+    logLevel,
+  };
+}

@@ -1,0 +1,38 @@
+// Where the workspace is and how the bench runs the apps' real entry points: each as its own Node.js process
+// through tsx, exactly as `npm run coordinator` and `npm run client` do, with its output kept in a log file.
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
+
+export interface AppProcess {
+  /** Resolves with the exit code (1 for a signal). */
+  exited: Promise<number>;
+  isRunning(): boolean;
+  stop(): void;
+}
+
+/** Starts `entry` (relative to the workspace) with `args`; stdout and stderr go to `logFile`. */
+export function startApp(entry: string, args: string[], logFile: string): AppProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(WORKSPACE_ROOT, entry), ...args], {
+    cwd: WORKSPACE_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile);
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<number>((done) =>
+    child.once('close', (code) => {
+      log.end();
+      done(code ?? 1);
+    }),
+  );
+  return {
+    exited,
+    isRunning: () => child.exitCode === null && child.signalCode === null,
+    stop: () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+    },
+  };
+}
