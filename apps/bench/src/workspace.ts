@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
 
+const running = new Set<AppProcess>();
+
 export interface AppProcess {
   /** Resolves with the exit code (1 for a signal). */
   exited: Promise<number>;
@@ -22,17 +24,24 @@ export function startApp(entry: string, args: string[], logFile: string): AppPro
   const log = createWriteStream(logFile);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number>((done) =>
-    child.once('close', (code) => {
-      log.end();
-      done(code ?? 1);
-    }),
-  );
-  return {
-    exited,
+  const app: AppProcess = {
+    exited: new Promise<number>((done) =>
+      child.once('close', (code) => {
+        log.end();
+        running.delete(app);
+        done(code ?? 1);
+      }),
+    ),
     isRunning: () => child.exitCode === null && child.signalCode === null,
     stop: () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     },
   };
+  running.add(app);
+  return app;
+}
+
+/** Stops every app process this bench started that is still running (on Ctrl-C or a failure). */
+export function stopAllApps(): void {
+  for (const app of running) app.stop();
 }

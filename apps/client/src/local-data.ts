@@ -2,7 +2,7 @@
 // Texts stay in this process; what leaves is computed from the features by the learner.
 import { readFile } from 'node:fs/promises';
 import { readDataset, stratifiedSample, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
-import { EmbeddingPool, FeatureCache, backboneRefFor, createProgressBar, precomputedBackboneRef } from '@fedtl/model';
+import { EmbeddingPool, FeatureCache, backboneRefFor, createProgressBar, precomputedBackboneRef, type ProgressCallback } from '@fedtl/model';
 import type { BackboneRef } from '@fedtl/protocol';
 import { FedtlError, createLogger } from '@fedtl/util';
 import type { ClientConfig } from './config';
@@ -39,7 +39,7 @@ export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
   };
   let features: Float32Array;
   try {
-    features = await cache.embedAll(texts, embedMisses, { onProgress: createProgressBar({ label: 'embedding' }) });
+    features = await cache.embedAll(texts, embedMisses, { onProgress: embeddingProgress() });
   } finally {
     await pool?.close();
     cache.close();
@@ -52,6 +52,19 @@ export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
     train: { features: features.subarray(0, split), labels: train.map((e) => e.label) },
     test: { features: features.subarray(split), labels: test.map((e) => e.label) },
     labelSet: [...new Set([...train, ...test].map((e) => e.label))].sort(),
+  };
+}
+
+/** A bar on a terminal; in a log (piped output, the demo, CI) a line at every quarter instead. */
+function embeddingProgress(): ProgressCallback {
+  if (process.stderr.isTTY) return createProgressBar({ label: 'embedding' });
+  let reported = 0;
+  return (done, total) => {
+    const quarter = total === 0 ? 4 : Math.floor((4 * done) / total);
+    if (quarter > reported) {
+      reported = quarter;
+      log.info('embedding', { done, total });
+    }
   };
 }
 

@@ -5,7 +5,8 @@ const pct = (value: number | undefined) => (value === undefined ? '   -  ' : `${
 
 /**
  * One row per aggregated round: every client's accuracy on its own held-out data with the global model,
- * then the mean; a last row gives each client's local-only accuracy (trained alone, same epochs in total).
+ * then the mean. Then, when the clients report them: the final global model with a head fine-tuned on each
+ * client's own data (personalised), and a model each client trained alone for as many epochs (local only).
  */
 export function renderRoundTable(records: RoundRecord[], clientIds: string[]): string {
   const rounds = records.filter((r) => r.status === 'aggregated');
@@ -29,10 +30,15 @@ export function renderRoundTable(records: RoundRecord[], clientIds: string[]): s
   }
   const last = rounds[rounds.length - 1];
   if (last) {
-    const local = clientIds.map((id) => last.clients[id]?.localOnlyAccuracy);
-    const present = local.filter((a): a is number => a !== undefined);
-    const mean = present.length ? present.reduce((s, a) => s + a, 0) / present.length : undefined;
-    lines.push(['local only'.padEnd(12), ...local.map((a) => cell(pct(a))), cell(pct(mean))].join(' '));
+    const summaryRow = (title: string, metric: string) => {
+      const values = clientIds.map((id) => last.clients[id]?.[metric]);
+      const present = values.filter((a): a is number => a !== undefined);
+      if (present.length === 0) return;
+      const mean = present.reduce((s, a) => s + a, 0) / present.length;
+      lines.push([title.padEnd(12), ...values.map((a) => cell(pct(a))), cell(pct(mean))].join(' '));
+    };
+    summaryRow('personalised', 'personalizedAccuracy');
+    summaryRow('local only', 'localOnlyAccuracy');
   }
   return lines.join('\n');
 }

@@ -1,0 +1,183 @@
+// Every method of the cross-domain benchmark at one labelled budget per client: the two references trained
+// here (local, centralized), one real federation measured as fedavg and personalized, and one real federation
+// per held-out domain for leave-one-out.
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeJsonl } from '@fedtl/data';
+import { initialWeights, type LabelledFeatures } from '@fedtl/model';
+import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
+import { createLogger } from '@fedtl/util';
+import type { MachineInfo } from '../machine';
+import { replayGlobals, maxAbsDifference } from './audit-replay';
+import { checkpointPath, readCheckpointWeights } from './checkpoint-reader';
+import { labelledFeatures, type DomainBudget } from './domain-data';
+import type { DomainsOptions } from './domains-config';
+import type { FeatureStore } from './feature-store';
+import { runFederation, type FederationClient, type RoundRecord } from './federation-run';
+import { accuracyOf, trainAlone, union, type InProcessRun } from './in-process-training';
+import { meanOf, negativeTransfer, type CurvePoint, type DomainsReport, type MethodResult } from './report';
+
+export interface BenchContext {
+  options: DomainsOptions;
+  labels: string[];
+  store: FeatureStore;
+  backbone: BackboneRef;
+  backend: string;
+  machine: MachineInfo;
+  command: string;
+}
+
+/** Weights saved by the coordinator and rebuilt from its audit may differ by float32 rounding only. */
+const REPLAY_TOLERANCE = 1e-5;
+
+const log = createLogger('bench-domains');
+
+export async function runBudget(context: BenchContext, labelsPerClient: number, budget: readonly DomainBudget[], outDir: string): Promise<DomainsReport> {
+  const started = performance.now();
+  const { options, labels } = context;
+  const names = budget.map((domain) => domain.name);
+  const train = new Map(budget.map((d) => [d.name, labelledFeatures(d.train, context.store.featuresOf, labels)]));
+  const evaluation = new Map(budget.map((d) => [d.name, labelledFeatures(d.evaluation, context.store.featuresOf, labels)]));
+  const spec: ModelSpec = { inputDim: context.backbone.dim, ...options.model, labels };
+  const run: InProcessRun = { spec, training: options.training, rounds: options.rounds, seed: options.seed };
+  const methods: DomainsReport['methods'] = {};
+  const wants = (method: string) => (options.methods as string[]).includes(method);
+  await mkdir(outDir, { recursive: true });
+
+  if (wants('local')) {
+    const t = performance.now();
+    const perDomain: Record<string, number> = {};
+    for (const name of names) {
+      perDomain[name] = await accuracyOf(spec, await trainAlone(run, train.get(name) as LabelledFeatures, name), evaluation.get(name) as LabelledFeatures);
+    }
+    methods.local = referenceResult(perDomain, options.rounds, t);
+    log.info('local done', { labelsPerClient, mean: methods.local.mean });
+  }
+  if (wants('centralized')) {
+    const t = performance.now();
+    const weights = await trainAlone(run, union(names.map((name) => train.get(name) as LabelledFeatures)), 'centralized');
+    const perDomain: Record<string, number> = {};
+    for (const name of names) perDomain[name] = await accuracyOf(spec, weights, evaluation.get(name) as LabelledFeatures);
+    methods.centralized = referenceResult(perDomain, options.rounds, t);
+    log.info('centralized done', { labelsPerClient, mean: methods.centralized.mean });
+  }
+
+  const clients = await writeClientFiles(join(outDir, 'clients'), budget);
+  if (wants('fedavg') || wants('personalized')) {
+    const federation = await runFederation({
+      ...federationSettings(context),
+      runDir: join(outDir, 'runs', 'fedavg'),
+      clients,
+      personalizeEpochs: wants('personalized') ? options.personalizeEpochs : 0,
+      audit: false,
+    });
+    const fromRecords = (metric: string): MethodResult => ({
+      ...resultFromCurves(names.map((name) => ({ name, accuracies: federation.records.map((r) => r.clients[name]?.[metric] ?? NaN) }))),
+      ...traffic(federation.records),
+      seconds: federation.seconds,
+    });
+    if (wants('fedavg')) methods.fedavg = fromRecords('accuracy');
+    if (wants('personalized')) methods.personalized = { ...fromRecords('personalizedAccuracy'), ...(wants('fedavg') ? { sharedRunWith: 'fedavg' as const } : {}) };
+    log.info('federation done', { labelsPerClient, fedavg: methods.fedavg?.mean, personalized: methods.personalized?.mean, seconds: federation.seconds });
+  }
+  if (wants('leave-one-out') && names.length > 1) {
+    const t = performance.now();
+    const curves: Array<{ name: string; accuracies: number[] }> = [];
+    const records: RoundRecord[][] = [];
+    for (const heldOut of names) {
+      const runDir = join(outDir, 'runs', `leave-out-${heldOut}`);
+      const federation = await runFederation({
+        ...federationSettings(context),
+        runDir,
+        clients: clients.filter((client) => client.id !== heldOut),
+        personalizeEpochs: 0,
+        audit: true,
+      });
+      const globals = await replayGlobals(initialWeights(spec, options.seed), federation.auditDir, options.rounds);
+      const saved = await readCheckpointWeights(checkpointPath(runDir, options.rounds));
+      const drift = maxAbsDifference(globals[globals.length - 1], saved);
+      if (drift > REPLAY_TOLERANCE) throw new Error(`${runDir}: weights rebuilt from the audit differ from the final checkpoint by ${drift}`);
+      // The audit is only needed for the replay; it would make OUT grow with every round.
+      await rm(federation.auditDir, { recursive: true, force: true });
+      const accuracies: number[] = [];
+      for (const weights of globals) accuracies.push(await accuracyOf(spec, weights, evaluation.get(heldOut) as LabelledFeatures));
+      curves.push({ name: heldOut, accuracies });
+      records.push(federation.records);
+      log.info('leave-one-out run done', { labelsPerClient, heldOut, accuracy: accuracies[accuracies.length - 1] });
+    }
+    const perRun = records.map(traffic);
+    methods['leave-one-out'] = {
+      ...resultFromCurves(curves),
+      bytesUp: meanOf(perRun.map((r) => r.bytesUp)),
+      bytesDown: meanOf(perRun.map((r) => r.bytesDown)),
+      seconds: (performance.now() - t) / 1000,
+    };
+  }
+
+  const h = options;
+  return {
+    suite: 'domains',
+    backbone: { id: context.backbone.id, hash: context.backbone.contentHash },
+    domains: names,
+    labelsPerClient,
+    rounds: options.rounds,
+    seed: options.seed,
+    evaluatedOn: options.validate ? 'validation' : 'test',
+    trainExamples: Object.fromEntries(budget.map((d) => [d.name, d.train.length])),
+    evaluationExamples: Object.fromEntries(budget.map((d) => [d.name, d.evaluation.length])),
+    hyperparameters: { ...h.model, ...h.training, personalizeEpochs: h.personalizeEpochs },
+    backend: context.backend,
+    machine: context.machine,
+    embedding: context.store.summary,
+    seconds: (performance.now() - started) / 1000,
+    command: context.command,
+    methods,
+    negativeTransfer: negativeTransfer(methods),
+  };
+}
+
+function federationSettings(context: BenchContext) {
+  const { options } = context;
+  return {
+    labels: context.labels,
+    rounds: options.rounds,
+    seed: options.seed,
+    backbone: options.backbone,
+    backend: context.backend,
+    cacheDir: options.cacheDir,
+    model: options.model,
+    training: options.training,
+  };
+}
+
+/** The exact texts each client holds, as JSONL files its process reads (the same draw the references use). */
+async function writeClientFiles(dir: string, budget: readonly DomainBudget[]): Promise<FederationClient[]> {
+  await mkdir(dir, { recursive: true });
+  return Promise.all(
+    budget.map(async (domain) => {
+      const trainFile = join(dir, `${domain.name}.train.jsonl`);
+      const testFile = join(dir, `${domain.name}.evaluation.jsonl`);
+      await writeJsonl(trainFile, domain.train);
+      await writeJsonl(testFile, domain.evaluation);
+      return { id: domain.name, trainFile, testFile };
+    }),
+  );
+}
+
+function referenceResult(perDomain: Record<string, number>, rounds: number, startedAt: number): MethodResult {
+  const mean = meanOf(Object.values(perDomain));
+  return { mean, perDomain, curve: [{ round: rounds, mean }], bytesUp: 0, bytesDown: 0, seconds: (performance.now() - startedAt) / 1000 };
+}
+
+/** Per-domain accuracy after the last round, and the mean over domains after every round. */
+function resultFromCurves(curves: ReadonlyArray<{ name: string; accuracies: number[] }>): Pick<MethodResult, 'mean' | 'perDomain' | 'curve'> {
+  const perDomain = Object.fromEntries(curves.map((c) => [c.name, c.accuracies[c.accuracies.length - 1]]));
+  const rounds = Math.min(...curves.map((c) => c.accuracies.length));
+  const curve: CurvePoint[] = Array.from({ length: rounds }, (_, i) => ({ round: i + 1, mean: meanOf(curves.map((c) => c.accuracies[i])) }));
+  return { mean: meanOf(Object.values(perDomain)), perDomain, curve };
+}
+
+/** Mean protocol bytes per round of one run. */
+function traffic(records: readonly RoundRecord[]): { bytesUp: number; bytesDown: number } {
+  return { bytesUp: meanOf(records.map((r) => r.bytesUp)), bytesDown: meanOf(records.map((r) => r.bytesDown)) };
+}

@@ -1,0 +1,51 @@
+// End to end on two tiny fixture domains: the real coordinator and client processes, use-lite features, every
+// method, and the report files.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { makeTempDir } from '@fedtl/util/testing';
+import { writeFixtureDomains } from '../testing/fixture-domains';
+import { isWellFormedXml } from '../testing/xml';
+import { METHOD_NAMES } from './domains-config';
+import { runDomainsSuite } from './domains-suite';
+import type { DomainsReport } from './report';
+
+describe('bench domains', () => {
+  let temp: { dir: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    temp = await makeTempDir('fedtl-bench-domains-');
+    await writeFixtureDomains(temp.dir);
+  });
+  afterAll(() => temp.cleanup());
+
+  it('runs every method and writes report.json in the issue’s shape, report.md and accuracy.svg', async () => {
+    const out = join(temp.dir, 'out');
+    const code = await runDomainsSuite([
+      '--data-dir', temp.dir, '--out', out, '--cache-dir', join(temp.dir, 'cache'), '--labels-per-client', '8', '--rounds', '2',
+      '--adapter-width', '8', '--batch-size', '4', '--local-epochs', '1', '--personalize-epochs', '1', '--embed-threads', '1', '--log-level', 'warn',
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as DomainsReport;
+    expect(report).toMatchObject({ suite: 'domains', domains: ['books', 'kitchen'], labelsPerClient: 8, rounds: 2, seed: 7, evaluatedOn: 'test' });
+    expect(report.backbone.id).toBe('use-lite');
+    expect(report.backbone.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.keys(report.methods)).toEqual(METHOD_NAMES);
+    for (const method of METHOD_NAMES) {
+      const result = report.methods[method];
+      if (!result) throw new Error(`no ${method}`);
+      expect(Object.keys(result.perDomain)).toEqual(['books', 'kitchen']);
+      for (const accuracy of [result.mean, ...Object.values(result.perDomain)]) expect(accuracy).toBeGreaterThanOrEqual(0);
+      expect(result.curve.length).toBe(method === 'local' || method === 'centralized' ? 1 : 2);
+      expect(result.seconds).toBeGreaterThan(0);
+    }
+    expect(report.methods.fedavg?.bytesUp).toBeGreaterThan(0);
+    expect(report.methods.fedavg?.bytesDown).toBeGreaterThan(report.methods.fedavg?.bytesUp ?? 0);
+    expect(report.methods.local?.bytesUp).toBe(0);
+    expect(Array.isArray(report.negativeTransfer)).toBe(true);
+    // A fresh cache: the bench embedded every text itself, before any client started.
+    expect(report.embedding.computed).toBe(report.embedding.texts);
+    expect(existsSync(join(out, 'runs', 'leave-out-books', 'audit'))).toBe(false);
+    expect(await readFile(join(out, 'report.md'), 'utf8')).toContain('| leave-one-out |');
+    expect(isWellFormedXml(await readFile(join(out, 'accuracy.svg'), 'utf8'))).toBe(true);
+  });
+});

@@ -1,0 +1,63 @@
+// `bench domains`: reads the domains, embeds every text once into the shared feature cache, runs every method
+// at each labelled budget, writes the reports and prints the table.
+import { resolve } from 'node:path';
+import { backboneRefFor, selectBackend } from '@fedtl/model';
+import { configureLogging, createLogger } from '@fedtl/util';
+import { machineInfo } from '../machine';
+import { runBudget, type BenchContext } from './budget-run';
+import { labelSetOf, readDomains, textsToEmbed, withBudget } from './domain-data';
+import { DOMAINS_USAGE, parseDomainsArgs } from './domains-config';
+import { embedOnce } from './feature-store';
+import { accuracyTable } from './markdown-report';
+import type { DomainsReport } from './report';
+import { budgetDir, writeBudgetReport, writeSweepSummary } from './report-files';
+
+const log = createLogger('bench-domains');
+
+export async function runDomainsSuite(argv: string[]): Promise<number> {
+  const parsed = parseDomainsArgs(argv);
+  if (parsed === 'help') {
+    process.stdout.write(DOMAINS_USAGE);
+    return 0;
+  }
+  // Paths are handed to child processes that run in the workspace root: make them absolute.
+  const options = { ...parsed, dataDir: resolve(parsed.dataDir), out: resolve(parsed.out), cacheDir: resolve(parsed.cacheDir) };
+  configureLogging({ level: options.logLevel });
+  const started = performance.now();
+  const backend = await selectBackend();
+  const domains = await readDomains({
+    dataDir: options.dataDir,
+    domains: options.domains,
+    seed: options.seed,
+    validationFraction: options.validate ? options.validationFraction : undefined,
+  });
+  const backbone = await backboneRefFor(options.backbone);
+  const draws = options.labelsPerClient.map((labelsPerClient) => withBudget(domains, labelsPerClient, options.seed));
+  const store = await embedOnce(textsToEmbed(draws.flat()), backbone, options.backbone, options.cacheDir, options.embedThreads);
+  const context: BenchContext = {
+    options,
+    labels: labelSetOf(domains),
+    store,
+    backbone,
+    backend,
+    machine: machineInfo(),
+    command: `npm run bench -- domains ${argv.join(' ')}`,
+  };
+  const sweep = options.labelsPerClient.length > 1;
+  const reports: DomainsReport[] = [];
+  for (const [i, labelsPerClient] of options.labelsPerClient.entries()) {
+    const dir = budgetDir(options.out, labelsPerClient, sweep);
+    const report = await runBudget(context, labelsPerClient, draws[i], dir);
+    // The first budget's wall time includes reading and embedding, so a single run reports the whole command.
+    if (reports.length === 0) report.seconds = (performance.now() - started) / 1000;
+    await writeBudgetReport(dir, report);
+    reports.push(report);
+    process.stdout.write(`\n${report.labelsPerClient} labels per client, ${report.evaluatedOn} accuracy (%), ${report.rounds} rounds, ${report.seconds.toFixed(0)} s:\n\n${accuracyTable(report)}\n`);
+    if (report.negativeTransfer.length > 0) {
+      process.stdout.write(`negative transfer: ${report.negativeTransfer.map((n) => `${n.method}/${n.domain} ${(100 * n.delta).toFixed(1)}`).join(', ')}\n`);
+    }
+  }
+  if (sweep) await writeSweepSummary(options.out, reports);
+  log.info('domains benchmark done', { out: options.out, seconds: Math.round((performance.now() - started) / 1000) });
+  return 0;
+}

@@ -1,0 +1,133 @@
+// One real federated run: the coordinator and one client per domain, each its own process, talking Socket.IO
+// over loopback, so every byte of the federation goes through the protocol. The bench only prepares the
+// clients' data files and reads back what the coordinator wrote (metrics.jsonl, checkpoints, audited updates).
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createLogger } from '@fedtl/util';
+import { startApp, type AppProcess } from '../workspace';
+import type { ModelOptions, TrainingOptions } from './domains-config';
+
+const COORDINATOR_ENTRY = 'apps/coordinator/src/main.ts';
+const CLIENT_ENTRY = 'apps/client/src/main.ts';
+const READY_TIMEOUT_MS = 120_000;
+
+export interface FederationClient {
+  id: string;
+  trainFile: string;
+  testFile: string;
+}
+
+export interface FederationOptions {
+  /** Emptied first; gets metrics.jsonl, checkpoints/, audit/ and logs/. */
+  runDir: string;
+  clients: FederationClient[];
+  labels: string[];
+  rounds: number;
+  seed: number;
+  backbone: string;
+  backend: string;
+  cacheDir: string;
+  model: ModelOptions;
+  training: TrainingOptions;
+  /** > 0: clients also report a head fine-tuned privately for this many epochs (personalizedAccuracy). */
+  personalizeEpochs: number;
+  /** Keep every accepted update (to rebuild per-round weights). */
+  audit: boolean;
+}
+
+/** The part of the coordinator's per-round record (apps/coordinator/src/metrics-log.ts) the bench reads. */
+export interface RoundRecord {
+  round: number;
+  status: 'aggregated' | 'failed';
+  clients: Record<string, Record<string, number>>;
+  bytesUp: number;
+  bytesDown: number;
+  seconds: number;
+}
+
+export interface FederationResult {
+  records: RoundRecord[];
+  seconds: number;
+  auditDir: string;
+}
+
+const log = createLogger('bench-federation');
+
+export async function runFederation(options: FederationOptions): Promise<FederationResult> {
+  const { runDir } = options;
+  const started = performance.now();
+  await rm(runDir, { recursive: true, force: true });
+  const logsDir = join(runDir, 'logs');
+  await mkdir(logsDir, { recursive: true });
+  const readyFile = join(runDir, 'ready.json');
+  const auditDir = join(runDir, 'audit');
+  const { model, training } = options;
+  const coordinator = startApp(
+    COORDINATOR_ENTRY,
+    [
+      '--port', '0', '--fresh', '--out-dir', runDir, '--ready-file', readyFile,
+      '--rounds', String(options.rounds), '--min-clients', String(options.clients.length),
+      '--backbone', options.backbone, '--labels', options.labels.join(','),
+      '--adapter-width', String(model.adapterWidth), '--head', model.head, '--head-hidden', String(model.headHidden),
+      '--local-epochs', String(training.localEpochs), '--batch-size', String(training.batchSize),
+      '--learning-rate', String(training.learningRate), '--optimizer', training.optimizer,
+      '--seed', String(options.seed), '--log-level', 'warn',
+      ...(options.audit ? ['--audit-dir', auditDir] : []),
+    ],
+    join(logsDir, 'coordinator.log'),
+  );
+  const clients: AppProcess[] = [];
+  try {
+    const url = await waitForUrl(readyFile, coordinator, join(logsDir, 'coordinator.log'));
+    log.info('federation started', { runDir, url, clients: options.clients.map((c) => c.id), rounds: options.rounds });
+    for (const client of options.clients) {
+      clients.push(
+        startApp(
+          CLIENT_ENTRY,
+          [
+            '--coordinator', url, '--client-id', client.id, '--data', client.trainFile, '--test-data', client.testFile,
+            '--backbone', options.backbone, '--backend', options.backend, '--cache-dir', options.cacheDir,
+            '--embed-threads', '1', '--seed', String(options.seed), '--log-level', 'warn',
+            ...(options.personalizeEpochs > 0 ? ['--personalize-epochs', String(options.personalizeEpochs)] : []),
+          ],
+          join(logsDir, `${client.id}.log`),
+        ),
+      );
+    }
+    const codes = await Promise.all([coordinator.exited, ...clients.map((c) => c.exited)]);
+    const failed = codes.map((code, i) => ({ code, name: i === 0 ? 'coordinator' : options.clients[i - 1].id })).filter((p) => p.code !== 0);
+    if (failed.length > 0) {
+      throw new Error(`federated run in ${runDir} failed: ${failed.map((p) => `${p.name} exited ${p.code}`).join(', ')} (logs in ${logsDir})`);
+    }
+  } finally {
+    coordinator.stop();
+    for (const client of clients) client.stop();
+  }
+  const records = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as RoundRecord)
+    .filter((record) => record.status === 'aggregated');
+  return { records, seconds: (performance.now() - started) / 1000, auditDir };
+}
+
+async function waitForUrl(readyFile: string, coordinator: AppProcess, logFile: string): Promise<string> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    // The file may be caught half-written: only a complete JSON object with a url counts.
+    const url = existsSync(readyFile) ? urlIn(await readFile(readyFile, 'utf8')) : undefined;
+    if (url) return url;
+    if (!coordinator.isRunning()) throw new Error(`the coordinator exited before it listened (see ${logFile})`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the coordinator did not listen within ${READY_TIMEOUT_MS / 1000} s (see ${logFile})`);
+}
+
+function urlIn(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as { url?: string }).url;
+  } catch {
+    return undefined;
+  }
+}

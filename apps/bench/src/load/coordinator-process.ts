@@ -1,0 +1,44 @@
+// The real coordinator in its own process, so the memory the benchmark samples is the coordinator's alone and
+// not the simulated clients'. Deadlines are generous: with hundreds of clients on two cores, a slow round is a
+// measurement, not a failure.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { spawnTs, waitUntil, type TsProcess } from '@fedtl/util/testing';
+
+export interface CoordinatorProcessOptions {
+  outDir: string;
+  clients: number;
+  rounds: number;
+  dim: number;
+  adapterWidth: number;
+  labels: string[];
+}
+
+export interface CoordinatorProcess {
+  url: string;
+  pid: number;
+  process: TsProcess;
+}
+
+const DEADLINE_MS = 600_000;
+
+export async function startCoordinatorProcess(options: CoordinatorProcessOptions): Promise<CoordinatorProcess> {
+  const readyFile = join(options.outDir, 'ready.json');
+  const process = spawnTs('apps/coordinator/src/main.ts', [
+    '--port', '0', '--out-dir', options.outDir, '--ready-file', readyFile, '--fresh',
+    '--rounds', String(options.rounds), '--min-clients', String(options.clients), '--min-available', String(options.clients),
+    '--round-timeout-ms', String(DEADLINE_MS), '--eval-timeout-ms', String(DEADLINE_MS),
+    '--backbone', `precomputed:${options.dim}`, '--labels', options.labels.join(','), '--adapter-width', String(options.adapterWidth),
+    '--log-level', 'warn',
+  ]);
+  try {
+    await waitUntil(() => existsSync(readyFile) || process.child.exitCode !== null, 60_000, 'the coordinator to listen');
+    if (!existsSync(readyFile)) throw new Error('it exited');
+  } catch (err) {
+    await process.stop('SIGKILL');
+    throw new Error(`the coordinator did not start listening (${(err as Error).message}):\n${process.output()}`);
+  }
+  const { url, pid } = JSON.parse(await readFile(readyFile, 'utf8')) as { url: string; pid: number };
+  return { url, pid, process };
+}

@@ -1,0 +1,115 @@
+// A lightweight stand-in for a client: it speaks the real protocol over its own Socket.IO connection (join,
+// acknowledge the round plan, send an update, report an evaluation) but sends a seeded random delta of the
+// plan's shapes instead of training, so one process can play hundreds of organisations.
+import { io, type Socket } from 'socket.io-client';
+import {
+  PROTOCOL_VERSION,
+  decodeAck,
+  decodeEvaluateRequest,
+  decodeJoinReply,
+  decodeRoundPlan,
+  emitWithAck,
+  encodeAck,
+  encodeEvaluateReport,
+  encodeJoin,
+  encodeUpdate,
+  type BackboneRef,
+  type ClientToServerEvents,
+  type NamedTensor,
+  type RoundPlan,
+  type ServerToClientEvents,
+} from '@fedtl/protocol';
+import { deriveSeed, seededRandom } from '@fedtl/util';
+
+export interface SimulatedClientOptions {
+  url: string;
+  clientId: string;
+  backbone: BackboneRef;
+  labels: string[];
+  seed: number;
+  ackTimeoutMs: number;
+}
+
+const TRAIN_EXAMPLES = 100;
+const TEST_EXAMPLES = 20;
+/** Small steps, like a few epochs of a real adapter: the global model stays finite over any number of rounds. */
+const DELTA_SCALE = 1e-3;
+
+export class SimulatedClient {
+  private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  /** Requests the coordinator refused or that failed on the way; a correct run has none. */
+  readonly errors: string[] = [];
+  updatesAccepted = 0;
+
+  constructor(private readonly options: SimulatedClientOptions) {
+    this.socket = io(options.url, { transports: ['websocket'], reconnection: false, forceNew: true, autoConnect: false });
+    this.socket.on('round-plan', (payload, ack) => {
+      ack(encodeAck({ ok: true }));
+      void this.report('update', () => this.sendUpdate(decodeRoundPlan(payload)));
+    });
+    this.socket.on('evaluate-request', (payload, ack) => {
+      ack(encodeAck({ ok: true }));
+      void this.report('evaluate-report', () => this.sendEvaluation(decodeEvaluateRequest(payload)));
+    });
+  }
+
+  /** Connects and joins; rejects when either fails. */
+  async join(): Promise<void> {
+    const { clientId, backbone, labels } = this.options;
+    await new Promise<void>((resolve, reject) => {
+      this.socket.once('connect', resolve);
+      this.socket.once('connect_error', reject);
+      this.socket.connect();
+    });
+    const payload = encodeJoin({ clientId, token: '', protocolVersion: PROTOCOL_VERSION, backbone, labels, numTrainExamples: TRAIN_EXAMPLES, numTestExamples: TEST_EXAMPLES });
+    const reply = decodeJoinReply(await emitWithAck(this.socket, 'join', payload, this.options.ackTimeoutMs));
+    if (!reply.ok) throw new Error(`${clientId} was refused: ${reply.error.code}: ${reply.error.message}`);
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+
+  private async sendUpdate(plan: RoundPlan): Promise<void> {
+    const delta = randomDelta(plan.weights, deriveSeed(this.options.seed, this.options.clientId, plan.round));
+    const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta, numExamples: TRAIN_EXAMPLES, metrics: { loss: 0.5 } });
+    await this.expectOk('update', payload);
+    this.updatesAccepted++;
+  }
+
+  private async sendEvaluation(request: { runId: string; round: number }): Promise<void> {
+    const correct = TEST_EXAMPLES / 2 - 1;
+    const perLabel = Object.fromEntries(this.options.labels.map((label) => [label, { support: TEST_EXAMPLES / 2, correct }]));
+    const payload = encodeEvaluateReport({
+      runId: request.runId,
+      round: request.round,
+      clientId: this.options.clientId,
+      numExamples: TEST_EXAMPLES,
+      metrics: { accuracy: correct / (TEST_EXAMPLES / 2), loss: 0.5 },
+      perLabel,
+    });
+    await this.expectOk('evaluate-report', payload);
+  }
+
+  private async expectOk(event: 'update' | 'evaluate-report', payload: Uint8Array): Promise<void> {
+    const reply = decodeAck(await emitWithAck(this.socket, event, payload, this.options.ackTimeoutMs));
+    if (!reply.ok) throw new Error(`${reply.error?.code}: ${reply.error?.message}`);
+  }
+
+  private async report(what: string, send: () => Promise<void>): Promise<void> {
+    try {
+      await send();
+    } catch (err) {
+      this.errors.push(`${this.options.clientId} ${what}: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** A delta with exactly the plan's tensor names, shapes and dtype, drawn uniformly from ±DELTA_SCALE. */
+export function randomDelta(weights: NamedTensor[], seed: number): NamedTensor[] {
+  const random = seededRandom(seed);
+  return weights.map((tensor) => ({
+    ...tensor,
+    data: Float32Array.from({ length: tensor.data.length }, () => (2 * random() - 1) * DELTA_SCALE),
+  }));
+}

@@ -1,0 +1,52 @@
+// `npm run bench -- <suite> …`: the project's experiments and benchmarks.
+//   domains    the cross-domain table (local, centralized, fedavg, personalized, leave-one-out)
+//   embedding  backbone throughput, one thread vs the worker pool
+//   load       the coordinator under many clients (apps/bench/src/load, its own module tree)
+import { FedtlError } from '@fedtl/util';
+import { runDomainsSuite } from './domains/domains-suite';
+import { runEmbeddingSuite } from './embedding/embedding-suite';
+import { runLoadSuite } from './load';
+import { stopAllApps } from './workspace';
+
+const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <suite> --help for its options)
+
+  domains     does federated transfer learning beat training alone? methods x domains table and plots
+  embedding   sentences per second of the backbone, one thread vs the worker pool
+  load        the coordinator under load
+`;
+
+type Suite = (argv: string[]) => Promise<number>;
+
+const SUITES: Record<string, Suite> = {
+  domains: runDomainsSuite,
+  embedding: runEmbeddingSuite,
+  load: runLoadSuite,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const suite = SUITES[name];
+  if (!suite) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `expected a suite (${Object.keys(SUITES).join(', ')}), got "${name}"`);
+  return suite(rest);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    stopAllApps();
+    process.exit(130);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    stopAllApps();
+    const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
+    process.stderr.write(`fedtl bench: ${message}\n`);
+    process.exit(1);
+  },
+);
