@@ -20,6 +20,12 @@ export interface CoordinatorConfig {
   maxRoundAttempts: number;
   /** How long a selected client that dropped mid-round may take to rejoin before the round gives up on it. */
   rejoinGraceMs: number;
+  /**
+   * Liveness is a heartbeat on the connection (Socket.IO ping/pong), separate from the round deadline: a
+   * client that trains for an hour stays connected as long as it answers pings, which training does not block.
+   */
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
   outDir: string;
   backbone: string;
   labels: string[];
@@ -54,6 +60,8 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   evalTimeoutMs: 120_000,
   maxRoundAttempts: 3,
   rejoinGraceMs: 15_000,
+  heartbeatIntervalMs: 10_000,
+  heartbeatTimeoutMs: 20_000,
   outDir: 'out/coordinator',
   backbone: 'use-lite',
   labels: ['ham', 'spam'],
@@ -80,6 +88,8 @@ const FLAGS = {
   'eval-timeout-ms': { type: 'string' },
   'max-round-attempts': { type: 'string' },
   'rejoin-grace-ms': { type: 'string' },
+  'heartbeat-interval-ms': { type: 'string' },
+  'heartbeat-timeout-ms': { type: 'string' },
   'out-dir': { type: 'string' },
   backbone: { type: 'string' },
   labels: { type: 'string' },
@@ -116,6 +126,8 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --eval-timeout-ms MS       deadline for evaluation reports (default 120000)
   --max-round-attempts N     retries of a round that missed its quorum (default 3)
   --rejoin-grace-ms MS       how long a client that dropped mid-round may take to come back (default 15000)
+  --heartbeat-interval-ms MS --heartbeat-timeout-ms MS
+                             connection liveness pings, independent of the round deadline (default 10000, 20000)
   --out-dir DIR              checkpoints, metrics.jsonl and summary.json (default out/coordinator)
   --backbone SPEC            use-lite | tfjs-model:DIR | precomputed:DIM (default use-lite)
   --labels a,b,...           the federation's label set (default ham,spam)
@@ -181,6 +193,8 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = integer('--eval-timeout-ms', v['eval-timeout-ms'], 1);
   if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = integer('--max-round-attempts', v['max-round-attempts'], 1);
   if (v['rejoin-grace-ms'] !== undefined) merged.rejoinGraceMs = integer('--rejoin-grace-ms', v['rejoin-grace-ms'], 0);
+  if (v['heartbeat-interval-ms'] !== undefined) merged.heartbeatIntervalMs = integer('--heartbeat-interval-ms', v['heartbeat-interval-ms'], 1);
+  if (v['heartbeat-timeout-ms'] !== undefined) merged.heartbeatTimeoutMs = integer('--heartbeat-timeout-ms', v['heartbeat-timeout-ms'], 1);
   if (v['out-dir'] !== undefined) merged.outDir = v['out-dir'];
   if (v.backbone !== undefined) merged.backbone = v.backbone;
   if (v.labels !== undefined) merged.labels = v.labels.split(',').map((s) => s.trim()).filter(Boolean);

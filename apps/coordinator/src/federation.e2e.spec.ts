@@ -100,4 +100,27 @@ describe('federation of separate processes', () => {
       expect(maxAbsDifference(await readCheckpointWeights(outDir, round), referenceFedAvg(previous, updates))).toBeLessThan(1e-6);
     }
   });
+
+  it('does not mistake long local training for a dead client: heartbeats are separate from the deadline', async () => {
+    const outDir = join(temp.dir, 'out');
+    // client-2 trains on 60x more data than client-1: seconds per round, against a 300 ms heartbeat timeout.
+    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: [40, 2400], testPerClient: 20, seed: 4 });
+    const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
+      '--rounds', '2', '--min-clients', '2', '--heartbeat-interval-ms', '100', '--heartbeat-timeout-ms', '300',
+      '--local-epochs', '8', '--round-timeout-ms', '60000', '--log-level', 'info',
+    ]);
+    processes.push(coordinator);
+    const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file));
+    processes.push(...clients);
+
+    expect(await coordinator.exited).toBe(0);
+    const records = await readRecords(outDir);
+    expect(records.map((r) => [r.round, r.status, r.accepted, r.failures])).toEqual([
+      [1, 'aggregated', ['client-1', 'client-2'], []],
+      [2, 'aggregated', ['client-1', 'client-2'], []],
+    ]);
+    expect(Math.min(...records.map((r) => r.seconds))).toBeGreaterThan(1);
+    // The only disconnects are the coordinator's own, when the run is over.
+    expect(coordinator.output()).not.toMatch(/client disconnected clientId=client-\d reason=(?!server namespace disconnect)/);
+  });
 });

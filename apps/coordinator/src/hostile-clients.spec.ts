@@ -113,7 +113,7 @@ describe('hostile clients', () => {
 
   it('refuses every bad update with its code, and the good federation’s result is unaffected', async () => {
     const rogueIds = Object.keys(ROGUES);
-    started = await startCoordinator(config(['--rounds', '2', '--round-timeout-ms', '60000', '--min-clients', '2', '--min-available', String(2 + rogueIds.length)]));
+    started = await startCoordinator(config(['--rounds', '2', '--round-timeout-ms', '60000', '--min-clients', '2', '--min-available', String(3 + rogueIds.length)]));
     const tensorsBefore = tf.memory().numTensors;
     const refusals: Record<string, string[]> = {};
     for (const clientId of rogueIds) {
@@ -132,18 +132,47 @@ describe('hostile clients', () => {
       );
       expect((await join(socket, clientId)).ok).toBe(true);
     }
+    // "echo" is honest but repeats itself: a late update for the previous round, then its real update, then
+    // the same update again. Only the real one may count, once.
+    const echoAnswers: string[] = [];
+    const echo = connect(started.url);
+    sockets.push(echo);
+    echo.on('round-plan', async (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {
+      ack(encodeAck({ ok: true }));
+      const plan = decodeRoundPlan(payload);
+      const send = async (bytes: Uint8Array) => {
+        const reply = decodeAck(await emitWithAck(echo as never, 'update', bytes, 10_000));
+        echoAnswers.push(`r${plan.round}:${reply.ok ? 'accepted' : reply.error?.code}`);
+      };
+      if (plan.round > 1) await send(update(plan, 'echo', goodDelta(plan), plan.round - 1));
+      const real = update(plan, 'echo', goodDelta(plan));
+      await send(real);
+      await send(real);
+    });
+    echo.on('evaluate-request', (_payload: Uint8Array, ack: (reply: Uint8Array) => void) =>
+      ack(encodeAck({ ok: false, error: { code: 'FEDTL_ERR_INTERNAL', message: 'echo does not evaluate' } })),
+    );
+    expect((await join(echo, 'echo')).ok).toBe(true);
+
     const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 9 });
     processes.push(startClientProcess(started.url, 'good-1', files[0]), startClientProcess(started.url, 'good-2', files[1]));
 
     const summary = await started.finished;
     expect(summary.roundsCompleted).toBe(2);
     for (const clientId of rogueIds) expect([clientId, refusals[clientId]]).toEqual([clientId, [ROGUES[clientId].code, ROGUES[clientId].code]]);
+    expect(echoAnswers).toEqual([
+      'r1:accepted',
+      'r1:FEDTL_ERR_DUPLICATE_UPDATE',
+      'r2:FEDTL_ERR_WRONG_ROUND',
+      'r2:accepted',
+      'r2:FEDTL_ERR_DUPLICATE_UPDATE',
+    ]);
 
     const outDir = joinPath(temp.dir, 'out');
     let previous = initialWeights({ inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear', headHidden: 64, labels: ['a', 'b'] }, 5);
     for (const round of [1, 2]) {
       const updates = await readAuditedUpdates(outDir, round);
-      expect(updates.map((u) => u.clientId)).toEqual(['good-1', 'good-2']);
+      expect(updates.map((u) => u.clientId)).toEqual(['echo', 'good-1', 'good-2']);
       const actual = await readCheckpointWeights(outDir, round);
       expect(maxAbsDifference(actual, referenceFedAvg(previous, updates))).toBeLessThan(1e-6);
       previous = actual;

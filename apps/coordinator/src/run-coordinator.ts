@@ -83,6 +83,8 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     token: config.token,
     modelBytes,
     ackTimeoutMs: 30_000,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     tls: config.tlsCert && config.tlsKey
       ? {
           cert: await readFile(config.tlsCert, 'utf8'),

@@ -32,6 +32,8 @@ export interface ServerOptions {
   /** Bytes of one full set of trainable weights: sizes the largest message the server accepts. */
   modelBytes: number;
   ackTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  heartbeatTimeoutMs: number;
   tls?: { cert: string; key: string; clientCa?: string };
 }
 
@@ -67,8 +69,8 @@ export class CoordinatorServer {
     this.io = new Server(this.http, {
       maxHttpBufferSize: maxHttpBufferSizeFor(options.modelBytes),
       serveClient: false,
-      pingInterval: 10_000,
-      pingTimeout: 20_000,
+      pingInterval: options.heartbeatIntervalMs,
+      pingTimeout: options.heartbeatTimeoutMs,
     });
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown }).token;
