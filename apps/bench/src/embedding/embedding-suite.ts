@@ -10,6 +10,7 @@ import { EmbeddingPool, POOL_BATCH_SIZE, selectBackend } from '@fedtl/model';
 import { FedtlError, configureLogging } from '@fedtl/util';
 import { describeMachine, machineInfo } from '../machine';
 import { WORKSPACE_ROOT } from '../workspace';
+import { withSpeedups, type ThroughputRow } from './throughput';
 
 export const EMBEDDING_USAGE = `Usage: npm run bench -- embedding [options]
 
@@ -21,17 +22,6 @@ export const EMBEDDING_USAGE = `Usage: npm run bench -- embedding [options]
 
 /** The shared reviews when this checkout has them; otherwise the SpamAssassin mails that ship with npm. */
 const REVIEWS = join(WORKSPACE_ROOT, '..', 'shared', 'data', 'amazon-reviews', 'books.train.jsonl');
-
-export interface ThroughputRow {
-  threads: number;
-  mode: 'in-process' | 'workers';
-  texts: number;
-  seconds: number;
-  sentencesPerSecond: number;
-  /** Over the single-thread in-process row. */
-  speedup: number;
-  loadSeconds: number;
-}
 
 export async function fixedTexts(count: number): Promise<{ source: string; texts: string[] }> {
   if (existsSync(REVIEWS)) {
@@ -55,11 +45,6 @@ async function measure(spec: string, threads: number, texts: string[]): Promise<
   } finally {
     await pool.close();
   }
-}
-
-export function withSpeedups(rows: ReadonlyArray<Omit<ThroughputRow, 'speedup'>>): ThroughputRow[] {
-  const baseline = rows.find((row) => row.threads === 1)?.sentencesPerSecond ?? rows[0].sentencesPerSecond;
-  return rows.map((row) => ({ ...row, speedup: row.sentencesPerSecond / baseline }));
 }
 
 export async function runEmbeddingSuite(argv: string[]): Promise<number> {

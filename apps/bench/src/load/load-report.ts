@@ -31,21 +31,22 @@ export function formatLoadReport(machine: MachineInfo, results: ScenarioResult[]
   for (const s of scaling.byClients) {
     lines.push(
       `- Adapter width ${s.adapterWidth} (${kib(s.modelBytes)} KiB model): ${s.fromClients} → ${s.toClients} clients (x${fixed(s.clientRatio, 0)}) ` +
-        `raised peak RSS x${fixed(s.peakRssRatio, 2)}, ${kib(s.peakRssBytesPerClient)} KiB per extra client (one model copy per client would be ${kib(s.modelBytes)} KiB).`,
+        `raised peak RSS x${fixed(s.peakRssRatio, 2)}, ${kib(s.peakRssBytesPerClient)} KiB per extra client.`,
     );
   }
   if (scaling.byModel) {
     const m = scaling.byModel;
     lines.push(
-      `- At ${m.clients} clients, a x${fixed(m.modelRatio, 1)} larger model raised peak RSS x${fixed(m.peakRssRatio, 2)} (+${mib(m.peakRssGrowthBytes)} MiB); ` +
-        `a copy per client would add +${mib(m.perClientCopiesBytes)} MiB.`,
+      `- At ${m.clients} clients, the x${fixed(m.modelRatio, 1)} larger model raised peak RSS x${fixed(m.peakRssRatio, 2)} (+${mib(m.peakRssGrowthBytes)} MiB); ` +
+        `one model copy per client would add +${mib(m.copyPerClientBytes)} MiB.`,
     );
   }
-  if (scaling.growsWithModelNotClients !== null) {
+  if (scaling.modelCopiesPerClient !== null) {
+    const copies = fixed(scaling.modelCopiesPerClient, 2);
     lines.push(
       scaling.growsWithModelNotClients
-        ? '- Verdict: coordinator memory grows with model size, not with N x model size (every extra client costs less than one model copy).'
-        : '- Verdict: FAILED: some extra client cost at least one model copy of coordinator memory.',
+        ? `- Verdict: peak memory grows with model size, not N x model size: ${copies} model copies held per client.`
+        : `- Verdict: FAILED: peak memory grows with N x model size: ${copies} model copies held per client (the limit is 0.5).`,
     );
   }
   return lines.join('\n') + '\n';

@@ -23,6 +23,7 @@ describe('load benchmark', () => {
     expect(result.scenarios[2].modelParameters).toBeGreaterThan(result.scenarios[0].modelParameters);
     expect(result.memoryScaling.byClients.map((s) => [s.adapterWidth, s.fromClients, s.toClients])).toEqual([[2, 2, 3], [4, 2, 3]]);
     expect(result.memoryScaling.byModel?.clients).toBe(3);
+    expect(typeof result.memoryScaling.modelCopiesPerClient).toBe('number');
     expect(result.machine.cores).toBeGreaterThan(0);
   }, 30_000);
 

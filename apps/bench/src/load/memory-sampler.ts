@@ -9,7 +9,7 @@ export interface MemoryReading {
 
 const KIB = 1024;
 
-/** The process's current and peak RSS, or undefined once it has exited. */
+/** The process's current and peak RSS, or undefined once it is exiting or gone. */
 export function readMemory(pid: number): MemoryReading | undefined {
   let status: string;
   try {
@@ -18,7 +18,9 @@ export function readMemory(pid: number): MemoryReading | undefined {
     return undefined;
   }
   const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * KIB;
-  return { rssBytes: field('VmRSS'), peakRssBytes: field('VmHWM') };
+  const reading = { rssBytes: field('VmRSS'), peakRssBytes: field('VmHWM') };
+  // An exiting (zombie) process still has a status file, without memory fields.
+  return Number.isFinite(reading.rssBytes) && Number.isFinite(reading.peakRssBytes) ? reading : undefined;
 }
 
 /** Polls until stopped; `peak()` is the highest high-water mark seen while the process lived. */

@@ -1,5 +1,6 @@
-// Does the coordinator's memory grow with the model, or with N x the model? Both comparisons are measured in
-// one run: more clients at a fixed model, and a larger model at the largest N.
+// Does the coordinator's memory grow with the model, or with N x the model? Measured in one run: more clients at
+// two model sizes. The extra memory per extra client is a fixed connection cost plus whatever the coordinator
+// holds per client in proportion to the model; comparing it across the two models separates the two.
 import type { ScenarioResult } from './load-scenario';
 
 export interface ClientScaling {
@@ -9,7 +10,7 @@ export interface ClientScaling {
   toClients: number;
   clientRatio: number;
   peakRssRatio: number;
-  /** Extra peak RSS per extra client; N x model growth would make this at least one model's bytes. */
+  /** Extra peak RSS per extra client. */
   peakRssBytesPerClient: number;
 }
 
@@ -19,16 +20,25 @@ export interface ModelScaling {
   peakRssRatio: number;
   /** Extra peak RSS of the larger model at `clients`. */
   peakRssGrowthBytes: number;
-  /** What keeping one copy of the model per client would add: clients x (larger - smaller model bytes). */
-  perClientCopiesBytes: number;
+  /** What one copy of the model per client would add: clients x (larger - smaller model bytes). */
+  copyPerClientBytes: number;
 }
 
 export interface MemoryScaling {
   byClients: ClientScaling[];
   byModel?: ModelScaling;
-  /** True when every extra client cost less than one copy of its model, at every model size; null with one N. */
+  /**
+   * Model copies the coordinator's peak holds per client: the growth of the per-client cost between the two
+   * models over their size difference. About 0 when memory is O(model); 1 or more when it is O(N x model).
+   * Null when the run had only one N or one model.
+   */
+  modelCopiesPerClient: number | null;
+  /** Less than half a model copy per client; null when not measured. */
   growsWithModelNotClients: boolean | null;
 }
+
+/** Below this many model copies per client, memory is taken to grow with the model and not with N x model. */
+const COPIES_PER_CLIENT_LIMIT = 0.5;
 
 export function analyseMemoryScaling(results: ScenarioResult[]): MemoryScaling {
   const widths = [...new Set(results.map((r) => r.adapterWidth))].sort((a, b) => a - b);
@@ -58,11 +68,15 @@ export function analyseMemoryScaling(results: ScenarioResult[]): MemoryScaling {
           modelRatio: large.modelBytes / small.modelBytes,
           peakRssRatio: large.peakRssBytes / small.peakRssBytes,
           peakRssGrowthBytes: large.peakRssBytes - small.peakRssBytes,
-          perClientCopiesBytes: maxClients * (large.modelBytes - small.modelBytes),
+          copyPerClientBytes: maxClients * (large.modelBytes - small.modelBytes),
         };
+  const [smallest, largest] = [byClients[0], byClients[byClients.length - 1]];
+  const modelCopiesPerClient =
+    byClients.length < 2 ? null : (largest.peakRssBytesPerClient - smallest.peakRssBytesPerClient) / (largest.modelBytes - smallest.modelBytes);
   return {
     byClients,
     byModel,
-    growsWithModelNotClients: byClients.length === 0 ? null : byClients.every((s) => s.peakRssBytesPerClient < s.modelBytes),
+    modelCopiesPerClient,
+    growsWithModelNotClients: modelCopiesPerClient === null ? null : modelCopiesPerClient < COPIES_PER_CLIENT_LIMIT,
   };
 }

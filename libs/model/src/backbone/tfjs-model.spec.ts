@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { configureLogging, seededRandom } from '@fedtl/util';
 import { fingerprintBackbone, loadBackbone, parseBackboneSpec } from './load-backbone';
 import { SentencePieceTokenizer } from './sentencepiece';
@@ -124,13 +125,36 @@ describe('tfjs-model backbone', () => {
     await expect(fingerprintBackbone(`tfjs-model:${dir}`)).rejects.toThrow('a tfjs-model backbone needs');
   });
 
-  it('explains that layers models need @tensorflow/tfjs-layers, which is not installed', async () => {
-    const dir = modelDir({ poolInGraph: false });
-    writeFileSync(
-      path.join(dir, 'model.json'),
-      JSON.stringify({ format: 'layers-model', modelTopology: { class_name: 'Sequential', config: {} }, weightsManifest: [] }),
+  it('embeds from a TF.js layers model saved by model.save (an Embedding layer over the same table)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fedtl-layers-model-'));
+    dirs.push(dir);
+    const model = tfl.sequential({ layers: [tfl.layers.embedding({ inputDim: VOCAB.length, outputDim: DIM, inputShape: [null] as never })] });
+    model.layers[0].setWeights([tf.tensor2d(TABLE, [VOCAB.length, DIM])]);
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        writeFileSync(path.join(dir, 'weights.bin'), Buffer.from(artifacts.weightData as ArrayBuffer));
+        writeFileSync(
+          path.join(dir, 'model.json'),
+          JSON.stringify({ format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }),
+        );
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
     );
-    await expect(loadBackbone(`tfjs-model:${dir}`)).rejects.toThrow('needs the package @tensorflow/tfjs-layers');
+    model.dispose();
+    writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify({ type: 'sentencepiece-unigram', vocab: VOCAB, dim: DIM, maxTokens: 16 }));
+
+    const backbone = await loadBackbone(`tfjs-model:${dir}`);
+    try {
+      const before = tf.memory().numTensors;
+      const features = await backbone.embed(texts);
+      expect(tf.memory().numTensors).toBe(before);
+      texts.forEach((text, i) => {
+        const expected = expectedFeatures(text, 16);
+        expected.forEach((value, k) => expect(features[i * DIM + k]).toBeCloseTo(value, 5));
+      });
+    } finally {
+      backbone.dispose();
+    }
   });
 
   it('parses backbone specs and rejects unknown ones', () => {

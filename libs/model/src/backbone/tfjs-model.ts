@@ -21,6 +21,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type { BackboneRef } from '@fedtl/protocol';
 import { FedtlError, createLogger } from '@fedtl/util';
 import { selectBackend, type BackendName } from '../backend';
@@ -34,7 +35,6 @@ export const TOKENIZER_FILE = 'tokenizer.json';
 export const TFJS_MODEL_BATCH_SIZE = 32;
 /** What, besides the files, decides the features (see content-hash.ts). */
 const TFJS_MODEL_RECIPE = 'tfjs-model sentencepiece-unigram/v1 pooling=masked-mean empty=unk';
-const LAYERS_PACKAGE = '@tensorflow/tfjs-layers';
 
 const log = createLogger('backbone');
 
@@ -73,7 +73,7 @@ export async function loadTfjsModel(dir: string, options: TfjsModelOptions = {})
   const spec = parseTokenizerSpec(tokenizerFile.bytes, dir);
   const tokenizer = createTokenizer(spec, dir);
   const runner = isLayersModel(modelFiles.modelJson)
-    ? await loadLayersRunner(tf.io.fromMemory(toModelArtifacts(modelFiles)), dir)
+    ? await loadLayersRunner(tf.io.fromMemory(toModelArtifacts(modelFiles)))
     : graphRunner(await loadGraphModel(tf.io.fromMemory(toModelArtifacts(modelFiles))), spec, dir);
 
   const backbone = new TfjsModelBackbone(
@@ -227,25 +227,8 @@ function graphRunner(model: GraphModel, spec: TokenizerSpec, dir: string): Model
   };
 }
 
-interface LayersModule {
-  loadLayersModel(handler: tf.io.IOHandler): Promise<LayersModelLike>;
-}
-interface LayersModelLike {
-  trainable: boolean;
-  inputs: Array<{ shape: Array<number | null> }>;
-  predict(input: tf.Tensor): tf.Tensor | tf.Tensor[];
-  dispose(): void;
-}
-
-/** Layers models need `@tensorflow/tfjs-layers`, which fedtl does not depend on: it is loaded only when present. */
-async function loadLayersRunner(handler: tf.io.IOHandler, dir: string): Promise<ModelRunner> {
-  let layers: LayersModule;
-  try {
-    layers = require(LAYERS_PACKAGE) as LayersModule;
-  } catch {
-    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${dir} holds a TF.js layers model, which needs the package ${LAYERS_PACKAGE}; install it, or convert the model to a graph model`);
-  }
-  const model = await layers.loadLayersModel(handler);
+async function loadLayersRunner(handler: tf.io.IOHandler): Promise<ModelRunner> {
+  const model = await tfl.loadLayersModel(handler);
   model.trainable = false;
   const width = model.inputs[0]?.shape[1];
   return {

@@ -1,4 +1,4 @@
-import { withSpeedups } from './embedding-suite';
+import { withSpeedups } from './throughput';
 
 describe('withSpeedups', () => {
   it('divides every throughput by the single-thread row’s, measured in the same run', () => {
