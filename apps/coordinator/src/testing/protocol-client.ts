@@ -1,0 +1,87 @@
+// Test support: a client that speaks the wire protocol by hand over socket.io-client, so tests can script
+// exactly what a (mis)behaving client sends and when.
+import { io, type Socket } from 'socket.io-client';
+import {
+  PROTOCOL_VERSION,
+  decodeAck,
+  decodeJoinReply,
+  decodeRoundPlan,
+  emitWithAck,
+  encodeAck,
+  encodeJoin,
+  encodeUpdate,
+  type BackboneRef,
+  type JoinReply,
+  type JoinRequest,
+  type NamedTensor,
+  type RoundPlan,
+} from '@fedtl/protocol';
+
+export class ProtocolClient {
+  readonly socket: Socket;
+  readonly plans: RoundPlan[] = [];
+  private planListeners: Array<(plan: RoundPlan) => void> = [];
+
+  constructor(url: string, readonly clientId: string, private readonly backbone: BackboneRef, auth: Record<string, string> = {}) {
+    this.socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+    this.socket.on('round-plan', (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {
+      ack(encodeAck({ ok: true }));
+      const plan = decodeRoundPlan(payload);
+      this.plans.push(plan);
+      this.planListeners.forEach((listener) => listener(plan));
+    });
+    // These scripted clients do not evaluate; declining lets the coordinator move on at once.
+    this.socket.on('evaluate-request', (_payload: Uint8Array, ack: (reply: Uint8Array) => void) =>
+      ack(encodeAck({ ok: false, error: { code: 'FEDTL_ERR_INTERNAL', message: 'this test client does not evaluate' } })),
+    );
+  }
+
+  async join(overrides: Partial<JoinRequest> = {}): Promise<JoinReply> {
+    const payload = encodeJoin({
+      clientId: this.clientId,
+      token: '',
+      protocolVersion: PROTOCOL_VERSION,
+      backbone: this.backbone,
+      labels: ['a', 'b'],
+      numTrainExamples: 40,
+      numTestExamples: 10,
+      ...overrides,
+    });
+    return decodeJoinReply(await emitWithAck(this.socket as never, 'join', payload, 10_000));
+  }
+
+  /** Resolves with the next round plan this client receives (or one it already received for `round`). */
+  nextPlan(round?: number): Promise<RoundPlan> {
+    const seen = round === undefined ? undefined : this.plans.find((p) => p.round === round);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => {
+      const listener = (plan: RoundPlan) => {
+        if (round !== undefined && plan.round !== round) return;
+        this.planListeners = this.planListeners.filter((l) => l !== listener);
+        resolve(plan);
+      };
+      this.planListeners.push(listener);
+    });
+  }
+
+  /** Sends an update with the given (default: zero) delta; resolves with 'accepted' or the refusal's code. */
+  sendUpdate(plan: RoundPlan, delta?: NamedTensor[], numExamples = 10): Promise<string> {
+    const tensors = delta ?? plan.weights.map((t) => ({ ...t, data: new Float32Array(t.data.length) }));
+    return this.sendRawUpdate(encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.clientId, delta: tensors, numExamples, metrics: {} }));
+  }
+
+  /** Sends any bytes as an update, however malformed; resolves with 'accepted' or the refusal's code. */
+  async sendRawUpdate(payload: Uint8Array): Promise<string> {
+    const reply = decodeAck(await emitWithAck(this.socket as never, 'update', payload, 10_000));
+    return reply.ok ? 'accepted' : (reply.error?.code ?? 'refused without a code');
+  }
+
+  /** Calls `answer` with every round plan as it arrives (for clients scripted per round). */
+  onPlan(answer: (plan: RoundPlan) => Promise<void>): void {
+    this.planListeners.push((plan) => void answer(plan));
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
