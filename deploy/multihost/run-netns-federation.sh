@@ -196,4 +196,4 @@ node --import tsx deploy/multihost/print-log-events.ts "$WORK/org-$CUT_CLIENT.lo
 
 say "rounds (metrics.jsonl):"
 node --import tsx deploy/multihost/check-metrics.ts "$WORK/out/metrics.jsonl" "$ROUNDS" "$CUT_ROUND" "org-$CUT_CLIENT"
-say "PASSED: $ROUNDS rounds across $((CLIENTS + 1)) network hosts; org-$CUT_CLIENT was cut for ${OUTAGE_S}s in round $CUT_ROUND, rejoined, and is in the last round"
+say "PASSED: $ROUNDS rounds across $((CLIENTS + 1)) network hosts; org-$CUT_CLIENT was cut for ${OUTAGE_S}s in round $CUT_ROUND and is back in the last round"

@@ -1,7 +1,7 @@
 // The client's configuration, parsed and validated once at the edge (JSON file, FEDTL_* env, flags).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { FedtlError, isLogLevel, type LogLevel } from '@fedtl/util';
+import { configError, isLogLevel, parseInteger, type LogLevel } from '@fedtl/util';
 
 export type DataSource =
   | { kind: 'file'; train: string; test?: string; textField: string; labelField: string; testFraction: number }
@@ -96,14 +96,8 @@ const FLAGS = {
 
 type Flags = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
 
-function bad(name: string, expected: string, got: unknown): never {
-  throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
-}
-
-function integer(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) bad(name, `an integer >= ${min}`, value);
-  return n;
+function fail(name: string, expected: string, got: unknown): never {
+  throw configError(name, expected, got);
 }
 
 export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): ClientConfig | 'help' {
@@ -115,40 +109,40 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     try {
       fromFile = JSON.parse(readFileSync(values.config, 'utf8'));
     } catch (err) {
-      bad('--config', 'a readable JSON file', `${values.config} (${(err as Error).message})`);
+      fail('--config', 'a readable JSON file', `${values.config} (${(err as Error).message})`);
     }
     // camelCase keys in the file map onto the kebab-case flags; flags given on the command line win.
     const asFlags = Object.fromEntries(Object.entries(fromFile).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()), String(value)]));
     v = { ...asFlags, ...values };
   }
   const coordinator = v.coordinator ?? env.FEDTL_COORDINATOR;
-  if (!coordinator || !/^(https?|wss?):\/\//.test(coordinator)) bad('--coordinator', 'a URL such as http://127.0.0.1:8080 or https://coordinator.example:8443', coordinator);
+  if (!coordinator || !/^(https?|wss?):\/\//.test(coordinator)) fail('--coordinator', 'a URL such as http://127.0.0.1:8080 or https://coordinator.example:8443', coordinator);
   const clientId = v['client-id'] ?? env.FEDTL_CLIENT_ID;
-  if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) bad('--client-id', '1-64 letters, digits, ".", "_" or "-"', clientId);
+  if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) fail('--client-id', '1-64 letters, digits, ".", "_" or "-"', clientId);
 
   const sources = [v.data, v['demo-mailbox'], v.features].filter((s) => s !== undefined);
-  if (sources.length !== 1) bad('data', 'exactly one of --data, --demo-mailbox, --features', sources);
+  if (sources.length !== 1) fail('data', 'exactly one of --data, --demo-mailbox, --features', sources);
   let data: DataSource;
   if (v.data !== undefined) {
     const testFraction = v['test-fraction'] === undefined ? 0.2 : Number(v['test-fraction']);
-    if (!(testFraction > 0 && testFraction < 1)) bad('--test-fraction', 'a number in (0, 1)', v['test-fraction']);
+    if (!(testFraction > 0 && testFraction < 1)) fail('--test-fraction', 'a number in (0, 1)', v['test-fraction']);
     data = { kind: 'file', train: v.data, test: v['test-data'], textField: v['text-field'] ?? 'text', labelField: v['label-field'] ?? 'label', testFraction };
   } else if (v['demo-mailbox'] !== undefined) {
-    const organisations = v['demo-organisations'] === undefined ? 3 : integer('--demo-organisations', v['demo-organisations'], 1);
-    const organisation = integer('--demo-mailbox', v['demo-mailbox'], 1);
-    if (organisation > organisations) bad('--demo-mailbox', `a mailbox number in [1, ${organisations}]`, organisation);
-    const perOrganisation = v['demo-per-organisation'] === undefined ? 300 : integer('--demo-per-organisation', v['demo-per-organisation'], 10);
+    const organisations = v['demo-organisations'] === undefined ? 3 : parseInteger('--demo-organisations', v['demo-organisations'], 1);
+    const organisation = parseInteger('--demo-mailbox', v['demo-mailbox'], 1);
+    if (organisation > organisations) fail('--demo-mailbox', `a mailbox number in [1, ${organisations}]`, organisation);
+    const perOrganisation = v['demo-per-organisation'] === undefined ? 300 : parseInteger('--demo-per-organisation', v['demo-per-organisation'], 10);
     data = { kind: 'demo-mailbox', organisation, organisations, perOrganisation };
   } else {
     data = { kind: 'precomputed', path: v.features as string };
   }
   const backend = v.backend;
-  if (backend !== undefined && !['tensorflow', 'wasm', 'cpu'].includes(backend)) bad('--backend', 'tensorflow|wasm|cpu', backend);
+  if (backend !== undefined && !['tensorflow', 'wasm', 'cpu'].includes(backend)) fail('--backend', 'tensorflow|wasm|cpu', backend);
   const logLevel = v['log-level'] ?? 'info';
-  if (!isLogLevel(logLevel)) bad('--log-level', 'debug|info|warn|error|silent', logLevel);
+  if (!isLogLevel(logLevel)) fail('--log-level', 'debug|info|warn|error|silent', logLevel);
   const logFormat = v['log-format'] ?? 'pretty';
-  if (logFormat !== 'pretty' && logFormat !== 'json') bad('--log-format', 'pretty|json', logFormat);
-  if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) bad('--tls-cert/--tls-key', 'both or neither', { cert: v['tls-cert'], key: v['tls-key'] });
+  if (logFormat !== 'pretty' && logFormat !== 'json') fail('--log-format', 'pretty|json', logFormat);
+  if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) fail('--tls-cert/--tls-key', 'both or neither', { cert: v['tls-cert'], key: v['tls-key'] });
   return {
     coordinator,
     clientId,
@@ -157,15 +151,15 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     backbone: v.backbone ?? 'use-lite',
     backend: backend as ClientConfig['backend'],
     cacheDir: v['cache-dir'] ?? '.fedtl-cache',
-    embedThreads: v['embed-threads'] === undefined ? 0 : integer('--embed-threads', v['embed-threads'], 1),
-    localBaselineEpochs: v['local-baseline-epochs'] === undefined ? 0 : integer('--local-baseline-epochs', v['local-baseline-epochs'], 0),
-    personalizeEpochs: v['personalize-epochs'] === undefined ? 0 : integer('--personalize-epochs', v['personalize-epochs'], 0),
-    trainLimit: v['train-limit'] === undefined ? 0 : integer('--train-limit', v['train-limit'], 1),
-    seed: v.seed === undefined ? 7 : integer('--seed', v.seed, 0),
+    embedThreads: v['embed-threads'] === undefined ? 0 : parseInteger('--embed-threads', v['embed-threads'], 1),
+    localBaselineEpochs: v['local-baseline-epochs'] === undefined ? 0 : parseInteger('--local-baseline-epochs', v['local-baseline-epochs'], 0),
+    personalizeEpochs: v['personalize-epochs'] === undefined ? 0 : parseInteger('--personalize-epochs', v['personalize-epochs'], 0),
+    trainLimit: v['train-limit'] === undefined ? 0 : parseInteger('--train-limit', v['train-limit'], 1),
+    seed: v.seed === undefined ? 7 : parseInteger('--seed', v.seed, 0),
     tlsCa: v['tls-ca'],
     tlsCert: v['tls-cert'],
     tlsKey: v['tls-key'],
-    ackTimeoutMs: v['ack-timeout-ms'] === undefined ? 60_000 : integer('--ack-timeout-ms', v['ack-timeout-ms'], 1),
+    ackTimeoutMs: v['ack-timeout-ms'] === undefined ? 60_000 : parseInteger('--ack-timeout-ms', v['ack-timeout-ms'], 1),
     logLevel,
     logFormat,
   };

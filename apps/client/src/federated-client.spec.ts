@@ -52,15 +52,16 @@ describe('FederatedClient', () => {
     await temp.cleanup();
   });
 
-  async function startCoordinator(rounds: number): Promise<number> {
+  async function startCoordinator(rounds: number): Promise<{ port: number; process: TsProcess }> {
     const readyFile = join(temp.dir, 'ready.json');
-    coordinator = spawnTs('apps/coordinator/src/main.ts', [
+    const process = spawnTs('apps/coordinator/src/main.ts', [
       '--port', '0', '--ready-file', readyFile, '--out-dir', join(temp.dir, 'out'), '--rounds', String(rounds),
       '--min-clients', '2', '--backbone', `precomputed:${DIM}`, '--labels', 'no,yes', '--adapter-width', '4',
       '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn',
     ]);
+    coordinator = process;
     await waitUntil(() => existsSync(readyFile), 60_000, 'the coordinator to listen');
-    return Number(new URL(JSON.parse(await readFile(readyFile, 'utf8')).url).port);
+    return { port: Number(new URL(JSON.parse(await readFile(readyFile, 'utf8')).url).port), process };
   }
 
   function startClient(port: number, clientId: string, shift: number): FederatedClient {
@@ -81,7 +82,7 @@ describe('FederatedClient', () => {
   }
 
   it('takes part in every round without leaking tensors, and survives a dropped connection', async () => {
-    const port = await startCoordinator(4);
+    const { port, process: coordinatorProcess } = await startCoordinator(4);
     proxy = await TcpProxy.start(port);
     const flaky = startClient(proxy.port, 'flaky', 0.2);
     const steady = startClient(port, 'steady', -0.2);
@@ -98,7 +99,7 @@ describe('FederatedClient', () => {
     expect(proxy.dropConnections()).toBeGreaterThan(0);
     await Promise.all([waitFor(steady, 'finished', 90_000), waitFor(flaky, 'finished', 90_000)]);
 
-    expect(await coordinator!.exited).toBe(0);
+    expect(await coordinatorProcess.exited).toBe(0);
     expect(evaluatedRounds).toEqual([1, 2, 3, 4]);
     expect(welcomes).toBeGreaterThanOrEqual(2);
     // Both clients live in this process: the count after every round is the same.

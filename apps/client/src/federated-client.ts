@@ -17,7 +17,6 @@ import {
   encodeUpdate,
   type ClientToServerEvents,
   type Metrics,
-  type RoundPlan,
   type ServerToClientEvents,
   type Welcome,
 } from '@fedtl/protocol';
@@ -135,25 +134,15 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   private onRoundPlan(payload: unknown, ack: (reply: Uint8Array) => void): void {
-    let plan: RoundPlan;
-    try {
-      plan = decodeRoundPlan(payload);
-    } catch (err) {
-      const error = toFedtlError(err);
-      ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
-      return;
-    }
-    ack(encodeAck({ ok: true }));
+    const plan = this.acceptRequest(decodeRoundPlan, payload, ack);
+    if (!plan) return;
     this.enqueue(async () => {
       const learner = await this.learnerReady;
       const started = Date.now();
       const update = await learner.fit(plan.weights, plan.config);
       const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
       const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
-      const reply = decodeAck(await emitWithAck(this.socket, 'update', payload, this.options.ackTimeoutMs));
-      if (!reply.ok) {
-        this.log.warn('update refused', { round: plan.round, code: reply.error?.code, error: reply.error?.message });
-      } else {
+      if (await this.send('update', payload, plan.round)) {
         this.log.info('update accepted', { round: plan.round, loss: metrics.loss, accuracy: metrics.accuracy });
       }
       this.emit('trained', plan.round);
@@ -161,23 +150,37 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   private onEvaluateRequest(payload: unknown, ack: (reply: Uint8Array) => void): void {
-    let request: ReturnType<typeof decodeEvaluateRequest>;
-    try {
-      request = decodeEvaluateRequest(payload);
-    } catch (err) {
-      const error = toFedtlError(err);
-      ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
-      return;
-    }
-    ack(encodeAck({ ok: true }));
+    const request = this.acceptRequest(decodeEvaluateRequest, payload, ack);
+    if (!request) return;
     this.enqueue(async () => {
       const result = await (await this.learnerReady).evaluate(request.weights);
       const payload = encodeEvaluateReport({ runId: request.runId, round: request.round, clientId: this.options.clientId, ...result });
-      const reply = decodeAck(await emitWithAck(this.socket, 'evaluate-report', payload, this.options.ackTimeoutMs));
-      if (!reply.ok) this.log.warn('evaluation report refused', { round: request.round, code: reply.error?.code, error: reply.error?.message });
-      this.log.info('evaluated', { round: request.round, accuracy: result.metrics.accuracy });
+      if (await this.send('evaluate-report', payload, request.round)) {
+        this.log.info('evaluated', { round: request.round, accuracy: result.metrics.accuracy });
+      }
       this.emit('evaluated', request.round);
     });
+  }
+
+  /** Decodes a request and acknowledges it at once (work follows in the queue); undefined if undecodable. */
+  private acceptRequest<T>(decode: (payload: unknown) => T, payload: unknown, ack: (reply: Uint8Array) => void): T | undefined {
+    try {
+      const request = decode(payload);
+      ack(encodeAck({ ok: true }));
+      return request;
+    } catch (err) {
+      const error = toFedtlError(err);
+      this.log.warn('refused an undecodable request', { code: error.code, error: error.message });
+      ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
+      return undefined;
+    }
+  }
+
+  /** Sends a result and logs a refusal; true when the coordinator accepted it. */
+  private async send(event: 'update' | 'evaluate-report', payload: Uint8Array, round: number): Promise<boolean> {
+    const reply = decodeAck(await emitWithAck(this.socket, event, payload, this.options.ackTimeoutMs));
+    if (!reply.ok) this.log.warn(`${event} refused`, { round, code: reply.error?.code, error: reply.error?.message });
+    return reply.ok;
   }
 
   private onCoordinatorError(payload: unknown): void {

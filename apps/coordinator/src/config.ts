@@ -2,7 +2,7 @@
 // variables and command-line flags (later sources win). Everything below receives plain values.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { FedtlError, isLogLevel, type LogLevel } from '@fedtl/util';
+import { configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 
 export interface CoordinatorConfig {
@@ -143,25 +143,8 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --log-level debug|info|warn|error   --log-format pretty|json
 `;
 
-function bad(name: string, expected: string, got: unknown): never {
-  throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
-}
-
-function integer(name: string, value: string | number, min: number): number {
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min) bad(name, `an integer >= ${min}`, value);
-  return n;
-}
-
-function positiveNumber(name: string, value: string | number, max = Infinity): number {
-  const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > max) bad(name, `a number in (0, ${max}]`, value);
-  return n;
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) bad(name, `one of ${allowed.join('|')}`, value);
-  return value as T;
+function fail(name: string, expected: string, got: unknown): never {
+  throw configError(name, expected, got);
 }
 
 /** Reads flags (argv without node and script), env and an optional JSON file into a validated config. */
@@ -173,7 +156,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
     try {
       fromFile = JSON.parse(readFileSync(values.config, 'utf8'));
     } catch (err) {
-      bad('--config', 'a readable JSON file', `${values.config} (${(err as Error).message})`);
+      fail('--config', 'a readable JSON file', `${values.config} (${(err as Error).message})`);
     }
   }
   const merged: CoordinatorConfig = {
@@ -184,28 +167,28 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (env.FEDTL_TOKEN) merged.token = env.FEDTL_TOKEN;
   const v = values;
   if (v.host !== undefined) merged.host = v.host;
-  if (v.port !== undefined) merged.port = integer('--port', v.port, 0);
-  if (v.rounds !== undefined) merged.rounds = integer('--rounds', v.rounds, 1);
-  if (v['min-clients'] !== undefined) merged.minClients = integer('--min-clients', v['min-clients'], 1);
-  merged.minAvailable = v['min-available'] !== undefined ? integer('--min-available', v['min-available'], 1) : fromFile.minAvailable ?? merged.minClients;
-  if (v['fraction-fit'] !== undefined) merged.fractionFit = positiveNumber('--fraction-fit', v['fraction-fit'], 1);
-  if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = integer('--round-timeout-ms', v['round-timeout-ms'], 1);
-  if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = integer('--eval-timeout-ms', v['eval-timeout-ms'], 1);
-  if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = integer('--max-round-attempts', v['max-round-attempts'], 1);
-  if (v['rejoin-grace-ms'] !== undefined) merged.rejoinGraceMs = integer('--rejoin-grace-ms', v['rejoin-grace-ms'], 0);
-  if (v['heartbeat-interval-ms'] !== undefined) merged.heartbeatIntervalMs = integer('--heartbeat-interval-ms', v['heartbeat-interval-ms'], 1);
-  if (v['heartbeat-timeout-ms'] !== undefined) merged.heartbeatTimeoutMs = integer('--heartbeat-timeout-ms', v['heartbeat-timeout-ms'], 1);
+  if (v.port !== undefined) merged.port = parseInteger('--port', v.port, 0);
+  if (v.rounds !== undefined) merged.rounds = parseInteger('--rounds', v.rounds, 1);
+  if (v['min-clients'] !== undefined) merged.minClients = parseInteger('--min-clients', v['min-clients'], 1);
+  merged.minAvailable = v['min-available'] !== undefined ? parseInteger('--min-available', v['min-available'], 1) : fromFile.minAvailable ?? merged.minClients;
+  if (v['fraction-fit'] !== undefined) merged.fractionFit = parsePositiveNumber('--fraction-fit', v['fraction-fit'], 1);
+  if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = parseInteger('--round-timeout-ms', v['round-timeout-ms'], 1);
+  if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = parseInteger('--eval-timeout-ms', v['eval-timeout-ms'], 1);
+  if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = parseInteger('--max-round-attempts', v['max-round-attempts'], 1);
+  if (v['rejoin-grace-ms'] !== undefined) merged.rejoinGraceMs = parseInteger('--rejoin-grace-ms', v['rejoin-grace-ms'], 0);
+  if (v['heartbeat-interval-ms'] !== undefined) merged.heartbeatIntervalMs = parseInteger('--heartbeat-interval-ms', v['heartbeat-interval-ms'], 1);
+  if (v['heartbeat-timeout-ms'] !== undefined) merged.heartbeatTimeoutMs = parseInteger('--heartbeat-timeout-ms', v['heartbeat-timeout-ms'], 1);
   if (v['out-dir'] !== undefined) merged.outDir = v['out-dir'];
   if (v.backbone !== undefined) merged.backbone = v.backbone;
   if (v.labels !== undefined) merged.labels = v.labels.split(',').map((s) => s.trim()).filter(Boolean);
-  if (v['adapter-width'] !== undefined) merged.adapterWidth = integer('--adapter-width', v['adapter-width'], 0);
-  if (v.head !== undefined) merged.head = oneOf('--head', v.head, ['linear', 'mlp'] as const);
-  if (v['head-hidden'] !== undefined) merged.headHidden = integer('--head-hidden', v['head-hidden'], 1);
-  if (v['local-epochs'] !== undefined) merged.training.localEpochs = integer('--local-epochs', v['local-epochs'], 1);
-  if (v['batch-size'] !== undefined) merged.training.batchSize = integer('--batch-size', v['batch-size'], 1);
-  if (v['learning-rate'] !== undefined) merged.training.learningRate = positiveNumber('--learning-rate', v['learning-rate']);
-  if (v.optimizer !== undefined) merged.training.optimizer = oneOf('--optimizer', v.optimizer, ['sgd', 'adam'] as const);
-  if (v.seed !== undefined) merged.seed = integer('--seed', v.seed, 0);
+  if (v['adapter-width'] !== undefined) merged.adapterWidth = parseInteger('--adapter-width', v['adapter-width'], 0);
+  if (v.head !== undefined) merged.head = parseOneOf('--head', v.head, ['linear', 'mlp'] as const);
+  if (v['head-hidden'] !== undefined) merged.headHidden = parseInteger('--head-hidden', v['head-hidden'], 1);
+  if (v['local-epochs'] !== undefined) merged.training.localEpochs = parseInteger('--local-epochs', v['local-epochs'], 1);
+  if (v['batch-size'] !== undefined) merged.training.batchSize = parseInteger('--batch-size', v['batch-size'], 1);
+  if (v['learning-rate'] !== undefined) merged.training.learningRate = parsePositiveNumber('--learning-rate', v['learning-rate']);
+  if (v.optimizer !== undefined) merged.training.optimizer = parseOneOf('--optimizer', v.optimizer, ['sgd', 'adam'] as const);
+  if (v.seed !== undefined) merged.seed = parseInteger('--seed', v.seed, 0);
   if (v.token !== undefined) merged.token = v.token;
   if (v['tls-cert'] !== undefined) merged.tlsCert = v['tls-cert'];
   if (v['tls-key'] !== undefined) merged.tlsKey = v['tls-key'];
@@ -214,14 +197,14 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['audit-dir'] !== undefined) merged.auditDir = v['audit-dir'];
   if (v['ready-file'] !== undefined) merged.readyFile = v['ready-file'];
   if (v['log-level'] !== undefined) {
-    if (!isLogLevel(v['log-level'])) bad('--log-level', 'debug|info|warn|error|silent', v['log-level']);
+    if (!isLogLevel(v['log-level'])) fail('--log-level', 'debug|info|warn|error|silent', v['log-level']);
     merged.logLevel = v['log-level'];
   }
-  if (v['log-format'] !== undefined) merged.logFormat = oneOf('--log-format', v['log-format'], ['pretty', 'json'] as const);
-  if (merged.minAvailable < merged.minClients) bad('--min-available', `at least --min-clients (${merged.minClients})`, merged.minAvailable);
-  if (merged.labels.length < 2) bad('--labels', 'at least two labels', merged.labels);
-  if (new Set(merged.labels).size !== merged.labels.length) bad('--labels', 'distinct labels', merged.labels);
-  if (Boolean(merged.tlsCert) !== Boolean(merged.tlsKey)) bad('--tls-cert/--tls-key', 'both or neither', { cert: merged.tlsCert, key: merged.tlsKey });
-  if (merged.tlsClientCa && !merged.tlsCert) bad('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', merged.tlsClientCa);
+  if (v['log-format'] !== undefined) merged.logFormat = parseOneOf('--log-format', v['log-format'], ['pretty', 'json'] as const);
+  if (merged.minAvailable < merged.minClients) fail('--min-available', `at least --min-clients (${merged.minClients})`, merged.minAvailable);
+  if (merged.labels.length < 2) fail('--labels', 'at least two labels', merged.labels);
+  if (new Set(merged.labels).size !== merged.labels.length) fail('--labels', 'distinct labels', merged.labels);
+  if (Boolean(merged.tlsCert) !== Boolean(merged.tlsKey)) fail('--tls-cert/--tls-key', 'both or neither', { cert: merged.tlsCert, key: merged.tlsKey });
+  if (merged.tlsClientCa && !merged.tlsCert) fail('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', merged.tlsClientCa);
   return merged;
 }

@@ -41,6 +41,11 @@ describe('hostile clients', () => {
   const clients: ProtocolClient[] = [];
   const processes: TsProcess[] = [];
 
+  function running(): StartedCoordinator {
+    if (!started) throw new Error('the coordinator was not started');
+    return started;
+  }
+
   beforeAll(async () => {
     configureLogging({ level: 'error' });
     await selectBackend('cpu');
@@ -69,7 +74,7 @@ describe('hostile clients', () => {
   }
 
   function client(id: string, auth?: Record<string, string>): ProtocolClient {
-    const c = new ProtocolClient(started!.url, id, backbone, auth);
+    const c = new ProtocolClient(running().url, id, backbone, auth);
     clients.push(c);
     return c;
   }

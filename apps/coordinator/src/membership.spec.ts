@@ -16,6 +16,11 @@ describe('membership', () => {
   const clients: ProtocolClient[] = [];
   const backbone = precomputedBackboneRef(FEATURE_DIM);
 
+  function running(): StartedCoordinator {
+    if (!started) throw new Error('the coordinator was not started');
+    return started;
+  }
+
   beforeAll(async () => {
     configureLogging({ level: 'error' });
     await selectBackend('cpu');
@@ -40,7 +45,7 @@ describe('membership', () => {
   }
 
   const client = (id: string) => {
-    const c = new ProtocolClient(started!.url, id, backbone);
+    const c = new ProtocolClient(running().url, id, backbone);
     clients.push(c);
     return c;
   };
@@ -58,7 +63,7 @@ describe('membership', () => {
 
     // The wanderer vanishes mid-round without answering, then comes back on a new connection.
     wanderer.close();
-    await waitUntil(() => !started!.coordinator.registry.has('wanderer'), 5000, 'the coordinator to notice the drop');
+    await waitUntil(() => !running().coordinator.registry.has('wanderer'), 5000, 'the coordinator to notice the drop');
     const back = client('wanderer');
     const replan = back.nextPlan(1);
     const welcome = await back.join();

@@ -1,3 +1,4 @@
+export * from './config-values';
 export * from './errors';
 export * from './logger';
 export * from './random';

@@ -5,7 +5,7 @@ import { createLogger } from '@fedtl/util';
 import { LOAD_USAGE, parseLoadOptions, type LoadOptions } from './load-options';
 import { formatLoadReport } from './load-report';
 import { runScenario, type ScenarioResult } from './load-scenario';
-import { describeMachine, type MachineInfo } from './machine';
+import { machineInfo, type MachineInfo } from '../machine';
 import { analyseMemoryScaling, type MemoryScaling } from './memory-scaling';
 
 export type { LoadOptions } from './load-options';
@@ -36,7 +36,7 @@ export async function measureLoad(options: LoadOptions): Promise<LoadSuiteResult
   }
   const memoryScaling = analyseMemoryScaling(scenarios);
   const complete = scenarios.every((s) => s.roundsCompleted === s.rounds && s.clientErrors.length === 0);
-  return { machine: describeMachine(), options, scenarios, memoryScaling, ok: complete && memoryScaling.growsWithModelNotClients !== false };
+  return { machine: machineInfo(), options, scenarios, memoryScaling, ok: complete && memoryScaling.growsWithModelNotClients !== false };
 }
 
 /** The `load` command (argv after `load`): markdown to stdout, JSON to --out; 0 only when the result is ok. */

@@ -1,6 +1,6 @@
 // The load benchmark's results as markdown: the machine, one table row per scenario, and the memory scaling
 // comparison in words a README reader can check against the table.
-import { formatMachine, type MachineInfo } from './machine';
+import { describeMachine, type MachineInfo } from '../machine';
 import type { MemoryScaling } from './memory-scaling';
 import type { ScenarioResult } from './load-scenario';
 
@@ -13,7 +13,7 @@ const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value
 
 export function formatLoadReport(machine: MachineInfo, results: ScenarioResult[], scaling: MemoryScaling): string {
   const lines = [
-    `Machine: ${formatMachine(machine)}.`,
+    `Machine: ${describeMachine(machine)}.`,
     '',
     'The coordinator runs in its own process; the simulated clients share one other process on the same machine, one',
     'WebSocket each. Idle RSS is the coordinator listening with no client; peak is its high-water mark (VmHWM) over the',

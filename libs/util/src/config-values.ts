@@ -1,0 +1,32 @@
+// Validation of configuration values at an app's edge (flags, env, files). Each failure is a
+// FEDTL_ERR_BAD_CONFIG that names the option, what it expects and what came.
+import { FedtlError } from './errors';
+
+export function configError(name: string, expected: string, got: unknown): FedtlError {
+  return new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
+}
+
+export function parseInteger(name: string, value: string | number, min: number): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isInteger(n) || n < min) throw configError(name, `an integer >= ${min}`, value);
+  return n;
+}
+
+/** A finite number in (0, max]. */
+export function parsePositiveNumber(name: string, value: string | number, max = Infinity): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw configError(name, `a number in (0, ${max}]`, value);
+  return n;
+}
+
+export function parseOneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw configError(name, `one of ${allowed.join('|')}`, value);
+  return value as T;
+}
+
+/** A comma-separated list of integers, e.g. `50,200,1600`. */
+export function parseIntegerList(name: string, value: string, min: number): number[] {
+  const parts = value.split(',').map((part) => part.trim());
+  if (parts.length === 0 || parts.some((part) => part === '')) throw configError(name, 'a comma-separated list of integers', value);
+  return parts.map((part) => parseInteger(name, part, min));
+}
