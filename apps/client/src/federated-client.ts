@@ -20,7 +20,7 @@ import {
   type ServerToClientEvents,
   type Welcome,
 } from '@fedtl/protocol';
-import { FedtlError, createLogger, toFedtlError } from '@fedtl/util';
+import { FedtlError, createLogger, deriveSeed, toFedtlError } from '@fedtl/util';
 import { Learner } from './learner';
 import type { LocalData } from './local-data';
 
@@ -139,7 +139,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.enqueue(async () => {
       const learner = await this.learnerReady;
       const started = Date.now();
-      const update = await learner.fit(plan.weights, plan.config);
+      // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
+      const update = await learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
       const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
       const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
       if (await this.send('update', payload, plan.round)) {
@@ -176,11 +177,35 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
   }
 
-  /** Sends a result and logs a refusal; true when the coordinator accepted it. */
+  /**
+   * Sends a result and logs a refusal; true when the coordinator accepted it. A result whose connection is
+   * gone is dropped at once rather than buffered or waited on: the coordinator re-sends the round in progress
+   * to a client that rejoins, so the queue must be free for that plan as soon as the link is back.
+   */
   private async send(event: 'update' | 'evaluate-report', payload: Uint8Array, round: number): Promise<boolean> {
-    const reply = decodeAck(await emitWithAck(this.socket, event, payload, this.options.ackTimeoutMs));
-    if (!reply.ok) this.log.warn(`${event} refused`, { round, code: reply.error?.code, error: reply.error?.message });
-    return reply.ok;
+    if (!this.socket.connected) {
+      this.log.warn(`${event} dropped: not connected`, { round });
+      return false;
+    }
+    let onDisconnect: () => void = () => undefined;
+    const disconnected = new Promise<'disconnected'>((resolve) => {
+      onDisconnect = () => resolve('disconnected');
+      this.socket.once('disconnect', onDisconnect);
+    });
+    const acknowledged = emitWithAck(this.socket, event, payload, this.options.ackTimeoutMs);
+    acknowledged.catch(() => undefined); // when the disconnect wins the race, the ack's later timeout is moot
+    try {
+      const answer = await Promise.race([acknowledged, disconnected]);
+      if (answer === 'disconnected') {
+        this.log.warn(`${event} lost: the connection dropped before the coordinator answered`, { round });
+        return false;
+      }
+      const reply = decodeAck(answer);
+      if (!reply.ok) this.log.warn(`${event} refused`, { round, code: reply.error?.code, error: reply.error?.message });
+      return reply.ok;
+    } finally {
+      this.socket.off('disconnect', onDisconnect);
+    }
   }
 
   private onCoordinatorError(payload: unknown): void {

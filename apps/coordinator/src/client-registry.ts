@@ -1,11 +1,16 @@
 // Who is connected and joined. A client id maps to one live link at a time.
-import type { EvaluateRequest, JoinRequest, ProtocolError, RoundPlan } from '@fedtl/protocol';
+import type { JoinRequest, ProtocolError } from '@fedtl/protocol';
 
-/** How the coordinator reaches one client; the Socket.IO glue implements it, tests may too. */
+/**
+ * How the coordinator reaches one client; the Socket.IO glue implements it. Plans and evaluation requests
+ * arrive already encoded: every client gets the same bytes, so a round holds one copy of the weights in
+ * memory however many clients it sends them to.
+ */
 export interface ClientLink {
-  /** Resolves once the client acknowledged the plan (not when it finished training). */
-  sendRoundPlan(plan: RoundPlan): Promise<void>;
-  sendEvaluateRequest(request: EvaluateRequest): Promise<void>;
+  /** Sends an encoded RoundPlan; resolves once the client acknowledged it (not when it finished training). */
+  sendRoundPlan(encodedPlan: Uint8Array): Promise<void>;
+  /** Sends an encoded EvaluateRequest; resolves once acknowledged. */
+  sendEvaluateRequest(encodedRequest: Uint8Array): Promise<void>;
   sendError(error: ProtocolError): void;
   disconnect(): void;
 }

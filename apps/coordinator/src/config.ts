@@ -43,6 +43,8 @@ export interface CoordinatorConfig {
   fresh: boolean;
   /** Write every accepted update to this directory (debugging and reproducibility checks). */
   auditDir?: string;
+  /** Keep serving the dashboard this long after the run finished. */
+  lingerMs: number;
   /** Write `{url, pid}` here once listening, so scripts need not parse logs. */
   readyFile?: string;
   logLevel: LogLevel;
@@ -72,6 +74,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   seed: 42,
   token: '',
   fresh: false,
+  lingerMs: 0,
   logLevel: 'info',
   logFormat: 'pretty',
 };
@@ -108,6 +111,7 @@ const FLAGS = {
   fresh: { type: 'boolean' },
   'audit-dir': { type: 'string' },
   'ready-file': { type: 'string' },
+  'linger-ms': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   help: { type: 'boolean' },
@@ -140,6 +144,7 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --fresh                    ignore existing checkpoints in --out-dir and start over
   --audit-dir DIR            write every accepted update to DIR
   --ready-file FILE          write {"url","pid"} to FILE once listening
+  --linger-ms MS             keep the dashboard (http://HOST:PORT/) up this long after the run (default 0)
   --log-level debug|info|warn|error   --log-format pretty|json
 `;
 
@@ -196,6 +201,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v.fresh) merged.fresh = true;
   if (v['audit-dir'] !== undefined) merged.auditDir = v['audit-dir'];
   if (v['ready-file'] !== undefined) merged.readyFile = v['ready-file'];
+  if (v['linger-ms'] !== undefined) merged.lingerMs = parseInteger('--linger-ms', v['linger-ms'], 0);
   if (v['log-level'] !== undefined) {
     if (!isLogLevel(v['log-level'])) fail('--log-level', 'debug|info|warn|error|silent', v['log-level']);
     merged.logLevel = v['log-level'];

@@ -5,6 +5,8 @@ import { EventEmitter } from 'node:events';
 import { FedtlError, createLogger, deriveSeed, seededRandom, toFedtlError, type ErrorCode } from '@fedtl/util';
 import {
   PROTOCOL_VERSION,
+  encodeEvaluateRequest,
+  encodeRoundPlan,
   type BackboneRef,
   type EvaluateReport,
   type JoinRequest,
@@ -71,7 +73,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private resumedFrom = 0;
   private lastEvaluation: Metrics = {};
   private collector?: RoundCollector;
-  private currentPlanConfig = new Map<string, TrainingConfig>();
+  /** The encoded plan of the round in progress, for clients that rejoin during it. */
+  private currentPlan?: Uint8Array;
   private evaluation?: EvaluationCollector;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private quorumWaiter?: () => void;
@@ -245,15 +248,14 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       o.roundTimeoutMs,
     );
     this.collector = collector;
-    this.currentPlanConfig.clear();
+    // One plan for all: each client derives its own shuffling seed from the round's seed and its id.
+    const config: TrainingConfig = { ...o.training, ...plan.config, seed: deriveSeed(o.seed, 'train', round) };
+    this.currentPlan = encodeRoundPlan({ runId: o.runId, round, weights: this.global, config });
     this.log.info('round started', { round, attempt, clients: plan.clients });
-    for (const clientId of plan.clients) {
-      const config: TrainingConfig = { ...o.training, ...plan.config, seed: deriveSeed(o.seed, 'train', round, clientId) };
-      this.currentPlanConfig.set(clientId, config);
-      this.sendPlan(collector, clientId, config);
-    }
+    for (const clientId of plan.clients) this.sendPlan(collector, clientId, this.currentPlan);
     const outcome = await collector.done();
     this.collector = undefined;
+    this.currentPlan = undefined;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
 
@@ -294,19 +296,17 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return true;
   }
 
-  private sendPlan(collector: RoundCollector, clientId: string, config: TrainingConfig): void {
+  private sendPlan(collector: RoundCollector, clientId: string, encodedPlan: Uint8Array): void {
     const client = this.registry.get(clientId);
     if (!client) {
       collector.fail(clientId, 'FEDTL_ERR_ROUND_TIMEOUT', `client "${clientId}" left before its plan was sent`);
       return;
     }
-    client.link
-      .sendRoundPlan({ runId: this.options.runId, round: collector.round, weights: this.global, config })
-      .catch((err) => {
-        const error = toFedtlError(err);
-        // A client that dropped has its rejoin grace period; only a live client that refused is failed now.
-        if (this.registry.get(clientId)?.link === client.link) collector.fail(clientId, error.code, error.message);
-      });
+    client.link.sendRoundPlan(encodedPlan).catch((err) => {
+      const error = toFedtlError(err);
+      // A client that dropped has its rejoin grace period; only a live client that refused is failed now.
+      if (this.registry.get(clientId)?.link === client.link) collector.fail(clientId, error.code, error.message);
+    });
   }
 
   private resendPlanAfterRejoin(clientId: string, link: ClientLink): void {
@@ -316,10 +316,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       this.graceTimers.delete(clientId);
     }
     const collector = this.collector;
-    const config = this.currentPlanConfig.get(clientId);
-    if (collector && config && collector.selected.has(clientId)) {
+    const plan = this.currentPlan;
+    if (collector && plan && collector.selected.has(clientId)) {
       this.log.info('sending the current round to a rejoined client', { clientId, round: collector.round });
-      link.sendRoundPlan({ runId: this.options.runId, round: collector.round, weights: this.global, config }).catch((err) => {
+      link.sendRoundPlan(plan).catch((err) => {
         const error = toFedtlError(err);
         collector.fail(clientId, error.code, error.message);
       });
@@ -330,10 +330,11 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const clients = this.registry.ids();
     const evaluation = new EvaluationCollector(this.options.runId, round, clients, this.options.evalTimeoutMs);
     this.evaluation = evaluation;
+    const request = encodeEvaluateRequest({ runId: this.options.runId, round, weights: this.global });
     for (const clientId of clients) {
       this.registry
         .get(clientId)
-        ?.link.sendEvaluateRequest({ runId: this.options.runId, round, weights: this.global })
+        ?.link.sendEvaluateRequest(request)
         .catch(() => evaluation.forget(clientId));
     }
     const reports = await evaluation.done();

@@ -23,6 +23,11 @@ async function main(): Promise<number> {
   }
   const summary = await started.finished;
   log.info('run finished', { rounds: summary.roundsCompleted, accuracy: summary.lastEvaluation.accuracy, outDir: config.outDir });
+  if (config.lingerMs > 0) {
+    log.info('the dashboard stays up; Ctrl-C to stop', { url: started.url, seconds: config.lingerMs / 1000 });
+    await new Promise((resolve) => setTimeout(resolve, config.lingerMs));
+  }
+  await started.stop();
   return 0;
 }
 

@@ -11,15 +11,19 @@ import { CheckpointStore } from './checkpoint-store';
 import type { CoordinatorConfig } from './config';
 import { Coordinator, type RunSummary } from './coordinator';
 import { MetricsLog } from './metrics-log';
+import { RunStatus } from './dashboard/run-status';
 import { CoordinatorServer } from './server';
 import { TrafficCounter } from './traffic-counter';
 
 export interface StartedCoordinator {
   url: string;
   coordinator: Coordinator;
-  /** Resolves when the configured rounds are done (the server is closed by then). */
+  /**
+   * Resolves when the configured rounds are done and the clients were sent home; the dashboard keeps serving
+   * until `stop()`. Rejects (with the server closed) when the run fails.
+   */
   finished: Promise<RunSummary>;
-  /** Stops early: abandons the round in flight and closes the server. */
+  /** Stops: abandons a round in flight (it is re-run after a restart) and closes the server. */
   stop(): Promise<void>;
 }
 
@@ -77,6 +81,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
   });
   await coordinator.resume();
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
+  const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds });
   const server = new CoordinatorServer(coordinator, traffic, {
     host: config.host,
     port: config.port,
@@ -92,7 +97,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
           clientCa: config.tlsClientCa ? await readFile(config.tlsClientCa, 'utf8') : undefined,
         }
       : undefined,
-  });
+  }, status);
   const url = await server.listen();
   log.info('listening', { url, runId, backbone: backbone.id, rounds: config.rounds, resumedAt: coordinator.roundsCompleted, minClients: config.minClients });
   if (config.readyFile) await writeFile(config.readyFile, JSON.stringify({ url, pid: process.pid, runId }));
@@ -103,7 +108,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
         join(config.outDir, 'summary.json'),
         JSON.stringify({ runId, roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted), backbone, model }, null, 2),
       );
-      await server.close();
+      server.disconnectClients();
       return summary;
     },
     async (err) => {

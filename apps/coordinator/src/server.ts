@@ -11,10 +11,8 @@ import {
   decodeUpdate,
   emitWithAck,
   encodeAck,
-  encodeEvaluateRequest,
   encodeError,
   encodeJoinReply,
-  encodeRoundPlan,
   decodeAck,
   maxHttpBufferSizeFor,
   type ClientToServerEvents,
@@ -22,6 +20,8 @@ import {
 } from '@fedtl/protocol';
 import { FedtlError, createLogger, toFedtlError } from '@fedtl/util';
 import type { ClientLink } from './client-registry';
+import { handleHttpRequest } from './dashboard/http-routes';
+import type { RunStatus } from './dashboard/run-status';
 import type { Coordinator } from './coordinator';
 import type { TrafficCounter } from './traffic-counter';
 
@@ -50,6 +50,7 @@ export class CoordinatorServer {
     private readonly coordinator: Coordinator,
     private readonly traffic: TrafficCounter,
     private readonly options: ServerOptions,
+    status: RunStatus,
   ) {
     this.http = options.tls
       ? createHttpsServer({
@@ -60,11 +61,11 @@ export class CoordinatorServer {
           rejectUnauthorized: Boolean(options.tls.clientCa),
         })
       : createHttpServer();
+    // Registered before Socket.IO attaches: engine.io then hands us every request outside its own path.
     this.http.on('request', (req, res) => {
-      // Socket.IO answers its own path; anything else gets a small health document.
-      if (req.url?.startsWith('/socket.io')) return;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ service: 'fedtl-coordinator', rounds: coordinator.roundsCompleted, clients: coordinator.registry.ids() }));
+      if (handleHttpRequest(req, res, status, options.token)) return;
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('not found: this coordinator serves /, /api/status, /metrics, /healthz and Socket.IO\n');
     });
     this.io = new Server(this.http, {
       maxHttpBufferSize: maxHttpBufferSizeFor(options.modelBytes),
@@ -98,9 +99,14 @@ export class CoordinatorServer {
     return `${this.options.tls ? 'https' : 'http'}://${host}:${port}`;
   }
 
-  /** Disconnects every client (they take it as the end of the run) and stops listening. */
-  async close(): Promise<void> {
+  /** Ends every client's session (clients take it as the end of the run); the dashboard keeps serving. */
+  disconnectClients(): void {
     this.io.disconnectSockets(true);
+  }
+
+  /** Disconnects every client and stops listening. */
+  async close(): Promise<void> {
+    this.disconnectClients();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
 
@@ -173,8 +179,8 @@ export class CoordinatorServer {
       if (!ack.ok) throw new FedtlError(ack.error?.code ?? 'FEDTL_ERR_INTERNAL', ack.error?.message ?? `the client refused ${event}`);
     };
     return {
-      sendRoundPlan: (plan) => request('round-plan', encodeRoundPlan(plan)),
-      sendEvaluateRequest: (req) => request('evaluate-request', encodeEvaluateRequest(req)),
+      sendRoundPlan: (encodedPlan) => request('round-plan', encodedPlan),
+      sendEvaluateRequest: (encodedRequest) => request('evaluate-request', encodedRequest),
       sendError: (error) => {
         socket.emit('fedtl-error', encodeError(error));
       },

@@ -1,0 +1,41 @@
+// The run's state in the Prometheus text exposition format (version 0.0.4), for scraping at /metrics.
+import type { RunStatusSnapshot } from './run-status';
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+export function renderPrometheus(status: RunStatusSnapshot): string {
+  const lines: string[] = [];
+  const metric = (name: string, type: 'gauge' | 'counter', help: string, samples: Array<[labels: Record<string, string>, value: number]>) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) {
+      const rendered = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
+      lines.push(`${name}${rendered ? `{${rendered}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
+    }
+  };
+  const last = [...status.rounds].reverse().find((r) => r.status === 'aggregated');
+  metric('fedtl_rounds_planned', 'gauge', 'Rounds this run is configured to complete.', [[{}, status.roundsPlanned]]);
+  metric('fedtl_rounds_completed', 'gauge', 'Rounds aggregated and checkpointed so far.', [[{}, status.roundsCompleted]]);
+  metric('fedtl_rounds_failed_total', 'counter', 'Round attempts that missed their quorum.', [[{}, status.counters.roundsFailed]]);
+  metric('fedtl_clients_connected', 'gauge', 'Clients joined right now.', [[{}, status.clients.length]]);
+  metric('fedtl_updates_accepted_total', 'counter', 'Client updates aggregated.', [[{}, status.counters.updatesAccepted]]);
+  metric(
+    'fedtl_update_failures_total',
+    'counter',
+    'Selected clients left out of a round, by error code.',
+    Object.entries(status.counters.failuresByCode).map(([code, count]) => [{ code }, count]),
+  );
+  metric('fedtl_bytes_received_total', 'counter', 'Payload bytes received from clients.', [[{}, status.counters.bytesUp]]);
+  metric('fedtl_bytes_sent_total', 'counter', 'Payload bytes sent to clients.', [[{}, status.counters.bytesDown]]);
+  if (last) {
+    metric('fedtl_last_round_seconds', 'gauge', 'Wall time of the last aggregated round.', [[{}, last.seconds]]);
+    metric(
+      'fedtl_eval_metric',
+      'gauge',
+      'Evaluation of the global model after the last aggregated round, weighted by examples.',
+      Object.entries(last.evaluation).map(([name, value]) => [{ metric: name }, value]),
+    );
+  }
+  return lines.join('\n') + '\n';
+}

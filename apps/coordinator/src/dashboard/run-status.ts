@@ -1,0 +1,66 @@
+// What an operator wants to see of a run, kept up to date from the coordinator's events: who is connected,
+// where the run is, every round's record, and counters for Prometheus.
+import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
+import type { Coordinator } from '../coordinator';
+import type { RoundRecord } from '../metrics-log';
+
+/** Rounds kept in memory for the page; the full history is in metrics.jsonl. */
+const HISTORY_LIMIT = 500;
+
+export interface RunStatusSnapshot {
+  runId: string;
+  backbone: BackboneRef;
+  model: ModelSpec;
+  roundsPlanned: number;
+  roundsCompleted: number;
+  startedAt: string;
+  clients: Array<{ clientId: string; numTrainExamples: number; joinedAt: string }>;
+  rounds: RoundRecord[];
+  counters: RunCounters;
+}
+
+export interface RunCounters {
+  roundsFailed: number;
+  updatesAccepted: number;
+  /** Refused or missing updates by error code. */
+  failuresByCode: Record<string, number>;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export class RunStatus {
+  private readonly rounds: RoundRecord[] = [];
+  private readonly counters: RunCounters = { roundsFailed: 0, updatesAccepted: 0, failuresByCode: {}, bytesUp: 0, bytesDown: 0 };
+  private readonly startedAt = new Date().toISOString();
+
+  constructor(
+    private readonly coordinator: Coordinator,
+    private readonly info: { runId: string; backbone: BackboneRef; model: ModelSpec; roundsPlanned: number },
+  ) {
+    coordinator.on('round', (record) => this.record(record));
+  }
+
+  snapshot(): RunStatusSnapshot {
+    return {
+      ...this.info,
+      roundsCompleted: this.coordinator.roundsCompleted,
+      startedAt: this.startedAt,
+      clients: this.coordinator.registry.ids().map((clientId) => {
+        const client = this.coordinator.registry.get(clientId);
+        return { clientId, numTrainExamples: client?.join.numTrainExamples ?? 0, joinedAt: new Date(client?.joinedAt ?? 0).toISOString() };
+      }),
+      rounds: this.rounds.slice(),
+      counters: { ...this.counters, failuresByCode: { ...this.counters.failuresByCode } },
+    };
+  }
+
+  private record(record: RoundRecord): void {
+    this.rounds.push(record);
+    if (this.rounds.length > HISTORY_LIMIT) this.rounds.shift();
+    if (record.status === 'failed') this.counters.roundsFailed++;
+    else this.counters.updatesAccepted += record.accepted.length;
+    for (const failure of record.failures) this.counters.failuresByCode[failure.code] = (this.counters.failuresByCode[failure.code] ?? 0) + 1;
+    this.counters.bytesUp += record.bytesUp;
+    this.counters.bytesDown += record.bytesDown;
+  }
+}
