@@ -60,6 +60,9 @@ export interface RunSummary {
   lastEvaluation: Metrics;
 }
 
+/** What the coordinator is doing now, for operators. */
+export type CoordinatorPhase = 'waiting for clients' | 'training' | 'evaluating' | 'finished' | 'stopped';
+
 export interface CoordinatorEvents {
   joined: [clientId: string];
   left: [clientId: string];
@@ -79,6 +82,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private quorumWaiter?: () => void;
   private stopped = false;
+  private currentPhase: CoordinatorPhase = 'waiting for clients';
   private readonly expectedTensors: TensorSpec[];
   private readonly log = createLogger('coordinator');
 
@@ -90,6 +94,15 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   get roundsCompleted(): number {
     return this.completedRounds;
+  }
+
+  get phase(): CoordinatorPhase {
+    return this.currentPhase;
+  }
+
+  /** The round being trained or evaluated now, if any. */
+  get roundInProgress(): number | undefined {
+    return this.currentPhase === 'training' || this.currentPhase === 'evaluating' ? this.completedRounds + (this.currentPhase === 'training' ? 1 : 0) : undefined;
   }
 
   get globalWeights(): NamedTensor[] {
@@ -206,12 +219,14 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         }
       }
     }
+    this.currentPhase = this.stopped ? 'stopped' : 'finished';
     return { runId: o.runId, roundsCompleted: this.completedRounds, resumedFrom: this.resumedFrom, weights: this.global, lastEvaluation: this.lastEvaluation };
   }
 
   /** Stops waiting; the current round is abandoned (it will be re-run after a restart). */
   stop(): void {
     this.stopped = true;
+    this.currentPhase = 'stopped';
     this.quorumWaiter?.();
     this.collector?.selected.forEach((id) => this.collector?.fail(id, 'FEDTL_ERR_INTERNAL', 'the coordinator is shutting down'));
     this.evaluation?.close();
@@ -220,6 +235,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   private waitForQuorum(): Promise<void> {
     if (this.registry.size >= this.options.minAvailable || this.stopped) return Promise.resolve();
+    this.currentPhase = 'waiting for clients';
     this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minAvailable });
     return new Promise((resolve) => {
       this.quorumWaiter = () => {
@@ -248,6 +264,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       o.roundTimeoutMs,
     );
     this.collector = collector;
+    this.currentPhase = 'training';
     // One plan for all: each client derives its own shuffling seed from the round's seed and its id.
     const config: TrainingConfig = { ...o.training, ...plan.config, seed: deriveSeed(o.seed, 'train', round) };
     this.currentPlan = encodeRoundPlan({ runId: o.runId, round, weights: this.global, config });
@@ -327,6 +344,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   }
 
   private async evaluate(round: number): Promise<EvaluateReport[]> {
+    this.currentPhase = 'evaluating';
     const clients = this.registry.ids();
     const evaluation = new EvaluationCollector(this.options.runId, round, clients, this.options.evalTimeoutMs);
     this.evaluation = evaluation;

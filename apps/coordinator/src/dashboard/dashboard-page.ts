@@ -21,7 +21,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 </head>
 <body>
 <h1>fedtl coordinator</h1>
-<div class="muted">run <span id="run-id">…</span> · backbone <span id="backbone">…</span> · <span id="updated">connecting…</span></div>
+<div class="muted"><b id="phase">…</b> · run <span id="run-id">…</span> · backbone <span id="backbone">…</span> · <span id="updated">connecting…</span></div>
 <div id="error"></div>
 <div class="cards">
   <div class="card">rounds<b id="rounds">–</b></div>
@@ -82,6 +82,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     chart.replaceChildren.apply(chart, children);
   }
   function render(s) {
+    $('phase').textContent = s.phase + (s.roundInProgress ? ' (round ' + s.roundInProgress + ')' : '');
     $('run-id').textContent = s.runId;
     $('backbone').textContent = s.backbone.id + ' (' + s.backbone.contentHash.slice(0, 12) + '…, ' + s.backbone.dim + '-d)';
     $('rounds').textContent = s.roundsCompleted + ' / ' + s.roundsPlanned;
@@ -91,7 +92,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     var aggregated = s.rounds.filter(function (r) { return r.status === 'aggregated'; });
     var last = aggregated[aggregated.length - 1];
     $('accuracy').textContent = last ? pct(last.evaluation.accuracy) : '–';
-    fill($('clients').tBodies[0], s.clients.map(function (c) {
+    fill($('clients').tBodies[0], s.clients.length === 0 ? [row(['none connected', '', '', ''])] : s.clients.map(function (c) {
       var metrics = last && last.clients[c.clientId];
       return row([c.clientId, String(c.numTrainExamples), new Date(c.joinedAt).toLocaleTimeString(), pct(metrics && metrics.accuracy)]);
     }));

@@ -1,7 +1,7 @@
 // What an operator wants to see of a run, kept up to date from the coordinator's events: who is connected,
 // where the run is, every round's record, and counters for Prometheus.
 import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
-import type { Coordinator } from '../coordinator';
+import type { Coordinator, CoordinatorPhase } from '../coordinator';
 import type { RoundRecord } from '../metrics-log';
 
 /** Rounds kept in memory for the page; the full history is in metrics.jsonl. */
@@ -13,6 +13,9 @@ export interface RunStatusSnapshot {
   model: ModelSpec;
   roundsPlanned: number;
   roundsCompleted: number;
+  phase: CoordinatorPhase;
+  /** The round being trained or evaluated now, if any. */
+  roundInProgress?: number;
   startedAt: string;
   clients: Array<{ clientId: string; numTrainExamples: number; joinedAt: string }>;
   rounds: RoundRecord[];
@@ -44,6 +47,8 @@ export class RunStatus {
     return {
       ...this.info,
       roundsCompleted: this.coordinator.roundsCompleted,
+      phase: this.coordinator.phase,
+      roundInProgress: this.coordinator.roundInProgress,
       startedAt: this.startedAt,
       clients: this.coordinator.registry.ids().map((clientId) => {
         const client = this.coordinator.registry.get(clientId);

@@ -1,0 +1,96 @@
+// The dashboard in a real browser (headless Chromium driven by playwright-core) while a real federation runs,
+// plus the status API's authentication and the Prometheus endpoint.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { selectBackend } from '@fedtl/model';
+import { configureLogging } from '@fedtl/util';
+import { makeTempDir, writeSyntheticFeatureFiles, type TsProcess } from '@fedtl/util/testing';
+import { parseCoordinatorConfig } from './config';
+import { startCoordinator, type StartedCoordinator } from './run-coordinator';
+import { FEATURE_DIM, startClientProcess } from './testing/federation-harness';
+
+/** Debian's Chromium; `.ci/run` installs it. */
+const CHROMIUM = process.env.FEDTL_CHROMIUM ?? '/usr/bin/chromium';
+
+describe('dashboard', () => {
+  let temp: { dir: string; cleanup: () => Promise<void> };
+  let started: StartedCoordinator | undefined;
+  let browser: Browser | undefined;
+  const processes: TsProcess[] = [];
+
+  beforeAll(async () => {
+    configureLogging({ level: 'error' });
+    await selectBackend('cpu');
+    if (!existsSync(CHROMIUM)) throw new Error(`the dashboard test needs Chromium at ${CHROMIUM} (apt-get install chromium), or FEDTL_CHROMIUM`);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  beforeEach(async () => {
+    temp = await makeTempDir();
+  });
+
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
+    await started?.stop();
+    started = undefined;
+    await temp.cleanup();
+  });
+
+  it('shows the run live: rounds, accuracy chart, clients and failures', async () => {
+    const config = parseCoordinatorConfig([
+      '--port', '0', '--out-dir', join(temp.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b',
+      '--adapter-width', '4', '--rounds', '3', '--min-clients', '2', '--min-available', '3', '--local-epochs', '2', '--learning-rate', '0.05', '--token', 'tkn',
+    ]);
+    if (config === 'help') throw new Error('unexpected help');
+    started = await startCoordinator(config);
+
+    const denied = await fetch(`${started.url}/api/status`);
+    expect(denied.status).toBe(401);
+
+    const page = await (browser as Browser).newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(`${started.url}/?token=tkn`);
+    // Evaluated in the page (this file is compiled without DOM types, hence the string).
+    const waitForText = (id: string, text: string, timeout = 10_000) =>
+      page.waitForFunction(`document.getElementById(${JSON.stringify(id)})?.textContent === ${JSON.stringify(text)}`, undefined, { timeout });
+    await waitForText('rounds', '0 / 3');
+    expect(await page.textContent('#clients-count')).toBe('0');
+    expect(await page.textContent('#phase')).toBe('waiting for clients');
+
+    // Two clients join and wait for a third (--min-available 3): the page must show them while they wait.
+    const url = started.url;
+    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 6 });
+    const startClient = (i: number) => processes.push(startClientProcess(url, `client-${i + 1}`, files[i], ['--token', 'tkn']));
+    startClient(0);
+    startClient(1);
+    await waitForText('clients-count', '2', 60_000);
+    expect(await page.locator('#clients tbody tr').allTextContents()).toEqual([expect.stringContaining('client-1'), expect.stringContaining('client-2')]);
+    startClient(2);
+
+    await started.finished;
+    await waitForText('rounds', '3 / 3');
+    const rows = await page.locator('#rounds-table tbody tr').allTextContents();
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/^3aggregated3 \/ 3–/);
+    expect(await page.locator('#chart circle').count()).toBe(3);
+    expect(await page.textContent('#phase')).toBe('finished');
+    expect(await page.textContent('#accuracy')).toMatch(/^\d+\.\d%$/);
+    await page.screenshot({ path: join(temp.dir, 'dashboard.png') });
+    expect(pageErrors).toEqual([]);
+
+    const metrics = await (await fetch(`${started.url}/metrics`, { headers: { authorization: 'Bearer tkn' } })).text();
+    expect(metrics).toContain('# TYPE fedtl_rounds_completed gauge\nfedtl_rounds_completed 3\n');
+    expect(metrics).toMatch(/fedtl_eval_metric\{metric="accuracy"\} 0\.\d+|fedtl_eval_metric\{metric="accuracy"\} 1/);
+    expect(metrics).toContain('fedtl_updates_accepted_total 9');
+    await page.close();
+  }, 120_000);
+});
