@@ -2,7 +2,7 @@
 // arrive, checkpoints, evaluates, and repeats. Transport-agnostic: the Socket.IO glue (server.ts) calls
 // handleJoin/handleUpdate/handleEvaluateReport/handleLeave and provides a ClientLink per client.
 import { EventEmitter } from 'node:events';
-import { FedtlError, createLogger, deriveSeed, seededRandom, toFedtlError, type ErrorCode } from '@fedtl/util';
+import { FedtlError, createLogger, deriveSeed, secretsEqual, seededRandom, toFedtlError, type ErrorCode } from '@fedtl/util';
 import {
   PROTOCOL_VERSION,
   encodeEvaluateRequest,
@@ -76,6 +76,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private resumedFrom = 0;
   private lastEvaluation: Metrics = {};
   private collector?: RoundCollector;
+  /** The last closed round's collector: it still knows whose updates it took, to name a repeat a duplicate. */
+  private previousCollector?: RoundCollector;
   /** The encoded plan of the round in progress, for clients that rejoin during it. */
   private currentPlan?: Uint8Array;
   private evaluation?: EvaluationCollector;
@@ -83,6 +85,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private quorumWaiter?: () => void;
   private stopped = false;
   private currentPhase: CoordinatorPhase = 'waiting for clients';
+  private activeRound?: number;
   private readonly expectedTensors: TensorSpec[];
   private readonly log = createLogger('coordinator');
 
@@ -102,7 +105,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** The round being trained or evaluated now, if any. */
   get roundInProgress(): number | undefined {
-    return this.currentPhase === 'training' || this.currentPhase === 'evaluating' ? this.completedRounds + (this.currentPhase === 'training' ? 1 : 0) : undefined;
+    return this.activeRound;
   }
 
   get globalWeights(): NamedTensor[] {
@@ -132,7 +135,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     if (join.protocolVersion !== PROTOCOL_VERSION) {
       throw new FedtlError('FEDTL_ERR_PROTOCOL_VERSION', `expected protocol version ${PROTOCOL_VERSION}, got ${join.protocolVersion}`);
     }
-    if (o.token && join.token !== o.token) throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', 'the join token does not match the federation token');
+    if (o.token && !secretsEqual(join.token, o.token)) throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', 'the join token does not match the federation token');
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(join.clientId)) {
       throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected a client id of 1-64 letters, digits, ".", "_" or "-", got "${join.clientId.slice(0, 80)}"`);
     }
@@ -187,6 +190,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** Accepts an update or throws a FedtlError for the sender's acknowledgement. */
   async handleUpdate(senderId: string, update: Update): Promise<void> {
     if (!this.collector) {
+      // A closed round refuses every update; asking it gives a repeat of an accepted one its precise code.
+      this.previousCollector?.accept(senderId, update);
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no update (no round in progress; ${this.completedRounds} completed), got one for round ${update.round}`);
     }
     this.collector.accept(senderId, update);
@@ -265,6 +270,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     );
     this.collector = collector;
     this.currentPhase = 'training';
+    this.activeRound = round;
     // One plan for all: each client derives its own shuffling seed from the round's seed and its id.
     const config: TrainingConfig = { ...o.training, ...plan.config, seed: deriveSeed(o.seed, 'train', round) };
     this.currentPlan = encodeRoundPlan({ runId: o.runId, round, weights: this.global, config });
@@ -272,6 +278,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     for (const clientId of plan.clients) this.sendPlan(collector, clientId, this.currentPlan);
     const outcome = await collector.done();
     this.collector = undefined;
+    this.previousCollector = collector;
     this.currentPlan = undefined;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
@@ -280,6 +287,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const base = { round, attempt, selected: plan.clients, accepted: outcome.accepted, failures: outcome.failures };
     if (!result || this.stopped) {
       this.log.warn('round failed: too few updates; it will be retried', { round, attempt, accepted: outcome.accepted.length, needed: o.minClients });
+      this.activeRound = undefined;
       const record: RoundRecord = { ...base, status: 'failed', train: {}, evaluation: {}, clients: {}, ...o.traffic.since(traffic), seconds: (Date.now() - started) / 1000, finishedAt: new Date().toISOString() };
       await o.metricsLog.append(record);
       this.emit('round', record);
@@ -307,6 +315,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       seconds: (Date.now() - started) / 1000,
       finishedAt: new Date().toISOString(),
     };
+    this.activeRound = undefined;
     await o.metricsLog.append(record);
     this.log.info('round aggregated', { round, accepted: outcome.accepted.length, failed: outcome.failures.length, accuracy: this.lastEvaluation.accuracy });
     this.emit('round', record);

@@ -54,6 +54,9 @@ export class RoundCollector {
    * only answered: the sender may still deliver this round's update.
    */
   accept(senderId: string, update: Update): void {
+    if (update.round === this.round && this.accepted.has(senderId)) {
+      throw new FedtlError('FEDTL_ERR_DUPLICATE_UPDATE', `an update from "${senderId}" for round ${this.round} was already accepted`);
+    }
     if (this.closed) {
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no update (round ${this.round} is closed), got one for round ${update.round}`);
     }

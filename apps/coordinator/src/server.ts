@@ -18,7 +18,7 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '@fedtl/protocol';
-import { FedtlError, createLogger, toFedtlError } from '@fedtl/util';
+import { FedtlError, createLogger, secretsEqual, toFedtlError } from '@fedtl/util';
 import type { ClientLink } from './client-registry';
 import { handleHttpRequest } from './dashboard/http-routes';
 import type { RunStatus } from './dashboard/run-status';
@@ -75,7 +75,7 @@ export class CoordinatorServer {
     });
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown }).token;
-      if (options.token && token !== options.token) {
+      if (options.token && !(typeof token === 'string' && secretsEqual(token, options.token))) {
         const error = new Error('unauthorized: the token is missing or wrong') as Error & { data: unknown };
         error.data = { code: 'FEDTL_ERR_UNAUTHORIZED' };
         log.warn('refused a connection with a bad token', { address: socket.handshake.address });

@@ -2,3 +2,4 @@ export * from './config-values';
 export * from './errors';
 export * from './logger';
 export * from './random';
+export * from './secrets';

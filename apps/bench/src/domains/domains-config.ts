@@ -49,8 +49,8 @@ export const DOMAINS_DEFAULTS = {
   validationFraction: 0.2,
   backbone: 'use-lite',
   model: { adapterWidth: 64, head: 'linear', headHidden: 64 } as ModelOptions,
-  training: { localEpochs: 2, batchSize: 16, learningRate: 0.003, optimizer: 'adam' } as TrainingOptions,
-  personalizeEpochs: 5,
+  training: { localEpochs: 1, batchSize: 16, learningRate: 0.003, optimizer: 'adam' } as TrainingOptions,
+  personalizeEpochs: 20,
 } as const;
 
 export const DOMAINS_USAGE = `Usage: npm run bench -- domains --data-dir DIR --out OUT [options]

@@ -1,7 +1,7 @@
 // The coordinator's plain-HTTP side, next to Socket.IO on the same port: the dashboard page, its JSON
 // status, and Prometheus metrics. Read-only. When the federation has a token, the status and metrics need it
 // too (`Authorization: Bearer <token>` or `?token=`), since they name the clients.
-import { timingSafeEqual } from 'node:crypto';
+import { secretsEqual } from '@fedtl/util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DASHBOARD_HTML } from './dashboard-page';
 import { renderPrometheus } from './prometheus';
@@ -10,9 +10,7 @@ import type { RunStatus } from './run-status';
 function tokenMatches(request: IncomingMessage, url: URL, token: string): boolean {
   const header = request.headers.authorization;
   const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : (url.searchParams.get('token') ?? '');
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return secretsEqual(given, token);
 }
 
 /** Answers a request that is not Socket.IO's; returns false for paths it does not serve. */
