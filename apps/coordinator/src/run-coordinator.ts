@@ -1,7 +1,7 @@
 // Wires a configured coordinator together: backbone pin, model, strategy, checkpoints, server. Used by the
 // CLI (main.ts), the demo and the tests, so all of them run exactly the same code.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type ModelSpec } from '@fedtl/protocol';
@@ -100,7 +100,11 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
   }, status);
   const url = await server.listen();
   log.info('listening', { url, runId, backbone: backbone.id, rounds: config.rounds, resumedAt: coordinator.roundsCompleted, minClients: config.minClients });
-  if (config.readyFile) await writeFile(config.readyFile, JSON.stringify({ url, pid: process.pid, runId }));
+  if (config.readyFile) {
+    // Written whole or not at all (temp file + rename): scripts polling for it never read half of it.
+    await writeFile(`${config.readyFile}.tmp`, JSON.stringify({ url, pid: process.pid, runId }));
+    await rename(`${config.readyFile}.tmp`, config.readyFile);
+  }
 
   const finished = coordinator.run().then(
     async (summary) => {

@@ -1,17 +1,18 @@
 // Every method of the cross-domain benchmark at one labelled budget per client: the two references trained
 // here (local, centralized), one real federation measured as fedavg and personalized, and one real federation
 // per held-out domain for leave-one-out.
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonl } from '@fedtl/data';
-import { initialWeights, type LabelledFeatures } from '@fedtl/model';
+import { initialWeights } from '@fedtl/model';
 import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
 import { createLogger } from '@fedtl/util';
 import type { MachineInfo } from '../machine';
 import { replayGlobals, maxAbsDifference } from './audit-replay';
 import { checkpointPath, readCheckpointWeights } from './checkpoint-reader';
 import { labelledFeatures, type DomainBudget } from './domain-data';
-import type { DomainsOptions } from './domains-config';
+import type { DomainsOptions, MethodName } from './domains-config';
 import type { FeatureStore } from './feature-store';
 import { runFederation, type FederationClient, type RoundRecord } from './federation-run';
 import { accuracyOf, trainAlone, union, type InProcessRun } from './in-process-training';
@@ -36,85 +37,90 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
   const started = performance.now();
   const { options, labels } = context;
   const names = budget.map((domain) => domain.name);
-  const train = new Map(budget.map((d) => [d.name, labelledFeatures(d.train, context.store.featuresOf, labels)]));
-  const evaluation = new Map(budget.map((d) => [d.name, labelledFeatures(d.evaluation, context.store.featuresOf, labels)]));
+  // Indexed like `names`.
+  const train = budget.map((d) => labelledFeatures(d.train, context.store.featuresOf, labels));
+  const evaluation = budget.map((d) => labelledFeatures(d.evaluation, context.store.featuresOf, labels));
   const spec: ModelSpec = { inputDim: context.backbone.dim, ...options.model, labels };
   const run: InProcessRun = { spec, training: options.training, rounds: options.rounds, seed: options.seed };
   const methods: DomainsReport['methods'] = {};
-  const wants = (method: string) => (options.methods as string[]).includes(method);
+  const wants = (method: MethodName) => options.methods.includes(method);
   await mkdir(outDir, { recursive: true });
 
   if (wants('local')) {
     const t = performance.now();
     const perDomain: Record<string, number> = {};
-    for (const name of names) {
-      perDomain[name] = await accuracyOf(spec, await trainAlone(run, train.get(name) as LabelledFeatures, name), evaluation.get(name) as LabelledFeatures);
-    }
+    for (const [i, name] of names.entries()) perDomain[name] = await accuracyOf(spec, await trainAlone(run, train[i], name), evaluation[i]);
     methods.local = referenceResult(perDomain, options.rounds, t);
     log.info('local done', { labelsPerClient, mean: methods.local.mean });
   }
   if (wants('centralized')) {
     const t = performance.now();
-    const weights = await trainAlone(run, union(names.map((name) => train.get(name) as LabelledFeatures)), 'centralized');
+    const weights = await trainAlone(run, union(train), 'centralized');
     const perDomain: Record<string, number> = {};
-    for (const name of names) perDomain[name] = await accuracyOf(spec, weights, evaluation.get(name) as LabelledFeatures);
+    for (const [i, name] of names.entries()) perDomain[name] = await accuracyOf(spec, weights, evaluation[i]);
     methods.centralized = referenceResult(perDomain, options.rounds, t);
     log.info('centralized done', { labelsPerClient, mean: methods.centralized.mean });
   }
 
-  const clients = await writeClientFiles(join(outDir, 'clients'), budget);
-  if (wants('fedavg') || wants('personalized')) {
-    const federation = await runFederation({
-      ...federationSettings(context),
-      runDir: join(outDir, 'runs', 'fedavg'),
-      clients,
-      personalizeEpochs: wants('personalized') ? options.personalizeEpochs : 0,
-      audit: false,
-    });
-    const fromRecords = (metric: string): MethodResult => ({
-      ...resultFromCurves(names.map((name) => ({ name, accuracies: federation.records.map((r) => r.clients[name]?.[metric] ?? NaN) }))),
-      ...traffic(federation.records),
-      seconds: federation.seconds,
-    });
-    if (wants('fedavg')) methods.fedavg = fromRecords('accuracy');
-    if (wants('personalized')) methods.personalized = { ...fromRecords('personalizedAccuracy'), ...(wants('fedavg') ? { sharedRunWith: 'fedavg' as const } : {}) };
-    log.info('federation done', { labelsPerClient, fedavg: methods.fedavg?.mean, personalized: methods.personalized?.mean, seconds: federation.seconds });
-  }
-  if (wants('leave-one-out') && names.length > 1) {
-    const t = performance.now();
-    const curves: Array<{ name: string; accuracies: number[] }> = [];
-    const records: RoundRecord[][] = [];
-    for (const heldOut of names) {
-      const runDir = join(outDir, 'runs', `leave-out-${heldOut}`);
+  // The clients' copies of their texts live in a temporary folder, removed afterwards: OUT keeps results only.
+  const clientDir = await mkdtemp(join(tmpdir(), 'fedtl-bench-clients-'));
+  try {
+    const clients = await writeClientFiles(clientDir, budget);
+    if (wants('fedavg') || wants('personalized')) {
       const federation = await runFederation({
         ...federationSettings(context),
-        runDir,
-        clients: clients.filter((client) => client.id !== heldOut),
-        personalizeEpochs: 0,
-        audit: true,
+        runDir: join(outDir, 'runs', 'fedavg'),
+        clients,
+        personalizeEpochs: wants('personalized') ? options.personalizeEpochs : 0,
+        audit: false,
       });
-      const globals = await replayGlobals(initialWeights(spec, options.seed), federation.auditDir, options.rounds);
-      const saved = await readCheckpointWeights(checkpointPath(runDir, options.rounds));
-      const drift = maxAbsDifference(globals[globals.length - 1], saved);
-      if (drift > REPLAY_TOLERANCE) throw new Error(`${runDir}: weights rebuilt from the audit differ from the final checkpoint by ${drift}`);
-      // The audit is only needed for the replay; it would make OUT grow with every round.
-      await rm(federation.auditDir, { recursive: true, force: true });
-      const accuracies: number[] = [];
-      for (const weights of globals) accuracies.push(await accuracyOf(spec, weights, evaluation.get(heldOut) as LabelledFeatures));
-      curves.push({ name: heldOut, accuracies });
-      records.push(federation.records);
-      log.info('leave-one-out run done', { labelsPerClient, heldOut, accuracy: accuracies[accuracies.length - 1] });
+      const fromRecords = (metric: string): MethodResult => ({
+        ...resultFromCurves(names.map((name) => ({ name, accuracies: federation.records.map((r) => r.clients[name]?.[metric] ?? NaN) }))),
+        ...traffic(federation.records),
+        seconds: federation.seconds,
+      });
+      if (wants('fedavg')) methods.fedavg = fromRecords('accuracy');
+      if (wants('personalized')) methods.personalized = { ...fromRecords('personalizedAccuracy'), ...(wants('fedavg') ? { sharedRunWith: 'fedavg' as const } : {}) };
+      log.info('federation done', { labelsPerClient, fedavg: methods.fedavg?.mean, personalized: methods.personalized?.mean, seconds: federation.seconds });
     }
-    const perRun = records.map(traffic);
-    methods['leave-one-out'] = {
-      ...resultFromCurves(curves),
-      bytesUp: meanOf(perRun.map((r) => r.bytesUp)),
-      bytesDown: meanOf(perRun.map((r) => r.bytesDown)),
-      seconds: (performance.now() - t) / 1000,
-    };
+    if (wants('leave-one-out') && names.length < 2) log.warn('leave-one-out needs at least two domains; skipped', { domains: names });
+    if (wants('leave-one-out') && names.length > 1) {
+      const t = performance.now();
+      const curves: Array<{ name: string; accuracies: number[] }> = [];
+      const records: RoundRecord[][] = [];
+      for (const [i, heldOut] of names.entries()) {
+        const runDir = join(outDir, 'runs', `leave-out-${heldOut}`);
+        const federation = await runFederation({
+          ...federationSettings(context),
+          runDir,
+          clients: clients.filter((client) => client.id !== heldOut),
+          personalizeEpochs: 0,
+          audit: true,
+        });
+        const globals = await replayGlobals(initialWeights(spec, options.seed), federation.auditDir, options.rounds);
+        const saved = await readCheckpointWeights(checkpointPath(runDir, options.rounds));
+        const drift = maxAbsDifference(globals[globals.length - 1], saved);
+        if (drift > REPLAY_TOLERANCE) throw new Error(`${runDir}: weights rebuilt from the audit differ from the final checkpoint by ${drift}`);
+        // The audit is only needed for the replay; it would make OUT grow with every round.
+        await rm(federation.auditDir, { recursive: true, force: true });
+        const accuracies: number[] = [];
+        for (const weights of globals) accuracies.push(await accuracyOf(spec, weights, evaluation[i]));
+        curves.push({ name: heldOut, accuracies });
+        records.push(federation.records);
+        log.info('leave-one-out run done', { labelsPerClient, heldOut, accuracy: accuracies[accuracies.length - 1] });
+      }
+      const perRun = records.map(traffic);
+      methods['leave-one-out'] = {
+        ...resultFromCurves(curves),
+        bytesUp: meanOf(perRun.map((r) => r.bytesUp)),
+        bytesDown: meanOf(perRun.map((r) => r.bytesDown)),
+        seconds: (performance.now() - t) / 1000,
+      };
+    }
+  } finally {
+    await rm(clientDir, { recursive: true, force: true });
   }
 
-  const h = options;
   return {
     suite: 'domains',
     backbone: { id: context.backbone.id, hash: context.backbone.contentHash },
@@ -125,7 +131,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
     evaluatedOn: options.validate ? 'validation' : 'test',
     trainExamples: Object.fromEntries(budget.map((d) => [d.name, d.train.length])),
     evaluationExamples: Object.fromEntries(budget.map((d) => [d.name, d.evaluation.length])),
-    hyperparameters: { ...h.model, ...h.training, personalizeEpochs: h.personalizeEpochs },
+    hyperparameters: { ...options.model, ...options.training, personalizeEpochs: options.personalizeEpochs },
     backend: context.backend,
     machine: context.machine,
     embedding: context.store.summary,

@@ -1,5 +1,5 @@
 // `bench domains` flags, parsed and validated once here; everything below gets plain values. The defaults are
-// the ones chosen on a validation slice of the shared reviews' training data (docs/results/domains/README-section.md).
+// the ones chosen on a validation slice of the shared reviews' training data (docs/results/domains/tuning.md).
 import { parseArgs } from 'node:util';
 import { FedtlError, isLogLevel, type LogLevel } from '@fedtl/util';
 

@@ -41,7 +41,7 @@ export function markdownReport(report: DomainsReport): string {
     '![accuracy per round](accuracy.svg)',
     '',
     `- Training examples per client: ${report.domains.map((d) => `${d} ${report.trainExamples[d]}`).join(', ')}; evaluated on ${report.domains.map((d) => `${d} ${report.evaluationExamples[d]}`).join(', ')}.`,
-    `- Model: adapter width ${h.adapterWidth}, ${h.head} head${h.head === 'mlp' ? ` (${h.headHidden} hidden)` : ''}; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epochs per round; personalized: ${h.personalizeEpochs} epochs of private head fine-tuning.`,
+    `- Model: adapter width ${h.adapterWidth}, ${h.head} head${h.head === 'mlp' ? ` (${h.headHidden} hidden)` : ''}; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epoch(s) per round; personalized: ${h.personalizeEpochs} epochs of private head fine-tuning after each round.`,
     `- Backbone ${report.backbone.id} (${report.backbone.hash.slice(0, 12)}), backend ${report.backend}.`,
     `- Embedding: ${report.embedding.texts} texts, ${report.embedding.computed} computed, ${report.embedding.cached} from the cache, ${report.embedding.seconds.toFixed(1)} s.`,
     `- Wall time ${report.seconds.toFixed(1)} s on ${describeMachine(report.machine)}.`,
