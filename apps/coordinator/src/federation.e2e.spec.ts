@@ -103,8 +103,8 @@ describe('federation of separate processes', () => {
 
   it('does not mistake long local training for a dead client: heartbeats are separate from the deadline', async () => {
     const outDir = join(temp.dir, 'out');
-    // client-2 trains on 100x more data than client-1: seconds per round, against a 1 s heartbeat timeout.
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: [40, 4000], testPerClient: 20, seed: 4 });
+    // client-2 trains on 200x more data than client-1: seconds per round, against a 1 s heartbeat timeout.
+    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: [40, 8000], testPerClient: 20, seed: 4 });
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
       '--rounds', '2', '--min-clients', '2', '--heartbeat-interval-ms', '250', '--heartbeat-timeout-ms', '1000',
       '--local-epochs', '8', '--round-timeout-ms', '60000', '--log-level', 'info',
@@ -119,7 +119,8 @@ describe('federation of separate processes', () => {
       [1, 'aggregated', ['client-1', 'client-2'], []],
       [2, 'aggregated', ['client-1', 'client-2'], []],
     ]);
-    expect(Math.min(...records.map((r) => r.seconds))).toBeGreaterThan(2);
+    // Every round outlasted the heartbeat timeout, so a liveness check tied to training would have fired.
+    expect(Math.min(...records.map((r) => r.seconds))).toBeGreaterThan(1);
     // The only disconnects are the coordinator's own, when the run is over.
     expect(coordinator.output()).not.toMatch(/client disconnected clientId=client-\d reason=(?!server namespace disconnect)/);
   });
