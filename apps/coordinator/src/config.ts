@@ -5,6 +5,9 @@ import { parseArgs } from 'node:util';
 import { configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 
+export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
 export interface CoordinatorConfig {
   host: string;
   port: number;
@@ -15,6 +18,16 @@ export interface CoordinatorConfig {
   /** Clients that must be connected before a round starts (at least minClients). */
   minAvailable: number;
   fractionFit: number;
+  /** How the server turns a round's mean delta into the next weights (FedAvg, or a server optimiser). */
+  strategy: StrategyName;
+  /** Server-side options; unset ones take the strategy's documented default. */
+  serverLearningRate?: number;
+  /** FedAvgM's momentum β. */
+  serverMomentum?: number;
+  /** FedAdam's β₁, β₂ and adaptivity τ. */
+  serverBeta1?: number;
+  serverBeta2?: number;
+  serverTau?: number;
   roundTimeoutMs: number;
   evalTimeoutMs: number;
   maxRoundAttempts: number;
@@ -58,6 +71,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   minClients: 2,
   minAvailable: 2,
   fractionFit: 1,
+  strategy: 'fedavg',
   roundTimeoutMs: 300_000,
   evalTimeoutMs: 120_000,
   maxRoundAttempts: 3,
@@ -87,6 +101,12 @@ const FLAGS = {
   'min-clients': { type: 'string' },
   'min-available': { type: 'string' },
   'fraction-fit': { type: 'string' },
+  strategy: { type: 'string' },
+  'server-learning-rate': { type: 'string' },
+  'server-momentum': { type: 'string' },
+  'server-beta1': { type: 'string' },
+  'server-beta2': { type: 'string' },
+  'server-tau': { type: 'string' },
   'round-timeout-ms': { type: 'string' },
   'eval-timeout-ms': { type: 'string' },
   'max-round-attempts': { type: 'string' },
@@ -126,6 +146,11 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --min-clients N            quorum: updates needed to accept a round (default 2)
   --min-available N          clients that must be connected before a round starts (default: --min-clients)
   --fraction-fit F           fraction of connected clients sampled per round (default 1)
+  --strategy NAME            fedavg | fedavgm (server momentum) | fedadam (server Adam) (default fedavg)
+  --server-learning-rate X   server step on the mean delta (default 1; fedadam 0.1)
+  --server-momentum B        fedavgm: momentum in [0, 1) (default 0.9)
+  --server-beta1 B --server-beta2 B --server-tau T
+                             fedadam: moment decays in [0, 1) and adaptivity > 0 (default 0.9, 0.99, 1e-9)
   --round-timeout-ms MS      deadline for a round's updates (default 300000)
   --eval-timeout-ms MS       deadline for evaluation reports (default 120000)
   --max-round-attempts N     retries of a round that missed its quorum (default 3)
@@ -150,6 +175,27 @@ export const USAGE = `Usage: npm run coordinator -- [options]
 
 function fail(name: string, expected: string, got: unknown): never {
   throw configError(name, expected, got);
+}
+
+/** A decay rate (momentum, β₁, β₂): a number in [0, 1). */
+function parseDecayRate(name: string, value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== '' && Number.isFinite(n) && n >= 0 && n < 1)) fail(name, 'a number in [0, 1)', value);
+  return n;
+}
+
+/** The strategy may come from a config file too; options of another strategy would be silently ignored: refused. */
+function checkStrategy(config: CoordinatorConfig): void {
+  parseOneOf('strategy', config.strategy, STRATEGY_NAMES);
+  const only: Array<[keyof CoordinatorConfig, string, StrategyName]> = [
+    ['serverMomentum', '--server-momentum', 'fedavgm'],
+    ['serverBeta1', '--server-beta1', 'fedadam'],
+    ['serverBeta2', '--server-beta2', 'fedadam'],
+    ['serverTau', '--server-tau', 'fedadam'],
+  ];
+  for (const [key, flag, strategy] of only) {
+    if (config[key] !== undefined && config.strategy !== strategy) fail(flag, `--strategy ${strategy}`, `--strategy ${config.strategy}`);
+  }
 }
 
 /** Reads flags (argv without node and script), env and an optional JSON file into a validated config. */
@@ -177,6 +223,12 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['min-clients'] !== undefined) merged.minClients = parseInteger('--min-clients', v['min-clients'], 1);
   merged.minAvailable = v['min-available'] !== undefined ? parseInteger('--min-available', v['min-available'], 1) : fromFile.minAvailable ?? merged.minClients;
   if (v['fraction-fit'] !== undefined) merged.fractionFit = parsePositiveNumber('--fraction-fit', v['fraction-fit'], 1);
+  if (v.strategy !== undefined) merged.strategy = parseOneOf('--strategy', v.strategy, STRATEGY_NAMES);
+  if (v['server-learning-rate'] !== undefined) merged.serverLearningRate = parsePositiveNumber('--server-learning-rate', v['server-learning-rate']);
+  if (v['server-momentum'] !== undefined) merged.serverMomentum = parseDecayRate('--server-momentum', v['server-momentum']);
+  if (v['server-beta1'] !== undefined) merged.serverBeta1 = parseDecayRate('--server-beta1', v['server-beta1']);
+  if (v['server-beta2'] !== undefined) merged.serverBeta2 = parseDecayRate('--server-beta2', v['server-beta2']);
+  if (v['server-tau'] !== undefined) merged.serverTau = parsePositiveNumber('--server-tau', v['server-tau']);
   if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = parseInteger('--round-timeout-ms', v['round-timeout-ms'], 1);
   if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = parseInteger('--eval-timeout-ms', v['eval-timeout-ms'], 1);
   if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = parseInteger('--max-round-attempts', v['max-round-attempts'], 1);
@@ -207,6 +259,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
     merged.logLevel = v['log-level'];
   }
   if (v['log-format'] !== undefined) merged.logFormat = parseOneOf('--log-format', v['log-format'], ['pretty', 'json'] as const);
+  checkStrategy(merged);
   if (merged.minAvailable < merged.minClients) fail('--min-available', `at least --min-clients (${merged.minClients})`, merged.minAvailable);
   if (merged.labels.length < 2) fail('--labels', 'at least two labels', merged.labels);
   if (new Set(merged.labels).size !== merged.labels.length) fail('--labels', 'distinct labels', merged.labels);

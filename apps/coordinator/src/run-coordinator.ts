@@ -5,7 +5,6 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type ModelSpec } from '@fedtl/protocol';
-import { FedAvg } from '@fedtl/strategies';
 import { createLogger } from '@fedtl/util';
 import { CheckpointStore } from './checkpoint-store';
 import type { CoordinatorConfig } from './config';
@@ -13,6 +12,7 @@ import { Coordinator, type RunSummary } from './coordinator';
 import { MetricsLog } from './metrics-log';
 import { RunStatus } from './dashboard/run-status';
 import { CoordinatorServer } from './server';
+import { createStrategy, serverOptimizerOf } from './strategy-factory';
 import { TrafficCounter } from './traffic-counter';
 
 export interface StartedCoordinator {
@@ -31,7 +31,7 @@ const log = createLogger('coordinator-main');
 
 /** The hash of everything that changes the run's arithmetic; a checkpoint only resumes a run with the same. */
 export function configHashOf(config: CoordinatorConfig, model: ModelSpec, backboneHash: string): string {
-  const relevant = { backboneHash, model, training: config.training, seed: config.seed, strategy: 'fedavg', fractionFit: config.fractionFit };
+  const relevant = { backboneHash, model, training: config.training, seed: config.seed, strategy: serverOptimizerOf(config), fractionFit: config.fractionFit };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
@@ -73,7 +73,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     model,
     training: config.training,
     initialWeights: initial,
-    strategy: new FedAvg({ fractionFit: config.fractionFit, minFitClients: config.minClients, minAvailableClients: config.minAvailable }),
+    strategy: createStrategy(config),
     store,
     metricsLog: new MetricsLog(metricsPath),
     traffic,

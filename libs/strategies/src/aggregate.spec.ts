@@ -1,6 +1,6 @@
 import type { NamedTensor } from '@fedtl/protocol';
 import { FedtlError, seededRandom } from '@fedtl/util';
-import { WeightedDeltaAccumulator, WeightedMetricsAccumulator, applyDelta, weightedMean } from './aggregate';
+import { WeightedDeltaAccumulator, WeightedMetricsAccumulator, applyDelta, serverAdamStep, serverMomentumStep, weightedMean } from './aggregate';
 
 const LAYOUT = [
   { name: 'adapter/down/kernel', shape: [4, 3] },
@@ -179,5 +179,44 @@ describe('WeightedMetricsAccumulator', () => {
     metrics.add({ loss: 3, accuracy: NaN, extra: 7 }, 3);
     expect(metrics.mean()).toEqual({ loss: 2.5, accuracy: 0.5, extra: 7 });
     expect(() => metrics.add({}, 0)).toThrow(RangeError);
+  });
+});
+
+describe('server optimiser steps', () => {
+  const weights = Float32Array.from([0.5, -1, 2, 0]);
+  const gradient = Float32Array.from([0.1, -0.2, 0, 0.05]);
+
+  it('serverMomentumStep: m ← β·m + g in place, returns x + η·m', () => {
+    const momentum = Float32Array.from([1, 0, -1, 0.5]);
+    const next = serverMomentumStep(weights, momentum, gradient, 0.9, 0.5);
+    const expectedMomentum = [0.9 * 1 + 0.1, -0.2, -0.9, 0.9 * 0.5 + 0.05];
+    expectedMomentum.forEach((m, i) => {
+      expect(momentum[i]).toBeCloseTo(m, 6);
+      expect(next[i]).toBeCloseTo(weights[i] + 0.5 * m, 6);
+    });
+    expect(weights).toEqual(Float32Array.from([0.5, -1, 2, 0]));
+  });
+
+  it('serverAdamStep: both moments in place, returns x + η·m/(√v + τ)', () => {
+    const m = Float32Array.from([0.1, 0, 0, 0]);
+    const v = Float32Array.from([0.04, 0, 0, 0.01]);
+    const settings = { learningRate: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 };
+    const next = serverAdamStep(weights, m, v, gradient, settings);
+    for (let i = 0; i < 4; i++) {
+      const m0 = [0.1, 0, 0, 0][i];
+      const v0 = [0.04, 0, 0, 0.01][i];
+      const g = gradient[i];
+      const mi = 0.9 * m0 + 0.1 * g;
+      const vi = 0.99 * v0 + 0.01 * g * g;
+      expect(m[i]).toBeCloseTo(mi, 7);
+      expect(v[i]).toBeCloseTo(vi, 7);
+      expect(next[i]).toBeCloseTo(weights[i] + (0.1 * mi) / (Math.sqrt(vi) + 1e-3), 6);
+    }
+  });
+
+  it('refuses arrays of different lengths', () => {
+    expect(() => serverMomentumStep(weights, new Float32Array(3), gradient, 0.9, 1)).toThrow(RangeError);
+    const settings = { learningRate: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 };
+    expect(() => serverAdamStep(weights, new Float32Array(4), new Float32Array(4), new Float32Array(5), settings)).toThrow(RangeError);
   });
 });

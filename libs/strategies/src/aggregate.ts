@@ -142,3 +142,64 @@ export class WeightedMetricsAccumulator {
     return out;
   }
 }
+
+/** Hyperparameters of one server-side Adam step (FedAdam). */
+export interface ServerAdamSettings {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  tau: number;
+}
+
+function checkSameLength(step: string, arrays: readonly Float32Array[]): void {
+  const length = arrays[0].length;
+  if (arrays.some((array) => array.length !== length)) {
+    throw new RangeError(`${step}: expected arrays of one length, got ${arrays.map((a) => a.length).join(', ')}`);
+  }
+}
+
+/**
+ * One server momentum step on one tensor (FedAvgM): m ← β·m + g, then x ← x + η·m. The pseudo-gradient g is the
+ * round's mean delta, local − global, so it already points downhill and is added. `momentum` is updated in
+ * place and the new weights returned. Each element is computed in float64 and stored in float32: the stored
+ * momentum is exactly what the next step, or a run resumed from a checkpoint of it, starts from.
+ */
+export function serverMomentumStep(
+  weights: Float32Array,
+  momentum: Float32Array,
+  pseudoGradient: Float32Array,
+  beta: number,
+  learningRate: number,
+): Float32Array {
+  checkSameLength('serverMomentumStep', [weights, momentum, pseudoGradient]);
+  const next = new Float32Array(weights.length);
+  for (let i = 0; i < next.length; i++) {
+    momentum[i] = beta * momentum[i] + pseudoGradient[i];
+    next[i] = weights[i] + learningRate * momentum[i];
+  }
+  return next;
+}
+
+/**
+ * One server Adam step on one tensor (FedAdam, Algorithm 2 of Reddi et al., without bias correction):
+ * m ← β₁·m + (1 − β₁)·g, v ← β₂·v + (1 − β₂)·g², x ← x + η·m / (√v + τ). `firstMoment` (m) and `secondMoment`
+ * (v) are updated in place, in float32 as in serverMomentumStep; the new weights are returned.
+ */
+export function serverAdamStep(
+  weights: Float32Array,
+  firstMoment: Float32Array,
+  secondMoment: Float32Array,
+  pseudoGradient: Float32Array,
+  settings: ServerAdamSettings,
+): Float32Array {
+  checkSameLength('serverAdamStep', [weights, firstMoment, secondMoment, pseudoGradient]);
+  const { learningRate, beta1, beta2, tau } = settings;
+  const next = new Float32Array(weights.length);
+  for (let i = 0; i < next.length; i++) {
+    const g = pseudoGradient[i];
+    firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * g;
+    secondMoment[i] = beta2 * secondMoment[i] + (1 - beta2) * g * g;
+    next[i] = weights[i] + (learningRate * firstMoment[i]) / (Math.sqrt(secondMoment[i]) + tau);
+  }
+  return next;
+}

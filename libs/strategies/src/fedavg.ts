@@ -18,7 +18,7 @@ import type {
   Strategy,
   StrategyState,
 } from './strategy';
-import { layoutOf, matchLayout } from './tensor-layout';
+import { copyTensors, layoutOf, matchLayout } from './tensor-layout';
 
 export interface FedAvgOptions {
   /** Fraction of the available clients that train each round, in (0, 1]. Default 1. */
@@ -35,24 +35,15 @@ export interface FedAvgOptions {
   serverLearningRate?: number;
 }
 
-function checkFraction(name: string, value: number, allowZero: boolean): void {
+function checkFraction(strategy: string, name: string, value: number, allowZero: boolean): void {
   const ok = Number.isFinite(value) && value <= 1 && (allowZero ? value >= 0 : value > 0);
-  if (!ok) throw new RangeError(`FedAvg: ${name} must be in ${allowZero ? '[0, 1]' : '(0, 1]'}, got ${value}`);
+  if (!ok) throw new RangeError(`${strategy}: ${name} must be in ${allowZero ? '[0, 1]' : '(0, 1]'}, got ${value}`);
 }
 
-function checkCount(name: string, value: number, least: number): void {
+function checkCount(strategy: string, name: string, value: number, least: number): void {
   if (!Number.isInteger(value) || value < least) {
-    throw new RangeError(`FedAvg: ${name} must be an integer ≥ ${least}, got ${value}`);
+    throw new RangeError(`${strategy}: ${name} must be an integer ≥ ${least}, got ${value}`);
   }
-}
-
-function copyTensors(tensors: readonly NamedTensor[]): NamedTensor[] {
-  return tensors.map((tensor) => ({
-    name: tensor.name,
-    shape: tensor.shape.slice(),
-    dtype: tensor.dtype,
-    data: tensor.data.slice(),
-  }));
 }
 
 export class FedAvg implements Strategy {
@@ -68,14 +59,16 @@ export class FedAvg implements Strategy {
       minAvailableClients: options.minAvailableClients ?? 1,
       serverLearningRate: options.serverLearningRate ?? 1,
     };
-    checkFraction('fractionFit', resolved.fractionFit, false);
-    checkFraction('fractionEvaluate', resolved.fractionEvaluate, true);
-    checkCount('minFitClients', resolved.minFitClients, 1);
-    checkCount('minEvaluateClients', resolved.minEvaluateClients, 0);
-    checkCount('minAvailableClients', resolved.minAvailableClients, 1);
+    // Subclasses (FedAvgM, FedAdam…) share these checks; the message names the class the caller built.
+    const strategy = new.target.name;
+    checkFraction(strategy, 'fractionFit', resolved.fractionFit, false);
+    checkFraction(strategy, 'fractionEvaluate', resolved.fractionEvaluate, true);
+    checkCount(strategy, 'minFitClients', resolved.minFitClients, 1);
+    checkCount(strategy, 'minEvaluateClients', resolved.minEvaluateClients, 0);
+    checkCount(strategy, 'minAvailableClients', resolved.minAvailableClients, 1);
     if (!Number.isFinite(resolved.serverLearningRate) || resolved.serverLearningRate <= 0) {
       const value = resolved.serverLearningRate;
-      throw new RangeError(`FedAvg: serverLearningRate must be positive and finite, got ${value}`);
+      throw new RangeError(`${strategy}: serverLearningRate must be positive and finite, got ${value}`);
     }
     this.options = Object.freeze(resolved);
   }

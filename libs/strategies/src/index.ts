@@ -3,3 +3,6 @@ export * from './aggregate';
 export * from './tensor-layout';
 export * from './sampling';
 export * from './fedavg';
+export * from './fedopt';
+export * from './fedavgm';
+export * from './fedadam';

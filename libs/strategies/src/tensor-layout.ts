@@ -13,6 +13,16 @@ export function elementCount(shape: readonly number[]): number {
   return shape.reduce((product, size) => product * size, 1);
 }
 
+/** Deep copies: the caller may keep or change them without touching the originals. */
+export function copyTensors(tensors: readonly NamedTensor[]): NamedTensor[] {
+  return tensors.map((tensor) => ({
+    name: tensor.name,
+    shape: tensor.shape.slice(),
+    dtype: tensor.dtype,
+    data: tensor.data.slice(),
+  }));
+}
+
 function formatShape(shape: readonly number[]): string {
   return `[${shape.join(',')}]`;
 }

@@ -12,9 +12,9 @@ import type { MachineInfo } from '../machine';
 import { replayGlobals, maxAbsDifference } from './audit-replay';
 import { checkpointPath, readCheckpointWeights } from './checkpoint-reader';
 import { labelledFeatures, type DomainBudget } from './domain-data';
-import type { DomainsOptions, MethodName } from './domains-config';
+import { METHOD_NAMES, type DomainsOptions, type MethodName } from './domains-config';
 import type { FeatureStore } from './feature-store';
-import { runFederation, type FederationClient, type RoundRecord } from './federation-run';
+import { runFederation, type FederationClient, type FederationStrategy, type RoundRecord } from './federation-run';
 import { accuracyOf, trainAlone, union, type InProcessRun } from './in-process-training';
 import { meanOf, negativeTransfer, type CurvePoint, type DomainsReport, type MethodResult } from './report';
 
@@ -71,6 +71,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
         ...federationSettings(context),
         runDir: join(outDir, 'runs', 'fedavg'),
         clients,
+        strategy: { name: 'fedavg' },
         personalizeEpochs: wants('personalized') ? options.personalizeEpochs : 0,
         audit: false,
       });
@@ -83,6 +84,27 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
       if (wants('personalized')) methods.personalized = { ...fromRecords('personalizedAccuracy'), ...(wants('fedavg') ? { sharedRunWith: 'fedavg' as const } : {}) };
       log.info('federation done', { labelsPerClient, fedavg: methods.fedavg?.mean, personalized: methods.personalized?.mean, seconds: federation.seconds });
     }
+    // The same federation with a server optimiser instead of the plain average: one run per row.
+    const serverOptimized: Array<[MethodName, FederationStrategy]> = [
+      ['fedavgm', { name: 'fedavgm', ...options.serverOptimizers.fedavgm }],
+      ['fedadam', { name: 'fedadam', ...options.serverOptimizers.fedadam }],
+    ];
+    for (const [method, strategy] of serverOptimized.filter(([name]) => wants(name))) {
+      const federation = await runFederation({
+        ...federationSettings(context),
+        runDir: join(outDir, 'runs', method),
+        clients,
+        strategy,
+        personalizeEpochs: 0,
+        audit: false,
+      });
+      methods[method] = {
+        ...resultFromCurves(names.map((name) => ({ name, accuracies: federation.records.map((r) => r.clients[name]?.accuracy ?? NaN) }))),
+        ...traffic(federation.records),
+        seconds: federation.seconds,
+      };
+      log.info('federation done', { labelsPerClient, [method]: methods[method]?.mean, seconds: federation.seconds });
+    }
     if (wants('leave-one-out') && names.length < 2) log.warn('leave-one-out needs at least two domains; skipped', { domains: names });
     if (wants('leave-one-out') && names.length > 1) {
       const t = performance.now();
@@ -94,6 +116,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
           ...federationSettings(context),
           runDir,
           clients: clients.filter((client) => client.id !== heldOut),
+          strategy: { name: 'fedavg' },
           personalizeEpochs: 0,
           audit: true,
         });
@@ -131,13 +154,14 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
     evaluatedOn: options.validate ? 'validation' : 'test',
     trainExamples: Object.fromEntries(budget.map((d) => [d.name, d.train.length])),
     evaluationExamples: Object.fromEntries(budget.map((d) => [d.name, d.evaluation.length])),
-    hyperparameters: { ...options.model, ...options.training, personalizeEpochs: options.personalizeEpochs },
+    hyperparameters: { ...options.model, ...options.training, personalizeEpochs: options.personalizeEpochs, serverOptimizers: options.serverOptimizers },
     backend: context.backend,
     machine: context.machine,
     embedding: context.store.summary,
     seconds: (performance.now() - started) / 1000,
     command: context.command,
-    methods,
+    // Rows in the canonical order, whatever order the runs finished in.
+    methods: Object.fromEntries(METHOD_NAMES.filter((name) => methods[name]).map((name) => [name, methods[name]])),
     negativeTransfer: negativeTransfer(methods),
   };
 }

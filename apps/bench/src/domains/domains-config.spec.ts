@@ -9,6 +9,16 @@ describe('parseDomainsArgs', () => {
     expect(options.methods).toEqual(METHOD_NAMES);
     expect(options.validate).toBe(false);
     expect(options.training).toEqual(DOMAINS_DEFAULTS.training);
+    expect(options.serverOptimizers).toEqual(DOMAINS_DEFAULTS.serverOptimizers);
+  });
+
+  it('reads the server optimisers of the fedavgm and fedadam rows', () => {
+    const options = parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedavgm-server-lr', '0.3', '--fedavgm-momentum', '0', '--fedadam-server-lr', '0.01', '--fedadam-tau', '1e-3']);
+    if (options === 'help') throw new Error('unexpected help');
+    expect(options.serverOptimizers).toEqual({
+      fedavgm: { serverLearningRate: 0.3, serverMomentum: 0 },
+      fedadam: { ...DOMAINS_DEFAULTS.serverOptimizers.fedadam, serverLearningRate: 0.01, tau: 1e-3 },
+    });
   });
 
   it('reads a budget list as a sweep, and methods in canonical order', () => {
@@ -24,5 +34,8 @@ describe('parseDomainsArgs', () => {
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--labels-per-client', '50,x'])).toThrow(/--labels-per-client/);
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--methods', 'fedprox'])).toThrow(/--methods/);
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--validation-fraction', '1'])).toThrow(/--validation-fraction/);
+    expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedavgm-momentum', '1'])).toThrow(/--fedavgm-momentum/);
+    expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedadam-server-lr', '0'])).toThrow(/--fedadam-server-lr/);
+    expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedadam-tau', ''])).toThrow(/--fedadam-tau/);
   });
 });

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { FedtlError, isLogLevel, type LogLevel } from '@fedtl/util';
 
-export const METHOD_NAMES = ['local', 'centralized', 'fedavg', 'personalized', 'leave-one-out'] as const;
+export const METHOD_NAMES = ['local', 'centralized', 'fedavg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface ModelOptions {
@@ -17,6 +17,12 @@ export interface TrainingOptions {
   batchSize: number;
   learningRate: number;
   optimizer: 'sgd' | 'adam';
+}
+
+/** The server optimisers of the fedavgm and fedadam rows (the coordinator's --strategy and --server-* flags). */
+export interface ServerOptimizerOptions {
+  fedavgm: { serverLearningRate: number; serverMomentum: number };
+  fedadam: { serverLearningRate: number; beta1: number; beta2: number; tau: number };
 }
 
 export interface DomainsOptions {
@@ -36,6 +42,7 @@ export interface DomainsOptions {
   backbone: string;
   model: ModelOptions;
   training: TrainingOptions;
+  serverOptimizers: ServerOptimizerOptions;
   personalizeEpochs: number;
   embedThreads: number;
   logLevel: LogLevel;
@@ -50,6 +57,10 @@ export const DOMAINS_DEFAULTS = {
   backbone: 'use-lite',
   model: { adapterWidth: 64, head: 'linear', headHidden: 64 } as ModelOptions,
   training: { localEpochs: 1, batchSize: 16, learningRate: 0.003, optimizer: 'adam' } as TrainingOptions,
+  serverOptimizers: {
+    fedavgm: { serverLearningRate: 0.2, serverMomentum: 0.8 },
+    fedadam: { serverLearningRate: 0.003, beta1: 0.9, beta2: 0.99, tau: 1e-3 },
+  } as ServerOptimizerOptions,
   personalizeEpochs: 20,
 } as const;
 
@@ -75,6 +86,10 @@ export const DOMAINS_USAGE = `Usage: npm run bench -- domains --data-dir DIR --o
   --batch-size N             default ${DOMAINS_DEFAULTS.training.batchSize}
   --learning-rate X          Adam learning rate (default ${DOMAINS_DEFAULTS.training.learningRate})
   --optimizer sgd|adam       default ${DOMAINS_DEFAULTS.training.optimizer}
+  --fedavgm-server-lr X      fedavgm: server learning rate (default ${DOMAINS_DEFAULTS.serverOptimizers.fedavgm.serverLearningRate})
+  --fedavgm-momentum B       fedavgm: server momentum in [0, 1) (default ${DOMAINS_DEFAULTS.serverOptimizers.fedavgm.serverMomentum})
+  --fedadam-server-lr X      fedadam: server learning rate (default ${DOMAINS_DEFAULTS.serverOptimizers.fedadam.serverLearningRate})
+  --fedadam-tau T            fedadam: adaptivity (default ${DOMAINS_DEFAULTS.serverOptimizers.fedadam.tau}; β1 ${DOMAINS_DEFAULTS.serverOptimizers.fedadam.beta1}, β2 ${DOMAINS_DEFAULTS.serverOptimizers.fedadam.beta2})
   --personalize-epochs N     epochs of private head fine-tuning for the personalized method (default ${DOMAINS_DEFAULTS.personalizeEpochs})
   --embed-threads N          embedding worker threads (default: one per core)
   --log-level LEVEL          debug|info|warn|error (default info)
@@ -99,6 +114,10 @@ const FLAGS = {
   'batch-size': { type: 'string' },
   'learning-rate': { type: 'string' },
   optimizer: { type: 'string' },
+  'fedavgm-server-lr': { type: 'string' },
+  'fedavgm-momentum': { type: 'string' },
+  'fedadam-server-lr': { type: 'string' },
+  'fedadam-tau': { type: 'string' },
   'personalize-epochs': { type: 'string' },
   'embed-threads': { type: 'string' },
   'log-level': { type: 'string' },
@@ -112,6 +131,15 @@ function bad(name: string, expected: string, got: unknown): never {
 function integer(name: string, value: string, min: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) bad(name, `an integer >= ${min}`, value);
+  return n;
+}
+
+/** A finite number > 0 (or >= 0 with `zero`) and below `below`; `fallback` when the flag is absent. */
+function numberIn(name: string, value: string | undefined, fallback: number, zero: boolean, below = Infinity): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  const ok = value.trim() !== '' && Number.isFinite(n) && (zero ? n >= 0 : n > 0) && n < below;
+  if (!ok) bad(name, `a number in ${zero ? '[0' : '(0'}, ${below})`, value);
   return n;
 }
 
@@ -160,6 +188,17 @@ export function parseDomainsArgs(argv: string[]): DomainsOptions | 'help' {
       batchSize: v['batch-size'] === undefined ? DOMAINS_DEFAULTS.training.batchSize : integer('--batch-size', v['batch-size'], 1),
       learningRate,
       optimizer,
+    },
+    serverOptimizers: {
+      fedavgm: {
+        serverLearningRate: numberIn('--fedavgm-server-lr', v['fedavgm-server-lr'], DOMAINS_DEFAULTS.serverOptimizers.fedavgm.serverLearningRate, false),
+        serverMomentum: numberIn('--fedavgm-momentum', v['fedavgm-momentum'], DOMAINS_DEFAULTS.serverOptimizers.fedavgm.serverMomentum, true, 1),
+      },
+      fedadam: {
+        ...DOMAINS_DEFAULTS.serverOptimizers.fedadam,
+        serverLearningRate: numberIn('--fedadam-server-lr', v['fedadam-server-lr'], DOMAINS_DEFAULTS.serverOptimizers.fedadam.serverLearningRate, false),
+        tau: numberIn('--fedadam-tau', v['fedadam-tau'], DOMAINS_DEFAULTS.serverOptimizers.fedadam.tau, false),
+      },
     },
     personalizeEpochs: v['personalize-epochs'] === undefined ? DOMAINS_DEFAULTS.personalizeEpochs : integer('--personalize-epochs', v['personalize-epochs'], 1),
     embedThreads: v['embed-threads'] === undefined ? 0 : integer('--embed-threads', v['embed-threads'], 1),

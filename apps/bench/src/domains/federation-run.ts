@@ -6,7 +6,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '@fedtl/util';
 import { startApp, type AppProcess } from '../workspace';
-import type { ModelOptions, TrainingOptions } from './domains-config';
+import type { ModelOptions, ServerOptimizerOptions, TrainingOptions } from './domains-config';
 
 const COORDINATOR_ENTRY = 'apps/coordinator/src/main.ts';
 const CLIENT_ENTRY = 'apps/client/src/main.ts';
@@ -17,6 +17,12 @@ export interface FederationClient {
   trainFile: string;
   testFile: string;
 }
+
+/** The coordinator's aggregation: plain FedAvg, or FedAvg with a server optimiser. */
+export type FederationStrategy =
+  | { name: 'fedavg' }
+  | ({ name: 'fedavgm' } & ServerOptimizerOptions['fedavgm'])
+  | ({ name: 'fedadam' } & ServerOptimizerOptions['fedadam']);
 
 export interface FederationOptions {
   /** Emptied first; gets metrics.jsonl, checkpoints/, audit/ and logs/. */
@@ -30,6 +36,7 @@ export interface FederationOptions {
   cacheDir: string;
   model: ModelOptions;
   training: TrainingOptions;
+  strategy: FederationStrategy;
   /** > 0: clients also report a head fine-tuned privately for this many epochs (personalizedAccuracy). */
   personalizeEpochs: number;
   /** Keep every accepted update (to rebuild per-round weights). */
@@ -73,6 +80,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       '--local-epochs', String(training.localEpochs), '--batch-size', String(training.batchSize),
       '--learning-rate', String(training.learningRate), '--optimizer', training.optimizer,
       '--seed', String(options.seed), '--log-level', 'warn',
+      ...strategyFlags(options.strategy),
       ...(options.audit ? ['--audit-dir', auditDir] : []),
     ],
     join(logsDir, 'coordinator.log'),
@@ -110,6 +118,20 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     .map((line) => JSON.parse(line) as RoundRecord)
     .filter((record) => record.status === 'aggregated');
   return { records, seconds: (performance.now() - started) / 1000, auditDir };
+}
+
+function strategyFlags(strategy: FederationStrategy): string[] {
+  switch (strategy.name) {
+    case 'fedavg':
+      return ['--strategy', 'fedavg'];
+    case 'fedavgm':
+      return ['--strategy', 'fedavgm', '--server-learning-rate', String(strategy.serverLearningRate), '--server-momentum', String(strategy.serverMomentum)];
+    case 'fedadam':
+      return [
+        '--strategy', 'fedadam', '--server-learning-rate', String(strategy.serverLearningRate),
+        '--server-beta1', String(strategy.beta1), '--server-beta2', String(strategy.beta2), '--server-tau', String(strategy.tau),
+      ];
+  }
 }
 
 async function waitForUrl(readyFile: string, coordinator: AppProcess, logFile: string): Promise<string> {

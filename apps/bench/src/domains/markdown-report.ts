@@ -23,6 +23,17 @@ export function accuracyTable(report: DomainsReport): string {
   return [header, rule, ...rows].join('\n');
 }
 
+/** The settings of the server-optimiser rows, for those in the report. */
+function serverOptimizerLines(report: DomainsReport): string[] {
+  const { fedavgm, fedadam } = report.hyperparameters.serverOptimizers;
+  return [
+    ...(report.methods.fedavgm ? [`- fedavgm: FedAvg with server momentum ${fedavgm.serverMomentum}, server learning rate ${fedavgm.serverLearningRate}.`] : []),
+    ...(report.methods.fedadam
+      ? [`- fedadam: FedAvg with server Adam, learning rate ${fedadam.serverLearningRate}, β1 ${fedadam.beta1}, β2 ${fedadam.beta2}, τ ${fedadam.tau}.`]
+      : []),
+  ];
+}
+
 export function markdownReport(report: DomainsReport): string {
   const h = report.hyperparameters;
   const lines = [
@@ -42,6 +53,7 @@ export function markdownReport(report: DomainsReport): string {
     '',
     `- Training examples per client: ${report.domains.map((d) => `${d} ${report.trainExamples[d]}`).join(', ')}; evaluated on ${report.domains.map((d) => `${d} ${report.evaluationExamples[d]}`).join(', ')}.`,
     `- Model: adapter width ${h.adapterWidth}, ${h.head} head${h.head === 'mlp' ? ` (${h.headHidden} hidden)` : ''}; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epoch(s) per round; personalized: ${h.personalizeEpochs} epochs of private head fine-tuning after each round.`,
+    ...serverOptimizerLines(report),
     `- Backbone ${report.backbone.id} (${report.backbone.hash.slice(0, 12)}), backend ${report.backend}.`,
     `- Embedding: ${report.embedding.texts} texts, ${report.embedding.computed} computed, ${report.embedding.cached} from the cache, ${report.embedding.seconds.toFixed(1)} s.`,
     `- Wall time ${report.seconds.toFixed(1)} s on ${describeMachine(report.machine)}.`,

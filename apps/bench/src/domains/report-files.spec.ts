@@ -2,6 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { makeTempDir } from '@fedtl/util/testing';
 import { isWellFormedXml } from '../testing/xml';
+import { DOMAINS_DEFAULTS } from './domains-config';
 import type { DomainsReport, MethodResult } from './report';
 import { budgetDir, writeBudgetReport, writeSweepSummary } from './report-files';
 
@@ -18,7 +19,7 @@ function report(labelsPerClient: number, level: number): DomainsReport {
     evaluatedOn: 'test',
     trainExamples: { books: labelsPerClient, dvd: labelsPerClient },
     evaluationExamples: { books: 10, dvd: 10 },
-    hyperparameters: { adapterWidth: 8, head: 'linear', headHidden: 8, localEpochs: 1, batchSize: 4, learningRate: 0.01, optimizer: 'adam', personalizeEpochs: 1 },
+    hyperparameters: { adapterWidth: 8, head: 'linear', headHidden: 8, localEpochs: 1, batchSize: 4, learningRate: 0.01, optimizer: 'adam', personalizeEpochs: 1, serverOptimizers: DOMAINS_DEFAULTS.serverOptimizers },
     backend: 'cpu',
     machine: { cpuModel: 'test cpu', cores: 2, memoryGiB: 4, platform: 'linux x64', node: 'v20' },
     embedding: { texts: 40, cached: 40, computed: 0, seconds: 0.1 },

@@ -1,7 +1,7 @@
 // The cross-domain report: what report.json holds (the shape issue 4 asks for, plus the context a reader needs
 // to reproduce a number), and the negative-transfer list derived from it.
 import type { MachineInfo } from '../machine';
-import type { MethodName, ModelOptions, TrainingOptions } from './domains-config';
+import type { MethodName, ModelOptions, ServerOptimizerOptions, TrainingOptions } from './domains-config';
 import type { EmbeddingSummary } from './feature-store';
 
 export interface CurvePoint {
@@ -44,7 +44,7 @@ export interface DomainsReport {
   evaluatedOn: 'test' | 'validation';
   trainExamples: Record<string, number>;
   evaluationExamples: Record<string, number>;
-  hyperparameters: ModelOptions & TrainingOptions & { personalizeEpochs: number };
+  hyperparameters: ModelOptions & TrainingOptions & { personalizeEpochs: number; serverOptimizers: ServerOptimizerOptions };
   backend: string;
   machine: MachineInfo;
   embedding: EmbeddingSummary;
@@ -56,7 +56,7 @@ export interface DomainsReport {
 }
 
 /** Methods that learn from other organisations' data, which can therefore hurt a domain (vs local). */
-export const TRANSFER_METHODS: readonly MethodName[] = ['fedavg', 'personalized', 'leave-one-out'];
+export const TRANSFER_METHODS: readonly MethodName[] = ['fedavg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'];
 
 export function meanOf(values: readonly number[]): number {
   return values.length === 0 ? NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
