@@ -60,6 +60,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private learnerReady: Promise<Learner>;
   private resolveLearner!: (learner: Learner) => void;
   private runId?: string;
+  /** Rounds (`runId:round`) whose update the coordinator accepted: a plan re-sent after a rejoin is skipped. */
+  private readonly acceptedRounds = new Set<string>();
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly log;
@@ -70,7 +72,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.log = createLogger('client').child({ clientId: options.clientId });
     this.socket = io(options.url, {
       transports: ['websocket'],
-      auth: { token: options.token, clientId: options.clientId },
+      auth: { token: options.token },
       reconnectionDelay: options.reconnectDelayMs ?? 1000,
       reconnectionDelayMax: options.reconnectDelayMaxMs ?? 30_000,
       randomizationFactor: 0.5,
@@ -136,7 +138,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onRoundPlan(payload: unknown, ack: (reply: Uint8Array) => void): void {
     const plan = this.acceptRequest(decodeRoundPlan, payload, ack);
     if (!plan) return;
+    const key = `${plan.runId}:${plan.round}`;
     this.enqueue(async () => {
+      if (this.acceptedRounds.has(key)) {
+        this.log.debug('skipping a re-sent plan whose update was already accepted', { round: plan.round });
+        return;
+      }
       const learner = await this.learnerReady;
       const started = Date.now();
       // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
@@ -144,6 +151,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
       const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
       if (await this.send('update', payload, plan.round)) {
+        this.acceptedRounds.add(key);
         this.log.info('update accepted', { round: plan.round, loss: metrics.loss, accuracy: metrics.accuracy });
       }
       this.emit('trained', plan.round);

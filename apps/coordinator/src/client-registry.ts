@@ -11,6 +11,7 @@ export interface ClientLink {
   sendRoundPlan(encodedPlan: Uint8Array): Promise<void>;
   /** Sends an encoded EvaluateRequest; resolves once acknowledged. */
   sendEvaluateRequest(encodedRequest: Uint8Array): Promise<void>;
+  /** Tells the client something went wrong on its side (no answer expected). */
   sendError(error: ProtocolError): void;
   disconnect(): void;
 }

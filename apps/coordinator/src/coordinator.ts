@@ -17,8 +17,8 @@ import {
   type Update,
   type Welcome,
 } from '@fedtl/protocol';
-import type { Strategy } from '@fedtl/strategies';
-import type { CheckpointStore } from './checkpoint-store';
+import type { ClientFailure, Strategy } from '@fedtl/strategies';
+import type { Checkpoint, CheckpointStore } from './checkpoint-store';
 import { ClientRegistry, type ClientLink } from './client-registry';
 import { EvaluationCollector } from './evaluation-collector';
 import type { MetricsLog, RoundRecord } from './metrics-log';
@@ -112,9 +112,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return this.global;
   }
 
-  /** Continues from the newest valid checkpoint, if there is one for this configuration. */
-  async resume(): Promise<number> {
-    const checkpoint = await this.options.store.loadLatest();
+  /** Continues from a checkpoint (the newest valid one, as the store found it) of this configuration. */
+  resume(checkpoint: Checkpoint | null): number {
     if (!checkpoint) return 0;
     if (checkpoint.configHash !== this.options.configHash) {
       throw new FedtlError(
@@ -195,7 +194,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no update (no round in progress; ${this.completedRounds} completed), got one for round ${update.round}`);
     }
     this.collector.accept(senderId, update);
-    await this.options.onAcceptedUpdate?.(update);
+    try {
+      await this.options.onAcceptedUpdate?.(update);
+    } catch (err) {
+      // The update is in the aggregate already; its sender must hear "accepted", not a refusal.
+      this.log.error('could not record an accepted update', { clientId: senderId, round: update.round, error: (err as Error).message });
+    }
   }
 
   /** A message from a selected client that could not even be decoded: it is left out of the round. */
@@ -219,6 +223,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         await this.waitForQuorum();
         if (this.stopped) break;
         if (await this.runRound(round, attempt)) break;
+        if (this.stopped) break;
         if (attempt >= o.maxRoundAttempts) {
           throw new FedtlError('FEDTL_ERR_QUORUM_NOT_MET', `round ${round} missed its quorum of ${o.minClients} updates ${attempt} times; giving up`);
         }
@@ -282,10 +287,17 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.currentPlan = undefined;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
+    if (this.stopped) {
+      // Abandoned, not failed: no record, no checkpoint; a restart runs this round again from the last one.
+      this.log.info('round abandoned: the coordinator is stopping', { round, attempt });
+      this.activeRound = undefined;
+      return false;
+    }
 
+    this.notifyLeftOut(round, outcome.failures);
     const result = outcome.accepted.length >= o.minClients ? aggregator.finish(outcome.failures) : null;
     const base = { round, attempt, selected: plan.clients, accepted: outcome.accepted, failures: outcome.failures };
-    if (!result || this.stopped) {
+    if (!result) {
       this.log.warn('round failed: too few updates; it will be retried', { round, attempt, accepted: outcome.accepted.length, needed: o.minClients });
       this.activeRound = undefined;
       const record: RoundRecord = { ...base, status: 'failed', train: {}, evaluation: {}, clients: {}, ...o.traffic.since(traffic), seconds: (Date.now() - started) / 1000, finishedAt: new Date().toISOString() };
@@ -343,18 +355,27 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     const collector = this.collector;
     const plan = this.currentPlan;
-    if (collector && plan && collector.selected.has(clientId)) {
+    if (collector && plan && collector.isPending(clientId)) {
       this.log.info('sending the current round to a rejoined client', { clientId, round: collector.round });
       link.sendRoundPlan(plan).catch((err) => {
         const error = toFedtlError(err);
-        collector.fail(clientId, error.code, error.message);
+        // Only if this link is still the client's: a newer connection may be training already.
+        if (this.registry.get(clientId)?.link === link) collector.fail(clientId, error.code, error.message);
       });
+    }
+  }
+
+  /** Tells each connected client that was left out of the round why (a refused update already heard it). */
+  private notifyLeftOut(round: number, failures: readonly ClientFailure[]): void {
+    for (const failure of failures) {
+      this.registry.get(failure.clientId)?.link.sendError({ code: failure.code, message: `left out of round ${round}: ${failure.message}` });
     }
   }
 
   private async evaluate(round: number): Promise<EvaluateReport[]> {
     this.currentPhase = 'evaluating';
-    const clients = this.registry.ids();
+    const rng = seededRandom(deriveSeed(this.options.seed, 'evaluate', round));
+    const clients = this.options.strategy.configureEvaluation(round, this.registry.ids(), rng);
     const evaluation = new EvaluationCollector(this.options.runId, round, clients, this.options.evalTimeoutMs);
     this.evaluation = evaluation;
     const request = encodeEvaluateRequest({ runId: this.options.runId, round, weights: this.global });

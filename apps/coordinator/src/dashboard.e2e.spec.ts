@@ -3,7 +3,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { selectBackend } from '@fedtl/model';
 import { configureLogging } from '@fedtl/util';
 import { makeTempDir, writeSyntheticFeatureFiles, type TsProcess } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
@@ -21,7 +20,6 @@ describe('dashboard', () => {
 
   beforeAll(async () => {
     configureLogging({ level: 'error' });
-    await selectBackend('cpu');
     if (!existsSync(CHROMIUM)) throw new Error(`the dashboard test needs Chromium at ${CHROMIUM} (apt-get install chromium), or FEDTL_CHROMIUM`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,

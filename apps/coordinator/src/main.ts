@@ -1,5 +1,4 @@
 // `npm run coordinator -- …`: the federation's server.
-import { selectBackend } from '@fedtl/model';
 import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
 import { USAGE, parseCoordinatorConfig } from './config';
 import { startCoordinator } from './run-coordinator';
@@ -12,8 +11,6 @@ async function main(): Promise<number> {
   }
   configureLogging({ level: config.logLevel, format: config.logFormat });
   const log = createLogger('coordinator-main');
-  // The coordinator only adds and averages small tensors; the cpu backend starts fastest and is exact.
-  await selectBackend('cpu');
   const started = await startCoordinator(config);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -1,7 +1,7 @@
 // Membership over real sockets: a client that drops mid-round and rejoins under the same id gets the round
 // in progress again, and a client that joins late takes part from the next round.
 import { join as joinPath } from 'node:path';
-import { precomputedBackboneRef, selectBackend } from '@fedtl/model';
+import { precomputedBackboneRef } from '@fedtl/model';
 import { configureLogging } from '@fedtl/util';
 import { makeTempDir, waitUntil } from '@fedtl/util/testing';
 import { parseCoordinatorConfig, type CoordinatorConfig } from './config';
@@ -23,7 +23,6 @@ describe('membership', () => {
 
   beforeAll(async () => {
     configureLogging({ level: 'error' });
-    await selectBackend('cpu');
   });
   beforeEach(async () => {
     temp = await makeTempDir();

@@ -14,14 +14,11 @@ export interface TensorSpec {
 export interface RoundOutcome {
   accepted: string[];
   failures: ClientFailure[];
-  /** Training metrics each accepted client reported. */
-  clientMetrics: Record<string, Record<string, number>>;
 }
 
 export class RoundCollector {
   private readonly accepted = new Set<string>();
   private readonly failures = new Map<string, ClientFailure>();
-  private readonly clientMetrics: Record<string, Record<string, number>> = {};
   private readonly settled: Promise<RoundOutcome>;
   private settle!: () => void;
   private timer?: NodeJS.Timeout;
@@ -73,8 +70,12 @@ export class RoundCollector {
       throw error;
     }
     this.accepted.add(senderId);
-    this.clientMetrics[senderId] = update.metrics;
     this.maybeFinish();
+  }
+
+  /** Selected and not answered yet (neither accepted nor failed), in a round still open. */
+  isPending(clientId: string): boolean {
+    return !this.closed && this.selected.has(clientId) && !this.accepted.has(clientId) && !this.failures.has(clientId);
   }
 
   /** Leaves a selected client out of this round (bad message, disconnect, refused plan). */
@@ -130,6 +131,6 @@ export class RoundCollector {
   }
 
   private outcome(): RoundOutcome {
-    return { accepted: [...this.accepted].sort(), failures: [...this.failures.values()], clientMetrics: this.clientMetrics };
+    return { accepted: [...this.accepted].sort(), failures: [...this.failures.values()] };
   }
 }

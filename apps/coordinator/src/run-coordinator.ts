@@ -79,7 +79,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     traffic,
     onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
   });
-  await coordinator.resume();
+  coordinator.resume(previous);
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
   const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds });
   const server = new CoordinatorServer(coordinator, traffic, {
@@ -112,7 +112,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
         join(config.outDir, 'summary.json'),
         JSON.stringify({ runId, roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted), backbone, model }, null, 2),
       );
-      server.disconnectClients();
+      server.endClientSessions();
       return summary;
     },
     async (err) => {

@@ -99,14 +99,19 @@ export class CoordinatorServer {
     return `${this.options.tls ? 'https' : 'http'}://${host}:${port}`;
   }
 
-  /** Ends every client's session (clients take it as the end of the run); the dashboard keeps serving. */
-  disconnectClients(): void {
+  /**
+   * Ends every client's session with Socket.IO's disconnect packet, which clients take as "the run is over"
+   * (they exit). The dashboard keeps serving.
+   */
+  endClientSessions(): void {
     this.io.disconnectSockets(true);
   }
 
-  /** Disconnects every client and stops listening. */
+  /**
+   * Stops listening and drops the connections without ending the sessions: clients see a lost connection and
+   * keep reconnecting, so a restarted coordinator finds them again and resumes the run.
+   */
   async close(): Promise<void> {
-    this.disconnectClients();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
 
@@ -129,6 +134,9 @@ export class CoordinatorServer {
     guard('join', (payload, ack) => {
       try {
         const join = decodeJoin(payload);
+        if (clientId !== undefined && join.clientId !== clientId) {
+          throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `expected joins on this connection as "${clientId}" (it joined as that), got "${join.clientId}"`);
+        }
         const welcome = this.coordinator.handleJoin(link, join);
         clientId = join.clientId;
         ack(encodeJoinReply({ ok: true, welcome }));
@@ -182,7 +190,9 @@ export class CoordinatorServer {
       sendRoundPlan: (encodedPlan) => request('round-plan', encodedPlan),
       sendEvaluateRequest: (encodedRequest) => request('evaluate-request', encodedRequest),
       sendError: (error) => {
-        socket.emit('fedtl-error', encodeError(error));
+        const payload = encodeError(error);
+        this.traffic.countDown(payload.byteLength);
+        socket.emit('fedtl-error', payload);
       },
       disconnect: () => {
         socket.disconnect(true);

@@ -1,6 +1,23 @@
 // Each test loads a fresh copy of the backend module, because the choice is made once per process by design
 // (tfjs-core's engine itself stays shared: it lives on globalThis). Log lines are read where the logger's
 // default sink writes them, stderr.
+// These tests describe a machine without the native bindings, whatever this machine has installed. (jest.mock
+// calls are hoisted above everything, so each factory is self-contained.)
+jest.mock(
+  '@tensorflow/tfjs-node-gpu',
+  () => {
+    throw Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node-gpu'"), { code: 'MODULE_NOT_FOUND' });
+  },
+  { virtual: true },
+);
+jest.mock(
+  '@tensorflow/tfjs-node',
+  () => {
+    throw Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node'"), { code: 'MODULE_NOT_FOUND' });
+  },
+  { virtual: true },
+);
+
 type BackendModule = typeof import('./backend');
 type Tf = typeof import('@tensorflow/tfjs-core');
 

@@ -11,7 +11,10 @@ export type TensorEncoding = 'raw' | 'float16' | 'int8' | 'sparse';
 
 export type TensorData = Float32Array | Int32Array;
 
-/** A tensor identified by name, e.g. `adapter/down/kernel`. Data is row-major. */
+/**
+ * A tensor identified by name, e.g. `adapter/down/kernel`. Data is row-major. A decoded tensor's data may be a
+ * view into the received message's bytes (no copy): treat it as read-only, and copy what you keep or change.
+ */
 export interface NamedTensor {
   name: string;
   shape: number[];
@@ -44,7 +47,7 @@ export interface TrainingConfig {
   batchSize: number;
   learningRate: number;
   optimizer: 'sgd' | 'adam';
-  /** Seed for shuffling and dropout; the coordinator derives one per round and client. */
+  /** The round's seed; each client mixes in its own id (deriveSeed) for its shuffles, so runs repeat exactly. */
   seed: number;
 }
 
@@ -63,7 +66,7 @@ export interface Welcome {
   clientId: string;
   protocolVersion: number;
   model: ModelSpec;
-  /** The round the federation is in now (0 before the first). */
+  /** The round in progress; between rounds, the number of rounds completed (0 before the first). */
   currentRound: number;
 }
 

@@ -1,7 +1,7 @@
 // Pure arithmetic of aggregation on plain typed arrays; no tensors, no I/O, tested alone.
 //
 // Sums are kept in float64 so that a weighted mean over many clients matches an exact reference to float32
-// rounding, whatever the order the updates arrive in. Memory is O(model): one float64 array per tensor,
+// rounding; the order updates arrive in changes only the last float64 bits, far below float32's. Memory is O(model): one float64 array per tensor,
 // however many updates are added.
 import type { NamedTensor } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';

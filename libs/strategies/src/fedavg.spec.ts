@@ -101,6 +101,7 @@ describe('FedAvg aggregation', () => {
     for (const update of updates) aggregator.add(update);
     expect(aggregator.accepted).toBe(5);
     const batch = aggregator.finish([]);
+    expect(batch).not.toBeNull();
     batch?.weights.forEach((tensor, t) => expect(streamed?.weights[t].data).toEqual(tensor.data));
   });
 

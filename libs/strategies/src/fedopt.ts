@@ -15,7 +15,7 @@
 import type { NamedTensor } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';
 import { FedAvg } from './fedavg';
-import type { StrategyState } from './strategy';
+import type { RoundAggregator, StrategyState } from './strategy';
 import { copyTensors, elementCount, layoutOf, matchLayout, type TensorLayout } from './tensor-layout';
 
 export abstract class FedOpt extends FedAvg {
@@ -35,6 +35,21 @@ export abstract class FedOpt extends FedAvg {
     if (!(Number.isFinite(value) && value >= 0 && value < 1)) {
       throw new RangeError(`${this.name}: ${name} must be in [0, 1), got ${value}`);
     }
+  }
+
+  /**
+   * Checks a restored optimiser state against the global weights before clients train, so a checkpoint that
+   * does not fit fails the round at once rather than after every client spent its training time.
+   */
+  override beginRound(round: number, global: readonly NamedTensor[]): RoundAggregator {
+    if (this.optimizerState) {
+      try {
+        this.stateFor(layoutOf(global));
+      } catch (err) {
+        throw new FedtlError('FEDTL_ERR_CHECKPOINT_CORRUPT', `${this.name}: the restored optimiser state does not fit the weights: ${(err as Error).message}`);
+      }
+    }
+    return super.beginRound(round, global);
   }
 
   protected override serverUpdate(_round: number, global: readonly NamedTensor[], meanDelta: NamedTensor[]): NamedTensor[] {

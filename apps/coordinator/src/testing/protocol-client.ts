@@ -20,6 +20,8 @@ import {
 export class ProtocolClient {
   readonly socket: Socket;
   readonly plans: RoundPlan[] = [];
+  /** Failures of scripted answers (a test asserts this stays empty). */
+  readonly errors: Error[] = [];
   private planListeners: Array<(plan: RoundPlan) => void> = [];
 
   constructor(url: string, readonly clientId: string, private readonly backbone: BackboneRef, auth: Record<string, string> = {}) {
@@ -78,7 +80,9 @@ export class ProtocolClient {
 
   /** Calls `answer` with every round plan as it arrives (for clients scripted per round). */
   onPlan(answer: (plan: RoundPlan) => Promise<void>): void {
-    this.planListeners.push((plan) => void answer(plan));
+    this.planListeners.push((plan) => {
+      answer(plan).catch((err) => this.errors.push(err as Error));
+    });
   }
 
   close(): void {

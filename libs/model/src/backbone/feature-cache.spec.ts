@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { configureLogging } from '@fedtl/util';
@@ -126,5 +126,31 @@ describe('createProgressBar', () => {
     const write = jest.fn();
     createProgressBar({ stream: { isTTY: false, write } })(1, 1);
     expect(write).not.toHaveBeenCalled();
+  });
+});
+
+describe('FeatureCache lock', () => {
+  it('lets readers share a cache, refuses a second writer, and takes over a lock left by a dead process', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fedtl-cache-lock-'));
+    const ref = { id: 'test', contentHash: 'a'.repeat(64), dim: 2 };
+    const lock = path.join(dir, `${'a'.repeat(64)}.features.lock`);
+    const embed = async (texts: string[]) => Float32Array.from(texts.flatMap((t) => [t.length, 1]));
+    try {
+      const writer = FeatureCache.open(dir, ref);
+      await writer.embedAll(['one', 'three'], embed);
+      const reader = FeatureCache.open(dir, ref);
+      expect(Array.from(await reader.embedAll(['three'], embed))).toEqual([5, 1]);
+      await expect(reader.embedAll(['four'], embed)).rejects.toThrow(`is being written by process ${process.pid}`);
+      reader.close();
+      writer.close();
+      expect(existsSync(lock)).toBe(false);
+      writeFileSync(lock, '2147483646');
+      const heir = FeatureCache.open(dir, ref);
+      expect(Array.from(await heir.embedAll(['four'], embed))).toEqual([4, 1]);
+      heir.close();
+      expect(existsSync(lock)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

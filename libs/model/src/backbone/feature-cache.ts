@@ -7,7 +7,8 @@
 // Records are only ever appended, one batch per write. float32, not float16: a feature read back is bit-identical
 // to a fresh one, so training does not depend on whether the cache was warm. The index (key -> offset) is built
 // when the file is opened. A crash can leave a partial last record; opening drops it (truncates the file to the
-// last whole record), so nothing is lost but the unfinished batch. One writer per file at a time.
+// last whole record), so nothing is lost but the unfinished batch. One process per file at a time, enforced
+// for writers by a lock file holding the owner's pid (readers need none; a dead owner's lock is taken over).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -48,6 +49,8 @@ export class FeatureCache {
   private readonly recordBytes: number;
   private fd: number | undefined;
   private size: number;
+  /** Whether this instance holds the lock file: only the holder writes. */
+  private writing = false;
   private readonly counts: FeatureCacheStats = { hits: 0, misses: 0 };
 
   private constructor(
@@ -58,7 +61,12 @@ export class FeatureCache {
     this.recordBytes = KEY_BYTES + 4 * this.dim;
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = fs.openSync(file, 'a+');
-    this.size = this.prepare();
+    try {
+      this.size = this.prepare();
+    } catch (err) {
+      this.close();
+      throw err;
+    }
   }
 
   /** Opens (or creates) the cache file for `backbone` under `dir` and indexes what it holds. */
@@ -143,6 +151,23 @@ export class FeatureCache {
     if (this.fd === undefined) return;
     fs.closeSync(this.fd);
     this.fd = undefined;
+    if (this.writing) fs.rmSync(this.lockFile, { force: true });
+    this.writing = false;
+  }
+
+  private get lockFile(): string {
+    return `${this.file}.lock`;
+  }
+
+  /**
+   * Becomes the file's one writer (readers need no lock): takes the lock file, or throws naming the process
+   * that holds it. The first time, re-indexes, since another writer may have appended since we indexed.
+   */
+  private becomeWriter(): void {
+    if (this.writing) return;
+    acquireLock(this.lockFile, this.file);
+    this.writing = true;
+    this.size = this.prepare();
   }
 
   private get openFd(): number {
@@ -154,6 +179,11 @@ export class FeatureCache {
   private prepare(): number {
     const fd = this.openFd;
     let size = fs.fstatSync(fd).size;
+    if (!this.writing && (size === 0 || !this.headerMatches(size))) {
+      // Writing a header or setting a bad file aside is a writer's job; becomeWriter() prepares again as one.
+      this.becomeWriter();
+      return this.size;
+    }
     if (size > 0 && !this.headerMatches(size)) {
       // A cache is disposable: set a foreign or damaged file aside rather than refuse to run.
       const aside = `${this.file}.unreadable-${Date.now()}`;
@@ -168,15 +198,19 @@ export class FeatureCache {
       MAGIC.copy(header, 0);
       header.writeUInt32LE(this.dim, 8);
       header.writeUInt32LE(DTYPE_FLOAT32, 12);
-      fs.writeSync(this.openFd, header);
+      writeFully(this.openFd, header, this.file);
+      this.index.clear();
       return HEADER_BYTES;
     }
     const records = Math.floor((size - HEADER_BYTES) / this.recordBytes);
     const whole = HEADER_BYTES + records * this.recordBytes;
-    if (whole !== size) {
+    // A partial last record is a crashed writer's, or a live writer's in progress: only the writer may cut it.
+    if (whole !== size && (this.writing || tryAcquireLock(this.lockFile))) {
+      this.writing = true;
       fs.ftruncateSync(this.openFd, whole);
       log.warn('dropped a partial record at the end of the feature cache', { file: this.file, bytes: size - whole });
     }
+    this.index.clear();
     this.buildIndex(records);
     return whole;
   }
@@ -184,7 +218,7 @@ export class FeatureCache {
   private headerMatches(size: number): boolean {
     if (size < HEADER_BYTES) return false;
     const header = Buffer.alloc(HEADER_BYTES);
-    fs.readSync(this.openFd, header, 0, HEADER_BYTES, 0);
+    readFully(this.openFd, header, 0, this.file);
     return header.subarray(0, 8).equals(MAGIC) && header.readUInt32LE(8) === this.dim && header.readUInt32LE(12) === DTYPE_FLOAT32;
   }
 
@@ -193,7 +227,7 @@ export class FeatureCache {
     for (let first = 0; first < records; first += INDEX_READ_RECORDS) {
       const count = Math.min(INDEX_READ_RECORDS, records - first);
       const position = HEADER_BYTES + first * this.recordBytes;
-      fs.readSync(this.openFd, chunk, 0, count * this.recordBytes, position);
+      readFully(this.openFd, chunk.subarray(0, count * this.recordBytes), position, this.file);
       for (let r = 0; r < count; r++) {
         const hex = chunk.toString('hex', r * this.recordBytes, r * this.recordBytes + KEY_BYTES);
         if (!this.index.has(hex)) this.index.set(hex, position + r * this.recordBytes);
@@ -202,6 +236,7 @@ export class FeatureCache {
   }
 
   private append(keys: Buffer[], vectors: Float32Array): void {
+    this.becomeWriter();
     const block = Buffer.alloc(keys.length * this.recordBytes);
     keys.forEach((key, i) => {
       const at = i * this.recordBytes;
@@ -209,7 +244,7 @@ export class FeatureCache {
       const vector = vectors.subarray(i * this.dim, (i + 1) * this.dim);
       for (let k = 0; k < this.dim; k++) block.writeFloatLE(vector[k], at + KEY_BYTES + 4 * k);
     });
-    fs.writeSync(this.openFd, block);
+    writeFully(this.openFd, block, this.file);
     keys.forEach((key, i) => {
       const hex = key.toString('hex');
       if (!this.index.has(hex)) this.index.set(hex, this.size + i * this.recordBytes);
@@ -219,11 +254,73 @@ export class FeatureCache {
 
   private readVector(offset: number, into: Float32Array, row: number): void {
     const bytes = Buffer.alloc(4 * this.dim);
-    fs.readSync(this.openFd, bytes, 0, bytes.length, offset + KEY_BYTES);
+    readFully(this.openFd, bytes, offset + KEY_BYTES, this.file);
     for (let k = 0; k < this.dim; k++) into[row * this.dim + k] = bytes.readFloatLE(4 * k);
   }
 }
 
 function keyOf(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** Reads exactly `target.length` bytes at `position`; a short read means the file changed under us. */
+function readFully(fd: number, target: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < target.length) {
+    const read = fs.readSync(fd, target, done, target.length - done, position + done);
+    if (read === 0) {
+      throw new FedtlError('FEDTL_ERR_BAD_DATA', `${file}: expected ${target.length} bytes at offset ${position}, got ${done} (was the cache changed by another process?)`);
+    }
+    done += read;
+  }
+}
+
+function writeFully(fd: number, source: Uint8Array, file: string): void {
+  let done = 0;
+  while (done < source.length) {
+    const written = fs.writeSync(fd, source, done, source.length - done);
+    if (written === 0) throw new FedtlError('FEDTL_ERR_BAD_DATA', `${file}: could not write ${source.length - done} more bytes`);
+    done += written;
+  }
+}
+
+/** Takes the cache's lock file, or explains who holds it. */
+function acquireLock(lockFile: string, file: string): void {
+  if (tryAcquireLock(lockFile)) return;
+  const owner = lockOwner(lockFile);
+  throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `the feature cache ${file} is being written by process ${owner ?? 'unknown'}; give each client process its own cache directory`);
+}
+
+/** Takes the lock file holding our pid; a lock whose process is gone is taken over. False when it is held. */
+function tryAcquireLock(lockFile: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = lockOwner(lockFile);
+    if (owner !== undefined && processAlive(owner)) return false;
+    fs.rmSync(lockFile, { force: true });
+  }
+  return false;
+}
+
+function lockOwner(lockFile: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(lockFile, 'utf8'));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

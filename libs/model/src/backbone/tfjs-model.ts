@@ -99,6 +99,8 @@ export async function loadTfjsModel(dir: string, options: TfjsModelOptions = {})
 interface ModelRunner {
   /** Fixed input width, when the model has one. */
   sequenceLength: number | undefined;
+  /** Whether the model gets the padding mask; a model without it reads padding as if it were text. */
+  seesMask: boolean;
   run(ids: tf.Tensor2D, mask: tf.Tensor2D): Promise<tf.Tensor>;
   dispose(): void;
 }
@@ -125,10 +127,29 @@ class TfjsModelBackbone implements Backbone {
 
   async embed(texts: string[]): Promise<Float32Array> {
     const features = new Float32Array(texts.length * this.dim);
-    for (let start = 0; start < texts.length; start += this.batchSize) {
-      features.set(await this.embedBatch(texts.slice(start, start + this.batchSize)), start * this.dim);
+    for (const group of this.batchGroups(texts)) {
+      for (let start = 0; start < group.length; start += this.batchSize) {
+        const indices = group.slice(start, start + this.batchSize);
+        const batch = await this.embedBatch(indices.map((i) => texts[i]));
+        indices.forEach((index, row) => features.set(batch.subarray(row * this.dim, (row + 1) * this.dim), index * this.dim));
+      }
     }
     return l2NormalizeRows(features, this.dim);
+  }
+
+  /**
+   * Indices of the texts, grouped so that a text's features never depend on its batch: a model that cannot
+   * mask padding and pads to the batch's longest text only ever sees batches of equal token counts.
+   */
+  private batchGroups(texts: string[]): number[][] {
+    const all = texts.map((_, i) => i);
+    if (this.runner.seesMask || this.runner.sequenceLength !== undefined) return [all];
+    const byLength = new Map<number, number[]>();
+    for (const i of all) {
+      const length = Math.max(1, this.tokenizer.encode(texts[i]).length);
+      byLength.set(length, [...(byLength.get(length) ?? []), i]);
+    }
+    return [...byLength.values()];
   }
 
   dispose(): void {
@@ -215,6 +236,7 @@ function graphRunner(model: GraphModel, spec: TokenizerSpec, dir: string): Model
   };
   return {
     sequenceLength: width !== undefined && width > 0 ? width : undefined,
+    seesMask: maskName !== undefined,
     async run(ids, mask) {
       const feeds: Record<string, tf.Tensor> = { [idsInput.name]: ids };
       if (maskName !== undefined) feeds[maskName] = mask;
@@ -233,6 +255,7 @@ async function loadLayersRunner(handler: tf.io.IOHandler): Promise<ModelRunner> 
   const width = model.inputs[0]?.shape[1];
   return {
     sequenceLength: typeof width === 'number' && width > 0 ? width : undefined,
+    seesMask: false,
     async run(ids) {
       const output = model.predict(ids);
       if (!Array.isArray(output)) return output;
