@@ -84,14 +84,11 @@ describe('FederatedClient', () => {
   it('takes part in every round without leaking tensors, and survives a dropped connection', async () => {
     const { port, process: coordinatorProcess } = await startCoordinator(4);
     proxy = await TcpProxy.start(port);
+    const tensorsBefore = tf.memory().numTensors;
     const flaky = startClient(proxy.port, 'flaky', 0.2);
     const steady = startClient(port, 'steady', -0.2);
     const evaluatedRounds: number[] = [];
-    const tensorCounts: number[] = [];
-    steady.on('evaluated', (round) => {
-      evaluatedRounds.push(round);
-      tensorCounts.push(tf.memory().numTensors);
-    });
+    steady.on('evaluated', (round) => evaluatedRounds.push(round));
     let welcomes = 0;
     flaky.on('welcome', () => welcomes++);
 
@@ -102,8 +99,8 @@ describe('FederatedClient', () => {
     expect(await coordinatorProcess.exited).toBe(0);
     expect(evaluatedRounds).toEqual([1, 2, 3, 4]);
     expect(welcomes).toBeGreaterThanOrEqual(2);
-    // Both clients live in this process: the count after every round is the same.
-    expect(new Set(tensorCounts).size).toBe(1);
+    // Both clients live in this process and are idle now: four rounds of training and evaluation left nothing.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
     const records = (await readFile(join(temp.dir, 'out', 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const last = records[records.length - 1];
     expect(last.round).toBe(4);

@@ -199,29 +199,63 @@ function checkStrategy(config: CoordinatorConfig): void {
 }
 
 /** Reads flags (argv without node and script), env and an optional JSON file into a validated config. */
+/** setTimeout's limit: a longer delay would fire at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+function parseTimeout(name: string, value: string, min: number): number {
+  const ms = parseInteger(name, value, min);
+  if (ms > MAX_TIMEOUT_MS) fail(name, `at most ${MAX_TIMEOUT_MS} ms (about 24.8 days)`, value);
+  return ms;
+}
+
+type FlagValues = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/**
+ * A config file's values as flags (camelCase keys to kebab-case, `training.*` flattened, lists joined), so they
+ * are validated by exactly the code that validates the command line. Unknown keys are refused.
+ */
+function fileToFlags(file: string): FlagValues {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    fail('--config', 'a readable JSON file', `${file} (${(err as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('--config', 'a JSON object of options', file);
+  const entries = Object.entries(json as Record<string, unknown>).flatMap(([key, value]) =>
+    key === 'training' && typeof value === 'object' && value !== null ? Object.entries(value) : [[key, value] as [string, unknown]],
+  );
+  const flags: Record<string, string | boolean> = {};
+  for (const [key, value] of entries) {
+    const flag = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    const option = (FLAGS as Record<string, { type: string }>)[flag];
+    if (!option || flag === 'config' || flag === 'help') fail(`${file}: "${key}"`, 'a known option (see --help)', key);
+    if (option.type === 'boolean') {
+      if (typeof value !== 'boolean') fail(`${file}: "${key}"`, 'true or false', value);
+      flags[flag] = value;
+    } else if (Array.isArray(value)) {
+      flags[flag] = value.map(String).join(',');
+    } else if (typeof value === 'string' || typeof value === 'number') {
+      flags[flag] = String(value);
+    } else {
+      fail(`${file}: "${key}"`, 'a string, number or list', value);
+    }
+  }
+  return flags as FlagValues;
+}
+
+/** Reads flags (argv without node and script), FEDTL_TOKEN and an optional JSON file (flags win). */
 export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = {}): CoordinatorConfig | 'help' {
   const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
   if (values.help) return 'help';
-  let fromFile: Partial<CoordinatorConfig> = {};
-  if (values.config) {
-    try {
-      fromFile = JSON.parse(readFileSync(values.config, 'utf8'));
-    } catch (err) {
-      fail('--config', 'a readable JSON file', `${values.config} (${(err as Error).message})`);
-    }
-  }
-  const merged: CoordinatorConfig = {
-    ...DEFAULT_CONFIG,
-    ...fromFile,
-    training: { ...DEFAULT_CONFIG.training, ...fromFile.training },
-  };
+  const v: FlagValues = { ...(values.config ? fileToFlags(values.config) : {}), ...values };
+  const merged: CoordinatorConfig = { ...DEFAULT_CONFIG, training: { ...DEFAULT_CONFIG.training } };
   if (env.FEDTL_TOKEN) merged.token = env.FEDTL_TOKEN;
-  const v = values;
   if (v.host !== undefined) merged.host = v.host;
   if (v.port !== undefined) merged.port = parseInteger('--port', v.port, 0);
   if (v.rounds !== undefined) merged.rounds = parseInteger('--rounds', v.rounds, 1);
   if (v['min-clients'] !== undefined) merged.minClients = parseInteger('--min-clients', v['min-clients'], 1);
-  merged.minAvailable = v['min-available'] !== undefined ? parseInteger('--min-available', v['min-available'], 1) : fromFile.minAvailable ?? merged.minClients;
+  merged.minAvailable = v['min-available'] !== undefined ? parseInteger('--min-available', v['min-available'], 1) : merged.minClients;
   if (v['fraction-fit'] !== undefined) merged.fractionFit = parsePositiveNumber('--fraction-fit', v['fraction-fit'], 1);
   if (v.strategy !== undefined) merged.strategy = parseOneOf('--strategy', v.strategy, STRATEGY_NAMES);
   if (v['server-learning-rate'] !== undefined) merged.serverLearningRate = parsePositiveNumber('--server-learning-rate', v['server-learning-rate']);
@@ -229,15 +263,15 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['server-beta1'] !== undefined) merged.serverBeta1 = parseDecayRate('--server-beta1', v['server-beta1']);
   if (v['server-beta2'] !== undefined) merged.serverBeta2 = parseDecayRate('--server-beta2', v['server-beta2']);
   if (v['server-tau'] !== undefined) merged.serverTau = parsePositiveNumber('--server-tau', v['server-tau']);
-  if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = parseInteger('--round-timeout-ms', v['round-timeout-ms'], 1);
-  if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = parseInteger('--eval-timeout-ms', v['eval-timeout-ms'], 1);
+  if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = parseTimeout('--round-timeout-ms', v['round-timeout-ms'], 1);
+  if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = parseTimeout('--eval-timeout-ms', v['eval-timeout-ms'], 1);
   if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = parseInteger('--max-round-attempts', v['max-round-attempts'], 1);
-  if (v['rejoin-grace-ms'] !== undefined) merged.rejoinGraceMs = parseInteger('--rejoin-grace-ms', v['rejoin-grace-ms'], 0);
-  if (v['heartbeat-interval-ms'] !== undefined) merged.heartbeatIntervalMs = parseInteger('--heartbeat-interval-ms', v['heartbeat-interval-ms'], 1);
-  if (v['heartbeat-timeout-ms'] !== undefined) merged.heartbeatTimeoutMs = parseInteger('--heartbeat-timeout-ms', v['heartbeat-timeout-ms'], 1);
+  if (v['rejoin-grace-ms'] !== undefined) merged.rejoinGraceMs = parseTimeout('--rejoin-grace-ms', v['rejoin-grace-ms'], 0);
+  if (v['heartbeat-interval-ms'] !== undefined) merged.heartbeatIntervalMs = parseTimeout('--heartbeat-interval-ms', v['heartbeat-interval-ms'], 1);
+  if (v['heartbeat-timeout-ms'] !== undefined) merged.heartbeatTimeoutMs = parseTimeout('--heartbeat-timeout-ms', v['heartbeat-timeout-ms'], 1);
   if (v['out-dir'] !== undefined) merged.outDir = v['out-dir'];
   if (v.backbone !== undefined) merged.backbone = v.backbone;
-  if (v.labels !== undefined) merged.labels = v.labels.split(',').map((s) => s.trim()).filter(Boolean);
+  if (v.labels !== undefined) merged.labels = v.labels.split(',').map((label) => label.trim()).filter(Boolean);
   if (v['adapter-width'] !== undefined) merged.adapterWidth = parseInteger('--adapter-width', v['adapter-width'], 0);
   if (v.head !== undefined) merged.head = parseOneOf('--head', v.head, ['linear', 'mlp'] as const);
   if (v['head-hidden'] !== undefined) merged.headHidden = parseInteger('--head-hidden', v['head-hidden'], 1);
@@ -253,7 +287,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v.fresh) merged.fresh = true;
   if (v['audit-dir'] !== undefined) merged.auditDir = v['audit-dir'];
   if (v['ready-file'] !== undefined) merged.readyFile = v['ready-file'];
-  if (v['linger-ms'] !== undefined) merged.lingerMs = parseInteger('--linger-ms', v['linger-ms'], 0);
+  if (v['linger-ms'] !== undefined) merged.lingerMs = parseTimeout('--linger-ms', v['linger-ms'], 0);
   if (v['log-level'] !== undefined) {
     if (!isLogLevel(v['log-level'])) fail('--log-level', 'debug|info|warn|error|silent', v['log-level']);
     merged.logLevel = v['log-level'];

@@ -108,10 +108,15 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
 
   const finished = coordinator.run().then(
     async (summary) => {
-      await writeFile(
-        join(config.outDir, 'summary.json'),
-        JSON.stringify({ runId, roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted), backbone, model }, null, 2),
-      );
+      if (summary.roundsCompleted > summary.resumedFrom) {
+        await writeFile(
+          join(config.outDir, 'summary.json'),
+          JSON.stringify({ runId, roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted), backbone, model }, null, 2),
+        );
+      } else {
+        // A restart of a run that was already complete: its summary stays as the run wrote it.
+        log.info('nothing to do: the run already completed its rounds', { rounds: summary.roundsCompleted });
+      }
       server.endClientSessions();
       return summary;
     },

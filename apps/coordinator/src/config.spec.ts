@@ -1,0 +1,41 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeTempDir } from '@fedtl/util/testing';
+import { DEFAULT_CONFIG, parseCoordinatorConfig } from './config';
+
+describe('coordinator configuration', () => {
+  let temp: { dir: string; cleanup: () => Promise<void> };
+  beforeEach(async () => {
+    temp = await makeTempDir();
+  });
+  afterEach(() => temp.cleanup());
+
+  const file = (content: unknown) => {
+    const path = join(temp.dir, 'coordinator.json');
+    writeFileSync(path, JSON.stringify(content));
+    return path;
+  };
+
+  it('has documented defaults and lets flags override a file, which overrides the defaults', () => {
+    expect(parseCoordinatorConfig([])).toEqual({ ...DEFAULT_CONFIG, minAvailable: DEFAULT_CONFIG.minClients });
+    const config = parseCoordinatorConfig(
+      ['--config', file({ rounds: 7, labels: ['x', 'y', 'z'], training: { learningRate: 0.01, localEpochs: 2 } }), '--rounds', '9'],
+      { FEDTL_TOKEN: 'from-env' },
+    );
+    expect(config).toMatchObject({ rounds: 9, labels: ['x', 'y', 'z'], token: 'from-env', training: { learningRate: 0.01, localEpochs: 2, batchSize: 32 } });
+  });
+
+  it('validates file values exactly like flags, naming the option', () => {
+    expect(() => parseCoordinatorConfig(['--config', file({ roundTimeoutMs: -1 })])).toThrow('--round-timeout-ms: expected an integer >= 1, got "-1"');
+    expect(() => parseCoordinatorConfig(['--config', file({ minClients: 0 })])).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG' }));
+    expect(() => parseCoordinatorConfig(['--config', file({ roundsPlease: 3 })])).toThrow('"roundsPlease": expected a known option (see --help)');
+    expect(() => parseCoordinatorConfig(['--config', file({ fresh: 'yes' })])).toThrow('expected true or false');
+  });
+
+  it('refuses timeouts that setTimeout cannot hold, and inconsistent quorums and TLS', () => {
+    expect(() => parseCoordinatorConfig(['--round-timeout-ms', String(2 ** 31)])).toThrow('at most 2147483647 ms');
+    expect(() => parseCoordinatorConfig(['--min-clients', '3', '--min-available', '2'])).toThrow('--min-available: expected at least --min-clients (3)');
+    expect(() => parseCoordinatorConfig(['--tls-cert', 'a.crt'])).toThrow('--tls-cert/--tls-key: expected both or neither');
+    expect(() => parseCoordinatorConfig(['--labels', 'spam'])).toThrow('--labels: expected at least two labels');
+  });
+});
