@@ -12,6 +12,7 @@ import {
   decodeRoundPlan,
   emitWithAck,
   encodeAck,
+  encodeError,
   encodeEvaluateReport,
   encodeJoin,
   encodeUpdate,
@@ -146,8 +147,17 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       }
       const learner = await this.learnerReady;
       const started = Date.now();
-      // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
-      const update = await learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
+      let update: Awaited<ReturnType<Learner['fit']>>;
+      try {
+        // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
+        update = await learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
+      } catch (err) {
+        // Tell the coordinator at once, so the round does not wait for its deadline on us.
+        const error = toFedtlError(err);
+        this.log.error('local training failed', { round: plan.round, code: error.code, error: error.message });
+        await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
+        return;
+      }
       const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
       const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
       if (await this.send('update', payload, plan.round)) {
@@ -190,7 +200,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
    * gone is dropped at once rather than buffered or waited on: the coordinator re-sends the round in progress
    * to a client that rejoins, so the queue must be free for that plan as soon as the link is back.
    */
-  private async send(event: 'update' | 'evaluate-report', payload: Uint8Array, round: number): Promise<boolean> {
+  private async send(event: 'update' | 'evaluate-report' | 'round-failed', payload: Uint8Array, round: number): Promise<boolean> {
     if (!this.socket.connected) {
       this.log.warn(`${event} dropped: not connected`, { round });
       return false;

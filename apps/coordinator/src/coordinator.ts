@@ -202,7 +202,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
   }
 
-  /** A message from a selected client that could not even be decoded: it is left out of the round. */
+  /** A selected client whose message could not be decoded, or that reported it cannot train: out of the round. */
   handleBadMessage(senderId: string, code: ErrorCode, message: string): void {
     this.collector?.fail(senderId, code, message);
   }

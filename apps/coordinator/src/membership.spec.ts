@@ -34,10 +34,10 @@ describe('membership', () => {
     await temp.cleanup();
   });
 
-  function config(): CoordinatorConfig {
+  function config(extra: string[] = []): CoordinatorConfig {
     const parsed = parseCoordinatorConfig([
       '--port', '0', '--out-dir', joinPath(temp.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b',
-      '--adapter-width', '4', '--rounds', '2', '--min-clients', '2', '--rejoin-grace-ms', '10000', '--round-timeout-ms', '30000',
+      '--adapter-width', '4', '--rounds', '2', '--min-clients', '2', '--rejoin-grace-ms', '10000', '--round-timeout-ms', '30000', ...extra,
     ]);
     if (parsed === 'help') throw new Error('unexpected help');
     return parsed;
@@ -84,5 +84,21 @@ describe('membership', () => {
     const summary = await started.finished;
     expect(summary.roundsCompleted).toBe(2);
     expect(rounds[1]).toMatchObject({ round: 2, status: 'aggregated', accepted: ['late', 'steady', 'wanderer'] });
+  });
+
+  it('leaves a client that reports a failed training out of the round at once', async () => {
+    started = await startCoordinator(config(['--min-available', '3']));
+    const rounds: RoundRecord[] = [];
+    started.coordinator.on('round', (record) => rounds.push(record));
+    const [steady, second, broken] = ['steady', 'second', 'broken'].map(client);
+    for (const c of [steady, second, broken]) expect((await c.join()).ok).toBe(true);
+    await broken.nextPlan(1);
+    expect(await broken.sendRoundFailed('out of GPU memory')).toBe('accepted');
+    for (const c of [steady, second]) expect(await c.sendUpdate(await c.nextPlan(1))).toBe('accepted');
+    await waitUntil(() => rounds.length >= 1, 10_000, 'round 1 to finish');
+    expect(rounds[0]).toMatchObject({ round: 1, status: 'aggregated', accepted: ['second', 'steady'] });
+    expect(rounds[0].failures).toEqual([
+      { clientId: 'broken', code: 'FEDTL_ERR_INTERNAL', message: 'the client could not train: out of GPU memory' },
+    ]);
   });
 });

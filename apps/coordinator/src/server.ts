@@ -14,6 +14,7 @@ import {
   encodeError,
   encodeJoinReply,
   decodeAck,
+  decodeError,
   maxHttpBufferSizeFor,
   type ClientToServerEvents,
   type ServerToClientEvents,
@@ -158,6 +159,13 @@ export class CoordinatorServer {
         throw error;
       }
       await this.coordinator.handleUpdate(sender, update);
+      ack(encodeAck({ ok: true }));
+    });
+
+    guard('round-failed', (payload, ack) => {
+      const sender = this.requireJoined(clientId);
+      const error = decodeError(payload);
+      this.coordinator.handleBadMessage(sender, error.code, `the client could not train: ${error.message}`);
       ack(encodeAck({ ok: true }));
     });
 

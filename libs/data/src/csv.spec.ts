@@ -68,6 +68,12 @@ describe('readCsv', () => {
     ]);
   });
 
+  it('refuses a header that names a column twice', async () => {
+    const path = fixture('twice.csv', 'text,label,text\nhello,x,world\n');
+    const err = await rejection(readCsv(path));
+    expect(err.message).toBe(`${path}:1: the header names column "text" twice; expected distinct column names`);
+  });
+
   it('takes an explicit delimiter for other extensions and refuses to guess one', async () => {
     const path = fixture('pipes.txt', 'text|label\nhello|x\n');
     expect((await readCsv(path, { delimiter: '|' })).examples).toEqual([{ id: 'pipes.txt:2', text: 'hello', label: 'x' }]);

@@ -74,6 +74,10 @@ async function* withoutLeadingBom(chunks: AsyncIterable<string | Buffer>): Async
 }
 
 function checkColumns(path: string, line: number, header: string[], options: ReadOptions): void {
+  const repeated = header.filter((column, index) => header.indexOf(column) !== index);
+  if (repeated.length > 0) {
+    throw badHeader(path, line, `the header names column ${JSON.stringify(repeated[0])} twice; expected distinct column names`);
+  }
   const required = [...(options.textFields ?? [options.textField ?? 'text']), options.labelField ?? 'label'];
   const missing = required.filter((column) => !header.includes(column));
   if (missing.length > 0) {

@@ -23,6 +23,11 @@ export interface ClientToServerEvents {
   update: (payload: Uint8Array, reply: ReplyCallback) => void;
   /** Payload: EvaluateReport. Reply: Ack. */
   'evaluate-report': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /**
+   * Payload: Error. Reply: Ack. The client could not do the round it accepted (its training failed): the
+   * coordinator leaves it out of the round at once instead of waiting for the deadline.
+   */
+  'round-failed': (payload: Uint8Array, reply: ReplyCallback) => void;
 }
 
 export interface ServerToClientEvents {

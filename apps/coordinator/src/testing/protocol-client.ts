@@ -8,6 +8,7 @@ import {
   decodeRoundPlan,
   emitWithAck,
   encodeAck,
+  encodeError,
   encodeJoin,
   encodeUpdate,
   type BackboneRef,
@@ -75,6 +76,13 @@ export class ProtocolClient {
   /** Sends any bytes as an update, however malformed; resolves with 'accepted' or the refusal's code. */
   async sendRawUpdate(payload: Uint8Array): Promise<string> {
     const reply = decodeAck(await emitWithAck(this.socket as never, 'update', payload, 10_000));
+    return reply.ok ? 'accepted' : (reply.error?.code ?? 'refused without a code');
+  }
+
+  /** Reports that this client cannot do the round it accepted; resolves with 'accepted' or the refusal's code. */
+  async sendRoundFailed(message: string): Promise<string> {
+    const payload = encodeError({ code: 'FEDTL_ERR_INTERNAL', message });
+    const reply = decodeAck(await emitWithAck(this.socket as never, 'round-failed', payload, 10_000));
     return reply.ok ? 'accepted' : (reply.error?.code ?? 'refused without a code');
   }
 
