@@ -1,5 +1,6 @@
 // The client's configuration, parsed and validated once at the edge (JSON file, FEDTL_* env, flags).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { configError, isLogLevel, parseInteger, type LogLevel } from '@fedtl/util';
 
@@ -49,7 +50,7 @@ Options:
   --token SECRET             the federation's shared secret (env FEDTL_TOKEN)
   --backbone SPEC            use-lite | tfjs-model:DIR | precomputed:DIM (must match the coordinator; default use-lite)
   --backend tensorflow|wasm|cpu   TF.js backend (default: the best one installed)
-  --cache-dir DIR            feature cache (default .fedtl-cache)
+  --cache-dir DIR            feature cache, one per client process (default .fedtl-cache/CLIENT-ID)
   --embed-threads N          worker threads for embedding (default: one per core)
   --local-baseline-epochs N  also train a local-only model and report its accuracy (default 0: off)
   --personalize-epochs N     also report a personalised model: the global one with its head fine-tuned
@@ -150,7 +151,8 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     data,
     backbone: v.backbone ?? 'use-lite',
     backend: backend as ClientConfig['backend'],
-    cacheDir: v['cache-dir'] ?? '.fedtl-cache',
+    // One directory per client by default: a cache has one writer, and two clients may share a machine.
+    cacheDir: v['cache-dir'] ?? join('.fedtl-cache', clientId),
     embedThreads: v['embed-threads'] === undefined ? 0 : parseInteger('--embed-threads', v['embed-threads'], 1),
     localBaselineEpochs: v['local-baseline-epochs'] === undefined ? 0 : parseInteger('--local-baseline-epochs', v['local-baseline-epochs'], 0),
     personalizeEpochs: v['personalize-epochs'] === undefined ? 0 : parseInteger('--personalize-epochs', v['personalize-epochs'], 0),
