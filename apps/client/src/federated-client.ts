@@ -61,7 +61,10 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private learnerReady: Promise<Learner>;
   private resolveLearner!: (learner: Learner) => void;
   private runId?: string;
-  /** Rounds (`runId:round`) whose update the coordinator accepted: a plan re-sent after a rejoin is skipped. */
+  /**
+   * Rounds (`runId:round`) whose update this session of the coordinator accepted: a plan re-sent after a
+   * rejoin while the first training was still queued is then skipped. Cleared at every Welcome.
+   */
   private readonly acceptedRounds = new Set<string>();
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
@@ -131,6 +134,9 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       this.learnerReady = Promise.resolve(this.learner);
     }
     this.resolveLearner(this.learner);
+    // A new session may be a restarted coordinator that lost what it had accepted: every round it sends from
+    // now on is needed again (it re-sends a round only to clients it has no answer from).
+    this.acceptedRounds.clear();
     this.runId = welcome.runId;
     this.log.info('joined', { runId: welcome.runId, round: welcome.currentRound, labels: welcome.model.labels });
     this.emit('welcome', welcome);
