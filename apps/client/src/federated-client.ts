@@ -55,11 +55,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private learner?: Learner;
   /**
-   * Resolves with the learner once Welcome arrived. A plan can overtake the join acknowledgement's promise
-   * continuation (both may arrive in one network read), so plans wait on this rather than fail.
+   * Resolves once this session's Welcome arrived. Every queued job waits for it: a plan can overtake the join
+   * acknowledgement's continuation (both may arrive in one network read), and a job must see this session's
+   * learner and accepted rounds, not the last session's.
    */
-  private learnerReady: Promise<Learner>;
-  private resolveLearner!: (learner: Learner) => void;
+  private welcomed!: Promise<void>;
+  private markWelcomed!: () => void;
+  private welcomedThisSession = true;
   private runId?: string;
   /**
    * Rounds (`runId:round`) whose update this session of the coordinator accepted: a plan re-sent after a
@@ -72,7 +74,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   constructor(private readonly options: FederatedClientOptions) {
     super();
-    this.learnerReady = new Promise((resolve) => (this.resolveLearner = resolve));
+    this.startSession();
     this.log = createLogger('client').child({ clientId: options.clientId });
     this.socket = io(options.url, {
       transports: ['websocket'],
@@ -131,13 +133,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onWelcome(welcome: Welcome): void {
     if (!this.learner || this.runId !== welcome.runId) {
       this.learner = new Learner(welcome.model, this.options.data, this.options.localBaselineEpochs, this.options.seed, this.options.personalizeEpochs);
-      this.learnerReady = Promise.resolve(this.learner);
     }
-    this.resolveLearner(this.learner);
     // A new session may be a restarted coordinator that lost what it had accepted: every round it sends from
     // now on is needed again (it re-sends a round only to clients it has no answer from).
     this.acceptedRounds.clear();
     this.runId = welcome.runId;
+    this.welcomedThisSession = true;
+    this.markWelcomed();
     this.log.info('joined', { runId: welcome.runId, round: welcome.currentRound, labels: welcome.model.labels });
     this.emit('welcome', welcome);
   }
@@ -147,11 +149,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (!plan) return;
     const key = `${plan.runId}:${plan.round}`;
     this.enqueue(async () => {
+      await this.welcomed;
       if (this.acceptedRounds.has(key)) {
         this.log.debug('skipping a re-sent plan whose update was already accepted', { round: plan.round });
         return;
       }
-      const learner = await this.learnerReady;
+      const learner = this.joinedLearner();
       const started = Date.now();
       let update: Awaited<ReturnType<Learner['fit']>>;
       try {
@@ -178,7 +181,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     const request = this.acceptRequest(decodeEvaluateRequest, payload, ack);
     if (!request) return;
     this.enqueue(async () => {
-      const result = await (await this.learnerReady).evaluate(request.weights);
+      await this.welcomed;
+      const result = await this.joinedLearner().evaluate(request.weights);
       const payload = encodeEvaluateReport({ runId: request.runId, round: request.round, clientId: this.options.clientId, ...result });
       if (await this.send('evaluate-report', payload, request.round)) {
         this.log.info('evaluated', { round: request.round, accuracy: result.metrics.accuracy });
@@ -241,6 +245,21 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
   }
 
+  /**
+   * A new session starts at every disconnect; jobs still waiting for a Welcome keep waiting for the next one
+   * (the promise is only replaced once it has resolved).
+   */
+  private startSession(): void {
+    if (!this.welcomedThisSession) return;
+    this.welcomedThisSession = false;
+    this.welcomed = new Promise((resolve) => (this.markWelcomed = resolve));
+  }
+
+  private joinedLearner(): Learner {
+    if (!this.learner) throw new FedtlError('FEDTL_ERR_NOT_JOINED', 'expected a Welcome before any round, got a round first');
+    return this.learner;
+  }
+
   private onConnectError(err: Error): void {
     // An authentication refusal arrives here through the server's middleware `next(err)`: retrying won't help.
     const code = (err as Error & { data?: { code?: string } }).data?.code;
@@ -254,6 +273,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   private onDisconnect(reason: Socket.DisconnectReason): void {
+    this.startSession();
     if (reason === 'io server disconnect') {
       this.log.info('the coordinator closed the session', { reason });
       this.emit('finished', reason);

@@ -55,9 +55,11 @@ export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.P
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  // FEDTL_TEST_ECHO=1 shows every child's output live, for debugging a test that hangs.
+  const echo = options.echo ?? process.env.FEDTL_TEST_ECHO === '1';
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
-    if (options.echo) process.stderr.write(chunk);
+    if (echo) process.stderr.write(chunk);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
