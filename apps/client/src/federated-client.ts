@@ -56,18 +56,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private learner?: Learner;
   /**
    * Resolves once this session's Welcome arrived. Every queued job waits for it: a plan can overtake the join
-   * acknowledgement's continuation (both may arrive in one network read), and a job must see this session's
-   * learner and accepted rounds, not the last session's.
+   * acknowledgement's continuation (both may arrive in one network read), and a job must use the learner of
+   * the run it was welcomed into.
    */
   private welcomed!: Promise<void>;
   private markWelcomed!: () => void;
   private welcomedThisSession = true;
   private runId?: string;
-  /**
-   * Rounds (`runId:round`) whose update this session of the coordinator accepted: a plan re-sent after a
-   * rejoin while the first training was still queued is then skipped. Cleared at every Welcome.
-   */
-  private readonly acceptedRounds = new Set<string>();
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly log;
@@ -134,9 +129,6 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (!this.learner || this.runId !== welcome.runId) {
       this.learner = new Learner(welcome.model, this.options.data, this.options.localBaselineEpochs, this.options.seed, this.options.personalizeEpochs);
     }
-    // A new session may be a restarted coordinator that lost what it had accepted: every round it sends from
-    // now on is needed again (it re-sends a round only to clients it has no answer from).
-    this.acceptedRounds.clear();
     this.runId = welcome.runId;
     this.welcomedThisSession = true;
     this.markWelcomed();
@@ -147,13 +139,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onRoundPlan(payload: unknown, ack: (reply: Uint8Array) => void): void {
     const plan = this.acceptRequest(decodeRoundPlan, payload, ack);
     if (!plan) return;
-    const key = `${plan.runId}:${plan.round}`;
     this.enqueue(async () => {
       await this.welcomed;
-      if (this.acceptedRounds.has(key)) {
-        this.log.debug('skipping a re-sent plan whose update was already accepted', { round: plan.round });
-        return;
-      }
       const learner = this.joinedLearner();
       const started = Date.now();
       let update: Awaited<ReturnType<Learner['fit']>>;
@@ -170,7 +157,6 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
       const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
       if (await this.send('update', payload, plan.round)) {
-        this.acceptedRounds.add(key);
         this.log.info('update accepted', { round: plan.round, loss: metrics.loss, accuracy: metrics.accuracy });
       }
       this.emit('trained', plan.round);
