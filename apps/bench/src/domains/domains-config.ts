@@ -1,7 +1,7 @@
 // `bench domains` flags, parsed and validated once here; everything below gets plain values. The defaults are
 // the ones chosen on a validation slice of the shared reviews' training data (docs/results/domains/tuning.md).
 import { parseArgs } from 'node:util';
-import { FedtlError, isLogLevel, type LogLevel } from '@fedtl/util';
+import { configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
 
 export const METHOD_NAMES = ['local', 'centralized', 'fedavg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
@@ -125,13 +125,7 @@ const FLAGS = {
 } as const;
 
 function bad(name: string, expected: string, got: unknown): never {
-  throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
-}
-
-function integer(name: string, value: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) bad(name, `an integer >= ${min}`, value);
-  return n;
+  throw configError(name, expected, got);
 }
 
 /** A finite number > 0 (or >= 0 with `zero`) and below `below`; `fallback` when the flag is absent. */
@@ -152,18 +146,15 @@ export function parseDomainsArgs(argv: string[]): DomainsOptions | 'help' {
   if (v.help) return 'help';
   if (!v['data-dir']) bad('--data-dir', 'a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files', v['data-dir']);
   if (!v.out) bad('--out', 'an output folder', v.out);
-  const budgets = v['labels-per-client'] === undefined ? [...DOMAINS_DEFAULTS.labelsPerClient] : list(v['labels-per-client']).map((n) => integer('--labels-per-client', n, 2));
+  const budgets = v['labels-per-client'] === undefined ? [...DOMAINS_DEFAULTS.labelsPerClient] : list(v['labels-per-client']).map((n) => parseInteger('--labels-per-client', n, 2));
   if (budgets.length === 0 || new Set(budgets).size !== budgets.length) bad('--labels-per-client', 'distinct integers', v['labels-per-client']);
   const methods = v.methods === undefined ? [...METHOD_NAMES] : list(v.methods);
   for (const method of methods) if (!(METHOD_NAMES as readonly string[]).includes(method)) bad('--methods', `a subset of ${METHOD_NAMES.join(',')}`, method);
-  const learningRate = v['learning-rate'] === undefined ? DOMAINS_DEFAULTS.training.learningRate : Number(v['learning-rate']);
-  if (!(Number.isFinite(learningRate) && learningRate > 0)) bad('--learning-rate', 'a positive number', v['learning-rate']);
+  const learningRate = v['learning-rate'] === undefined ? DOMAINS_DEFAULTS.training.learningRate : parsePositiveNumber('--learning-rate', v['learning-rate']);
   const validationFraction = v['validation-fraction'] === undefined ? DOMAINS_DEFAULTS.validationFraction : Number(v['validation-fraction']);
   if (!(validationFraction > 0 && validationFraction < 1)) bad('--validation-fraction', 'a number in (0, 1)', v['validation-fraction']);
-  const head = v.head ?? DOMAINS_DEFAULTS.model.head;
-  if (head !== 'linear' && head !== 'mlp') bad('--head', 'linear|mlp', head);
-  const optimizer = v.optimizer ?? DOMAINS_DEFAULTS.training.optimizer;
-  if (optimizer !== 'sgd' && optimizer !== 'adam') bad('--optimizer', 'sgd|adam', optimizer);
+  const head = parseOneOf('--head', v.head ?? DOMAINS_DEFAULTS.model.head, ['linear', 'mlp'] as const);
+  const optimizer = parseOneOf('--optimizer', v.optimizer ?? DOMAINS_DEFAULTS.training.optimizer, ['sgd', 'adam'] as const);
   const logLevel = v['log-level'] ?? 'info';
   if (!isLogLevel(logLevel)) bad('--log-level', 'debug|info|warn|error', logLevel);
   return {
@@ -171,21 +162,21 @@ export function parseDomainsArgs(argv: string[]): DomainsOptions | 'help' {
     out: v.out,
     domains: v.domains === undefined ? [] : list(v.domains),
     labelsPerClient: budgets,
-    rounds: v.rounds === undefined ? DOMAINS_DEFAULTS.rounds : integer('--rounds', v.rounds, 1),
-    seed: v.seed === undefined ? DOMAINS_DEFAULTS.seed : integer('--seed', v.seed, 0),
+    rounds: v.rounds === undefined ? DOMAINS_DEFAULTS.rounds : parseInteger('--rounds', v.rounds, 1),
+    seed: v.seed === undefined ? DOMAINS_DEFAULTS.seed : parseInteger('--seed', v.seed, 0),
     methods: METHOD_NAMES.filter((name) => methods.includes(name)),
     validate: v.validate ?? false,
     validationFraction,
     cacheDir: v['cache-dir'] ?? DOMAINS_DEFAULTS.cacheDir,
     backbone: v.backbone ?? DOMAINS_DEFAULTS.backbone,
     model: {
-      adapterWidth: v['adapter-width'] === undefined ? DOMAINS_DEFAULTS.model.adapterWidth : integer('--adapter-width', v['adapter-width'], 0),
+      adapterWidth: v['adapter-width'] === undefined ? DOMAINS_DEFAULTS.model.adapterWidth : parseInteger('--adapter-width', v['adapter-width'], 0),
       head,
-      headHidden: v['head-hidden'] === undefined ? DOMAINS_DEFAULTS.model.headHidden : integer('--head-hidden', v['head-hidden'], 1),
+      headHidden: v['head-hidden'] === undefined ? DOMAINS_DEFAULTS.model.headHidden : parseInteger('--head-hidden', v['head-hidden'], 1),
     },
     training: {
-      localEpochs: v['local-epochs'] === undefined ? DOMAINS_DEFAULTS.training.localEpochs : integer('--local-epochs', v['local-epochs'], 1),
-      batchSize: v['batch-size'] === undefined ? DOMAINS_DEFAULTS.training.batchSize : integer('--batch-size', v['batch-size'], 1),
+      localEpochs: v['local-epochs'] === undefined ? DOMAINS_DEFAULTS.training.localEpochs : parseInteger('--local-epochs', v['local-epochs'], 1),
+      batchSize: v['batch-size'] === undefined ? DOMAINS_DEFAULTS.training.batchSize : parseInteger('--batch-size', v['batch-size'], 1),
       learningRate,
       optimizer,
     },
@@ -200,8 +191,8 @@ export function parseDomainsArgs(argv: string[]): DomainsOptions | 'help' {
         tau: numberIn('--fedadam-tau', v['fedadam-tau'], DOMAINS_DEFAULTS.serverOptimizers.fedadam.tau, false),
       },
     },
-    personalizeEpochs: v['personalize-epochs'] === undefined ? DOMAINS_DEFAULTS.personalizeEpochs : integer('--personalize-epochs', v['personalize-epochs'], 1),
-    embedThreads: v['embed-threads'] === undefined ? 0 : integer('--embed-threads', v['embed-threads'], 1),
+    personalizeEpochs: v['personalize-epochs'] === undefined ? DOMAINS_DEFAULTS.personalizeEpochs : parseInteger('--personalize-epochs', v['personalize-epochs'], 1),
+    embedThreads: v['embed-threads'] === undefined ? 0 : parseInteger('--embed-threads', v['embed-threads'], 1),
     logLevel,
   };
 }

@@ -1,5 +1,6 @@
 // The load benchmark's flags, parsed and validated once: `npm run bench -- load --clients 10,100,500 …`.
 import { parseArgs } from 'node:util';
+import { parseInteger, parseIntegerList } from '@fedtl/util';
 
 export interface LoadOptions {
   /** Simulated client counts, one scenario each per model size. */
@@ -42,16 +43,12 @@ const FLAGS = {
   help: { type: 'boolean' },
 } as const;
 
-function positiveInteger(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name}: expected an integer >= 1, got ${JSON.stringify(value)}`);
-  return n;
-}
+const positiveInteger = (name: string, value: string): number => parseInteger(name, value, 1);
 
 export function parseLoadOptions(argv: string[]): LoadOptions | 'help' {
   const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
   if (values.help) return 'help';
-  const clients = (values.clients ?? '10,100,500').split(',').map((n) => positiveInteger('--clients', n.trim()));
+  const clients = parseIntegerList('--clients', values.clients ?? '10,100,500', 1);
   const options: LoadOptions = {
     clients: [...new Set(clients)].sort((a, b) => a - b),
     rounds: positiveInteger('--rounds', values.rounds ?? '3'),
