@@ -1,18 +1,19 @@
 // Checkpoints of the global trainable tensors, written after every aggregated round.
 //
-// File layout (little-endian): "FEDTLCK1" | u32 header length | header JSON | tensor bytes | sha256 of all before.
-// Writes are atomic (temp file, fsync, rename, fsync of the directory), so a crash leaves either the old or
-// the new checkpoint, never half of one; the trailing checksum catches a file damaged any other way.
-import { createHash } from 'node:crypto';
+// The file format (with its checksum) is @fedtl/protocol's checkpoint-file.ts; this store maps a round's
+// weights and strategy state onto it and owns the files. Writes are atomic (temp file, fsync, rename, fsync of
+// the directory), so a crash leaves either the old or the new checkpoint, never half of one; the trailing
+// checksum catches a file damaged any other way.
 import { open, readdir, readFile, rename, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FedtlError, createLogger } from '@fedtl/util';
-import type { NamedTensor } from '@fedtl/protocol';
+import { createLogger } from '@fedtl/util';
+import { decodeCheckpointFile, encodeCheckpointFile, type NamedTensor } from '@fedtl/protocol';
 import type { StrategyState } from '@fedtl/strategies';
 
-const MAGIC = Buffer.from('FEDTLCK1', 'ascii');
-const CHECKSUM_BYTES = 32;
 const FILE_PATTERN = /^round-(\d{6})\.ckpt$/;
+/** The group holding the global weights; a strategy's state tensors are in `state:<key>`. */
+const WEIGHTS = 'weights';
+const STATE_PREFIX = 'state:';
 
 export interface Checkpoint {
   runId: string;
@@ -25,83 +26,28 @@ export interface Checkpoint {
   createdAt: string;
 }
 
-/** Tensors of the global model are in group "weights"; a strategy's state tensors in "state:<key>". */
-interface HeaderTensor {
-  group: string;
-  name: string;
-  shape: number[];
-  dtype: NamedTensor['dtype'];
-  byteLength: number;
-}
-
-interface Header {
-  runId: string;
-  round: number;
-  configHash: string;
-  strategyScalars: Record<string, number>;
-  createdAt: string;
-  tensors: HeaderTensor[];
-}
-
 const log = createLogger('checkpoint');
 
 export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
-  const groups: Array<[string, NamedTensor[]]> = [
-    ['weights', checkpoint.weights],
-    ...Object.entries(checkpoint.strategyState.tensors).map(([key, tensors]): [string, NamedTensor[]] => [`state:${key}`, tensors]),
-  ];
-  const all = groups.flatMap(([group, tensors]) => tensors.map((tensor) => ({ group, tensor })));
-  const header: Header = {
-    runId: checkpoint.runId,
-    round: checkpoint.round,
-    configHash: checkpoint.configHash,
-    strategyScalars: checkpoint.strategyState.scalars,
-    createdAt: checkpoint.createdAt,
-    tensors: all.map(({ group, tensor: t }) => ({ group, name: t.name, shape: t.shape, dtype: t.dtype, byteLength: t.data.byteLength })),
-  };
-  const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-  const length = Buffer.alloc(4);
-  length.writeUInt32LE(headerBytes.length);
-  const body = Buffer.concat([
-    MAGIC,
-    length,
-    headerBytes,
-    ...all.map(({ tensor: t }) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
-  ]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+  const groups: Record<string, NamedTensor[]> = { [WEIGHTS]: checkpoint.weights };
+  for (const [key, tensors] of Object.entries(checkpoint.strategyState.tensors)) groups[STATE_PREFIX + key] = tensors;
+  const { runId, round, configHash, createdAt } = checkpoint;
+  return encodeCheckpointFile({ meta: { runId, round, configHash, createdAt, strategyScalars: checkpoint.strategyState.scalars }, groups });
 }
 
 export function decodeCheckpoint(bytes: Buffer, source = 'checkpoint'): Checkpoint {
-  const corrupt = (why: string) => new FedtlError('FEDTL_ERR_CHECKPOINT_CORRUPT', `${source}: ${why}`);
-  if (bytes.length < MAGIC.length + 4 + CHECKSUM_BYTES || !bytes.subarray(0, MAGIC.length).equals(MAGIC)) {
-    throw corrupt(`expected a fedtl checkpoint starting with "FEDTLCK1", got ${bytes.length} bytes of something else`);
-  }
-  const body = bytes.subarray(0, bytes.length - CHECKSUM_BYTES);
-  const expected = bytes.subarray(bytes.length - CHECKSUM_BYTES);
-  if (!createHash('sha256').update(body).digest().equals(expected)) throw corrupt('checksum mismatch (truncated or damaged file)');
-  const headerLength = body.readUInt32LE(MAGIC.length);
-  const headerStart = MAGIC.length + 4;
-  const header = JSON.parse(body.subarray(headerStart, headerStart + headerLength).toString('utf8')) as Header;
-  let offset = headerStart + headerLength;
-  const weights: NamedTensor[] = [];
+  const { meta, groups } = decodeCheckpointFile(bytes, source);
   const stateTensors: Record<string, NamedTensor[]> = {};
-  for (const t of header.tensors) {
-    // Copy into a fresh, aligned buffer: typed arrays need 4-byte alignment and the file buffer has none.
-    const chunk = new Uint8Array(body.subarray(offset, offset + t.byteLength));
-    offset += t.byteLength;
-    const data = t.dtype === 'int32' ? new Int32Array(chunk.buffer) : new Float32Array(chunk.buffer);
-    const tensor: NamedTensor = { name: t.name, shape: t.shape, dtype: t.dtype, data };
-    if (t.group === 'weights') weights.push(tensor);
-    else (stateTensors[t.group.slice('state:'.length)] ??= []).push(tensor);
+  for (const [group, tensors] of Object.entries(groups)) {
+    if (group.startsWith(STATE_PREFIX)) stateTensors[group.slice(STATE_PREFIX.length)] = tensors;
   }
-  if (offset !== body.length) throw corrupt(`expected ${offset} bytes of header and tensors, got ${body.length}`);
   return {
-    runId: header.runId,
-    round: header.round,
-    configHash: header.configHash,
-    strategyState: { scalars: header.strategyScalars, tensors: stateTensors },
-    createdAt: header.createdAt,
-    weights,
+    runId: meta.runId as string,
+    round: meta.round as number,
+    configHash: meta.configHash as string,
+    strategyState: { scalars: meta.strategyScalars as Record<string, number>, tensors: stateTensors },
+    createdAt: meta.createdAt as string,
+    weights: groups[WEIGHTS] ?? [],
   };
 }
 

@@ -4,3 +4,4 @@ export * from './tensor-codec';
 export * from './validate';
 export * from './events';
 export * from './transport';
+export * from './checkpoint-file';
