@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir, waitUntil, writeSyntheticFeatureFiles, type TsProcess } from '@fedtl/util/testing';
+import { useTestSandbox, waitUntil, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import type { RoundRecord } from './metrics-log';
 import { FEATURE_DIM, maxAbsDifference, readCheckpointWeights, startClientProcess, startCoordinatorProcess } from './testing/federation-harness';
 
@@ -11,23 +11,13 @@ const ROUNDS = 4;
 const COMMON = ['--rounds', String(ROUNDS), '--min-clients', '3', '--seed', '21', '--rejoin-grace-ms', '20000'];
 
 describe('coordinator crash and restart', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  const processes: TsProcess[] = [];
-
-  beforeEach(async () => {
-    temp = await makeTempDir();
-  });
-
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
-    await temp.cleanup();
-  });
+  const sandbox = useTestSandbox();
 
   async function runFederation(outDir: string, files: string[], crashDuringRound?: number): Promise<void> {
     const first = await startCoordinatorProcess(outDir, COMMON);
-    processes.push(first.process);
+    sandbox.processes.push(first.process);
     const clients = files.map((file, i) => startClientProcess(first.url, `client-${i + 1}`, file));
-    processes.push(...clients);
+    sandbox.processes.push(...clients);
     if (crashDuringRound !== undefined) {
       const auditDir = join(outDir, 'audit', `round-${String(crashDuringRound).padStart(6, '0')}`);
       // Mid-round: the previous round is checkpointed and at least one update of this round has arrived.
@@ -36,7 +26,7 @@ describe('coordinator crash and restart', () => {
       await first.process.exited;
       const port = new URL(first.url).port;
       const restarted = await startCoordinatorProcess(outDir, [...COMMON, '--port', port]);
-      processes.push(restarted.process);
+      sandbox.processes.push(restarted.process);
       expect(await restarted.process.exited).toBe(0);
     } else {
       expect(await first.process.exited).toBe(0);
@@ -47,9 +37,9 @@ describe('coordinator crash and restart', () => {
   it('resumes, re-runs the interrupted round and ends with the weights of an uninterrupted run', async () => {
     // client-3 holds far more data, so it is still training when the first update of a round arrives: the
     // crash below lands mid-round, never between a round's last update and its checkpoint.
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: [30, 45, 2400], testPerClient: 20, seed: 8 });
-    const reference = join(temp.dir, 'reference');
-    const crashed = join(temp.dir, 'crashed');
+    const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: [30, 45, 2400], testPerClient: 20, seed: 8 });
+    const reference = join(sandbox.dir, 'reference');
+    const crashed = join(sandbox.dir, 'crashed');
     await runFederation(reference, files);
     await runFederation(crashed, files, 3);
 

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initialWeights } from '@fedtl/model';
-import { makeTempDir, waitUntil, writeSyntheticFeatureFiles, type TsProcess } from '@fedtl/util/testing';
+import { useTestSandbox, waitUntil, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import type { RoundRecord } from './metrics-log';
 import {
   FEATURE_DIM,
@@ -17,29 +17,19 @@ import {
 const SPEC = { inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 64, labels: ['a', 'b'] };
 
 describe('federation of separate processes', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  const processes: TsProcess[] = [];
-
-  beforeEach(async () => {
-    temp = await makeTempDir();
-  });
-
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
-    await temp.cleanup();
-  });
+  const sandbox = useTestSandbox();
 
   async function readRecords(outDir: string): Promise<RoundRecord[]> {
     return (await readFile(join(outDir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
   }
 
   it('runs 3 rounds with 3 clients and the global weights equal FedAvg of the clients’ updates', async () => {
-    const outDir = join(temp.dir, 'out');
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: [24, 40, 64], testPerClient: 30, seed: 3 });
+    const outDir = join(sandbox.dir, 'out');
+    const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: [24, 40, 64], testPerClient: 30, seed: 3 });
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, ['--rounds', '3', '--min-clients', '3', '--seed', '11']);
-    processes.push(coordinator);
+    sandbox.processes.push(coordinator);
     const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file));
-    processes.push(...clients);
+    sandbox.processes.push(...clients);
 
     expect(await coordinator.exited).toBe(0);
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0]);
@@ -68,17 +58,17 @@ describe('federation of separate processes', () => {
   });
 
   it('completes a round with the others when a client dies mid-round', async () => {
-    const outDir = join(temp.dir, 'out');
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 5 });
+    const outDir = join(sandbox.dir, 'out');
+    const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 5 });
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
       '--rounds', '2', '--min-clients', '2', '--round-timeout-ms', '60000', '--rejoin-grace-ms', '1000', '--seed', '3',
     ]);
-    processes.push(coordinator);
+    sandbox.processes.push(coordinator);
     // The victim is killed as soon as the first update of round 1 is in: it dies mid-round or between rounds,
     // and either way round 2 must run on the survivors alone.
     const survivors = [startClientProcess(url, 'client-1', files[0]), startClientProcess(url, 'client-2', files[1])];
     const victim = startClientProcess(url, 'client-3', files[2]);
-    processes.push(...survivors, victim);
+    sandbox.processes.push(...survivors, victim);
     await waitUntil(async () => {
       try {
         return (await readAuditedUpdates(outDir, 1)).length >= 1;
@@ -102,16 +92,16 @@ describe('federation of separate processes', () => {
   });
 
   it('does not mistake long local training for a dead client: heartbeats are separate from the deadline', async () => {
-    const outDir = join(temp.dir, 'out');
+    const outDir = join(sandbox.dir, 'out');
     // client-2 trains on 200x more data than client-1: seconds per round, against a 1 s heartbeat timeout.
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: [40, 8000], testPerClient: 20, seed: 4 });
+    const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: [40, 8000], testPerClient: 20, seed: 4 });
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
       '--rounds', '2', '--min-clients', '2', '--heartbeat-interval-ms', '250', '--heartbeat-timeout-ms', '1000',
       '--local-epochs', '8', '--round-timeout-ms', '60000', '--log-level', 'info',
     ]);
-    processes.push(coordinator);
+    sandbox.processes.push(coordinator);
     const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file));
-    processes.push(...clients);
+    sandbox.processes.push(...clients);
 
     expect(await coordinator.exited).toBe(0);
     const records = await readRecords(outDir);

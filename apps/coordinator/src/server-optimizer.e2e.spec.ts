@@ -4,7 +4,7 @@ import { rm, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initialWeights } from '@fedtl/model';
 import type { NamedTensor, Update } from '@fedtl/protocol';
-import { makeTempDir, writeSyntheticFeatureFiles, type TsProcess } from '@fedtl/util/testing';
+import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import { decodeCheckpoint } from './checkpoint-store';
 import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, startClientProcess, startCoordinatorProcess } from './testing/federation-harness';
 
@@ -38,30 +38,20 @@ function asTensors(momentum: Map<string, Float64Array>, like: NamedTensor[]): Na
 }
 
 describe('FedAvgM across separate processes', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  const processes: TsProcess[] = [];
-
-  beforeEach(async () => {
-    temp = await makeTempDir();
-  });
-
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
-    await temp.cleanup();
-  });
+  const sandbox = useTestSandbox();
 
   async function runUntil(outDir: string, files: string[], rounds: number): Promise<void> {
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, [...FEDAVGM, '--rounds', String(rounds), '--min-clients', '3', '--seed', String(SEED)]);
-    processes.push(coordinator);
+    sandbox.processes.push(coordinator);
     const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file));
-    processes.push(...clients);
+    sandbox.processes.push(...clients);
     expect(await coordinator.exited).toBe(0);
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0]);
   }
 
   it('checkpoints the momentum with the weights and resumes it after a restart', async () => {
-    const outDir = join(temp.dir, 'out');
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: [24, 40, 64], testPerClient: 20, seed: 3 });
+    const outDir = join(sandbox.dir, 'out');
+    const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: [24, 40, 64], testPerClient: 20, seed: 3 });
     await runUntil(outDir, files, 2);
     // A second coordinator on the same directory continues to round 3 from the round-2 checkpoint.
     await rm(join(outDir, 'ready.json'));

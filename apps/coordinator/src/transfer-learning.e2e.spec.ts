@@ -2,37 +2,27 @@
 // npm) with the frozen use-lite backbone on wasm, train adapter + head, and the federation learns.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir, spawnTs, type TsProcess } from '@fedtl/util/testing';
+import { spawnTs, useTestSandbox } from '@fedtl/util/testing';
 import type { RoundRecord } from './metrics-log';
 import { readAuditedUpdates, startCoordinatorProcess } from './testing/federation-harness';
 
 describe('federated transfer learning on the real backbone', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  const processes: TsProcess[] = [];
-
-  beforeEach(async () => {
-    temp = await makeTempDir();
-  });
-
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
-    await temp.cleanup();
-  });
+  const sandbox = useTestSandbox();
 
   it('learns spam vs ham well above chance in 2 rounds, exchanging only adapter and head tensors', async () => {
-    const outDir = join(temp.dir, 'out');
+    const outDir = join(sandbox.dir, 'out');
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
       '--backbone', 'use-lite', '--labels', 'ham,spam', '--adapter-width', '16', '--rounds', '2', '--min-clients', '3',
       '--local-epochs', '5', '--batch-size', '16', '--learning-rate', '0.01', '--optimizer', 'adam',
     ]);
-    processes.push(coordinator);
+    sandbox.processes.push(coordinator);
     const clients = [1, 2, 3].map((k) =>
       spawnTs('apps/client/src/main.ts', [
         '--coordinator', url, '--client-id', `org-${k}`, '--demo-mailbox', String(k), '--demo-per-organisation', '80',
-        '--cache-dir', join(temp.dir, `cache-${k}`), '--embed-threads', '1', '--backend', 'wasm', '--log-level', 'warn',
+        '--cache-dir', join(sandbox.dir, `cache-${k}`), '--embed-threads', '1', '--backend', 'wasm', '--log-level', 'warn',
       ]),
     );
-    processes.push(...clients);
+    sandbox.processes.push(...clients);
     expect(await coordinator.exited).toBe(0);
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0, 0]);
 

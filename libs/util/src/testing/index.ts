@@ -80,3 +80,34 @@ export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.P
 export * from './synthetic-features';
 export * from './tcp-proxy';
 export * from './certificates';
+
+export interface TestSandbox {
+  /** This test's temporary directory. */
+  readonly dir: string;
+  /** Processes the test started; each is killed after the test. */
+  readonly processes: TsProcess[];
+}
+
+/**
+ * Call inside a `describe`: every test gets a fresh temporary directory, and after it every process it
+ * registered is killed and the directory removed, so no test leaves a process, port or file behind.
+ */
+export function useTestSandbox(): TestSandbox {
+  let temp: { dir: string; cleanup: () => Promise<void> } | undefined;
+  const processes: TsProcess[] = [];
+  beforeEach(async () => {
+    temp = await makeTempDir();
+  });
+  afterEach(async () => {
+    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
+    await temp?.cleanup();
+    temp = undefined;
+  });
+  return {
+    get dir() {
+      if (!temp) throw new Error('the sandbox exists only while a test runs');
+      return temp.dir;
+    },
+    processes,
+  };
+}
