@@ -1,4 +1,4 @@
-import { MAILBOX_MIXES, spamAssassinMailboxes, type Mailbox } from './mailboxes';
+import { MAILBOX_MIXES, spamAssassinMailboxes, validationMailbox, type Mailbox } from './mailboxes';
 
 const all = (mailbox: Mailbox) => [...mailbox.train, ...mailbox.test];
 const ids = (mailbox: Mailbox) => all(mailbox).map((example) => example.id);
@@ -34,6 +34,23 @@ describe('spamAssassinMailboxes', () => {
     const every = mailboxes.flatMap(ids);
     expect(new Set(every).size).toBe(every.length);
     expect(every).toHaveLength(300);
+  });
+
+  it('holds out a validation slice of the training mail only, stratified, seeded per organisation', () => {
+    const [personal, commercial] = mailboxes;
+    const validated = validationMailbox(personal, 1 / 3, 7);
+    expect(validated.name).toBe('org-1');
+    expect(validated.mix).toBe(personal.mix);
+    expect([validated.train.length, validated.test.length]).toEqual([50, 25]);
+    // Exactly the training mail, split in two; none of the test mail.
+    expect([...validated.train, ...validated.test].map((e) => e.id).sort()).toEqual(personal.train.map((e) => e.id).sort());
+    const testIds = new Set(personal.test.map((e) => e.id));
+    expect(validated.test.some((e) => testIds.has(e.id))).toBe(false);
+    // org-1 is 20 % spam: so is its validation slice.
+    expect(validated.test.filter((e) => e.label === 'spam')).toHaveLength(5);
+    expect(validationMailbox(personal, 1 / 3, 7).test.map((e) => e.id)).toEqual(validated.test.map((e) => e.id));
+    expect(validationMailbox(personal, 1 / 3, 8).test.map((e) => e.id)).not.toEqual(validated.test.map((e) => e.id));
+    expect(validationMailbox(commercial, 1 / 3, 7).test.filter((e) => e.label === 'spam')).toHaveLength(12);
   });
 
   it('is deterministic for a seed, and org-1 does not depend on how many organisations follow', async () => {

@@ -103,6 +103,16 @@ export async function spamAssassinMailboxes(options: MailboxOptions = {}): Promi
 }
 
 /**
+ * The mailbox with a stratified share of its training mail held out and put where its test mail was: for
+ * choosing settings (budget, rounds, learning rate…) without ever looking at the test mail. The held-out mail
+ * is drawn per organisation (seeded by `seed` and the mailbox's name); the test mail is dropped.
+ */
+export function validationMailbox(mailbox: Mailbox, fraction: number, seed: number): Mailbox {
+  const { train, test } = stratifiedSplit(mailbox.train, { testFraction: fraction, seed: deriveSeed(seed, 'validation', mailbox.name) });
+  return { ...mailbox, train, test };
+}
+
+/**
  * Mails of one kind in a seeded order, handed out once each; mails that fail to parse are passed over.
  * `undefined` once the pool is used up.
  */
