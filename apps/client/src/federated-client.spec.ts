@@ -46,7 +46,7 @@ describe('FederatedClient', () => {
   });
 
   afterEach(async () => {
-    clients.splice(0).forEach((c) => c.close());
+    await Promise.all(clients.splice(0).map((c) => c.close()));
     await coordinator?.stop('SIGKILL');
     await proxy?.close();
     await temp.cleanup();
@@ -99,7 +99,9 @@ describe('FederatedClient', () => {
     expect(await coordinatorProcess.exited).toBe(0);
     expect(evaluatedRounds).toEqual([1, 2, 3, 4]);
     expect(welcomes).toBeGreaterThanOrEqual(2);
-    // Both clients live in this process and are idle now: four rounds of training and evaluation left nothing.
+    // Each client trains in a thread of its own, idle now: four rounds of training and evaluation left nothing
+    // there (the thread holds no tensor between calls), and nothing in this thread either.
+    expect(await Promise.all([flaky.trainingThreadTensors(), steady.trainingThreadTensors()])).toEqual([0, 0]);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     const records = (await readFile(join(temp.dir, 'out', 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const last = records[records.length - 1];

@@ -22,7 +22,7 @@ import {
   type Welcome,
 } from '@fedtl/protocol';
 import { FedtlError, createLogger, deriveSeed, toFedtlError } from '@fedtl/util';
-import { Learner } from './learner';
+import { LearnerThread } from './learner-thread';
 import type { LocalData } from './local-data';
 
 export interface FederatedClientOptions {
@@ -49,11 +49,14 @@ export interface FederatedClientEvents {
   finished: [reason: string];
   /** The coordinator refused this client for good (bad token, wrong backbone, unknown labels…). */
   refused: [error: FedtlError];
+  /** This client cannot go on for a reason of its own (its training thread cannot start). */
+  failed: [error: FedtlError];
 }
 
 export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
-  private learner?: Learner;
+  /** Local training and evaluation, in a worker thread: this thread only speaks the protocol. */
+  private readonly learner: LearnerThread;
   /**
    * Resolves once this session's Welcome arrived. Every queued job waits for it: a plan can overtake the join
    * acknowledgement's continuation (both may arrive in one network read), and a job must use the learner of
@@ -63,6 +66,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private markWelcomed!: () => void;
   private welcomedThisSession = true;
   private runId?: string;
+  private stopped = false;
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly log;
@@ -71,6 +75,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     super();
     this.startSession();
     this.log = createLogger('client').child({ clientId: options.clientId });
+    this.learner = new LearnerThread({
+      clientId: options.clientId,
+      data: options.data,
+      localBaselineEpochs: options.localBaselineEpochs,
+      personalizeEpochs: options.personalizeEpochs ?? 0,
+      seed: options.seed,
+    });
     this.socket = io(options.url, {
       transports: ['websocket'],
       auth: { token: options.token },
@@ -88,13 +99,36 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.on('fedtl-error', (payload) => this.onCoordinatorError(payload));
   }
 
+  /**
+   * Starts the training thread, then connects. A thread that cannot start (e.g. the requested backend is
+   * missing) is reported as 'failed' and nothing connects.
+   */
   start(): void {
-    this.log.info('connecting', { url: this.options.url });
-    this.socket.connect();
+    this.learner.ready().then(
+      (thread) => {
+        if (this.stopped) return;
+        this.log.debug('training thread ready', { backend: thread.backend });
+        this.log.info('connecting', { url: this.options.url });
+        this.socket.connect();
+      },
+      (err) => {
+        const error = toFedtlError(err);
+        this.log.error('the training thread could not start', { code: error.code, error: error.message });
+        this.emit('failed', error);
+      },
+    );
   }
 
-  close(): void {
+  /** `tf.memory().numTensors` in the training thread (tests check that rounds leave no tensor behind). */
+  trainingThreadTensors(): Promise<number> {
+    return this.learner.numTensors();
+  }
+
+  /** Disconnects and stops the training thread. */
+  async close(): Promise<void> {
+    this.stopped = true;
     this.socket.disconnect();
+    await this.learner.close();
   }
 
   private async join(): Promise<void> {
@@ -108,10 +142,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       numTrainExamples: data.train.labels.length,
       numTestExamples: data.test.labels.length,
     });
+    let welcome: Welcome;
     try {
       const reply = decodeJoinReply(await emitWithAck(this.socket, 'join', payload, this.options.ackTimeoutMs));
       if (!reply.ok) throw new FedtlError(reply.error.code, reply.error.message);
-      this.onWelcome(reply.welcome);
+      welcome = reply.welcome;
     } catch (err) {
       const error = toFedtlError(err);
       if (error.code === 'FEDTL_ERR_ACK_TIMEOUT') {
@@ -122,13 +157,22 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       this.log.error('the coordinator refused this client', { code: error.code, error: error.message });
       this.socket.disconnect();
       this.emit('refused', error);
+      return;
+    }
+    try {
+      await this.onWelcome(welcome);
+    } catch (err) {
+      // The coordinator accepted us but this client cannot train for its run (a label outside the run's set,
+      // a training thread that cannot start): a local failure, not a refusal.
+      const error = toFedtlError(err);
+      this.log.error('cannot take part in this run', { code: error.code, error: error.message });
+      this.socket.disconnect();
+      this.emit('failed', error);
     }
   }
 
-  private onWelcome(welcome: Welcome): void {
-    if (!this.learner || this.runId !== welcome.runId) {
-      this.learner = new Learner(welcome.model, this.options.data, this.options.localBaselineEpochs, this.options.seed, this.options.personalizeEpochs);
-    }
+  private async onWelcome(welcome: Welcome): Promise<void> {
+    if (this.runId !== welcome.runId) await this.learner.startRun(welcome.model);
     this.runId = welcome.runId;
     this.welcomedThisSession = true;
     this.markWelcomed();
@@ -141,12 +185,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (!plan) return;
     this.enqueue(async () => {
       await this.welcomed;
-      const learner = this.joinedLearner();
       const started = Date.now();
-      let update: Awaited<ReturnType<Learner['fit']>>;
+      let update: Awaited<ReturnType<LearnerThread['fit']>>;
       try {
         // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
-        update = await learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
+        update = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
       } catch (err) {
         // Tell the coordinator at once, so the round does not wait for its deadline on us.
         const error = toFedtlError(err);
@@ -168,7 +211,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (!request) return;
     this.enqueue(async () => {
       await this.welcomed;
-      const result = await this.joinedLearner().evaluate(request.weights);
+      const result = await this.learner.evaluate(request.weights);
       const payload = encodeEvaluateReport({ runId: request.runId, round: request.round, clientId: this.options.clientId, ...result });
       if (await this.send('evaluate-report', payload, request.round)) {
         this.log.info('evaluated', { round: request.round, accuracy: result.metrics.accuracy });
@@ -239,11 +282,6 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (!this.welcomedThisSession) return;
     this.welcomedThisSession = false;
     this.welcomed = new Promise((resolve) => (this.markWelcomed = resolve));
-  }
-
-  private joinedLearner(): Learner {
-    if (!this.learner) throw new FedtlError('FEDTL_ERR_NOT_JOINED', 'expected a Welcome before any round, got a round first');
-    return this.learner;
   }
 
   private onConnectError(err: Error): void {

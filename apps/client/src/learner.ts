@@ -3,7 +3,13 @@
 import { evaluate, initialWeights, trainLocally, type LabelledFeatures } from '@fedtl/model';
 import type { EvaluateReport, Metrics, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, createLogger } from '@fedtl/util';
-import type { LocalData } from './local-data';
+import type { FeatureSplit } from './local-data';
+
+/** A client's private features: what it trains on and what it is evaluated on. */
+export interface LearnerData {
+  train: FeatureSplit;
+  test: FeatureSplit;
+}
 
 export interface LocalUpdate {
   delta: NamedTensor[];
@@ -21,7 +27,7 @@ export class Learner {
 
   constructor(
     readonly spec: ModelSpec,
-    data: LocalData,
+    data: LearnerData,
     private readonly localBaselineEpochs: number,
     private readonly seed: number,
     private readonly personalizeEpochs = 0,
@@ -82,7 +88,7 @@ function addDelta(base: NamedTensor, delta: NamedTensor): NamedTensor {
   return { ...base, data };
 }
 
-function encode(spec: ModelSpec, split: LocalData['train'], what: string): LabelledFeatures {
+function encode(spec: ModelSpec, split: FeatureSplit, what: string): LabelledFeatures {
   const labels = new Int32Array(split.labels.length);
   split.labels.forEach((label, i) => {
     const index = spec.labels.indexOf(label);

@@ -34,17 +34,18 @@ async function main(): Promise<number> {
   const outcome = new Promise<number>((resolve) => {
     client.once('finished', () => resolve(0));
     client.once('refused', () => resolve(2));
+    client.once('failed', () => resolve(1));
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log.info('stopping', { signal });
-      client.close();
+      void client.close();
       process.exit(130);
     });
   }
   client.start();
   const code = await outcome;
-  client.close();
+  await client.close();
   return code;
 }
 

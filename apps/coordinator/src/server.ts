@@ -19,7 +19,7 @@ import {
   type ClientToServerEvents,
   type ServerToClientEvents,
 } from '@fedtl/protocol';
-import { FedtlError, createLogger, secretsEqual, toFedtlError } from '@fedtl/util';
+import { FedtlError, createLogger, isArrayBuffer, secretsEqual, toFedtlError } from '@fedtl/util';
 import type { ClientLink } from './client-registry';
 import { handleHttpRequest } from './dashboard/http-routes';
 import type { RunStatus } from './dashboard/run-status';
@@ -210,7 +210,7 @@ export class CoordinatorServer {
 }
 
 function byteLength(payload: unknown): number {
-  if (payload instanceof ArrayBuffer) return payload.byteLength;
+  if (isArrayBuffer(payload)) return payload.byteLength;
   if (ArrayBuffer.isView(payload)) return payload.byteLength;
   return 0;
 }

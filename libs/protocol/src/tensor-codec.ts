@@ -1,6 +1,6 @@
 // NamedTensor <-> the plain form of the `Tensor` wire message. Raw data travels as little-endian
 // float32/int32; float16 and int8 compress float32 tensors. Decoding always yields float32 (or int32) data.
-import { FedtlError } from '@fedtl/util';
+import { FedtlError, isFloat32Array, isInt32Array } from '@fedtl/util';
 import type { DType, NamedTensor, TensorData, TensorEncoding } from './domain';
 import { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from './float16';
 import { INT8_MAX, INT8_MIN, dequantizeInt8, quantizeInt8 } from './int8-quantization';
@@ -126,11 +126,11 @@ function fromFloat16Bytes(bytes: Uint8Array, count: number): Float32Array {
 }
 
 function requireConsistent(tensor: NamedTensor): void {
-  const arrayType = tensor.dtype === 'float32' ? Float32Array : Int32Array;
-  if (!(tensor.data instanceof arrayType)) {
+  const [expected, matches] = tensor.dtype === 'float32' ? ['Float32Array', isFloat32Array(tensor.data)] : ['Int32Array', isInt32Array(tensor.data)];
+  if (!matches) {
     throw new FedtlError(
       'FEDTL_ERR_BAD_TENSOR_DTYPE',
-      `tensor '${tensor.name}' is ${tensor.dtype}: expected a ${arrayType.name}, got a ${tensor.data.constructor.name}`,
+      `tensor '${tensor.name}' is ${tensor.dtype}: expected a ${expected}, got a ${tensor.data.constructor.name}`,
     );
   }
   const count = elementCount(tensor.shape);
@@ -144,7 +144,7 @@ function requireConsistent(tensor: NamedTensor): void {
 }
 
 function requireFloat32(tensor: NamedTensor, encoding: TensorEncoding): Float32Array {
-  if (!(tensor.data instanceof Float32Array)) {
+  if (!isFloat32Array(tensor.data)) {
     throw new FedtlError(
       'FEDTL_ERR_BAD_TENSOR_DTYPE',
       `tensor '${tensor.name}' cannot be sent as ${encoding}: expected float32, got ${tensor.dtype}`,

@@ -1,6 +1,6 @@
 // Helpers for carrying protocol messages over Socket.IO: binary payload normalisation, acknowledgements with
 // timeouts, and the buffer limit a model of a given size needs.
-import { FedtlError, describeValue } from '@fedtl/util';
+import { FedtlError, describeValue, isArrayBuffer } from '@fedtl/util';
 import type { ClientRequestEvent, ServerRequestEvent } from './events';
 
 /**
@@ -10,8 +10,7 @@ import type { ClientRequestEvent, ServerRequestEvent } from './events';
 export function toUint8Array(payload: unknown, messageType = 'payload'): Uint8Array {
   if (payload instanceof Uint8Array) return payload;
   if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
-  // toString rather than instanceof: an ArrayBuffer from another realm (a worker, a test sandbox) is still one.
-  if (Object.prototype.toString.call(payload) === '[object ArrayBuffer]') return new Uint8Array(payload as ArrayBuffer);
+  if (isArrayBuffer(payload)) return new Uint8Array(payload);
   throw new FedtlError(
     'FEDTL_ERR_MALFORMED_MESSAGE',
     `expected ${messageType} as binary (Buffer, Uint8Array or ArrayBuffer), got ${describeValue(payload)}`,

@@ -1,6 +1,6 @@
 // Checks a received weight set against the tensors the model expects, before anything is aggregated or loaded:
 // names, dtypes, shapes, and that float data holds only finite values.
-import { FedtlError } from '@fedtl/util';
+import { FedtlError, isFloat32Array } from '@fedtl/util';
 import type { DType, NamedTensor } from './domain';
 import { elementCount } from './tensor-codec';
 
@@ -58,7 +58,7 @@ function validateTensor(spec: TensorSpec, tensor: NamedTensor): void {
       `tensor '${tensor.name}' [${spec.shape.join(',')}]: expected ${count} values, got ${tensor.data.length}`,
     );
   }
-  if (tensor.data instanceof Float32Array) requireFinite(tensor.name, tensor.data);
+  if (isFloat32Array(tensor.data)) requireFinite(tensor.name, tensor.data);
 }
 
 function requireFinite(name: string, values: Float32Array): void {

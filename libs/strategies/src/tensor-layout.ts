@@ -2,7 +2,7 @@
 // Every update crosses the wire from a client, so each mismatch is reported with a catalogue code and the
 // message says what was expected and what came; nothing is accepted half-way.
 import type { NamedTensor } from '@fedtl/protocol';
-import { FedtlError, describeValue } from '@fedtl/util';
+import { FedtlError, describeValue, isFloat32Array } from '@fedtl/util';
 
 export interface TensorLayout {
   name: string;
@@ -100,7 +100,7 @@ function checkTensor(tensor: NamedTensor, expected: TensorLayout): void {
     });
   }
   const size = elementCount(expected.shape);
-  if (!(tensor.data instanceof Float32Array) || tensor.data.length !== size) {
+  if (!isFloat32Array(tensor.data) || tensor.data.length !== size) {
     throw new FedtlError(
       'FEDTL_ERR_BAD_TENSOR_DATA',
       `tensor "${name}": expected Float32Array(${size}), got ${describeValue(tensor.data)}`,

@@ -3,3 +3,5 @@ export * from './errors';
 export * from './logger';
 export * from './random';
 export * from './secrets';
+export * from './typed-arrays';
+export * from './worker';

@@ -28,6 +28,11 @@ export function configureLogging(options: Partial<LoggerSettings>): void {
   Object.assign(settings, options);
 }
 
+/** The level and format set by the app, e.g. to hand them to a worker thread, which has its own logger. */
+export function loggingSettings(): { level: LogLevel; format: 'pretty' | 'json' } {
+  return { level: settings.level, format: settings.format };
+}
+
 export function isLogLevel(value: string): value is LogLevel {
   return Object.prototype.hasOwnProperty.call(LEVEL_ORDER, value);
 }

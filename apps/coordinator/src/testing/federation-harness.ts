@@ -9,11 +9,16 @@ import { decodeCheckpoint } from '../checkpoint-store';
 
 export const FEATURE_DIM = 12;
 
-export async function startCoordinatorProcess(outDir: string, args: string[]): Promise<{ process: TsProcess; url: string }> {
+/** The precomputed features' dimension (default FEATURE_DIM); coordinator and clients must agree on it. */
+export interface HarnessOptions {
+  dim?: number;
+}
+
+export async function startCoordinatorProcess(outDir: string, args: string[], options: HarnessOptions = {}): Promise<{ process: TsProcess; url: string }> {
   const readyFile = join(outDir, 'ready.json');
   const process = spawnTs('apps/coordinator/src/main.ts', [
     '--port', '0', '--out-dir', outDir, '--ready-file', readyFile, '--audit-dir', join(outDir, 'audit'),
-    '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4',
+    '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4',
     '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--log-level', 'warn',
     ...args,
   ]);
@@ -23,10 +28,10 @@ export async function startCoordinatorProcess(outDir: string, args: string[]): P
   return { process, url };
 }
 
-export function startClientProcess(url: string, clientId: string, featuresFile: string, extra: string[] = []): TsProcess {
+export function startClientProcess(url: string, clientId: string, featuresFile: string, extra: string[] = [], options: HarnessOptions = {}): TsProcess {
   return spawnTs('apps/client/src/main.ts', [
     '--coordinator', url, '--client-id', clientId, '--features', featuresFile,
-    '--backbone', `precomputed:${FEATURE_DIM}`, '--backend', 'cpu', '--log-level', 'warn', ...extra,
+    '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--backend', 'cpu', '--log-level', 'warn', ...extra,
   ]);
 }
 

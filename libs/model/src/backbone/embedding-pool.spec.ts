@@ -41,7 +41,7 @@ describe('embedding pool (USE lite)', () => {
   it('reports a backbone the workers cannot load, and stops them', async () => {
     await expect(EmbeddingPool.start('tfjs-model:/nonexistent/model', { threads: 2 })).rejects.toMatchObject({
       code: 'FEDTL_ERR_BAD_CONFIG',
-      message: expect.stringContaining('embedding worker could not load tfjs-model:/nonexistent/model'),
+      message: expect.stringContaining('embedding worker for tfjs-model:/nonexistent/model could not start'),
     });
     await expect(embedWithPool('bert', ['x'])).rejects.toThrow('backbone must be');
   });

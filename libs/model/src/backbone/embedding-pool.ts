@@ -2,20 +2,19 @@
 // time per thread (and the wasm backend has no threads of its own under Node), so on a CPU machine the way to use
 // all cores is one backbone per core. Texts go out in batches to whichever worker is free; results come back in
 // input order. With one thread the pool embeds in-process: same features, no worker start-up.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { FedtlError, createLogger, isErrorCode, type ErrorCode } from '@fedtl/util';
+import { RpcWorker, createLogger } from '@fedtl/util';
 import { selectedBackend, type BackendName } from '../backend';
 import { validateBatchSize, type Backbone } from './backbone';
-import type { EmbedReply, EmbedRequest, EmbedWorkerData } from './embed-worker-impl';
+import type { EmbedWorkerInfo, EmbedWorkerPayload } from './embed-worker-impl';
 import { loadBackbone, parseBackboneSpec } from './load-backbone';
 import type { ProgressCallback } from './progress-bar';
 
 /** Texts per batch sent to a worker (and per forward pass inside it). */
 export const POOL_BATCH_SIZE = 32;
-const WORKER_ENTRY = path.join(__dirname, 'embed-worker.js');
+// The body's extension follows this file's: .ts from sources (tsx, Jest), .js once built.
+const WORKER_ENTRY = path.join(__dirname, `embed-worker-impl${path.extname(__filename)}`);
 
 const log = createLogger('embedding-pool');
 
@@ -66,8 +65,7 @@ export class EmbeddingPool {
     if (threads === 1) {
       slots = [new InProcessSlot(await loadBackbone(spec, { backend, batchSize }))];
     } else {
-      const init: EmbedWorkerData = { spec, backend, batchSize, tsconfigPath: findTsconfig(__dirname) };
-      const starting = Array.from({ length: threads }, () => WorkerSlot.start(init));
+      const starting = Array.from({ length: threads }, () => WorkerSlot.start({ spec, backend, batchSize }));
       const settled = await Promise.allSettled(starting);
       const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       slots = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
@@ -150,90 +148,22 @@ class InProcessSlot implements Slot {
 }
 
 class WorkerSlot implements Slot {
-  private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (vectors: Float32Array) => void; reject: (err: Error) => void }>();
-  private exited: Error | undefined;
+  private constructor(private readonly worker: RpcWorker<EmbedWorkerInfo>) {}
 
-  private constructor(
-    private readonly worker: Worker,
-    readonly dim: number,
-  ) {
-    worker.on('message', (reply: EmbedReply) => {
-      if (reply.type === 'ready' || reply.id === undefined) return;
-      const request = this.pending.get(reply.id);
-      if (request === undefined) return;
-      this.pending.delete(reply.id);
-      if (reply.type === 'result') request.resolve(reply.vectors);
-      else request.reject(new FedtlError(asErrorCode(reply.code), `embedding worker: ${reply.message}`));
-    });
-    const fail = (err: Error) => {
-      this.exited = err;
-      for (const request of this.pending.values()) request.reject(err);
-      this.pending.clear();
-    };
-    worker.on('error', (err) => fail(new FedtlError('FEDTL_ERR_INTERNAL', `embedding worker crashed: ${err.message}`)));
-    worker.on('exit', (code) => fail(new FedtlError('FEDTL_ERR_INTERNAL', `embedding worker exited (code ${code})`)));
+  static async start(payload: EmbedWorkerPayload): Promise<WorkerSlot> {
+    const worker = await RpcWorker.start<EmbedWorkerInfo, EmbedWorkerPayload>(WORKER_ENTRY, payload, { what: `embedding worker for ${payload.spec}` });
+    return new WorkerSlot(worker);
   }
 
-  static start(init: EmbedWorkerData): Promise<WorkerSlot> {
-    // execArgv [] : the worker does not inherit the parent's loader flags (tsx's, Jest's); embed-worker.js sets up
-    // TypeScript itself.
-    const worker = new Worker(WORKER_ENTRY, { workerData: init, execArgv: [] });
-    return new Promise((resolve, reject) => {
-      const onMessage = (reply: EmbedReply) => {
-        if (reply.type === 'ready') {
-          settle();
-          resolve(new WorkerSlot(worker, reply.dim));
-        } else if (reply.type === 'failed') {
-          settle();
-          void worker.terminate();
-          reject(new FedtlError(asErrorCode(reply.code), `embedding worker could not load ${init.spec}: ${reply.message}`));
-        }
-      };
-      const onError = (err: Error) => {
-        settle();
-        reject(new FedtlError('FEDTL_ERR_INTERNAL', `embedding worker failed to start: ${err.message}`));
-      };
-      const onExit = (code: number) => {
-        settle();
-        reject(new FedtlError('FEDTL_ERR_INTERNAL', `embedding worker exited while starting (code ${code})`));
-      };
-      const settle = () => {
-        worker.off('message', onMessage);
-        worker.off('error', onError);
-        worker.off('exit', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', onError);
-      worker.on('exit', onExit);
-    });
+  get dim(): number {
+    return this.worker.info.dim;
   }
 
   embed(texts: string[]): Promise<Float32Array> {
-    if (this.exited !== undefined) return Promise.reject(this.exited);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      const request: EmbedRequest = { id, texts };
-      this.worker.postMessage(request);
-    });
+    return this.worker.call<Float32Array>('embed', texts);
   }
 
-  async close(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
-  }
-}
-
-function asErrorCode(code: string): ErrorCode {
-  return isErrorCode(code) ? code : 'FEDTL_ERR_INTERNAL';
-}
-
-/** The nearest tsconfig.json above `dir`: the one whose `paths` map the @fedtl/* aliases for this source tree. */
-function findTsconfig(dir: string): string | undefined {
-  for (let current = dir; ; current = path.dirname(current)) {
-    const candidate = path.join(current, 'tsconfig.json');
-    if (fs.existsSync(candidate)) return candidate;
-    if (path.dirname(current) === current) return undefined;
+  close(): Promise<void> {
+    return this.worker.close();
   }
 }

@@ -1,0 +1,123 @@
+// A client's local training and evaluation, run in a worker thread of its own (learner-worker.ts) so that the
+// thread serving the Socket.IO connection never computes: heartbeats and acknowledgements are answered while a
+// round trains for minutes, and a client is never taken for dead because it is busy. One thread per client,
+// kept across rounds and runs; the private features are copied into it once.
+import * as path from 'node:path';
+import { selectedBackend } from '@fedtl/model';
+import type { EvaluateReport, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import { RpcWorker, createLogger, loggingSettings, transferListOf } from '@fedtl/util';
+import type { LearnerData, LocalUpdate } from './learner';
+import type { LearnerWorkerInfo, LearnerWorkerPayload } from './learner-worker';
+
+// The body's extension follows this file's: .ts from sources (tsx, Jest), .js once built.
+const WORKER_ENTRY = path.join(__dirname, `learner-worker${path.extname(__filename)}`);
+
+export interface LearnerThreadOptions {
+  clientId: string;
+  data: LearnerData;
+  localBaselineEpochs: number;
+  personalizeEpochs: number;
+  seed: number;
+}
+
+export type EvaluationResult = Pick<EvaluateReport, 'numExamples' | 'metrics' | 'perLabel'>;
+
+export class LearnerThread {
+  private worker?: Promise<RpcWorker<LearnerWorkerInfo>>;
+  /** The model of the run in progress, replayed into a thread that replaces a crashed one. */
+  private spec?: ModelSpec;
+  private closed = false;
+  private readonly log;
+
+  constructor(private readonly options: LearnerThreadOptions) {
+    this.log = createLogger('learner-thread').child({ clientId: options.clientId });
+  }
+
+  /**
+   * Starts the thread (loading TF.js and its backend there) unless it runs already. Rejects with the thread's
+   * error, e.g. FEDTL_ERR_BAD_CONFIG for a backend that cannot initialise; a later call tries again.
+   */
+  async ready(): Promise<LearnerWorkerInfo> {
+    return (await this.running()).info;
+  }
+
+  /**
+   * Starts a run: a fresh learner for `spec` (the local-only baseline and personalised head belong to a run).
+   * Rejects with FEDTL_ERR_UNKNOWN_LABEL when this client's data holds a label outside `spec.labels`.
+   */
+  async startRun(spec: ModelSpec): Promise<void> {
+    this.spec = spec;
+    await (await this.running()).call('startRun', spec);
+  }
+
+  /**
+   * Trains from `weights` (the round's global adapter and head) for `config.localEpochs` epochs and returns the
+   * delta (local − global), in the order and with the names of `weights`. Rejects with the learner's error
+   * code, or FEDTL_ERR_INTERNAL when the thread dies (the next call starts a new one).
+   */
+  async fit(weights: readonly NamedTensor[], config: TrainingConfig): Promise<LocalUpdate> {
+    const copies = ownedCopies(weights);
+    return (await this.running()).call<LocalUpdate>('fit', { weights: copies, config }, transferListOf(copies.map((t) => t.data)));
+  }
+
+  /** Evaluates `weights` on the local test split (and the local-only and personalised models, when configured). */
+  async evaluate(weights: readonly NamedTensor[]): Promise<EvaluationResult> {
+    const copies = ownedCopies(weights);
+    return (await this.running()).call<EvaluationResult>('evaluate', copies, transferListOf(copies.map((t) => t.data)));
+  }
+
+  /** `tf.memory().numTensors` inside the thread: tests check that rounds leave nothing behind. */
+  async numTensors(): Promise<number> {
+    return (await this.running()).call<number>('memory', null);
+  }
+
+  /** Stops the thread. Calls still running reject; later calls reject too. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = undefined;
+    await (await worker?.catch(() => undefined))?.close();
+  }
+
+  private async running(): Promise<RpcWorker<LearnerWorkerInfo>> {
+    if (this.closed) throw new Error('the learner thread is closed');
+    const current = this.worker ? await this.worker.catch(() => undefined) : undefined;
+    if (current && !current.dead) return current;
+    if (current) this.log.warn('the training thread died; starting a new one');
+    const starting = this.startWorker();
+    this.worker = starting;
+    try {
+      return await starting;
+    } catch (err) {
+      if (this.worker === starting) this.worker = undefined;
+      throw err;
+    }
+  }
+
+  private async startWorker(): Promise<RpcWorker<LearnerWorkerInfo>> {
+    const { data, localBaselineEpochs, personalizeEpochs, seed } = this.options;
+    const { level, format } = loggingSettings();
+    const payload: LearnerWorkerPayload = {
+      backend: selectedBackend()?.name,
+      logLevel: level,
+      logFormat: format,
+      data,
+      localBaselineEpochs,
+      personalizeEpochs,
+      seed,
+    };
+    // Unreferenced: the connection keeps a client process alive, and a forgotten close must not hang its exit.
+    const worker = await RpcWorker.start<LearnerWorkerInfo, LearnerWorkerPayload>(WORKER_ENTRY, payload, { what: 'training thread', ref: false });
+    this.log.debug('training thread started', { backend: worker.info.backend, threadId: worker.info.threadId });
+    if (this.spec) await worker.call('startRun', this.spec);
+    return worker;
+  }
+}
+
+/**
+ * Tensors whose data own their buffers, to transfer to the thread. A decoded tensor is usually a view over the
+ * whole received message, and posting a view would clone that entire buffer once per tensor.
+ */
+function ownedCopies(tensors: readonly NamedTensor[]): NamedTensor[] {
+  return tensors.map((t) => ({ ...t, data: t.data.slice() }));
+}

@@ -1,0 +1,52 @@
+// The body of a client's training thread: owns the TF.js backend and the Learner (the client's private features,
+// its local-only baseline and its personalised head), and answers the calls of LearnerThread. All tensor work
+// of local training and evaluation happens here, off the thread that serves the connection.
+import { threadId } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend, type BackendName } from '@fedtl/model';
+import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import { FedtlError, configureLogging, serveRpc, transferListOf, type LogLevel } from '@fedtl/util';
+import { Learner, type LearnerData } from './learner';
+
+export interface LearnerWorkerPayload {
+  /** The backend the host process chose (undefined: this thread chooses). */
+  backend?: BackendName;
+  logLevel: LogLevel;
+  logFormat: 'pretty' | 'json';
+  data: LearnerData;
+  localBaselineEpochs: number;
+  personalizeEpochs: number;
+  seed: number;
+}
+
+export interface LearnerWorkerInfo {
+  backend: BackendName;
+  threadId: number;
+}
+
+serveRpc<LearnerWorkerPayload>(async (init) => {
+  configureLogging({ level: init.logLevel, format: init.logFormat });
+  const backend = await selectBackend(init.backend);
+  let learner: Learner | undefined;
+  const joined = (): Learner => {
+    if (!learner) throw new FedtlError('FEDTL_ERR_NOT_JOINED', 'expected a run to be started (a Welcome) before training or evaluation');
+    return learner;
+  };
+  const info: LearnerWorkerInfo = { backend, threadId };
+  return {
+    info,
+    methods: {
+      /** A new run (a Welcome with another run id): a fresh learner for its model, baseline and head included. */
+      startRun: (spec: ModelSpec) => {
+        learner = new Learner(spec, init.data, init.localBaselineEpochs, init.seed, init.personalizeEpochs);
+        return { result: null };
+      },
+      fit: async ({ weights, config }: { weights: NamedTensor[]; config: TrainingConfig }) => {
+        const update = await joined().fit(weights, config);
+        return { result: update, transfer: transferListOf(update.delta.map((t) => t.data)) };
+      },
+      evaluate: async (weights: NamedTensor[]) => ({ result: await joined().evaluate(weights) }),
+      memory: () => ({ result: tf.memory().numTensors }),
+    },
+  };
+});

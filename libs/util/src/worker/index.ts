@@ -1,0 +1,3 @@
+export * from './rpc-messages';
+export * from './rpc-worker';
+export * from './serve-rpc';
