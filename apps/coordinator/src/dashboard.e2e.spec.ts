@@ -1,59 +1,45 @@
 // The dashboard in a real browser (headless Chromium driven by playwright-core) while a real federation runs,
 // plus the status API's authentication and the Prometheus endpoint.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { configureLogging } from '@fedtl/util';
-import { makeTempDir, writeSyntheticFeatureFiles, type TsProcess } from '@fedtl/util/testing';
+import { launchBrowser, useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
-import { startCoordinator, type StartedCoordinator } from './run-coordinator';
+import { startCoordinator } from './run-coordinator';
 import { FEATURE_DIM, startClientProcess } from './testing/federation-harness';
 
-/** Debian's Chromium; `.ci/run` installs it. */
-const CHROMIUM = process.env.FEDTL_CHROMIUM ?? '/usr/bin/chromium';
-
 describe('dashboard', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  let started: StartedCoordinator | undefined;
+  const sandbox = useTestSandbox();
   let browser: Browser | undefined;
-  const processes: TsProcess[] = [];
 
   beforeAll(async () => {
     configureLogging({ level: 'error' });
-    if (!existsSync(CHROMIUM)) throw new Error(`the dashboard test needs Chromium at ${CHROMIUM} (apt-get install chromium), or FEDTL_CHROMIUM`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchBrowser();
   });
 
   afterAll(async () => {
     await browser?.close();
   });
 
-  beforeEach(async () => {
-    temp = await makeTempDir();
-  });
-
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
-    await started?.stop();
-    started = undefined;
-    await temp.cleanup();
-  });
+  function openedBrowser(): Browser {
+    if (!browser) throw new Error('the browser did not start');
+    return browser;
+  }
 
   it('shows the run live: rounds, accuracy chart, clients and failures', async () => {
     const config = parseCoordinatorConfig([
-      '--port', '0', '--out-dir', join(temp.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b',
+      '--port', '0', '--out-dir', join(sandbox.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b',
       '--adapter-width', '4', '--rounds', '3', '--min-clients', '2', '--min-available', '3', '--local-epochs', '2', '--learning-rate', '0.05', '--token', 'tkn',
     ]);
     if (config === 'help') throw new Error('unexpected help');
-    started = await startCoordinator(config);
+    const started = await startCoordinator(config);
+    sandbox.defer(() => started.stop());
 
     const denied = await fetch(`${started.url}/api/status`);
     expect(denied.status).toBe(401);
 
-    const page = await (browser as Browser).newPage();
+    const page = await openedBrowser().newPage();
+    sandbox.defer(() => page.close());
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
     await page.goto(`${started.url}/?token=tkn`);
@@ -66,8 +52,8 @@ describe('dashboard', () => {
 
     // Two clients join and wait for a third (--min-available 3): the page must show them while they wait.
     const url = started.url;
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 6 });
-    const startClient = (i: number) => processes.push(startClientProcess(url, `client-${i + 1}`, files[i], ['--token', 'tkn']));
+    const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 6 });
+    const startClient = (i: number) => sandbox.processes.push(startClientProcess(url, `client-${i + 1}`, files[i], ['--token', 'tkn']));
     startClient(0);
     startClient(1);
     await waitForText('clients-count', '2', 60_000);
@@ -82,13 +68,12 @@ describe('dashboard', () => {
     expect(await page.locator('#chart circle').count()).toBe(3);
     expect(await page.textContent('#phase')).toBe('finished');
     expect(await page.textContent('#accuracy')).toMatch(/^\d+\.\d%$/);
-    await page.screenshot({ path: join(temp.dir, 'dashboard.png') });
+    await page.screenshot({ path: join(sandbox.dir, 'dashboard.png') });
     expect(pageErrors).toEqual([]);
 
     const metrics = await (await fetch(`${started.url}/metrics`, { headers: { authorization: 'Bearer tkn' } })).text();
     expect(metrics).toContain('# TYPE fedtl_rounds_completed gauge\nfedtl_rounds_completed 3\n');
     expect(metrics).toMatch(/fedtl_eval_metric\{metric="accuracy"\} 0\.\d+|fedtl_eval_metric\{metric="accuracy"\} 1/);
     expect(metrics).toContain('fedtl_updates_accepted_total 9');
-    await page.close();
   }, 120_000);
 });

@@ -80,28 +80,47 @@ export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.P
 export * from './synthetic-features';
 export * from './tcp-proxy';
 export * from './certificates';
+export * from './browser';
 
 export interface TestSandbox {
   /** This test's temporary directory. */
   readonly dir: string;
   /** Processes the test started; each is killed after the test. */
   readonly processes: TsProcess[];
+  /**
+   * Registers `close` (stop a coordinator, close a socket or a page) to run after the test: after its processes
+   * are killed and before its directory is removed, the latest registered first. A close that fails does not
+   * keep the others from running; its error is reported after all of them ran.
+   */
+  defer(close: () => unknown): void;
 }
 
 /**
  * Call inside a `describe`: every test gets a fresh temporary directory, and after it every process it
- * registered is killed and the directory removed, so no test leaves a process, port or file behind.
+ * registered is killed, everything it deferred is closed and the directory removed, so no test leaves a
+ * process, port or file behind. A test whose set-up failed half-way has only what it registered cleaned up.
  */
 export function useTestSandbox(): TestSandbox {
   let temp: { dir: string; cleanup: () => Promise<void> } | undefined;
   const processes: TsProcess[] = [];
+  const closers: Array<() => unknown> = [];
   beforeEach(async () => {
     temp = await makeTempDir();
   });
   afterEach(async () => {
     await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
+    const failures: unknown[] = [];
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        failures.push(err);
+      }
+    }
     await temp?.cleanup();
     temp = undefined;
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1) throw new AggregateError(failures, `${failures.length} clean-ups failed after the test`);
   });
   return {
     get dir() {
@@ -109,5 +128,8 @@ export function useTestSandbox(): TestSandbox {
       return temp.dir;
     },
     processes,
+    defer(close) {
+      closers.push(close);
+    },
   };
 }
