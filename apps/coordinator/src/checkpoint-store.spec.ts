@@ -1,6 +1,6 @@
 import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { configureLogging } from '@fedtl/util';
-import { makeTempDir } from '@fedtl/util/testing';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { CheckpointStore, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint-store';
 
 function checkpoint(round: number): Checkpoint {
@@ -21,15 +21,13 @@ function checkpoint(round: number): Checkpoint {
 }
 
 describe('checkpoints', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
+  const sandbox = useTestSandbox();
   const warnings: string[] = [];
 
   beforeAll(() => configureLogging({ level: 'warn', format: 'json', sink: { write: (line) => warnings.push(line) } }));
-  beforeEach(async () => {
-    temp = await makeTempDir();
+  beforeEach(() => {
     warnings.length = 0;
   });
-  afterEach(() => temp.cleanup());
 
   it('round-trips weights, strategy state and metadata exactly', () => {
     expect(decodeCheckpoint(encodeCheckpoint(checkpoint(3)))).toEqual(checkpoint(3));
@@ -46,7 +44,7 @@ describe('checkpoints', () => {
   });
 
   it('loads the newest valid checkpoint, skipping a truncated one with a warning', async () => {
-    const store = new CheckpointStore(temp.dir);
+    const store = new CheckpointStore(sandbox.dir);
     await store.save(checkpoint(1));
     await store.save(checkpoint(2));
     await truncate(store.pathFor(2), 100);
@@ -56,15 +54,15 @@ describe('checkpoints', () => {
   });
 
   it('ignores garbage files, leaves no temp files and keeps only the newest few', async () => {
-    const store = new CheckpointStore(temp.dir, 3);
-    await writeFile(`${temp.dir}/notes.txt`, 'hello');
+    const store = new CheckpointStore(sandbox.dir, 3);
+    await writeFile(`${sandbox.dir}/notes.txt`, 'hello');
     for (let round = 1; round <= 5; round++) await store.save(checkpoint(round));
-    expect((await readdir(temp.dir)).sort()).toEqual(['notes.txt', 'round-000003.ckpt', 'round-000004.ckpt', 'round-000005.ckpt']);
+    expect((await readdir(sandbox.dir)).sort()).toEqual(['notes.txt', 'round-000003.ckpt', 'round-000004.ckpt', 'round-000005.ckpt']);
     expect(await store.rounds()).toEqual([5, 4, 3]);
     expect(decodeCheckpoint(await readFile(store.pathFor(5))).weights[0].data[5]).toBe(5);
   });
 
   it('has nothing to resume from an empty or missing directory', async () => {
-    expect(await new CheckpointStore(`${temp.dir}/missing`).loadLatest()).toBeNull();
+    expect(await new CheckpointStore(`${sandbox.dir}/missing`).loadLatest()).toBeNull();
   });
 });

@@ -1,17 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeTempDir } from '@fedtl/util/testing';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { DEFAULT_CONFIG, parseCoordinatorConfig } from './config';
 
 describe('coordinator configuration', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  beforeEach(async () => {
-    temp = await makeTempDir();
-  });
-  afterEach(() => temp.cleanup());
+  const sandbox = useTestSandbox();
 
   const file = (content: unknown) => {
-    const path = join(temp.dir, 'coordinator.json');
+    const path = join(sandbox.dir, 'coordinator.json');
     writeFileSync(path, JSON.stringify(content));
     return path;
   };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { makeTempDir, makeTestCertificates, writeSyntheticFeatureFiles, type TestCertificates, type TsProcess } from '@fedtl/util/testing';
+import { makeTestCertificates, useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import { FEATURE_DIM, startClientProcess, startCoordinatorProcess } from './testing/federation-harness';
 
 function connectError(socket: Socket): Promise<string> {
@@ -15,41 +15,28 @@ function connectError(socket: Socket): Promise<string> {
 }
 
 describe('TLS', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  let certs: TestCertificates;
-  const processes: TsProcess[] = [];
-  const sockets: Socket[] = [];
-
-  beforeEach(async () => {
-    temp = await makeTempDir();
-    certs = makeTestCertificates(temp.dir);
-  });
-
-  afterEach(async () => {
-    sockets.splice(0).forEach((s) => s.disconnect());
-    await Promise.all(processes.splice(0).map((p) => p.stop('SIGKILL')));
-    await temp.cleanup();
-  });
+  const sandbox = useTestSandbox();
 
   it('runs a federation over mutual TLS and refuses clients without a trusted certificate', async () => {
-    const outDir = join(temp.dir, 'out');
+    const certs = makeTestCertificates(sandbox.dir);
+    const outDir = join(sandbox.dir, 'out');
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
       '--rounds', '2', '--min-clients', '2', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-client-ca', certs.caCert,
     ]);
-    processes.push(coordinator);
+    sandbox.processes.push(coordinator);
     expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
 
     const ca = readFileSync(certs.caCert, 'utf8');
     const untrusting = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
     const anonymous = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, ca });
-    sockets.push(untrusting, anonymous);
+    sandbox.defer(() => [untrusting, anonymous].forEach((s) => s.disconnect()));
     expect(await connectError(untrusting)).not.toBe('connected');
     expect(await connectError(anonymous)).not.toBe('connected');
 
-    const files = await writeSyntheticFeatureFiles(temp.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: 30, testPerClient: 10, seed: 2 });
+    const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: 30, testPerClient: 10, seed: 2 });
     const tls = ['--tls-ca', certs.caCert, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey];
     const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file, tls));
-    processes.push(...clients);
+    sandbox.processes.push(...clients);
     expect(await coordinator.exited).toBe(0);
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0]);
     const records = (await readFile(join(outDir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));

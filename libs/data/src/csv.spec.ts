@@ -1,14 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FedtlError } from '@fedtl/util';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { readCsv } from './csv';
 import { csvRecords } from './csv-records';
 
 describe('readCsv', () => {
-  let dir: string;
+  const sandbox = useTestSandbox();
   const fixture = (name: string, content: string): string => {
-    const path = join(dir, name);
+    const path = join(sandbox.dir, name);
     writeFileSync(path, content);
     return path;
   };
@@ -17,9 +17,6 @@ describe('readCsv', () => {
     expect(err).toBeInstanceOf(FedtlError);
     return err as FedtlError;
   };
-
-  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'fedtl-data-csv-'))));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('handles quoted delimiters, doubled quotes, line breaks inside quotes, CRLF and a BOM', async () => {
     const path = fixture(

@@ -1,13 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FedtlError } from '@fedtl/util';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { readJsonl, writeJsonl } from './jsonl';
 
 describe('readJsonl', () => {
-  let dir: string;
+  const sandbox = useTestSandbox();
   const fixture = (name: string, content: string): string => {
-    const path = join(dir, name);
+    const path = join(sandbox.dir, name);
     writeFileSync(path, content);
     return path;
   };
@@ -16,9 +16,6 @@ describe('readJsonl', () => {
     expect(err).toBeInstanceOf(FedtlError);
     return err as FedtlError;
   };
-
-  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'fedtl-data-jsonl-'))));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('reads rows, skips blank lines and falls back to file:line ids', async () => {
     const path = fixture(
@@ -98,17 +95,15 @@ describe('readJsonl', () => {
   });
 
   it('rejects a missing file', async () => {
-    await expect(readJsonl(join(dir, 'absent.jsonl'))).rejects.toThrow(/ENOENT/);
+    await expect(readJsonl(join(sandbox.dir, 'absent.jsonl'))).rejects.toThrow(/ENOENT/);
   });
 });
 
 describe('writeJsonl', () => {
-  let dir: string;
-  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'fedtl-data-jsonl-write-'))));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const sandbox = useTestSandbox();
 
   it('writes examples, extra fields included, that read back unchanged', async () => {
-    const path = join(dir, 'mailbox.jsonl');
+    const path = join(sandbox.dir, 'mailbox.jsonl');
     const examples = [
       { id: 'spam-1/00001', text: 'Subject: hi\n\n"quoted" body', label: 'spam', group: 'spam-1' },
       { id: 'easy-ham-1/00002', text: 'Subject: re\n\nü ✓', label: 'ham', group: 'easy-ham-1' },

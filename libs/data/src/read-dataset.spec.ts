@@ -1,18 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { readDataset } from './read-dataset';
 
 describe('readDataset', () => {
-  let dir: string;
+  const sandbox = useTestSandbox();
   const fixture = (name: string, content: string): string => {
-    const path = join(dir, name);
+    const path = join(sandbox.dir, name);
     writeFileSync(path, content);
     return path;
   };
-
-  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'fedtl-data-dataset-'))));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([
     ['books.train.jsonl', '{"text":"good","label":"positive"}\n'],
@@ -33,7 +30,7 @@ describe('readDataset', () => {
   });
 
   it('names the supported extensions for any other file', async () => {
-    await expect(readDataset(join(dir, 'reviews.json'))).rejects.toMatchObject({
+    await expect(readDataset(join(sandbox.dir, 'reviews.json'))).rejects.toMatchObject({
       code: 'FEDTL_ERR_BAD_CONFIG',
       message: expect.stringContaining('unsupported extension ".json", expected one of .jsonl, .ndjson, .csv, .tsv'),
     });

@@ -1,8 +1,9 @@
 import { type AddressInfo } from 'node:net';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer } from 'node:http';
 import { Server, type Socket as ServerSocket } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import { FedtlError } from '@fedtl/util';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { decodeAck, decodeRoundPlan, encodeAck, encodeRoundPlan, encodeUpdate } from './codec';
 import type { RoundPlan } from './domain';
 import type { ClientToServerEvents, ServerToClientEvents } from './events';
@@ -53,28 +54,25 @@ describe('maxHttpBufferSizeFor', () => {
 });
 
 describe('protocol over a real Socket.IO connection', () => {
-  let httpServer: HttpServer;
-  let server: Server<ClientToServerEvents, ServerToClientEvents>;
+  const sandbox = useTestSandbox();
   let client: ClientSocket<ServerToClientEvents, ClientToServerEvents>;
   let serverSide: ServerSocket<ClientToServerEvents, ServerToClientEvents>;
 
   beforeEach(async () => {
     const plan = sampleRoundPlan();
     const modelBytes = plan.weights.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
-    httpServer = createServer();
-    server = new Server(httpServer, { maxHttpBufferSize: maxHttpBufferSizeFor(modelBytes) });
+    const httpServer = createServer();
+    const server = new Server<ClientToServerEvents, ServerToClientEvents>(httpServer, { maxHttpBufferSize: maxHttpBufferSizeFor(modelBytes) });
+    sandbox.defer(() => new Promise<void>((resolve) => server.close(() => resolve())));
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     const { port } = httpServer.address() as AddressInfo;
     const connected = new Promise<ServerSocket<ClientToServerEvents, ServerToClientEvents>>((resolve) =>
       server.once('connection', resolve),
     );
-    client = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
+    const socket: ClientSocket<ServerToClientEvents, ClientToServerEvents> = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
+    sandbox.defer(() => socket.disconnect());
+    client = socket;
     serverSide = await connected;
-  });
-
-  afterEach(async () => {
-    client.disconnect();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
   it('sends an encoded RoundPlan and gets the client’s Ack back', async () => {

@@ -1,23 +1,19 @@
-import { makeTempDir } from '@fedtl/util/testing';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { writeFixtureDomains } from '../testing/fixture-domains';
 import { discoverDomains, labelSetOf, labelledFeatures, readDomains, textsToEmbed, withBudget } from './domain-data';
 
 describe('domain data', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  beforeAll(async () => {
-    temp = await makeTempDir('fedtl-bench-data-');
-    await writeFixtureDomains(temp.dir);
-  });
-  afterAll(() => temp.cleanup());
+  const sandbox = useTestSandbox();
+  beforeEach(() => writeFixtureDomains(sandbox.dir));
 
   it('finds the domains that have both files', () => {
-    expect(discoverDomains(temp.dir)).toEqual(['books', 'kitchen']);
+    expect(discoverDomains(sandbox.dir)).toEqual(['books', 'kitchen']);
   });
 
   it('scores on the test files, or with a validation fraction on a slice held out of training', async () => {
-    const onTest = await readDomains({ dataDir: temp.dir, domains: [], seed: 1 });
+    const onTest = await readDomains({ dataDir: sandbox.dir, domains: [], seed: 1 });
     expect(onTest.map((d) => [d.name, d.trainPool.length, d.evaluation.length])).toEqual([['books', 12, 6], ['kitchen', 12, 6]]);
-    const onValidation = await readDomains({ dataDir: temp.dir, domains: ['kitchen'], seed: 1, validationFraction: 0.5 });
+    const onValidation = await readDomains({ dataDir: sandbox.dir, domains: ['kitchen'], seed: 1, validationFraction: 0.5 });
     const [kitchen] = onValidation;
     expect([kitchen.trainPool.length, kitchen.evaluation.length]).toEqual([6, 6]);
     const testIds = new Set(onTest[1].evaluation.map((e) => e.id));
@@ -26,11 +22,11 @@ describe('domain data', () => {
   });
 
   it('refuses unknown domains', async () => {
-    await expect(readDomains({ dataDir: temp.dir, domains: ['dvd'], seed: 1 })).rejects.toThrow(/books, kitchen/);
+    await expect(readDomains({ dataDir: sandbox.dir, domains: ['dvd'], seed: 1 })).rejects.toThrow(/books, kitchen/);
   });
 
   it('draws the same stratified budget for a seed, and encodes labels in the sorted label set', async () => {
-    const domains = await readDomains({ dataDir: temp.dir, domains: [], seed: 1 });
+    const domains = await readDomains({ dataDir: sandbox.dir, domains: [], seed: 1 });
     const a = withBudget(domains, 4, 3);
     expect(a.map((d) => d.train.length)).toEqual([4, 4]);
     expect(a[0].train.filter((e) => e.label === 'positive')).toHaveLength(2);

@@ -1,6 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir } from '@fedtl/util/testing';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { isWellFormedXml } from '../testing/xml';
 import { DOMAINS_DEFAULTS } from './domains-config';
 import type { DomainsReport, MethodResult } from './report';
@@ -31,9 +31,7 @@ function report(labelsPerClient: number, level: number): DomainsReport {
 }
 
 describe('report files', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  beforeEach(async () => (temp = await makeTempDir('fedtl-bench-files-')));
-  afterEach(() => temp.cleanup());
+  const sandbox = useTestSandbox();
 
   it('puts a single budget straight into OUT and each budget of a sweep into OUT/labels-N', () => {
     expect(budgetDir('/o', 50, false)).toBe('/o');
@@ -41,22 +39,22 @@ describe('report files', () => {
   });
 
   it('writes report.json, report.md and a well-formed accuracy.svg', async () => {
-    await writeBudgetReport(temp.dir, report(50, 0.7));
-    expect((await readdir(temp.dir)).sort()).toEqual(['accuracy.svg', 'report.json', 'report.md']);
-    expect(JSON.parse(await readFile(join(temp.dir, 'report.json'), 'utf8')).methods.fedavg.mean).toBeCloseTo(0.73);
-    expect(await readFile(join(temp.dir, 'report.md'), 'utf8')).toContain('| fedavg | 73.0 | 73.0 | **73.0** | 2.0 KiB | 4.0 KiB | 1.0 |');
-    expect(isWellFormedXml(await readFile(join(temp.dir, 'accuracy.svg'), 'utf8'))).toBe(true);
+    await writeBudgetReport(sandbox.dir, report(50, 0.7));
+    expect((await readdir(sandbox.dir)).sort()).toEqual(['accuracy.svg', 'report.json', 'report.md']);
+    expect(JSON.parse(await readFile(join(sandbox.dir, 'report.json'), 'utf8')).methods.fedavg.mean).toBeCloseTo(0.73);
+    expect(await readFile(join(sandbox.dir, 'report.md'), 'utf8')).toContain('| fedavg | 73.0 | 73.0 | **73.0** | 2.0 KiB | 4.0 KiB | 1.0 |');
+    expect(isWellFormedXml(await readFile(join(sandbox.dir, 'accuracy.svg'), 'utf8'))).toBe(true);
   });
 
   it('summarises a sweep in sweep.json, sweep.md and a well-formed sweep.svg, budgets in order', async () => {
-    await writeSweepSummary(temp.dir, [report(200, 0.75), report(50, 0.7)]);
-    expect((await readdir(temp.dir)).sort()).toEqual(['sweep.json', 'sweep.md', 'sweep.svg']);
-    const summary = JSON.parse(await readFile(join(temp.dir, 'sweep.json'), 'utf8'));
+    await writeSweepSummary(sandbox.dir, [report(200, 0.75), report(50, 0.7)]);
+    expect((await readdir(sandbox.dir)).sort()).toEqual(['sweep.json', 'sweep.md', 'sweep.svg']);
+    const summary = JSON.parse(await readFile(join(sandbox.dir, 'sweep.json'), 'utf8'));
     expect(summary.budgets.map((b: { labelsPerClient: number; report: string }) => [b.labelsPerClient, b.report])).toEqual([
       [50, join('labels-50', 'report.json')],
       [200, join('labels-200', 'report.json')],
     ]);
-    const svg = await readFile(join(temp.dir, 'sweep.svg'), 'utf8');
+    const svg = await readFile(join(sandbox.dir, 'sweep.svg'), 'utf8');
     expect(isWellFormedXml(svg)).toBe(true);
     expect(svg.match(/<polyline /g)).toHaveLength(3);
   });

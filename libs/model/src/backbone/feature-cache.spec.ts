@@ -1,7 +1,7 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { configureLogging } from '@fedtl/util';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { FeatureCache } from './feature-cache';
 import { createProgressBar } from './progress-bar';
 
@@ -23,15 +23,13 @@ function countingEmbed() {
 }
 
 describe('FeatureCache', () => {
-  let dir: string;
+  const sandbox = useTestSandbox();
   beforeAll(() => configureLogging({ level: 'error' }));
-  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'fedtl-cache-'))));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const texts = ['alpha', 'beta', 'gamma', 'alpha', '', 'delta ✓'];
 
   it('embeds only misses, each distinct text once, and returns rows in order', async () => {
-    const cache = FeatureCache.open(dir, backbone);
+    const cache = FeatureCache.open(sandbox.dir, backbone);
     const fake = countingEmbed();
     const first = await cache.embedAll(texts, fake.embed, { batchSize: 2 });
     expect(fake.embedded()).toEqual(['alpha', 'beta', 'gamma', '', 'delta ✓']);
@@ -51,29 +49,29 @@ describe('FeatureCache', () => {
   });
 
   it('survives reopening, computing only new texts', async () => {
-    const first = FeatureCache.open(dir, backbone);
+    const first = FeatureCache.open(sandbox.dir, backbone);
     await first.embedAll(texts, countingEmbed().embed);
     first.close();
 
-    const reopened = FeatureCache.open(dir, backbone);
+    const reopened = FeatureCache.open(sandbox.dir, backbone);
     expect(reopened.count).toBe(5);
     const fake = countingEmbed();
     const features = await reopened.embedAll([...texts, 'epsilon'], fake.embed);
     expect(fake.embedded()).toEqual(['epsilon']);
     expect(features).toEqual(await countingEmbed().embed([...texts, 'epsilon']));
     reopened.close();
-    expect(readdirSync(dir)).toEqual([`${backbone.contentHash}.features`]);
+    expect(readdirSync(sandbox.dir)).toEqual([`${backbone.contentHash}.features`]);
   });
 
   it('drops a partial last record left by a crash and carries on', async () => {
-    const cache = FeatureCache.open(dir, backbone);
+    const cache = FeatureCache.open(sandbox.dir, backbone);
     await cache.embedAll(['one', 'two'], countingEmbed().embed);
     cache.close();
-    const file = path.join(dir, `${backbone.contentHash}.features`);
+    const file = path.join(sandbox.dir, `${backbone.contentHash}.features`);
     const whole = statSync(file).size;
     appendFileSync(file, Buffer.alloc(17, 0xee)); // half a record: the crash hit mid-write
 
-    const recovered = FeatureCache.open(dir, backbone);
+    const recovered = FeatureCache.open(sandbox.dir, backbone);
     expect(statSync(file).size).toBe(whole);
     expect(recovered.count).toBe(2);
     const fake = countingEmbed();
@@ -81,29 +79,29 @@ describe('FeatureCache', () => {
     expect(fake.embedded()).toEqual(['three']);
     recovered.close();
     expect(statSync(file).size).toBe(whole + 32 + 4 * DIM);
-    const reread = FeatureCache.open(dir, backbone);
+    const reread = FeatureCache.open(sandbox.dir, backbone);
     expect(reread.get('three')).toEqual(await countingEmbed().embed(['three']));
     reread.close();
   });
 
   it('sets aside a file it cannot read (another width or format) and starts empty', async () => {
-    const file = path.join(dir, `${backbone.contentHash}.features`);
+    const file = path.join(sandbox.dir, `${backbone.contentHash}.features`);
     writeFileSync(file, 'not a feature cache at all');
-    const cache = FeatureCache.open(dir, backbone);
+    const cache = FeatureCache.open(sandbox.dir, backbone);
     expect(cache.count).toBe(0);
     await cache.embedAll(['x'], countingEmbed().embed);
     cache.close();
-    expect(readdirSync(dir).filter((name) => name.includes('.unreadable-'))).toHaveLength(1);
+    expect(readdirSync(sandbox.dir).filter((name) => name.includes('.unreadable-'))).toHaveLength(1);
   });
 
   it('reports progress and refuses an embed function that returns the wrong size', async () => {
-    const cache = FeatureCache.open(dir, backbone);
+    const cache = FeatureCache.open(sandbox.dir, backbone);
     await cache.embedAll(['a'], countingEmbed().embed);
     const progress: Array<[number, number]> = [];
     await cache.embedAll(['a', 'b', 'c'], countingEmbed().embed, { batchSize: 1, onProgress: (done, total) => progress.push([done, total]) });
     expect(progress).toEqual([[1, 3], [2, 3], [3, 3]]);
     await expect(cache.embedAll(['z'], async () => new Float32Array(3))).rejects.toThrow('should return 1 x 4 = 4 values; got 3');
-    expect(() => FeatureCache.open(dir, { ...backbone, contentHash: 'abc' })).toThrow('contentHash must be 64 hex digits');
+    expect(() => FeatureCache.open(sandbox.dir, { ...backbone, contentHash: 'abc' })).toThrow('contentHash must be 64 hex digits');
     cache.close();
   });
 });
@@ -130,27 +128,25 @@ describe('createProgressBar', () => {
 });
 
 describe('FeatureCache lock', () => {
+  const sandbox = useTestSandbox();
+
   it('lets readers share a cache, refuses a second writer, and takes over a lock left by a dead process', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'fedtl-cache-lock-'));
+    const dir = sandbox.dir;
     const ref = { id: 'test', contentHash: 'a'.repeat(64), dim: 2 };
     const lock = path.join(dir, `${'a'.repeat(64)}.features.lock`);
     const embed = async (texts: string[]) => Float32Array.from(texts.flatMap((t) => [t.length, 1]));
-    try {
-      const writer = FeatureCache.open(dir, ref);
-      await writer.embedAll(['one', 'three'], embed);
-      const reader = FeatureCache.open(dir, ref);
-      expect(Array.from(await reader.embedAll(['three'], embed))).toEqual([5, 1]);
-      await expect(reader.embedAll(['four'], embed)).rejects.toThrow(`is being written by process ${process.pid}`);
-      reader.close();
-      writer.close();
-      expect(existsSync(lock)).toBe(false);
-      writeFileSync(lock, '2147483646');
-      const heir = FeatureCache.open(dir, ref);
-      expect(Array.from(await heir.embedAll(['four'], embed))).toEqual([4, 1]);
-      heir.close();
-      expect(existsSync(lock)).toBe(false);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const writer = FeatureCache.open(dir, ref);
+    await writer.embedAll(['one', 'three'], embed);
+    const reader = FeatureCache.open(dir, ref);
+    expect(Array.from(await reader.embedAll(['three'], embed))).toEqual([5, 1]);
+    await expect(reader.embedAll(['four'], embed)).rejects.toThrow(`is being written by process ${process.pid}`);
+    reader.close();
+    writer.close();
+    expect(existsSync(lock)).toBe(false);
+    writeFileSync(lock, '2147483646');
+    const heir = FeatureCache.open(dir, ref);
+    expect(Array.from(await heir.embedAll(['four'], embed))).toEqual([4, 1]);
+    heir.close();
+    expect(existsSync(lock)).toBe(false);
   });
 });

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { configureLogging, seededRandom } from '@fedtl/util';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { fingerprintBackbone, loadBackbone, parseBackboneSpec } from './load-backbone';
 import { SentencePieceTokenizer } from './sentencepiece';
 
@@ -66,16 +66,14 @@ function expectedFeatures(text: string, maxTokens: number): Float32Array {
 }
 
 describe('tfjs-model backbone', () => {
-  const dirs: string[] = [];
+  const sandbox = useTestSandbox();
   const modelDir = (options: { poolInGraph: boolean; sequenceLength?: number }) => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'fedtl-tfjs-model-'));
-    dirs.push(dir);
+    const dir = mkdtempSync(path.join(sandbox.dir, 'graph-model-'));
     writeGraphModel(dir, options);
     return dir;
   };
 
   beforeAll(() => configureLogging({ level: 'warn' }));
-  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
   const texts = ['the cat sat', 'the dogs', '', 'cats and dogs sat on the mat'];
 
@@ -126,8 +124,7 @@ describe('tfjs-model backbone', () => {
   });
 
   it('embeds from a TF.js layers model saved by model.save (an Embedding layer over the same table)', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'fedtl-layers-model-'));
-    dirs.push(dir);
+    const dir = sandbox.dir;
     const model = tfl.sequential({ layers: [tfl.layers.embedding({ inputDim: VOCAB.length, outputDim: DIM, inputShape: [null] as never })] });
     model.layers[0].setWeights([tf.tensor2d(TABLE, [VOCAB.length, DIM])]);
     await model.save(

@@ -1,21 +1,19 @@
-import { createServer, connect, type Server } from 'node:net';
+import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { TcpProxy } from './tcp-proxy';
-import { waitFor } from './index';
+import { useTestSandbox, waitFor } from './index';
 
 describe('TcpProxy', () => {
-  let echo: Server;
+  const sandbox = useTestSandbox();
   let proxy: TcpProxy;
 
   beforeEach(async () => {
-    echo = createServer((socket) => socket.pipe(socket));
+    const echo = createServer((socket) => socket.pipe(socket));
+    sandbox.defer(() => new Promise<void>((resolve) => echo.close(() => resolve())));
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    proxy = await TcpProxy.start((echo.address() as AddressInfo).port);
-  });
-
-  afterEach(async () => {
-    await proxy.close();
-    await new Promise<void>((resolve) => echo.close(() => resolve()));
+    const started = await TcpProxy.start((echo.address() as AddressInfo).port);
+    sandbox.defer(() => started.close());
+    proxy = started;
   });
 
   it('forwards bytes both ways and cuts connections on demand', async () => {
