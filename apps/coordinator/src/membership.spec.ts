@@ -1,56 +1,69 @@
-// Membership over real sockets: a client that drops mid-round and rejoins under the same id gets the round
-// in progress again, and a client that joins late takes part from the next round.
+// Membership over real sockets: who may join (backbone, labels, protocol version, token), a client that drops
+// mid-round and rejoins under the same id gets the round in progress again, and a client that joins late takes
+// part from the next round.
 import { join as joinPath } from 'node:path';
 import { precomputedBackboneRef } from '@fedtl/model';
+import { PROTOCOL_VERSION, decodeAck, decodeJoinReply, emitWithAck } from '@fedtl/protocol';
 import { configureLogging } from '@fedtl/util';
-import { makeTempDir, waitUntil } from '@fedtl/util/testing';
-import { parseCoordinatorConfig, type CoordinatorConfig } from './config';
+import { useTestSandbox, waitUntil } from '@fedtl/util/testing';
+import { parseCoordinatorConfig } from './config';
 import type { RoundRecord } from './metrics-log';
-import { startCoordinator, type StartedCoordinator } from './run-coordinator';
+import { startCoordinator } from './run-coordinator';
 import { FEATURE_DIM } from './testing/federation-harness';
 import { ProtocolClient } from './testing/protocol-client';
 
 describe('membership', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  let started: StartedCoordinator | undefined;
-  const clients: ProtocolClient[] = [];
+  const sandbox = useTestSandbox();
   const backbone = precomputedBackboneRef(FEATURE_DIM);
 
-  function running(): StartedCoordinator {
-    if (!started) throw new Error('the coordinator was not started');
-    return started;
-  }
-
-  beforeAll(async () => {
+  beforeAll(() => {
     configureLogging({ level: 'error' });
   });
-  beforeEach(async () => {
-    temp = await makeTempDir();
-  });
-  afterEach(async () => {
-    clients.splice(0).forEach((c) => c.close());
-    await started?.stop();
-    started = undefined;
-    await temp.cleanup();
-  });
 
-  function config(extra: string[] = []): CoordinatorConfig {
-    const parsed = parseCoordinatorConfig([
-      '--port', '0', '--out-dir', joinPath(temp.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b',
+  /** An in-process coordinator, stopped after the test, and scripted clients of it, closed after the test. */
+  async function start(extra: string[] = []) {
+    const config = parseCoordinatorConfig([
+      '--port', '0', '--out-dir', joinPath(sandbox.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b',
       '--adapter-width', '4', '--rounds', '2', '--min-clients', '2', '--rejoin-grace-ms', '10000', '--round-timeout-ms', '30000', ...extra,
     ]);
-    if (parsed === 'help') throw new Error('unexpected help');
-    return parsed;
+    if (config === 'help') throw new Error('unexpected help');
+    const started = await startCoordinator(config);
+    sandbox.defer(() => started.stop());
+    const client = (id: string, auth?: Record<string, string>) => {
+      const c = new ProtocolClient(started.url, id, backbone, auth);
+      sandbox.defer(() => c.close());
+      return c;
+    };
+    return { started, client };
   }
 
-  const client = (id: string) => {
-    const c = new ProtocolClient(running().url, id, backbone);
-    clients.push(c);
-    return c;
-  };
+  it('refuses joins with another backbone, unknown labels, another protocol version or a bad token', async () => {
+    const { client } = await start(['--token', 'sesame']);
+    const stranger = client('stranger');
+    const refusal = await new Promise<{ code?: string }>((resolve) =>
+      stranger.socket.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve(err.data ?? {})),
+    );
+    expect(refusal.code).toBe('FEDTL_ERR_UNAUTHORIZED');
+
+    const newcomer = client('newcomer', { token: 'sesame' });
+    const expectRefusal = async (overrides: Parameters<ProtocolClient['join']>[0], code: string) => {
+      const reply = await newcomer.join({ token: 'sesame', ...overrides });
+      expect(reply.ok ? 'welcomed' : reply.error.code).toBe(code);
+    };
+    await expectRefusal({ backbone: { ...backbone, contentHash: 'f'.repeat(64) } }, 'FEDTL_ERR_BACKBONE_MISMATCH');
+    await expectRefusal({ labels: ['a', 'phishing'] }, 'FEDTL_ERR_UNKNOWN_LABEL');
+    await expectRefusal({ protocolVersion: PROTOCOL_VERSION + 1 }, 'FEDTL_ERR_PROTOCOL_VERSION');
+    await expectRefusal({ token: 'wrong' }, 'FEDTL_ERR_UNAUTHORIZED');
+    await expectRefusal({ numTrainExamples: 0 }, 'FEDTL_ERR_BAD_EXAMPLE_COUNT');
+    const garbage = decodeJoinReply(await emitWithAck(newcomer.socket as never, 'join', Uint8Array.from([1, 2, 3, 4, 5]), 10_000));
+    expect(garbage.ok ? 'welcomed' : garbage.error.code).toBe('FEDTL_ERR_MALFORMED_MESSAGE');
+    const early = decodeAck(await emitWithAck(newcomer.socket as never, 'update', Uint8Array.from([1]), 10_000));
+    expect(early.error?.code).toBe('FEDTL_ERR_NOT_JOINED');
+    expect((await newcomer.join({ token: 'sesame' })).ok).toBe(true);
+  });
 
   it('re-sends the round in progress to a client that rejoins, and lets a late joiner into the next round', async () => {
-    started = await startCoordinator(config());
+    const { started, client } = await start();
     const rounds: RoundRecord[] = [];
     started.coordinator.on('round', (record) => rounds.push(record));
 
@@ -62,7 +75,7 @@ describe('membership', () => {
 
     // The wanderer vanishes mid-round without answering, then comes back on a new connection.
     wanderer.close();
-    await waitUntil(() => !running().coordinator.registry.has('wanderer'), 5000, 'the coordinator to notice the drop');
+    await waitUntil(() => !started.coordinator.registry.has('wanderer'), 5000, 'the coordinator to notice the drop');
     const back = client('wanderer');
     const replan = back.nextPlan(1);
     const welcome = await back.join();
@@ -87,10 +100,10 @@ describe('membership', () => {
   });
 
   it('leaves a client that reports a failed training out of the round at once', async () => {
-    started = await startCoordinator(config(['--min-available', '3']));
+    const { started, client } = await start(['--min-available', '3']);
     const rounds: RoundRecord[] = [];
     started.coordinator.on('round', (record) => rounds.push(record));
-    const [steady, second, broken] = ['steady', 'second', 'broken'].map(client);
+    const [steady, second, broken] = ['steady', 'second', 'broken'].map((id) => client(id));
     for (const c of [steady, second, broken]) expect((await c.join()).ok).toBe(true);
     await broken.nextPlan(1);
     expect(await broken.sendRoundFailed('out of GPU memory')).toBe('accepted');

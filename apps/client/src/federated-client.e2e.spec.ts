@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { precomputedBackboneRef, selectBackend } from '@fedtl/model';
 import { configureLogging } from '@fedtl/util';
-import { TcpProxy, makeTempDir, spawnTs, waitFor, waitUntil, type TsProcess } from '@fedtl/util/testing';
+import { TcpProxy, spawnTs, useTestSandbox, waitFor, waitUntil, type TsProcess } from '@fedtl/util/testing';
 import { FederatedClient } from './federated-client';
 import type { FeatureSplit, LocalData } from './local-data';
 
@@ -31,35 +31,21 @@ const localData = (shift: number): LocalData => ({
 });
 
 describe('FederatedClient', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  let coordinator: TsProcess | undefined;
-  let proxy: TcpProxy | undefined;
-  const clients: FederatedClient[] = [];
+  const sandbox = useTestSandbox();
 
   beforeAll(async () => {
     configureLogging({ level: 'error' });
     await selectBackend('cpu');
   });
 
-  beforeEach(async () => {
-    temp = await makeTempDir();
-  });
-
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.close()));
-    await coordinator?.stop('SIGKILL');
-    await proxy?.close();
-    await temp.cleanup();
-  });
-
   async function startCoordinator(rounds: number): Promise<{ port: number; process: TsProcess }> {
-    const readyFile = join(temp.dir, 'ready.json');
+    const readyFile = join(sandbox.dir, 'ready.json');
     const process = spawnTs('apps/coordinator/src/main.ts', [
-      '--port', '0', '--ready-file', readyFile, '--out-dir', join(temp.dir, 'out'), '--rounds', String(rounds),
+      '--port', '0', '--ready-file', readyFile, '--out-dir', join(sandbox.dir, 'out'), '--rounds', String(rounds),
       '--min-clients', '2', '--backbone', `precomputed:${DIM}`, '--labels', 'no,yes', '--adapter-width', '4',
       '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn',
     ]);
-    coordinator = process;
+    sandbox.processes.push(process);
     await waitUntil(() => existsSync(readyFile), 60_000, 'the coordinator to listen');
     return { port: Number(new URL(JSON.parse(await readFile(readyFile, 'utf8')).url).port), process };
   }
@@ -76,14 +62,15 @@ describe('FederatedClient', () => {
       reconnectDelayMs: 100,
       reconnectDelayMaxMs: 500,
     });
-    clients.push(client);
+    sandbox.defer(() => client.close());
     client.start();
     return client;
   }
 
   it('takes part in every round without leaking tensors, and survives a dropped connection', async () => {
     const { port, process: coordinatorProcess } = await startCoordinator(4);
-    proxy = await TcpProxy.start(port);
+    const proxy = await TcpProxy.start(port);
+    sandbox.defer(() => proxy.close());
     const tensorsBefore = tf.memory().numTensors;
     const flaky = startClient(proxy.port, 'flaky', 0.2);
     const steady = startClient(port, 'steady', -0.2);
@@ -103,7 +90,7 @@ describe('FederatedClient', () => {
     // there (the thread holds no tensor between calls), and nothing in this thread either.
     expect(await Promise.all([flaky.trainingThreadTensors(), steady.trainingThreadTensors()])).toEqual([0, 0]);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
-    const records = (await readFile(join(temp.dir, 'out', 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const records = (await readFile(join(sandbox.dir, 'out', 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const last = records[records.length - 1];
     expect(last.round).toBe(4);
     expect(last.accepted).toEqual(['flaky', 'steady']);

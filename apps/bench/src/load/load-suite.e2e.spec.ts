@@ -1,8 +1,6 @@
 // The load suite end to end with tiny numbers: a real coordinator process, real sockets, every round completed.
 import { configureLogging } from '@fedtl/util';
 import { measureLoad } from './index';
-import { parseLoadOptions } from './load-options';
-import { median, percentile } from './statistics';
 
 describe('load benchmark', () => {
   beforeAll(() => configureLogging({ level: 'warn' }));
@@ -26,18 +24,4 @@ describe('load benchmark', () => {
     expect(typeof result.memoryScaling.modelCopiesPerClient).toBe('number');
     expect(result.machine.cores).toBeGreaterThan(0);
   }, 30_000);
-
-  it('parses and validates its flags', () => {
-    expect(parseLoadOptions([])).toMatchObject({ clients: [10, 100, 500], rounds: 3, adapterWidth: 32, compareAdapterWidth: 256 });
-    expect(parseLoadOptions(['--clients', '50,5', '--out', 'r.json'])).toMatchObject({ clients: [5, 50], out: 'r.json' });
-    expect(() => parseLoadOptions(['--clients', '10,x'])).toThrow(/--clients: expected an integer >= 1, got "x"/);
-    expect(() => parseLoadOptions(['--adapter-width', '64', '--compare-adapter-width', '32'])).toThrow(RangeError);
-  });
-
-  it('takes nearest-rank percentiles and medians', () => {
-    expect(percentile([5, 1, 4, 2, 3], 0.95)).toBe(5);
-    expect(percentile([1, 2, 3, 4], 0.5)).toBe(2);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
-    expect(median([])).toBeNaN();
-  });
 });

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeTempDir } from '@fedtl/util/testing';
+import { useTestSandbox } from '@fedtl/util/testing';
 import { writeFixtureDomains } from '../testing/fixture-domains';
 import { isWellFormedXml } from '../testing/xml';
 import { METHOD_NAMES } from './domains-config';
@@ -11,17 +11,13 @@ import { runDomainsSuite } from './domains-suite';
 import type { DomainsReport } from './report';
 
 describe('bench domains', () => {
-  let temp: { dir: string; cleanup: () => Promise<void> };
-  beforeAll(async () => {
-    temp = await makeTempDir('fedtl-bench-domains-');
-    await writeFixtureDomains(temp.dir);
-  });
-  afterAll(() => temp.cleanup());
+  const sandbox = useTestSandbox();
 
   it('runs every method and writes report.json in the issue’s shape, report.md and accuracy.svg', async () => {
-    const out = join(temp.dir, 'out');
+    await writeFixtureDomains(sandbox.dir);
+    const out = join(sandbox.dir, 'out');
     const code = await runDomainsSuite([
-      '--data-dir', temp.dir, '--out', out, '--cache-dir', join(temp.dir, 'cache'), '--labels-per-client', '8', '--rounds', '2',
+      '--data-dir', sandbox.dir, '--out', out, '--cache-dir', join(sandbox.dir, 'cache'), '--labels-per-client', '8', '--rounds', '2',
       '--adapter-width', '8', '--batch-size', '4', '--local-epochs', '1', '--personalize-epochs', '1', '--embed-threads', '1', '--log-level', 'warn',
     ]);
     expect(code).toBe(0);
