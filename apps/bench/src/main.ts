@@ -1,8 +1,10 @@
 // `npm run bench -- <suite> …`: the project's experiments and benchmarks.
 //   domains    the cross-domain table (local, centralized, fedavg, personalized, leave-one-out)
+//   demo-tuning  the settings of `npm run demo`, chosen on a validation slice of each organisation's training mail
 //   embedding  backbone throughput, one thread vs the worker pool
 //   load       the coordinator under many clients (apps/bench/src/load, its own module tree)
 import { FedtlError } from '@fedtl/util';
+import { runDemoTuningSuite } from './demo-tuning/demo-tuning-suite';
 import { runDomainsSuite } from './domains/domains-suite';
 import { runEmbeddingSuite } from './embedding/embedding-suite';
 import { runLoadSuite } from './load';
@@ -11,6 +13,7 @@ import { stopAllApps } from './workspace';
 const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <suite> --help for its options)
 
   domains     does federated transfer learning beat training alone? methods x domains table and plots
+  demo-tuning the demo's settings (labelled budget, rounds, epochs, learning rate…) on a validation slice
   embedding   sentences per second of the backbone, one thread vs the worker pool
   load        the coordinator under load
 `;
@@ -19,6 +22,7 @@ type Suite = (argv: string[]) => Promise<number>;
 
 const SUITES: Record<string, Suite> = {
   domains: runDomainsSuite,
+  'demo-tuning': runDemoTuningSuite,
   embedding: runEmbeddingSuite,
   load: runLoadSuite,
 };
