@@ -4,4 +4,7 @@ module.exports = {
   ...require('./jest.preset.js'),
   testMatch: ['**/*.e2e.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
+  // Whole federations of separate processes: minutes on a loaded 2-core machine are normal, and a test must not
+  // fail because the machine is busy. Each test still waits on its own events with its own bounds.
+  testTimeout: 300_000,
 };

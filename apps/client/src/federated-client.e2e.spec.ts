@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { precomputedBackboneRef, selectBackend } from '@fedtl/model';
+import { precomputedBackboneRef, selectedBackend } from '@fedtl/model';
 import { configureLogging } from '@fedtl/util';
 import { TcpProxy, spawnTs, useTestSandbox, waitFor, waitUntil, type TsProcess } from '@fedtl/util/testing';
 import { FederatedClient } from './federated-client';
@@ -35,7 +35,6 @@ describe('FederatedClient', () => {
 
   beforeAll(async () => {
     configureLogging({ level: 'error' });
-    await selectBackend('cpu');
   });
 
   async function startCoordinator(rounds: number): Promise<{ port: number; process: TsProcess }> {
@@ -56,6 +55,7 @@ describe('FederatedClient', () => {
       clientId,
       token: '',
       data: localData(shift),
+      backend: 'cpu',
       ackTimeoutMs: 20_000,
       localBaselineEpochs: 0,
       seed: 1,
@@ -71,7 +71,6 @@ describe('FederatedClient', () => {
     const { port, process: coordinatorProcess } = await startCoordinator(4);
     const proxy = await TcpProxy.start(port);
     sandbox.defer(() => proxy.close());
-    const tensorsBefore = tf.memory().numTensors;
     const flaky = startClient(proxy.port, 'flaky', 0.2);
     const steady = startClient(port, 'steady', -0.2);
     const evaluatedRounds: number[] = [];
@@ -87,9 +86,11 @@ describe('FederatedClient', () => {
     expect(evaluatedRounds).toEqual([1, 2, 3, 4]);
     expect(welcomes).toBeGreaterThanOrEqual(2);
     // Each client trains in a thread of its own, idle now: four rounds of training and evaluation left nothing
-    // there (the thread holds no tensor between calls), and nothing in this thread either.
+    // there (the thread holds no tensor between calls). The thread that holds the connections never computed:
+    // it never even chose a TF.js backend.
     expect(await Promise.all([flaky.trainingThreadTensors(), steady.trainingThreadTensors()])).toEqual([0, 0]);
-    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(selectedBackend()).toBeUndefined();
+    expect(tf.memory().numTensors).toBe(0);
     const records = (await readFile(join(sandbox.dir, 'out', 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
     const last = records[records.length - 1];
     expect(last.round).toBe(4);

@@ -21,6 +21,7 @@ import {
   type ServerToClientEvents,
   type Welcome,
 } from '@fedtl/protocol';
+import type { BackendName } from '@fedtl/model';
 import { FedtlError, createLogger, deriveSeed, toFedtlError } from '@fedtl/util';
 import { LearnerThread } from './learner-thread';
 import type { LocalData } from './local-data';
@@ -30,6 +31,8 @@ export interface FederatedClientOptions {
   clientId: string;
   token: string;
   data: LocalData;
+  /** The TF.js backend local training must use; default: the best one the training thread can initialise. */
+  backend?: BackendName;
   ackTimeoutMs: number;
   localBaselineEpochs: number;
   personalizeEpochs?: number;
@@ -77,6 +80,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.log = createLogger('client').child({ clientId: options.clientId });
     this.learner = new LearnerThread({
       clientId: options.clientId,
+      backend: options.backend,
       data: options.data,
       localBaselineEpochs: options.localBaselineEpochs,
       personalizeEpochs: options.personalizeEpochs ?? 0,
@@ -185,6 +189,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (!plan) return;
     this.enqueue(async () => {
       await this.welcomed;
+      if (this.isStale(plan.runId, 'round plan', plan.round)) return;
       const started = Date.now();
       let update: Awaited<ReturnType<LearnerThread['fit']>>;
       try {
@@ -197,6 +202,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
         return;
       }
+      // The run may have ended while this client trained (a coordinator restarted with --fresh).
+      if (this.isStale(plan.runId, 'update', plan.round)) return;
       const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
       const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
       if (await this.send('update', payload, plan.round)) {
@@ -211,13 +218,25 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (!request) return;
     this.enqueue(async () => {
       await this.welcomed;
+      if (this.isStale(request.runId, 'evaluation request', request.round)) return;
       const result = await this.learner.evaluate(request.weights);
+      if (this.isStale(request.runId, 'evaluation report', request.round)) return;
       const payload = encodeEvaluateReport({ runId: request.runId, round: request.round, clientId: this.options.clientId, ...result });
       if (await this.send('evaluate-report', payload, request.round)) {
         this.log.info('evaluated', { round: request.round, accuracy: result.metrics.accuracy });
       }
       this.emit('evaluated', request.round);
     });
+  }
+
+  /**
+   * True (and logged) for work of a run other than the one this client was last welcomed into: a coordinator
+   * restarted with --fresh between the request's arrival and its turn in the queue. Its result would be refused.
+   */
+  private isStale(runId: string, what: string, round: number): boolean {
+    if (runId === this.runId) return false;
+    this.log.warn(`${what} skipped: it belongs to a run that is over`, { round, runId, currentRunId: this.runId });
+    return true;
   }
 
   /** Decodes a request and acknowledges it at once (work follows in the queue); undefined if undecodable. */

@@ -29,12 +29,12 @@ function applyDelta(weights: NamedTensor[], delta: NamedTensor[]): NamedTensor[]
 describe('LearnerThread', () => {
   const random = seededRandom(5);
   const data: LearnerData = { train: split(60, random), test: split(30, random) };
-  const options = { clientId: 'org-1', data, localBaselineEpochs: 3, personalizeEpochs: 2, seed: 4 };
+  const options = { clientId: 'org-1', backend: 'cpu' as const, data, localBaselineEpochs: 3, personalizeEpochs: 2, seed: 4 };
   let thread: LearnerThread | undefined;
 
   beforeAll(async () => {
     configureLogging({ level: 'error' });
-    await selectBackend('cpu');
+    await selectBackend('cpu'); // for the in-process Learner the thread is compared with
   });
 
   afterEach(async () => {

@@ -1,9 +1,10 @@
 // A client's local training and evaluation, run in a worker thread of its own (learner-worker.ts) so that the
 // thread serving the Socket.IO connection never computes: heartbeats and acknowledgements are answered while a
 // round trains for minutes, and a client is never taken for dead because it is busy. One thread per client,
-// kept across rounds and runs; the private features are copied into it once.
+// kept across rounds and runs; the private features are copied into it when it starts (and again into the thread
+// that replaces one that crashed).
 import * as path from 'node:path';
-import { selectedBackend } from '@fedtl/model';
+import type { BackendName } from '@fedtl/model';
 import type { EvaluateReport, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { RpcWorker, createLogger, loggingSettings, transferListOf } from '@fedtl/util';
 import type { LearnerData, LocalUpdate } from './learner';
@@ -14,6 +15,8 @@ const WORKER_ENTRY = path.join(__dirname, `learner-worker${path.extname(__filena
 
 export interface LearnerThreadOptions {
   clientId: string;
+  /** The TF.js backend the thread must use; default: the best one it can initialise. */
+  backend?: BackendName;
   data: LearnerData;
   localBaselineEpochs: number;
   personalizeEpochs: number;
@@ -46,8 +49,8 @@ export class LearnerThread {
    * Rejects with FEDTL_ERR_UNKNOWN_LABEL when this client's data holds a label outside `spec.labels`.
    */
   async startRun(spec: ModelSpec): Promise<void> {
-    this.spec = spec;
     await (await this.running()).call('startRun', spec);
+    this.spec = spec;
   }
 
   /**
@@ -95,10 +98,10 @@ export class LearnerThread {
   }
 
   private async startWorker(): Promise<RpcWorker<LearnerWorkerInfo>> {
-    const { data, localBaselineEpochs, personalizeEpochs, seed } = this.options;
+    const { backend, data, localBaselineEpochs, personalizeEpochs, seed } = this.options;
     const { level, format } = loggingSettings();
     const payload: LearnerWorkerPayload = {
-      backend: selectedBackend()?.name,
+      backend,
       logLevel: level,
       logFormat: format,
       data,
@@ -106,10 +109,16 @@ export class LearnerThread {
       personalizeEpochs,
       seed,
     };
-    // Unreferenced: the connection keeps a client process alive, and a forgotten close must not hang its exit.
-    const worker = await RpcWorker.start<LearnerWorkerInfo, LearnerWorkerPayload>(WORKER_ENTRY, payload, { what: 'training thread', ref: false });
+    const worker = await RpcWorker.start<LearnerWorkerInfo, LearnerWorkerPayload>(WORKER_ENTRY, payload, { what: 'training thread' });
     this.log.debug('training thread started', { backend: worker.info.backend, threadId: worker.info.threadId });
-    if (this.spec) await worker.call('startRun', this.spec);
+    if (this.spec) {
+      try {
+        await worker.call('startRun', this.spec);
+      } catch (err) {
+        await worker.close();
+        throw err;
+      }
+    }
     return worker;
   }
 }

@@ -9,7 +9,7 @@ import { FedtlError, configureLogging, serveRpc, transferListOf, type LogLevel }
 import { Learner, type LearnerData } from './learner';
 
 export interface LearnerWorkerPayload {
-  /** The backend the host process chose (undefined: this thread chooses). */
+  /** The backend to insist on (undefined: the best one this thread can initialise). */
   backend?: BackendName;
   logLevel: LogLevel;
   logFormat: 'pretty' | 'json';

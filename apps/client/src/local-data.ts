@@ -34,7 +34,7 @@ export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
   // The worker pool (and its copies of the backbone) starts only if some text is not cached yet.
   let pool: EmbeddingPool | undefined;
   const embedMisses = async (missing: string[]) => {
-    pool ??= await EmbeddingPool.start(config.backbone, { threads: config.embedThreads || undefined });
+    pool ??= await EmbeddingPool.start(config.backbone, { threads: config.embedThreads || undefined, backend: config.backend });
     return pool.embed(missing);
   };
   let features: Float32Array;

@@ -1,6 +1,5 @@
 // `npm run client -- …`: one organisation's client process.
 import { readFileSync } from 'node:fs';
-import { selectBackend } from '@fedtl/model';
 import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
 import { USAGE, parseClientConfig } from './config';
 import { FederatedClient } from './federated-client';
@@ -14,13 +13,13 @@ async function main(): Promise<number> {
   }
   configureLogging({ level: config.logLevel, format: config.logFormat });
   const log = createLogger('client-main').child({ clientId: config.clientId });
-  await selectBackend(config.backend);
   const data = await loadLocalData(config);
   const client = new FederatedClient({
     url: config.coordinator,
     clientId: config.clientId,
     token: config.token,
     data,
+    backend: config.backend,
     ackTimeoutMs: config.ackTimeoutMs,
     localBaselineEpochs: config.localBaselineEpochs,
     personalizeEpochs: config.personalizeEpochs,
@@ -36,11 +35,13 @@ async function main(): Promise<number> {
     client.once('refused', () => resolve(2));
     client.once('failed', () => resolve(1));
   });
+  // 128 + the signal's number, as shells report a process that a signal stopped.
+  const signalExitCodes = { SIGINT: 130, SIGTERM: 143 } as const;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log.info('stopping', { signal });
       void client.close();
-      process.exit(130);
+      process.exit(signalExitCodes[signal]);
     });
   }
   client.start();

@@ -1,4 +1,5 @@
-import { ERROR_CODES, FedtlError, describeValue, isErrorCode, toFedtlError } from './errors';
+import { runInNewContext } from 'node:vm';
+import { ERROR_CODES, FedtlError, describeValue, errorMessage, isErrorCode, toFedtlError } from './errors';
 
 describe('error catalogue', () => {
   it('names every code with the FEDTL_ERR_ prefix and a description', () => {
@@ -20,6 +21,10 @@ describe('error catalogue', () => {
     expect(toFedtlError(original)).toBe(original);
     expect(toFedtlError(new Error('boom'))).toMatchObject({ code: 'FEDTL_ERR_INTERNAL', message: 'boom' });
     expect(toFedtlError('text')).toMatchObject({ code: 'FEDTL_ERR_INTERNAL', message: 'text' });
+    // An Error from another realm (a worker thread, a test sandbox) keeps its message.
+    expect(toFedtlError(runInNewContext("new Error('far away')"))).toMatchObject({ code: 'FEDTL_ERR_INTERNAL', message: 'far away' });
+    expect(errorMessage(undefined)).toBe('undefined');
+    expect(errorMessage({ message: 42 })).toBe('[object Object]');
   });
 
   it('describes unexpected values briefly, never dumping a payload', () => {

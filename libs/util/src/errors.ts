@@ -49,8 +49,18 @@ export class FedtlError extends Error {
 /** Wraps anything thrown into a FedtlError, keeping the code when there is one. */
 export function toFedtlError(err: unknown): FedtlError {
   if (err instanceof FedtlError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new FedtlError('FEDTL_ERR_INTERNAL', message);
+  return new FedtlError('FEDTL_ERR_INTERNAL', errorMessage(err));
+}
+
+/**
+ * The message of anything thrown: an Error's message (also an Error from another realm — a worker thread, a
+ * test sandbox — where `instanceof Error` is false), or the value as text (`throw undefined` included).
+ */
+export function errorMessage(err: unknown): string {
+  if (typeof err === 'object' && err !== null && typeof (err as { message?: unknown }).message === 'string') {
+    return (err as { message: string }).message;
+  }
+  return String(err);
 }
 
 /** Short text for a value that came instead of what was expected: never dumps a huge payload into a log. */

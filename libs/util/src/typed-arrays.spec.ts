@@ -16,6 +16,8 @@ describe('realm-independent type tests', () => {
     expect(isFloat32Array([1, 2, 3])).toBe(false);
     expect(isInt32Array(new Float32Array(2))).toBe(false);
     expect(isFloat32Array({ length: 3, constructor: Float32Array })).toBe(false);
+    expect(isFloat32Array({ [Symbol.toStringTag]: 'Float32Array' })).toBe(false);
+    expect(isInt32Array({ [Symbol.toStringTag]: 'Int32Array' })).toBe(false);
     expect(isArrayBuffer(new Uint8Array(4))).toBe(false);
     expect(isArrayBuffer(null)).toBe(false);
   });

@@ -4,12 +4,13 @@
 
 /** True for a Float32Array from any realm. */
 export function isFloat32Array(value: unknown): value is Float32Array {
-  return Object.prototype.toString.call(value) === '[object Float32Array]';
+  // isView first: a plain object can fake its tag with Symbol.toStringTag, not its internal slots.
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Float32Array]';
 }
 
 /** True for an Int32Array from any realm. */
 export function isInt32Array(value: unknown): value is Int32Array {
-  return Object.prototype.toString.call(value) === '[object Int32Array]';
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Int32Array]';
 }
 
 /** True for an ArrayBuffer from any realm. */

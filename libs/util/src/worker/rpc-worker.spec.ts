@@ -46,6 +46,15 @@ describe('RpcWorker', () => {
     expect(worker.dead).toBe(false);
   });
 
+  it('rejects a call whose arguments cannot be posted, and keeps serving', async () => {
+    const worker = await start({ greeting: 'hi' });
+    await expect(worker.call('echo', { f: () => 1 })).rejects.toMatchObject({
+      code: 'FEDTL_ERR_INTERNAL',
+      message: expect.stringContaining('test worker: cannot send "echo"'),
+    });
+    expect(await worker.call('echo', 2)).toBe(2);
+  });
+
   it('rejects start-up with the body’s own error', async () => {
     await expect(start({ greeting: 'hi', failStart: 'no backend' })).rejects.toMatchObject({
       code: 'FEDTL_ERR_BAD_CONFIG',

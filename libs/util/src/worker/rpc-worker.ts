@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker, type TransferListItem } from 'node:worker_threads';
-import { FedtlError, isErrorCode, type ErrorCode } from '../errors';
+import { FedtlError, errorMessage, isErrorCode, type ErrorCode } from '../errors';
 import type { RpcReply, RpcRequest, RpcWorkerData } from './rpc-messages';
 
 const ENTRY = path.join(__dirname, 'ts-worker-entry.js');
@@ -12,11 +12,6 @@ const ENTRY = path.join(__dirname, 'ts-worker-entry.js');
 export interface RpcWorkerOptions {
   /** Names the worker in errors, e.g. "embedding worker". */
   what: string;
-  /**
-   * Whether a running worker keeps the process alive. Default true; a worker that only serves a connection
-   * (whose own handles keep the process alive) can pass false so that a forgotten close never hangs an exit.
-   */
-  ref?: boolean;
 }
 
 interface PendingCall {
@@ -43,7 +38,7 @@ export class RpcWorker<Info = unknown> {
       if (reply.type === 'result') call.resolve(reply.result);
       else call.reject(new FedtlError(asErrorCode(reply.code), `${what}: ${reply.message}`));
     });
-    worker.on('error', (err) => this.fail(new FedtlError('FEDTL_ERR_INTERNAL', `${what} crashed: ${err.message}`)));
+    worker.on('error', (err) => this.fail(new FedtlError('FEDTL_ERR_INTERNAL', `${what} crashed: ${errorMessage(err)}`)));
     worker.on('exit', (code) => this.fail(new FedtlError('FEDTL_ERR_INTERNAL', `${what} exited (code ${code})`)));
   }
 
@@ -57,7 +52,6 @@ export class RpcWorker<Info = unknown> {
     // execArgv []: the worker does not inherit the parent's loader flags (tsx's, Jest's); the entry sets up
     // TypeScript itself.
     const worker = new Worker(ENTRY, { workerData, execArgv: [] });
-    if (options.ref === false) worker.unref();
     const { what } = options;
     return new Promise((resolve, reject) => {
       const onMessage = (reply: RpcReply) => {
@@ -72,7 +66,7 @@ export class RpcWorker<Info = unknown> {
       };
       const onError = (err: Error) => {
         settle();
-        reject(new FedtlError('FEDTL_ERR_INTERNAL', `${what} failed to start: ${err.message}`));
+        reject(new FedtlError('FEDTL_ERR_INTERNAL', `${what} failed to start: ${errorMessage(err)}`));
       };
       const onExit = (code: number) => {
         settle();
@@ -96,8 +90,8 @@ export class RpcWorker<Info = unknown> {
 
   /**
    * Calls `method` in the worker. `transfer` lists buffers of `args` to move rather than copy (they are
-   * detached here afterwards). Rejects with the worker's error code and message, or FEDTL_ERR_INTERNAL if the
-   * thread dies before it answers.
+   * detached here afterwards). Rejects with the worker's error code and message, FEDTL_ERR_INTERNAL if the
+   * thread dies before it answers, or FEDTL_ERR_INTERNAL if `args` cannot be posted (e.g. holds a function).
    */
   call<Result>(method: string, args: unknown, transfer: readonly TransferListItem[] = []): Promise<Result> {
     if (this.exited !== undefined) return Promise.reject(this.exited);
@@ -105,7 +99,12 @@ export class RpcWorker<Info = unknown> {
     return new Promise<Result>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
       const request: RpcRequest = { id, method, args };
-      this.worker.postMessage(request, transfer);
+      try {
+        this.worker.postMessage(request, transfer);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(new FedtlError('FEDTL_ERR_INTERNAL', `${this.what}: cannot send "${method}": ${errorMessage(err)}`));
+      }
     });
   }
 
