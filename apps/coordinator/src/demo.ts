@@ -1,4 +1,4 @@
-// `npm run demo`: a real federation on this machine — one coordinator and three client processes talking
+// `npm run demo`: a real federation on this machine — one coordinator and four client processes (by default) talking
 // Socket.IO over loopback, each client holding one organisation's SpamAssassin mailbox (shipped with npm),
 // embedding its mail with the frozen use-lite backbone and training an adapter and head on a few labelled
 // mails (--train-limit). Prints a table of each organisation's held-out accuracy per round, next to what it
@@ -23,9 +23,9 @@ const ROOT = resolve(__dirname, '../../..');
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
-    clients: { type: 'string', default: '3' },
+    clients: { type: 'string', default: '4' },
     'per-organisation': { type: 'string', default: '600' },
-    'train-limit': { type: 'string', default: '10' },
+    'train-limit': { type: 'string', default: '6' },
     'local-epochs': { type: 'string', default: '2' },
     'batch-size': { type: 'string', default: '32' },
     'learning-rate': { type: 'string', default: '0.005' },
