@@ -6,47 +6,28 @@
 //
 // The defaults were chosen with `npm run bench -- demo-tuning` on a validation slice of each organisation's
 // training mail (docs/results/demo/tuning.md). `--validate` runs the same federation scored on that slice
-// instead of the test mail. The demo before the few-labels regime: --train-limit 0 --per-organisation 300
-// --rounds 5 --local-epochs 3 --batch-size 32 --personalize-epochs 5.
+// instead of the test mail. The demo before the few-labels regime: see DEMO_USAGE in demo-options.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { join, relative, resolve } from 'node:path';
 import { spamAssassinMailboxes, validationMailbox, writeJsonl } from '@fedtl/data';
+import { FedtlError, configError } from '@fedtl/util';
+import { DEMO_USAGE, parseDemoOptions, type DemoOptions } from './demo-options';
 import { renderRoundTable, renderVerdict } from './demo-table';
 import type { RoundRecord } from './metrics-log';
 
 const ROOT = resolve(__dirname, '../../..');
-
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string', default: '5' },
-    clients: { type: 'string', default: '4' },
-    'per-organisation': { type: 'string', default: '600' },
-    'train-limit': { type: 'string', default: '6' },
-    'local-epochs': { type: 'string', default: '2' },
-    'batch-size': { type: 'string', default: '32' },
-    'learning-rate': { type: 'string', default: '0.005' },
-    'personalize-epochs': { type: 'string', default: '20' },
-    validate: { type: 'boolean', default: false },
-    'out-dir': { type: 'string', default: 'out/demo' },
-    'cache-dir': { type: 'string', default: '.fedtl-cache' },
-    verbose: { type: 'boolean', default: false },
-  },
-});
-
-const rounds = Number(values.rounds);
-const clients = Number(values.clients);
-const localEpochs = Number(values['local-epochs']);
-const trainLimit = Number(values['train-limit']);
 /** The client's seed (its default): it draws the labelled mails, so --validate carves its slice with it too. */
 const CLIENT_SEED = 7;
 /** --validate: the share of each organisation's training mail held out and scored instead of the test mail. */
 const VALIDATION_FRACTION = 0.3333;
-const outDir = resolve(ROOT, values['out-dir'] as string);
+/** How long children get to stop after SIGTERM before they are killed. */
+const STOP_GRACE_MS = 3000;
 const children: ChildProcess[] = [];
+/** Set by SIGINT/SIGTERM: the children's exits that follow are the stop's doing, not failures to report. */
+let stopping = false;
 
 function start(name: string, entry: string, args: string[]): { child: ChildProcess; exited: Promise<number> } {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -71,24 +52,25 @@ async function waitForFile(path: string, timeoutMs: number, alive: () => boolean
   throw new Error(`the coordinator did not start within ${timeoutMs / 1000} s`);
 }
 
-async function main(): Promise<number> {
+async function main(options: DemoOptions): Promise<number> {
   const started = Date.now();
-  await rm(outDir, { recursive: true, force: true });
-  await mkdir(outDir, { recursive: true });
+  const { clients, rounds, localEpochs, trainLimit } = options;
+  const outDir = resolve(ROOT, options.outDir);
+  await prepareOutDir(outDir);
   const readyFile = join(outDir, 'ready.json');
-  const logLevel = values.verbose ? 'debug' : 'info';
+  const logLevel = options.verbose ? 'debug' : 'info';
   const labelled = trainLimit > 0 ? `${trainLimit} labelled mails per organisation` : 'all training mail labelled';
   console.log(`fedtl demo: 1 coordinator + ${clients} clients, ${rounds} rounds, SpamAssassin mailboxes (${labelled}), use-lite backbone`);
-  if (values.validate) console.log(`--validate: scoring on a validation slice of each organisation's training mail, not on its test mail`);
+  if (options.validate) console.log(`--validate: scoring on a validation slice of each organisation's training mail, not on its test mail`);
   console.log('');
   const clientIds = Array.from({ length: clients }, (_, i) => `org-${i + 1}`);
-  const dataArgs = values.validate ? await validationFiles(clientIds) : clientIds.map((_, i) => [
-    '--demo-mailbox', String(i + 1), '--demo-organisations', String(clients), '--demo-per-organisation', values['per-organisation'] as string,
+  const dataArgs = options.validate ? await validationFiles(clientIds, options.perOrganisation) : clientIds.map((_, i) => [
+    '--demo-mailbox', String(i + 1), '--demo-organisations', String(clients), '--demo-per-organisation', String(options.perOrganisation),
   ]);
   const coordinator = start('coordinator', 'apps/coordinator/src/main.ts', [
     '--port', '0', '--fresh', '--out-dir', outDir, '--ready-file', readyFile,
     '--rounds', String(rounds), '--min-clients', String(clients), '--labels', 'ham,spam',
-    '--local-epochs', String(localEpochs), '--batch-size', values['batch-size'] as string, '--learning-rate', values['learning-rate'] as string,
+    '--local-epochs', String(localEpochs), '--batch-size', String(options.batchSize), '--learning-rate', String(options.learningRate),
     '--log-level', 'info',
   ]);
   const { url } = JSON.parse(await waitForFile(readyFile, 120_000, () => coordinator.child.exitCode === null));
@@ -96,12 +78,24 @@ async function main(): Promise<number> {
     start(id, 'apps/client/src/main.ts', [
       '--coordinator', url, '--client-id', id, ...dataArgs[i],
       ...(trainLimit > 0 ? ['--train-limit', String(trainLimit)] : []),
-      '--local-baseline-epochs', String(rounds * localEpochs), '--personalize-epochs', values['personalize-epochs'] as string,
+      '--local-baseline-epochs', String(rounds * localEpochs), '--personalize-epochs', String(options.personalizeEpochs),
       '--embed-threads', '1',
-      '--cache-dir', join(values['cache-dir'] as string, id), '--log-level', logLevel,
+      '--cache-dir', join(options.cacheDir, id), '--log-level', logLevel,
     ]),
   );
-  const coordinatorCode = await coordinator.exited;
+  // The coordinator waits for every organisation: a client that fails (bad data, a mailbox the corpus cannot
+  // fill) would leave it waiting for ever, so the first client to exit with an error ends the demo.
+  const clientFailure = Promise.race(
+    clientRuns.map((run, i) => run.exited.then((code) => (code === 0 ? new Promise<never>(() => undefined) : { id: clientIds[i], code }))),
+  );
+  const first = await Promise.race([coordinator.exited.then((code) => ({ id: 'coordinator', code })), clientFailure]);
+  if (stopping) return 1;
+  if (first.id !== 'coordinator') {
+    console.error(`\nthe demo failed: ${first.id} exited with code ${first.code} (its output is above); stopping the others`);
+    await stopChildren();
+    return 1;
+  }
+  const coordinatorCode = first.code;
   const clientCodes = await Promise.all(clientRuns.map((c) => c.exited));
   removeValidationFiles();
   if (coordinatorCode !== 0 || clientCodes.some((c) => c !== 0)) {
@@ -112,15 +106,35 @@ async function main(): Promise<number> {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as RoundRecord);
-  const scoredOn = values.validate ? 'validation slice of its training mail' : 'held-out test mail';
+  const scoredOn = options.validate ? 'validation slice of its training mail' : 'held-out test mail';
   console.log(`\nAccuracy on each organisation's own ${scoredOn}: the shared global model after every round; then a model`);
   console.log(`trained on the organisation's labelled mail alone (local only), the final global model, and that model with a`);
   console.log(`private head fine-tuned locally (personalised).\n`);
   console.log(renderRoundTable(records, clientIds));
   const verdict = renderVerdict(records, clientIds);
   if (verdict) console.log(`\n${verdict}`);
-  console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s. Per-round records: ${join(values['out-dir'] as string, 'metrics.jsonl')}; checkpoints: ${join(values['out-dir'] as string, 'checkpoints')}`);
+  console.log(`\nDone in ${((Date.now() - started) / 1000).toFixed(0)} s. Per-round records: ${join(options.outDir, 'metrics.jsonl')}; checkpoints: ${join(options.outDir, 'checkpoints')}`);
   return 0;
+}
+
+/**
+ * Empties `dir` for a new run, but only if it is new, empty or an earlier run's (it has the records a
+ * coordinator writes); anything else, and the checkout itself or a folder above it, is refused untouched.
+ */
+async function prepareOutDir(dir: string): Promise<void> {
+  const toRoot = relative(dir, ROOT);
+  if (toRoot === '' || !toRoot.startsWith('..')) {
+    throw configError('--out-dir', 'a directory for the run, not the checkout or a folder above it', dir);
+  }
+  if (existsSync(dir)) {
+    const entries = readdirSync(dir);
+    const earlierRun = entries.includes('metrics.jsonl') || entries.includes('ready.json') || entries.includes('summary.json');
+    if (entries.length > 0 && !earlierRun) {
+      throw configError('--out-dir', 'a new or empty directory, or an earlier demo run\'s', `${dir} (holds ${entries.length} other entries)`);
+    }
+    await rm(dir, { recursive: true, force: true });
+  }
+  await mkdir(dir, { recursive: true });
 }
 
 let validationDir: string | undefined;
@@ -129,10 +143,10 @@ let validationDir: string | undefined;
  * --validate: each organisation's mailbox with a third of its training mail held out, written as the files a
  * client reads with --data (the rest, from which --train-limit draws) and --test-data (the held-out slice).
  */
-async function validationFiles(clientIds: string[]): Promise<string[][]> {
+async function validationFiles(clientIds: string[], perOrganisation: number): Promise<string[][]> {
   validationDir = await mkdtemp(join(tmpdir(), 'fedtl-demo-validate-'));
   const dir = validationDir;
-  const mailboxes = await spamAssassinMailboxes({ organisations: clientIds.length, perOrganisation: Number(values['per-organisation']) });
+  const mailboxes = await spamAssassinMailboxes({ organisations: clientIds.length, perOrganisation });
   return Promise.all(
     mailboxes.map(async (mailbox) => {
       const { train, test } = validationMailbox(mailbox, VALIDATION_FRACTION, CLIENT_SEED);
@@ -149,20 +163,43 @@ function removeValidationFiles(): void {
   if (validationDir) rmSync(validationDir, { recursive: true, force: true });
 }
 
+/** SIGTERM to every child still running; SIGKILL to those still running after STOP_GRACE_MS. */
+async function stopChildren(): Promise<void> {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  const exits = running.map((child) => new Promise((done) => child.once('exit', done)));
+  for (const child of running) child.kill('SIGTERM');
+  const timer = setTimeout(() => running.forEach((child) => child.kill('SIGKILL')), STOP_GRACE_MS);
+  await Promise.all(exits);
+  clearTimeout(timer);
+  removeValidationFiles();
+}
+
+// 128 + the signal's number, as shells report a process that a signal stopped.
+const signalExitCodes = { SIGINT: 130, SIGTERM: 143 } as const;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    for (const child of children) child.kill('SIGTERM');
-    removeValidationFiles();
-    process.exit(130);
+    stopping = true;
+    void stopChildren().then(() => process.exit(signalExitCodes[signal]));
   });
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    console.error(`fedtl demo: ${(err as Error).message}`);
-    for (const child of children) child.kill('SIGTERM');
-    removeValidationFiles();
-    process.exit(1);
-  },
-);
+function run(): Promise<number> {
+  const options = parseDemoOptions(process.argv.slice(2));
+  if (options === 'help') {
+    process.stdout.write(DEMO_USAGE);
+    return Promise.resolve(0);
+  }
+  return main(options);
+}
+
+Promise.resolve()
+  .then(run)
+  .then(
+    (code) => process.exit(code),
+    async (err) => {
+      const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).message;
+      console.error(`fedtl demo: ${message}`);
+      await stopChildren();
+      process.exit(1);
+    },
+  );
