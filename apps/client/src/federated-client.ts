@@ -52,7 +52,7 @@ export interface FederatedClientEvents {
   finished: [reason: string];
   /** The coordinator refused this client for good (bad token, wrong backbone, unknown labels…). */
   refused: [error: FedtlError];
-  /** This client cannot go on for a reason of its own (its training thread cannot start). */
+  /** This client cannot go on for a reason of its own (its training thread cannot start, its data does not fit the run). */
   failed: [error: FedtlError];
 }
 
