@@ -12,6 +12,7 @@ describe('the demo options', () => {
     const options = parseDemoOptions(['--clients', '3', '--train-limit', '0', '--learning-rate', '0.003', '--validate', '--out-dir', 'x']);
     expect(options).toMatchObject({ clients: 3, trainLimit: 0, learningRate: 0.003, validate: true, outDir: 'x' });
     expect(parseDemoOptions(['--help'])).toBe('help');
+    expect(parseDemoOptions(['--validate'])).toMatchObject({ validate: true, outDir: 'out/demo-validate' });
   });
 
   it.each([

@@ -37,8 +37,8 @@ organisation with its own SpamAssassin mailbox and a few labelled mails. Default
   --learning-rate X        Adam learning rate of local training [0.005]
   --personalize-epochs N   epochs of private head fine-tuning for the personalised row [20]
   --validate               score on a held-out third of each organisation's training mail, not its test mail
-  --out-dir DIR            the run's records and checkpoints [out/demo]; emptied first if it holds an earlier
-                           run, refused if it holds anything else
+  --out-dir DIR            the run's records and checkpoints [out/demo, or out/demo-validate with --validate];
+                           emptied first if it holds an earlier run, refused if it holds anything else
   --cache-dir DIR          feature cache, one subdirectory per organisation [.fedtl-cache]
   --verbose                debug logs
   --help                   this text
@@ -58,7 +58,7 @@ const FLAGS = {
   'learning-rate': { type: 'string', default: '0.005' },
   'personalize-epochs': { type: 'string', default: '20' },
   validate: { type: 'boolean', default: false },
-  'out-dir': { type: 'string', default: 'out/demo' },
+  'out-dir': { type: 'string' },
   'cache-dir': { type: 'string', default: '.fedtl-cache' },
   verbose: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
@@ -86,7 +86,8 @@ export function parseDemoOptions(argv: string[]): DemoOptions | 'help' {
     learningRate: parsePositiveNumber('--learning-rate', values['learning-rate']),
     personalizeEpochs: parseInteger('--personalize-epochs', values['personalize-epochs'], 0),
     validate: values.validate,
-    outDir: values['out-dir'],
+    // A --validate run keeps its own records, so it never overwrites those of the reported run.
+    outDir: values['out-dir'] ?? (values.validate ? 'out/demo-validate' : 'out/demo'),
     cacheDir: values['cache-dir'],
     verbose: values.verbose,
   };
