@@ -2,7 +2,8 @@
 // worker across rounds, and the connection's thread is not the one that computes.
 import { threadId } from 'node:worker_threads';
 import { initialWeights, selectBackend } from '@fedtl/model';
-import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
+import type { ModelSpec } from '@fedtl/protocol';
+import { applyDelta } from '@fedtl/strategies';
 import { configureLogging, seededRandom } from '@fedtl/util';
 import { Learner, type LearnerData } from './learner';
 import { LearnerThread } from './learner-thread';
@@ -20,10 +21,6 @@ function split(n: number, random: () => number) {
     labels.push(positive ? 'yes' : 'no');
   }
   return { features, labels };
-}
-
-function applyDelta(weights: NamedTensor[], delta: NamedTensor[]): NamedTensor[] {
-  return weights.map((t, i) => ({ ...t, data: t.data.map((v, k) => v + delta[i].data[k]) as Float32Array }));
 }
 
 describe('LearnerThread', () => {
