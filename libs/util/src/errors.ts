@@ -25,6 +25,18 @@ export const ERROR_CODES = {
   FEDTL_ERR_BAD_CONFIG: 'a configuration value is invalid',
   FEDTL_ERR_BAD_DATA: 'a dataset row could not be read',
   FEDTL_ERR_CHECKPOINT_CORRUPT: 'a checkpoint failed its checksum',
+  FEDTL_ERR_DIVERGED: 'training diverged: a loss or the aggregate is not finite or exploded',
+  FEDTL_ERR_UPDATE_TOO_LARGE: "an update's L2 norm exceeds the operator's bound",
+  FEDTL_ERR_BAD_REPORT: 'an evaluation report or metric is out of its range or names something unknown',
+  FEDTL_ERR_TOO_MANY_CONNECTIONS: 'a cap on connections or joined clients was reached',
+  FEDTL_ERR_RATE_LIMITED: 'too many failed attempts from this address; wait and retry',
+  FEDTL_ERR_MESSAGE_TOO_LARGE: 'a message exceeds the size limit the coordinator accepts',
+  FEDTL_ERR_UNREACHABLE: 'the coordinator could not be reached within the allowed time',
+  FEDTL_ERR_TLS: 'the TLS handshake failed (certificate not trusted, wrong name, expired or missing)',
+  FEDTL_ERR_RUN_FAILED: 'the run ended without finishing its rounds',
+  FEDTL_ERR_OUT_DIR_LOCKED: 'another coordinator holds the output directory',
+  FEDTL_ERR_NO_VALID_CHECKPOINT: 'checkpoints exist but none is usable',
+  FEDTL_ERR_BAD_ENCODING: 'a text file is not UTF-8',
   FEDTL_ERR_INTERNAL: 'an unexpected error',
 } as const;
 
