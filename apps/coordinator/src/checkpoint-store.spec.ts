@@ -1,4 +1,4 @@
-import { readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox } from '@fedtl/util/testing';
 import { CheckpointStore, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from './checkpoint-store';
@@ -60,6 +60,35 @@ describe('checkpoints', () => {
     expect((await readdir(sandbox.dir)).sort()).toEqual(['notes.txt', 'round-000003.ckpt', 'round-000004.ckpt', 'round-000005.ckpt']);
     expect(await store.rounds()).toEqual([5, 4, 3]);
     expect(decodeCheckpoint(await readFile(store.pathFor(5))).weights[0].data[5]).toBe(5);
+  });
+
+  it('refuses to resume when checkpoint files exist but every one is damaged, naming each file and why', async () => {
+    const store = new CheckpointStore(sandbox.dir);
+    await store.save(checkpoint(1));
+    await store.save(checkpoint(2));
+    await truncate(store.pathFor(1), 10);
+    await writeFile(store.pathFor(2), 'not a checkpoint');
+    const refusal = store.loadLatest();
+    await expect(refusal).rejects.toMatchObject({ code: 'FEDTL_ERR_NO_VALID_CHECKPOINT' });
+    await expect(refusal).rejects.toThrow(/round-000002\.ckpt: .*expected a fedtl checkpoint.*round-000001\.ckpt: .*--fresh/);
+  });
+
+  it('removes its temp file when a write fails', async () => {
+    const store = new CheckpointStore(sandbox.dir);
+    // A non-empty directory where the checkpoint should go: the final rename fails (EISDIR/ENOTEMPTY), as a
+    // full disk would make the write fail, and unlike chmod this also fails for root.
+    await mkdir(`${store.pathFor(1)}/blocker`, { recursive: true });
+    await expect(store.save(checkpoint(1))).rejects.toThrow();
+    expect(await readdir(sandbox.dir)).toEqual(['round-000001.ckpt']);
+  });
+
+  it('removes temp files of an earlier crashed write, and nothing else', async () => {
+    const store = new CheckpointStore(sandbox.dir);
+    await store.save(checkpoint(1));
+    await writeFile(`${store.pathFor(2)}.tmp-4242`, 'half a checkpoint');
+    await writeFile(`${sandbox.dir}/notes.tmp-1.txt`, 'not ours');
+    expect(await store.removeStaleTempFiles()).toEqual(['round-000002.ckpt.tmp-4242']);
+    expect((await readdir(sandbox.dir)).sort()).toEqual(['notes.tmp-1.txt', 'round-000001.ckpt']);
   });
 
   it('has nothing to resume from an empty or missing directory', async () => {

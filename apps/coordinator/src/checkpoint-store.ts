@@ -6,11 +6,13 @@
 // checksum catches a file damaged any other way.
 import { open, readdir, readFile, rename, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger } from '@fedtl/util';
+import { FedtlError, createLogger, errorMessage } from '@fedtl/util';
 import { decodeCheckpointFile, encodeCheckpointFile, type NamedTensor } from '@fedtl/protocol';
 import type { StrategyState } from '@fedtl/strategies';
 
 const FILE_PATTERN = /^round-(\d{6})\.ckpt$/;
+/** A checkpoint being written: `round-000003.ckpt.tmp-<pid>`. */
+const TEMP_PATTERN = /^round-\d{6}\.ckpt\.tmp-\d+$/;
 /** The group holding the global weights; a strategy's state tensors are in `state:<key>`. */
 const WEIGHTS = 'weights';
 const STATE_PREFIX = 'state:';
@@ -66,30 +68,66 @@ export class CheckpointStore {
     await mkdir(this.dir, { recursive: true });
     const target = this.pathFor(checkpoint.round);
     const temp = `${target}.tmp-${process.pid}`;
-    const file = await open(temp, 'w');
     try {
-      await file.writeFile(encodeCheckpoint(checkpoint));
-      await file.sync();
-    } finally {
-      await file.close();
+      const file = await open(temp, 'w');
+      try {
+        await file.writeFile(encodeCheckpoint(checkpoint));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temp, target);
+    } catch (err) {
+      // A full or failing disk must not also leave half a checkpoint behind.
+      await unlink(temp).catch(() => undefined);
+      throw err;
     }
-    await rename(temp, target);
     await this.syncDirectory();
     await this.prune();
     return target;
   }
 
-  /** The newest checkpoint that passes its checksum; damaged newer ones are skipped with a warning. */
+  /**
+   * The newest checkpoint that passes its checksum; damaged newer ones are skipped with a warning. Null when
+   * there is no checkpoint file at all (a new run).
+   * @throws FedtlError FEDTL_ERR_NO_VALID_CHECKPOINT when checkpoint files exist but none is usable, naming
+   * each file and why it failed: starting a new run over them would silently discard the old one.
+   */
   async loadLatest(): Promise<Checkpoint | null> {
+    const failures: string[] = [];
     for (const round of await this.rounds()) {
       const path = this.pathFor(round);
       try {
         return decodeCheckpoint(await readFile(path), path);
       } catch (err) {
-        log.warn('skipping unreadable checkpoint, falling back to the previous one', { path, error: (err as Error).message });
+        failures.push(`${path}: ${errorMessage(err)}`);
+        log.warn('skipping unreadable checkpoint, falling back to the previous one', { path, error: errorMessage(err) });
       }
     }
-    return null;
+    if (failures.length === 0) return null;
+    throw new FedtlError(
+      'FEDTL_ERR_NO_VALID_CHECKPOINT',
+      `expected a usable checkpoint in ${this.dir} to resume from, but all ${failures.length} failed: ${failures.join('; ')}. ` +
+        'Restore a good checkpoint, or start a new run with --fresh (which deletes these files)',
+      { dir: this.dir, failures },
+    );
+  }
+
+  /**
+   * Deletes temp files left by a coordinator that crashed mid-write; returns their names. Call only while
+   * holding the out-dir lock, when no other process can be writing one.
+   */
+  async removeStaleTempFiles(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return [];
+    }
+    const stale = names.filter((name) => TEMP_PATTERN.test(name));
+    for (const name of stale) await unlink(join(this.dir, name));
+    if (stale.length > 0) log.warn('removed temp files of an interrupted checkpoint write', { dir: this.dir, files: stale });
+    return stale;
   }
 
   /** Completed-round numbers of the checkpoints on disk, newest first. */

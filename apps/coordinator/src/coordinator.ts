@@ -296,7 +296,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
     this.notifyLeftOut(round, outcome.failures);
     const result = outcome.accepted.length >= o.minClients ? aggregator.finish(outcome.failures) : null;
-    const base = { round, attempt, selected: plan.clients, accepted: outcome.accepted, failures: outcome.failures };
+    const base = { runId: o.runId, round, attempt, selected: plan.clients, accepted: outcome.accepted, failures: outcome.failures };
     if (!result) {
       this.log.warn('round failed: too few updates; it will be retried', { round, attempt, accepted: outcome.accepted.length, needed: o.minClients });
       this.activeRound = undefined;

@@ -3,6 +3,7 @@ import type { RoundRecord } from './metrics-log';
 
 function record(round: number, clients: RoundRecord['clients'], status: RoundRecord['status'] = 'aggregated'): RoundRecord {
   return {
+    runId: 'run-1',
     round,
     attempt: 1,
     status,

@@ -4,16 +4,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
-import { encodeUpdate, type ModelSpec } from '@fedtl/protocol';
+import { encodeUpdate, type BackboneRef, type ModelSpec } from '@fedtl/protocol';
 import { createLogger } from '@fedtl/util';
 import { CheckpointStore } from './checkpoint-store';
 import type { CoordinatorConfig } from './config';
 import { Coordinator, type RunSummary } from './coordinator';
 import { MetricsLog } from './metrics-log';
+import { lockOutDir, type OutDirLock } from './out-dir-lock';
 import { RunStatus } from './dashboard/run-status';
 import { CoordinatorServer } from './server';
 import { createStrategy, serverOptimizerOf } from './strategy-factory';
 import { TrafficCounter } from './traffic-counter';
+import { ensureWritableDir } from './writable-dir';
 
 export interface StartedCoordinator {
   url: string;
@@ -23,7 +25,7 @@ export interface StartedCoordinator {
    * until `stop()`. Rejects (with the server closed) when the run fails.
    */
   finished: Promise<RunSummary>;
-  /** Stops: abandons a round in flight (it is re-run after a restart) and closes the server. */
+  /** Stops: abandons a round in flight (it is re-run after a restart), closes the server and frees the out-dir. */
   stop(): Promise<void>;
 }
 
@@ -47,13 +49,38 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
   const configHash = configHashOf(config, model, backbone.contentHash);
   const checkpointsDir = join(config.outDir, 'checkpoints');
   const metricsPath = join(config.outDir, 'metrics.jsonl');
+  await ensureWritableDir(config.outDir, '--out-dir');
+  // Taken before --fresh deletes anything: the files may belong to a coordinator that is running.
+  const lock = await lockOutDir(config.outDir);
+  try {
+    return await startLocked(config, { backbone, model, configHash, checkpointsDir, metricsPath, lock });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+interface Prepared {
+  backbone: BackboneRef;
+  model: ModelSpec;
+  configHash: string;
+  checkpointsDir: string;
+  metricsPath: string;
+  lock: OutDirLock;
+}
+
+async function startLocked(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, metricsPath, lock }: Prepared): Promise<StartedCoordinator> {
   if (config.fresh) {
     await rm(checkpointsDir, { recursive: true, force: true });
     await rm(metricsPath, { force: true });
   }
-  await mkdir(config.outDir, { recursive: true });
+  await ensureWritableDir(checkpointsDir, '--out-dir (its checkpoints directory)');
+  if (config.auditDir) await ensureWritableDir(config.auditDir, '--audit-dir');
   const store = new CheckpointStore(checkpointsDir);
+  await store.removeStaleTempFiles();
   const previous = await store.loadLatest();
+  const metricsLog = new MetricsLog(metricsPath);
+  await metricsLog.repairTornTail();
   const runId = previous?.runId ?? randomUUID();
   const traffic = new TrafficCounter();
   const initial = initialWeights(model, config.seed);
@@ -75,7 +102,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     initialWeights: initial,
     strategy: createStrategy(config),
     store,
-    metricsLog: new MetricsLog(metricsPath),
+    metricsLog,
     traffic,
     onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
   });
@@ -131,7 +158,11 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     finished,
     stop: async () => {
       coordinator.stop();
-      await server.close();
+      try {
+        await server.close();
+      } finally {
+        await lock.release();
+      }
     },
   };
 }
