@@ -1,8 +1,8 @@
 // The client's configuration, parsed and validated once at the edge (JSON file, FEDTL_* env, flags).
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { configError, isLogLevel, parseInteger, type LogLevel } from '@fedtl/util';
+import { readUserTextSync } from '@fedtl/data';
+import { FedtlError, configError, isLogLevel, parseInteger, type LogLevel } from '@fedtl/util';
 
 export type DataSource =
   | { kind: 'file'; train: string; test?: string; textField: string; labelField: string; testFraction: number }
@@ -108,8 +108,9 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
   if (values.config) {
     let fromFile: Record<string, unknown>;
     try {
-      fromFile = JSON.parse(readFileSync(values.config, 'utf8'));
+      fromFile = JSON.parse(readUserTextSync(values.config));
     } catch (err) {
+      if (err instanceof FedtlError) throw err;
       fail('--config', 'a readable JSON file', `${values.config} (${(err as Error).message})`);
     }
     // camelCase keys in the file map onto the kebab-case flags; flags given on the command line win.

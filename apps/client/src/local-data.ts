@@ -1,7 +1,6 @@
 // Loads a client's private data and turns its text into frozen-backbone features (cached on disk).
 // Texts stay in this process; what leaves is computed from the features by the learner.
-import { readFile } from 'node:fs/promises';
-import { readDataset, stratifiedSample, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
+import { normalizeLabel, readDataset, readUserText, stratifiedSample, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
 import { EmbeddingPool, FeatureCache, backboneRefFor, createProgressBar, precomputedBackboneRef, type ProgressCallback } from '@fedtl/model';
 import type { BackboneRef } from '@fedtl/protocol';
 import { FedtlError, createLogger } from '@fedtl/util';
@@ -93,8 +92,9 @@ interface PrecomputedFile {
 async function readPrecomputed(path: string, backboneSpec: string): Promise<LocalData> {
   let file: PrecomputedFile;
   try {
-    file = JSON.parse(await readFile(path, 'utf8'));
+    file = JSON.parse(await readUserText(path));
   } catch (err) {
+    if (err instanceof FedtlError) throw err;
     throw new FedtlError('FEDTL_ERR_BAD_DATA', `${path}: expected a JSON file of precomputed features, got ${(err as Error).message}`);
   }
   const backbone = precomputedBackboneRef(file.dim);
@@ -111,7 +111,7 @@ async function readPrecomputed(path: string, backboneSpec: string): Promise<Loca
       if (row.length !== file.dim) throw new FedtlError('FEDTL_ERR_BAD_DATA', `${path}: ${name} row ${i} has ${row.length} values, expected ${file.dim}`);
       features.set(row, i * file.dim);
     });
-    return { features, labels: part.labels };
+    return { features, labels: part.labels.map(normalizeLabel) };
   };
   const train = split('train');
   const test = split('test');

@@ -34,4 +34,16 @@ describe('coordinator configuration', () => {
     expect(() => parseCoordinatorConfig(['--tls-cert', 'a.crt'])).toThrow('--tls-cert/--tls-key: expected both or neither');
     expect(() => parseCoordinatorConfig(['--labels', 'spam'])).toThrow('--labels: expected at least two labels');
   });
+
+  it('normalises --labels to NFC, so a label typed with a precomposed accent matches a decomposed one', () => {
+    const config = parseCoordinatorConfig(['--labels', 're\u0301clamation,question']);
+    expect(config !== 'help' && config.labels).toEqual(['r\u00e9clamation', 'question']);
+  });
+
+  it('names the encoding of a config file saved as UTF-16', () => {
+    const path = join(sandbox.dir, 'utf16.json');
+    writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('{"rounds": 3}', 'utf16le')]));
+    expect(() => parseCoordinatorConfig(['--config', path])).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_ENCODING' }));
+    expect(() => parseCoordinatorConfig(['--config', path])).toThrow(`${path}: expected a UTF-8 text file, but it is UTF-16LE`);
+  });
 });

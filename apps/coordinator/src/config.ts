@@ -1,8 +1,8 @@
 // The coordinator's configuration: parsed and validated once, here, from a JSON file, FEDTL_* environment
 // variables and command-line flags (later sources win). Everything below receives plain values.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
+import { normalizeLabel, readUserTextSync } from '@fedtl/data';
+import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 
 export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam'] as const;
@@ -217,8 +217,9 @@ type FlagValues = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extend
 function fileToFlags(file: string): FlagValues {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(readUserTextSync(file));
   } catch (err) {
+    if (err instanceof FedtlError) throw err;
     fail('--config', 'a readable JSON file', `${file} (${(err as Error).message})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('--config', 'a JSON object of options', file);
@@ -271,7 +272,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['heartbeat-timeout-ms'] !== undefined) merged.heartbeatTimeoutMs = parseTimeout('--heartbeat-timeout-ms', v['heartbeat-timeout-ms'], 1);
   if (v['out-dir'] !== undefined) merged.outDir = v['out-dir'];
   if (v.backbone !== undefined) merged.backbone = v.backbone;
-  if (v.labels !== undefined) merged.labels = v.labels.split(',').map((label) => label.trim()).filter(Boolean);
+  if (v.labels !== undefined) merged.labels = v.labels.split(',').map((label) => normalizeLabel(label.trim())).filter(Boolean);
   if (v['adapter-width'] !== undefined) merged.adapterWidth = parseInteger('--adapter-width', v['adapter-width'], 0);
   if (v.head !== undefined) merged.head = parseOneOf('--head', v.head, ['linear', 'mlp'] as const);
   if (v['head-hidden'] !== undefined) merged.headHidden = parseInteger('--head-hidden', v['head-hidden'], 1);

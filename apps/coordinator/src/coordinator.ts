@@ -17,6 +17,7 @@ import {
   type Update,
   type Welcome,
 } from '@fedtl/protocol';
+import { unknownLabels } from '@fedtl/data';
 import type { ClientFailure, Strategy } from '@fedtl/strategies';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store';
 import { ClientRegistry, type ClientLink } from './client-registry';
@@ -144,7 +145,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         `expected backbone ${o.backbone.id} (hash ${o.backbone.contentHash.slice(0, 12)}…, dim ${o.backbone.dim}), got ${join.backbone.id} (hash ${join.backbone.contentHash.slice(0, 12)}…, dim ${join.backbone.dim})`,
       );
     }
-    const unknown = join.labels.filter((label) => !o.model.labels.includes(label));
+    const unknown = unknownLabels(join.labels, o.model.labels);
     if (unknown.length > 0) {
       throw new FedtlError('FEDTL_ERR_UNKNOWN_LABEL', `labels ${JSON.stringify(unknown)} are not in the federation's label set ${JSON.stringify(o.model.labels)}`);
     }

@@ -114,4 +114,11 @@ describe('membership', () => {
       { clientId: 'broken', code: 'FEDTL_ERR_INTERNAL', message: 'the client could not train: out of GPU memory' },
     ]);
   });
+
+  it('welcomes a client whose labels differ from the federation\'s only in Unicode normalisation', async () => {
+    // The label-unicode-normalization case: --labels typed with a precomposed "é", the client's file with e + U+0301.
+    const { client } = await start(['--labels', 'r\u00e9clamation,question']);
+    const reply = await client('org-fr').join({ labels: ['re\u0301clamation', 'question'] });
+    expect(reply.ok ? reply.welcome.model.labels : reply.error).toEqual(['r\u00e9clamation', 'question']);
+  });
 });

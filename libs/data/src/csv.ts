@@ -1,13 +1,12 @@
 // CSV and TSV datasets: a header row names the columns, every later record is one example.
 
-import { createReadStream } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { FedtlError } from '@fedtl/util';
 import { BadRowCollector } from './bad-rows';
-import { stripBom } from './bom';
 import { csvRecords } from './csv-records';
 import type { LabelledText } from './example';
 import { recordToExample, RowFailure, type ReadOptions, type ReadResult } from './record-to-example';
+import { userTextChunks } from './text-file';
 
 export interface CsvReadOptions extends ReadOptions {
   /** One character; inferred from the extension when absent: ',' for .csv, a tab for .tsv. */
@@ -22,26 +21,21 @@ export async function readCsv(path: string, options: CsvReadOptions = {}): Promi
   const collector = new BadRowCollector(path, options.onBadRow ?? 'throw');
   const examples: LabelledText[] = [];
   const fileName = basename(path);
-  const input = createReadStream(path, { encoding: 'utf8' });
   let header: string[] | undefined;
-  try {
-    for await (const record of csvRecords(withoutLeadingBom(input), delimiter)) {
-      if (!header) {
-        if (record.malformed) throw badHeader(path, record.line, record.malformed);
-        header = record.fields.map((name) => name.trim());
-        checkColumns(path, record.line, header, options);
-        continue;
-      }
-      const example = record.malformed
-        ? new RowFailure(record.malformed)
-        : record.fields.length !== header.length
-          ? new RowFailure(`expected ${header.length} fields as in the header, got ${record.fields.length}`)
-          : recordToExample(keyedBy(header, record.fields), options, `${fileName}:${record.line}`);
-      if (example instanceof RowFailure) collector.report(record.line, example.reason);
-      else examples.push(example);
+  for await (const record of csvRecords(userTextChunks(path), delimiter)) {
+    if (!header) {
+      if (record.malformed) throw badHeader(path, record.line, record.malformed);
+      header = record.fields.map((name) => name.trim());
+      checkColumns(path, record.line, header, options);
+      continue;
     }
-  } finally {
-    input.destroy();
+    const example = record.malformed
+      ? new RowFailure(record.malformed)
+      : record.fields.length !== header.length
+        ? new RowFailure(`expected ${header.length} fields as in the header, got ${record.fields.length}`)
+        : recordToExample(keyedBy(header, record.fields), options, `${fileName}:${record.line}`);
+    if (example instanceof RowFailure) collector.report(record.line, example.reason);
+    else examples.push(example);
   }
   if (!header) throw badHeader(path, 1, 'the file is empty, expected a header row');
   return { examples, badRows: collector.badRows };
@@ -62,15 +56,6 @@ function delimiterFor(path: string, delimiter: string | undefined): string {
     );
   }
   return delimiter;
-}
-
-async function* withoutLeadingBom(chunks: AsyncIterable<string | Buffer>): AsyncGenerator<string> {
-  let first = true;
-  for await (const chunk of chunks) {
-    const text = String(chunk);
-    yield first ? stripBom(text) : text;
-    first = false;
-  }
 }
 
 function checkColumns(path: string, line: number, header: string[], options: ReadOptions): void {

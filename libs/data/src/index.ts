@@ -8,3 +8,4 @@ export * from './read-dataset';
 export type { FieldOptions, ReadOptions, ReadResult } from './record-to-example';
 export * from './spam-assassin';
 export * from './split';
+export * from './text-file';

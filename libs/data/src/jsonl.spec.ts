@@ -113,3 +113,16 @@ describe('writeJsonl', () => {
     expect(read).toEqual(examples.map(({ id, text, label }) => ({ id, text, label })));
   });
 });
+
+describe('readJsonl and label normalisation', () => {
+  const sandbox = useTestSandbox();
+
+  it('reads the label-unicode-normalization case\'s decomposed labels as NFC', async () => {
+    const path = join(sandbox.dir, 'tickets.jsonl');
+    writeFileSync(path, '{"text": "Je conteste le montant pre\u0301leve\u0301 0", "label": "re\u0301clamation"}\n');
+    const { examples } = await readJsonl(path);
+    expect(examples[0].label).toBe('r\u00e9clamation');
+    // The text is the user's own and is kept exactly as written.
+    expect(examples[0].text).toBe('Je conteste le montant pre\u0301leve\u0301 0');
+  });
+});

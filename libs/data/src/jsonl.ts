@@ -1,39 +1,41 @@
 // JSON Lines: one JSON object a line. Read as a stream so a large user file never sits in memory as one string.
 
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describeValue } from '@fedtl/util';
 import { BadRowCollector } from './bad-rows';
-import { stripBom } from './bom';
 import type { LabelledText } from './example';
 import { recordToExample, RowFailure, type ReadOptions, type ReadResult } from './record-to-example';
+import { userTextChunks } from './text-file';
 
 /** Reads `path` line by line; blank lines are allowed, bad rows are reported with `path:line`. */
 export async function readJsonl(path: string, options: ReadOptions = {}): Promise<ReadResult> {
   const collector = new BadRowCollector(path, options.onBadRow ?? 'throw');
   const examples: LabelledText[] = [];
   const fileName = basename(path);
-  const input = createReadStream(path, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNumber = 0;
-  try {
-    for await (const rawLine of lines) {
-      lineNumber++;
-      const line = lineNumber === 1 ? stripBom(rawLine) : rawLine;
-      if (!line.trim()) continue;
-      const record = parseObject(line);
-      const example = record instanceof RowFailure ? record : recordToExample(record, options, `${fileName}:${lineNumber}`);
-      if (example instanceof RowFailure) collector.report(lineNumber, example.reason);
-      else examples.push(example);
-    }
-  } finally {
-    lines.close();
-    input.destroy();
+  for await (const line of linesOf(userTextChunks(path))) {
+    lineNumber++;
+    if (!line.trim()) continue;
+    const record = parseObject(line);
+    const example = record instanceof RowFailure ? record : recordToExample(record, options, `${fileName}:${lineNumber}`);
+    if (example instanceof RowFailure) collector.report(lineNumber, example.reason);
+    else examples.push(example);
   }
   return { examples, badRows: collector.badRows };
+}
+
+/** Splits text chunks into lines at LF or CRLF; a last line without a line break is still a line. */
+async function* linesOf(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let pending = '';
+  for await (const chunk of chunks) {
+    const parts = (pending + chunk).split('\n');
+    pending = parts.pop() ?? '';
+    for (const part of parts) yield part.endsWith('\r') ? part.slice(0, -1) : part;
+  }
+  if (pending) yield pending.endsWith('\r') ? pending.slice(0, -1) : pending;
 }
 
 function parseObject(line: string): Record<string, unknown> | RowFailure {

@@ -55,3 +55,18 @@ describe('label subsets at Join', () => {
     expect(() => checkLabelSubset(many, [])).toThrow(/"label-19" and 5 more \(known labels: none\)$/);
   });
 });
+
+// The label-unicode-normalization case: the coordinator's --labels typed with a precomposed "é" (U+00E9), the
+// client's file written with "e" + a combining acute accent (U+0065 U+0301). They print the same.
+describe('labels that differ only in Unicode normalisation', () => {
+  const typed = 'r\u00e9clamation';
+  const decomposed = 're\u0301clamation';
+
+  it('are one label: known at join, encoded to the same index, and listed once', () => {
+    expect(typed).not.toBe(decomposed);
+    expect(unknownLabels([decomposed, 'question'], [typed, 'question'])).toEqual([]);
+    expect(() => checkLabelSubset([decomposed], [typed, 'question'])).not.toThrow();
+    expect(Array.from(encodeLabels(examples(decomposed, 'question', typed), [typed, 'question']))).toEqual([0, 1, 0]);
+    expect(labelsOf(examples(decomposed, typed))).toEqual([typed]);
+  });
+});

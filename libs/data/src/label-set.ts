@@ -1,27 +1,35 @@
 // Label sets: a model's head has one output per label, so every party must agree on the labels and their order.
-// The order is plain code-unit sorting, never locale-dependent, so two machines always agree.
+// The order is plain code-unit sorting, never locale-dependent, so two machines always agree. Labels are
+// compared in Unicode normalisation form C: "é" typed as one code point and as e + combining accent are one
+// label, as every reader sees them.
 
 import { FedtlError } from '@fedtl/util';
 import type { LabelledText } from './example';
 
 type Labelled = Pick<LabelledText, 'label'>;
 
+/** A label as fedtl compares, stores and sends it: NFC. */
+export function normalizeLabel(label: string): string {
+  return label.normalize('NFC');
+}
+
 /** The sorted unique labels of `examples`. */
 export function labelsOf(examples: readonly Labelled[]): string[] {
-  return sortedUnique(examples.map((example) => example.label));
+  return sortedUnique(examples.map((example) => normalizeLabel(example.label)));
 }
 
 /** Each example's index in `labels`; throws FEDTL_ERR_UNKNOWN_LABEL naming every label not in `labels`. */
 export function encodeLabels(examples: readonly Labelled[], labels: readonly string[]): Int32Array {
   const indexOf = new Map<string, number>();
-  labels.forEach((label, index) => {
+  labels.forEach((raw, index) => {
+    const label = normalizeLabel(raw);
     if (indexOf.has(label)) throw new RangeError(`labels must be unique, "${label}" appears twice`);
     indexOf.set(label, index);
   });
   const encoded = new Int32Array(examples.length);
   const unknown = new Set<string>();
   examples.forEach((example, position) => {
-    const index = indexOf.get(example.label);
+    const index = indexOf.get(normalizeLabel(example.label));
     if (index === undefined) unknown.add(example.label);
     else encoded[position] = index;
   });
@@ -31,8 +39,8 @@ export function encodeLabels(examples: readonly Labelled[], labels: readonly str
 
 /** The client labels the federation does not know, sorted; empty when the client's set is a subset. */
 export function unknownLabels(clientLabels: Iterable<string>, federationLabels: Iterable<string>): string[] {
-  const known = new Set(federationLabels);
-  return sortedUnique([...clientLabels].filter((label) => !known.has(label)));
+  const known = new Set([...federationLabels].map(normalizeLabel));
+  return sortedUnique([...clientLabels].filter((label) => !known.has(normalizeLabel(label))));
 }
 
 /**

@@ -4,13 +4,14 @@
 import { describeValue } from '@fedtl/util';
 import type { BadRow, BadRowPolicy } from './bad-rows';
 import type { LabelledText } from './example';
+import { normalizeLabel } from './label-set';
 
 export interface FieldOptions {
   /** Field holding the text. Default 'text'. Ignored when `textFields` is given. */
   textField?: string;
   /** Several fields whose non-blank values are joined by a newline, e.g. ['title', 'text']. */
   textFields?: readonly string[];
-  /** Field holding the label. Default 'label'. Surrounding whitespace is ignored. */
+  /** Field holding the label. Default 'label'. Surrounding whitespace is ignored; the label is NFC-normalised. */
   labelField?: string;
   /** Field holding the id. Default 'id'. Rows without one get `file:line`. */
   idField?: string;
@@ -70,7 +71,7 @@ function labelOf(record: Record<string, unknown>, field: string): string | RowFa
   const value = record[field];
   if (isAbsent(value)) return new RowFailure(`expected a string field "${field}", but it is missing`);
   if (typeof value !== 'string') return new RowFailure(`expected a string field "${field}", got ${describeValue(value)}`);
-  const label = value.trim();
+  const label = normalizeLabel(value.trim());
   if (!label) return new RowFailure(`expected a non-empty string field "${field}", got a blank one`);
   return label;
 }

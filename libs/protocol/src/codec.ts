@@ -199,7 +199,8 @@ function joinToWire(join: JoinRequest): v1.Join.$Properties {
       contentHash: join.backbone.contentHash,
       dim: fields.at('backbone').uint32('dim', join.backbone.dim),
     },
-    labels: join.labels,
+    // Labels travel NFC, so a peer comparing them code point by code point still agrees.
+    labels: join.labels.map((label) => label.normalize('NFC')),
     numTrainExamples: fields.uint32('numTrainExamples', join.numTrainExamples),
     numTestExamples: fields.uint32('numTestExamples', join.numTestExamples),
   };
@@ -237,7 +238,7 @@ function welcomeToWire(welcome: Welcome): v1.Welcome.$Properties {
       adapterWidth: model.uint32('adapterWidth', welcome.model.adapterWidth),
       head: HEADS[welcome.model.head],
       headHidden: model.uint32('headHidden', welcome.model.headHidden),
-      labels: welcome.model.labels,
+      labels: welcome.model.labels.map((label) => label.normalize('NFC')),
     },
     currentRound: fields.uint32('currentRound', welcome.currentRound),
   };
