@@ -1,5 +1,6 @@
 // Structured logging: one logger per module, fields such as `round` and `clientId` as data, not text.
 // Libraries log through this; only apps decide where lines go and how verbose they are.
+import { escapeControlChars } from './untrusted-text';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -68,11 +69,13 @@ export class Logger {
       settings.sink.write(JSON.stringify({ time: new Date().toISOString(), level, module: this.module, msg: message, ...all }));
       return;
     }
+    // One event, one line: a newline or a bidi override in a peer's text (a client id, an error message) must
+    // not start a forged line or reorder this one, so the message and every field are escaped.
     const extras = Object.entries(all)
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .map(([key, value]) => `${escapeControlChars(key)}=${escapeControlChars(typeof value === 'string' ? value : String(JSON.stringify(value)))}`)
       .join(' ');
     const time = new Date().toISOString().slice(11, 23);
-    settings.sink.write(`${time} ${level.padEnd(5)} [${this.module}] ${message}${extras ? ' ' + extras : ''}`);
+    settings.sink.write(`${time} ${level.padEnd(5)} [${this.module}] ${escapeControlChars(message)}${extras ? ' ' + extras : ''}`);
   }
 }
 
