@@ -292,3 +292,55 @@ describe('decoders name the missing or invalid field', () => {
     );
   });
 });
+
+// Finding 6: text and shapes a client controls are bounded where messages are decoded, before anything stores
+// or quotes them. Identifiers over their limit are refused naming the field, its length and the limit; an error
+// message is informational and is cut instead.
+describe('decoders bound what a peer controls', () => {
+  const backbone = { id: 'use-lite', contentHash: 'a'.repeat(64), dim: 512 };
+  const join = { clientId: 'org-1', protocolVersion: 1, backbone, labels: ['a', 'b'], numTrainExamples: 1 };
+  const tensor = { name: 'head/bias', shape: [3], dtype: 1, data: new Uint8Array(12) };
+  const update = { runId: 'r', round: 1, clientId: 'org-1', delta: [tensor], numExamples: 1 };
+  const report = { runId: 'r', round: 1, clientId: 'org-1', numExamples: 1 };
+
+  const refusals: Array<[string, () => unknown, RegExp]> = [
+    ['Join.clientId', () => decodeJoin(rawMessage('Join', { ...join, clientId: 'x'.repeat(65) })), /^Join\.clientId: expected at most 64 characters, got 65 characters/],
+    ['Join.token', () => decodeJoin(rawMessage('Join', { ...join, token: 't'.repeat(1025) })), /^Join\.token: expected at most 1024 characters, got 1025/],
+    ['Join.backbone.id', () => decodeJoin(rawMessage('Join', { ...join, backbone: { ...backbone, id: 'b'.repeat(500_000) } })), /^Join\.backbone\.id: expected at most 512 characters, got 500000 characters/],
+    ['Join.backbone.contentHash', () => decodeJoin(rawMessage('Join', { ...join, backbone: { ...backbone, contentHash: 'z'.repeat(64) } })), /^Join\.backbone\.contentHash: expected 64 lowercase hex digits/],
+    ['Join.labels[1]', () => decodeJoin(rawMessage('Join', { ...join, labels: ['a', 'l'.repeat(129)] })), /^Join\.labels\[1\]: expected at most 128 characters, got 129/],
+    ['Join.labels', () => decodeJoin(rawMessage('Join', { ...join, labels: Array.from({ length: 1025 }, (_, i) => `l${i}`) })), /^Join\.labels: expected at most 1024 entries, got 1025/],
+    ['Update.runId', () => decodeUpdate(rawMessage('Update', { ...update, runId: 'r'.repeat(65) })), /^Update\.runId: expected at most 64 characters/],
+    ['Update.delta.0.name', () => decodeUpdate(rawMessage('Update', { ...update, delta: [{ ...tensor, name: 'n'.repeat(129) }] })), /^Update\.delta\.0\.name: expected at most 128 characters, got 129/],
+    ['Update.delta.0.shape (rank)', () => decodeUpdate(rawMessage('Update', { ...update, delta: [{ ...tensor, shape: Array.from({ length: 190_000 }, () => 1) }] })), /^Update\.delta\.0\.shape: expected a rank of at most 8, got rank 190000$/],
+    ['Update.delta.0.shape[1]', () => decodeUpdate(rawMessage('Update', { ...update, delta: [{ ...tensor, shape: [1, 2 ** 31 + 1] }] })), /^Update\.delta\.0\.shape\[1\]: expected a dimension of at most 2147483648, got 2147483649$/],
+    ['Update.delta', () => decodeUpdate(rawMessage('Update', { ...update, delta: Array.from({ length: 257 }, () => tensor) })), /^Update\.delta: expected at most 256 entries, got 257$/],
+    ['Update.metrics[0]', () => decodeUpdate(rawMessage('Update', { ...update, metrics: { ['m'.repeat(129)]: 1 } })), /^Update\.metrics\[0\]: expected at most 128 characters/],
+    ['Update.metrics', () => decodeUpdate(rawMessage('Update', { ...update, metrics: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`m${i}`, i])) })), /^Update\.metrics: expected at most 64 entries, got 65$/],
+    ['EvaluateReport.perLabel[0]', () => decodeEvaluateReport(rawMessage('EvaluateReport', { ...report, perLabel: { ['l'.repeat(129)]: { support: 1, correct: 1 } } })), /^EvaluateReport\.perLabel\[0\]: expected at most 128 characters/],
+    ['EvaluateReport.clientId', () => decodeEvaluateReport(rawMessage('EvaluateReport', { ...report, clientId: 'c'.repeat(65) })), /^EvaluateReport\.clientId: expected at most 64 characters/],
+    ['Welcome.model.labels[0]', () => decodeWelcome(rawMessage('Welcome', { runId: 'r', clientId: 'c', protocolVersion: 1, model: { inputDim: 4, head: 1, labels: ['l'.repeat(129)] } })), /^Welcome\.model\.labels\[0\]: expected at most 128 characters/],
+    ['Error.code', () => decodeError(rawMessage('Error', { code: 'C'.repeat(65), message: 'm' })), /^Error\.code: expected at most 64 characters/],
+  ];
+
+  it.each(refusals)('refuses an oversize %s, naming its length and the limit', (_field, decode, message) => {
+    expectFedtlError(decode, 'FEDTL_ERR_MALFORMED_MESSAGE', message);
+  });
+
+  it('accepts every field at its limit', () => {
+    const atLimit = { ...join, clientId: 'x'.repeat(64), token: 't'.repeat(1024), backbone: { ...backbone, id: 'b'.repeat(512) }, labels: ['l'.repeat(128)] };
+    expect(decodeJoin(rawMessage('Join', atLimit)).backbone.id).toHaveLength(512);
+    const shape = [1, 1, 1, 1, 1, 1, 1, 3];
+    expect(decodeUpdate(rawMessage('Update', { ...update, delta: [{ ...tensor, shape }] })).delta[0].shape).toEqual(shape);
+  });
+
+  it('cuts a 900 KB error message to 1 KiB with a length note and escapes its control characters, without refusing it', () => {
+    const message = 'out of memory\n12:00:00.000 info  [coordinator] forged line ' + 'x'.repeat(900_000);
+    const error = decodeError(rawMessage('Error', { code: 'FEDTL_ERR_INTERNAL', message }));
+    expect(error.code).toBe('FEDTL_ERR_INTERNAL');
+    expect(error.message.length).toBeLessThanOrEqual(1024);
+    expect(error.message).toMatch(/^out of memory\\n12:00:00\.000 info {2}\[coordinator\] forged line x+…\[900059 chars\]$/);
+    const ack = decodeAck(rawMessage('Ack', { ok: false, error: { code: 'FEDTL_ERR_INTERNAL', message } }));
+    expect(ack.error?.message.length).toBeLessThanOrEqual(1024);
+  });
+});

@@ -14,7 +14,6 @@ import type {
   EvaluateRequest,
   JoinReply,
   JoinRequest,
-  Metrics,
   ModelSpec,
   NamedTensor,
   ProtocolError,
@@ -26,6 +25,7 @@ import type {
 } from './domain';
 import { fedtl } from './generated/fedtl';
 import { FieldReader, FieldWriter } from './field-checks';
+import { FIELD_LIMITS } from './field-limits';
 import { decodeTensor, encodeTensor } from './tensor-codec';
 import { toUint8Array } from './transport';
 
@@ -90,7 +90,7 @@ export function encodeRoundPlan(plan: RoundPlan, options: EncodeOptions = {}): U
 }
 export function decodeRoundPlan(payload: unknown): RoundPlan {
   return decodeMessage('RoundPlan', v1.RoundPlan, payload, (wire, fields) => ({
-    runId: fields.text('runId', wire.runId),
+    runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
     weights: tensorsFromWire(wire.weights, fields.at('weights')),
     config: trainingConfigFromWire(fields.present('config', wire.config), fields.at('config')),
@@ -110,12 +110,12 @@ export function encodeUpdate(update: Update, options: EncodeOptions = {}): Uint8
 }
 export function decodeUpdate(payload: unknown): Update {
   return decodeMessage('Update', v1.Update, payload, (wire, fields) => ({
-    runId: fields.text('runId', wire.runId),
+    runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
-    clientId: fields.text('clientId', wire.clientId),
+    clientId: fields.identifier('clientId', wire.clientId, FIELD_LIMITS.clientIdChars),
     delta: tensorsFromWire(wire.delta, fields.at('delta')),
     numExamples: wire.numExamples ?? 0,
-    metrics: metricsFromWire(wire.metrics),
+    metrics: fields.metrics('metrics', wire.metrics),
   }));
 }
 
@@ -129,7 +129,7 @@ export function encodeEvaluateRequest(request: EvaluateRequest, options: EncodeO
 }
 export function decodeEvaluateRequest(payload: unknown): EvaluateRequest {
   return decodeMessage('EvaluateRequest', v1.EvaluateRequest, payload, (wire, fields) => ({
-    runId: fields.text('runId', wire.runId),
+    runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
     weights: tensorsFromWire(wire.weights, fields.at('weights')),
   }));
@@ -154,13 +154,13 @@ export function encodeEvaluateReport(report: EvaluateReport): Uint8Array {
 }
 export function decodeEvaluateReport(payload: unknown): EvaluateReport {
   return decodeMessage('EvaluateReport', v1.EvaluateReport, payload, (wire, fields) => ({
-    runId: fields.text('runId', wire.runId),
+    runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
-    clientId: fields.text('clientId', wire.clientId),
+    clientId: fields.identifier('clientId', wire.clientId, FIELD_LIMITS.clientIdChars),
     numExamples: wire.numExamples ?? 0,
-    metrics: metricsFromWire(wire.metrics),
+    metrics: fields.metrics('metrics', wire.metrics),
     perLabel: Object.fromEntries(
-      Object.entries(wire.perLabel ?? {}).map(([label, count]) => [
+      perLabelFromWire(wire.perLabel, fields).map(([label, count]) => [
         label,
         { support: count.support ?? 0, correct: count.correct ?? 0 },
       ]),
@@ -208,11 +208,11 @@ function joinToWire(join: JoinRequest): v1.Join.$Properties {
 
 function joinFromWire(wire: v1.Join.$Properties, fields: FieldReader): JoinRequest {
   return {
-    clientId: fields.text('clientId', wire.clientId),
-    token: wire.token ?? '',
+    clientId: fields.identifier('clientId', wire.clientId, FIELD_LIMITS.clientIdChars),
+    token: fields.optionalText('token', wire.token, FIELD_LIMITS.tokenChars),
     protocolVersion: fields.positive('protocolVersion', wire.protocolVersion),
     backbone: backboneFromWire(fields.present('backbone', wire.backbone), fields.at('backbone')),
-    labels: [...(wire.labels ?? [])],
+    labels: fields.identifiers('labels', wire.labels, FIELD_LIMITS.labelsPerMessage, FIELD_LIMITS.labelChars),
     numTrainExamples: wire.numTrainExamples ?? 0,
     numTestExamples: wire.numTestExamples ?? 0,
   };
@@ -220,8 +220,8 @@ function joinFromWire(wire: v1.Join.$Properties, fields: FieldReader): JoinReque
 
 function backboneFromWire(wire: v1.BackboneRef.$Properties, fields: FieldReader): BackboneRef {
   return {
-    id: fields.text('id', wire.id),
-    contentHash: fields.text('contentHash', wire.contentHash),
+    id: fields.identifier('id', wire.id, FIELD_LIMITS.backboneIdChars),
+    contentHash: fields.hexDigest('contentHash', wire.contentHash, FIELD_LIMITS.contentHashHexDigits),
     dim: fields.positive('dim', wire.dim),
   };
 }
@@ -248,15 +248,15 @@ function welcomeFromWire(wire: v1.Welcome.$Properties, fields: FieldReader): Wel
   const model = fields.present('model', wire.model);
   const modelFields = fields.at('model');
   return {
-    runId: fields.text('runId', wire.runId),
-    clientId: fields.text('clientId', wire.clientId),
+    runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
+    clientId: fields.identifier('clientId', wire.clientId, FIELD_LIMITS.clientIdChars),
     protocolVersion: fields.positive('protocolVersion', wire.protocolVersion),
     model: {
       inputDim: modelFields.positive('inputDim', model.inputDim),
       adapterWidth: model.adapterWidth ?? 0,
       head: modelFields.enumValue('head', HEADS, model.head),
       headHidden: model.headHidden ?? 0,
-      labels: [...(model.labels ?? [])],
+      labels: modelFields.identifiers('labels', model.labels, FIELD_LIMITS.labelsPerMessage, FIELD_LIMITS.labelChars),
     },
     currentRound: wire.currentRound ?? 0,
   };
@@ -292,11 +292,11 @@ function tensorsToWire(tensors: NamedTensor[], options: EncodeOptions, fields: F
 }
 
 function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fields: FieldReader): NamedTensor[] {
-  return (wires ?? []).map((wire, index) => {
+  return fields.count('', wires ?? [], FIELD_LIMITS.tensorsPerMessage).map((wire, index) => {
     const at = fields.at(`${index}`);
     const header = {
-      name: at.text('name', wire.name),
-      shape: [...(wire.shape ?? [])],
+      name: at.identifier('name', wire.name, FIELD_LIMITS.tensorNameChars),
+      shape: at.shape('shape', wire.shape),
       dtype: at.enumValue('dtype', DTYPES, wire.dtype),
       encoding: at.enumValue('encoding', ENCODINGS, wire.encoding),
     };
@@ -310,8 +310,10 @@ function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fiel
   });
 }
 
-function metricsFromWire(wire: Record<string, number> | null | undefined): Metrics {
-  return { ...wire };
+function perLabelFromWire<Count>(wire: Record<string, Count> | null | undefined, fields: FieldReader): Array<[string, Count]> {
+  const entries = fields.count('perLabel', Object.entries(wire ?? {}), FIELD_LIMITS.labelsPerMessage);
+  entries.forEach(([label], index) => fields.identifier(`perLabel[${index}]`, label, FIELD_LIMITS.labelChars));
+  return entries;
 }
 
 function errorToWire(error: ProtocolError): v1.Error.$Properties {
@@ -321,8 +323,9 @@ function errorToWire(error: ProtocolError): v1.Error.$Properties {
 // A code this version does not know (a newer peer's catalogue) still reports an error: it is kept in the text
 // under FEDTL_ERR_INTERNAL rather than turning the peer's report into a decoding failure of our own.
 function errorFromWire(wire: v1.Error.$Properties, fields: FieldReader): ProtocolError {
-  const code = fields.text('code', wire.code);
-  const message = wire.message ?? '';
+  const code = fields.identifier('code', wire.code, FIELD_LIMITS.errorCodeChars);
+  // A peer's error is informational: cut and escaped, never a reason to refuse the message carrying it.
+  const message = fields.informational(wire.message, FIELD_LIMITS.errorMessageChars);
   if (isErrorCode(code)) return { code, message };
   return { code: 'FEDTL_ERR_INTERNAL', message: `${message} (peer code ${code}, unknown to this version)` };
 }

@@ -1,6 +1,7 @@
 // Field checks at the codec's edge: decoded fields must be present and valid, domain values must fit their wire
 // type. Each check names the field by its path (e.g. `RoundPlan.weights.2.dtype`) and says what was expected.
-import { FedtlError } from '@fedtl/util';
+import { FedtlError, boundText, quoteUntrusted } from '@fedtl/util';
+import { FIELD_LIMITS } from './field-limits';
 
 /** Checks decoded fields; every error is FEDTL_ERR_MALFORMED_MESSAGE. */
 export class FieldReader {
@@ -10,13 +11,72 @@ export class FieldReader {
     return new FieldReader(`${this.path}.${field}`);
   }
 
+  /** The error for `field` (or for this path itself when `field` is ''). */
   malformed(field: string, expected: string, got: string): FedtlError {
-    return new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `${this.path}.${field}: expected ${expected}, got ${got}`);
+    const where = field ? `${this.path}.${field}` : this.path;
+    return new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `${where}: expected ${expected}, got ${got}`);
   }
 
   text(field: string, value: string | null | undefined): string {
     if (!value) throw this.malformed(field, 'a non-empty string', 'none');
     return value;
+  }
+
+  /**
+   * A required identifier of at most `maxChars` characters (UTF-16 code units).
+   * @throws FedtlError FEDTL_ERR_MALFORMED_MESSAGE naming the field, its length and the limit.
+   */
+  identifier(field: string, value: string | null | undefined, maxChars: number): string {
+    const text = this.text(field, value);
+    if (text.length > maxChars) throw this.malformed(field, `at most ${maxChars} characters`, `${text.length} characters (${quoteUntrusted(text, 40)})`);
+    return text;
+  }
+
+  /** An optional string of at most `maxChars` characters; absent is ''. Same errors as identifier. */
+  optionalText(field: string, value: string | null | undefined, maxChars: number): string {
+    const text = value ?? '';
+    if (text.length > maxChars) throw this.malformed(field, `at most ${maxChars} characters`, `${text.length} characters`);
+    return text;
+  }
+
+  /** Exactly `digits` lowercase hex digits (a SHA-256 digest is 64). */
+  hexDigest(field: string, value: string | null | undefined, digits: number): string {
+    const text = this.text(field, value);
+    if (text.length !== digits || !/^[0-9a-f]+$/.test(text)) throw this.malformed(field, `${digits} lowercase hex digits`, quoteUntrusted(text, 40));
+    return text;
+  }
+
+  /** Informational text (an error message): cut to `maxChars` with a length note and control characters escaped, never refused. */
+  informational(value: string | null | undefined, maxChars: number): string {
+    return boundText(value ?? '', maxChars);
+  }
+
+  /** A list of at most `maxCount` identifiers, each checked as by identifier (named `field[index]`). */
+  identifiers(field: string, values: readonly string[] | null | undefined, maxCount: number, maxChars: number): string[] {
+    const list = this.count(field, values ?? [], maxCount);
+    return list.map((value, index) => this.identifier(`${field}[${index}]`, value, maxChars));
+  }
+
+  /** `values` when it holds at most `maxCount` entries. */
+  count<T>(field: string, values: readonly T[], maxCount: number): T[] {
+    if (values.length > maxCount) throw this.malformed(field, `at most ${maxCount} entries`, `${values.length}`);
+    return [...values];
+  }
+
+  /** A map of metric names to numbers: at most FIELD_LIMITS.metricsPerMessage names of bounded length. */
+  metrics(field: string, wire: Record<string, number> | null | undefined): Record<string, number> {
+    const entries = this.count(field, Object.entries(wire ?? {}), FIELD_LIMITS.metricsPerMessage);
+    entries.forEach(([name], index) => this.identifier(`${field}[${index}]`, name, FIELD_LIMITS.metricNameChars));
+    return Object.fromEntries(entries);
+  }
+
+  /** A tensor shape: rank and every dimension within FIELD_LIMITS, before anything is sized from it. */
+  shape(field: string, dims: readonly number[] | null | undefined): number[] {
+    const shape = [...(dims ?? [])];
+    if (shape.length > FIELD_LIMITS.tensorRank) throw this.malformed(field, `a rank of at most ${FIELD_LIMITS.tensorRank}`, `rank ${shape.length}`);
+    const axis = shape.findIndex((dim) => dim > FIELD_LIMITS.tensorDim);
+    if (axis >= 0) throw this.malformed(`${field}[${axis}]`, `a dimension of at most ${FIELD_LIMITS.tensorDim}`, String(shape[axis]));
+    return shape;
   }
 
   positive(field: string, value: number | null | undefined): number {

@@ -5,3 +5,4 @@ export * from './validate';
 export * from './events';
 export * from './transport';
 export * from './checkpoint-file';
+export * from './field-limits';

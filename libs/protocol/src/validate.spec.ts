@@ -34,6 +34,16 @@ describe('validateTensors', () => {
     expect(() => validateTensors(expected, matching().reverse())).not.toThrow();
   });
 
+  it('quotes a peer\'s names and shapes as bounded, escaped excerpts', () => {
+    const hugeShape = [...matching()];
+    hugeShape[1] = { ...hugeShape[1], shape: Array.from({ length: 190_000 }, () => 1) };
+    const shapeError = expectFedtlError(() => validateTensors(expected, hugeShape), 'FEDTL_ERR_BAD_TENSOR_SHAPE', /got \[1,1,1.*…\[379999 chars\]\] \(rank 190000\)$/);
+    expect(shapeError.message.length).toBeLessThan(200);
+    const forged = [...matching(), { ...matching()[1], name: 'evil\n' + 'n'.repeat(10_000) }];
+    const nameError = expectFedtlError(() => validateTensors(expected, forged), 'FEDTL_ERR_BAD_TENSOR_NAME', /got unknown tensor "evil\\nn+…\[10005 chars\]"$/);
+    expect(nameError.message.length).toBeLessThan(200);
+  });
+
   it('refuses missing, unknown and duplicate names', () => {
     expectFedtlError(
       () => validateTensors(expected, matching().slice(1)),
@@ -41,9 +51,9 @@ describe('validateTensors', () => {
       /expected tensors \['head\/kernel', 'head\/bias', 'head\/step'\], got none for \['head\/kernel'\]/,
     );
     const unknown = [...matching(), { ...matching()[1], name: 'head/extra' }];
-    expectFedtlError(() => validateTensors(expected, unknown), 'FEDTL_ERR_BAD_TENSOR_NAME', /got unknown tensor 'head\/extra'/);
+    expectFedtlError(() => validateTensors(expected, unknown), 'FEDTL_ERR_BAD_TENSOR_NAME', /got unknown tensor "head\/extra"/);
     const duplicate = [...matching(), matching()[1]];
-    expectFedtlError(() => validateTensors(expected, duplicate), 'FEDTL_ERR_BAD_TENSOR_NAME', /expected each tensor once, got 'head\/bias' twice/);
+    expectFedtlError(() => validateTensors(expected, duplicate), 'FEDTL_ERR_BAD_TENSOR_NAME', /expected each tensor once, got "head\/bias" twice/);
   });
 
   it('refuses another shape', () => {

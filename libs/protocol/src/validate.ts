@@ -1,6 +1,6 @@
 // Checks a received weight set against the tensors the model expects, before anything is aggregated or loaded:
 // names, dtypes, shapes, and that float data holds only finite values.
-import { FedtlError, isFloat32Array } from '@fedtl/util';
+import { FedtlError, boundText, isFloat32Array, quoteUntrusted } from '@fedtl/util';
 import type { DType, NamedTensor } from './domain';
 import { elementCount } from './tensor-codec';
 
@@ -17,14 +17,14 @@ export function validateTensors(expected: readonly TensorSpec[], got: readonly N
   const seen = new Set<string>();
   for (const tensor of got) {
     if (seen.has(tensor.name)) {
-      throw new FedtlError('FEDTL_ERR_BAD_TENSOR_NAME', `expected each tensor once, got '${tensor.name}' twice`);
+      throw new FedtlError('FEDTL_ERR_BAD_TENSOR_NAME', `expected each tensor once, got ${quoteUntrusted(tensor.name)} twice`);
     }
     seen.add(tensor.name);
     const spec = specs.get(tensor.name);
     if (!spec) {
       throw new FedtlError(
         'FEDTL_ERR_BAD_TENSOR_NAME',
-        `expected tensors ${listNames(expected)}, got unknown tensor '${tensor.name}'`,
+        `expected tensors ${listNames(expected)}, got unknown tensor ${quoteUntrusted(tensor.name)}`,
       );
     }
     validateTensor(spec, tensor);
@@ -48,7 +48,7 @@ function validateTensor(spec: TensorSpec, tensor: NamedTensor): void {
   if (!sameShape(spec.shape, tensor.shape)) {
     throw new FedtlError(
       'FEDTL_ERR_BAD_TENSOR_SHAPE',
-      `tensor '${tensor.name}': expected shape [${spec.shape.join(',')}], got [${tensor.shape.join(',')}]`,
+      `tensor '${tensor.name}': expected shape [${spec.shape.join(',')}], got ${describeShape(tensor.shape)}`,
     );
   }
   const count = elementCount(spec.shape);
@@ -72,6 +72,11 @@ function requireFinite(name: string, values: Float32Array): void {
       );
     }
   }
+}
+
+/** A peer's shape for a message: its rank and at most 64 characters of its dimensions. */
+function describeShape(shape: readonly number[]): string {
+  return `[${boundText(shape.join(','), 64)}] (rank ${shape.length})`;
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
