@@ -2,7 +2,7 @@
 // arrive, checkpoints, evaluates, and repeats. Transport-agnostic: the Socket.IO glue (server.ts) calls
 // handleJoin/handleUpdate/handleEvaluateReport/handleLeave and provides a ClientLink per client.
 import { EventEmitter } from 'node:events';
-import { FedtlError, createLogger, deriveSeed, secretsEqual, seededRandom, toFedtlError, type ErrorCode } from '@fedtl/util';
+import { FedtlError, boundText, createLogger, deriveSeed, quoteUntrusted, secretsEqual, seededRandom, toFedtlError, type ErrorCode } from '@fedtl/util';
 import {
   PROTOCOL_VERSION,
   encodeEvaluateRequest,
@@ -17,12 +17,12 @@ import {
   type Update,
   type Welcome,
 } from '@fedtl/protocol';
-import { unknownLabels } from '@fedtl/data';
+import { checkLabelSubset } from '@fedtl/data';
 import type { ClientFailure, Strategy } from '@fedtl/strategies';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store';
 import { ClientRegistry, type ClientLink } from './client-registry';
 import { EvaluationCollector } from './evaluation-collector';
-import type { MetricsLog, RoundRecord } from './metrics-log';
+import { FAILURE_MESSAGE_CHARS, type MetricsLog, type RoundRecord } from './metrics-log';
 import { RoundCollector, type TensorSpec } from './round-collector';
 import type { TrafficCounter } from './traffic-counter';
 
@@ -137,18 +137,16 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     if (o.token && !secretsEqual(join.token, o.token)) throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', 'the join token does not match the federation token');
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(join.clientId)) {
-      throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected a client id of 1-64 letters, digits, ".", "_" or "-", got "${join.clientId.slice(0, 80)}"`);
+      throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected a client id of 1-64 letters, digits, ".", "_" or "-", got ${quoteUntrusted(join.clientId)}`);
     }
     if (join.backbone.contentHash !== o.backbone.contentHash || join.backbone.dim !== o.backbone.dim) {
       throw new FedtlError(
         'FEDTL_ERR_BACKBONE_MISMATCH',
-        `expected backbone ${o.backbone.id} (hash ${o.backbone.contentHash.slice(0, 12)}…, dim ${o.backbone.dim}), got ${join.backbone.id} (hash ${join.backbone.contentHash.slice(0, 12)}…, dim ${join.backbone.dim})`,
+        `expected backbone ${o.backbone.id} (hash ${o.backbone.contentHash.slice(0, 12)}…, dim ${o.backbone.dim}), got ${quoteUntrusted(join.backbone.id)} (hash ${join.backbone.contentHash.slice(0, 12)}…, dim ${join.backbone.dim})`,
       );
     }
-    const unknown = unknownLabels(join.labels, o.model.labels);
-    if (unknown.length > 0) {
-      throw new FedtlError('FEDTL_ERR_UNKNOWN_LABEL', `labels ${JSON.stringify(unknown)} are not in the federation's label set ${JSON.stringify(o.model.labels)}`);
-    }
+    // Compared in NFC, and the refusal quotes the client's labels as bounded, escaped excerpts.
+    checkLabelSubset(join.labels, o.model.labels);
     if (!Number.isInteger(join.numTrainExamples) || join.numTrainExamples < 1) {
       throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected at least one training example, got ${join.numTrainExamples}`);
     }
@@ -297,7 +295,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
     this.notifyLeftOut(round, outcome.failures);
     const result = outcome.accepted.length >= o.minClients ? aggregator.finish(outcome.failures) : null;
-    const base = { runId: o.runId, round, attempt, selected: plan.clients, accepted: outcome.accepted, failures: outcome.failures };
+    // Failure messages may quote what a client sent; what is stored (metrics.jsonl, /api/status) stays bounded.
+    const failures = outcome.failures.map((failure) => ({ ...failure, message: boundText(failure.message, FAILURE_MESSAGE_CHARS) }));
+    const base = { runId: o.runId, round, attempt, selected: plan.clients, accepted: outcome.accepted, failures };
     if (!result) {
       this.log.warn('round failed: too few updates; it will be retried', { round, attempt, accepted: outcome.accepted.length, needed: o.minClients });
       this.activeRound = undefined;

@@ -115,6 +115,24 @@ describe('membership', () => {
     ]);
   });
 
+  it('stores a huge, forged error from a client only as a bounded, escaped excerpt (record, status API)', async () => {
+    const { started, client } = await start(['--min-clients', '1', '--min-available', '2', '--rounds', '1']);
+    const rounds: RoundRecord[] = [];
+    started.coordinator.on('round', (record) => rounds.push(record));
+    const [steady, broken] = ['steady', 'broken'].map((id) => client(id));
+    for (const c of [steady, broken]) expect((await c.join()).ok).toBe(true);
+    await broken.nextPlan(1);
+    const forged = 'oom\n12:00:00.000 info  [coordinator] round aggregated round=1 ' + 'x'.repeat(900_000);
+    expect(await broken.sendRoundFailed(forged)).toBe('accepted');
+    expect(await steady.sendUpdate(await steady.nextPlan(1))).toBe('accepted');
+    await started.finished;
+    const [failure] = rounds[0].failures;
+    expect(failure.message.length).toBeLessThanOrEqual(1100);
+    expect(failure.message).toMatch(/^the client could not train: oom\\n12:00:00\.000 info {2}\[coordinator\] round aggregated round=1 x+…\[900062 chars\]$/);
+    const status = (await (await fetch(`${started.url}/api/status`)).json()) as { rounds: RoundRecord[] };
+    expect(status.rounds[0].failures[0].message).toBe(failure.message);
+  });
+
   it('welcomes a client whose labels differ from the federation\'s only in Unicode normalisation', async () => {
     // The label-unicode-normalization case: --labels typed with a precomposed "é", the client's file with e + U+0301.
     const { client } = await start(['--labels', 'r\u00e9clamation,question']);

@@ -7,6 +7,12 @@ import type { Metrics } from '@fedtl/protocol';
 import type { ClientFailure } from '@fedtl/strategies';
 import { createLogger } from '@fedtl/util';
 
+/**
+ * Longest failure message a record keeps (characters): a client's own error text is already cut to 1 KiB at
+ * decoding, and the coordinator's words around it fit in the rest.
+ */
+export const FAILURE_MESSAGE_CHARS = 2048;
+
 export interface RoundRecord {
   /** The run this round belongs to (the checkpoints' run id). */
   runId: string;

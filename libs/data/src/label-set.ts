@@ -3,7 +3,7 @@
 // compared in Unicode normalisation form C: "é" typed as one code point and as e + combining accent are one
 // label, as every reader sees them.
 
-import { FedtlError } from '@fedtl/util';
+import { FedtlError, quoteUntrusted } from '@fedtl/util';
 import type { LabelledText } from './example';
 
 type Labelled = Pick<LabelledText, 'label'>;
@@ -65,7 +65,8 @@ function unknownLabelsError(who: string, unknown: readonly string[], known: read
 const LABELS_LISTED = 20;
 
 function list(labels: readonly string[]): string {
-  const shown = labels.slice(0, LABELS_LISTED).map((label) => JSON.stringify(label)).join(', ');
+  // Labels may come from a client's Join: quoted bounded and escaped.
+  const shown = labels.slice(0, LABELS_LISTED).map((label) => quoteUntrusted(label, 64)).join(', ');
   return labels.length > LABELS_LISTED ? `${shown} and ${labels.length - LABELS_LISTED} more` : shown;
 }
 
