@@ -6,7 +6,8 @@
 // checksum catches a file damaged any other way.
 import { open, readdir, readFile, rename, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createLogger } from '@fedtl/util';
+import { FedtlError, createLogger } from '@fedtl/util';
+import { firstNonFinite } from '@fedtl/model';
 import { decodeCheckpointFile, encodeCheckpointFile, type NamedTensor } from '@fedtl/protocol';
 import type { StrategyState } from '@fedtl/strategies';
 
@@ -51,6 +52,17 @@ export function decodeCheckpoint(bytes: Buffer, source = 'checkpoint'): Checkpoi
   };
 }
 
+function requireFinite(checkpoint: Checkpoint, path: string): void {
+  const groups: Array<[string, NamedTensor[]]> = [[WEIGHTS, checkpoint.weights], ...Object.entries(checkpoint.strategyState.tensors).map(([key, t]): [string, NamedTensor[]] => [STATE_PREFIX + key, t])];
+  for (const [group, tensors] of groups) {
+    const bad = firstNonFinite(tensors);
+    if (bad) throw new FedtlError('FEDTL_ERR_NON_FINITE', `${path}: expected finite values, got ${bad.value} in ${group} tensor '${bad.tensor}' at index ${bad.index}`);
+  }
+  for (const [key, value] of Object.entries(checkpoint.strategyState.scalars)) {
+    if (!Number.isFinite(value)) throw new FedtlError('FEDTL_ERR_NON_FINITE', `${path}: expected a finite strategy scalar "${key}", got ${value}`);
+  }
+}
+
 export class CheckpointStore {
   constructor(
     readonly dir: string,
@@ -79,12 +91,18 @@ export class CheckpointStore {
     return target;
   }
 
-  /** The newest checkpoint that passes its checksum; damaged newer ones are skipped with a warning. */
+  /**
+   * The newest checkpoint that passes its checksum and holds only finite weights and strategy state; damaged or
+   * non-finite newer ones (a diverged model written before its check existed passes its checksum) are skipped
+   * with a warning.
+   */
   async loadLatest(): Promise<Checkpoint | null> {
     for (const round of await this.rounds()) {
       const path = this.pathFor(round);
       try {
-        return decodeCheckpoint(await readFile(path), path);
+        const checkpoint = decodeCheckpoint(await readFile(path), path);
+        requireFinite(checkpoint, path);
+        return checkpoint;
       } catch (err) {
         log.warn('skipping unreadable checkpoint, falling back to the previous one', { path, error: (err as Error).message });
       }

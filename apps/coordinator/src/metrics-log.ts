@@ -4,6 +4,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Metrics } from '@fedtl/protocol';
 import type { ClientFailure } from '@fedtl/strategies';
+import type { BoundedUpdate } from './round-collector';
 
 export interface RoundRecord {
   round: number;
@@ -12,6 +13,8 @@ export interface RoundRecord {
   selected: string[];
   accepted: string[];
   failures: ClientFailure[];
+  /** Accepted updates the bounds changed: clipped to the norm bound (by what factor) or weight-capped. */
+  bounded?: Record<string, BoundedUpdate>;
   /** Training metrics aggregated by the strategy (weighted by example count). */
   train: Metrics;
   /** Evaluation of the new global model, aggregated over clients. */

@@ -77,6 +77,11 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     store,
     metricsLog: new MetricsLog(metricsPath),
     traffic,
+    limits: {
+      updateNorm: { maxNorm: config.maxUpdateNorm, action: config.updateNormAction },
+      maxClientShare: config.maxClientShare,
+      maxDeclaredExamples: config.maxDeclaredExamples,
+    },
     onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
   });
   coordinator.resume(previous);
