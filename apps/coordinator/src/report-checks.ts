@@ -10,13 +10,17 @@ interface MetricRange {
 }
 
 const FRACTION: MetricRange = { min: 0, max: 1 };
-const NON_NEGATIVE: MetricRange = { min: 0, max: Number.MAX_VALUE };
+// Mean cross-entropy over 1e6 nats means the model is unusable anyway; the cap keeps a weighted sum of losses
+// (weight up to --max-declared-examples) far from overflow.
+const LOSS: MetricRange = { min: 0, max: 1e6 };
+// Wall seconds of one round's local training: about 115 days.
+const SECONDS: MetricRange = { min: 0, max: 1e7 };
 
 /** What the client's Learner puts in an evaluation report (apps/client/src/learner.ts, model evaluation.ts). */
 export const EVALUATION_METRICS: Readonly<Record<string, MetricRange>> = {
   accuracy: FRACTION,
   macroF1: FRACTION,
-  loss: NON_NEGATIVE,
+  loss: LOSS,
   localOnlyAccuracy: FRACTION,
   personalizedAccuracy: FRACTION,
   personalizedMacroF1: FRACTION,
@@ -24,18 +28,14 @@ export const EVALUATION_METRICS: Readonly<Record<string, MetricRange>> = {
 
 /** What a client puts in an update's metrics (local training's loss and accuracy, and its wall seconds). */
 export const TRAINING_METRICS: Readonly<Record<string, MetricRange>> = {
-  loss: NON_NEGATIVE,
+  loss: LOSS,
   accuracy: FRACTION,
-  seconds: NON_NEGATIVE,
+  seconds: SECONDS,
 };
 
 function badReport(what: string, field: string, expected: string, got: unknown): FedtlError {
   const shown = typeof got === 'number' ? String(got) : JSON.stringify(got);
   return new FedtlError('FEDTL_ERR_BAD_REPORT', `${what}: ${field}: expected ${expected}, got ${shown}`, { field });
-}
-
-function describeRange(range: MetricRange): string {
-  return range.max === Number.MAX_VALUE ? `a finite number >= ${range.min}` : `a number in [${range.min}, ${range.max}]`;
 }
 
 /**
@@ -47,7 +47,7 @@ function checkMetrics(what: string, metrics: Metrics, known: Readonly<Record<str
     const range = Object.prototype.hasOwnProperty.call(known, name) ? known[name] : undefined;
     if (!range) throw badReport(what, `metric "${name.slice(0, 80)}"`, `one of ${Object.keys(known).join(', ')}`, name.slice(0, 80));
     if (undefinedAllowed && Number.isNaN(value)) continue;
-    if (!(value >= range.min && value <= range.max)) throw badReport(what, `metrics.${name}`, describeRange(range), value);
+    if (!(value >= range.min && value <= range.max)) throw badReport(what, `metrics.${name}`, `a number in [${range.min}, ${range.max}]`, value);
   }
 }
 
