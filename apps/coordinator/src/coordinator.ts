@@ -382,7 +382,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const diverged = failures.filter((failure) => failure.code === 'FEDTL_ERR_DIVERGED');
     if (diverged.length * 2 <= selected) return;
     throw divergedError(
-      `${diverged.length} of round ${round}'s ${selected} selected clients (${diverged.map((f) => f.clientId).join(', ')}) report that local training diverged`,
+      `${diverged.length} of round ${round}'s ${selected} selected clients (${diverged.map((f) => f.clientId).sort().join(', ')}) report that local training diverged`,
       this.options.training,
     );
   }
