@@ -53,6 +53,21 @@ describe('checkpoints', () => {
     expect(warnings.some((w) => w.includes('skipping unreadable checkpoint') && w.includes('round-000002.ckpt'))).toBe(true);
   });
 
+  it('skips checkpoints with non-finite weights or strategy state (a diverged model passes its checksum), using the previous one', async () => {
+    const store = new CheckpointStore(sandbox.dir);
+    await store.save(checkpoint(1));
+    const badState = checkpoint(2);
+    badState.strategyState.tensors.m[0].data[1] = Infinity;
+    await store.save(badState);
+    const badWeights = checkpoint(3);
+    badWeights.weights[1].data[0] = NaN;
+    await store.save(badWeights);
+    const latest = await store.loadLatest();
+    expect(latest).toEqual(checkpoint(1));
+    expect(warnings.some((w) => w.includes('round-000003.ckpt: expected finite values, got NaN in weights tensor') && w.includes('head/out/bias'))).toBe(true);
+    expect(warnings.some((w) => w.includes('round-000002.ckpt: expected finite values, got Infinity in state:m tensor'))).toBe(true);
+  });
+
   it('ignores garbage files, leaves no temp files and keeps only the newest few', async () => {
     const store = new CheckpointStore(sandbox.dir, 3);
     await writeFile(`${sandbox.dir}/notes.txt`, 'hello');

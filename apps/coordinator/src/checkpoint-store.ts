@@ -7,6 +7,7 @@
 import { open, readdir, readFile, rename, mkdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FedtlError, createLogger, errorMessage } from '@fedtl/util';
+import { firstNonFinite } from '@fedtl/model';
 import { decodeCheckpointFile, encodeCheckpointFile, type NamedTensor } from '@fedtl/protocol';
 import type { StrategyState } from '@fedtl/strategies';
 
@@ -53,6 +54,17 @@ export function decodeCheckpoint(bytes: Buffer, source = 'checkpoint'): Checkpoi
   };
 }
 
+function requireFinite(checkpoint: Checkpoint, path: string): void {
+  const groups: Array<[string, NamedTensor[]]> = [[WEIGHTS, checkpoint.weights], ...Object.entries(checkpoint.strategyState.tensors).map(([key, t]): [string, NamedTensor[]] => [STATE_PREFIX + key, t])];
+  for (const [group, tensors] of groups) {
+    const bad = firstNonFinite(tensors);
+    if (bad) throw new FedtlError('FEDTL_ERR_NON_FINITE', `${path}: expected finite values, got ${bad.value} in ${group} tensor '${bad.tensor}' at index ${bad.index}`);
+  }
+  for (const [key, value] of Object.entries(checkpoint.strategyState.scalars)) {
+    if (!Number.isFinite(value)) throw new FedtlError('FEDTL_ERR_NON_FINITE', `${path}: expected a finite strategy scalar "${key}", got ${value}`);
+  }
+}
+
 export class CheckpointStore {
   constructor(
     readonly dir: string,
@@ -88,8 +100,9 @@ export class CheckpointStore {
   }
 
   /**
-   * The newest checkpoint that passes its checksum; damaged newer ones are skipped with a warning. Null when
-   * there is no checkpoint file at all (a new run).
+   * The newest checkpoint that passes its checksum and holds only finite weights and strategy state; damaged or
+   * non-finite newer ones (a diverged model written before its check existed passes its checksum) are skipped
+   * with a warning. Null when there is no checkpoint file at all (a new run).
    * @throws FedtlError FEDTL_ERR_NO_VALID_CHECKPOINT when checkpoint files exist but none is usable, naming
    * each file and why it failed: starting a new run over them would silently discard the old one.
    */
@@ -98,7 +111,9 @@ export class CheckpointStore {
     for (const round of await this.rounds()) {
       const path = this.pathFor(round);
       try {
-        return decodeCheckpoint(await readFile(path), path);
+        const checkpoint = decodeCheckpoint(await readFile(path), path);
+        requireFinite(checkpoint, path);
+        return checkpoint;
       } catch (err) {
         failures.push(`${path}: ${errorMessage(err)}`);
         log.warn('skipping unreadable checkpoint, falling back to the previous one', { path, error: errorMessage(err) });

@@ -46,4 +46,16 @@ describe('coordinator configuration', () => {
     expect(() => parseCoordinatorConfig(['--config', path])).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_ENCODING' }));
     expect(() => parseCoordinatorConfig(['--config', path])).toThrow(`${path}: expected a UTF-8 text file, but it is UTF-16LE`);
   });
+
+  it('takes the bounds on updates, shares and declared counts, refusing values outside their ranges', () => {
+    expect(DEFAULT_CONFIG).toMatchObject({ maxUpdateNorm: 100, updateNormAction: 'clip', maxClientShare: 0.5, maxDeclaredExamples: 1_000_000 });
+    const config = parseCoordinatorConfig(['--max-update-norm', '2.5', '--update-norm-action', 'reject', '--max-client-share', '1', '--max-declared-examples', '500']);
+    expect(config).toMatchObject({ maxUpdateNorm: 2.5, updateNormAction: 'reject', maxClientShare: 1, maxDeclaredExamples: 500 });
+    expect(parseCoordinatorConfig(['--config', file({ maxClientShare: 0.25 })])).toMatchObject({ maxClientShare: 0.25 });
+    expect(() => parseCoordinatorConfig(['--max-update-norm', '0'])).toThrow('--max-update-norm: expected a number in (0, Infinity], got "0"');
+    expect(() => parseCoordinatorConfig(['--max-update-norm', 'Infinity'])).toThrow('--max-update-norm');
+    expect(() => parseCoordinatorConfig(['--update-norm-action', 'drop'])).toThrow('--update-norm-action: expected one of clip|reject');
+    expect(() => parseCoordinatorConfig(['--max-client-share', '1.5'])).toThrow('--max-client-share: expected a number in (0, 1]');
+    expect(() => parseCoordinatorConfig(['--max-declared-examples', '0'])).toThrow('--max-declared-examples: expected an integer >= 1');
+  });
 });

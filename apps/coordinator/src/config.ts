@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { normalizeLabel, readUserTextSync } from '@fedtl/data';
 import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
+import { NORM_ACTIONS, type NormAction } from './norm-bound';
 
 export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
@@ -33,6 +34,13 @@ export interface CoordinatorConfig {
   maxRoundAttempts: number;
   /** How long a selected client that dropped mid-round may take to rejoin before the round gives up on it. */
   rejoinGraceMs: number;
+  /** Largest L2 norm of one update's delta (all tensors together); larger ones are clipped or rejected. */
+  maxUpdateNorm: number;
+  updateNormAction: NormAction;
+  /** Largest share of a round's aggregation weight one client may carry, in (0, 1]; 1 turns the cap off. */
+  maxClientShare: number;
+  /** Largest training or test example count a client may declare at Join. */
+  maxDeclaredExamples: number;
   /**
    * Liveness is a heartbeat on the connection (Socket.IO ping/pong), separate from the round deadline: a
    * client that trains for an hour stays connected as long as it answers pings, which training does not block.
@@ -76,6 +84,12 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   evalTimeoutMs: 120_000,
   maxRoundAttempts: 3,
   rejoinGraceMs: 15_000,
+  // Honest updates of the default plans measured 6-12 (use-lite 512-d features, adapter 64, Adam 0.003,
+  // 3 epochs, 100-5,000 examples): 100 leaves them untouched with room for larger rates and longer training.
+  maxUpdateNorm: 100,
+  updateNormAction: 'clip',
+  maxClientShare: 0.5,
+  maxDeclaredExamples: 1_000_000,
   heartbeatIntervalMs: 10_000,
   heartbeatTimeoutMs: 20_000,
   outDir: 'out/coordinator',
@@ -111,6 +125,10 @@ const FLAGS = {
   'eval-timeout-ms': { type: 'string' },
   'max-round-attempts': { type: 'string' },
   'rejoin-grace-ms': { type: 'string' },
+  'max-update-norm': { type: 'string' },
+  'update-norm-action': { type: 'string' },
+  'max-client-share': { type: 'string' },
+  'max-declared-examples': { type: 'string' },
   'heartbeat-interval-ms': { type: 'string' },
   'heartbeat-timeout-ms': { type: 'string' },
   'out-dir': { type: 'string' },
@@ -155,6 +173,12 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --eval-timeout-ms MS       deadline for evaluation reports (default 120000)
   --max-round-attempts N     retries of a round that missed its quorum (default 3)
   --rejoin-grace-ms MS       how long a client that dropped mid-round may take to come back (default 15000)
+  --max-update-norm X        largest L2 norm of one client's update, over all its tensors (default 100)
+  --update-norm-action clip|reject
+                             clip a larger update down to the bound, or refuse it (default clip)
+  --max-client-share F       largest share of a round's weight one client may carry, in (0, 1]; 1 turns the
+                             cap off (default 0.5; a round of k clients holds each to max(F, 1/k))
+  --max-declared-examples N  largest training or test example count a client may declare (default 1000000)
   --heartbeat-interval-ms MS --heartbeat-timeout-ms MS
                              connection liveness pings, independent of the round deadline (default 10000, 20000)
   --out-dir DIR              checkpoints, metrics.jsonl and summary.json (default out/coordinator)
@@ -268,6 +292,10 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = parseTimeout('--eval-timeout-ms', v['eval-timeout-ms'], 1);
   if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = parseInteger('--max-round-attempts', v['max-round-attempts'], 1);
   if (v['rejoin-grace-ms'] !== undefined) merged.rejoinGraceMs = parseTimeout('--rejoin-grace-ms', v['rejoin-grace-ms'], 0);
+  if (v['max-update-norm'] !== undefined) merged.maxUpdateNorm = parsePositiveNumber('--max-update-norm', v['max-update-norm']);
+  if (v['update-norm-action'] !== undefined) merged.updateNormAction = parseOneOf('--update-norm-action', v['update-norm-action'], NORM_ACTIONS);
+  if (v['max-client-share'] !== undefined) merged.maxClientShare = parsePositiveNumber('--max-client-share', v['max-client-share'], 1);
+  if (v['max-declared-examples'] !== undefined) merged.maxDeclaredExamples = parseInteger('--max-declared-examples', v['max-declared-examples'], 1);
   if (v['heartbeat-interval-ms'] !== undefined) merged.heartbeatIntervalMs = parseTimeout('--heartbeat-interval-ms', v['heartbeat-interval-ms'], 1);
   if (v['heartbeat-timeout-ms'] !== undefined) merged.heartbeatTimeoutMs = parseTimeout('--heartbeat-timeout-ms', v['heartbeat-timeout-ms'], 1);
   if (v['out-dir'] !== undefined) merged.outDir = v['out-dir'];

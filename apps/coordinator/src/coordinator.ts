@@ -18,12 +18,15 @@ import {
   type Welcome,
 } from '@fedtl/protocol';
 import { checkLabelSubset } from '@fedtl/data';
-import type { ClientFailure, Strategy } from '@fedtl/strategies';
+import { divergedError, firstNonFinite } from '@fedtl/model';
+import type { AggregateResult, ClientFailure, Strategy } from '@fedtl/strategies';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store';
 import { ClientRegistry, type ClientLink } from './client-registry';
 import { EvaluationCollector } from './evaluation-collector';
 import { FAILURE_MESSAGE_CHARS, type MetricsLog, type RoundRecord } from './metrics-log';
+import type { NormBound } from './norm-bound';
 import { RoundCollector, type TensorSpec } from './round-collector';
+import { weightCaps } from './share-cap';
 import type { TrafficCounter } from './traffic-counter';
 
 export interface CoordinatorOptions {
@@ -49,8 +52,18 @@ export interface CoordinatorOptions {
   store: CheckpointStore;
   metricsLog: MetricsLog;
   traffic: TrafficCounter;
-  /** Called with every accepted update (e.g. to write an audit trail). */
+  /** What one client can contribute: the bounds checked before an update is trusted. */
+  limits: CoordinatorLimits;
+  /** Called with every accepted update as it was aggregated (clipped, weight-capped), e.g. to write an audit trail. */
   onAcceptedUpdate?: (update: Update) => Promise<void> | void;
+}
+
+export interface CoordinatorLimits {
+  updateNorm: NormBound;
+  /** Largest share of a round's aggregation weight one client may carry, in (0, 1]. */
+  maxClientShare: number;
+  /** Largest training or test example count a client may declare at Join. */
+  maxDeclaredExamples: number;
 }
 
 export interface RunSummary {
@@ -147,8 +160,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     // Compared in NFC, and the refusal quotes the client's labels as bounded, escaped excerpts.
     checkLabelSubset(join.labels, o.model.labels);
-    if (!Number.isInteger(join.numTrainExamples) || join.numTrainExamples < 1) {
-      throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected at least one training example, got ${join.numTrainExamples}`);
+    const maxDeclared = o.limits.maxDeclaredExamples;
+    if (!Number.isInteger(join.numTrainExamples) || join.numTrainExamples < 1 || join.numTrainExamples > maxDeclared) {
+      throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected a training example count in [1, ${maxDeclared}] (--max-declared-examples), got ${join.numTrainExamples}`);
+    }
+    if (!Number.isInteger(join.numTestExamples) || join.numTestExamples < 0 || join.numTestExamples > maxDeclared) {
+      throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected a test example count in [0, ${maxDeclared}] (--max-declared-examples), got ${join.numTestExamples}`);
     }
     const previous = this.registry.get(join.clientId);
     if (previous && previous.link !== link) {
@@ -192,9 +209,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       this.previousCollector?.accept(senderId, update);
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no update (no round in progress; ${this.completedRounds} completed), got one for round ${update.round}`);
     }
-    this.collector.accept(senderId, update);
+    const aggregated = this.collector.accept(senderId, update);
     try {
-      await this.options.onAcceptedUpdate?.(update);
+      await this.options.onAcceptedUpdate?.(aggregated);
     } catch (err) {
       // The update is in the aggregate already; its sender must hear "accepted", not a refusal.
       this.log.error('could not record an accepted update', { clientId: senderId, round: update.round, error: (err as Error).message });
@@ -263,6 +280,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     // The quorum wait guarantees minClients; a strategy that still wants more gets an empty, failed attempt.
     const plan = o.strategy.configureRound(round, this.registry.ids(), rng) ?? { clients: [], config: {} };
     const aggregator = o.strategy.beginRound(round, this.global);
+    const declared = plan.clients.map((id) => this.registry.get(id)?.join.numTrainExamples ?? 0).filter((n) => n > 0);
+    const caps = declared.length > 0 ? weightCaps(declared, o.limits.maxClientShare) : { level: Infinity, share: 1 };
+    if (caps.level !== Infinity) this.log.info('share cap binds: weights above the level are lowered to it', { round, level: caps.level, share: caps.share });
     const collector = new RoundCollector(
       o.runId,
       round,
@@ -271,6 +291,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       aggregator,
       (clientId) => this.registry.get(clientId)?.join.numTrainExamples ?? 0,
       o.roundTimeoutMs,
+      { norm: o.limits.updateNorm, caps },
     );
     this.collector = collector;
     this.currentPhase = 'training';
@@ -297,13 +318,19 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const result = outcome.accepted.length >= o.minClients ? aggregator.finish(outcome.failures) : null;
     // Failure messages may quote what a client sent; what is stored (metrics.jsonl, /api/status) stays bounded.
     const failures = outcome.failures.map((failure) => ({ ...failure, message: boundText(failure.message, FAILURE_MESSAGE_CHARS) }));
-    const base = { runId: o.runId, round, attempt, selected: plan.clients, accepted: outcome.accepted, failures };
+    const bounded = Object.keys(outcome.bounded).length > 0 ? { bounded: outcome.bounded } : {};
+    const base = { runId: o.runId, round, attempt, selected: plan.clients, accepted: outcome.accepted, failures, ...bounded };
+    for (const [clientId, change] of Object.entries(outcome.bounded)) {
+      if (change.clipFactor !== undefined) this.log.warn('update clipped to the norm bound', { round, clientId, norm: change.norm, factor: change.clipFactor });
+    }
+    if (result) this.checkFinite(round, result);
     if (!result) {
-      this.log.warn('round failed: too few updates; it will be retried', { round, attempt, accepted: outcome.accepted.length, needed: o.minClients });
       this.activeRound = undefined;
       const record: RoundRecord = { ...base, status: 'failed', train: {}, evaluation: {}, clients: {}, ...o.traffic.since(traffic), seconds: (Date.now() - started) / 1000, finishedAt: new Date().toISOString() };
       await o.metricsLog.append(record);
       this.emit('round', record);
+      this.stopIfDiverged(round, plan.clients.length, outcome.failures);
+      this.log.warn('round failed: too few updates; it will be retried', { round, attempt, accepted: outcome.accepted.length, needed: o.minClients });
       return false;
     }
     this.global = result.weights;
@@ -333,6 +360,32 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.log.info('round aggregated', { round, accepted: outcome.accepted.length, failed: outcome.failures.length, accuracy: this.lastEvaluation.accuracy });
     this.emit('round', record);
     return true;
+  }
+
+  /** A non-finite aggregate or server state is divergence: the run stops before anything is checkpointed. */
+  private checkFinite(round: number, result: AggregateResult): void {
+    const state = this.options.strategy.state();
+    const bad =
+      firstNonFinite(result.weights) ??
+      Object.values(state.tensors).map((tensors) => firstNonFinite(tensors)).find(Boolean) ??
+      Object.entries(state.scalars).filter(([, value]) => !Number.isFinite(value)).map(([key, value]) => ({ tensor: `scalar ${key}`, index: 0, value }))[0];
+    if (bad) {
+      throw divergedError(`round ${round}'s aggregate holds ${bad.value} in '${bad.tensor}' at index ${bad.index}; it was not checkpointed`, this.options.training);
+    }
+  }
+
+  /**
+   * A round whose clients report divergence stops the run rather than retrying it: the retry repeats the same
+   * seeded training. One client claiming it must not stop an honest run, so it takes more than half of the
+   * round's selected clients (and the round must have missed its quorum, which the caller checked).
+   */
+  private stopIfDiverged(round: number, selected: number, failures: readonly ClientFailure[]): void {
+    const diverged = failures.filter((failure) => failure.code === 'FEDTL_ERR_DIVERGED');
+    if (diverged.length * 2 <= selected) return;
+    throw divergedError(
+      `${diverged.length} of round ${round}'s ${selected} selected clients (${diverged.map((f) => f.clientId).sort().join(', ')}) report that local training diverged`,
+      this.options.training,
+    );
   }
 
   private sendPlan(collector: RoundCollector, clientId: string, encodedPlan: Uint8Array): void {
@@ -377,7 +430,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.currentPhase = 'evaluating';
     const rng = seededRandom(deriveSeed(this.options.seed, 'evaluate', round));
     const clients = this.options.strategy.configureEvaluation(round, this.registry.ids(), rng);
-    const evaluation = new EvaluationCollector(this.options.runId, round, clients, this.options.evalTimeoutMs);
+    const evaluation = new EvaluationCollector(this.options.runId, round, clients, this.options.evalTimeoutMs, (clientId) => ({
+      labels: this.options.model.labels,
+      declaredTestExamples: this.registry.get(clientId)?.join.numTestExamples ?? 0,
+    }));
     this.evaluation = evaluation;
     const request = encodeEvaluateRequest({ runId: this.options.runId, round, weights: this.global });
     for (const clientId of clients) {

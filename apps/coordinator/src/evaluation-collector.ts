@@ -2,6 +2,7 @@
 // the deadline passed. A missing report is not an error: the round's model is already aggregated.
 import { FedtlError } from '@fedtl/util';
 import type { EvaluateReport } from '@fedtl/protocol';
+import { checkEvaluateReport, type ReportContext } from './report-checks';
 
 export class EvaluationCollector {
   private readonly reports = new Map<string, EvaluateReport>();
@@ -16,6 +17,8 @@ export class EvaluationCollector {
     readonly round: number,
     asked: Iterable<string>,
     deadlineMs: number,
+    /** What each client declared at Join (its test examples) and the run's labels, to check its report. */
+    private readonly reportContext: (clientId: string) => ReportContext,
   ) {
     this.pending = new Set(asked);
     this.settled = new Promise<void>((resolve) => (this.settle = resolve)).then(() =>
@@ -43,8 +46,12 @@ export class EvaluationCollector {
     if (!this.pending.has(senderId)) {
       throw new FedtlError('FEDTL_ERR_DUPLICATE_UPDATE', `client "${senderId}" was not asked or already reported for round ${this.round}`);
     }
-    for (const [name, value] of Object.entries(report.metrics)) {
-      if (!Number.isFinite(value)) throw new FedtlError('FEDTL_ERR_NON_FINITE', `metric "${name}" must be finite, got ${value}`);
+    try {
+      checkEvaluateReport(report, this.reportContext(senderId));
+    } catch (err) {
+      // A refused report is the sender's answer: waiting for another would stall the round until its deadline.
+      this.forget(senderId);
+      throw err;
     }
     this.pending.delete(senderId);
     this.reports.set(senderId, report);

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { Metrics } from '@fedtl/protocol';
 import type { ClientFailure } from '@fedtl/strategies';
 import { createLogger } from '@fedtl/util';
+import type { BoundedUpdate } from './round-collector';
 
 /**
  * Longest failure message a record keeps (characters): a client's own error text is already cut to 1 KiB at
@@ -22,6 +23,8 @@ export interface RoundRecord {
   selected: string[];
   accepted: string[];
   failures: ClientFailure[];
+  /** Accepted updates the bounds changed: clipped to the norm bound (by what factor) or weight-capped. */
+  bounded?: Record<string, BoundedUpdate>;
   /** Training metrics aggregated by the strategy (weighted by example count). */
   train: Metrics;
   /** Evaluation of the new global model, aggregated over clients. */

@@ -1,9 +1,13 @@
 // Collects one round's updates: validates each as it arrives, feeds accepted ones straight into the
 // strategy's streaming aggregator (so memory stays O(model)), records failures, and settles when every
-// selected client has answered or the deadline passes.
+// selected client has answered or the deadline passes. Bounds come before trust: an update's norm is bounded
+// and its weight capped here, so the aggregator only ever sees what the operator's limits let through.
 import { FedtlError, type ErrorCode } from '@fedtl/util';
 import { validateTensors, type NamedTensor, type Update } from '@fedtl/protocol';
 import type { ClientFailure, RoundAggregator } from '@fedtl/strategies';
+import { boundDelta, type NormBound } from './norm-bound';
+import { checkUpdateMetrics } from './report-checks';
+import { cappedWeight, type WeightCaps } from './share-cap';
 
 export interface TensorSpec {
   name: string;
@@ -11,14 +15,32 @@ export interface TensorSpec {
   dtype: NamedTensor['dtype'];
 }
 
+/** What the bounds changed in an accepted update, for the round record. */
+export interface BoundedUpdate {
+  /** The delta's L2 norm as it came, and the factor it was clipped by (absent when within the bound). */
+  norm: number;
+  clipFactor?: number;
+  /** The example count the update claimed, and the weight it carried after the round's share cap. */
+  numExamples: number;
+  weight: number;
+}
+
+export interface RoundBounds {
+  norm: NormBound;
+  caps: WeightCaps;
+}
+
 export interface RoundOutcome {
   accepted: string[];
   failures: ClientFailure[];
+  /** Accepted updates the bounds changed (clipped or weight-capped), by client. */
+  bounded: Record<string, BoundedUpdate>;
 }
 
 export class RoundCollector {
   private readonly accepted = new Set<string>();
   private readonly failures = new Map<string, ClientFailure>();
+  private readonly bounded: Record<string, BoundedUpdate> = {};
   private readonly settled: Promise<RoundOutcome>;
   private settle!: () => void;
   private timer?: NodeJS.Timeout;
@@ -33,6 +55,7 @@ export class RoundCollector {
     /** Largest example count each client may claim: what it declared at Join. */
     private readonly maxExamples: (clientId: string) => number,
     deadlineMs: number,
+    private readonly bounds: RoundBounds,
   ) {
     this.settled = new Promise<void>((resolve) => (this.settle = resolve)).then(() => this.outcome());
     this.timer = setTimeout(() => this.expire(), deadlineMs);
@@ -46,31 +69,50 @@ export class RoundCollector {
   }
 
   /**
-   * Validates and aggregates an update; throws a FedtlError (for the sender's ack) when it is refused. A
-   * refused update leaves its sender out of this round, except a late one (an earlier round's), which is
-   * only answered: the sender may still deliver this round's update.
+   * Validates, bounds and aggregates an update, and returns it as aggregated (clipped delta, capped weight as
+   * numExamples); throws a FedtlError (for the sender's ack) when it is refused. A refused update leaves its
+   * sender out of this round, except a stale one (an earlier round's, or another run's), which is only
+   * answered: the sender may still deliver this round's update.
    */
-  accept(senderId: string, update: Update): void {
+  accept(senderId: string, update: Update): Update {
     if (update.round === this.round && this.accepted.has(senderId)) {
       throw new FedtlError('FEDTL_ERR_DUPLICATE_UPDATE', `an update from "${senderId}" for round ${this.round} was already accepted`);
     }
     if (this.closed) {
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no update (round ${this.round} is closed), got one for round ${update.round}`);
     }
-    if (update.round < this.round && update.runId === this.runId) {
+    if (update.runId !== this.runId) {
+      throw new FedtlError('FEDTL_ERR_WRONG_RUN', `expected an update for run ${this.runId}, got run ${update.runId}`);
+    }
+    if (update.round < this.round) {
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected an update for round ${this.round}, got a late one for round ${update.round}`);
     }
     this.checkSender(senderId);
+    let aggregated: Update;
     try {
-      this.checkContent(senderId, update);
-      this.aggregator.add({ clientId: senderId, delta: update.delta, numExamples: update.numExamples, metrics: update.metrics });
+      aggregated = this.bound(senderId, update);
+      this.aggregator.add({ clientId: senderId, delta: aggregated.delta, numExamples: aggregated.numExamples, metrics: aggregated.metrics });
     } catch (err) {
       const error = err instanceof FedtlError ? err : new FedtlError('FEDTL_ERR_INTERNAL', String(err));
       this.fail(senderId, error.code, error.message);
+      delete this.bounded[senderId];
       throw error;
     }
     this.accepted.add(senderId);
     this.maybeFinish();
+    return aggregated;
+  }
+
+  /** Checks the update's content, then applies the norm bound and the share cap. */
+  private bound(senderId: string, update: Update): Update {
+    this.checkContent(senderId, update);
+    checkUpdateMetrics(update.metrics);
+    const { delta, norm, clipFactor } = boundDelta(update.delta, this.bounds.norm);
+    const weight = cappedWeight(update.numExamples, this.bounds.caps);
+    if (clipFactor !== undefined || weight !== update.numExamples) {
+      this.bounded[senderId] = { norm, ...(clipFactor !== undefined ? { clipFactor } : {}), numExamples: update.numExamples, weight };
+    }
+    return { ...update, delta, numExamples: weight };
   }
 
   /** Selected and not answered yet (neither accepted nor failed), in a round still open. */
@@ -96,9 +138,6 @@ export class RoundCollector {
   }
 
   private checkContent(senderId: string, update: Update): void {
-    if (update.runId !== this.runId) {
-      throw new FedtlError('FEDTL_ERR_WRONG_RUN', `expected an update for run ${this.runId}, got run ${update.runId}`);
-    }
     if (update.round !== this.round) {
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected an update for round ${this.round}, got round ${update.round}`);
     }
@@ -131,6 +170,6 @@ export class RoundCollector {
   }
 
   private outcome(): RoundOutcome {
-    return { accepted: [...this.accepted].sort(), failures: [...this.failures.values()] };
+    return { accepted: [...this.accepted].sort(), failures: [...this.failures.values()], bounded: { ...this.bounded } };
   }
 }

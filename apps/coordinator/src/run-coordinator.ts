@@ -104,6 +104,11 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     store,
     metricsLog,
     traffic,
+    limits: {
+      updateNorm: { maxNorm: config.maxUpdateNorm, action: config.updateNormAction },
+      maxClientShare: config.maxClientShare,
+      maxDeclaredExamples: config.maxDeclaredExamples,
+    },
     onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
   });
   coordinator.resume(previous);

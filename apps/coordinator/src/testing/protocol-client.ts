@@ -4,14 +4,18 @@ import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
   decodeAck,
+  decodeEvaluateRequest,
   decodeJoinReply,
   decodeRoundPlan,
   emitWithAck,
   encodeAck,
   encodeError,
+  encodeEvaluateReport,
   encodeJoin,
   encodeUpdate,
   type BackboneRef,
+  type EvaluateReport,
+  type EvaluateRequest,
   type JoinReply,
   type JoinRequest,
   type NamedTensor,
@@ -24,6 +28,7 @@ export class ProtocolClient {
   /** Failures of scripted answers (a test asserts this stays empty). */
   readonly errors: Error[] = [];
   private planListeners: Array<(plan: RoundPlan) => void> = [];
+  private evaluator?: (request: EvaluateRequest) => Promise<void>;
 
   constructor(url: string, readonly clientId: string, private readonly backbone: BackboneRef, auth: Record<string, string> = {}) {
     this.socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
@@ -33,10 +38,16 @@ export class ProtocolClient {
       this.plans.push(plan);
       this.planListeners.forEach((listener) => listener(plan));
     });
-    // These scripted clients do not evaluate; declining lets the coordinator move on at once.
-    this.socket.on('evaluate-request', (_payload: Uint8Array, ack: (reply: Uint8Array) => void) =>
-      ack(encodeAck({ ok: false, error: { code: 'FEDTL_ERR_INTERNAL', message: 'this test client does not evaluate' } })),
-    );
+    // Unless scripted with onEvaluateRequest, these clients do not evaluate; declining lets the coordinator move on at once.
+    this.socket.on('evaluate-request', (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {
+      const evaluator = this.evaluator;
+      if (!evaluator) {
+        ack(encodeAck({ ok: false, error: { code: 'FEDTL_ERR_INTERNAL', message: 'this test client does not evaluate' } }));
+        return;
+      }
+      ack(encodeAck({ ok: true }));
+      evaluator(decodeEvaluateRequest(payload)).catch((err) => this.errors.push(err as Error));
+    });
   }
 
   async join(overrides: Partial<JoinRequest> = {}): Promise<JoinReply> {
@@ -84,6 +95,17 @@ export class ProtocolClient {
     const payload = encodeError({ code: 'FEDTL_ERR_INTERNAL', message });
     const reply = decodeAck(await emitWithAck(this.socket as never, 'round-failed', payload, 10_000));
     return reply.ok ? 'accepted' : (reply.error?.code ?? 'refused without a code');
+  }
+
+  /** Sends an evaluation report; resolves with 'accepted' or the refusal's code. */
+  async sendEvaluateReport(report: EvaluateReport): Promise<string> {
+    const reply = decodeAck(await emitWithAck(this.socket as never, 'evaluate-report', encodeEvaluateReport(report), 10_000));
+    return reply.ok ? 'accepted' : (reply.error?.code ?? 'refused without a code');
+  }
+
+  /** Accepts every evaluation request and calls `answer` with it (instead of declining). */
+  onEvaluateRequest(answer: (request: EvaluateRequest) => Promise<void>): void {
+    this.evaluator = answer;
   }
 
   /** Calls `answer` with every round plan as it arrives (for clients scripted per round). */

@@ -2,3 +2,4 @@ export * from './trainable-spec';
 export * from './adapter-head-model';
 export * from './local-training';
 export * from './evaluation';
+export * from './divergence';

@@ -108,6 +108,20 @@ describe('trainLocally', () => {
     );
   });
 
+  it.each([
+    ['sgd', 1e30],
+    ['adam', 1e30],
+  ] as const)('stops a diverging run (%s at learning rate %s) with FEDTL_ERR_DIVERGED naming the rate, leaving no tensors', async (optimizer, learningRate) => {
+    const spec = specFor();
+    const data = gaussianClusters(64, 16, 2, 1);
+    const global = initialWeights(spec, 3);
+    const before = tf.memory().numTensors;
+    const diverging = trainLocally(spec, global, data, { ...CONFIG, optimizer, learningRate });
+    await expect(diverging).rejects.toMatchObject({ code: 'FEDTL_ERR_DIVERGED', message: expect.stringContaining(`optimizer ${optimizer}, learning rate 1e+30`) });
+    await expect(diverging).rejects.toThrow('lower the learning rate');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('refuses bad configs, data and weights with codes, leaving no tensors', async () => {
     const spec = specFor();
     const data = gaussianClusters(8, 16, 2, 1);

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, describeValue, seededRandom, shuffled } from '@fedtl/util';
 import { AdapterHeadModel, checkFeatures } from './adapter-head-model';
+import { divergedError, firstNonFinite } from './divergence';
 import { checkTrainableWeights } from './trainable-spec';
 
 /** n examples: features row-major (n × inputDim), labels as indices into `spec.labels`. */
@@ -174,6 +175,11 @@ export async function trainLocally(
       for (let i = 0; i < data.length; i++) data[i] = after[i] - before[i];
       return { name: tensor.name, shape: tensor.shape.slice(), dtype: 'float32', data };
     });
+    // A NaN or infinite loss poisons every later step, so the last epoch's mean shows any divergence; the
+    // weights are checked too, since a loss can stay finite for a step while the weights overflow.
+    if (!Number.isFinite(loss)) throw divergedError(`the local training loss is ${loss / n}`, config);
+    const bad = firstNonFinite(delta);
+    if (bad) throw divergedError(`local training left ${bad.value} in tensor '${bad.tensor}' at index ${bad.index}`, config);
     return {
       delta,
       numExamples: n,
