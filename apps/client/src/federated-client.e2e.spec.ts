@@ -5,7 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { precomputedBackboneRef, selectedBackend } from '@fedtl/model';
-import { configureLogging } from '@fedtl/util';
+import { configureLogging, type FedtlError } from '@fedtl/util';
+import type { RunEnd } from '@fedtl/protocol';
 import { TcpProxy, spawnTs, useTestSandbox, waitFor, waitUntil, type TsProcess } from '@fedtl/util/testing';
 import { FederatedClient } from './federated-client';
 import type { FeatureSplit, LocalData } from './local-data';
@@ -37,21 +38,21 @@ describe('FederatedClient', () => {
     configureLogging({ level: 'error' });
   });
 
-  async function startCoordinator(rounds: number): Promise<{ port: number; process: TsProcess }> {
+  async function startCoordinator(rounds: number, extra: string[] = []): Promise<{ port: number; process: TsProcess }> {
     const readyFile = join(sandbox.dir, 'ready.json');
     const process = spawnTs('apps/coordinator/src/main.ts', [
       '--port', '0', '--ready-file', readyFile, '--out-dir', join(sandbox.dir, 'out'), '--rounds', String(rounds),
       '--min-clients', '2', '--backbone', `precomputed:${DIM}`, '--labels', 'no,yes', '--adapter-width', '4',
-      '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn',
+      '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn', ...extra,
     ]);
     sandbox.processes.push(process);
     await waitUntil(() => existsSync(readyFile), 60_000, 'the coordinator to listen');
     return { port: Number(new URL(JSON.parse(await readFile(readyFile, 'utf8')).url).port), process };
   }
 
-  function startClient(port: number, clientId: string, shift: number): FederatedClient {
+  function startClient(port: number, clientId: string, shift: number, path = ''): FederatedClient {
     const client = new FederatedClient({
-      url: `http://127.0.0.1:${port}`,
+      url: `http://127.0.0.1:${port}${path}`,
       clientId,
       token: '',
       data: localData(shift),
@@ -95,5 +96,28 @@ describe('FederatedClient', () => {
     const last = records[records.length - 1];
     expect(last.round).toBe(4);
     expect(last.accepted).toEqual(['flaky', 'steady']);
+  }, 120_000);
+
+  it('ends at once with FEDTL_ERR_BAD_CONFIG for a URL with a path (a Socket.IO namespace the coordinator lacks)', async () => {
+    const { port } = await startCoordinator(1);
+    const client = startClient(port, 'pasted-dashboard-url', 0, '/api/status');
+
+    const [error] = await waitFor<[FedtlError]>(client, 'failed', 30_000);
+    expect(error.code).toBe('FEDTL_ERR_BAD_CONFIG');
+    expect(error.message).toBe(`--coordinator: expected a URL without a path, such as http://127.0.0.1:${port}, got http://127.0.0.1:${port}/api/status`);
+  }, 60_000);
+
+  it('carries the verdict in its finished event, also to a client that joins after the run is over', async () => {
+    // The dashboard lingers after the run: a late client reaches a coordinator whose run has a verdict.
+    const { port } = await startCoordinator(1, ['--linger-ms', '60000']);
+    const clients = [startClient(port, 'first', 0.2), startClient(port, 'second', -0.2)];
+    const verdicts = await Promise.all(clients.map((c) => waitFor<[RunEnd]>(c, 'finished', 90_000)));
+    expect(verdicts.map(([v]) => [v.status, v.roundsCompleted])).toEqual([['finished', 1], ['finished', 1]]);
+
+    const late = startClient(port, 'late', 0);
+    let refused = false;
+    late.on('refused', () => (refused = true));
+    const [lateVerdict] = await waitFor<[RunEnd]>(late, 'finished', 30_000);
+    expect([lateVerdict.status, lateVerdict.roundsCompleted, refused]).toEqual(['finished', 1, false]);
   }, 120_000);
 });
