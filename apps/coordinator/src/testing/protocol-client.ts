@@ -6,6 +6,7 @@ import {
   decodeAck,
   decodeJoinReply,
   decodeRoundPlan,
+  decodeRunEnd,
   emitWithAck,
   encodeAck,
   encodeError,
@@ -16,6 +17,7 @@ import {
   type JoinRequest,
   type NamedTensor,
   type RoundPlan,
+  type RunEnd,
 } from '@fedtl/protocol';
 
 export class ProtocolClient {
@@ -23,6 +25,8 @@ export class ProtocolClient {
   readonly plans: RoundPlan[] = [];
   /** Failures of scripted answers (a test asserts this stays empty). */
   readonly errors: Error[] = [];
+  /** The coordinator's verdict, once it sent one. */
+  verdict?: RunEnd;
   private planListeners: Array<(plan: RoundPlan) => void> = [];
 
   constructor(url: string, readonly clientId: string, private readonly backbone: BackboneRef, auth: Record<string, string> = {}) {
@@ -32,6 +36,10 @@ export class ProtocolClient {
       const plan = decodeRoundPlan(payload);
       this.plans.push(plan);
       this.planListeners.forEach((listener) => listener(plan));
+    });
+    this.socket.on('run-end', (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {
+      ack(encodeAck({ ok: true }));
+      this.verdict = decodeRunEnd(payload);
     });
     // These scripted clients do not evaluate; declining lets the coordinator move on at once.
     this.socket.on('evaluate-request', (_payload: Uint8Array, ack: (reply: Uint8Array) => void) =>
