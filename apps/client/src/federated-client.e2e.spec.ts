@@ -4,9 +4,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { precomputedBackboneRef, selectedBackend } from '@fedtl/model';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { initialWeights, precomputedBackboneRef, selectedBackend } from '@fedtl/model';
 import { configureLogging, type FedtlError } from '@fedtl/util';
-import type { RunEnd } from '@fedtl/protocol';
+import { decodeError, encodeAck, encodeJoinReply, encodeRoundPlan, type RunEnd } from '@fedtl/protocol';
 import { TcpProxy, spawnTs, useTestSandbox, waitFor, waitUntil, type TsProcess } from '@fedtl/util/testing';
 import { FederatedClient } from './federated-client';
 import type { FeatureSplit, LocalData } from './local-data';
@@ -120,4 +123,31 @@ describe('FederatedClient', () => {
     const [lateVerdict] = await waitFor<[RunEnd]>(late, 'finished', 30_000);
     expect([lateVerdict.status, lateVerdict.roundsCompleted, refused]).toEqual(['finished', 1, false]);
   }, 120_000);
+
+  it('fails with FEDTL_ERR_MESSAGE_TOO_LARGE, naming both sizes, instead of sending an update over the Welcome\'s limit', async () => {
+    // A stand-in coordinator with a tiny stated limit: a real one's limit is sized for the model's updates.
+    const http = createServer();
+    const server = new Server(http, { serveClient: false });
+    sandbox.defer(() => new Promise((resolve) => server.close(resolve)));
+    const roundFailures: string[] = [];
+    const model = { inputDim: DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 8, labels: ['no', 'yes'] };
+    server.on('connection', (socket) => {
+      socket.on('join', (_payload: Uint8Array, reply: (r: Uint8Array) => void) => {
+        reply(encodeJoinReply({ ok: true, welcome: { runId: 'run-1', clientId: 'big', protocolVersion: 1, model, currentRound: 0, maxMessageBytes: 200 } }));
+        const config = { localEpochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd' as const, seed: 1 };
+        socket.emit('round-plan', encodeRoundPlan({ runId: 'run-1', round: 1, weights: initialWeights(model, 1), config }), () => undefined);
+      });
+      socket.on('round-failed', (payload: Uint8Array, reply: (r: Uint8Array) => void) => {
+        roundFailures.push(decodeError(payload).code);
+        reply(encodeAck({ ok: true }));
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const client = startClient((http.address() as AddressInfo).port, 'big', 0);
+
+    const [error] = await waitFor<[FedtlError]>(client, 'failed', 60_000);
+    expect(error.code).toBe('FEDTL_ERR_MESSAGE_TOO_LARGE');
+    expect(error.message).toMatch(/^expected an update of at most 200 bytes \(the coordinator's limit\), got \d+ bytes for round 1$/);
+    expect(roundFailures).toEqual(['FEDTL_ERR_MESSAGE_TOO_LARGE']);
+  }, 90_000);
 });
