@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import { readUserTextSync } from '@fedtl/data';
 import { FedtlError, configError, isLogLevel, parseInteger, type LogLevel } from '@fedtl/util';
 
+/** Ten minutes without a session with the coordinator, then the client gives up. */
+export const DEFAULT_GIVE_UP_AFTER_MS = 600_000;
+
 export type DataSource =
   | { kind: 'file'; train: string; test?: string; textField: string; labelField: string; testFraction: number }
   | { kind: 'demo-mailbox'; organisation: number; organisations: number; perOrganisation: number }
@@ -31,6 +34,8 @@ export interface ClientConfig {
   tlsCert?: string;
   tlsKey?: string;
   ackTimeoutMs: number;
+  /** Give up (FEDTL_ERR_UNREACHABLE, exit 3) after this long without a session with the coordinator, in ms. */
+  giveUpAfterMs: number;
   logLevel: LogLevel;
   logFormat: 'pretty' | 'json';
 }
@@ -60,6 +65,12 @@ Options:
   --tls-ca FILE              CA certificate for a coordinator with a self-signed certificate
   --tls-cert FILE --tls-key FILE   client certificate for mutual TLS
   --ack-timeout-ms MS        how long to wait for the coordinator to acknowledge (default 60000)
+  --give-up-after-ms MS      stop with FEDTL_ERR_UNREACHABLE (exit 3) after this long without a session with the
+                             coordinator, counted from the last time it was joined or from start (default 600000)
+
+Exit status: 0 the run finished; 1 the run failed (its cause is printed) or this client failed; 2 refused by
+the coordinator or misconfigured (flags, a URL with a path, an untrusted certificate); 3 the coordinator stayed
+unreachable; 130/143 stopped by SIGINT/SIGTERM.
   --log-level debug|info|warn|error   --log-format pretty|json
   --config FILE              JSON file with any of the above (camelCase keys)
 `;
@@ -90,6 +101,7 @@ const FLAGS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'ack-timeout-ms': { type: 'string' },
+  'give-up-after-ms': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   help: { type: 'boolean' },
@@ -99,6 +111,22 @@ type Flags = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'bo
 
 function fail(name: string, expected: string, got: unknown): never {
   throw configError(name, expected, got);
+}
+
+/**
+ * Socket.IO would take a URL's path as a namespace the coordinator does not have (a dashboard address such as
+ * …/api/status pasted by mistake): refused here, naming the URL to use instead.
+ */
+function checkNoPath(coordinator: string): void {
+  let url: URL;
+  try {
+    url = new URL(coordinator);
+  } catch {
+    fail('--coordinator', 'a URL such as http://127.0.0.1:8080', coordinator);
+  }
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    fail('--coordinator', `a URL without a path, such as ${url.protocol}//${url.host}`, coordinator);
+  }
 }
 
 export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): ClientConfig | 'help' {
@@ -119,6 +147,7 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
   }
   const coordinator = v.coordinator ?? env.FEDTL_COORDINATOR;
   if (!coordinator || !/^(https?|wss?):\/\//.test(coordinator)) fail('--coordinator', 'a URL such as http://127.0.0.1:8080 or https://coordinator.example:8443', coordinator);
+  checkNoPath(coordinator);
   const clientId = v['client-id'] ?? env.FEDTL_CLIENT_ID;
   if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) fail('--client-id', '1-64 letters, digits, ".", "_" or "-"', clientId);
 
@@ -163,6 +192,7 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     tlsCert: v['tls-cert'],
     tlsKey: v['tls-key'],
     ackTimeoutMs: v['ack-timeout-ms'] === undefined ? 60_000 : parseInteger('--ack-timeout-ms', v['ack-timeout-ms'], 1),
+    giveUpAfterMs: v['give-up-after-ms'] === undefined ? DEFAULT_GIVE_UP_AFTER_MS : parseInteger('--give-up-after-ms', v['give-up-after-ms'], 1),
     logLevel,
     logFormat,
   };

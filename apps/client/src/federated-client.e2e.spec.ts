@@ -4,8 +4,12 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { precomputedBackboneRef, selectedBackend } from '@fedtl/model';
-import { configureLogging } from '@fedtl/util';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { initialWeights, precomputedBackboneRef, selectedBackend } from '@fedtl/model';
+import { configureLogging, type FedtlError } from '@fedtl/util';
+import { decodeError, encodeAck, encodeJoinReply, encodeRoundPlan, type RunEnd } from '@fedtl/protocol';
 import { TcpProxy, spawnTs, useTestSandbox, waitFor, waitUntil, type TsProcess } from '@fedtl/util/testing';
 import { FederatedClient } from './federated-client';
 import type { FeatureSplit, LocalData } from './local-data';
@@ -37,21 +41,21 @@ describe('FederatedClient', () => {
     configureLogging({ level: 'error' });
   });
 
-  async function startCoordinator(rounds: number): Promise<{ port: number; process: TsProcess }> {
+  async function startCoordinator(rounds: number, extra: string[] = []): Promise<{ port: number; process: TsProcess }> {
     const readyFile = join(sandbox.dir, 'ready.json');
     const process = spawnTs('apps/coordinator/src/main.ts', [
       '--port', '0', '--ready-file', readyFile, '--out-dir', join(sandbox.dir, 'out'), '--rounds', String(rounds),
       '--min-clients', '2', '--backbone', `precomputed:${DIM}`, '--labels', 'no,yes', '--adapter-width', '4',
-      '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn',
+      '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn', ...extra,
     ]);
     sandbox.processes.push(process);
     await waitUntil(() => existsSync(readyFile), 60_000, 'the coordinator to listen');
     return { port: Number(new URL(JSON.parse(await readFile(readyFile, 'utf8')).url).port), process };
   }
 
-  function startClient(port: number, clientId: string, shift: number): FederatedClient {
+  function startClient(port: number, clientId: string, shift: number, path = ''): FederatedClient {
     const client = new FederatedClient({
-      url: `http://127.0.0.1:${port}`,
+      url: `http://127.0.0.1:${port}${path}`,
       clientId,
       token: '',
       data: localData(shift),
@@ -96,4 +100,54 @@ describe('FederatedClient', () => {
     expect(last.round).toBe(4);
     expect(last.accepted).toEqual(['flaky', 'steady']);
   }, 120_000);
+
+  it('ends at once with FEDTL_ERR_BAD_CONFIG for a URL with a path (a Socket.IO namespace the coordinator lacks)', async () => {
+    const { port } = await startCoordinator(1);
+    const client = startClient(port, 'pasted-dashboard-url', 0, '/api/status');
+
+    const [error] = await waitFor<[FedtlError]>(client, 'failed', 30_000);
+    expect(error.code).toBe('FEDTL_ERR_BAD_CONFIG');
+    expect(error.message).toBe(`--coordinator: expected a URL without a path, such as http://127.0.0.1:${port}, got http://127.0.0.1:${port}/api/status`);
+  }, 60_000);
+
+  it('carries the verdict in its finished event, also to a client that joins after the run is over', async () => {
+    // The dashboard lingers after the run: a late client reaches a coordinator whose run has a verdict.
+    const { port } = await startCoordinator(1, ['--linger-ms', '60000']);
+    const clients = [startClient(port, 'first', 0.2), startClient(port, 'second', -0.2)];
+    const verdicts = await Promise.all(clients.map((c) => waitFor<[RunEnd]>(c, 'finished', 90_000)));
+    expect(verdicts.map(([v]) => [v.status, v.roundsCompleted])).toEqual([['finished', 1], ['finished', 1]]);
+
+    const late = startClient(port, 'late', 0);
+    let refused = false;
+    late.on('refused', () => (refused = true));
+    const [lateVerdict] = await waitFor<[RunEnd]>(late, 'finished', 30_000);
+    expect([lateVerdict.status, lateVerdict.roundsCompleted, refused]).toEqual(['finished', 1, false]);
+  }, 120_000);
+
+  it('fails with FEDTL_ERR_MESSAGE_TOO_LARGE, naming both sizes, instead of sending an update over the Welcome\'s limit', async () => {
+    // A stand-in coordinator with a tiny stated limit: a real one's limit is sized for the model's updates.
+    const http = createServer();
+    const server = new Server(http, { serveClient: false });
+    sandbox.defer(() => new Promise((resolve) => server.close(resolve)));
+    const roundFailures: string[] = [];
+    const model = { inputDim: DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 8, labels: ['no', 'yes'] };
+    server.on('connection', (socket) => {
+      socket.on('join', (_payload: Uint8Array, reply: (r: Uint8Array) => void) => {
+        reply(encodeJoinReply({ ok: true, welcome: { runId: 'run-1', clientId: 'big', protocolVersion: 1, model, currentRound: 0, maxMessageBytes: 200 } }));
+        const config = { localEpochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd' as const, seed: 1 };
+        socket.emit('round-plan', encodeRoundPlan({ runId: 'run-1', round: 1, weights: initialWeights(model, 1), config }), () => undefined);
+      });
+      socket.on('round-failed', (payload: Uint8Array, reply: (r: Uint8Array) => void) => {
+        roundFailures.push(decodeError(payload).code);
+        reply(encodeAck({ ok: true }));
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const client = startClient((http.address() as AddressInfo).port, 'big', 0);
+
+    const [error] = await waitFor<[FedtlError]>(client, 'failed', 60_000);
+    expect(error.code).toBe('FEDTL_ERR_MESSAGE_TOO_LARGE');
+    expect(error.message).toMatch(/^expected an update of at most 200 bytes \(the coordinator's limit\), got \d+ bytes for round 1$/);
+    expect(roundFailures).toEqual(['FEDTL_ERR_MESSAGE_TOO_LARGE']);
+  }, 90_000);
 });

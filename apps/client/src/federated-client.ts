@@ -1,6 +1,10 @@
 // The client's side of the protocol: connect, join, train on each round plan, report, evaluate on request.
 // Socket.IO reconnects with exponential backoff and jitter; every (re)connection joins again under the same
 // client id, and the coordinator hands a rejoining client the round in progress.
+//
+// Every session ends in exactly one of three events: 'finished' with the coordinator's verdict (a RunEnd),
+// 'refused' (the coordinator will not have this client), or 'failed' (this client cannot go on: a local
+// failure, a misconfiguration retrying cannot fix, or a coordinator unreachable for longer than giveUpAfterMs).
 import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import {
@@ -10,6 +14,7 @@ import {
   decodeError,
   decodeJoinReply,
   decodeRoundPlan,
+  decodeRunEnd,
   emitWithAck,
   encodeAck,
   encodeError,
@@ -18,13 +23,17 @@ import {
   encodeUpdate,
   type ClientToServerEvents,
   type Metrics,
+  type ProtocolError,
+  type RunEnd,
   type ServerToClientEvents,
   type Welcome,
 } from '@fedtl/protocol';
 import type { BackendName } from '@fedtl/model';
-import { FedtlError, createLogger, deriveSeed, toFedtlError } from '@fedtl/util';
+import { FedtlError, createLogger, deriveSeed, isErrorCode, toFedtlError } from '@fedtl/util';
 import { LearnerThread } from './learner-thread';
 import type { LocalData } from './local-data';
+import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
+import { tlsFailureOf } from './tls-failure';
 
 export interface FederatedClientOptions {
   url: string;
@@ -42,17 +51,26 @@ export interface FederatedClientOptions {
   /** Reconnection backoff bounds (Socket.IO adds ±50% jitter). */
   reconnectDelayMs?: number;
   reconnectDelayMaxMs?: number;
+  /**
+   * How long the client keeps trying to reach the coordinator, in ms, counted from the last time it was
+   * joined (or from start): then it fails with FEDTL_ERR_UNREACHABLE. Default DEFAULT_GIVE_UP_AFTER_MS.
+   */
+  giveUpAfterMs?: number;
 }
 
 export interface FederatedClientEvents {
   welcome: [welcome: Welcome];
   trained: [round: number];
   evaluated: [round: number];
-  /** The coordinator ended the session (run finished or this client was replaced). */
-  finished: [reason: string];
-  /** The coordinator refused this client for good (bad token, wrong backbone, unknown labels…). */
+  /** The coordinator's verdict: the run is over, `finished` or `failed` with its cause. The client stops. */
+  finished: [verdict: RunEnd];
+  /** The coordinator refused this client for good (bad token, wrong backbone, unknown labels, protocol version…). */
   refused: [error: FedtlError];
-  /** This client cannot go on for a reason of its own (its training thread cannot start, its data does not fit the run). */
+  /**
+   * This client cannot go on: its training thread cannot start, its data does not fit the run, an update is
+   * over the coordinator's size limit, the URL or the TLS trust is wrong (FEDTL_ERR_BAD_CONFIG, FEDTL_ERR_TLS),
+   * the coordinator stayed unreachable (FEDTL_ERR_UNREACHABLE) or ended the session without a verdict.
+   */
   failed: [error: FedtlError];
 }
 
@@ -70,6 +88,17 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private welcomedThisSession = true;
   private runId?: string;
   private stopped = false;
+  /** Set once a terminal event was emitted: nothing after it (a late disconnect, a join reply) counts. */
+  private ended = false;
+  /** The largest message the coordinator accepts (from its Welcome); 0 when it did not say. */
+  private maxMessageBytes = 0;
+  /** The coordinator's last `fedtl-error`, quoted if it then ends the session without a verdict. */
+  private lastCoordinatorError?: ProtocolError;
+  private giveUpTimer?: NodeJS.Timeout;
+  private lastJoinedAt?: number;
+  /** Join attempts that were not acknowledged in a row; sets the backoff before the next one. */
+  private unacknowledgedJoins = 0;
+  private rejoinTimer?: NodeJS.Timeout;
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly log;
@@ -101,6 +130,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.on('round-plan', (payload, ack) => this.onRoundPlan(payload, ack));
     this.socket.on('evaluate-request', (payload, ack) => this.onEvaluateRequest(payload, ack));
     this.socket.on('fedtl-error', (payload) => this.onCoordinatorError(payload));
+    this.socket.on('run-end', (payload, ack) => this.onRunEnd(payload, ack));
   }
 
   /**
@@ -113,12 +143,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         if (this.stopped) return;
         this.log.debug('training thread ready', { backend: thread.backend });
         this.log.info('connecting', { url: this.options.url });
+        this.armGiveUp();
         this.socket.connect();
       },
       (err) => {
         const error = toFedtlError(err);
         this.log.error('the training thread could not start', { code: error.code, error: error.message });
-        this.emit('failed', error);
+        this.end('failed', error);
       },
     );
   }
@@ -131,6 +162,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   /** Disconnects and stops the training thread. */
   async close(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.giveUpTimer);
+    clearTimeout(this.rejoinTimer);
     this.socket.disconnect();
     await this.learner.close();
   }
@@ -153,14 +186,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       welcome = reply.welcome;
     } catch (err) {
       const error = toFedtlError(err);
+      if (this.ended) return; // the verdict came first: the run is over, whatever the join's answer
       if (error.code === 'FEDTL_ERR_ACK_TIMEOUT') {
-        this.log.warn('join not acknowledged; reconnecting', { error: error.message });
-        this.socket.disconnect().connect();
+        this.reconnectAfterUnacknowledgedJoin(error);
         return;
       }
       this.log.error('the coordinator refused this client', { code: error.code, error: error.message });
-      this.socket.disconnect();
-      this.emit('refused', error);
+      this.end('refused', error);
       return;
     }
     try {
@@ -170,14 +202,35 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       // a training thread that cannot start): a local failure, not a refusal.
       const error = toFedtlError(err);
       this.log.error('cannot take part in this run', { code: error.code, error: error.message });
-      this.socket.disconnect();
-      this.emit('failed', error);
+      this.end('failed', error);
     }
+  }
+
+  /**
+   * The coordinator did not answer the join: connect again after a pause that doubles with each unanswered
+   * join (reconnectDelayMs up to reconnectDelayMaxMs), so a busy coordinator is not hammered.
+   */
+  private reconnectAfterUnacknowledgedJoin(error: FedtlError): void {
+    const base = this.options.reconnectDelayMs ?? 1000;
+    const delayMs = Math.min(base * 2 ** this.unacknowledgedJoins, this.options.reconnectDelayMaxMs ?? 30_000);
+    this.unacknowledgedJoins++;
+    this.log.warn('join not acknowledged; reconnecting after a pause', { delayMs, error: error.message });
+    this.socket.disconnect();
+    this.armGiveUp();
+    clearTimeout(this.rejoinTimer);
+    this.rejoinTimer = setTimeout(() => {
+      if (!this.stopped && !this.ended) this.socket.connect();
+    }, delayMs);
   }
 
   private async onWelcome(welcome: Welcome): Promise<void> {
     if (this.runId !== welcome.runId) await this.learner.startRun(welcome.model);
     this.runId = welcome.runId;
+    this.maxMessageBytes = welcome.maxMessageBytes ?? 0;
+    this.unacknowledgedJoins = 0;
+    this.lastJoinedAt = Date.now();
+    clearTimeout(this.giveUpTimer);
+    this.giveUpTimer = undefined;
     this.welcomedThisSession = true;
     this.markWelcomed();
     this.log.info('joined', { runId: welcome.runId, round: welcome.currentRound, labels: welcome.model.labels });
@@ -206,6 +259,17 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       if (this.isStale(plan.runId, 'update', plan.round)) return;
       const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
       const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
+      if (this.maxMessageBytes > 0 && payload.byteLength > this.maxMessageBytes) {
+        // Sent anyway, it would only get the connection dropped, and the next try the same: stop, and say why.
+        const error = new FedtlError(
+          'FEDTL_ERR_MESSAGE_TOO_LARGE',
+          `expected an update of at most ${this.maxMessageBytes} bytes (the coordinator's limit), got ${payload.byteLength} bytes for round ${plan.round}`,
+        );
+        this.log.error('update too large for the coordinator', { round: plan.round, code: error.code, error: error.message });
+        await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
+        this.end('failed', error);
+        return;
+      }
       if (await this.send('update', payload, plan.round)) {
         this.log.info('update accepted', { round: plan.round, loss: metrics.loss, accuracy: metrics.accuracy });
       }
@@ -219,7 +283,16 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.enqueue(async () => {
       await this.welcomed;
       if (this.isStale(request.runId, 'evaluation request', request.round)) return;
-      const result = await this.learner.evaluate(request.weights);
+      let result: Awaited<ReturnType<LearnerThread['evaluate']>>;
+      try {
+        result = await this.learner.evaluate(request.weights);
+      } catch (err) {
+        // Tell the coordinator at once, so its evaluation does not wait for its deadline on us.
+        const error = toFedtlError(err);
+        this.log.error('local evaluation failed', { round: request.round, code: error.code, error: error.message });
+        await this.send('evaluate-failed', encodeError({ code: error.code, message: error.message }), request.round);
+        return;
+      }
       if (this.isStale(request.runId, 'evaluation report', request.round)) return;
       const payload = encodeEvaluateReport({ runId: request.runId, round: request.round, clientId: this.options.clientId, ...result });
       if (await this.send('evaluate-report', payload, request.round)) {
@@ -258,7 +331,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
    * gone is dropped at once rather than buffered or waited on: the coordinator re-sends the round in progress
    * to a client that rejoins, so the queue must be free for that plan as soon as the link is back.
    */
-  private async send(event: 'update' | 'evaluate-report' | 'round-failed', payload: Uint8Array, round: number): Promise<boolean> {
+  private async send(event: 'update' | 'evaluate-report' | 'round-failed' | 'evaluate-failed', payload: Uint8Array, round: number): Promise<boolean> {
     if (!this.socket.connected) {
       this.log.warn(`${event} dropped: not connected`, { round });
       return false;
@@ -287,6 +360,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onCoordinatorError(payload: unknown): void {
     try {
       const error = decodeError(payload);
+      this.lastCoordinatorError = error;
       this.log.warn('the coordinator reported an error', { code: error.code, error: error.message });
     } catch (err) {
       this.log.warn('undecodable error message from the coordinator', { error: (err as Error).message });
@@ -303,13 +377,58 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.welcomed = new Promise((resolve) => (this.markWelcomed = resolve));
   }
 
+  /** The coordinator's verdict: acknowledged at once, then the client stops (the run is over either way). */
+  private onRunEnd(payload: unknown, ack: (reply: Uint8Array) => void): void {
+    let verdict: RunEnd;
+    try {
+      verdict = decodeRunEnd(payload);
+    } catch (err) {
+      const error = toFedtlError(err);
+      this.log.warn('refused an undecodable verdict', { code: error.code, error: error.message });
+      ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
+      return;
+    }
+    ack(encodeAck({ ok: true }));
+    if (verdict.status === 'finished') {
+      this.log.info('the run finished', { runId: verdict.runId, rounds: verdict.roundsCompleted });
+    } else {
+      this.log.error('the run failed', { runId: verdict.runId, rounds: verdict.roundsCompleted, code: verdict.error.code, error: verdict.error.message });
+    }
+    this.end('finished', verdict);
+  }
+
   private onConnectError(err: Error): void {
-    // An authentication refusal arrives here through the server's middleware `next(err)`: retrying won't help.
+    if (this.ended) return;
     const code = (err as Error & { data?: { code?: string } }).data?.code;
+    // An authentication refusal arrives here through the server's middleware `next(err)`: retrying won't help.
     if (code === 'FEDTL_ERR_UNAUTHORIZED') {
       this.log.error('the coordinator refused the connection', { code, error: err.message });
-      this.socket.disconnect();
-      this.emit('refused', new FedtlError('FEDTL_ERR_UNAUTHORIZED', err.message));
+      this.end('refused', new FedtlError('FEDTL_ERR_UNAUTHORIZED', err.message));
+      return;
+    }
+    // Socket.IO reads a URL's path as a namespace, which the coordinator does not have.
+    if (err.message === 'Invalid namespace') {
+      const url = new URL(this.options.url);
+      const error = new FedtlError('FEDTL_ERR_BAD_CONFIG', `--coordinator: expected a URL without a path, such as ${url.protocol}//${url.host}, got ${this.options.url}`);
+      this.log.error('wrong coordinator URL', { code: error.code, error: error.message });
+      this.end('failed', error);
+      return;
+    }
+    const tls = tlsFailureOf(err);
+    if (tls) {
+      const error = new FedtlError(
+        'FEDTL_ERR_TLS',
+        `expected a certificate this client trusts from ${this.options.url}, got ${tls.code} (${tls.message}); pass the CA that signed the coordinator's certificate with --tls-ca FILE, and check that the URL's host name is one the certificate names`,
+      );
+      this.log.error('TLS handshake failed', { code: error.code, error: error.message });
+      this.end('failed', error);
+      return;
+    }
+    // Refused by the server's middleware for another reason: Socket.IO does not retry those by itself.
+    if (!this.socket.active) {
+      const error = new FedtlError(isErrorCode(code) ? code : 'FEDTL_ERR_INTERNAL', `the coordinator refused the connection: ${err.message}`);
+      this.log.error('the coordinator refused the connection', { code: error.code, error: error.message });
+      this.end('refused', error);
       return;
     }
     this.log.warn('cannot reach the coordinator; retrying with backoff', { error: err.message });
@@ -317,12 +436,47 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   private onDisconnect(reason: Socket.DisconnectReason): void {
     this.startSession();
+    if (this.ended || this.stopped) return;
     if (reason === 'io server disconnect') {
-      this.log.info('the coordinator closed the session', { reason });
-      this.emit('finished', reason);
+      // Only a verdict ends a run; a session closed without one (this client was evicted or replaced, or the
+      // coordinator is older than RunEnd) is not a finished run.
+      const last = this.lastCoordinatorError ? ` (its last error: ${this.lastCoordinatorError.code}: ${this.lastCoordinatorError.message})` : '';
+      const error = new FedtlError('FEDTL_ERR_RUN_FAILED', `the coordinator ended the session without a verdict${last}`);
+      this.log.error('the coordinator ended the session without a verdict', { code: error.code, error: error.message });
+      this.end('failed', error);
     } else if (reason !== 'io client disconnect') {
       this.log.warn('connection lost; reconnecting with backoff', { reason });
+      this.armGiveUp();
     }
+  }
+
+  /** Starts the give-up clock unless it runs already: it stops only when a Welcome arrives. */
+  private armGiveUp(): void {
+    if (this.giveUpTimer || this.ended || this.stopped) return;
+    const giveUpAfterMs = this.options.giveUpAfterMs ?? DEFAULT_GIVE_UP_AFTER_MS;
+    this.giveUpTimer = setTimeout(() => {
+      const since = this.lastJoinedAt === undefined ? 'since this client started' : `since it was last joined, at ${new Date(this.lastJoinedAt).toISOString()}`;
+      const error = new FedtlError(
+        'FEDTL_ERR_UNREACHABLE',
+        `expected to reach the coordinator at ${this.options.url} within ${giveUpAfterMs} ms (--give-up-after-ms), got no session ${since}`,
+        { url: this.options.url, giveUpAfterMs },
+      );
+      this.log.error('giving up on the coordinator', { code: error.code, error: error.message });
+      this.end('failed', error);
+    }, giveUpAfterMs);
+  }
+
+  /** Emits the session's one terminal event and stops reconnecting. */
+  private end(event: 'finished', verdict: RunEnd): void;
+  private end(event: 'refused' | 'failed', error: FedtlError): void;
+  private end(event: 'finished' | 'refused' | 'failed', outcome: RunEnd | FedtlError): void {
+    if (this.ended) return;
+    this.ended = true;
+    clearTimeout(this.giveUpTimer);
+    clearTimeout(this.rejoinTimer);
+    this.socket.disconnect();
+    if (event === 'finished') this.emit('finished', outcome as RunEnd);
+    else this.emit(event, outcome as FedtlError);
   }
 
   private enqueue(job: () => Promise<void>): void {

@@ -1,7 +1,9 @@
-// `npm run client -- …`: one organisation's client process.
+// `npm run client -- …`: one organisation's client process. Its exit status says how the run went
+// (exit-codes.ts): 0 only when the coordinator's verdict is that the run finished.
 import { readFileSync } from 'node:fs';
 import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
 import { USAGE, parseClientConfig } from './config';
+import { EXIT_CODES, describeOutcome, exitCodeFor, exitCodeForError, type ClientOutcome } from './exit-codes';
 import { FederatedClient } from './federated-client';
 import { loadLocalData } from './local-data';
 
@@ -14,6 +16,9 @@ async function main(): Promise<number> {
   configureLogging({ level: config.logLevel, format: config.logFormat });
   const log = createLogger('client-main').child({ clientId: config.clientId });
   const data = await loadLocalData(config);
+  if (data.test.labels.length === 0) {
+    log.warn('no test examples: this client trains but cannot evaluate, and the coordinator will not ask it to', { train: data.train.labels.length });
+  }
   const client = new FederatedClient({
     url: config.coordinator,
     clientId: config.clientId,
@@ -21,6 +26,7 @@ async function main(): Promise<number> {
     data,
     backend: config.backend,
     ackTimeoutMs: config.ackTimeoutMs,
+    giveUpAfterMs: config.giveUpAfterMs,
     localBaselineEpochs: config.localBaselineEpochs,
     personalizeEpochs: config.personalizeEpochs,
     seed: config.seed,
@@ -30,31 +36,35 @@ async function main(): Promise<number> {
       key: config.tlsKey ? readFileSync(config.tlsKey, 'utf8') : undefined,
     },
   });
-  const outcome = new Promise<number>((resolve) => {
-    client.once('finished', () => resolve(0));
-    client.once('refused', () => resolve(2));
-    client.once('failed', () => resolve(1));
+  const outcome = new Promise<ClientOutcome>((resolve) => {
+    client.once('finished', (verdict) => resolve({ event: 'finished', verdict }));
+    client.once('refused', (error) => resolve({ event: 'refused', error }));
+    client.once('failed', (error) => resolve({ event: 'failed', error }));
   });
-  // 128 + the signal's number, as shells report a process that a signal stopped.
-  const signalExitCodes = { SIGINT: 130, SIGTERM: 143 } as const;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log.info('stopping', { signal });
       void client.close();
-      process.exit(signalExitCodes[signal]);
+      process.exit(EXIT_CODES[signal]);
     });
   }
   client.start();
-  const code = await outcome;
+  const ended = await outcome;
   await client.close();
-  return code;
+  const description = describeOutcome(ended);
+  if (description) process.stderr.write(`fedtl client: ${description}\n`);
+  return exitCodeFor(ended);
 }
+
+// Should the event loop ever run dry before an outcome (nothing left to wait on), that is no success.
+process.exitCode = EXIT_CODES.failed;
+process.once('beforeExit', () => process.stderr.write('fedtl client: stopped without an outcome (no verdict, refusal or failure)\n'));
 
 main().then(
   (code) => process.exit(code),
   (err) => {
     const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
     process.stderr.write(`fedtl client: ${message}\n`);
-    process.exit(1);
+    process.exit(err instanceof FedtlError ? exitCodeForError(err) : EXIT_CODES.failed);
   },
 );

@@ -32,6 +32,14 @@ export interface CoordinatorConfig {
   roundTimeoutMs: number;
   evalTimeoutMs: number;
   maxRoundAttempts: number;
+  /** Pause before the second attempt at a round, in ms; doubles with every further attempt (capped at 60 s). */
+  roundRetryDelayMs: number;
+  /**
+   * How long a client may take to acknowledge a request, in ms. The ack says "accepted": a plan is acknowledged
+   * before training starts, so this is independent of (and normally much shorter than) --round-timeout-ms,
+   * which bounds the training itself. Also bounds the wait for each client's acknowledgement of the verdict.
+   */
+  ackTimeoutMs: number;
   /** How long a selected client that dropped mid-round may take to rejoin before the round gives up on it. */
   rejoinGraceMs: number;
   /** Largest L2 norm of one update's delta (all tensors together); larger ones are clipped or rejected. */
@@ -83,6 +91,8 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   roundTimeoutMs: 300_000,
   evalTimeoutMs: 120_000,
   maxRoundAttempts: 3,
+  roundRetryDelayMs: 2_000,
+  ackTimeoutMs: 30_000,
   rejoinGraceMs: 15_000,
   // Honest updates of the default plans measured 6-12 (use-lite 512-d features, adapter 64, Adam 0.003,
   // 3 epochs, 100-5,000 examples): 100 leaves them untouched with room for larger rates and longer training.
@@ -124,6 +134,8 @@ const FLAGS = {
   'round-timeout-ms': { type: 'string' },
   'eval-timeout-ms': { type: 'string' },
   'max-round-attempts': { type: 'string' },
+  'round-retry-delay-ms': { type: 'string' },
+  'ack-timeout-ms': { type: 'string' },
   'rejoin-grace-ms': { type: 'string' },
   'max-update-norm': { type: 'string' },
   'update-norm-action': { type: 'string' },
@@ -172,6 +184,11 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --round-timeout-ms MS      deadline for a round's updates (default 300000)
   --eval-timeout-ms MS       deadline for evaluation reports (default 120000)
   --max-round-attempts N     retries of a round that missed its quorum (default 3)
+  --round-retry-delay-ms MS  pause before re-running a round that missed its quorum; doubles with each
+                             attempt, capped at 60 s (default 2000)
+  --ack-timeout-ms MS        how long a client may take to acknowledge a plan, an evaluation request or the
+                             verdict (default 30000); a plan is acknowledged before training, so this is not
+                             the round deadline (--round-timeout-ms)
   --rejoin-grace-ms MS       how long a client that dropped mid-round may take to come back (default 15000)
   --max-update-norm X        largest L2 norm of one client's update, over all its tensors (default 100)
   --update-norm-action clip|reject
@@ -291,6 +308,8 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = parseTimeout('--round-timeout-ms', v['round-timeout-ms'], 1);
   if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = parseTimeout('--eval-timeout-ms', v['eval-timeout-ms'], 1);
   if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = parseInteger('--max-round-attempts', v['max-round-attempts'], 1);
+  if (v['round-retry-delay-ms'] !== undefined) merged.roundRetryDelayMs = parseTimeout('--round-retry-delay-ms', v['round-retry-delay-ms'], 0);
+  if (v['ack-timeout-ms'] !== undefined) merged.ackTimeoutMs = parseTimeout('--ack-timeout-ms', v['ack-timeout-ms'], 1);
   if (v['rejoin-grace-ms'] !== undefined) merged.rejoinGraceMs = parseTimeout('--rejoin-grace-ms', v['rejoin-grace-ms'], 0);
   if (v['max-update-norm'] !== undefined) merged.maxUpdateNorm = parsePositiveNumber('--max-update-norm', v['max-update-norm']);
   if (v['update-norm-action'] !== undefined) merged.updateNormAction = parseOneOf('--update-norm-action', v['update-norm-action'], NORM_ACTIONS);

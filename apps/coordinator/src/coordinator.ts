@@ -13,6 +13,7 @@ import {
   type Metrics,
   type ModelSpec,
   type NamedTensor,
+  type ProtocolError,
   type TrainingConfig,
   type Update,
   type Welcome,
@@ -40,6 +41,12 @@ export interface CoordinatorOptions {
   roundTimeoutMs: number;
   evalTimeoutMs: number;
   maxRoundAttempts: number;
+  /**
+   * Wait before re-running a round that missed its quorum, in ms: doubles with each attempt, capped at
+   * ROUND_RETRY_DELAY_CAP_MS (or this value if larger). A client that refuses every plan cannot burn the
+   * attempts in milliseconds.
+   */
+  roundRetryDelayMs: number;
   /** How long a selected client that dropped mid-round may take to rejoin before the round gives up on it. */
   rejoinGraceMs: number;
   token: string;
@@ -64,6 +71,14 @@ export interface CoordinatorLimits {
   maxClientShare: number;
   /** Largest training or test example count a client may declare at Join. */
   maxDeclaredExamples: number;
+}
+
+/** The longest wait between two attempts at a round, unless roundRetryDelayMs itself is longer. */
+export const ROUND_RETRY_DELAY_CAP_MS = 60_000;
+
+/** The wait before attempt `attempt + 1` of a round: base · 2^(attempt−1), capped. */
+export function roundRetryDelay(baseMs: number, attempt: number): number {
+  return Math.min(baseMs * 2 ** (attempt - 1), Math.max(baseMs, ROUND_RETRY_DELAY_CAP_MS));
 }
 
 export interface RunSummary {
@@ -97,6 +112,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private evaluation?: EvaluationCollector;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private quorumWaiter?: () => void;
+  /** Ends the wait between round attempts early when the coordinator stops. */
+  private retryWaiter?: () => void;
+  /** Clients already told (once) that they have no test examples and will not be asked to evaluate. */
+  private readonly warnedNoTestSplit = new Set<string>();
   private stopped = false;
   private currentPhase: CoordinatorPhase = 'waiting for clients';
   private activeRound?: number;
@@ -174,6 +193,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     this.registry.add({ clientId: join.clientId, link, join, joinedAt: Date.now() });
     this.log.info('client joined', { clientId: join.clientId, examples: join.numTrainExamples, clients: this.registry.size });
+    if (join.numTestExamples === 0 && !this.warnedNoTestSplit.has(join.clientId)) {
+      this.warnedNoTestSplit.add(join.clientId);
+      this.log.warn('client has no test examples; it trains but is never asked to evaluate', { clientId: join.clientId });
+    }
     this.emit('joined', join.clientId);
     this.resendPlanAfterRejoin(join.clientId, link);
     if (this.registry.size >= o.minAvailable) this.quorumWaiter?.();
@@ -223,6 +246,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.collector?.fail(senderId, code, message);
   }
 
+  /** A client that could not evaluate (it said so): the round's evaluation stops waiting for it. */
+  handleEvaluateFailed(senderId: string, error: ProtocolError): void {
+    this.log.warn('a client could not evaluate', { clientId: senderId, code: error.code, error: error.message });
+    this.evaluation?.forget(senderId);
+  }
+
   handleEvaluateReport(senderId: string, report: EvaluateReport): void {
     if (!this.evaluation) {
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no evaluation report (none requested), got one for round ${report.round}`);
@@ -243,6 +272,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         if (attempt >= o.maxRoundAttempts) {
           throw new FedtlError('FEDTL_ERR_QUORUM_NOT_MET', `round ${round} missed its quorum of ${o.minClients} updates ${attempt} times; giving up`);
         }
+        await this.waitBeforeRetry(round, attempt);
       }
     }
     this.currentPhase = this.stopped ? 'stopped' : 'finished';
@@ -254,9 +284,23 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.stopped = true;
     this.currentPhase = 'stopped';
     this.quorumWaiter?.();
+    this.retryWaiter?.();
     this.collector?.selected.forEach((id) => this.collector?.fail(id, 'FEDTL_ERR_INTERNAL', 'the coordinator is shutting down'));
     this.evaluation?.close();
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
+  }
+
+  private waitBeforeRetry(round: number, attempt: number): Promise<void> {
+    const delayMs = roundRetryDelay(this.options.roundRetryDelayMs, attempt);
+    this.log.info('retrying the round after a pause', { round, nextAttempt: attempt + 1, delayMs });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.retryWaiter?.(), delayMs);
+      this.retryWaiter = () => {
+        clearTimeout(timer);
+        this.retryWaiter = undefined;
+        resolve();
+      };
+    });
   }
 
   private waitForQuorum(): Promise<void> {
@@ -429,7 +473,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private async evaluate(round: number): Promise<EvaluateReport[]> {
     this.currentPhase = 'evaluating';
     const rng = seededRandom(deriveSeed(this.options.seed, 'evaluate', round));
-    const clients = this.options.strategy.configureEvaluation(round, this.registry.ids(), rng);
+    // A client without test examples could never report: asking it would make every round wait out the deadline.
+    const canEvaluate = this.registry.ids().filter((id) => (this.registry.get(id)?.join.numTestExamples ?? 0) > 0);
+    const clients = this.options.strategy.configureEvaluation(round, canEvaluate, rng);
     const evaluation = new EvaluationCollector(this.options.runId, round, clients, this.options.evalTimeoutMs, (clientId) => ({
       labels: this.options.model.labels,
       declaredTestExamples: this.registry.get(clientId)?.join.numTestExamples ?? 0,

@@ -3,6 +3,9 @@ import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
 import { USAGE, parseCoordinatorConfig } from './config';
 import { startCoordinator } from './run-coordinator';
 
+/** 128 + the signal's number, as shells report a process that a signal stopped. */
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+
 async function main(): Promise<number> {
   const config = parseCoordinatorConfig(process.argv.slice(2), process.env);
   if (config === 'help') {
@@ -12,13 +15,17 @@ async function main(): Promise<number> {
   configureLogging({ level: config.logLevel, format: config.logFormat });
   const log = createLogger('coordinator-main');
   const started = await startCoordinator(config);
+  let stopping: Promise<number> | undefined;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log.info('stopping; the round in flight will be re-run on restart', { signal });
-      void started.stop().then(() => process.exit(130));
+      stopping = started.stop().then(() => SIGNAL_EXIT_CODES[signal]);
+      void stopping.then((code) => process.exit(code));
     });
   }
   const summary = await started.finished;
+  // A stop ends `finished` too, but the run is not over: no "run finished", and the signal's exit status.
+  if (stopping) return stopping;
   log.info('run finished', { rounds: summary.roundsCompleted, accuracy: summary.lastEvaluation.accuracy, outDir: config.outDir });
   if (config.lingerMs > 0) {
     log.info('the dashboard stays up; Ctrl-C to stop', { url: started.url, seconds: config.lingerMs / 1000 });

@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type BackboneRef, type ModelSpec } from '@fedtl/protocol';
-import { createLogger } from '@fedtl/util';
+import { createLogger, toFedtlError } from '@fedtl/util';
 import { CheckpointStore } from './checkpoint-store';
 import type { CoordinatorConfig } from './config';
 import { Coordinator, type RunSummary } from './coordinator';
@@ -21,8 +21,11 @@ export interface StartedCoordinator {
   url: string;
   coordinator: Coordinator;
   /**
-   * Resolves when the configured rounds are done and the clients were sent home; the dashboard keeps serving
-   * until `stop()`. Rejects (with the server closed) when the run fails.
+   * Resolves when the configured rounds are done and every client was sent the FINISHED verdict (a RunEnd) and
+   * disconnected, or when `stop()` ended the run early (no verdict: the clients keep reconnecting, so a restart
+   * resumes); the dashboard keeps serving until `stop()`. Rejects when the run fails (quorum not met, training
+   * diverged, an internal error), after the failure was logged, every client was sent the FAILED verdict with
+   * that cause, and the server closed (at most the ack timeout plus CLOSE_GRACE_MS).
    */
   finished: Promise<RunSummary>;
   /** Stops: abandons a round in flight (it is re-run after a restart), closes the server and frees the out-dir. */
@@ -93,6 +96,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     roundTimeoutMs: config.roundTimeoutMs,
     evalTimeoutMs: config.evalTimeoutMs,
     maxRoundAttempts: config.maxRoundAttempts,
+    roundRetryDelayMs: config.roundRetryDelayMs,
     rejoinGraceMs: config.rejoinGraceMs,
     token: config.token,
     seed: config.seed,
@@ -119,7 +123,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     port: config.port,
     token: config.token,
     modelBytes,
-    ackTimeoutMs: 30_000,
+    ackTimeoutMs: config.ackTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     tls: config.tlsCert && config.tlsKey
@@ -140,6 +144,8 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
 
   const finished = coordinator.run().then(
     async (summary) => {
+      // Stopped by the operator: the run is not over, so no verdict; a restarted coordinator resumes it.
+      if (coordinator.phase === 'stopped') return summary;
       if (summary.roundsCompleted > summary.resumedFrom) {
         await writeFile(
           join(config.outDir, 'summary.json'),
@@ -149,10 +155,14 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
         // A restart of a run that was already complete: its summary stays as the run wrote it.
         log.info('nothing to do: the run already completed its rounds', { rounds: summary.roundsCompleted });
       }
-      server.endClientSessions();
+      await server.endRun({ runId, status: 'finished', roundsCompleted: summary.roundsCompleted });
       return summary;
     },
     async (err) => {
+      // Said first: telling the clients and closing take a while, and must not hide why the run ended.
+      const error = toFedtlError(err);
+      log.error('the run failed', { code: error.code, error: error.message, roundsCompleted: coordinator.roundsCompleted });
+      await server.endRun({ runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted });
       await server.close();
       throw err;
     },

@@ -13,10 +13,12 @@ import {
   encodeAck,
   encodeError,
   encodeJoinReply,
+  encodeRunEnd,
   decodeAck,
   decodeError,
   maxHttpBufferSizeFor,
   type ClientToServerEvents,
+  type RunEnd,
   type ServerToClientEvents,
 } from '@fedtl/protocol';
 import { FedtlError, createLogger, isArrayBuffer, secretsEqual, toFedtlError } from '@fedtl/util';
@@ -32,6 +34,7 @@ export interface ServerOptions {
   token: string;
   /** Bytes of one full set of trainable weights: sizes the largest message the server accepts. */
   modelBytes: number;
+  /** How long a client may take to acknowledge a request (a plan, an evaluation request, the verdict). */
   ackTimeoutMs: number;
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
@@ -43,9 +46,16 @@ type AckFn = (reply: Uint8Array) => void;
 
 const log = createLogger('server');
 
+/** How long close() lets connections end on their own before it cuts them (a half-closed peer never ends). */
+export const CLOSE_GRACE_MS = 2_000;
+
 export class CoordinatorServer {
   private readonly http: HttpServer;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
+  /** The largest message payload accepted, in bytes: told to every client in its Welcome. */
+  private readonly maxMessageBytes: number;
+  /** The run's verdict once decided: a client that joins later is told it at once. */
+  private verdict?: { payload: Uint8Array; summary: RunEnd };
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -68,8 +78,9 @@ export class CoordinatorServer {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('not found: this coordinator serves /, /api/status, /metrics, /healthz and Socket.IO\n');
     });
+    this.maxMessageBytes = maxHttpBufferSizeFor(options.modelBytes);
     this.io = new Server(this.http, {
-      maxHttpBufferSize: maxHttpBufferSizeFor(options.modelBytes),
+      maxHttpBufferSize: this.maxMessageBytes,
       serveClient: false,
       pingInterval: options.heartbeatIntervalMs,
       pingTimeout: options.heartbeatTimeoutMs,
@@ -101,19 +112,45 @@ export class CoordinatorServer {
   }
 
   /**
-   * Ends every client's session with Socket.IO's disconnect packet, which clients take as "the run is over"
-   * (they exit). The dashboard keeps serving.
+   * Sends the run's verdict (a RunEnd) to every connected client, waits for their acknowledgements (each at
+   * most the ack timeout; a client that does not answer is not waited for longer), then ends every session.
+   * A client that joins afterwards is told the verdict at once. The dashboard keeps serving. Never throws.
    */
-  endClientSessions(): void {
+  async endRun(verdict: RunEnd): Promise<void> {
+    const payload = encodeRunEnd(verdict);
+    this.verdict = { payload, summary: verdict };
+    const sockets = [...this.io.sockets.sockets.values()];
+    log.info('sending the verdict to the clients', { status: verdict.status, clients: sockets.length });
+    await Promise.allSettled(sockets.map((socket) => this.sendVerdict(socket)));
     this.io.disconnectSockets(true);
   }
 
   /**
    * Stops listening and drops the connections without ending the sessions: clients see a lost connection and
-   * keep reconnecting, so a restarted coordinator finds them again and resumes the run.
+   * keep reconnecting, so a restarted coordinator finds them again and resumes the run. Connections that have
+   * not ended after `graceMs` (a half-closed or frozen peer) are cut, so closing never waits on a client.
    */
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.io.close(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'grace over'>((resolve) => (timer = setTimeout(() => resolve('grace over'), graceMs)));
+    if ((await Promise.race([closed, grace])) === 'grace over') {
+      log.warn('connections still open after the grace period; closing them', { graceMs });
+      this.http.closeAllConnections();
+      await closed;
+    }
+    clearTimeout(timer);
+  }
+
+  /** Sends the verdict to one socket; resolves when acknowledged or after the ack timeout. */
+  private async sendVerdict(socket: FedtlSocket): Promise<void> {
+    if (!this.verdict) return;
+    this.traffic.countDown(this.verdict.payload.byteLength);
+    try {
+      await emitWithAck(socket, 'run-end', this.verdict.payload, this.options.ackTimeoutMs);
+    } catch (err) {
+      log.warn('a client did not acknowledge the verdict', { error: toFedtlError(err).message });
+    }
   }
 
   private onConnection(socket: FedtlSocket): void {
@@ -138,9 +175,17 @@ export class CoordinatorServer {
         if (clientId !== undefined && join.clientId !== clientId) {
           throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `expected joins on this connection as "${clientId}" (it joined as that), got "${join.clientId}"`);
         }
+        if (this.verdict) {
+          // The run is over: the verdict goes first, so the client reads the refusal as what it is.
+          void this.sendVerdict(socket);
+          const { summary } = this.verdict;
+          throw summary.status === 'failed'
+            ? new FedtlError(summary.error.code, `the run failed: ${summary.error.message}`)
+            : new FedtlError('FEDTL_ERR_WRONG_RUN', `expected a run in progress, got run ${summary.runId}, which finished after ${summary.roundsCompleted} rounds`);
+        }
         const welcome = this.coordinator.handleJoin(link, join);
         clientId = join.clientId;
-        ack(encodeJoinReply({ ok: true, welcome }));
+        ack(encodeJoinReply({ ok: true, welcome: { ...welcome, maxMessageBytes: this.maxMessageBytes } }));
       } catch (err) {
         const error = toFedtlError(err);
         log.warn('refused a join', { code: error.code, error: error.message });
@@ -166,6 +211,13 @@ export class CoordinatorServer {
       const sender = this.requireJoined(clientId);
       const error = decodeError(payload);
       this.coordinator.handleBadMessage(sender, error.code, `the client could not train: ${error.message}`);
+      ack(encodeAck({ ok: true }));
+    });
+
+    guard('evaluate-failed', (payload, ack) => {
+      const sender = this.requireJoined(clientId);
+      const error = decodeError(payload);
+      this.coordinator.handleEvaluateFailed(sender, error);
       ack(encodeAck({ ok: true }));
     });
 

@@ -9,6 +9,7 @@ import {
   decodeJoin,
   decodeJoinReply,
   decodeRoundPlan,
+  decodeRunEnd,
   decodeUpdate,
   decodeWelcome,
   encodeAck,
@@ -18,6 +19,7 @@ import {
   encodeJoin,
   encodeJoinReply,
   encodeRoundPlan,
+  encodeRunEnd,
   encodeUpdate,
   encodeWelcome,
 } from './codec';
@@ -36,7 +38,7 @@ const PROTO_ROOT = path.resolve(__dirname, '../../../proto');
 const protoSources = (() => {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => path.join(PROTO_ROOT, target);
-  return root.loadSync(['fedtl/v1/session.proto', 'fedtl/v1/round.proto', 'fedtl/v1/evaluate.proto']);
+  return root.loadSync(['fedtl/v1/session.proto', 'fedtl/v1/round.proto', 'fedtl/v1/evaluate.proto', 'fedtl/v1/run.proto']);
 })();
 
 function rawMessage(name: string, fields: Record<string, unknown>): Uint8Array {
@@ -109,6 +111,22 @@ describe('codec round trips', () => {
     expect(decodeAck(encodeAck(refused))).toEqual(refused);
   });
 
+  it('RunEnd, finished and failed with its cause', () => {
+    const finished = { runId: 'run-7', status: 'finished' as const, roundsCompleted: 5 };
+    const failed = {
+      runId: 'run-7',
+      status: 'failed' as const,
+      error: { code: 'FEDTL_ERR_QUORUM_NOT_MET' as const, message: 'round 2 missed its quorum of 2 updates 3 times' },
+      roundsCompleted: 1,
+    };
+    expect(decodeRunEnd(encodeRunEnd(finished))).toEqual(finished);
+    expect(decodeRunEnd(encodeRunEnd(failed))).toEqual(failed);
+  });
+
+  it('Welcome without max_message_bytes (an older coordinator) reads as 0: not stated', () => {
+    expect(decodeWelcome(encodeWelcome({ ...sampleWelcome, maxMessageBytes: undefined })).maxMessageBytes).toBe(0);
+  });
+
   it('Error', () => {
     const error = { code: 'FEDTL_ERR_ROUND_TIMEOUT' as const, message: 'expected an update within 60000 ms, got none' };
     expect(decodeError(encodeError(error))).toEqual(error);
@@ -173,6 +191,7 @@ const DECODERS: Record<string, (payload: unknown) => unknown> = {
   EvaluateReport: decodeEvaluateReport,
   Ack: decodeAck,
   Error: decodeError,
+  RunEnd: decodeRunEnd,
 };
 
 const VALID_PAYLOADS: Record<string, Uint8Array> = {
@@ -185,6 +204,7 @@ const VALID_PAYLOADS: Record<string, Uint8Array> = {
   EvaluateReport: encodeEvaluateReport(sampleEvaluateReport),
   Ack: encodeAck({ ok: false, error: { code: 'FEDTL_ERR_NOT_JOINED', message: 'expected a join first, got update' } }),
   Error: encodeError({ code: 'FEDTL_ERR_INTERNAL', message: 'boom' }),
+  RunEnd: encodeRunEnd({ runId: 'run-7', status: 'failed', error: { code: 'FEDTL_ERR_DIVERGED', message: 'loss NaN' }, roundsCompleted: 2 }),
 };
 
 describe.each(Object.keys(DECODERS))('decode%s refuses malformed input', (type) => {
@@ -342,5 +362,34 @@ describe('decoders bound what a peer controls', () => {
     expect(error.message).toMatch(/^out of memory\\n12:00:00\.000 info {2}\[coordinator\] forged line x+…\[900059 chars\]$/);
     const ack = decodeAck(rawMessage('Ack', { ok: false, error: { code: 'FEDTL_ERR_INTERNAL', message } }));
     expect(ack.error?.message.length).toBeLessThanOrEqual(1024);
+  });
+});
+
+describe('RunEnd validation', () => {
+  const error = { code: 'FEDTL_ERR_QUORUM_NOT_MET', message: 'round 1 missed its quorum' };
+
+  it('refuses a failed verdict without its cause', () => {
+    const wire = rawMessage('RunEnd', { runId: 'run-7', status: 2, roundsCompleted: 1 });
+    expectFedtlError(() => decodeRunEnd(wire), 'FEDTL_ERR_MALFORMED_MESSAGE', /RunEnd\.error: expected a message, got none/);
+  });
+
+  it('refuses a finished verdict that carries an error', () => {
+    const wire = rawMessage('RunEnd', { runId: 'run-7', status: 1, error, roundsCompleted: 3 });
+    expectFedtlError(() => decodeRunEnd(wire), 'FEDTL_ERR_MALFORMED_MESSAGE', /RunEnd\.error: expected no error when the run finished/);
+  });
+
+  it('refuses a verdict without a status or with one this version does not know', () => {
+    for (const status of [0, 9]) {
+      const wire = rawMessage('RunEnd', { runId: 'run-7', status, error });
+      expectFedtlError(() => decodeRunEnd(wire), 'FEDTL_ERR_MALFORMED_MESSAGE', /RunEnd\.status: expected one of finished \(1\), failed \(2\)/);
+    }
+  });
+
+  it('refuses a verdict without a run id', () => {
+    expectFedtlError(() => decodeRunEnd(rawMessage('RunEnd', { status: 1 })), 'FEDTL_ERR_MALFORMED_MESSAGE', /RunEnd\.runId/);
+  });
+
+  it('refuses a rounds count that would wrap around as uint32', () => {
+    expect(() => encodeRunEnd({ runId: 'run-7', status: 'finished', roundsCompleted: -1 })).toThrow(/RunEnd\.roundsCompleted/);
   });
 });

@@ -18,6 +18,7 @@ import type {
   NamedTensor,
   ProtocolError,
   RoundPlan,
+  RunEnd,
   TensorEncoding,
   TrainingConfig,
   Update,
@@ -46,6 +47,10 @@ const ENCODINGS: Record<TensorEncoding, v1.TensorEncoding> = {
   sparse: v1.TensorEncoding.TENSOR_ENCODING_SPARSE,
 };
 const HEADS: Record<ModelSpec['head'], v1.Head> = { linear: v1.Head.HEAD_LINEAR, mlp: v1.Head.HEAD_MLP };
+const RUN_STATUSES: Record<RunEnd['status'], v1.RunStatus> = {
+  finished: v1.RunStatus.RUN_STATUS_FINISHED,
+  failed: v1.RunStatus.RUN_STATUS_FAILED,
+};
 const OPTIMIZERS: Record<TrainingConfig['optimizer'], v1.Optimizer> = {
   sgd: v1.Optimizer.OPTIMIZER_SGD,
   adam: v1.Optimizer.OPTIMIZER_ADAM,
@@ -179,6 +184,30 @@ export function decodeAck(payload: unknown): Ack {
   });
 }
 
+export function encodeRunEnd(verdict: RunEnd): Uint8Array {
+  const fields = new FieldWriter('RunEnd');
+  return v1.RunEnd.encode({
+    runId: verdict.runId,
+    status: RUN_STATUSES[verdict.status],
+    error: verdict.status === 'failed' ? errorToWire(verdict.error) : null,
+    roundsCompleted: fields.uint32('roundsCompleted', verdict.roundsCompleted),
+  }).finish();
+}
+/** Decodes a RunEnd; a failed verdict must carry its cause and a finished one must not (else malformed). */
+export function decodeRunEnd(payload: unknown): RunEnd {
+  return decodeMessage('RunEnd', v1.RunEnd, payload, (wire, fields) => {
+    const runId = fields.text('runId', wire.runId);
+    const status = fields.enumValue('status', RUN_STATUSES, wire.status);
+    const roundsCompleted = wire.roundsCompleted ?? 0;
+    if (status === 'finished') {
+      if (wire.error) throw fields.malformed('error', 'no error when the run finished', 'an error');
+      return { runId, status, roundsCompleted };
+    }
+    const error = errorFromWire(fields.present('error', wire.error), fields.at('error'));
+    return { runId, status, error, roundsCompleted };
+  });
+}
+
 export function encodeError(error: ProtocolError): Uint8Array {
   return v1.Error.encode(errorToWire(error)).finish();
 }
@@ -241,6 +270,7 @@ function welcomeToWire(welcome: Welcome): v1.Welcome.$Properties {
       labels: welcome.model.labels.map((label) => label.normalize('NFC')),
     },
     currentRound: fields.uint32('currentRound', welcome.currentRound),
+    maxMessageBytes: fields.uint32('maxMessageBytes', welcome.maxMessageBytes ?? 0),
   };
 }
 
@@ -259,6 +289,7 @@ function welcomeFromWire(wire: v1.Welcome.$Properties, fields: FieldReader): Wel
       labels: modelFields.identifiers('labels', model.labels, FIELD_LIMITS.labelsPerMessage, FIELD_LIMITS.labelChars),
     },
     currentRound: wire.currentRound ?? 0,
+    maxMessageBytes: wire.maxMessageBytes ?? 0,
   };
 }
 

@@ -68,6 +68,11 @@ export interface Welcome {
   model: ModelSpec;
   /** The round in progress; between rounds, the number of rounds completed (0 before the first). */
   currentRound: number;
+  /**
+   * The largest message payload the coordinator accepts, in bytes; 0 when the coordinator does not say. A
+   * client checks an update's encoded size against it before sending.
+   */
+  maxMessageBytes?: number;
 }
 
 export interface RoundPlan {
@@ -119,3 +124,11 @@ export interface Ack {
 
 /** The acknowledgement of a join: the coordinator admits the client with a Welcome, or refuses it with an error. */
 export type JoinReply = { ok: true; welcome: Welcome } | { ok: false; error: ProtocolError };
+
+/**
+ * The coordinator's verdict on a run, sent to every connected client when the run ends: `finished` when every
+ * round completed, `failed` with the cause (quorum not met, training diverged, an internal error) otherwise.
+ */
+export type RunEnd =
+  | { runId: string; status: 'finished'; roundsCompleted: number }
+  | { runId: string; status: 'failed'; error: ProtocolError; roundsCompleted: number };

@@ -28,6 +28,11 @@ export interface ClientToServerEvents {
    * coordinator leaves it out of the round at once instead of waiting for the deadline.
    */
   'round-failed': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /**
+   * Payload: Error. Reply: Ack. The client could not do the evaluation it accepted (its evaluation threw): the
+   * coordinator stops waiting for its report at once instead of waiting for the evaluation deadline.
+   */
+  'evaluate-failed': (payload: Uint8Array, reply: ReplyCallback) => void;
 }
 
 export interface ServerToClientEvents {
@@ -35,6 +40,14 @@ export interface ServerToClientEvents {
   'round-plan': (payload: Uint8Array, reply: ReplyCallback) => void;
   /** Payload: EvaluateRequest. Reply: Ack (ok once the client accepts the request, before it evaluates). */
   'evaluate-request': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /**
+   * Payload: RunEnd. Reply: Ack (ok once the client took the verdict). The coordinator's last word on the run:
+   * sent to every connected client when the run finished or failed (never when an operator stopped the
+   * coordinator: that run resumes after a restart), and at once to a client that joins after the verdict. The
+   * coordinator waits (at most its acknowledgement timeout) for the acks, then disconnects the clients. A client
+   * ends on it: exit status 0 for `finished`, non-zero with the cause for `failed`.
+   */
+  'run-end': (payload: Uint8Array, reply: ReplyCallback) => void;
   /** Payload: Error. No reply: the server reports a problem not tied to a request, e.g. before disconnecting. */
   'fedtl-error': (payload: Uint8Array) => void;
 }

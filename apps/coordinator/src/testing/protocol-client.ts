@@ -7,6 +7,7 @@ import {
   decodeEvaluateRequest,
   decodeJoinReply,
   decodeRoundPlan,
+  decodeRunEnd,
   emitWithAck,
   encodeAck,
   encodeError,
@@ -20,6 +21,7 @@ import {
   type JoinRequest,
   type NamedTensor,
   type RoundPlan,
+  type RunEnd,
 } from '@fedtl/protocol';
 
 export class ProtocolClient {
@@ -27,6 +29,8 @@ export class ProtocolClient {
   readonly plans: RoundPlan[] = [];
   /** Failures of scripted answers (a test asserts this stays empty). */
   readonly errors: Error[] = [];
+  /** The coordinator's verdict, once it sent one. */
+  verdict?: RunEnd;
   private planListeners: Array<(plan: RoundPlan) => void> = [];
   private evaluator?: (request: EvaluateRequest) => Promise<void>;
 
@@ -37,6 +41,10 @@ export class ProtocolClient {
       const plan = decodeRoundPlan(payload);
       this.plans.push(plan);
       this.planListeners.forEach((listener) => listener(plan));
+    });
+    this.socket.on('run-end', (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {
+      ack(encodeAck({ ok: true }));
+      this.verdict = decodeRunEnd(payload);
     });
     // Unless scripted with onEvaluateRequest, these clients do not evaluate; declining lets the coordinator move on at once.
     this.socket.on('evaluate-request', (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {

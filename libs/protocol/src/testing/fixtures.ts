@@ -52,6 +52,7 @@ export const sampleWelcome: Welcome = {
   protocolVersion: 1,
   model: { inputDim: 512, adapterWidth: 16, head: 'mlp', headHidden: 64, labels: LABELS },
   currentRound: 3,
+  maxMessageBytes: 1_500_000,
 };
 
 export function sampleRoundPlan(): RoundPlan {
