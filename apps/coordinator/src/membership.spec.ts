@@ -5,12 +5,14 @@ import { join as joinPath } from 'node:path';
 import { precomputedBackboneRef } from '@fedtl/model';
 import { PROTOCOL_VERSION, decodeAck, decodeJoinReply, emitWithAck } from '@fedtl/protocol';
 import { configureLogging } from '@fedtl/util';
-import { useTestSandbox, waitUntil } from '@fedtl/util/testing';
+import { TcpProxy, useTestSandbox, waitUntil } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
 import type { RoundRecord } from './metrics-log';
 import { startCoordinator } from './run-coordinator';
 import { FEATURE_DIM } from './testing/federation-harness';
-import { ProtocolClient } from './testing/protocol-client';
+import { ProtocolClient, type ProtocolClientOptions } from './testing/protocol-client';
+
+const TOKEN = 'sesame-7f3a9c21d4e8b605';
 
 describe('membership', () => {
   const sandbox = useTestSandbox();
@@ -29,8 +31,8 @@ describe('membership', () => {
     if (config === 'help') throw new Error('unexpected help');
     const started = await startCoordinator(config);
     sandbox.defer(() => started.stop());
-    const client = (id: string, auth?: Record<string, string>) => {
-      const c = new ProtocolClient(started.url, id, backbone, auth);
+    const client = (id: string, options?: ProtocolClientOptions) => {
+      const c = new ProtocolClient(started.url, id, backbone, options);
       sandbox.defer(() => c.close());
       return c;
     };
@@ -38,16 +40,21 @@ describe('membership', () => {
   }
 
   it('refuses joins with another backbone, unknown labels, another protocol version or a bad token', async () => {
-    const { client } = await start(['--token', 'sesame']);
+    const { client } = await start(['--token', TOKEN]);
+    // Without the token the handshake itself is refused (HTTP 401), before any WebSocket opens.
     const stranger = client('stranger');
-    const refusal = await new Promise<{ code?: string }>((resolve) =>
-      stranger.socket.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve(err.data ?? {})),
+    const refusal = await new Promise<string>((resolve) => stranger.socket.once('connect_error', (err: Error & { description?: Error }) => resolve(String(err.description?.message))));
+    expect(refusal).toBe('Unexpected server response: 401');
+    // The token in the header but not in Socket.IO's auth: the namespace middleware still refuses.
+    const halfway = client('halfway', { token: TOKEN, auth: { token: 'not-the-federation-token' } });
+    const middleware = await new Promise<{ code?: string }>((resolve) =>
+      halfway.socket.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve(err.data ?? {})),
     );
-    expect(refusal.code).toBe('FEDTL_ERR_UNAUTHORIZED');
+    expect(middleware.code).toBe('FEDTL_ERR_UNAUTHORIZED');
 
-    const newcomer = client('newcomer', { token: 'sesame' });
+    const newcomer = client('newcomer', { token: TOKEN });
     const expectRefusal = async (overrides: Parameters<ProtocolClient['join']>[0], code: string) => {
-      const reply = await newcomer.join({ token: 'sesame', ...overrides });
+      const reply = await newcomer.join({ token: TOKEN, ...overrides });
       expect(reply.ok ? 'welcomed' : reply.error.code).toBe(code);
     };
     await expectRefusal({ backbone: { ...backbone, contentHash: 'f'.repeat(64) } }, 'FEDTL_ERR_BACKBONE_MISMATCH');
@@ -59,7 +66,7 @@ describe('membership', () => {
     expect(garbage.ok ? 'welcomed' : garbage.error.code).toBe('FEDTL_ERR_MALFORMED_MESSAGE');
     const early = decodeAck(await emitWithAck(newcomer.socket as never, 'update', Uint8Array.from([1]), 10_000));
     expect(early.error?.code).toBe('FEDTL_ERR_NOT_JOINED');
-    expect((await newcomer.join({ token: 'sesame' })).ok).toBe(true);
+    expect((await newcomer.join({ token: TOKEN })).ok).toBe(true);
   });
 
   it('re-sends the round in progress to a client that rejoins, and lets a late joiner into the next round', async () => {
@@ -97,6 +104,54 @@ describe('membership', () => {
     const summary = await started.finished;
     expect(summary.roundsCompleted).toBe(2);
     expect(rounds[1]).toMatchObject({ round: 2, status: 'aggregated', accepted: ['late', 'steady', 'wanderer'] });
+  });
+
+  it('refuses a second live connection under a joined id; the holder keeps its session and its update counts', async () => {
+    // A short heartbeat interval: the holder proves it is alive with its next pong.
+    const { started, client } = await start(['--heartbeat-interval-ms', '200', '--heartbeat-timeout-ms', '5000']);
+    const rounds: RoundRecord[] = [];
+    started.coordinator.on('round', (record) => rounds.push(record));
+    const holder = client('org-1');
+    expect((await holder.join()).ok).toBe(true);
+
+    const impostor = client('org-1');
+    const refused = await impostor.join({ numTrainExamples: 999 });
+    expect(refused.ok ? 'welcomed' : refused.error.code).toBe('FEDTL_ERR_DUPLICATE_CLIENT');
+    expect(refused.ok ? '' : refused.error.message).toContain('expected a client id no live connection holds, got "org-1"');
+    expect(holder.socket.connected).toBe(true);
+    expect(started.coordinator.registry.get('org-1')?.join.numTrainExamples).toBe(40);
+
+    const other = client('org-2');
+    expect((await other.join()).ok).toBe(true);
+    for (const c of [holder, other]) expect(await c.sendUpdate(await c.nextPlan(1))).toBe('accepted');
+    await waitUntil(() => rounds.length >= 1, 10_000, 'round 1 to finish');
+    expect(rounds[0]).toMatchObject({ round: 1, status: 'aggregated', accepted: ['org-1', 'org-2'] });
+    expect(impostor.plans).toEqual([]);
+  });
+
+  it('refuses a second Join on a joined connection', async () => {
+    const { client } = await start();
+    const twice = client('twice');
+    expect((await twice.join()).ok).toBe(true);
+    const again = await twice.join();
+    expect(again.ok ? 'welcomed' : again.error.code).toBe('FEDTL_ERR_DUPLICATE_CLIENT');
+    expect(again.ok ? '' : again.error.message).toBe('expected one join per connection, got another on a connection that joined as "twice"');
+  });
+
+  it('admits a rejoin whose old connection is half-open once the heartbeat closes that one', async () => {
+    const { started, client } = await start(['--heartbeat-interval-ms', '200', '--heartbeat-timeout-ms', '1000']);
+    const proxy = await TcpProxy.start(Number(new URL(started.url).port));
+    sandbox.defer(() => proxy.close());
+    const before = new ProtocolClient(`http://127.0.0.1:${proxy.port}`, 'wanderer', backbone);
+    sandbox.defer(() => before.close());
+    expect((await before.join()).ok).toBe(true);
+
+    // The old link goes silent but stays open, as after a network drop; the client comes back on a new one.
+    expect(proxy.freezeConnections()).toBe(1);
+    const back = client('wanderer');
+    const welcome = await back.join();
+    expect(welcome.ok ? 'welcomed' : welcome.error.code).toBe('welcomed');
+    expect(started.coordinator.registry.has('wanderer')).toBe(true);
   });
 
   it('leaves a client that reports a failed training out of the round at once', async () => {

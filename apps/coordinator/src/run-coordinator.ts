@@ -18,6 +18,8 @@ import { TrafficCounter } from './traffic-counter';
 export interface StartedCoordinator {
   url: string;
   coordinator: Coordinator;
+  /** The Socket.IO endpoint (its handshake admission, for tests and operators' introspection). */
+  server: CoordinatorServer;
   /**
    * Resolves when the configured rounds are done and the clients were sent home; the dashboard keeps serving
    * until `stop()`. Rejects (with the server closed) when the run fails.
@@ -36,6 +38,7 @@ export function configHashOf(config: CoordinatorConfig, model: ModelSpec, backbo
 }
 
 export async function startCoordinator(config: CoordinatorConfig): Promise<StartedCoordinator> {
+  for (const warning of config.warnings) log.warn(warning);
   const backbone = await backboneRefFor(config.backbone);
   const model: ModelSpec = {
     inputDim: backbone.dim,
@@ -67,6 +70,9 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     evalTimeoutMs: config.evalTimeoutMs,
     maxRoundAttempts: config.maxRoundAttempts,
     rejoinGraceMs: config.rejoinGraceMs,
+    maxClients: config.maxClients,
+    maxMissedRounds: config.maxMissedRounds,
+    maxPlanResends: config.maxPlanResends,
     token: config.token,
     seed: config.seed,
     backbone,
@@ -90,6 +96,12 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     ackTimeoutMs: 30_000,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    limits: {
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      maxAuthFailures: config.maxAuthFailures,
+      authFailureWindowMs: config.authFailureWindowMs,
+    },
     tls: config.tlsCert && config.tlsKey
       ? {
           cert: await readFile(config.tlsCert, 'utf8'),
@@ -128,6 +140,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
   return {
     url,
     coordinator,
+    server,
     finished,
     stop: async () => {
       coordinator.stop();

@@ -18,6 +18,15 @@ import {
   type RoundPlan,
 } from '@fedtl/protocol';
 
+export interface ProtocolClientOptions {
+  /** The federation token: sent at the handshake (Authorization header and Socket.IO auth) and in the Join. */
+  token?: string;
+  /** Socket.IO `auth` to send instead of `{ token }` (tests of the middleware's own check). */
+  auth?: Record<string, string>;
+  /** PEM texts for TLS: the CA of the coordinator, and a client certificate and key for mutual TLS. */
+  tls?: { ca?: string; cert?: string; key?: string };
+}
+
 export class ProtocolClient {
   readonly socket: Socket;
   readonly plans: RoundPlan[] = [];
@@ -25,8 +34,18 @@ export class ProtocolClient {
   readonly errors: Error[] = [];
   private planListeners: Array<(plan: RoundPlan) => void> = [];
 
-  constructor(url: string, readonly clientId: string, private readonly backbone: BackboneRef, auth: Record<string, string> = {}) {
-    this.socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+  private readonly token: string;
+
+  constructor(url: string, readonly clientId: string, private readonly backbone: BackboneRef, options: ProtocolClientOptions = {}) {
+    this.token = options.token ?? '';
+    this.socket = io(url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: options.auth ?? { token: this.token },
+      extraHeaders: this.token ? { authorization: `Bearer ${this.token}` } : {},
+      ...options.tls,
+    });
     this.socket.on('round-plan', (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {
       ack(encodeAck({ ok: true }));
       const plan = decodeRoundPlan(payload);
@@ -42,7 +61,7 @@ export class ProtocolClient {
   async join(overrides: Partial<JoinRequest> = {}): Promise<JoinReply> {
     const payload = encodeJoin({
       clientId: this.clientId,
-      token: '',
+      token: this.token,
       protocolVersion: PROTOCOL_VERSION,
       backbone: this.backbone,
       labels: ['a', 'b'],
