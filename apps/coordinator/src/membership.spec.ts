@@ -154,6 +154,73 @@ describe('membership', () => {
     expect(started.coordinator.registry.has('wanderer')).toBe(true);
   });
 
+  it('re-sends the round plan at most once per connection and --max-plan-resends times per client and round', async () => {
+    const { started, client } = await start(['--max-plan-resends', '2']);
+    const steady = client('steady');
+    const chatty = client('chatty');
+    for (const c of [steady, chatty]) expect((await c.join()).ok).toBe(true);
+    await chatty.nextPlan(1);
+    // 200 Joins on the joined connection: each refused, none re-sends the plan.
+    const codes = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const reply = await chatty.join();
+      codes.add(reply.ok ? 'welcomed' : reply.error.code);
+    }
+    expect([...codes]).toEqual(['FEDTL_ERR_DUPLICATE_CLIENT']);
+    expect(chatty.plans).toHaveLength(1);
+
+    // Rejoining on new connections: the plan comes again twice, then an error says why it does not.
+    const received: number[] = [];
+    let current = chatty;
+    for (let i = 0; i < 4; i++) {
+      current.close();
+      await waitUntil(() => !started.coordinator.registry.has('chatty'), 5000, 'the coordinator to notice the drop');
+      current = client('chatty');
+      expect((await current.join()).ok).toBe(true);
+      received.push(current.plans.length);
+    }
+    expect(current.coordinatorErrors.map((e) => e.code)).toEqual(['FEDTL_ERR_RATE_LIMITED']);
+    expect(received).toEqual([1, 1, 0, 0]);
+  });
+
+  it('disconnects a client that lets --max-missed-rounds rounds pass in silence, and selects it no more', async () => {
+    const { started, client } = await start(['--min-clients', '1', '--min-available', '3', '--round-timeout-ms', '1500', '--max-missed-rounds', '1']);
+    const rounds: RoundRecord[] = [];
+    started.coordinator.on('round', (record) => rounds.push(record));
+    const good = client('good');
+    good.onPlan(async (plan) => void (await good.sendUpdate(plan)));
+    const silent = ['silent-1', 'silent-2'].map((id) => client(id));
+    for (const c of [good, ...silent]) expect((await c.join()).ok).toBe(true);
+    await waitUntil(() => rounds.length >= 1, 10_000, 'round 1 to finish');
+    expect(rounds[0]).toMatchObject({ round: 1, status: 'aggregated', accepted: ['good'] });
+    expect(rounds[0].failures.map((f) => [f.clientId, f.code])).toEqual([
+      ['silent-1', 'FEDTL_ERR_ROUND_TIMEOUT'],
+      ['silent-2', 'FEDTL_ERR_ROUND_TIMEOUT'],
+    ]);
+    await waitUntil(() => silent.every((c) => !c.socket.connected), 5000, 'the silent clients to be disconnected');
+    expect(silent[0].coordinatorErrors.map((e) => e.message)).toContain('no answer in 1 rounds in a row (--max-missed-rounds 1); out of this run');
+
+    const back = client('silent-1');
+    const refused = await back.join();
+    expect(refused.ok ? 'welcomed' : refused.error.code).toBe('FEDTL_ERR_ROUND_TIMEOUT');
+    // Round 2 runs with answering clients only and closes as soon as they answered.
+    const others = ['good-2', 'good-3'].map((id) => client(id));
+    for (const c of others) {
+      c.onPlan(async (plan) => void (await c.sendUpdate(plan)));
+      expect((await c.join()).ok).toBe(true);
+    }
+    await started.finished;
+    expect(rounds[1]).toMatchObject({ round: 2, status: 'aggregated', selected: ['good', 'good-2', 'good-3'], accepted: ['good', 'good-2', 'good-3'], failures: [] });
+    expect(good.errors).toEqual([]);
+  });
+
+  it('refuses joins beyond --max-clients', async () => {
+    const { client } = await start(['--max-clients', '2', '--min-available', '3']);
+    for (const id of ['one', 'two']) expect((await client(id).join()).ok).toBe(true);
+    const third = await client('three').join();
+    expect(third.ok ? 'welcomed' : third.error.message).toBe('expected at most 2 joined clients (--max-clients), got one more ("three")');
+  });
+
   it('leaves a client that reports a failed training out of the round at once', async () => {
     const { started, client } = await start(['--min-available', '3']);
     const rounds: RoundRecord[] = [];

@@ -4,6 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
   decodeAck,
+  decodeError,
   decodeJoinReply,
   decodeRoundPlan,
   emitWithAck,
@@ -32,6 +33,8 @@ export class ProtocolClient {
   readonly plans: RoundPlan[] = [];
   /** Failures of scripted answers (a test asserts this stays empty). */
   readonly errors: Error[] = [];
+  /** Error messages the coordinator sent this client ("fedtl-error"), in order. */
+  readonly coordinatorErrors: Array<{ code: string; message: string }> = [];
   private planListeners: Array<(plan: RoundPlan) => void> = [];
 
   private readonly token: string;
@@ -52,6 +55,7 @@ export class ProtocolClient {
       this.plans.push(plan);
       this.planListeners.forEach((listener) => listener(plan));
     });
+    this.socket.on('fedtl-error', (payload: Uint8Array) => this.coordinatorErrors.push(decodeError(payload)));
     // These scripted clients do not evaluate; declining lets the coordinator move on at once.
     this.socket.on('evaluate-request', (_payload: Uint8Array, ack: (reply: Uint8Array) => void) =>
       ack(encodeAck({ ok: false, error: { code: 'FEDTL_ERR_INTERNAL', message: 'this test client does not evaluate' } })),
