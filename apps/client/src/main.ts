@@ -13,6 +13,7 @@ async function main(): Promise<number> {
   }
   configureLogging({ level: config.logLevel, format: config.logFormat });
   const log = createLogger('client-main').child({ clientId: config.clientId });
+  for (const warning of config.warnings) log.warn(warning);
   const data = await loadLocalData(config);
   const client = new FederatedClient({
     url: config.coordinator,
