@@ -92,6 +92,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     host: config.host,
     port: config.port,
     token: config.token,
+    operatorToken: config.operatorToken,
     modelBytes,
     ackTimeoutMs: 30_000,
     heartbeatIntervalMs: config.heartbeatIntervalMs,

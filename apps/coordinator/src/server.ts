@@ -33,6 +33,8 @@ export interface ServerOptions {
   host: string;
   port: number;
   token: string;
+  /** Secret for the full status API; empty: nobody gets per-client detail remotely. */
+  operatorToken: string;
   /** Bytes of one full set of trainable weights: sizes the largest message the server accepts. */
   modelBytes: number;
   ackTimeoutMs: number;
@@ -72,7 +74,7 @@ export class CoordinatorServer {
       : createHttpServer();
     // Registered before Socket.IO attaches: engine.io then hands us every request outside its own path.
     this.http.on('request', (req, res) => {
-      if (handleHttpRequest(req, res, status, options.token)) return;
+      if (handleHttpRequest(req, res, status, { token: options.token, operatorToken: options.operatorToken, mutualTls: Boolean(options.tls?.clientCa) })) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('not found: this coordinator serves /, /api/status, /metrics, /healthz and Socket.IO\n');
     });
