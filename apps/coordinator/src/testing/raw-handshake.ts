@@ -8,6 +8,11 @@ export interface RawHandshakeResult {
   status: number;
   /** The answer's head and body (the refusal reason), up to the first 1 KB. */
   answer: string;
+  /**
+   * A socket error, e.g. EPIPE or ECONNRESET when the coordinator closed the connection while the frame was
+   * still being written (the refusal's status may then be lost in the reset: status 0).
+   */
+  error?: string;
 }
 
 /** One masked binary WebSocket frame of `size` bytes (masked with zeros: the payload goes out as it is). */
@@ -21,25 +26,31 @@ function binaryFrame(size: number): Buffer {
 
 /**
  * Sends a Socket.IO WebSocket upgrade to `url` with `headers`, then `frameBytes` of binary frame straight away.
- * Resolves with the status once the coordinator answered and the connection is closed or opened.
+ * Resolves once the connection was opened (101) or closed; rejects only when it cannot connect at all.
  */
 export function rawHandshake(url: string, headers: Record<string, string>, frameBytes = 0): Promise<RawHandshakeResult> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
     let answer = '';
+    let connected = false;
+    let error: string | undefined;
     const done = () => {
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
       socket.destroy();
-      resolve({ status, answer: answer.slice(0, 1024) });
+      resolve({ status, answer: answer.slice(0, 1024), ...(error ? { error } : {}) });
     };
-    socket.on('error', (err: NodeJS.ErrnoException) => (answer ? done() : reject(err)));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!connected) reject(err);
+      error = err.code ?? err.message;
+    });
     socket.on('data', (chunk) => {
       answer += chunk.toString('latin1');
       if (answer.startsWith('HTTP/1.1 101')) done();
     });
     socket.on('close', () => done());
     socket.on('connect', () => {
+      connected = true;
       const lines = [
         `GET /socket.io/?EIO=4&transport=websocket HTTP/1.1`,
         `Host: ${hostname}:${port}`,
