@@ -128,6 +128,9 @@ done
 cd "$REPO_ROOT"
 node --import tsx deploy/multihost/write-features.ts "$WORK" "$CLIENTS" "$DIM" 2000 >/dev/null
 
+# The coordinator listens beyond loopback, so it needs a token; every process here inherits it from the env.
+FEDTL_TOKEN=$(node -e "process.stdout.write(require('crypto').randomBytes(24).toString('hex'))")
+export FEDTL_TOKEN
 ip netns exec "$COORDINATOR_NS" node --import tsx apps/coordinator/src/main.ts \
   --host "$COORDINATOR_IP" --port "$PORT" --ready-file "$WORK/ready.json" --out-dir "$WORK/out" --fresh \
   --rounds "$ROUNDS" --min-clients "$CLIENTS" --min-available "$CLIENTS" \

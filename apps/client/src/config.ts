@@ -16,6 +16,8 @@ export interface ClientConfig {
   coordinator: string;
   clientId: string;
   token: string;
+  /** Things said once at start (e.g. a token visible in the process list); the config is valid. */
+  warnings: string[];
   data: DataSource;
   backbone: string;
   backend?: 'tensorflow' | 'wasm' | 'cpu';
@@ -52,7 +54,8 @@ Data (one of):
   --features FILE            precomputed feature vectors (JSON; use with --backbone precomputed:DIM)
 
 Options:
-  --token SECRET             the federation's shared secret (env FEDTL_TOKEN)
+  --token-file FILE          file holding the federation's shared secret (or env FEDTL_TOKEN; --token SECRET
+                             works but is visible in the process list)
   --backbone SPEC            use-lite | tfjs-model:DIR | precomputed:DIM (must match the coordinator; default use-lite)
   --backend tensorflow|wasm|cpu   TF.js backend (default: the best one installed)
   --cache-dir DIR            feature cache, one per client process (default .fedtl-cache/CLIENT-ID)
@@ -80,6 +83,7 @@ const FLAGS = {
   coordinator: { type: 'string' },
   'client-id': { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
   data: { type: 'string' },
   'test-data': { type: 'string' },
   'test-fraction': { type: 'string' },
@@ -167,6 +171,16 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
   } else {
     data = { kind: 'precomputed', path: v.features as string };
   }
+  if (v.token !== undefined && v['token-file'] !== undefined) fail('--token/--token-file', 'one of them', 'both');
+  let token = v.token ?? env.FEDTL_TOKEN ?? '';
+  if (v['token-file'] !== undefined) {
+    try {
+      token = readUserTextSync(v['token-file']).replace(/\r?\n$/, '');
+    } catch (err) {
+      fail('--token-file', 'a readable file holding the secret', `${v['token-file']} (${(err as Error).message})`);
+    }
+  }
+  const warnings = values.token !== undefined ? ['--token on the command line is visible to every user of this machine (ps); use --token-file FILE or FEDTL_TOKEN'] : [];
   const backend = v.backend;
   if (backend !== undefined && !['tensorflow', 'wasm', 'cpu'].includes(backend)) fail('--backend', 'tensorflow|wasm|cpu', backend);
   const logLevel = v['log-level'] ?? 'info';
@@ -177,7 +191,8 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
   return {
     coordinator,
     clientId,
-    token: v.token ?? env.FEDTL_TOKEN ?? '',
+    token,
+    warnings,
     data,
     backbone: v.backbone ?? 'use-lite',
     backend: backend as ClientConfig['backend'],

@@ -30,6 +30,7 @@ import {
 } from '@fedtl/protocol';
 import type { BackendName } from '@fedtl/model';
 import { FedtlError, createLogger, deriveSeed, isErrorCode, toFedtlError } from '@fedtl/util';
+import { connectErrorCode } from './handshake-refusal';
 import { LearnerThread } from './learner-thread';
 import type { LocalData } from './local-data';
 import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
@@ -118,6 +119,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket = io(options.url, {
       transports: ['websocket'],
       auth: { token: options.token },
+      // The coordinator checks the token at the HTTP upgrade, before it accepts a WebSocket.
+      extraHeaders: options.token ? { authorization: `Bearer ${options.token}` } : {},
       reconnectionDelay: options.reconnectDelayMs ?? 1000,
       reconnectionDelayMax: options.reconnectDelayMaxMs ?? 30_000,
       randomizationFactor: 0.5,
@@ -399,8 +402,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   private onConnectError(err: Error): void {
     if (this.ended) return;
-    const code = (err as Error & { data?: { code?: string } }).data?.code;
-    // An authentication refusal arrives here through the server's middleware `next(err)`: retrying won't help.
+    // An authentication refusal (at the handshake or by the server's middleware): retrying won't help.
+    const code = connectErrorCode(err);
     if (code === 'FEDTL_ERR_UNAUTHORIZED') {
       this.log.error('the coordinator refused the connection', { code, error: err.message });
       this.end('refused', new FedtlError('FEDTL_ERR_UNAUTHORIZED', err.message));

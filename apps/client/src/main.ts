@@ -15,6 +15,7 @@ async function main(): Promise<number> {
   }
   configureLogging({ level: config.logLevel, format: config.logFormat });
   const log = createLogger('client-main').child({ clientId: config.clientId });
+  for (const warning of config.warnings) log.warn(warning);
   const data = await loadLocalData(config);
   if (data.test.labels.length === 0) {
     log.warn('no test examples: this client trains but cannot evaluate, and the coordinator will not ask it to', { train: data.train.labels.length });

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { useTestSandbox } from '@fedtl/util/testing';
 import { DEFAULT_CONFIG, parseCoordinatorConfig } from './config';
 
+const STRONG = '9d41c07be35f2a86e1b4';
+
 describe('coordinator configuration', () => {
   const sandbox = useTestSandbox();
 
@@ -16,9 +18,9 @@ describe('coordinator configuration', () => {
     expect(parseCoordinatorConfig([])).toEqual({ ...DEFAULT_CONFIG, minAvailable: DEFAULT_CONFIG.minClients });
     const config = parseCoordinatorConfig(
       ['--config', file({ rounds: 7, labels: ['x', 'y', 'z'], training: { learningRate: 0.01, localEpochs: 2 } }), '--rounds', '9'],
-      { FEDTL_TOKEN: 'from-env' },
+      { FEDTL_TOKEN: 'from-env-5b1f0c9e7d2a' },
     );
-    expect(config).toMatchObject({ rounds: 9, labels: ['x', 'y', 'z'], token: 'from-env', training: { learningRate: 0.01, localEpochs: 2, batchSize: 32 } });
+    expect(config).toMatchObject({ rounds: 9, labels: ['x', 'y', 'z'], token: 'from-env-5b1f0c9e7d2a', warnings: [], training: { learningRate: 0.01, localEpochs: 2, batchSize: 32 } });
   });
 
   it('validates file values exactly like flags, naming the option', () => {
@@ -57,5 +59,46 @@ describe('coordinator configuration', () => {
     expect(() => parseCoordinatorConfig(['--update-norm-action', 'drop'])).toThrow('--update-norm-action: expected one of clip|reject');
     expect(() => parseCoordinatorConfig(['--max-client-share', '1.5'])).toThrow('--max-client-share: expected a number in (0, 1]');
     expect(() => parseCoordinatorConfig(['--max-declared-examples', '0'])).toThrow('--max-declared-examples: expected an integer >= 1');
+  });
+
+  it('refuses weak or placeholder tokens, naming the rule and never the secret', () => {
+    const rule = 'at least 16 characters and not a placeholder (generate one: openssl rand -hex 32)';
+    expect(() => parseCoordinatorConfig(['--token', 'sesame'])).toThrow(`--token: expected a federation token of ${rule}, got "6 characters (fewer than 16)"`);
+    expect(() => parseCoordinatorConfig([], { FEDTL_TOKEN: 'change-me' })).toThrow('got "a known placeholder (\\"changeme…\\")"');
+    for (const placeholder of ['secret', 'password', 'token', 'changeme', 'CHANGE_ME_BEFORE_PRODUCTION']) {
+      expect(() => parseCoordinatorConfig([], { FEDTL_TOKEN: placeholder })).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG' }));
+    }
+    expect(() => parseCoordinatorConfig(['--operator-token-file', file('x')], { FEDTL_TOKEN: STRONG })).toThrow('--operator-token: expected an operator token of');
+    expect(() => parseCoordinatorConfig([], { FEDTL_TOKEN: STRONG, FEDTL_OPERATOR_TOKEN: STRONG })).toThrow('--operator-token: expected a different secret than the federation token');
+  });
+
+  it('refuses to listen beyond loopback without a token unless explicitly allowed, and then warns', () => {
+    expect(parseCoordinatorConfig(['--host', '::1'])).toMatchObject({ token: '', warnings: [] });
+    expect(() => parseCoordinatorConfig(['--host', '0.0.0.0'])).toThrow(
+      '--host: expected a federation token (--token-file FILE or FEDTL_TOKEN) when listening beyond loopback, or --allow-unauthenticated, got "0.0.0.0"',
+    );
+    expect(parseCoordinatorConfig(['--host', '0.0.0.0', '--allow-unauthenticated'])).toMatchObject({
+      warnings: ['listening on 0.0.0.0 without a token (--allow-unauthenticated): anyone who reaches this port can join the federation'],
+    });
+    expect(parseCoordinatorConfig(['--host', '0.0.0.0'], { FEDTL_TOKEN: STRONG })).toMatchObject({ token: STRONG, warnings: [] });
+  });
+
+  it('reads tokens from files, and warns that --token on the command line is visible in the process list', () => {
+    const tokenFile = join(sandbox.dir, 'token');
+    writeFileSync(tokenFile, `${STRONG}\n`);
+    expect(parseCoordinatorConfig(['--token-file', tokenFile])).toMatchObject({ token: STRONG, warnings: [] });
+    expect(parseCoordinatorConfig(['--config', file({ token: STRONG })])).toMatchObject({ token: STRONG, warnings: [] });
+    expect(parseCoordinatorConfig(['--token', STRONG])).toMatchObject({
+      token: STRONG,
+      warnings: ['--token on the command line is visible to every user of this machine (ps); use --token-file FILE or FEDTL_TOKEN'],
+    });
+    expect(() => parseCoordinatorConfig(['--token', STRONG, '--token-file', tokenFile])).toThrow('--token/--token-file: expected one of them, got "both"');
+    expect(() => parseCoordinatorConfig(['--token-file', join(sandbox.dir, 'missing')])).toThrow('--token-file: expected a readable file holding the secret');
+  });
+
+  it('has documented admission limits that flags override', () => {
+    expect(DEFAULT_CONFIG).toMatchObject({ maxClients: 1000, maxConnections: 2000, maxConnectionsPerAddress: 16, maxAuthFailures: 10, authFailureWindowMs: 60_000, maxMissedRounds: 2, maxPlanResends: 2 });
+    expect(parseCoordinatorConfig(['--max-clients', '5', '--max-connections-per-address', '3', '--max-missed-rounds', '1'])).toMatchObject({ maxClients: 5, maxConnectionsPerAddress: 3, maxMissedRounds: 1 });
+    expect(() => parseCoordinatorConfig(['--max-clients', '0'])).toThrow('--max-clients: expected an integer >= 1, got "0"');
   });
 });

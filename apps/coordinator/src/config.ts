@@ -2,7 +2,7 @@
 // variables and command-line flags (later sources win). Everything below receives plain values.
 import { parseArgs } from 'node:util';
 import { normalizeLabel, readUserTextSync } from '@fedtl/data';
-import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
+import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, tokenWeakness, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 import { NORM_ACTIONS, type NormAction } from './norm-bound';
 
@@ -65,6 +65,24 @@ export interface CoordinatorConfig {
   seed: number;
   /** Shared secret clients present at connection; empty means no authentication (loopback demos only). */
   token: string;
+  /** Listen beyond loopback without a token (refused otherwise; warned about when allowed). */
+  allowUnauthenticated: boolean;
+  /** Secret for the full status API (/api/status, /metrics); empty: nobody gets per-client detail remotely. */
+  operatorToken: string;
+  /** Joined clients at most; further joins are refused with FEDTL_ERR_TOO_MANY_CONNECTIONS. */
+  maxClients: number;
+  /** Open Socket.IO connections at most, in total and from one remote address (checked at the handshake). */
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  /** Failed authentications one address may make per window before it is refused unread (FEDTL_ERR_RATE_LIMITED). */
+  maxAuthFailures: number;
+  authFailureWindowMs: number;
+  /** A selected client that delivers nothing this many rounds in a row is disconnected and refused for the run. */
+  maxMissedRounds: number;
+  /** Times the round in progress is re-sent to one client that rejoins during it. */
+  maxPlanResends: number;
+  /** Things said once at start (e.g. a token visible in the process list); the config is valid. */
+  warnings: string[];
   tlsCert?: string;
   tlsKey?: string;
   /** PEM bundle of CAs whose client certificates are accepted: turns on mutual TLS. */
@@ -111,6 +129,16 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   training: { localEpochs: 3, batchSize: 32, learningRate: 0.003, optimizer: 'adam' },
   seed: 42,
   token: '',
+  allowUnauthenticated: false,
+  operatorToken: '',
+  maxClients: 1000,
+  maxConnections: 2000,
+  maxConnectionsPerAddress: 16,
+  maxAuthFailures: 10,
+  authFailureWindowMs: 60_000,
+  maxMissedRounds: 2,
+  maxPlanResends: 2,
+  warnings: [],
   fresh: false,
   lingerMs: 0,
   logLevel: 'info',
@@ -155,6 +183,17 @@ const FLAGS = {
   optimizer: { type: 'string' },
   seed: { type: 'string' },
   token: { type: 'string' },
+  'token-file': { type: 'string' },
+  'allow-unauthenticated': { type: 'boolean' },
+  'operator-token': { type: 'string' },
+  'operator-token-file': { type: 'string' },
+  'max-clients': { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
+  'max-auth-failures': { type: 'string' },
+  'auth-failure-window-ms': { type: 'string' },
+  'max-missed-rounds': { type: 'string' },
+  'max-plan-resends': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-client-ca': { type: 'string' },
@@ -205,7 +244,19 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --head linear|mlp          classification head (default linear); --head-hidden N for mlp
   --local-epochs N --batch-size N --learning-rate X --optimizer sgd|adam
   --seed N                   base seed for initialisation, sampling and client shuffles (default 42)
-  --token SECRET             shared secret clients must present (env FEDTL_TOKEN)
+  --token-file FILE          file holding the shared secret clients must present (or env FEDTL_TOKEN;
+                             --token SECRET works but is visible in the process list). At least 16
+                             characters, not a placeholder; required unless --host is loopback
+  --allow-unauthenticated    listen beyond loopback without a token (not recommended; warned about)
+  --operator-token-file FILE secret for the full status API and dashboard (or env FEDTL_OPERATOR_TOKEN,
+                             or --operator-token); federation-token holders see run-level aggregates only
+  --max-clients N            joined clients at most (default 1000)
+  --max-connections N        open connections at most (default 2000); --max-connections-per-address N (default 16)
+  --max-auth-failures N      failed authentications per address per window before it is refused unread (default 10)
+  --auth-failure-window-ms MS  that window (default 60000)
+  --max-missed-rounds K      a selected client that delivers nothing K rounds in a row is disconnected and
+                             refused for the rest of the run (default 2)
+  --max-plan-resends N       times the round in progress is re-sent to one client rejoining during it (default 2)
   --tls-cert FILE --tls-key FILE     serve over TLS (wss://); --tls-client-ca FILE requires client certificates
   --fresh                    ignore existing checkpoints in --out-dir and start over
   --audit-dir DIR            write every accepted update to DIR
@@ -223,6 +274,39 @@ function parseDecayRate(name: string, value: string): number {
   const n = Number(value);
   if (!(value.trim() !== '' && Number.isFinite(n) && n >= 0 && n < 1)) fail(name, 'a number in [0, 1)', value);
   return n;
+}
+
+/** A secret from a file (Docker/Kubernetes secrets are files): its content without the trailing newline. */
+function readSecretFile(name: string, path: string): string {
+  try {
+    return readUserTextSync(path).replace(/\r?\n$/, '');
+  } catch (err) {
+    fail(name, 'a readable file holding the secret', `${path} (${(err as Error).message})`);
+  }
+}
+
+/** Loopback addresses: only this machine's users can reach a coordinator listening there. */
+export function isLoopbackHost(host: string): boolean {
+  return ['127.0.0.1', '::1', 'localhost', '[::1]'].includes(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Refuses weak tokens and an unauthenticated coordinator reachable from other machines; warns when the operator
+ * explicitly allowed the latter. Errors name the rule, never the secret.
+ */
+function checkSecrets(config: CoordinatorConfig): void {
+  const rule = 'at least 16 characters and not a placeholder (generate one: openssl rand -hex 32)';
+  const weak = config.token ? tokenWeakness(config.token) : undefined;
+  if (weak) fail('--token', `a federation token of ${rule}`, weak);
+  const weakOperator = config.operatorToken ? tokenWeakness(config.operatorToken) : undefined;
+  if (weakOperator) fail('--operator-token', `an operator token of ${rule}`, weakOperator);
+  if (config.operatorToken && config.operatorToken === config.token) fail('--operator-token', 'a different secret than the federation token', 'the same');
+  if (!config.token && !isLoopbackHost(config.host)) {
+    if (!config.allowUnauthenticated) {
+      fail('--host', 'a federation token (--token-file FILE or FEDTL_TOKEN) when listening beyond loopback, or --allow-unauthenticated', config.host);
+    }
+    config.warnings.push(`listening on ${config.host} without a token (--allow-unauthenticated): anyone who reaches this port can join the federation`);
+  }
 }
 
 /** The strategy may come from a config file too; options of another strategy would be silently ignored: refused. */
@@ -292,7 +376,9 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (values.help) return 'help';
   const v: FlagValues = { ...(values.config ? fileToFlags(values.config) : {}), ...values };
   const merged: CoordinatorConfig = { ...DEFAULT_CONFIG, training: { ...DEFAULT_CONFIG.training } };
+  merged.warnings = [];
   if (env.FEDTL_TOKEN) merged.token = env.FEDTL_TOKEN;
+  if (env.FEDTL_OPERATOR_TOKEN) merged.operatorToken = env.FEDTL_OPERATOR_TOKEN;
   if (v.host !== undefined) merged.host = v.host;
   if (v.port !== undefined) merged.port = parseInteger('--port', v.port, 0);
   if (v.rounds !== undefined) merged.rounds = parseInteger('--rounds', v.rounds, 1);
@@ -328,7 +414,24 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['learning-rate'] !== undefined) merged.training.learningRate = parsePositiveNumber('--learning-rate', v['learning-rate']);
   if (v.optimizer !== undefined) merged.training.optimizer = parseOneOf('--optimizer', v.optimizer, ['sgd', 'adam'] as const);
   if (v.seed !== undefined) merged.seed = parseInteger('--seed', v.seed, 0);
+  if (v.token !== undefined && v['token-file'] !== undefined) fail('--token/--token-file', 'one of them', 'both');
   if (v.token !== undefined) merged.token = v.token;
+  if (v['token-file'] !== undefined) merged.token = readSecretFile('--token-file', v['token-file']);
+  if (values.token !== undefined) merged.warnings.push('--token on the command line is visible to every user of this machine (ps); use --token-file FILE or FEDTL_TOKEN');
+  if (v['operator-token'] !== undefined && v['operator-token-file'] !== undefined) fail('--operator-token/--operator-token-file', 'one of them', 'both');
+  if (v['operator-token'] !== undefined) merged.operatorToken = v['operator-token'];
+  if (v['operator-token-file'] !== undefined) merged.operatorToken = readSecretFile('--operator-token-file', v['operator-token-file']);
+  if (values['operator-token'] !== undefined) {
+    merged.warnings.push('--operator-token on the command line is visible to every user of this machine (ps); use --operator-token-file FILE or FEDTL_OPERATOR_TOKEN');
+  }
+  if (v['allow-unauthenticated']) merged.allowUnauthenticated = true;
+  if (v['max-clients'] !== undefined) merged.maxClients = parseInteger('--max-clients', v['max-clients'], 1);
+  if (v['max-connections'] !== undefined) merged.maxConnections = parseInteger('--max-connections', v['max-connections'], 1);
+  if (v['max-connections-per-address'] !== undefined) merged.maxConnectionsPerAddress = parseInteger('--max-connections-per-address', v['max-connections-per-address'], 1);
+  if (v['max-auth-failures'] !== undefined) merged.maxAuthFailures = parseInteger('--max-auth-failures', v['max-auth-failures'], 1);
+  if (v['auth-failure-window-ms'] !== undefined) merged.authFailureWindowMs = parseTimeout('--auth-failure-window-ms', v['auth-failure-window-ms'], 1000);
+  if (v['max-missed-rounds'] !== undefined) merged.maxMissedRounds = parseInteger('--max-missed-rounds', v['max-missed-rounds'], 1);
+  if (v['max-plan-resends'] !== undefined) merged.maxPlanResends = parseInteger('--max-plan-resends', v['max-plan-resends'], 0);
   if (v['tls-cert'] !== undefined) merged.tlsCert = v['tls-cert'];
   if (v['tls-key'] !== undefined) merged.tlsKey = v['tls-key'];
   if (v['tls-client-ca'] !== undefined) merged.tlsClientCa = v['tls-client-ca'];
@@ -347,5 +450,6 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (new Set(merged.labels).size !== merged.labels.length) fail('--labels', 'distinct labels', merged.labels);
   if (Boolean(merged.tlsCert) !== Boolean(merged.tlsKey)) fail('--tls-cert/--tls-key', 'both or neither', { cert: merged.tlsCert, key: merged.tlsKey });
   if (merged.tlsClientCa && !merged.tlsCert) fail('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', merged.tlsClientCa);
+  checkSecrets(merged);
   return merged;
 }

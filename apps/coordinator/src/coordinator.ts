@@ -49,6 +49,12 @@ export interface CoordinatorOptions {
   roundRetryDelayMs: number;
   /** How long a selected client that dropped mid-round may take to rejoin before the round gives up on it. */
   rejoinGraceMs: number;
+  /** Joined clients at most; a join beyond is refused (FEDTL_ERR_TOO_MANY_CONNECTIONS). */
+  maxClients: number;
+  /** Selections in a row a client may let pass without an answer before it is disconnected and out of the run. */
+  maxMissedRounds: number;
+  /** Times one client may be re-sent the round in progress (each rejoin during the round asks for it). */
+  maxPlanResends: number;
   token: string;
   seed: number;
   backbone: BackboneRef;
@@ -111,6 +117,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private currentPlan?: Uint8Array;
   private evaluation?: EvaluationCollector;
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Selections in a row each client let pass without an update or a failure report. */
+  private readonly missedRounds = new Map<string, number>();
+  /** Clients disconnected for missing maxMissedRounds rounds: refused until the coordinator restarts. */
+  private readonly benched = new Set<string>();
+  /** Plans re-sent this round, per client. */
+  private readonly planResends = new Map<string, number>();
   private quorumWaiter?: () => void;
   /** Ends the wait between round attempts early when the coordinator stops. */
   private retryWaiter?: () => void;
@@ -186,10 +198,19 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     if (!Number.isInteger(join.numTestExamples) || join.numTestExamples < 0 || join.numTestExamples > maxDeclared) {
       throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected a test example count in [0, ${maxDeclared}] (--max-declared-examples), got ${join.numTestExamples}`);
     }
+    if (this.benched.has(join.clientId)) {
+      throw new FedtlError(
+        'FEDTL_ERR_ROUND_TIMEOUT',
+        `client "${join.clientId}" let ${o.maxMissedRounds} rounds in a row pass without an update (--max-missed-rounds) and is out of this run; expected a client that answers its rounds`,
+      );
+    }
+    if (!this.registry.has(join.clientId) && this.registry.size >= o.maxClients) {
+      throw new FedtlError('FEDTL_ERR_TOO_MANY_CONNECTIONS', `expected at most ${o.maxClients} joined clients (--max-clients), got one more ("${join.clientId}")`);
+    }
     const previous = this.registry.get(join.clientId);
+    // Never evict: the transport waits for a dropped holder to be gone before it passes a rejoin on.
     if (previous && previous.link !== link) {
-      this.log.info('client rejoined; replacing its previous connection', { clientId: join.clientId });
-      previous.link.disconnect();
+      throw new FedtlError('FEDTL_ERR_DUPLICATE_CLIENT', `expected a client id no live connection holds, got "${join.clientId}", which is joined on another connection`);
     }
     this.registry.add({ clientId: join.clientId, link, join, joinedAt: Date.now() });
     this.log.info('client joined', { clientId: join.clientId, examples: join.numTrainExamples, clients: this.registry.size });
@@ -338,6 +359,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       { norm: o.limits.updateNorm, caps },
     );
     this.collector = collector;
+    this.planResends.clear();
     this.currentPhase = 'training';
     this.activeRound = round;
     // One plan for all: each client derives its own shuffling seed from the round's seed and its id.
@@ -359,6 +381,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
 
     this.notifyLeftOut(round, outcome.failures);
+    this.benchSilentClients(plan.clients, outcome.failures);
     const result = outcome.accepted.length >= o.minClients ? aggregator.finish(outcome.failures) : null;
     // Failure messages may quote what a client sent; what is stored (metrics.jsonl, /api/status) stays bounded.
     const failures = outcome.failures.map((failure) => ({ ...failure, message: boundText(failure.message, FAILURE_MESSAGE_CHARS) }));
@@ -454,12 +477,43 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const collector = this.collector;
     const plan = this.currentPlan;
     if (collector && plan && collector.isPending(clientId)) {
+      const resends = (this.planResends.get(clientId) ?? 0) + 1;
+      this.planResends.set(clientId, resends);
+      if (resends > this.options.maxPlanResends) {
+        this.log.warn('not re-sending the round: this client had it re-sent too often', { clientId, round: collector.round, resends: resends - 1 });
+        link.sendError({ code: 'FEDTL_ERR_RATE_LIMITED', message: `expected at most ${this.options.maxPlanResends} re-sends of round ${collector.round} (--max-plan-resends), got a request for one more; wait for the next round` });
+        return;
+      }
       this.log.info('sending the current round to a rejoined client', { clientId, round: collector.round });
       link.sendRoundPlan(plan).catch((err) => {
         const error = toFedtlError(err);
         // Only if this link is still the client's: a newer connection may be training already.
         if (this.registry.get(clientId)?.link === link) collector.fail(clientId, error.code, error.message);
       });
+    }
+  }
+
+  /**
+   * Counts selections a client let pass without any answer (its failure is the round deadline's); at
+   * maxMissedRounds in a row it is told, disconnected and refused for the rest of the run, so joined-but-silent
+   * ids cannot make every round wait out its deadline. Any answer (an update, even a refused one, or a failure
+   * report) resets the count.
+   */
+  private benchSilentClients(selected: readonly string[], failures: readonly ClientFailure[]): void {
+    const silent = new Set(failures.filter((f) => f.code === 'FEDTL_ERR_ROUND_TIMEOUT').map((f) => f.clientId));
+    for (const clientId of selected) {
+      if (!silent.has(clientId)) {
+        this.missedRounds.delete(clientId);
+        continue;
+      }
+      const missed = (this.missedRounds.get(clientId) ?? 0) + 1;
+      this.missedRounds.set(clientId, missed);
+      if (missed < this.options.maxMissedRounds) continue;
+      this.benched.add(clientId);
+      this.log.warn('disconnecting a client that let its rounds pass without an answer', { clientId, missed });
+      const client = this.registry.get(clientId);
+      client?.link.sendError({ code: 'FEDTL_ERR_ROUND_TIMEOUT', message: `no answer in ${missed} rounds in a row (--max-missed-rounds ${this.options.maxMissedRounds}); out of this run` });
+      client?.link.disconnect();
     }
   }
 

@@ -1,5 +1,6 @@
 // The dashboard in a real browser (headless Chromium driven by playwright-core) while a real federation runs,
 // plus the status API's authentication and the Prometheus endpoint.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { configureLogging } from '@fedtl/util';
@@ -7,6 +8,9 @@ import { launchBrowser, useTestSandbox, writeSyntheticFeatureFiles } from '@fedt
 import { parseCoordinatorConfig } from './config';
 import { startCoordinator } from './run-coordinator';
 import { FEATURE_DIM, startClientProcess } from './testing/federation-harness';
+
+const TOKEN = 'dashboard-federation-5d0e7a';
+const OPERATOR = 'dashboard-operator-9c2f41';
 
 describe('dashboard', () => {
   const sandbox = useTestSandbox();
@@ -27,10 +31,13 @@ describe('dashboard', () => {
   }
 
   it('shows the run live: rounds, accuracy chart, clients and failures', async () => {
-    const config = parseCoordinatorConfig([
-      '--port', '0', '--out-dir', join(sandbox.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b',
-      '--adapter-width', '4', '--rounds', '3', '--min-clients', '2', '--min-available', '3', '--local-epochs', '2', '--learning-rate', '0.05', '--token', 'tkn',
-    ]);
+    const config = parseCoordinatorConfig(
+      [
+        '--port', '0', '--out-dir', join(sandbox.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b',
+        '--adapter-width', '4', '--rounds', '3', '--min-clients', '2', '--min-available', '3', '--local-epochs', '2', '--learning-rate', '0.05',
+      ],
+      { FEDTL_TOKEN: TOKEN, FEDTL_OPERATOR_TOKEN: OPERATOR },
+    );
     if (config === 'help') throw new Error('unexpected help');
     const started = await startCoordinator(config);
     sandbox.defer(() => started.stop());
@@ -42,7 +49,8 @@ describe('dashboard', () => {
     sandbox.defer(() => page.close());
     const pageErrors: string[] = [];
     page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(`${started.url}/?token=tkn`);
+    // The operator's page: the federation token would show aggregates only (status-access.spec.ts).
+    await page.goto(`${started.url}/?token=${OPERATOR}`);
     // Evaluated in the page (this file is compiled without DOM types, hence the string).
     const waitForText = (id: string, text: string, timeout = 10_000) =>
       page.waitForFunction(`document.getElementById(${JSON.stringify(id)})?.textContent === ${JSON.stringify(text)}`, undefined, { timeout });
@@ -53,7 +61,9 @@ describe('dashboard', () => {
     // Two clients join and wait for a third (--min-available 3): the page must show them while they wait.
     const url = started.url;
     const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 3, dim: FEATURE_DIM, trainPerClient: 40, testPerClient: 20, seed: 6 });
-    const startClient = (i: number) => sandbox.processes.push(startClientProcess(url, `client-${i + 1}`, files[i], ['--token', 'tkn']));
+    const tokenFile = join(sandbox.dir, 'token');
+    writeFileSync(tokenFile, TOKEN);
+    const startClient = (i: number) => sandbox.processes.push(startClientProcess(url, `client-${i + 1}`, files[i], ['--token-file', tokenFile]));
     startClient(0);
     startClient(1);
     await waitForText('clients-count', '2', 60_000);
@@ -71,7 +81,7 @@ describe('dashboard', () => {
     await page.screenshot({ path: join(sandbox.dir, 'dashboard.png') });
     expect(pageErrors).toEqual([]);
 
-    const metrics = await (await fetch(`${started.url}/metrics`, { headers: { authorization: 'Bearer tkn' } })).text();
+    const metrics = await (await fetch(`${started.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
     expect(metrics).toContain('# TYPE fedtl_rounds_completed gauge\nfedtl_rounds_completed 3\n');
     expect(metrics).toMatch(/fedtl_eval_metric\{metric="accuracy"\} 0\.\d+|fedtl_eval_metric\{metric="accuracy"\} 1/);
     expect(metrics).toContain('fedtl_updates_accepted_total 9');

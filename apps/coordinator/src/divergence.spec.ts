@@ -23,7 +23,7 @@ describe('divergence on the coordinator', () => {
     const store = new CheckpointStore(join(sandbox.dir, 'checkpoints'));
     const coordinator = new Coordinator({
       runId: 'run', configHash: 'hash', rounds: 2, minClients: clientIds.length, minAvailable: clientIds.length,
-      roundTimeoutMs: 30_000, evalTimeoutMs: 30_000, maxRoundAttempts: 2, roundRetryDelayMs: 1, rejoinGraceMs: 0, token: '', seed: 1,
+      roundTimeoutMs: 30_000, evalTimeoutMs: 30_000, maxRoundAttempts: 2, roundRetryDelayMs: 1, maxClients: 10, maxMissedRounds: 2, maxPlanResends: 2, rejoinGraceMs: 0, token: '', seed: 1,
       backbone: { id: 'precomputed', contentHash: 'h', dim: 2 }, model: { inputDim: 2, adapterWidth: 0, head: 'linear', headHidden: 1, labels: ['a', 'b'] },
       training, initialWeights: initial, strategy: new FedAvg({ serverLearningRate }), store, metricsLog: new MetricsLog(join(sandbox.dir, 'metrics.jsonl')),
       traffic: new TrafficCounter(), limits: { updateNorm: { maxNorm: 100, action: 'clip' }, maxClientShare: 1, maxDeclaredExamples: 1000 },

@@ -5,12 +5,14 @@ import { join as joinPath } from 'node:path';
 import { precomputedBackboneRef } from '@fedtl/model';
 import { PROTOCOL_VERSION, decodeAck, decodeJoinReply, emitWithAck } from '@fedtl/protocol';
 import { configureLogging } from '@fedtl/util';
-import { useTestSandbox, waitUntil } from '@fedtl/util/testing';
+import { TcpProxy, useTestSandbox, waitUntil } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
 import type { RoundRecord } from './metrics-log';
 import { startCoordinator } from './run-coordinator';
 import { FEATURE_DIM } from './testing/federation-harness';
-import { ProtocolClient } from './testing/protocol-client';
+import { ProtocolClient, type ProtocolClientOptions } from './testing/protocol-client';
+
+const TOKEN = 'sesame-7f3a9c21d4e8b605';
 
 describe('membership', () => {
   const sandbox = useTestSandbox();
@@ -29,8 +31,8 @@ describe('membership', () => {
     if (config === 'help') throw new Error('unexpected help');
     const started = await startCoordinator(config);
     sandbox.defer(() => started.stop());
-    const client = (id: string, auth?: Record<string, string>) => {
-      const c = new ProtocolClient(started.url, id, backbone, auth);
+    const client = (id: string, options?: ProtocolClientOptions) => {
+      const c = new ProtocolClient(started.url, id, backbone, options);
       sandbox.defer(() => c.close());
       return c;
     };
@@ -38,16 +40,21 @@ describe('membership', () => {
   }
 
   it('refuses joins with another backbone, unknown labels, another protocol version or a bad token', async () => {
-    const { client } = await start(['--token', 'sesame']);
+    const { client } = await start(['--token', TOKEN]);
+    // Without the token the handshake itself is refused (HTTP 401), before any WebSocket opens.
     const stranger = client('stranger');
-    const refusal = await new Promise<{ code?: string }>((resolve) =>
-      stranger.socket.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve(err.data ?? {})),
+    const refusal = await new Promise<string>((resolve) => stranger.socket.once('connect_error', (err: Error & { description?: Error }) => resolve(String(err.description?.message))));
+    expect(refusal).toBe('Unexpected server response: 401');
+    // The token in the header but not in Socket.IO's auth: the namespace middleware still refuses.
+    const halfway = client('halfway', { token: TOKEN, auth: { token: 'not-the-federation-token' } });
+    const middleware = await new Promise<{ code?: string }>((resolve) =>
+      halfway.socket.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve(err.data ?? {})),
     );
-    expect(refusal.code).toBe('FEDTL_ERR_UNAUTHORIZED');
+    expect(middleware.code).toBe('FEDTL_ERR_UNAUTHORIZED');
 
-    const newcomer = client('newcomer', { token: 'sesame' });
+    const newcomer = client('newcomer', { token: TOKEN });
     const expectRefusal = async (overrides: Parameters<ProtocolClient['join']>[0], code: string) => {
-      const reply = await newcomer.join({ token: 'sesame', ...overrides });
+      const reply = await newcomer.join({ token: TOKEN, ...overrides });
       expect(reply.ok ? 'welcomed' : reply.error.code).toBe(code);
     };
     await expectRefusal({ backbone: { ...backbone, contentHash: 'f'.repeat(64) } }, 'FEDTL_ERR_BACKBONE_MISMATCH');
@@ -59,7 +66,7 @@ describe('membership', () => {
     expect(garbage.ok ? 'welcomed' : garbage.error.code).toBe('FEDTL_ERR_MALFORMED_MESSAGE');
     const early = decodeAck(await emitWithAck(newcomer.socket as never, 'update', Uint8Array.from([1]), 10_000));
     expect(early.error?.code).toBe('FEDTL_ERR_NOT_JOINED');
-    expect((await newcomer.join({ token: 'sesame' })).ok).toBe(true);
+    expect((await newcomer.join({ token: TOKEN })).ok).toBe(true);
   });
 
   it('re-sends the round in progress to a client that rejoins, and lets a late joiner into the next round', async () => {
@@ -97,6 +104,121 @@ describe('membership', () => {
     const summary = await started.finished;
     expect(summary.roundsCompleted).toBe(2);
     expect(rounds[1]).toMatchObject({ round: 2, status: 'aggregated', accepted: ['late', 'steady', 'wanderer'] });
+  });
+
+  it('refuses a second live connection under a joined id; the holder keeps its session and its update counts', async () => {
+    // A short heartbeat interval: the holder proves it is alive with its next pong.
+    const { started, client } = await start(['--heartbeat-interval-ms', '200', '--heartbeat-timeout-ms', '5000']);
+    const rounds: RoundRecord[] = [];
+    started.coordinator.on('round', (record) => rounds.push(record));
+    const holder = client('org-1');
+    expect((await holder.join()).ok).toBe(true);
+
+    const impostor = client('org-1');
+    const refused = await impostor.join({ numTrainExamples: 999 });
+    expect(refused.ok ? 'welcomed' : refused.error.code).toBe('FEDTL_ERR_DUPLICATE_CLIENT');
+    expect(refused.ok ? '' : refused.error.message).toContain('expected a client id no live connection holds, got "org-1"');
+    expect(holder.socket.connected).toBe(true);
+    expect(started.coordinator.registry.get('org-1')?.join.numTrainExamples).toBe(40);
+
+    const other = client('org-2');
+    expect((await other.join()).ok).toBe(true);
+    for (const c of [holder, other]) expect(await c.sendUpdate(await c.nextPlan(1))).toBe('accepted');
+    await waitUntil(() => rounds.length >= 1, 10_000, 'round 1 to finish');
+    expect(rounds[0]).toMatchObject({ round: 1, status: 'aggregated', accepted: ['org-1', 'org-2'] });
+    expect(impostor.plans).toEqual([]);
+  });
+
+  it('refuses a second Join on a joined connection', async () => {
+    const { client } = await start();
+    const twice = client('twice');
+    expect((await twice.join()).ok).toBe(true);
+    const again = await twice.join();
+    expect(again.ok ? 'welcomed' : again.error.code).toBe('FEDTL_ERR_DUPLICATE_CLIENT');
+    expect(again.ok ? '' : again.error.message).toBe('expected one join per connection, got another on a connection that joined as "twice"');
+  });
+
+  it('admits a rejoin whose old connection is half-open once the heartbeat closes that one', async () => {
+    const { started, client } = await start(['--heartbeat-interval-ms', '200', '--heartbeat-timeout-ms', '1000']);
+    const proxy = await TcpProxy.start(Number(new URL(started.url).port));
+    sandbox.defer(() => proxy.close());
+    const before = new ProtocolClient(`http://127.0.0.1:${proxy.port}`, 'wanderer', backbone);
+    sandbox.defer(() => before.close());
+    expect((await before.join()).ok).toBe(true);
+
+    // The old link goes silent but stays open, as after a network drop; the client comes back on a new one.
+    expect(proxy.freezeConnections()).toBe(1);
+    const back = client('wanderer');
+    const welcome = await back.join();
+    expect(welcome.ok ? 'welcomed' : welcome.error.code).toBe('welcomed');
+    expect(started.coordinator.registry.has('wanderer')).toBe(true);
+  });
+
+  it('re-sends the round plan at most once per connection and --max-plan-resends times per client and round', async () => {
+    const { started, client } = await start(['--max-plan-resends', '2']);
+    const steady = client('steady');
+    const chatty = client('chatty');
+    for (const c of [steady, chatty]) expect((await c.join()).ok).toBe(true);
+    await chatty.nextPlan(1);
+    // 200 Joins on the joined connection: each refused, none re-sends the plan.
+    const codes = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const reply = await chatty.join();
+      codes.add(reply.ok ? 'welcomed' : reply.error.code);
+    }
+    expect([...codes]).toEqual(['FEDTL_ERR_DUPLICATE_CLIENT']);
+    expect(chatty.plans).toHaveLength(1);
+
+    // Rejoining on new connections: the plan comes again twice, then an error says why it does not.
+    const received: number[] = [];
+    let current = chatty;
+    for (let i = 0; i < 4; i++) {
+      current.close();
+      await waitUntil(() => !started.coordinator.registry.has('chatty'), 5000, 'the coordinator to notice the drop');
+      current = client('chatty');
+      expect((await current.join()).ok).toBe(true);
+      received.push(current.plans.length);
+    }
+    expect(current.coordinatorErrors.map((e) => e.code)).toEqual(['FEDTL_ERR_RATE_LIMITED']);
+    expect(received).toEqual([1, 1, 0, 0]);
+  });
+
+  it('disconnects a client that lets --max-missed-rounds rounds pass in silence, and selects it no more', async () => {
+    const { started, client } = await start(['--min-clients', '1', '--min-available', '3', '--round-timeout-ms', '1500', '--max-missed-rounds', '1']);
+    const rounds: RoundRecord[] = [];
+    started.coordinator.on('round', (record) => rounds.push(record));
+    const good = client('good');
+    good.onPlan(async (plan) => void (await good.sendUpdate(plan)));
+    const silent = ['silent-1', 'silent-2'].map((id) => client(id));
+    for (const c of [good, ...silent]) expect((await c.join()).ok).toBe(true);
+    await waitUntil(() => rounds.length >= 1, 10_000, 'round 1 to finish');
+    expect(rounds[0]).toMatchObject({ round: 1, status: 'aggregated', accepted: ['good'] });
+    expect(rounds[0].failures.map((f) => [f.clientId, f.code])).toEqual([
+      ['silent-1', 'FEDTL_ERR_ROUND_TIMEOUT'],
+      ['silent-2', 'FEDTL_ERR_ROUND_TIMEOUT'],
+    ]);
+    await waitUntil(() => silent.every((c) => !c.socket.connected), 5000, 'the silent clients to be disconnected');
+    expect(silent[0].coordinatorErrors.map((e) => e.message)).toContain('no answer in 1 rounds in a row (--max-missed-rounds 1); out of this run');
+
+    const back = client('silent-1');
+    const refused = await back.join();
+    expect(refused.ok ? 'welcomed' : refused.error.code).toBe('FEDTL_ERR_ROUND_TIMEOUT');
+    // Round 2 runs with answering clients only and closes as soon as they answered.
+    const others = ['good-2', 'good-3'].map((id) => client(id));
+    for (const c of others) {
+      c.onPlan(async (plan) => void (await c.sendUpdate(plan)));
+      expect((await c.join()).ok).toBe(true);
+    }
+    await started.finished;
+    expect(rounds[1]).toMatchObject({ round: 2, status: 'aggregated', selected: ['good', 'good-2', 'good-3'], accepted: ['good', 'good-2', 'good-3'], failures: [] });
+    expect(good.errors).toEqual([]);
+  });
+
+  it('refuses joins beyond --max-clients', async () => {
+    const { client } = await start(['--max-clients', '2', '--min-available', '3']);
+    for (const id of ['one', 'two']) expect((await client(id).join()).ok).toBe(true);
+    const third = await client('three').join();
+    expect(third.ok ? 'welcomed' : third.error.message).toBe('expected at most 2 joined clients (--max-clients), got one more ("three")');
   });
 
   it('leaves a client that reports a failed training out of the round at once', async () => {

@@ -20,6 +20,8 @@ import { ensureWritableDir } from './writable-dir';
 export interface StartedCoordinator {
   url: string;
   coordinator: Coordinator;
+  /** The Socket.IO endpoint (its handshake admission, for tests and operators' introspection). */
+  server: CoordinatorServer;
   /**
    * Resolves when the configured rounds are done and every client was sent the FINISHED verdict (a RunEnd) and
    * disconnected, or when `stop()` ended the run early (no verdict: the clients keep reconnecting, so a restart
@@ -41,6 +43,7 @@ export function configHashOf(config: CoordinatorConfig, model: ModelSpec, backbo
 }
 
 export async function startCoordinator(config: CoordinatorConfig): Promise<StartedCoordinator> {
+  for (const warning of config.warnings) log.warn(warning);
   const backbone = await backboneRefFor(config.backbone);
   const model: ModelSpec = {
     inputDim: backbone.dim,
@@ -98,6 +101,9 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     maxRoundAttempts: config.maxRoundAttempts,
     roundRetryDelayMs: config.roundRetryDelayMs,
     rejoinGraceMs: config.rejoinGraceMs,
+    maxClients: config.maxClients,
+    maxMissedRounds: config.maxMissedRounds,
+    maxPlanResends: config.maxPlanResends,
     token: config.token,
     seed: config.seed,
     backbone,
@@ -122,10 +128,17 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     host: config.host,
     port: config.port,
     token: config.token,
+    operatorToken: config.operatorToken,
     modelBytes,
     ackTimeoutMs: config.ackTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    limits: {
+      maxConnections: config.maxConnections,
+      maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+      maxAuthFailures: config.maxAuthFailures,
+      authFailureWindowMs: config.authFailureWindowMs,
+    },
     tls: config.tlsCert && config.tlsKey
       ? {
           cert: await readFile(config.tlsCert, 'utf8'),
@@ -170,6 +183,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
   return {
     url,
     coordinator,
+    server,
     finished,
     stop: async () => {
       coordinator.stop();

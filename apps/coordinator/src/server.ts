@@ -22,6 +22,9 @@ import {
   type ServerToClientEvents,
 } from '@fedtl/protocol';
 import { FedtlError, createLogger, isArrayBuffer, secretsEqual, toFedtlError } from '@fedtl/util';
+import { HandshakeAdmission, type HandshakeAdmissionOptions } from './admission/handshake-admission';
+import { certificateIdentities, checkCertificateIdentity } from './admission/certificate-identity';
+import { probeLiveness } from './admission/liveness';
 import type { ClientLink } from './client-registry';
 import { handleHttpRequest } from './dashboard/http-routes';
 import type { RunStatus } from './dashboard/run-status';
@@ -32,6 +35,8 @@ export interface ServerOptions {
   host: string;
   port: number;
   token: string;
+  /** Secret for the full status API; empty: nobody gets per-client detail remotely. */
+  operatorToken: string;
   /** Bytes of one full set of trainable weights: sizes the largest message the server accepts. */
   modelBytes: number;
   /** How long a client may take to acknowledge a request (a plan, an evaluation request, the verdict). */
@@ -39,6 +44,8 @@ export interface ServerOptions {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   tls?: { cert: string; key: string; clientCa?: string };
+  /** Caps and the failed-authentication rate limit applied at the handshake (see HandshakeAdmission). */
+  limits: Omit<HandshakeAdmissionOptions, 'token'>;
 }
 
 type FedtlSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -56,6 +63,9 @@ export class CoordinatorServer {
   private readonly maxMessageBytes: number;
   /** The run's verdict once decided: a client that joins later is told it at once. */
   private verdict?: { payload: Uint8Array; summary: RunEnd };
+  readonly admission: HandshakeAdmission;
+  /** The connection each joined client id is held by: one live connection per id. */
+  private readonly holders = new Map<string, FedtlSocket>();
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -74,12 +84,16 @@ export class CoordinatorServer {
       : createHttpServer();
     // Registered before Socket.IO attaches: engine.io then hands us every request outside its own path.
     this.http.on('request', (req, res) => {
-      if (handleHttpRequest(req, res, status, options.token)) return;
+      if (handleHttpRequest(req, res, status, { token: options.token, operatorToken: options.operatorToken, mutualTls: Boolean(options.tls?.clientCa) })) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('not found: this coordinator serves /, /api/status, /metrics, /healthz and Socket.IO\n');
     });
     this.maxMessageBytes = maxHttpBufferSizeFor(options.modelBytes);
+    this.admission = new HandshakeAdmission({ token: options.token, ...options.limits });
     this.io = new Server(this.http, {
+      // WebSocket only: every handshake is an HTTP upgrade that allowRequest sees before any frame is read.
+      transports: ['websocket'],
+      allowRequest: this.admission.allowRequest,
       maxHttpBufferSize: this.maxMessageBytes,
       serveClient: false,
       pingInterval: options.heartbeatIntervalMs,
@@ -131,6 +145,7 @@ export class CoordinatorServer {
    * not ended after `graceMs` (a half-closed or frozen peer) are cut, so closing never waits on a client.
    */
   async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    this.admission.close();
     const closed = new Promise<void>((resolve) => this.io.close(() => resolve()));
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'grace over'>((resolve) => (timer = setTimeout(() => resolve('grace over'), graceMs)));
@@ -169,12 +184,14 @@ export class CoordinatorServer {
           });
       });
 
-    guard('join', (payload, ack) => {
+    let joining = false;
+    guard('join', async (payload, ack) => {
       try {
+        // One join per connection: a repeated Join would make the coordinator re-send the round plan each time.
+        if (clientId !== undefined) throw new FedtlError('FEDTL_ERR_DUPLICATE_CLIENT', `expected one join per connection, got another on a connection that joined as "${clientId}"`);
+        if (joining) throw new FedtlError('FEDTL_ERR_DUPLICATE_CLIENT', 'expected one join per connection, got another while this connection\'s join is in progress');
+        joining = true;
         const join = decodeJoin(payload);
-        if (clientId !== undefined && join.clientId !== clientId) {
-          throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `expected joins on this connection as "${clientId}" (it joined as that), got "${join.clientId}"`);
-        }
         if (this.verdict) {
           // The run is over: the verdict goes first, so the client reads the refusal as what it is.
           void this.sendVerdict(socket);
@@ -183,13 +200,19 @@ export class CoordinatorServer {
             ? new FedtlError(summary.error.code, `the run failed: ${summary.error.message}`)
             : new FedtlError('FEDTL_ERR_WRONG_RUN', `expected a run in progress, got run ${summary.runId}, which finished after ${summary.roundsCompleted} rounds`);
         }
+        if (this.options.tls?.clientCa) checkCertificateIdentity(join.clientId, certificateIdentities(socket.request.socket));
+        await this.requireIdFree(join.clientId, socket);
+        if (socket.disconnected) return;
         const welcome = this.coordinator.handleJoin(link, join);
         clientId = join.clientId;
+        this.holders.set(join.clientId, socket);
         ack(encodeJoinReply({ ok: true, welcome: { ...welcome, maxMessageBytes: this.maxMessageBytes } }));
       } catch (err) {
         const error = toFedtlError(err);
         log.warn('refused a join', { code: error.code, error: error.message });
         ack(encodeJoinReply({ ok: false, error: { code: error.code, message: error.message } }));
+      } finally {
+        joining = false;
       }
     });
 
@@ -229,10 +252,28 @@ export class CoordinatorServer {
 
     socket.on('disconnect', (reason) => {
       if (clientId) {
+        if (this.holders.get(clientId) === socket) this.holders.delete(clientId);
         log.info('client disconnected', { clientId, reason });
         this.coordinator.handleLeave(clientId, link);
       }
     });
+  }
+
+  /**
+   * Waits until `clientId` is free or refuses with FEDTL_ERR_DUPLICATE_CLIENT. An id held by another connection
+   * is free once that connection is gone: a client rejoining after a drop may find its old, half-open connection
+   * still registered, and the heartbeat closes that one within heartbeatInterval + heartbeatTimeout, so its
+   * Join is answered then. An old connection that answers the heartbeat is a live holder: the newcomer is refused.
+   */
+  private async requireIdFree(clientId: string, newcomer: FedtlSocket): Promise<void> {
+    const holder = this.holders.get(clientId);
+    if (!holder || holder === newcomer) return;
+    const waitMs = this.options.heartbeatIntervalMs + this.options.heartbeatTimeoutMs + 1000;
+    if ((await probeLiveness(holder, waitMs)) === 'gone') return;
+    throw new FedtlError(
+      'FEDTL_ERR_DUPLICATE_CLIENT',
+      `expected a client id no live connection holds, got "${clientId}", held by a live connection from ${holder.handshake.address}; each organisation needs its own --client-id`,
+    );
   }
 
   private requireJoined(clientId: string | undefined): string {

@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { makeTestCertificates, useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
+import { precomputedBackboneRef } from '@fedtl/model';
+import { makeClientCertificate, makeTestCertificates, useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import { FEATURE_DIM, startClientProcess, startCoordinatorProcess } from './testing/federation-harness';
+import { ProtocolClient } from './testing/protocol-client';
 
 function connectError(socket: Socket): Promise<string> {
   return new Promise((resolve) => {
@@ -33,9 +35,19 @@ describe('TLS', () => {
     expect(await connectError(untrusting)).not.toBe('connected');
     expect(await connectError(anonymous)).not.toBe('connected');
 
+    // The certificate names the client: client-1's certificate cannot join as client-2.
+    const own = [1, 2].map((i) => makeClientCertificate(sandbox.dir, `client-${i}`));
+    const pem = (path: string) => readFileSync(path, 'utf8');
+    const impostor = new ProtocolClient(url, 'client-2', precomputedBackboneRef(FEATURE_DIM), { tls: { ca, cert: pem(own[0].cert), key: pem(own[0].key) } });
+    sandbox.defer(() => impostor.close());
+    const refused = await impostor.join();
+    expect(refused.ok ? 'welcomed' : `${refused.error.code}: ${refused.error.message}`).toBe(
+      'FEDTL_ERR_UNAUTHORIZED: expected the client certificate to name the client id "client-2" (subject CN or a DNS subjectAltName), got "client-1"',
+    );
+    impostor.close();
+
     const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: 30, testPerClient: 10, seed: 2 });
-    const tls = ['--tls-ca', certs.caCert, '--tls-cert', certs.clientCert, '--tls-key', certs.clientKey];
-    const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file, tls));
+    const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file, ['--tls-ca', certs.caCert, '--tls-cert', own[i].cert, '--tls-key', own[i].key]));
     sandbox.processes.push(...clients);
     expect(await coordinator.exited).toBe(0);
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0]);

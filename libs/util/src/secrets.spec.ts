@@ -1,9 +1,19 @@
-import { secretsEqual } from './secrets';
+import { secretsEqual, tokenWeakness } from './secrets';
 
 describe('secretsEqual', () => {
   it('compares tokens of any length', () => {
     expect(secretsEqual('sesame', 'sesame')).toBe(true);
     expect(secretsEqual('sesame', 'sesamE')).toBe(false);
     expect(secretsEqual('', 'sesame')).toBe(false);
+  });
+});
+
+describe('tokenWeakness', () => {
+  it('refuses short tokens, placeholders and repeated characters without repeating the token', () => {
+    expect(tokenWeakness('sesame')).toBe('6 characters (fewer than 16)');
+    expect(tokenWeakness('change-me')).toBe('a known placeholder ("changeme…")');
+    expect(tokenWeakness('Change-Me-Please-Now-2024')).toBe('a known placeholder ("changeme…")');
+    expect(tokenWeakness('x'.repeat(40))).toBe('one repeated character');
+    expect(tokenWeakness('3f9c1e0b7a5d42c8e6b1')).toBeUndefined();
   });
 });

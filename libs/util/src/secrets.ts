@@ -8,3 +8,23 @@ export function secretsEqual(given: string, expected: string): boolean {
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 }
+
+/** The shortest federation or operator token accepted: 16 characters (e.g. `openssl rand -hex 32` gives 64). */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** Values copied from examples and defaults, refused as tokens (compared lower-case, letters and digits only). */
+const PLACEHOLDER_TOKENS = ['changeme', 'secret', 'password', 'token', 'example', 'placeholder', 'default', 'fedtl', 'test', 'admin'];
+
+/**
+ * Why `token` is too weak to guard a federation, or undefined when it is acceptable: shorter than
+ * MIN_TOKEN_LENGTH, a known placeholder (also padded, e.g. "change-me-please"), or one repeated character.
+ * The answer never contains the token itself, so it can go into an error message or a log.
+ */
+export function tokenWeakness(token: string): string | undefined {
+  const normalized = token.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const placeholder = PLACEHOLDER_TOKENS.find((p) => normalized.startsWith(p));
+  if (placeholder) return `a known placeholder ("${placeholder}…")`;
+  if (token.length < MIN_TOKEN_LENGTH) return `${token.length} characters (fewer than ${MIN_TOKEN_LENGTH})`;
+  if (new Set(token).size === 1) return 'one repeated character';
+  return undefined;
+}

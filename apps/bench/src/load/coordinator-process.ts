@@ -30,7 +30,8 @@ export async function startCoordinatorProcess(options: CoordinatorProcessOptions
     '--rounds', String(options.rounds), '--min-clients', String(options.clients), '--min-available', String(options.clients),
     '--round-timeout-ms', String(DEADLINE_MS), '--eval-timeout-ms', String(DEADLINE_MS),
     '--backbone', `precomputed:${options.dim}`, '--labels', options.labels.join(','), '--adapter-width', String(options.adapterWidth),
-    '--log-level', 'warn',
+    // Every simulated client connects from loopback: the per-address cap must hold them all.
+    '--max-connections-per-address', String(options.clients + 10), '--log-level', 'warn',
   ]);
   try {
     await waitUntil(() => existsSync(readyFile) || process.child.exitCode !== null, 60_000, 'the coordinator to listen');

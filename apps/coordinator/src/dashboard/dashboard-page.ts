@@ -86,19 +86,20 @@ export const DASHBOARD_HTML = `<!doctype html>
     $('run-id').textContent = s.runId;
     $('backbone').textContent = s.backbone.id + ' (' + s.backbone.contentHash.slice(0, 12) + '…, ' + s.backbone.dim + '-d)';
     $('rounds').textContent = s.roundsCompleted + ' / ' + s.roundsPlanned;
-    $('clients-count').textContent = String(s.clients.length);
+    $('clients-count').textContent = String(s.clientsConnected);
     $('failed').textContent = String(s.counters.roundsFailed);
     $('traffic').textContent = (s.counters.bytesUp / 1e6).toFixed(2) + ' / ' + (s.counters.bytesDown / 1e6).toFixed(2) + ' MB';
     var aggregated = s.rounds.filter(function (r) { return r.status === 'aggregated'; });
     var last = aggregated[aggregated.length - 1];
     $('accuracy').textContent = last ? pct(last.evaluation.accuracy) : '–';
-    fill($('clients').tBodies[0], s.clients.length === 0 ? [row(['none connected', '', '', ''])] : s.clients.map(function (c) {
+    var empty = s.view === 'federation' ? 'other organisations are shown to the operator only' : 'none connected';
+    fill($('clients').tBodies[0], s.clients.length === 0 ? [row([empty, '', '', ''])] : s.clients.map(function (c) {
       var metrics = last && last.clients[c.clientId];
       return row([c.clientId, String(c.numTrainExamples), new Date(c.joinedAt).toLocaleTimeString(), pct(metrics && metrics.accuracy)]);
     }));
     fill($('rounds-table').tBodies[0], s.rounds.slice().reverse().map(function (r) {
       var codes = r.failures.map(function (f) { return f.clientId + ': ' + f.code.replace('FEDTL_ERR_', ''); }).join(', ');
-      return row([String(r.round) + (r.attempt > 1 ? ' (attempt ' + r.attempt + ')' : ''), r.status, r.accepted.length + ' / ' + r.selected.length, codes || '–',
+      return row([String(r.round) + (r.attempt > 1 ? ' (attempt ' + r.attempt + ')' : ''), r.status, r.acceptedCount + ' / ' + r.selectedCount, codes || '–',
         pct(r.evaluation.accuracy), num(r.evaluation.macroF1, 3), num(r.train.loss, 4), (r.bytesUp / 1e6).toFixed(2), num(r.seconds, 1)], r.status === 'failed' ? 'failed' : 'ok');
     }));
     drawChart(s.rounds);

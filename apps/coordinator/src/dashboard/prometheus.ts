@@ -18,7 +18,7 @@ export function renderPrometheus(status: RunStatusSnapshot): string {
   metric('fedtl_rounds_planned', 'gauge', 'Rounds this run is configured to complete.', [[{}, status.roundsPlanned]]);
   metric('fedtl_rounds_completed', 'gauge', 'Rounds aggregated and checkpointed so far.', [[{}, status.roundsCompleted]]);
   metric('fedtl_rounds_failed_total', 'counter', 'Round attempts that missed their quorum.', [[{}, status.counters.roundsFailed]]);
-  metric('fedtl_clients_connected', 'gauge', 'Clients joined right now.', [[{}, status.clients.length]]);
+  metric('fedtl_clients_connected', 'gauge', 'Clients joined right now.', [[{}, status.clientsConnected]]);
   metric('fedtl_updates_accepted_total', 'counter', 'Client updates aggregated.', [[{}, status.counters.updatesAccepted]]);
   metric(
     'fedtl_update_failures_total',

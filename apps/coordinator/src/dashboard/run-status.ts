@@ -17,10 +17,17 @@ export interface RunStatusSnapshot {
   /** The round being trained or evaluated now, if any. */
   roundInProgress?: number;
   startedAt: string;
+  /** 'operator': every client; 'federation': aggregates and the viewer's own client only (status-access.ts). */
+  view: 'operator' | 'federation';
+  /** Joined clients right now (in every view; `clients` may list only the viewer's own). */
+  clientsConnected: number;
   clients: Array<{ clientId: string; numTrainExamples: number; joinedAt: string }>;
-  rounds: RoundRecord[];
+  rounds: StatusRound[];
   counters: RunCounters;
 }
+
+/** A round's record with its counts, which stay whole when the federation view drops other clients' ids. */
+export type StatusRound = RoundRecord & { selectedCount: number; acceptedCount: number; failedCount: number };
 
 export interface RunCounters {
   roundsFailed: number;
@@ -50,11 +57,13 @@ export class RunStatus {
       phase: this.coordinator.phase,
       roundInProgress: this.coordinator.roundInProgress,
       startedAt: this.startedAt,
+      view: 'operator',
+      clientsConnected: this.coordinator.registry.size,
       clients: this.coordinator.registry.ids().map((clientId) => {
         const client = this.coordinator.registry.get(clientId);
         return { clientId, numTrainExamples: client?.join.numTrainExamples ?? 0, joinedAt: new Date(client?.joinedAt ?? 0).toISOString() };
       }),
-      rounds: this.rounds.slice(),
+      rounds: this.rounds.map((r) => ({ ...r, selectedCount: r.selected.length, acceptedCount: r.accepted.length, failedCount: r.failures.length })),
       counters: { ...this.counters, failuresByCode: { ...this.counters.failuresByCode } },
     };
   }

@@ -4,6 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
   decodeAck,
+  decodeError,
   decodeEvaluateRequest,
   decodeJoinReply,
   decodeRoundPlan,
@@ -24,6 +25,15 @@ import {
   type RunEnd,
 } from '@fedtl/protocol';
 
+export interface ProtocolClientOptions {
+  /** The federation token: sent at the handshake (Authorization header and Socket.IO auth) and in the Join. */
+  token?: string;
+  /** Socket.IO `auth` to send instead of `{ token }` (tests of the middleware's own check). */
+  auth?: Record<string, string>;
+  /** PEM texts for TLS: the CA of the coordinator, and a client certificate and key for mutual TLS. */
+  tls?: { ca?: string; cert?: string; key?: string };
+}
+
 export class ProtocolClient {
   readonly socket: Socket;
   readonly plans: RoundPlan[] = [];
@@ -31,11 +41,23 @@ export class ProtocolClient {
   readonly errors: Error[] = [];
   /** The coordinator's verdict, once it sent one. */
   verdict?: RunEnd;
+  /** Error messages the coordinator sent this client ("fedtl-error"), in order. */
+  readonly coordinatorErrors: Array<{ code: string; message: string }> = [];
   private planListeners: Array<(plan: RoundPlan) => void> = [];
   private evaluator?: (request: EvaluateRequest) => Promise<void>;
 
-  constructor(url: string, readonly clientId: string, private readonly backbone: BackboneRef, auth: Record<string, string> = {}) {
-    this.socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth });
+  private readonly token: string;
+
+  constructor(url: string, readonly clientId: string, private readonly backbone: BackboneRef, options: ProtocolClientOptions = {}) {
+    this.token = options.token ?? '';
+    this.socket = io(url, {
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      auth: options.auth ?? { token: this.token },
+      extraHeaders: this.token ? { authorization: `Bearer ${this.token}` } : {},
+      ...options.tls,
+    });
     this.socket.on('round-plan', (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {
       ack(encodeAck({ ok: true }));
       const plan = decodeRoundPlan(payload);
@@ -46,6 +68,7 @@ export class ProtocolClient {
       ack(encodeAck({ ok: true }));
       this.verdict = decodeRunEnd(payload);
     });
+    this.socket.on('fedtl-error', (payload: Uint8Array) => this.coordinatorErrors.push(decodeError(payload)));
     // Unless scripted with onEvaluateRequest, these clients do not evaluate; declining lets the coordinator move on at once.
     this.socket.on('evaluate-request', (payload: Uint8Array, ack: (reply: Uint8Array) => void) => {
       const evaluator = this.evaluator;
@@ -61,7 +84,7 @@ export class ProtocolClient {
   async join(overrides: Partial<JoinRequest> = {}): Promise<JoinReply> {
     const payload = encodeJoin({
       clientId: this.clientId,
-      token: '',
+      token: this.token,
       protocolVersion: PROTOCOL_VERSION,
       backbone: this.backbone,
       labels: ['a', 'b'],

@@ -34,3 +34,14 @@ export function makeTestCertificates(dir: string): TestCertificates {
     clientKey: join(dir, 'client.key'),
   };
 }
+
+/**
+ * A client certificate whose subject CN is `clientId`, signed by the CA `makeTestCertificates(dir)` made: under
+ * mutual TLS a coordinator admits it only as that client id.
+ */
+export function makeClientCertificate(dir: string, clientId: string): { cert: string; key: string } {
+  const name = `client-${clientId}`;
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${clientId}`], dir);
+  openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-extfile', 'client.ext', '-days', '2'], dir);
+  return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}

@@ -39,6 +39,18 @@ export class TcpProxy {
     return count;
   }
 
+  /**
+   * Stops forwarding on every open connection without closing it: each peer's link goes silent but stays open,
+   * the half-open state a network drop leaves until a heartbeat notices.
+   */
+  freezeConnections(): number {
+    for (const socket of this.sockets) {
+      socket.unpipe();
+      socket.pause();
+    }
+    return this.sockets.size / 2;
+  }
+
   async close(): Promise<void> {
     this.dropConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));

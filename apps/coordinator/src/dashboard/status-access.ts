@@ -1,0 +1,61 @@
+// Who may read what of the run's status. The operator token sees everything (every client's id, example count
+// and evaluation); a federation-token holder sees run-level aggregates only, plus, when a client certificate
+// proves its identity under mutual TLS, its own client's rows. Organisations do not learn about each other.
+import type { IncomingMessage } from 'node:http';
+import { secretsEqual } from '@fedtl/util';
+import { certificateIdentities } from '../admission/certificate-identity';
+import type { RunStatusSnapshot } from './run-status';
+
+export interface StatusAccessOptions {
+  /** The federation token; empty: the coordinator runs without authentication. */
+  token: string;
+  /** The operator token; empty: nobody gets the full view remotely. */
+  operatorToken: string;
+  /** Mutual TLS is on: a request's client certificate names the client it may see. */
+  mutualTls: boolean;
+}
+
+export type StatusViewer = { view: 'operator' } | { view: 'federation'; ownClientIds: string[] } | { view: 'denied' };
+
+/** The secret a request presents: `Authorization: Bearer <secret>` or `?token=<secret>` (the dashboard page's). */
+function presentedSecret(request: IncomingMessage, url: URL): string {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : (url.searchParams.get('token') ?? '');
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+/**
+ * Decides a request's view. Without any token configured (a loopback demo, or --allow-unauthenticated) a
+ * request from this machine gets the operator view and any other the federation view.
+ */
+export function statusViewer(request: IncomingMessage, url: URL, options: StatusAccessOptions): StatusViewer {
+  const given = presentedSecret(request, url);
+  const own = () => (options.mutualTls ? certificateIdentities(request.socket) : []);
+  if (options.operatorToken && secretsEqual(given, options.operatorToken)) return { view: 'operator' };
+  if (options.token) return secretsEqual(given, options.token) ? { view: 'federation', ownClientIds: own() } : { view: 'denied' };
+  if (!options.operatorToken && isLoopback(request.socket.remoteAddress)) return { view: 'operator' };
+  return { view: 'federation', ownClientIds: own() };
+}
+
+/**
+ * The federation view of a snapshot: counts instead of client ids, and only the rows (membership, round
+ * participation, failures, evaluations) of `ownClientIds`.
+ */
+export function federationView(status: RunStatusSnapshot, ownClientIds: readonly string[]): RunStatusSnapshot {
+  const own = (clientId: string) => ownClientIds.includes(clientId);
+  return {
+    ...status,
+    view: 'federation',
+    clients: status.clients.filter((c) => own(c.clientId)),
+    rounds: status.rounds.map((r) => ({
+      ...r,
+      selected: r.selected.filter(own),
+      accepted: r.accepted.filter(own),
+      failures: r.failures.filter((f) => own(f.clientId)),
+      clients: Object.fromEntries(Object.entries(r.clients).filter(([clientId]) => own(clientId))),
+    })),
+  };
+}
