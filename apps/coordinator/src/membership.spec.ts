@@ -138,6 +138,14 @@ describe('membership', () => {
     expect(again.ok ? '' : again.error.message).toBe('expected one join per connection, got another on a connection that joined as "twice"');
   });
 
+  it('answers an event outside the protocol with FEDTL_ERR_MALFORMED_MESSAGE instead of leaving its sender to time out', async () => {
+    const { client } = await start();
+    const curious = client('curious');
+    const reply = decodeAck(await emitWithAck(curious.socket as never, 'download-model' as 'update', new Uint8Array([1, 2, 3]), 10_000));
+    expect(reply).toEqual({ ok: false, error: { code: 'FEDTL_ERR_MALFORMED_MESSAGE', message: 'expected one of the events join, update, evaluate-report, round-failed, evaluate-failed, got "download-model"' } });
+    expect((await curious.join()).ok).toBe(true);
+  });
+
   it('admits a rejoin whose old connection is half-open once the heartbeat closes that one', async () => {
     const { started, client } = await start(['--heartbeat-interval-ms', '200', '--heartbeat-timeout-ms', '1000']);
     const proxy = await TcpProxy.start(Number(new URL(started.url).port));

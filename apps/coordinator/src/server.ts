@@ -17,15 +17,17 @@ import {
   decodeAck,
   decodeError,
   maxHttpBufferSizeFor,
+  type ClientRequestEvent,
   type ClientToServerEvents,
   type RunEnd,
   type ServerToClientEvents,
 } from '@fedtl/protocol';
-import { FedtlError, createLogger, isArrayBuffer, secretsEqual, toFedtlError } from '@fedtl/util';
+import { FedtlError, createLogger, isArrayBuffer, quoteUntrusted, secretsEqual, toFedtlError } from '@fedtl/util';
 import { HandshakeAdmission, type HandshakeAdmissionOptions } from './admission/handshake-admission';
 import { certificateIdentities, checkCertificateIdentity } from './admission/certificate-identity';
 import { probeLiveness } from './admission/liveness';
 import type { ClientLink } from './client-registry';
+import { RefusalLog } from './refusal-log';
 import { handleHttpRequest } from './dashboard/http-routes';
 import type { RunStatus } from './dashboard/run-status';
 import type { Coordinator } from './coordinator';
@@ -52,6 +54,9 @@ type FedtlSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 type AckFn = (reply: Uint8Array) => void;
 
 const log = createLogger('server');
+
+/** The events a client may send (events.ts); anything else is answered with FEDTL_ERR_MALFORMED_MESSAGE. */
+const CLIENT_EVENTS: ReadonlySet<string> = new Set<ClientRequestEvent>(['join', 'update', 'evaluate-report', 'round-failed', 'evaluate-failed']);
 
 /** How long close() lets connections end on their own before it cuts them (a half-closed peer never ends). */
 export const CLOSE_GRACE_MS = 2_000;
@@ -133,7 +138,9 @@ export class CoordinatorServer {
   async endRun(verdict: RunEnd): Promise<void> {
     const payload = encodeRunEnd(verdict);
     this.verdict = { payload, summary: verdict };
-    const sockets = [...this.io.sockets.sockets.values()];
+    // To the run's clients: a connection that never joined is no participant, and would only hold the end of the
+    // run up for an acknowledgement it does not owe. It is disconnected with the rest.
+    const sockets = [...this.holders.values()];
     log.info('sending the verdict to the clients', { status: verdict.status, clients: sockets.length });
     await Promise.allSettled(sockets.map((socket) => this.sendVerdict(socket)));
     this.io.disconnectSockets(true);
@@ -171,6 +178,7 @@ export class CoordinatorServer {
   private onConnection(socket: FedtlSocket): void {
     let clientId: string | undefined;
     const link = this.linkFor(socket);
+    const refusals = new RefusalLog(log, () => ({ address: socket.handshake.address, clientId }));
     const guard = (event: string, handler: (payload: unknown, ack: AckFn) => void | Promise<void>) =>
       socket.on(event as 'join', (payload: unknown, ack: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
@@ -179,7 +187,7 @@ export class CoordinatorServer {
           .then(() => handler(payload, reply))
           .catch((err) => {
             const error = toFedtlError(err);
-            log.warn('refused a message', { event, clientId, code: error.code, error: error.message });
+            refusals.refused('refused a message', { event, code: error.code, error: error.message });
             reply(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
           });
       });
@@ -209,7 +217,7 @@ export class CoordinatorServer {
         ack(encodeJoinReply({ ok: true, welcome: { ...welcome, maxMessageBytes: this.maxMessageBytes } }));
       } catch (err) {
         const error = toFedtlError(err);
-        log.warn('refused a join', { code: error.code, error: error.message });
+        refusals.refused('refused a join', { event: 'join', code: error.code, error: error.message });
         ack(encodeJoinReply({ ok: false, error: { code: error.code, message: error.message } }));
       } finally {
         joining = false;
@@ -250,7 +258,19 @@ export class CoordinatorServer {
       ack(encodeAck({ ok: true }));
     });
 
+    // An event outside the protocol is answered, not ignored: a sender waiting for its acknowledgement learns
+    // why at once instead of at its timeout.
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      if (typeof event === 'string' && CLIENT_EVENTS.has(event)) return;
+      this.traffic.countUp(byteLength(args[0]));
+      const error = new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected one of the events ${[...CLIENT_EVENTS].join(', ')}, got ${quoteUntrusted(String(event))}`);
+      refusals.refused('refused a message', { event: quoteUntrusted(String(event)), code: error.code, error: error.message });
+      const ack = args[args.length - 1];
+      if (typeof ack === 'function') (ack as AckFn)(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
+    });
+
     socket.on('disconnect', (reason) => {
+      refusals.flush();
       if (clientId) {
         if (this.holders.get(clientId) === socket) this.holders.delete(clientId);
         log.info('client disconnected', { clientId, reason });
