@@ -51,6 +51,8 @@ export class SimulatedClient {
       ack(encodeAck({ ok: true }));
       void this.report('evaluate-report', () => this.sendEvaluation(decodeEvaluateRequest(payload)));
     });
+    // The run's verdict: acknowledged, as every client must (the coordinator waits for it before it exits).
+    this.socket.on('run-end', (_payload, ack) => ack(encodeAck({ ok: true })));
   }
 
   /** Connects and joins; rejects when either fails. */
@@ -78,14 +80,21 @@ export class SimulatedClient {
   }
 
   private async sendEvaluation(request: { runId: string; round: number }): Promise<void> {
-    const correct = TEST_EXAMPLES / 2 - 1;
-    const perLabel = Object.fromEntries(this.options.labels.map((label) => [label, { support: TEST_EXAMPLES / 2, correct }]));
+    // A consistent report, as the coordinator checks: the labels' supports add up to the test examples.
+    const { labels } = this.options;
+    const perLabel = Object.fromEntries(
+      labels.map((label, i) => {
+        const support = Math.floor(TEST_EXAMPLES / labels.length) + (i < TEST_EXAMPLES % labels.length ? 1 : 0);
+        return [label, { support, correct: Math.max(0, support - 1) }];
+      }),
+    );
+    const correct = Object.values(perLabel).reduce((sum, count) => sum + count.correct, 0);
     const payload = encodeEvaluateReport({
       runId: request.runId,
       round: request.round,
       clientId: this.options.clientId,
       numExamples: TEST_EXAMPLES,
-      metrics: { accuracy: correct / (TEST_EXAMPLES / 2), loss: 0.5 },
+      metrics: { accuracy: correct / TEST_EXAMPLES, loss: 0.5 },
       perLabel,
     });
     await this.expectOk('evaluate-report', payload);
