@@ -35,7 +35,9 @@ describe('bounds before trust', () => {
     const config = parseCoordinatorConfig([
       '--port', '0', '--out-dir', join(sandbox.dir, 'out'), '--audit-dir', join(sandbox.dir, 'out', 'audit'),
       '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--local-epochs', '2',
-      '--batch-size', '16', '--learning-rate', '0.05', '--seed', '5', '--round-timeout-ms', '60000', '--eval-timeout-ms', '60000', ...args,
+      '--batch-size', '16', '--learning-rate', '0.05', '--seed', '5', '--round-timeout-ms', '60000',
+      // Longer than the test may take: a refused or undecodable report must end its sender's evaluation at once.
+      '--eval-timeout-ms', '3600000', ...args,
     ]);
     if (config === 'help') throw new Error('unexpected help');
     const started = await startCoordinator(config);

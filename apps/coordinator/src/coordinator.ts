@@ -273,6 +273,11 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.evaluation?.forget(senderId);
   }
 
+  /** A report from `senderId` that could not be decoded: its answer for this evaluation, which stops waiting for it. */
+  handleBadReport(senderId: string): void {
+    this.evaluation?.forget(senderId);
+  }
+
   handleEvaluateReport(senderId: string, report: EvaluateReport): void {
     if (!this.evaluation) {
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no evaluation report (none requested), got one for round ${report.round}`);

@@ -254,7 +254,15 @@ export class CoordinatorServer {
 
     guard('evaluate-report', (payload, ack) => {
       const sender = this.requireJoined(clientId);
-      this.coordinator.handleEvaluateReport(sender, decodeEvaluateReport(payload));
+      let report;
+      try {
+        report = decodeEvaluateReport(payload);
+      } catch (err) {
+        // Like a refused report, an undecodable one is the sender's answer: the evaluation stops waiting for it.
+        this.coordinator.handleBadReport(sender);
+        throw err;
+      }
+      this.coordinator.handleEvaluateReport(sender, report);
       ack(encodeAck({ ok: true }));
     });
 
