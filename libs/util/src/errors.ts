@@ -4,7 +4,7 @@
 export const ERROR_CODES = {
   FEDTL_ERR_MALFORMED_MESSAGE: 'a message could not be decoded',
   FEDTL_ERR_PROTOCOL_VERSION: 'the peer speaks another protocol version',
-  FEDTL_ERR_UNAUTHORIZED: 'the auth token was missing or wrong',
+  FEDTL_ERR_UNAUTHORIZED: 'the token was missing or wrong, or the client certificate does not name the client id',
   FEDTL_ERR_NOT_JOINED: 'the client sent a request before joining',
   FEDTL_ERR_DUPLICATE_CLIENT: 'another live connection holds this client id',
   FEDTL_ERR_BACKBONE_MISMATCH: 'the client uses another backbone than the federation',
@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   FEDTL_ERR_BAD_TENSOR_DTYPE: 'a tensor has another dtype than expected',
   FEDTL_ERR_BAD_TENSOR_DATA: 'tensor bytes do not match its shape and dtype',
   FEDTL_ERR_NON_FINITE: 'a tensor holds NaN or Infinity',
-  FEDTL_ERR_BAD_EXAMPLE_COUNT: 'the example count is not a positive integer',
+  FEDTL_ERR_BAD_EXAMPLE_COUNT: 'an example count is not an integer in its allowed range',
   FEDTL_ERR_ROUND_TIMEOUT: 'the round deadline passed',
   FEDTL_ERR_QUORUM_NOT_MET: 'fewer clients answered than the quorum needs',
   FEDTL_ERR_ACK_TIMEOUT: 'the peer did not acknowledge in time',
