@@ -108,6 +108,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   readonly registry = new ClientRegistry();
   private global: NamedTensor[];
   private completedRounds = 0;
+  /** Round attempts this process has started: once there is one, waiting for clients has a deadline. */
+  private attemptsStarted = 0;
   private resumedFrom = 0;
   private lastEvaluation: Metrics = {};
   private collector?: RoundCollector;
@@ -291,12 +293,18 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     while (this.completedRounds < o.rounds && !this.stopped) {
       const round = this.completedRounds + 1;
       for (let attempt = 1; ; attempt++) {
-        await this.waitForQuorum();
+        // Gathering the federation before its first round may take as long as it takes; once rounds have run, a
+        // federation too small to go on must not keep its clients waiting for ever: the wait is an attempt.
+        const gathered = await this.waitForQuorum(this.attemptsStarted > 0 ? o.roundTimeoutMs : undefined);
         if (this.stopped) break;
-        if (await this.runRound(round, attempt)) break;
+        if (gathered && (await this.runRound(round, attempt))) break;
+        if (!gathered) await this.recordTooFewClients(round, attempt);
         if (this.stopped) break;
         if (attempt >= o.maxRoundAttempts) {
-          throw new FedtlError('FEDTL_ERR_QUORUM_NOT_MET', `round ${round} missed its quorum of ${o.minClients} updates ${attempt} times; giving up`);
+          const why = gathered
+            ? `missed its quorum of ${o.minClients} updates`
+            : `found only ${this.registry.size} of the ${o.minAvailable} clients it needs connected within --round-timeout-ms (${o.roundTimeoutMs} ms)`;
+          throw new FedtlError('FEDTL_ERR_QUORUM_NOT_MET', `round ${round} ${why} on attempt ${attempt} of ${o.maxRoundAttempts}; giving up`);
         }
         await this.waitBeforeRetry(round, attempt);
       }
@@ -329,21 +337,42 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     });
   }
 
-  private waitForQuorum(): Promise<void> {
-    if (this.registry.size >= this.options.minAvailable || this.stopped) return Promise.resolve();
+  /**
+   * Resolves true once minAvailable clients are joined (or the coordinator stops), false when `deadlineMs`
+   * passes first; without a deadline it waits for as long as it takes.
+   */
+  private waitForQuorum(deadlineMs?: number): Promise<boolean> {
+    if (this.registry.size >= this.options.minAvailable || this.stopped) return Promise.resolve(true);
     this.currentPhase = 'waiting for clients';
-    this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minAvailable });
+    this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minAvailable, deadlineMs });
     return new Promise((resolve) => {
-      this.quorumWaiter = () => {
+      const timer = deadlineMs === undefined ? undefined : setTimeout(() => finish(false), deadlineMs);
+      timer?.unref?.();
+      const finish = (gathered: boolean) => {
+        clearTimeout(timer);
         this.quorumWaiter = undefined;
-        resolve();
+        resolve(gathered);
       };
+      this.quorumWaiter = () => finish(true);
     });
+  }
+
+  /** An attempt that could not start: too few clients stayed connected. Recorded like a round that failed. */
+  private async recordTooFewClients(round: number, attempt: number): Promise<void> {
+    const o = this.options;
+    this.log.warn('round failed: too few clients connected to start it', { round, attempt, joined: this.registry.size, needed: o.minAvailable });
+    const record: RoundRecord = {
+      runId: o.runId, round, attempt, status: 'failed', selected: [], accepted: [], failures: [], train: {}, evaluation: {}, clients: {},
+      bytesUp: 0, bytesDown: 0, seconds: o.roundTimeoutMs / 1000, finishedAt: new Date().toISOString(),
+    };
+    await o.metricsLog.append(record);
+    this.emit('round', record);
   }
 
   /** One attempt at a round; false when it missed its quorum and must be retried. */
   private async runRound(round: number, attempt: number): Promise<boolean> {
     const o = this.options;
+    this.attemptsStarted++;
     const started = Date.now();
     const traffic = o.traffic.snapshot();
     const rng = seededRandom(deriveSeed(o.seed, 'sample', round, attempt));
