@@ -182,8 +182,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       throw new FedtlError('FEDTL_ERR_PROTOCOL_VERSION', `expected protocol version ${PROTOCOL_VERSION}, got ${join.protocolVersion}`);
     }
     if (o.token && !secretsEqual(join.token, o.token)) throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', 'the join token does not match the federation token');
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(join.clientId)) {
-      throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected a client id of 1-64 letters, digits, ".", "_" or "-", got ${quoteUntrusted(join.clientId)}`);
+    // Not dots alone: an id names files (a client's default cache directory), where "." and ".." are not names.
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(join.clientId) || /^\.+$/.test(join.clientId)) {
+      throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected a client id of 1-64 letters, digits, ".", "_" or "-", not dots alone, got ${quoteUntrusted(join.clientId)}`);
     }
     if (join.backbone.contentHash !== o.backbone.contentHash || join.backbone.dim !== o.backbone.dim) {
       throw new FedtlError(

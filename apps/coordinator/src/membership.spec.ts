@@ -146,6 +146,30 @@ describe('membership', () => {
     expect((await curious.join()).ok).toBe(true);
   });
 
+  it('closes a connection that does not join in time, telling it why, so idle sockets cannot fill the connection caps', async () => {
+    const { client } = await start(['--ack-timeout-ms', '200', '--heartbeat-interval-ms', '200', '--heartbeat-timeout-ms', '400']);
+    const idle = client('idle');
+    const told = new Promise<string>((resolve) => idle.socket.once('disconnect', (reason: string) => resolve(reason)));
+    expect(await told).toBe('io server disconnect');
+    expect(idle.coordinatorErrors).toEqual([{ code: 'FEDTL_ERR_NOT_JOINED', message: 'expected a join within 800 ms of connecting, got none; closing the connection' }]);
+  });
+
+  it('names a port another process listens on as a configuration error, not a stack trace', async () => {
+    const { started } = await start();
+    const port = new URL(started.url).port;
+    const second = parseCoordinatorConfig(['--port', port, '--out-dir', joinPath(sandbox.dir, 'second'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b']);
+    if (second === 'help') throw new Error('unexpected help');
+    await expect(startCoordinator(second)).rejects.toMatchObject({ code: 'FEDTL_ERR_BAD_CONFIG', message: expect.stringMatching(new RegExp(`^--port: expected a free port on 127\\.0\\.0\\.1, got ${port}, which another process is listening on \\(EADDRINUSE\\)`)) });
+  });
+
+  it('refuses client ids made of dots alone', async () => {
+    const { client } = await start();
+    for (const id of ['.', '..']) {
+      const reply = await client(id).join();
+      expect(reply.ok ? 'welcomed' : reply.error.code).toBe('FEDTL_ERR_MALFORMED_MESSAGE');
+    }
+  });
+
   it('admits a rejoin whose old connection is half-open once the heartbeat closes that one', async () => {
     const { started, client } = await start(['--heartbeat-interval-ms', '200', '--heartbeat-timeout-ms', '1000']);
     const proxy = await TcpProxy.start(Number(new URL(started.url).port));

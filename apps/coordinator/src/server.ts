@@ -119,7 +119,7 @@ export class CoordinatorServer {
 
   async listen(): Promise<string> {
     await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
+      this.http.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, this.options.host, this.options.port)));
       this.http.listen(this.options.port, this.options.host, () => {
         this.http.off('error', reject);
         resolve();
@@ -179,6 +179,17 @@ export class CoordinatorServer {
     let clientId: string | undefined;
     const link = this.linkFor(socket);
     const refusals = new RefusalLog(log, () => ({ address: socket.handshake.address, clientId }));
+    // A connection that never joins would hold a slot of the connection caps for nothing. It gets the time a join
+    // can take (an acknowledgement, plus a duplicate id's liveness probe), then it is told and closed.
+    const joinDeadlineMs = this.options.ackTimeoutMs + this.options.heartbeatIntervalMs + this.options.heartbeatTimeoutMs;
+    const joinDeadline = setTimeout(() => {
+      if (clientId !== undefined) return;
+      const error = { code: 'FEDTL_ERR_NOT_JOINED' as const, message: `expected a join within ${joinDeadlineMs} ms of connecting, got none; closing the connection` };
+      refusals.refused('closed a connection that did not join', { event: 'join', ...error, error: error.message });
+      socket.emit('fedtl-error', encodeError(error));
+      socket.disconnect(true);
+    }, joinDeadlineMs);
+    joinDeadline.unref();
     const guard = (event: string, handler: (payload: unknown, ack: AckFn) => void | Promise<void>) =>
       socket.on(event as 'join', (payload: unknown, ack: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
@@ -214,6 +225,7 @@ export class CoordinatorServer {
         const welcome = this.coordinator.handleJoin(link, join);
         clientId = join.clientId;
         this.holders.set(join.clientId, socket);
+        clearTimeout(joinDeadline);
         ack(encodeJoinReply({ ok: true, welcome: { ...welcome, maxMessageBytes: this.maxMessageBytes } }));
       } catch (err) {
         const error = toFedtlError(err);
@@ -278,6 +290,7 @@ export class CoordinatorServer {
     });
 
     socket.on('disconnect', (reason) => {
+      clearTimeout(joinDeadline);
       refusals.flush();
       if (clientId) {
         if (this.holders.get(clientId) === socket) this.holders.delete(clientId);
@@ -328,6 +341,14 @@ export class CoordinatorServer {
       },
     };
   }
+}
+
+/** A failure to listen as a configuration error that names the address and what to do; other errors as they are. */
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (err.code === 'EADDRINUSE') return new FedtlError('FEDTL_ERR_BAD_CONFIG', `--port: expected a free port on ${host}, got ${port}, which another process is listening on (EADDRINUSE); choose another --port or stop that process`);
+  if (err.code === 'EACCES') return new FedtlError('FEDTL_ERR_BAD_CONFIG', `--port: expected a port this user may listen on, got ${port} (EACCES: ports below 1024 need privileges)`);
+  if (err.code === 'EADDRNOTAVAIL') return new FedtlError('FEDTL_ERR_BAD_CONFIG', `--host: expected an address of this machine, got ${host} (EADDRNOTAVAIL)`);
+  return err;
 }
 
 function byteLength(payload: unknown): number {

@@ -316,6 +316,20 @@ describe('decoders name the missing or invalid field', () => {
 // Finding 6: text and shapes a client controls are bounded where messages are decoded, before anything stores
 // or quotes them. Identifiers over their limit are refused naming the field, its length and the limit; an error
 // message is informational and is cut instead.
+describe('per-label counts', () => {
+  const report = { runId: 'r', round: 1, clientId: 'org-1', numExamples: 2 };
+
+  it('arrive with their labels in Unicode NFC, as labels are compared everywhere', () => {
+    const decoded = decodeEvaluateReport(rawMessage('EvaluateReport', { ...report, perLabel: { 're\u0301clamation': { support: 2, correct: 1 } } }));
+    expect(Object.keys(decoded.perLabel)).toEqual(['r\u00e9clamation']);
+  });
+
+  it('are refused when two keys are one label in NFC', () => {
+    const perLabel = { 're\u0301clamation': { support: 1, correct: 1 }, 'r\u00e9clamation': { support: 1, correct: 0 } };
+    expectFedtlError(() => decodeEvaluateReport(rawMessage('EvaluateReport', { ...report, perLabel })), 'FEDTL_ERR_MALFORMED_MESSAGE', /perLabel\[1\]: expected each label once \(compared in Unicode NFC\)/);
+  });
+});
+
 describe('decoders bound what a peer controls', () => {
   const backbone = { id: 'use-lite', contentHash: 'a'.repeat(64), dim: 512 };
   const join = { clientId: 'org-1', protocolVersion: 1, backbone, labels: ['a', 'b'], numTrainExamples: 1 };

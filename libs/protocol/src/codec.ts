@@ -5,7 +5,7 @@
 // FedtlError: FEDTL_ERR_MALFORMED_MESSAGE (naming the message type, the field and what came) for bytes that do
 // not decode, missing required fields and unknown enum values; a tensor code (FEDTL_ERR_BAD_TENSOR_*) for
 // tensor data that does not match its header. Fields a later version adds are skipped by older decoders.
-import { FedtlError, describeValue, isErrorCode } from '@fedtl/util';
+import { FedtlError, describeValue, isErrorCode, quoteUntrusted } from '@fedtl/util';
 import type {
   Ack,
   BackboneRef,
@@ -341,10 +341,20 @@ function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fiel
   });
 }
 
+/**
+ * The per-label map's entries with their labels in Unicode NFC, as labels are compared everywhere; two keys that
+ * are one label in NFC are malformed (the counts of which would count?).
+ */
 function perLabelFromWire<Count>(wire: Record<string, Count> | null | undefined, fields: FieldReader): Array<[string, Count]> {
   const entries = fields.count('perLabel', Object.entries(wire ?? {}), FIELD_LIMITS.labelsPerMessage);
-  entries.forEach(([label], index) => fields.identifier(`perLabel[${index}]`, label, FIELD_LIMITS.labelChars));
-  return entries;
+  const seen = new Set<string>();
+  return entries.map(([label, count], index) => {
+    fields.identifier(`perLabel[${index}]`, label, FIELD_LIMITS.labelChars);
+    const normalized = label.normalize('NFC');
+    if (seen.has(normalized)) throw fields.malformed(`perLabel[${index}]`, 'each label once (compared in Unicode NFC)', `a second key for ${quoteUntrusted(normalized)}`);
+    seen.add(normalized);
+    return [normalized, count];
+  });
 }
 
 function errorToWire(error: ProtocolError): v1.Error.$Properties {
