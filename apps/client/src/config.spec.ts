@@ -29,6 +29,15 @@ describe('client config', () => {
     }
   });
 
+  it('refuses client ids made only of dots (they name directories: the default cache dir would escape)', () => {
+    for (const id of ['.', '..', '...']) {
+      const error = configError(['--coordinator', 'http://h:1', '--client-id', id, '--features', 'f.json']);
+      expect(error.code).toBe('FEDTL_ERR_BAD_CONFIG');
+      expect(error.message).toBe(`--client-id: expected 1-64 letters, digits, ".", "_" or "-", not only dots, got ${JSON.stringify(id)}`);
+    }
+    expect(parseClientConfig(['--coordinator', 'http://h:1', '--client-id', '.org-1.', '--features', 'f.json'])).toMatchObject({ clientId: '.org-1.' });
+  });
+
   it('gives up after --give-up-after-ms, ten minutes by default', () => {
     expect(parseClientConfig(['--coordinator', 'http://h:1', ...base])).toMatchObject({ giveUpAfterMs: DEFAULT_GIVE_UP_AFTER_MS });
     expect(parseClientConfig(['--coordinator', 'http://h:1', '--give-up-after-ms', '1500', ...base])).toMatchObject({ giveUpAfterMs: 1500 });

@@ -154,6 +154,8 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
   checkNoPath(coordinator);
   const clientId = v['client-id'] ?? env.FEDTL_CLIENT_ID;
   if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) fail('--client-id', '1-64 letters, digits, ".", "_" or "-"', clientId);
+  // "." and ".." name directories: the default cache dir (.fedtl-cache/ID) would be the cache root or its parent.
+  if (/^\.+$/.test(clientId)) fail('--client-id', '1-64 letters, digits, ".", "_" or "-", not only dots', clientId);
 
   const sources = [v.data, v['demo-mailbox'], v.features].filter((s) => s !== undefined);
   if (sources.length !== 1) fail('data', 'exactly one of --data, --demo-mailbox, --features', sources);

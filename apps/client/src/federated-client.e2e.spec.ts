@@ -110,18 +110,23 @@ describe('FederatedClient', () => {
     expect(error.message).toBe(`--coordinator: expected a URL without a path, such as http://127.0.0.1:${port}, got http://127.0.0.1:${port}/api/status`);
   }, 60_000);
 
-  it('carries the verdict in its finished event, also to a client that joins after the run is over', async () => {
+  it('carries the verdict in its finished event; a client that joins after the run is over fails, naming the run', async () => {
     // The dashboard lingers after the run: a late client reaches a coordinator whose run has a verdict.
     const { port } = await startCoordinator(1, ['--linger-ms', '60000']);
     const clients = [startClient(port, 'first', 0.2), startClient(port, 'second', -0.2)];
+    const welcomed = clients.map((c) => waitFor<[{ runId: string }]>(c, 'welcome', 90_000));
     const verdicts = await Promise.all(clients.map((c) => waitFor<[RunEnd]>(c, 'finished', 90_000)));
     expect(verdicts.map(([v]) => [v.status, v.roundsCompleted])).toEqual([['finished', 1], ['finished', 1]]);
+    const [[{ runId }]] = await Promise.all(welcomed);
 
+    // That run's success is not the late client's: it never trained, so it must not exit 0.
     const late = startClient(port, 'late', 0);
-    let refused = false;
-    late.on('refused', () => (refused = true));
-    const [lateVerdict] = await waitFor<[RunEnd]>(late, 'finished', 30_000);
-    expect([lateVerdict.status, lateVerdict.roundsCompleted, refused]).toEqual(['finished', 1, false]);
+    const outcomes: string[] = [];
+    for (const event of ['finished', 'refused', 'failed'] as const) late.on(event, () => outcomes.push(event));
+    const [error] = await waitFor<[FedtlError]>(late, 'failed', 30_000);
+    expect(error.code).toBe('FEDTL_ERR_WRONG_RUN');
+    expect(error.message).toBe(`the run ${runId} was already over when this client joined (it finished after 1 rounds); start the client when the next run's coordinator is up`);
+    expect(outcomes).toEqual(['failed']);
   }, 120_000);
 
   it('fails with FEDTL_ERR_MESSAGE_TOO_LARGE, naming both sizes, instead of sending an update over the Welcome\'s limit', async () => {

@@ -30,11 +30,12 @@ import {
 } from '@fedtl/protocol';
 import type { BackendName } from '@fedtl/model';
 import { FedtlError, createLogger, deriveSeed, isErrorCode, toFedtlError } from '@fedtl/util';
-import { connectErrorCode } from './handshake-refusal';
+import { giveUpMessage } from './give-up';
+import { RETRYABLE_REFUSAL_CODES, describeRefusal, handshakeRefusalOf, type HandshakeRefusal } from './handshake-refusal';
 import { LearnerThread } from './learner-thread';
 import type { LocalData } from './local-data';
 import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
-import { tlsFailureOf } from './tls-failure';
+import { describeTlsFailure, tlsFailureOf } from './tls-failure';
 
 export interface FederatedClientOptions {
   url: string;
@@ -97,6 +98,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private lastCoordinatorError?: ProtocolError;
   private giveUpTimer?: NodeJS.Timeout;
   private lastJoinedAt?: number;
+  /** The refusal the last connection attempt met (429, 503), named if the client then gives up. */
+  private lastRefusal?: HandshakeRefusal;
   /** Join attempts that were not acknowledged in a row; sets the backoff before the next one. */
   private unacknowledgedJoins = 0;
   private rejoinTimer?: NodeJS.Timeout;
@@ -232,6 +235,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.maxMessageBytes = welcome.maxMessageBytes ?? 0;
     this.unacknowledgedJoins = 0;
     this.lastJoinedAt = Date.now();
+    this.lastRefusal = undefined;
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
     this.welcomedThisSession = true;
@@ -392,6 +396,17 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       return;
     }
     ack(encodeAck({ ok: true }));
+    if (verdict.status === 'finished' && verdict.runId !== this.runId) {
+      // A run this client never took part in (it joined after the run was over, e.g. while the coordinator
+      // lingered): its success is not this client's, and the join that follows is refused.
+      const error = new FedtlError(
+        'FEDTL_ERR_WRONG_RUN',
+        `the run ${verdict.runId} was already over when this client joined (it finished after ${verdict.roundsCompleted} rounds); start the client when the next run's coordinator is up`,
+      );
+      this.log.error('the run was already over', { runId: verdict.runId, rounds: verdict.roundsCompleted, code: error.code, error: error.message });
+      this.end('failed', error);
+      return;
+    }
     if (verdict.status === 'finished') {
       this.log.info('the run finished', { runId: verdict.runId, rounds: verdict.roundsCompleted });
     } else {
@@ -403,10 +418,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onConnectError(err: Error): void {
     if (this.ended) return;
     // An authentication refusal (at the handshake or by the server's middleware): retrying won't help.
-    const code = connectErrorCode(err);
-    if (code === 'FEDTL_ERR_UNAUTHORIZED') {
-      this.log.error('the coordinator refused the connection', { code, error: err.message });
-      this.end('refused', new FedtlError('FEDTL_ERR_UNAUTHORIZED', err.message));
+    const refusal = handshakeRefusalOf(err);
+    const code = refusal?.code;
+    this.lastRefusal = refusal && RETRYABLE_REFUSAL_CODES.has(refusal.code) ? refusal : undefined;
+    if (refusal && code === 'FEDTL_ERR_UNAUTHORIZED') {
+      const error = new FedtlError('FEDTL_ERR_UNAUTHORIZED', describeRefusal(refusal, this.options.token !== ''));
+      this.log.error('the coordinator refused the connection', { code, error: error.message });
+      this.end('refused', error);
       return;
     }
     // Socket.IO reads a URL's path as a namespace, which the coordinator does not have.
@@ -419,10 +437,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
     const tls = tlsFailureOf(err);
     if (tls) {
-      const error = new FedtlError(
-        'FEDTL_ERR_TLS',
-        `expected a certificate this client trusts from ${this.options.url}, got ${tls.code} (${tls.message}); pass the CA that signed the coordinator's certificate with --tls-ca FILE, and check that the URL's host name is one the certificate names`,
-      );
+      const error = new FedtlError('FEDTL_ERR_TLS', describeTlsFailure(this.options.url, tls));
       this.log.error('TLS handshake failed', { code: error.code, error: error.message });
       this.end('failed', error);
       return;
@@ -432,6 +447,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       const error = new FedtlError(isErrorCode(code) ? code : 'FEDTL_ERR_INTERNAL', `the coordinator refused the connection: ${err.message}`);
       this.log.error('the coordinator refused the connection', { code: error.code, error: error.message });
       this.end('refused', error);
+      return;
+    }
+    if (this.lastRefusal) {
+      const meaning = describeRefusal(this.lastRefusal, this.options.token !== '');
+      this.log.warn('the coordinator refused the connection for now; retrying with backoff', { code: this.lastRefusal.code, error: meaning });
       return;
     }
     this.log.warn('cannot reach the coordinator; retrying with backoff', { error: err.message });
@@ -458,11 +478,10 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (this.giveUpTimer || this.ended || this.stopped) return;
     const giveUpAfterMs = this.options.giveUpAfterMs ?? DEFAULT_GIVE_UP_AFTER_MS;
     this.giveUpTimer = setTimeout(() => {
-      const since = this.lastJoinedAt === undefined ? 'since this client started' : `since it was last joined, at ${new Date(this.lastJoinedAt).toISOString()}`;
       const error = new FedtlError(
         'FEDTL_ERR_UNREACHABLE',
-        `expected to reach the coordinator at ${this.options.url} within ${giveUpAfterMs} ms (--give-up-after-ms), got no session ${since}`,
-        { url: this.options.url, giveUpAfterMs },
+        giveUpMessage({ url: this.options.url, giveUpAfterMs, lastJoinedAt: this.lastJoinedAt, lastRefusal: this.lastRefusal }),
+        { url: this.options.url, giveUpAfterMs, lastRefusal: this.lastRefusal?.code },
       );
       this.log.error('giving up on the coordinator', { code: error.code, error: error.message });
       this.end('failed', error);

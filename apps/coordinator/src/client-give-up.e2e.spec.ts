@@ -1,6 +1,7 @@
 // Errors that retrying cannot fix end a client process at once, with its catalogue code and exit status
-// (apps/client/src/exit-codes.ts): a URL with a path, a certificate it does not trust; a coordinator that
-// stays unreachable ends it after --give-up-after-ms.
+// (apps/client/src/exit-codes.ts): a URL with a path, a certificate it does not trust, no client certificate
+// for a coordinator that requires one, an https:// URL for a coordinator without TLS; a coordinator that stays
+// unreachable ends it after --give-up-after-ms.
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { configureLogging } from '@fedtl/util';
@@ -54,5 +55,33 @@ describe('a client ends at once on errors retrying cannot fix', () => {
 
     expect(await client.exited).toBe(2);
     expect(client.output()).toMatch(/FEDTL_ERR_TLS: expected a certificate this client trusts from https:\/\/127\.0\.0\.1:\d+, got UNABLE_TO_VERIFY_LEAF_SIGNATURE .*--tls-ca FILE/);
+  }, 60_000);
+
+  it('ends with FEDTL_ERR_TLS, exit 2, at once when a coordinator requiring client certificates gets none', async () => {
+    const certs = makeTestCertificates(sandbox.dir);
+    const { process: coordinator, url } = await startCoordinatorProcess(join(sandbox.dir, 'out'), [
+      '--rounds', '1', '--min-clients', '1', '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey, '--tls-client-ca', certs.caCert,
+    ]);
+    sandbox.processes.push(coordinator);
+    // Retrying would only meet the same alert: an hour's --give-up-after-ms makes a client that retries fail by timeout.
+    const client = startClientProcess(url, 'client-1', await featuresFile(), ['--tls-ca', certs.caCert, '--give-up-after-ms', '3600000']);
+    sandbox.processes.push(client);
+
+    expect(await client.exited).toBe(2);
+    expect(client.output()).toMatch(
+      /FEDTL_ERR_TLS: expected the coordinator at https:\/\/127\.0\.0\.1:\d+ to accept this client's TLS handshake, got ERR_SSL_\w+ \(.*\); the coordinator requires a client certificate: pass --tls-cert FILE --tls-key FILE signed by its CA/,
+    );
+  }, 60_000);
+
+  it('ends with FEDTL_ERR_TLS, exit 2, at once for an https:// URL to a coordinator without TLS', async () => {
+    const { process: coordinator, url } = await startCoordinatorProcess(join(sandbox.dir, 'out'), ['--rounds', '1', '--min-clients', '1']);
+    sandbox.processes.push(coordinator);
+    const httpsUrl = url.replace(/^http:/, 'https:');
+    const client = startClientProcess(httpsUrl, 'client-1', await featuresFile(), ['--give-up-after-ms', '3600000']);
+    sandbox.processes.push(client);
+
+    expect(await client.exited).toBe(2);
+    expect(client.output()).toContain(`FEDTL_ERR_TLS: expected a TLS coordinator at ${httpsUrl}, got `);
+    expect(client.output()).toContain(`: it speaks plain HTTP; use http:// instead of https:// (${url})`);
   }, 60_000);
 });
