@@ -5,17 +5,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { firstNonFinite, initialWeights, precomputedBackboneRef } from '@fedtl/model';
+import { firstNonFinite, initialWeights } from '@fedtl/model';
 import type { EvaluateReport, NamedTensor, RoundPlan, Update } from '@fedtl/protocol';
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
-import { parseCoordinatorConfig } from './config';
 import type { RoundRecord } from './metrics-log';
-import { startCoordinator } from './run-coordinator';
-import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess } from './testing/federation-harness';
-import { ProtocolClient } from './testing/protocol-client';
+import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation } from './testing/federation-harness';
 
-const backbone = precomputedBackboneRef(FEATURE_DIM);
 const fill = (like: NamedTensor[], value: number): NamedTensor[] => like.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(value) }));
 const filled = (plan: RoundPlan, value: number) => fill(plan.weights, value);
 /** What a clipped delta must be, computed here independently: each value times bound / norm, in float32. */
@@ -31,24 +27,9 @@ describe('bounds before trust', () => {
     configureLogging({ level: 'error' });
   });
 
-  async function start(args: string[]) {
-    const config = parseCoordinatorConfig([
-      '--port', '0', '--out-dir', join(sandbox.dir, 'out'), '--audit-dir', join(sandbox.dir, 'out', 'audit'),
-      '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--local-epochs', '2',
-      '--batch-size', '16', '--learning-rate', '0.05', '--seed', '5', '--round-timeout-ms', '60000',
-      // Longer than the test may take: a refused or undecodable report must end its sender's evaluation at once.
-      '--eval-timeout-ms', '3600000', ...args,
-    ]);
-    if (config === 'help') throw new Error('unexpected help');
-    const started = await startCoordinator(config);
-    sandbox.defer(() => started.stop());
-    const client = (id: string) => {
-      const c = new ProtocolClient(started.url, id, backbone);
-      sandbox.defer(() => c.close());
-      return c;
-    };
-    return { started, client };
-  }
+  // Evaluation deadline longer than the test may take: a refused or undecodable report must end its sender's
+  // evaluation at once.
+  const start = (args: string[]) => startScriptedFederation(sandbox, ['--round-timeout-ms', '60000', '--eval-timeout-ms', '3600000', ...args]);
 
   it('clips huge deltas, caps a greedy share, refuses impossible reports, and the run is FedAvg of what got through', async () => {
     const { started, client } = await start(['--rounds', '2', '--min-clients', '2', '--min-available', '6']);

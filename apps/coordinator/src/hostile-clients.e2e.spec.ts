@@ -2,14 +2,11 @@
 // federation (two real client processes) runs beside them and its result is exactly FedAvg of the good updates.
 // Refused joins are membership.spec.ts's.
 import { join } from 'node:path';
-import { initialWeights, precomputedBackboneRef } from '@fedtl/model';
+import { initialWeights } from '@fedtl/model';
 import { encodeUpdate, type NamedTensor, type RoundPlan } from '@fedtl/protocol';
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
-import { parseCoordinatorConfig } from './config';
-import { startCoordinator } from './run-coordinator';
-import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess } from './testing/federation-harness';
-import { ProtocolClient } from './testing/protocol-client';
+import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation } from './testing/federation-harness';
 
 type Tamper = (plan: RoundPlan, clientId: string) => Uint8Array;
 
@@ -33,8 +30,6 @@ const ROGUES: Record<string, { tamper: Tamper; code: string }> = {
   'rogue-examples': { tamper: (p, id) => update(p, id, zeroDelta(p), p.round, 1_000_000), code: 'FEDTL_ERR_BAD_EXAMPLE_COUNT' },
 };
 
-const backbone = precomputedBackboneRef(FEATURE_DIM);
-
 describe('hostile clients', () => {
   const sandbox = useTestSandbox();
 
@@ -42,23 +37,7 @@ describe('hostile clients', () => {
     configureLogging({ level: 'error' });
   });
 
-  /** An in-process coordinator, stopped after the test, and scripted clients of it, closed after the test. */
-  async function start(extra: string[]) {
-    const config = parseCoordinatorConfig([
-      '--port', '0', '--out-dir', join(sandbox.dir, 'out'), '--audit-dir', join(sandbox.dir, 'out', 'audit'),
-      '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--local-epochs', '2',
-      '--batch-size', '16', '--learning-rate', '0.05', '--seed', '5', ...extra,
-    ]);
-    if (config === 'help') throw new Error('unexpected help');
-    const started = await startCoordinator(config);
-    sandbox.defer(() => started.stop());
-    const client = (id: string) => {
-      const c = new ProtocolClient(started.url, id, backbone);
-      sandbox.defer(() => c.close());
-      return c;
-    };
-    return { started, client };
-  }
+  const start = (extra: string[]) => startScriptedFederation(sandbox, extra);
 
   it('refuses every bad update with its code, and the good federation’s result is unaffected', async () => {
     const rogueIds = Object.keys(ROGUES);

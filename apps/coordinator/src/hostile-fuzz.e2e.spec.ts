@@ -11,11 +11,8 @@ import { initialWeights, precomputedBackboneRef } from '@fedtl/model';
 import { decodeAck, decodeJoinReply, emitWithAck } from '@fedtl/protocol';
 import { configureLogging, isErrorCode } from '@fedtl/util';
 import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
-import { parseCoordinatorConfig } from './config';
-import { startCoordinator } from './run-coordinator';
-import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess } from './testing/federation-harness';
+import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation } from './testing/federation-harness';
 import { buildHostileMessage, hostileRecipe, type FuzzContext, type HostileMessage } from './testing/hostile-messages';
-import { ProtocolClient } from './testing/protocol-client';
 
 const ROUNDS = 2;
 const MESSAGES = 10_000;
@@ -29,20 +26,11 @@ describe('a live coordinator under 10,000 hostile messages', () => {
 
   it('refuses every one with a catalogue code while the honest federation gets exactly FedAvg of its updates', async () => {
     const outDir = join(sandbox.dir, 'out');
-    const config = parseCoordinatorConfig([
-      '--port', '0', '--out-dir', outDir, '--audit-dir', join(outDir, 'audit'), '--token', TOKEN,
-      '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--local-epochs', '2',
-      '--batch-size', '16', '--learning-rate', '0.05', '--seed', '5', '--rounds', String(ROUNDS),
-      '--min-clients', '3', '--min-available', '4', '--round-timeout-ms', '600000', '--eval-timeout-ms', '600000',
+    const { started, client } = await startScriptedFederation(sandbox, [
+      '--token', TOKEN, '--rounds', String(ROUNDS), '--min-clients', '3', '--min-available', '4',
+      '--round-timeout-ms', '600000', '--eval-timeout-ms', '600000',
     ]);
-    if (config === 'help') throw new Error('unexpected help');
-    const started = await startCoordinator(config);
-    sandbox.defer(() => started.stop());
-    const scripted = (id: string) => {
-      const c = new ProtocolClient(started.url, id, backbone, { token: TOKEN });
-      sandbox.defer(() => c.close());
-      return c;
-    };
+    const scripted = (id: string) => client(id, { token: TOKEN });
     const mallory = scripted('mallory');
     const steady = scripted('steady');
     expect((await mallory.join()).ok).toBe(true);

@@ -4,8 +4,12 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeUpdate, type NamedTensor, type Update } from '@fedtl/protocol';
-import { spawnTs, waitUntil, type TsProcess } from '@fedtl/util/testing';
+import { precomputedBackboneRef } from '@fedtl/model';
+import { spawnTs, waitUntil, type TestSandbox, type TsProcess } from '@fedtl/util/testing';
 import { decodeCheckpoint } from '../checkpoint-store';
+import { parseCoordinatorConfig } from '../config';
+import { startCoordinator, type StartedCoordinator } from '../run-coordinator';
+import { ProtocolClient, type ProtocolClientOptions } from './protocol-client';
 
 export const FEATURE_DIM = 12;
 
@@ -68,4 +72,27 @@ export function maxAbsDifference(a: NamedTensor[], b: NamedTensor[]): number {
     for (let i = 0; i < tensor.data.length; i++) max = Math.max(max, Math.abs(tensor.data[i] - other.data[i]));
   }
   return max;
+}
+
+/**
+ * An in-process coordinator on precomputed features of FEATURE_DIM, labels a and b, with an audit trail in
+ * `<sandbox>/out/audit` (stopped after the test), and a factory of scripted protocol clients of it (closed after
+ * the test). `args` add to or override the base flags.
+ */
+export async function startScriptedFederation(sandbox: TestSandbox, args: string[]): Promise<{ started: StartedCoordinator; client: (id: string, options?: ProtocolClientOptions) => ProtocolClient }> {
+  const config = parseCoordinatorConfig([
+    '--port', '0', '--out-dir', join(sandbox.dir, 'out'), '--audit-dir', join(sandbox.dir, 'out', 'audit'),
+    '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--local-epochs', '2',
+    '--batch-size', '16', '--learning-rate', '0.05', '--seed', '5', ...args,
+  ]);
+  if (config === 'help') throw new Error('unexpected help');
+  const started = await startCoordinator(config);
+  sandbox.defer(() => started.stop());
+  const backbone = precomputedBackboneRef(FEATURE_DIM);
+  const client = (id: string, options?: ProtocolClientOptions) => {
+    const c = new ProtocolClient(started.url, id, backbone, options);
+    sandbox.defer(() => c.close());
+    return c;
+  };
+  return { started, client };
 }
