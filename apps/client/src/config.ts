@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readUserTextSync } from '@fedtl/data';
-import { FedtlError, configError, isLogLevel, parseInteger, type LogLevel } from '@fedtl/util';
+import { FedtlError, configError, isLogLevel, parseInteger, redactUrl, type LogLevel } from '@fedtl/util';
 
 /** Ten minutes without a session with the coordinator, then the client gives up. */
 export const DEFAULT_GIVE_UP_AFTER_MS = 600_000;
@@ -129,7 +129,7 @@ function checkNoPath(coordinator: string): void {
     fail('--coordinator', 'a URL such as http://127.0.0.1:8080', coordinator);
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    fail('--coordinator', `a URL without a path, such as ${url.protocol}//${url.host}`, coordinator);
+    fail('--coordinator', `a URL without a path, such as ${url.protocol}//${url.host}`, redactUrl(coordinator));
   }
 }
 
@@ -150,7 +150,7 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     v = { ...asFlags, ...values };
   }
   const coordinator = v.coordinator ?? env.FEDTL_COORDINATOR;
-  if (!coordinator || !/^(https?|wss?):\/\//.test(coordinator)) fail('--coordinator', 'a URL such as http://127.0.0.1:8080 or https://coordinator.example:8443', coordinator);
+  if (!coordinator || !/^(https?|wss?):\/\//.test(coordinator)) fail('--coordinator', 'a URL such as http://127.0.0.1:8080 or https://coordinator.example:8443', coordinator && redactUrl(coordinator));
   checkNoPath(coordinator);
   const clientId = v['client-id'] ?? env.FEDTL_CLIENT_ID;
   if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) fail('--client-id', '1-64 letters, digits, ".", "_" or "-"', clientId);

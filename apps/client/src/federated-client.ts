@@ -29,7 +29,7 @@ import {
   type Welcome,
 } from '@fedtl/protocol';
 import type { BackendName } from '@fedtl/model';
-import { FedtlError, createLogger, deriveSeed, isErrorCode, toFedtlError } from '@fedtl/util';
+import { FedtlError, createLogger, deriveSeed, isErrorCode, redactUrl, toFedtlError } from '@fedtl/util';
 import { giveUpMessage } from './give-up';
 import { RETRYABLE_REFUSAL_CODES, describeRefusal, handshakeRefusalOf, type HandshakeRefusal } from './handshake-refusal';
 import { LearnerThread } from './learner-thread';
@@ -148,7 +148,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       (thread) => {
         if (this.stopped) return;
         this.log.debug('training thread ready', { backend: thread.backend });
-        this.log.info('connecting', { url: this.options.url });
+        this.log.info('connecting', { url: redactUrl(this.options.url) });
         this.armGiveUp();
         this.socket.connect();
       },
@@ -430,14 +430,14 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     // Socket.IO reads a URL's path as a namespace, which the coordinator does not have.
     if (err.message === 'Invalid namespace') {
       const url = new URL(this.options.url);
-      const error = new FedtlError('FEDTL_ERR_BAD_CONFIG', `--coordinator: expected a URL without a path, such as ${url.protocol}//${url.host}, got ${this.options.url}`);
+      const error = new FedtlError('FEDTL_ERR_BAD_CONFIG', `--coordinator: expected a URL without a path, such as ${url.protocol}//${url.host}, got ${redactUrl(this.options.url)}`);
       this.log.error('wrong coordinator URL', { code: error.code, error: error.message });
       this.end('failed', error);
       return;
     }
     const tls = tlsFailureOf(err);
     if (tls) {
-      const error = new FedtlError('FEDTL_ERR_TLS', describeTlsFailure(this.options.url, tls));
+      const error = new FedtlError('FEDTL_ERR_TLS', describeTlsFailure(redactUrl(this.options.url), tls));
       this.log.error('TLS handshake failed', { code: error.code, error: error.message });
       this.end('failed', error);
       return;
@@ -480,8 +480,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.giveUpTimer = setTimeout(() => {
       const error = new FedtlError(
         'FEDTL_ERR_UNREACHABLE',
-        giveUpMessage({ url: this.options.url, giveUpAfterMs, lastJoinedAt: this.lastJoinedAt, lastRefusal: this.lastRefusal }),
-        { url: this.options.url, giveUpAfterMs, lastRefusal: this.lastRefusal?.code },
+        giveUpMessage({ url: redactUrl(this.options.url), giveUpAfterMs, lastJoinedAt: this.lastJoinedAt, lastRefusal: this.lastRefusal }),
+        { url: redactUrl(this.options.url), giveUpAfterMs, lastRefusal: this.lastRefusal?.code },
       );
       this.log.error('giving up on the coordinator', { code: error.code, error: error.message });
       this.end('failed', error);

@@ -50,7 +50,7 @@ describe('checkpoints', () => {
     await truncate(store.pathFor(2), 100);
     const latest = await store.loadLatest();
     expect(latest?.round).toBe(1);
-    expect(warnings.some((w) => w.includes('skipping unreadable checkpoint') && w.includes('round-000002.ckpt'))).toBe(true);
+    expect(warnings.some((w) => w.includes('skipping an unusable checkpoint') && w.includes('round-000002.ckpt'))).toBe(true);
   });
 
   it('skips checkpoints with non-finite weights or strategy state (a diverged model passes its checksum), using the previous one', async () => {

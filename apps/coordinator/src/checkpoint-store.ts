@@ -116,7 +116,7 @@ export class CheckpointStore {
         return checkpoint;
       } catch (err) {
         failures.push(`${path}: ${errorMessage(err)}`);
-        log.warn('skipping unreadable checkpoint, falling back to the previous one', { path, error: errorMessage(err) });
+        log.warn('skipping an unusable checkpoint', { path, error: errorMessage(err) });
       }
     }
     if (failures.length === 0) return null;

@@ -435,16 +435,18 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       this.log.warn('round failed: too few updates; it will be retried', { round, attempt, accepted: outcome.accepted.length, needed: o.minClients });
       return false;
     }
-    this.global = result.weights;
-    this.completedRounds = round;
+    // Counted as completed only once its checkpoint is on disk: a failed write leaves the run at the last round
+    // that a restart would resume from, and the verdict says so.
     await o.store.save({
       runId: o.runId,
       round,
       configHash: o.configHash,
-      weights: this.global,
+      weights: result.weights,
       strategyState: o.strategy.state(),
       createdAt: new Date().toISOString(),
     });
+    this.global = result.weights;
+    this.completedRounds = round;
     const reports = await this.evaluate(round);
     this.lastEvaluation = o.strategy.aggregateEvaluation(round, reports) ?? {};
     const record: RoundRecord = {

@@ -63,6 +63,18 @@ describe('the output directory', () => {
     await start(outDir);
   });
 
+  it('frees the directory, holder file included, when the run fails; the verdict counts only checkpointed rounds', async () => {
+    const outDir = join(sandbox.dir, 'out');
+    const started = await start(outDir, ['--round-timeout-ms', '100', '--max-round-attempts', '1']);
+    const silent = new ProtocolClient(started.url, 'org-1', precomputedBackboneRef(FEATURE_DIM));
+    sandbox.defer(() => silent.close());
+    expect((await silent.join()).ok).toBe(true);
+    await expect(started.finished).rejects.toMatchObject({ code: 'FEDTL_ERR_QUORUM_NOT_MET' });
+    expect([existsSync(join(outDir, LOCK_NAME)), existsSync(join(outDir, HOLDER_NAME))]).toEqual([false, false]);
+    expect(silent.verdict).toMatchObject({ status: 'failed', roundsCompleted: 0 });
+    await start(outDir);
+  });
+
   it('takes over the lock of a coordinator that died without releasing it', async () => {
     const outDir = join(sandbox.dir, 'out');
     // A pid that surely belongs to no live process: a child that has already exited.

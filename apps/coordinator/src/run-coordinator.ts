@@ -177,6 +177,8 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       log.error('the run failed', { code: error.code, error: error.message, roundsCompleted: coordinator.roundsCompleted });
       await server.endRun({ runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted });
       await server.close();
+      // Nothing will write to the out-dir any more: free it (and its holder file) for the next coordinator.
+      await lock.release();
       throw err;
     },
   );

@@ -178,7 +178,7 @@ export class CoordinatorServer {
   private onConnection(socket: FedtlSocket): void {
     let clientId: string | undefined;
     const link = this.linkFor(socket);
-    const refusals = new RefusalLog(log, () => ({ address: socket.handshake.address, clientId }));
+    const refusals = new RefusalLog(log, () => (clientId === undefined ? { address: socket.handshake.address } : { address: socket.handshake.address, clientId }));
     // A connection that never joins would hold a slot of the connection caps for nothing. It gets the time a join
     // can take (an acknowledgement, plus a duplicate id's liveness probe), then it is told and closed.
     const joinDeadlineMs = this.options.ackTimeoutMs + this.options.heartbeatIntervalMs + this.options.heartbeatTimeoutMs;

@@ -28,3 +28,20 @@ export function tokenWeakness(token: string): string | undefined {
   if (new Set(token).size === 1) return 'one repeated character';
   return undefined;
 }
+
+/**
+ * `url` with its user name and password (if any) replaced by `***`, for logs and error messages: a coordinator
+ * URL pasted with credentials must not end up in a terminal transcript. Text that is not a URL comes back as is.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return url;
+  }
+  if (!parsed.username && !parsed.password) return url;
+  parsed.username = '***';
+  parsed.password = '';
+  return parsed.toString();
+}
