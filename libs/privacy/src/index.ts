@@ -1,1 +1,4 @@
 export * from './fixed-point';
+export * from './key-agreement';
+export * from './mask-prg';
+export * from './secagg-context';

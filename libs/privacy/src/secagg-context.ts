@@ -1,0 +1,54 @@
+// What a secure-aggregation secret is bound to, and the byte string that binds it (HKDF's `info`).
+//
+// Bonawitz et al., CCS 2017 (https://eprint.iacr.org/2017/281), §3 and §5 (Figure 4) use fresh keys per round;
+// fedtl also binds every derived key to the run, the round and its purpose, so that a seed used for one thing
+// can never stand in for another (a self mask for a pairwise mask, round r for round r + 1, one run for the
+// next after a coordinator restart). The encoding is unambiguous and easy to reproduce in another language:
+// the label and then each field, each as a 4-byte big-endian byte length followed by its UTF-8 bytes.
+import { FedtlError } from '@fedtl/util';
+
+/** The run and round a secure-aggregation secret belongs to. */
+export interface SecAggContext {
+  /** The run's id, as the coordinator announces it (non-empty). */
+  readonly runId: string;
+  /** The round number (a non-negative integer). */
+  readonly round: number;
+}
+
+/** Node's HKDF refuses an `info` longer than this many bytes. */
+const MAX_INFO_BYTES = 1024;
+
+/** Throws FEDTL_ERR_BAD_CONFIG unless the run id is a non-empty string and the round a non-negative integer. */
+export function assertSecAggContext(context: SecAggContext): void {
+  if (typeof context.runId !== 'string' || context.runId.length === 0) {
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `secure aggregation: expected a non-empty run id, got "${context.runId}"`);
+  }
+  if (!Number.isSafeInteger(context.round) || context.round < 0) {
+    throw new FedtlError(
+      'FEDTL_ERR_BAD_CONFIG',
+      `secure aggregation: expected the round a non-negative integer, got ${context.round}`,
+    );
+  }
+}
+
+/**
+ * HKDF `info` for `label` (e.g. "fedtl/secagg/v1/mask-prg") and its fields, length-prefixed as above.
+ * Throws FEDTL_ERR_BAD_CONFIG when the result exceeds 1,024 bytes (HKDF-SHA256's limit in node:crypto).
+ */
+export function kdfInfo(label: string, fields: readonly string[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const text of [label, ...fields]) {
+    const bytes = Buffer.from(text, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    parts.push(length, bytes);
+  }
+  const info = Buffer.concat(parts);
+  if (info.length > MAX_INFO_BYTES) {
+    throw new FedtlError(
+      'FEDTL_ERR_BAD_CONFIG',
+      `secure aggregation: expected a key-derivation context of at most ${MAX_INFO_BYTES} bytes, got ${info.length} (${label})`,
+    );
+  }
+  return info;
+}
