@@ -131,7 +131,8 @@ export class FixedPointCodec {
     if (!Number.isInteger(summands) || summands < 1 || summands > this.maxSummands) {
       throw new FedtlError(
         'FEDTL_ERR_BAD_CONFIG',
-        `fixed point: expected a sum of 1 to ${this.maxSummands} encoded vectors (the codec's head room), got ${summands}`,
+        `fixed point: expected a sum of 1 to ${this.maxSummands} encoded vectors (the codec's head room), ` +
+          `got ${summands}`,
         { summands, maxSummands: this.maxSummands },
       );
     }

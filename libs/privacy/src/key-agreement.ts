@@ -49,7 +49,10 @@ export function importX25519PublicKey(raw: Uint8Array): KeyObject {
       format: 'jwk',
     });
   } catch (err) {
-    throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `key agreement: the X25519 public key was refused: ${errorMessage(err)}`);
+    throw new FedtlError(
+      'FEDTL_ERR_MALFORMED_MESSAGE',
+      `key agreement: expected a valid X25519 public key, got one node:crypto refused: ${errorMessage(err)}`,
+    );
   }
 }
 
@@ -79,7 +82,10 @@ export function derivePairwiseSeed(agreement: PairwiseAgreement, context: SecAgg
   const { ownId, peerId } = agreement;
   const order = compareClientIds(ownId, peerId);
   if (order === 0) {
-    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `key agreement: expected two different client ids, got "${ownId}" twice`);
+    throw new FedtlError(
+      'FEDTL_ERR_BAD_CONFIG',
+      `key agreement: expected two different client ids, got "${ownId}" twice`,
+    );
   }
   const peerKey = importX25519PublicKey(agreement.peerPublicKey);
   let shared: Buffer;

@@ -45,7 +45,12 @@ export function assertSeed(seed: Uint8Array, what: string): void {
  * context and purpose give the same mask on every platform. Throws FEDTL_ERR_MALFORMED_MESSAGE for a seed that is
  * not 32 bytes and FEDTL_ERR_BAD_CONFIG for a bad length or context.
  */
-export function expandMask(seed: Uint8Array, length: number, context: SecAggContext, purpose: MaskPurpose): Uint32Array {
+export function expandMask(
+  seed: Uint8Array,
+  length: number,
+  context: SecAggContext,
+  purpose: MaskPurpose,
+): Uint32Array {
   assertSeed(seed, 'mask generator');
   assertSecAggContext(context);
   if (!Number.isSafeInteger(length) || length < 0 || length > 2 ** 30) {

@@ -21,7 +21,10 @@ const MAX_INFO_BYTES = 1024;
 /** Throws FEDTL_ERR_BAD_CONFIG unless the run id is a non-empty string and the round a non-negative integer. */
 export function assertSecAggContext(context: SecAggContext): void {
   if (typeof context.runId !== 'string' || context.runId.length === 0) {
-    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `secure aggregation: expected a non-empty run id, got "${context.runId}"`);
+    throw new FedtlError(
+      'FEDTL_ERR_BAD_CONFIG',
+      `secure aggregation: expected a non-empty run id, got ${JSON.stringify(context.runId)}`,
+    );
   }
   if (!Number.isSafeInteger(context.round) || context.round < 0) {
     throw new FedtlError(
@@ -47,7 +50,8 @@ export function kdfInfo(label: string, fields: readonly string[]): Buffer {
   if (info.length > MAX_INFO_BYTES) {
     throw new FedtlError(
       'FEDTL_ERR_BAD_CONFIG',
-      `secure aggregation: expected a key-derivation context of at most ${MAX_INFO_BYTES} bytes, got ${info.length} (${label})`,
+      `secure aggregation: expected a key-derivation context of at most ${MAX_INFO_BYTES} bytes, ` +
+        `got ${info.length} (${label})`,
     );
   }
   return info;
