@@ -1,7 +1,7 @@
 // Fixed-point encoding of float updates into the ring Z_{2^32}, where secure aggregation adds masks.
 //
 // Bonawitz et al., "Practical Secure Aggregation for Privacy-Preserving Machine Learning", CCS 2017
-// (https://eprint.iacr.org/2017/281), §2 and §4: inputs are vectors over Z_R, and R must be large enough that
+// (https://eprint.iacr.org/2017/281), §4: inputs are vectors over Z_R, and R must be large enough that
 // the sum of all users' inputs does not wrap. This file is that encoding for fedtl.
 //
 // Why k = 32 (Uint32Array) and not 64: a uint32 add is exact in float64 and the typed-array store wraps it mod

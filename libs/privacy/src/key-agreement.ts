@@ -1,7 +1,7 @@
 // Pairwise key agreement: X25519 Diffie-Hellman, then HKDF-SHA256 to the seed s_{u,v} of a pairwise mask.
 //
 // Bonawitz et al., CCS 2017 (https://eprint.iacr.org/2017/281), §3 ("key agreement": KA.gen, KA.agree composed
-// with a hash, here HKDF) and §5 Figure 4 (round 0 AdvertiseKeys, round 2 s_{u,v} = KA.agree(s_u^SK, s_v^PK)).
+// with a hash, here HKDF) and §5 (round 0 AdvertiseKeys, round 2 s_{u,v} = KA.agree(s_u^SK, s_v^PK)).
 // Both ends derive the same seed because the HKDF `info` lists the two client ids in a canonical order
 // (ascending by their UTF-8 bytes), after the run id and the round:
 //   s_{u,v} = HKDF-SHA256(ikm = X25519(sk_u, pk_v), salt = empty,
@@ -24,7 +24,10 @@ export interface X25519KeyPair {
   readonly privateKey: KeyObject;
 }
 
-/** A fresh X25519 key pair (KA.gen, Bonawitz et al. 2017 §3), from node:crypto. */
+/**
+ * A fresh X25519 key pair (KA.gen, Bonawitz et al. 2017 §3), from node:crypto. The full protocol gives each client
+ * two per round (§5 round 0: c_u for encrypting its shares, s_u for its pairwise masks); this makes one.
+ */
 export function generateX25519KeyPair(): X25519KeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
   const jwk = publicKey.export({ format: 'jwk' });

@@ -20,7 +20,8 @@ describe('expandMask', () => {
   });
 
   it('is AES-256 applied to the big-endian counter blocks 0, 1, 2, … under the derived key', () => {
-    const key = hkdfSync('sha256', seed, Buffer.alloc(0), kdfInfo('fedtl/secagg/v1/mask-prg', ['run-1', '3', 'self-mask']), 32);
+    const info = kdfInfo('fedtl/secagg/v1/mask-prg', ['run-1', '3', 'self-mask']);
+    const key = hkdfSync('sha256', seed, Buffer.alloc(0), info, 32);
     const blocks = Buffer.alloc(16 * 3);
     for (let b = 0; b < 3; b++) blocks.writeUInt32BE(b, 16 * b + 12);
     const ecb = createCipheriv('aes-256-ecb', Buffer.from(key), null).setAutoPadding(false);

@@ -9,8 +9,8 @@
 //   mask_i = stream[4i .. 4i + 3] read as a little-endian uint32, an element of Z_{2^32}
 // A zero IV is safe because each AES key encrypts exactly one stream: the key is derived per seed, run, round
 // and purpose, and a seed (fresh per round) is used for one mask only. AES-CTR output is indistinguishable from
-// uniform (AES as a PRP, 2^32-byte streams are far below the birthday bound of 2^64 blocks), so each mask element
-// is uniform over Z_{2^32}.
+// uniform (AES as a PRP; a stream is at most 2^28 blocks, the 2^30-element cap, far below the 2^64-block birthday
+// bound), so each mask element is computationally uniform over Z_{2^32}.
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { FedtlError } from '@fedtl/util';
 import { assertSecAggContext, kdfInfo, type SecAggContext } from './secagg-context';
@@ -24,7 +24,7 @@ export type MaskPurpose = 'self-mask' | 'pairwise-mask';
 const MASK_PRG_LABEL = 'fedtl/secagg/v1/mask-prg';
 const BYTES_PER_ELEMENT = 4;
 
-/** A fresh uniformly random self-mask seed b_u (Bonawitz et al. 2017, §5 Figure 4, round 1) from the OS CSPRNG. */
+/** A fresh uniformly random self-mask seed b_u (Bonawitz et al. 2017, §5, round 1 ShareKeys) from the OS CSPRNG. */
 export function generateMaskSeed(): Uint8Array {
   return new Uint8Array(randomBytes(SEED_BYTES));
 }

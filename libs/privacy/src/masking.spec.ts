@@ -33,7 +33,8 @@ function freshSecrets(clientIds: readonly string[]): RoundSecrets {
     for (const v of clientIds) {
       if (u === v) continue;
       const ownPrivateKey = at(keys, u).privateKey;
-      seeds.set(v, derivePairwiseSeed({ ownId: u, ownPrivateKey, peerId: v, peerPublicKey: at(keys, v).publicKey }, context));
+      const peerPublicKey = at(keys, v).publicKey;
+      seeds.set(v, derivePairwiseSeed({ ownId: u, ownPrivateKey, peerId: v, peerPublicKey }, context));
     }
     pairwise.set(u, seeds);
   }
@@ -74,7 +75,7 @@ function ringSum(vectors: readonly Uint32Array[]): Uint32Array {
   return sum;
 }
 
-describe('Bonawitz double masking (§4, §5 Figure 4 rounds 2 and 4)', () => {
+describe('Bonawitz double masking (§4; §5 rounds 2 and 4)', () => {
   const length = 1000;
 
   it('with 5 clients and no dropout, the unmasked sum equals the plain fixed-point sum exactly', () => {
@@ -116,8 +117,15 @@ describe('Bonawitz double masking (§4, §5 Figure 4 rounds 2 and 4)', () => {
       const unmasked = unmaskSum({ context, maskedSum, survivors, selfMaskSeeds, droppedPairwiseSeeds });
       expect(unmasked).toEqual(ringSum(survivors.map((id) => codec.encode(at(xs, id)).values)));
 
-      const withoutDropped = unmaskSum({ context, maskedSum, survivors, selfMaskSeeds, droppedPairwiseSeeds: new Map() });
-      expect(withoutDropped).not.toEqual(unmasked);
+      const noDroppedSeeds = new Map<string, Map<string, Uint8Array>>();
+      const withoutThem = unmaskSum({
+        context,
+        maskedSum,
+        survivors,
+        selfMaskSeeds,
+        droppedPairwiseSeeds: noDroppedSeeds,
+      });
+      expect(withoutThem).not.toEqual(unmasked);
     },
   );
 
@@ -144,10 +152,12 @@ describe('Bonawitz double masking (§4, §5 Figure 4 rounds 2 and 4)', () => {
     const maskedSum = new Uint32Array(4);
     const survivors = ['org-1', 'org-2'];
     const selfMaskSeeds = new Map(survivors.map((id) => [id, at(secrets.selfMaskSeeds, id)]));
-    const seedsWith = (v: string, us: readonly string[]) => new Map(us.map((u) => [u, at(at(secrets.pairwise, v), u)]));
+    /** The dropped client v's pairwise seeds with each of `us`. */
+    const seedsOf = (v: string, us: readonly string[]) =>
+      new Map([[v, new Map(us.map((u) => [u, at(at(secrets.pairwise, v), u)]))]]);
 
     expect(() =>
-      unmaskSum({ context, maskedSum, survivors, selfMaskSeeds, droppedPairwiseSeeds: new Map([['org-2', seedsWith('org-2', ['org-1'])]]) }),
+      unmaskSum({ context, maskedSum, survivors, selfMaskSeeds, droppedPairwiseSeeds: seedsOf('org-2', ['org-1']) }),
     ).toThrow('got some for survivor "org-2" (with its self-mask seed they would reveal its update)');
     expect(() =>
       unmaskSum({
@@ -155,11 +165,11 @@ describe('Bonawitz double masking (§4, §5 Figure 4 rounds 2 and 4)', () => {
         maskedSum,
         survivors,
         selfMaskSeeds: new Map([...selfMaskSeeds, ['org-3', at(secrets.selfMaskSeeds, 'org-3')]]),
-        droppedPairwiseSeeds: new Map([['org-3', seedsWith('org-3', survivors)]]),
+        droppedPairwiseSeeds: seedsOf('org-3', survivors),
       }),
     ).toThrow('expected a self-mask seed for each survivor and nobody else, got some for non-survivors [org-3]');
     expect(() =>
-      unmaskSum({ context, maskedSum, survivors, selfMaskSeeds, droppedPairwiseSeeds: new Map([['org-3', seedsWith('org-3', ['org-1'])]]) }),
+      unmaskSum({ context, maskedSum, survivors, selfMaskSeeds, droppedPairwiseSeeds: seedsOf('org-3', ['org-1']) }),
     ).toThrow(`expected dropped client "org-3"'s pairwise seed with each survivor, got none with [org-2]`);
     expect(() =>
       unmaskSum({ context, maskedSum, survivors: ['org-1', 'org-1'], selfMaskSeeds, droppedPairwiseSeeds: new Map() }),
@@ -172,6 +182,11 @@ describe('Bonawitz double masking (§4, §5 Figure 4 rounds 2 and 4)', () => {
         selfMaskSeed: new Uint8Array(8),
         pairwiseSeeds: new Map(),
       }),
-    ).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_MALFORMED_MESSAGE', message: expect.stringMatching(/expected a 32-byte seed, got 8 bytes/) }));
+    ).toThrow(
+      expect.objectContaining({
+        code: 'FEDTL_ERR_MALFORMED_MESSAGE',
+        message: expect.stringMatching(/expected a 32-byte seed, got 8 bytes/),
+      }),
+    );
   });
 });

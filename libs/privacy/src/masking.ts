@@ -1,7 +1,7 @@
 // Double masking of one client's encoded update, and the server's unmasking of the sum.
 //
 // Bonawitz et al., CCS 2017 (https://eprint.iacr.org/2017/281), §4 ("one-time pads", "double masking") and §5
-// Figure 4 (round 2 MaskedInputCollection, round 4 Unmasking). A client u in U2 (the clients whose keys were
+// (round 2 MaskedInputCollection, round 4 Unmasking). A client u in U2 (the clients whose keys were
 // shared) sends
 //   y_u = x_u + PRG(b_u) + Σ_{v ∈ U2, v > u} PRG(s_{u,v}) − Σ_{v ∈ U2, v < u} PRG(s_{u,v})   (mod 2^32)
 // with ids ordered by compareClientIds. Over the survivors U3 ⊆ U2 (whose y_u arrived), the pairwise masks between
@@ -15,7 +15,7 @@ import { compareClientIds } from './key-agreement';
 import { assertSeed, expandMask } from './mask-prg';
 import { assertSecAggContext, type SecAggContext } from './secagg-context';
 
-/** What client u needs to mask its encoded update in round 2 of Bonawitz et al. 2017 (§5 Figure 4). */
+/** What client u needs to mask its encoded update in round 2 (MaskedInputCollection) of Bonawitz et al. 2017, §5. */
 export interface MaskingInput {
   readonly context: SecAggContext;
   /** u: this client's id. */
@@ -63,7 +63,7 @@ function listProblems(firstLabel: string, first: string[], secondLabel: string, 
   return parts.join(' and ');
 }
 
-/** What the server needs to unmask the sum of the survivors' masked updates (§5 Figure 4, round 4). */
+/** What the server needs to unmask the sum of the survivors' masked updates (§5, round 4 Unmasking). */
 export interface UnmaskingInput {
   readonly context: SecAggContext;
   /** Σ_{u ∈ U3} y_u mod 2^32: the sum of the masked updates that arrived. Not modified. */

@@ -1,6 +1,6 @@
 // What a secure-aggregation secret is bound to, and the byte string that binds it (HKDF's `info`).
 //
-// Bonawitz et al., CCS 2017 (https://eprint.iacr.org/2017/281), §3 and §5 (Figure 4) use fresh keys per round;
+// Bonawitz et al., CCS 2017 (https://eprint.iacr.org/2017/281), §3 and §5 use fresh keys per round;
 // fedtl also binds every derived key to the run, the round and its purpose, so that a seed used for one thing
 // can never stand in for another (a self mask for a pairwise mask, round r for round r + 1, one run for the
 // next after a coordinator restart). The encoding is unambiguous and easy to reproduce in another language:
