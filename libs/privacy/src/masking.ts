@@ -8,7 +8,8 @@
 // two survivors cancel in Σ y_u; the server removes what is left with, per survivor, its self-mask seed b_u, and,
 // per dropped client v ∈ U2 \ U3, the pairwise seeds s_{u,v} with every survivor u (both reconstructed from Shamir
 // shares in the full protocol; here they are inputs). It must never hold both kinds of secret for one client:
-// b_v of a dropped client would be useless, and s_{u,v} of a survivor would unmask that survivor's y_u alone.
+// with b_u and all of u's pairwise seeds, y_u alone gives x_u, whether u survived or its y_u only arrived late
+// (§4, "double masking"). unmaskSum refuses inputs that would hold both.
 import { FedtlError } from '@fedtl/util';
 import { addInPlace, subtractInPlace } from './fixed-point';
 import { compareClientIds } from './key-agreement';
