@@ -1,5 +1,6 @@
 // Secure aggregation building blocks (Bonawitz et al., CCS 2017): fixed-point ring encoding, the mask PRG,
-// X25519 pairwise seeds, and double masking / unmasking. Nothing here talks to the network.
+// X25519 pairwise seeds, double masking / unmasking, Shamir sharing of a client's secrets and the authenticated
+// encryption of those shares between clients (round 1, ShareKeys). Nothing here talks to the network.
 export {
   addInPlace,
   FixedPointCodec,
@@ -11,8 +12,11 @@ export {
 export {
   compareClientIds,
   derivePairwiseSeed,
+  exportX25519PrivateKey,
   generateX25519KeyPair,
+  importX25519PrivateKey,
   importX25519PublicKey,
+  X25519_PRIVATE_KEY_BYTES,
   X25519_PUBLIC_KEY_BYTES,
   type PairwiseAgreement,
   type X25519KeyPair,
@@ -20,3 +24,21 @@ export {
 export { expandMask, generateMaskSeed, SEED_BYTES, type MaskPurpose } from './mask-prg';
 export { maskInput, unmaskSum, type MaskingInput, type UnmaskingInput } from './masking';
 export { type SecAggContext } from './secagg-context';
+export {
+  MAX_SECRET_BYTES,
+  MAX_SHARES,
+  reconstructSecret,
+  SHARE_OVERHEAD_BYTES,
+  shareSecret,
+} from './secret-sharing';
+export {
+  decryptShare,
+  encryptShares,
+  SHARE_NONCE_BYTES,
+  SHARE_TAG_BYTES,
+  type EncryptedShare,
+  type ShareDecryptionInput,
+  type ShareEncryptionInput,
+  type SharePair,
+  type ShareRecipient,
+} from './share-encryption';

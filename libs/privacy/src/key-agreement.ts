@@ -8,7 +8,14 @@
 //                         info = kdfInfo("fedtl/secagg/v1/pairwise-seed", [runId, decimal round, lowId, highId]),
 //                         32 bytes)
 // Keys travel as the raw 32-byte X25519 public key (RFC 7748), which is the JWK "x" field base64url-decoded.
-import { createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  type KeyObject,
+} from 'node:crypto';
 import { errorMessage, FedtlError } from '@fedtl/util';
 import { SEED_BYTES } from './mask-prg';
 import { assertSecAggContext, kdfInfo, type SecAggContext } from './secagg-context';
@@ -56,6 +63,48 @@ export function importX25519PublicKey(raw: Uint8Array): KeyObject {
       'FEDTL_ERR_MALFORMED_MESSAGE',
       `key agreement: expected a valid X25519 public key, got one node:crypto refused: ${errorMessage(err)}`,
     );
+  }
+}
+
+/** Bytes of a raw X25519 private key (RFC 7748), the form in which it is secret-shared. */
+export const X25519_PRIVATE_KEY_BYTES = 32;
+
+/** PKCS#8 DER header of an X25519 private key (RFC 8410 §7); the raw 32 key bytes follow it. */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+/**
+ * The raw 32 bytes of an X25519 private key (the JWK "d" field base64url-decoded): what a client secret-shares in
+ * round 1 (ShareKeys) of Bonawitz et al. 2017, §5, so that the server can rebuild s_u^SK if u drops out.
+ * Throws FEDTL_ERR_INTERNAL when the key is not an X25519 private key.
+ */
+export function exportX25519PrivateKey(privateKey: KeyObject): Uint8Array {
+  if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'x25519') {
+    throw new FedtlError(
+      'FEDTL_ERR_INTERNAL',
+      `key agreement: expected an X25519 private key, got a ${privateKey.type} key of type ` +
+        String(privateKey.asymmetricKeyType),
+    );
+  }
+  return new Uint8Array(Buffer.from(privateKey.export({ format: 'jwk' }).d as string, 'base64url'));
+}
+
+/**
+ * A raw 32-byte X25519 private key (e.g. reconstructed from Shamir shares in round 4, Unmasking) as a KeyObject.
+ * Throws FEDTL_ERR_MALFORMED_MESSAGE (expected vs got) for another length.
+ */
+export function importX25519PrivateKey(raw: Uint8Array): KeyObject {
+  if (!(raw instanceof Uint8Array) || raw.length !== X25519_PRIVATE_KEY_BYTES) {
+    const got = raw instanceof Uint8Array ? `${raw.length} bytes` : typeof raw;
+    throw new FedtlError(
+      'FEDTL_ERR_MALFORMED_MESSAGE',
+      `key agreement: expected a ${X25519_PRIVATE_KEY_BYTES}-byte X25519 private key, got ${got}`,
+    );
+  }
+  const der = Buffer.concat([X25519_PKCS8_PREFIX, raw]);
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
   }
 }
 
