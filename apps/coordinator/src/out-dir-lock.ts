@@ -9,7 +9,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import * as lockfile from 'proper-lockfile';
-import { FedtlError, createLogger } from '@fedtl/util';
+import { FedtlError, createLogger, processAlive } from '@fedtl/util';
 
 /** The lock itself (a directory made by proper-lockfile) and the file naming its holder, inside the out-dir. */
 export const LOCK_NAME = 'coordinator.lock';
@@ -46,7 +46,7 @@ export async function lockOutDir(dir: string): Promise<OutDirLock> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
     const holder = readHolder(holderPath);
-    if (!holder || holder.host !== hostname() || isAlive(holder.pid)) throw lockedError(dir, lockPath, holderPath, holder);
+    if (!holder || holder.host !== hostname() || processAlive(holder.pid)) throw lockedError(dir, lockPath, holderPath, holder);
     log.warn('taking over the lock of a coordinator that is no longer running', { dir, pid: holder.pid, startedAt: holder.startedAt });
     await rm(lockPath, { recursive: true, force: true });
     try {
@@ -91,15 +91,6 @@ function readHolder(path: string): LockHolder | undefined {
   return undefined;
 }
 
-/** Signal 0 checks existence only; EPERM means the process exists but belongs to someone else. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function lockedError(dir: string, lockPath: string, holderPath: string, holder: LockHolder | undefined): FedtlError {
   const who = holder ? `pid ${holder.pid} on host ${holder.host}, since ${holder.startedAt}` : `an unknown process (${holderPath} is missing)`;

@@ -6,3 +6,4 @@ export * from './secrets';
 export * from './typed-arrays';
 export * from './untrusted-text';
 export * from './worker';
+export * from './process-alive';

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackboneRef } from '@fedtl/protocol';
-import { FedtlError, createLogger } from '@fedtl/util';
+import { FedtlError, createLogger, processAlive } from '@fedtl/util';
 import { validateBatchSize } from './backbone';
 import type { ProgressCallback } from './progress-bar';
 
@@ -313,14 +313,5 @@ function lockOwner(lockFile: string): number | undefined {
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
