@@ -42,3 +42,12 @@ export {
   type SharePair,
   type ShareRecipient,
 } from './share-encryption';
+export {
+  assertPrivacyPolicy,
+  describePolicy,
+  PERMISSIVE_POLICY,
+  policyRequiresSecureAggregation,
+  policyViolation,
+  type PolicyRequest,
+  type PrivacyPolicy,
+} from './privacy-policy';
