@@ -23,7 +23,7 @@ export {
 } from './key-agreement';
 export { expandMask, generateMaskSeed, SEED_BYTES, type MaskPurpose } from './mask-prg';
 export { maskInput, unmaskSum, type MaskingInput, type UnmaskingInput } from './masking';
-export { type SecAggContext } from './secagg-context';
+export { planSession, type SecAggContext } from './secagg-context';
 export {
   MAX_SECRET_BYTES,
   MAX_SHARES,
@@ -51,3 +51,13 @@ export {
   type PolicyRequest,
   type PrivacyPolicy,
 } from './privacy-policy';
+export {
+  chooseFractionalBits,
+  packContribution,
+  secAggVectorLength,
+  unpackAggregate,
+  type PackedContribution,
+  type SecAggAggregate,
+  type SecAggContribution,
+  type SecAggVectorTerms,
+} from './secagg-vector';

@@ -6,7 +6,7 @@ import {
   importX25519PublicKey,
 } from './key-agreement';
 
-const context = { runId: 'run-1', round: 3 };
+const context = { runId: 'run-1', round: 3, session: 'plan-a' };
 
 /** An X25519 private key from its raw scalar and public key (hex), as a JWK. */
 function privateKeyFromHex(d: string, x: string) {
@@ -29,12 +29,12 @@ describe('X25519 key agreement to pairwise seeds', () => {
   // Golden value from an independent implementation (Python, pyca/cryptography 48): private scalars
   // sha256(b"a") and sha256(b"b"), shared = X25519PrivateKey.exchange, then
   // HKDF(SHA256(), 32, salt=None,
-  //      info=<length-prefixed "fedtl/secagg/v1/pairwise-seed", "run-1", "3", "org-1", "org-2">).
+  //      info=<length-prefixed "fedtl/secagg/v1/pairwise-seed", "run-1", "3", "plan-a", "org-1", "org-2">).
   const skA = 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb';
   const pkA = '34a7ca8bbded4e3f24c60ecb655f9235ac1b12d97aea698c554df8bf1d950f2d';
   const skB = '3e23e8160039594a33894f6564e1b1348bbd7a0088d42c4acb73eeaed59c009d';
   const pkB = 'b49f0c127818d83f1f712db6a7ffef49bff936211f49522a0f4fea01bd38d018';
-  const expected = '0879e6211b054a02d0792e5aa2f6f01574e7ee253443f7c9daa3381a5ef1fa93';
+  const expected = '7b949bb6cad8306b0aa4295b811bd2d020a77a294db1d15f259e50d4d63c0a2b';
 
   it('derives the reference seed from both ends, whichever id comes first', () => {
     const fromA = agree('org-1', privateKeyFromHex(skA, pkA), 'org-2', Buffer.from(pkB, 'hex'));
@@ -49,8 +49,9 @@ describe('X25519 key agreement to pairwise seeds', () => {
     expect(u.publicKey).toHaveLength(32);
     const seedU = agree('u', u.privateKey, 'v', v.publicKey);
     expect(agree('v', v.privateKey, 'u', u.publicKey)).toEqual(seedU);
-    expect(agree('u', u.privateKey, 'v', v.publicKey, { runId: 'run-1', round: 4 })).not.toEqual(seedU);
-    expect(agree('u', u.privateKey, 'v', v.publicKey, { runId: 'run-2', round: 3 })).not.toEqual(seedU);
+    expect(agree('u', u.privateKey, 'v', v.publicKey, { runId: 'run-1', round: 4, session: 'plan-a' })).not.toEqual(seedU);
+    expect(agree('u', u.privateKey, 'v', v.publicKey, { runId: 'run-2', round: 3, session: 'plan-a' })).not.toEqual(seedU);
+    expect(agree('u', u.privateKey, 'v', v.publicKey, { runId: 'run-1', round: 3, session: 'plan-b' })).not.toEqual(seedU);
   });
 
   it('refuses a key of another length, the all-zero low-order key and the same id twice', () => {

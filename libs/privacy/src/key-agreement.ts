@@ -5,7 +5,7 @@
 // Both ends derive the same seed because the HKDF `info` lists the two client ids in a canonical order
 // (ascending by their UTF-8 bytes), after the run id and the round:
 //   s_{u,v} = HKDF-SHA256(ikm = X25519(sk_u, pk_v), salt = empty,
-//                         info = kdfInfo("fedtl/secagg/v1/pairwise-seed", [runId, decimal round, lowId, highId]),
+//                         info = kdfInfo("fedtl/secagg/v1/pairwise-seed", [runId, decimal round, session, lowId, highId]),
 //                         32 bytes)
 // Keys travel as the raw 32-byte X25519 public key (RFC 7748), which is the JWK "x" field base64url-decoded.
 import {
@@ -18,7 +18,7 @@ import {
 } from 'node:crypto';
 import { errorMessage, FedtlError } from '@fedtl/util';
 import { SEED_BYTES } from './mask-prg';
-import { assertSecAggContext, kdfInfo, type SecAggContext } from './secagg-context';
+import { assertSecAggContext, contextFields, kdfInfo, type SecAggContext } from './secagg-context';
 
 /** Bytes of a raw X25519 public key (RFC 7748). */
 export const X25519_PUBLIC_KEY_BYTES = 32;
@@ -150,7 +150,7 @@ export function derivePairwiseSeed(agreement: PairwiseAgreement, context: SecAgg
     );
   }
   const [lowId, highId] = order < 0 ? [ownId, peerId] : [peerId, ownId];
-  const info = kdfInfo(PAIRWISE_SEED_LABEL, [context.runId, String(context.round), lowId, highId]);
+  const info = kdfInfo(PAIRWISE_SEED_LABEL, [...contextFields(context), lowId, highId]);
   const seed = new Uint8Array(hkdfSync('sha256', shared, Buffer.alloc(0), info, SEED_BYTES));
   shared.fill(0);
   return seed;

@@ -4,7 +4,7 @@
 // that expands a uniform seed to a mask of the input's length) and §4 (masks PRG(b_u) and PRG(s_{u,v})).
 // Construction, to reproduce in another language:
 //   key    = HKDF-SHA256(ikm = seed, salt = empty, info = kdfInfo("fedtl/secagg/v1/mask-prg",
-//                        [runId, decimal round, purpose]), 32 bytes)
+//                        [runId, decimal round, session, purpose]), 32 bytes)
 //   stream = AES-256-CTR(key, IV = 16 zero bytes) applied to 4 · n zero bytes (128-bit big-endian counter)
 //   mask_i = stream[4i .. 4i + 3] read as a little-endian uint32, an element of Z_{2^32}
 // A zero IV is safe because each AES key encrypts exactly one stream: the key is derived per seed, run, round
@@ -13,7 +13,7 @@
 // bound), so each mask element is computationally uniform over Z_{2^32}.
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { FedtlError } from '@fedtl/util';
-import { assertSecAggContext, kdfInfo, type SecAggContext } from './secagg-context';
+import { assertSecAggContext, contextFields, kdfInfo, type SecAggContext } from './secagg-context';
 
 /** Bytes of every mask seed: the self-mask seed b_u and the pairwise seeds s_{u,v}. */
 export const SEED_BYTES = 32;
@@ -59,7 +59,7 @@ export function expandMask(
       `mask generator: expected a length an integer in [0, 2^30], got ${length}`,
     );
   }
-  const info = kdfInfo(MASK_PRG_LABEL, [context.runId, String(context.round), purpose]);
+  const info = kdfInfo(MASK_PRG_LABEL, [...contextFields(context), purpose]);
   const key = Buffer.from(hkdfSync('sha256', seed, Buffer.alloc(0), info, 32));
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
   const stream = Buffer.concat([cipher.update(Buffer.alloc(length * BYTES_PER_ELEMENT)), cipher.final()]);

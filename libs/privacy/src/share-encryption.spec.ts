@@ -1,7 +1,7 @@
 import { generateX25519KeyPair, type X25519KeyPair } from './key-agreement';
 import { decryptShare, encryptShares, type EncryptedShare, type SharePair } from './share-encryption';
 
-const context = { runId: 'run-7', round: 2 };
+const context = { runId: 'run-7', round: 2, session: 'plan-a' };
 const keys: Record<string, X25519KeyPair> = {
   'org-1': generateX25519KeyPair(),
   'org-2': generateX25519KeyPair(),
@@ -76,8 +76,8 @@ describe('share encryption (Bonawitz et al. §5, round 1 ShareKeys and round 4 U
 
   it('fails for the wrong round, the wrong run, a claimed other sender, or the pair reversed', () => {
     const [toOrg2] = fromOrg1();
-    expect(() => open(toOrg2, 'org-2', 'org-1', { runId: 'run-7', round: 3 })).toThrow(authFailure);
-    expect(() => open(toOrg2, 'org-2', 'org-1', { runId: 'run-8', round: 2 })).toThrow(authFailure);
+    expect(() => open(toOrg2, 'org-2', 'org-1', { runId: 'run-7', round: 3, session: 'plan-a' })).toThrow(authFailure);
+    expect(() => open(toOrg2, 'org-2', 'org-1', { runId: 'run-8', round: 2, session: 'plan-a' })).toThrow(authFailure);
     expect(() => open({ ...toOrg2, senderId: 'org-3' }, 'org-2', 'org-3')).toThrow(authFailure);
     // Reflected back to org-1 as if org-2 had sent it: same X25519 secret, but the ordered pair differs.
     const reflected = { senderId: 'org-2', recipientId: 'org-1', ciphertext: toOrg2.ciphertext };
@@ -102,7 +102,7 @@ describe('share encryption (Bonawitz et al. §5, round 1 ShareKeys and round 4 U
     expect(encrypt(['org-2'], { ...pair, secretKeyShare: new Uint8Array(0) })).toThrow(
       expect.objectContaining({ code: 'FEDTL_ERR_INTERNAL', message: expect.stringMatching(/got 0 bytes/) }),
     );
-    expect(encrypt(['org-2'], pair, { runId: '', round: 2 })).toThrow(
+    expect(encrypt(['org-2'], pair, { runId: '', round: 2, session: 'plan-a' })).toThrow(
       expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG' }),
     );
   });

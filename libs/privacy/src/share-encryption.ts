@@ -7,8 +7,8 @@
 // fedtl follows this with node:crypto and binds the names (and the run and round) as associated data rather
 // than inside the plaintext, which AES-GCM authenticates just the same:
 //   k_{u→v}    = HKDF-SHA256(ikm = X25519(c_u^SK, c_v^PK), salt = empty,
-//                           info = kdfInfo("fedtl/secagg/v1/share-encryption", [runId, decimal round, u, v]), 32)
-//   aad        = kdfInfo("fedtl/secagg/v1/share-ciphertext", [runId, decimal round, u, v])
+//                           info = kdfInfo("fedtl/secagg/v1/share-encryption", [runId, decimal round, session, u, v]), 32)
+//   aad        = kdfInfo("fedtl/secagg/v1/share-ciphertext", [runId, decimal round, session, u, v])
 //   plaintext  = len ‖ b_{u,v} ‖ len ‖ s_{u,v}^SK          (len: 4-byte big-endian byte length)
 //   ciphertext = nonce (12 random bytes) ‖ AES-256-GCM(k_{u→v}, nonce, aad, plaintext) ‖ tag (16 bytes)
 // The pair (u, v) is ordered: sender first. k_{u→v} and k_{v→u} differ, so a ciphertext cannot be reflected back
@@ -20,7 +20,7 @@
 import { createCipheriv, createDecipheriv, diffieHellman, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { errorMessage, FedtlError } from '@fedtl/util';
 import { compareClientIds, importX25519PublicKey } from './key-agreement';
-import { assertSecAggContext, kdfInfo, type SecAggContext } from './secagg-context';
+import { assertSecAggContext, contextFields, kdfInfo, type SecAggContext } from './secagg-context';
 
 const KEY_LABEL = 'fedtl/secagg/v1/share-encryption';
 const AAD_LABEL = 'fedtl/secagg/v1/share-ciphertext';
@@ -94,7 +94,7 @@ function keyAndAad(
         errorMessage(err),
     );
   }
-  const fields = [context.runId, String(context.round), senderId, recipientId];
+  const fields = [...contextFields(context), senderId, recipientId];
   const key = Buffer.from(hkdfSync('sha256', shared, Buffer.alloc(0), kdfInfo(KEY_LABEL, fields), 32));
   shared.fill(0);
   return { key, aad: kdfInfo(AAD_LABEL, fields) };

@@ -15,7 +15,7 @@ import { maskInput, unmaskSum } from './masking';
 import { reconstructSecret, shareSecret } from './secret-sharing';
 import { decryptShare, encryptShares, type EncryptedShare, type SharePair } from './share-encryption';
 
-const context = { runId: 'run-7', round: 2 };
+const context = { runId: 'run-7', round: 2, session: 'plan-a' };
 const ids = ['org-1', 'org-2', 'org-3', 'org-4', 'org-5'];
 const threshold = 3;
 const codec = new FixedPointCodec({ fractionalBits: 20, clip: 1, maxSummands: 64 });
