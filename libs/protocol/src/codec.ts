@@ -19,11 +19,13 @@ import type {
   ProtocolError,
   RoundPlan,
   RunEnd,
+  SecAggParams,
   TensorEncoding,
   TrainingConfig,
   Update,
   Welcome,
 } from './domain';
+import type { PrivacyPolicy } from '@fedtl/privacy';
 import { fedtl } from './generated/fedtl';
 import { FieldReader, FieldWriter } from './field-checks';
 import { FIELD_LIMITS } from './field-limits';
@@ -91,6 +93,7 @@ export function encodeRoundPlan(plan: RoundPlan, options: EncodeOptions = {}): U
     round: fields.uint32('round', plan.round),
     weights: tensorsToWire(plan.weights, options, fields.at('weights')),
     config: trainingConfigToWire(plan.config, fields.at('config')),
+    secureAggregation: plan.secureAggregation ? secAggParamsToWire(plan.secureAggregation, fields.at('secureAggregation')) : null,
   }).finish();
 }
 export function decodeRoundPlan(payload: unknown): RoundPlan {
@@ -99,6 +102,7 @@ export function decodeRoundPlan(payload: unknown): RoundPlan {
     round: wire.round ?? 0,
     weights: tensorsFromWire(wire.weights, fields.at('weights')),
     config: trainingConfigFromWire(fields.present('config', wire.config), fields.at('config')),
+    ...(wire.secureAggregation ? { secureAggregation: secAggParamsFromWire(wire.secureAggregation, fields.at('secureAggregation')) } : {}),
   }));
 }
 
@@ -232,6 +236,8 @@ function joinToWire(join: JoinRequest): v1.Join.$Properties {
     labels: join.labels.map((label) => label.normalize('NFC')),
     numTrainExamples: fields.uint32('numTrainExamples', join.numTrainExamples),
     numTestExamples: fields.uint32('numTestExamples', join.numTestExamples),
+    features: join.features ?? [],
+    privacyPolicy: join.privacyPolicy ? privacyPolicyToWire(join.privacyPolicy, fields.at('privacyPolicy')) : null,
   };
 }
 
@@ -244,6 +250,62 @@ function joinFromWire(wire: v1.Join.$Properties, fields: FieldReader): JoinReque
     labels: fields.identifiers('labels', wire.labels, FIELD_LIMITS.labelsPerMessage, FIELD_LIMITS.labelChars),
     numTrainExamples: wire.numTrainExamples ?? 0,
     numTestExamples: wire.numTestExamples ?? 0,
+    ...(wire.features?.length ? { features: fields.identifiers('features', wire.features, FIELD_LIMITS.features, FIELD_LIMITS.featureChars) } : {}),
+    ...(wire.privacyPolicy ? { privacyPolicy: privacyPolicyFromWire(wire.privacyPolicy) } : {}),
+  };
+}
+
+function privacyPolicyToWire(policy: PrivacyPolicy, fields: FieldWriter): v1.PrivacyPolicy.$Properties {
+  return {
+    requireSecureAggregation: policy.requireSecureAggregation,
+    minOtherContributors: fields.uint32('minOtherContributors', policy.minOtherContributors),
+    minExamples: fields.uint32('minExamples', policy.minExamples),
+    minBatchSize: fields.uint32('minBatchSize', policy.minBatchSize),
+    maxRounds: fields.uint32('maxRounds', policy.maxRounds),
+  };
+}
+
+/** Zero minimums read as 1 (proto3 cannot tell "unset" from 0, and 0 examples or batch means "any"). */
+function privacyPolicyFromWire(wire: v1.PrivacyPolicy.$Properties): PrivacyPolicy {
+  return {
+    requireSecureAggregation: wire.requireSecureAggregation ?? false,
+    minOtherContributors: wire.minOtherContributors ?? 0,
+    minExamples: Math.max(1, wire.minExamples ?? 0),
+    minBatchSize: Math.max(1, wire.minBatchSize ?? 0),
+    maxRounds: wire.maxRounds ?? 0,
+  };
+}
+
+function secAggParamsToWire(params: SecAggParams, fields: FieldWriter): v1.SecAggParams.$Properties {
+  return {
+    attempt: fields.uint32('attempt', params.attempt),
+    threshold: fields.uint32('threshold', params.threshold),
+    numSelected: fields.uint32('numSelected', params.numSelected),
+    fractionalBits: fields.uint32('fractionalBits', params.fractionalBits),
+    clip: params.clip,
+    weightBound: params.weightBound,
+    weightCap: params.weightCap,
+    metricSlots: params.metricSlots,
+    ringBits: fields.uint32('ringBits', params.ringBits),
+  };
+}
+
+function secAggParamsFromWire(wire: v1.SecAggParams.$Properties, fields: FieldReader): SecAggParams {
+  const threshold = fields.positive('threshold', wire.threshold);
+  const numSelected = fields.positive('numSelected', wire.numSelected);
+  if (threshold < 2 || threshold > numSelected) throw fields.malformed('threshold', `an integer in [2, numSelected = ${numSelected}]`, String(threshold));
+  const fractionalBits = wire.fractionalBits ?? 0;
+  if (fractionalBits > 30) throw fields.malformed('fractionalBits', 'at most 30', String(fractionalBits));
+  return {
+    attempt: fields.positive('attempt', wire.attempt),
+    threshold,
+    numSelected,
+    fractionalBits,
+    clip: fields.positiveNumber('clip', wire.clip),
+    weightBound: fields.positiveNumber('weightBound', wire.weightBound),
+    weightCap: fields.positiveNumber('weightCap', wire.weightCap),
+    metricSlots: fields.identifiers('metricSlots', wire.metricSlots, FIELD_LIMITS.secAggMetricSlots, FIELD_LIMITS.metricNameChars),
+    ringBits: fields.positive('ringBits', wire.ringBits),
   };
 }
 
@@ -271,6 +333,9 @@ function welcomeToWire(welcome: Welcome): v1.Welcome.$Properties {
     },
     currentRound: fields.uint32('currentRound', welcome.currentRound),
     maxMessageBytes: fields.uint32('maxMessageBytes', welcome.maxMessageBytes ?? 0),
+    secureAggregation: welcome.secureAggregation
+      ? { protocol: welcome.secureAggregation.protocol, minThreshold: fields.at('secureAggregation').uint32('minThreshold', welcome.secureAggregation.minThreshold) }
+      : null,
   };
 }
 
@@ -290,6 +355,14 @@ function welcomeFromWire(wire: v1.Welcome.$Properties, fields: FieldReader): Wel
     },
     currentRound: wire.currentRound ?? 0,
     maxMessageBytes: wire.maxMessageBytes ?? 0,
+    ...(wire.secureAggregation
+      ? {
+          secureAggregation: {
+            protocol: fields.at('secureAggregation').identifier('protocol', wire.secureAggregation.protocol, FIELD_LIMITS.featureChars),
+            minThreshold: fields.at('secureAggregation').positive('minThreshold', wire.secureAggregation.minThreshold),
+          },
+        }
+      : {}),
   };
 }
 
@@ -377,7 +450,8 @@ interface GeneratedMessage<Wire> {
   decode(bytes: Uint8Array): Wire;
 }
 
-function decodeMessage<Wire, Domain>(
+/** Decodes `payload` as `type` and maps it to the domain with `fromWire` (errors as described at the top). */
+export function decodeMessage<Wire, Domain>(
   type: string,
   message: GeneratedMessage<Wire>,
   payload: unknown,

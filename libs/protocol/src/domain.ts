@@ -1,6 +1,7 @@
 // Plain domain types for everything that crosses the wire. Only codec.ts knows the generated protobuf
 // classes; the rest of fedtl speaks these types.
 import type { ErrorCode } from '@fedtl/util';
+import type { PrivacyPolicy } from '@fedtl/privacy';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -51,6 +52,9 @@ export interface TrainingConfig {
   seed: number;
 }
 
+/** The feature name of the secure-aggregation protocol in proto/fedtl/v1/secagg.proto. */
+export const SECAGG_FEATURE = 'secagg/v1';
+
 export interface JoinRequest {
   clientId: string;
   token: string;
@@ -59,6 +63,34 @@ export interface JoinRequest {
   labels: string[];
   numTrainExamples: number;
   numTestExamples: number;
+  /** What the client implements beyond the base protocol, e.g. SECAGG_FEATURE; absent: nothing. */
+  features?: string[];
+  /** The client's privacy policy, as it states it; absent: it accepts every plan. */
+  privacyPolicy?: PrivacyPolicy;
+}
+
+/** The run's secure-aggregation terms, announced at Join. */
+export interface SecAggTerms {
+  /** The protocol, SECAGG_FEATURE. */
+  protocol: string;
+  /** The smallest threshold t any round of the run uses. */
+  minThreshold: number;
+}
+
+/**
+ * One round attempt's secure-aggregation terms (SecAggParams in proto/fedtl/v1/secagg.proto, which documents
+ * every field and the vector layout they define).
+ */
+export interface SecAggParams {
+  attempt: number;
+  threshold: number;
+  numSelected: number;
+  fractionalBits: number;
+  clip: number;
+  weightBound: number;
+  weightCap: number;
+  metricSlots: string[];
+  ringBits: number;
 }
 
 export interface Welcome {
@@ -73,6 +105,8 @@ export interface Welcome {
    * client checks an update's encoded size against it before sending.
    */
   maxMessageBytes?: number;
+  /** Present when the run uses secure aggregation. */
+  secureAggregation?: SecAggTerms;
 }
 
 export interface RoundPlan {
@@ -80,6 +114,8 @@ export interface RoundPlan {
   round: number;
   weights: NamedTensor[];
   config: TrainingConfig;
+  /** Present when this round runs under secure aggregation: the client answers with secagg-* events, not an Update. */
+  secureAggregation?: SecAggParams;
 }
 
 export type Metrics = Record<string, number>;

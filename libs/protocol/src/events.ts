@@ -33,6 +33,15 @@ export interface ClientToServerEvents {
    * coordinator stops waiting for its report at once instead of waiting for the evaluation deadline.
    */
   'evaluate-failed': (payload: Uint8Array, reply: ReplyCallback) => void;
+  // Secure aggregation (proto/fedtl/v1/secagg.proto), sent only in a round whose plan carries SecAggParams:
+  /** Payload: AdvertiseKeys (round 0). Reply: Ack. */
+  'secagg-advertise': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: ShareKeys (round 1). Reply: Ack. */
+  'secagg-shares': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: MaskedInput (round 2), in place of an Update. Reply: Ack. */
+  'secagg-masked-input': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: UnmaskShares (round 4). Reply: Ack. */
+  'secagg-unmask-shares': (payload: Uint8Array, reply: ReplyCallback) => void;
 }
 
 export interface ServerToClientEvents {
@@ -48,6 +57,15 @@ export interface ServerToClientEvents {
    * ends on it: exit status 0 for `finished`, non-zero with the cause for `failed`.
    */
   'run-end': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: KeyDirectory (U1, after round 0). Reply: Ack (ok once taken; the ShareKeys follows). */
+  'secagg-keys': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /** Payload: ShareDelivery (after round 1). Reply: Ack (ok once taken; the MaskedInput follows training). */
+  'secagg-share-delivery': (payload: Uint8Array, reply: ReplyCallback) => void;
+  /**
+   * Payload: UnmaskRequest (after round 2). Reply: Ack: ok once the request passes the client's checks (the
+   * UnmaskShares follows), or FEDTL_ERR_SECAGG_VIOLATION when it breaks the safety rule (nothing is revealed).
+   */
+  'secagg-unmask': (payload: Uint8Array, reply: ReplyCallback) => void;
   /** Payload: Error. No reply: the server reports a problem not tied to a request, e.g. before disconnecting. */
   'fedtl-error': (payload: Uint8Array) => void;
 }

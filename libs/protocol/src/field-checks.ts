@@ -79,6 +79,22 @@ export class FieldReader {
     return shape;
   }
 
+  /** A byte string of `minBytes` to `maxBytes` bytes (absent counts as empty), as a Uint8Array. */
+  bytes(field: string, value: Uint8Array | null | undefined, minBytes: number, maxBytes: number): Uint8Array {
+    const bytes = value ?? new Uint8Array(0);
+    if (bytes.length < minBytes || bytes.length > maxBytes) {
+      const expected = minBytes === maxBytes ? `${minBytes} bytes` : `${minBytes} to ${maxBytes} bytes`;
+      throw this.malformed(field, expected, `${bytes.length} bytes`);
+    }
+    return bytes;
+  }
+
+  /** A finite number > 0. */
+  positiveNumber(field: string, value: number | null | undefined): number {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw this.malformed(field, 'a positive finite number', String(value ?? 0));
+    return value;
+  }
+
   positive(field: string, value: number | null | undefined): number {
     if (!value || value <= 0) throw this.malformed(field, 'a positive integer', String(value ?? 0));
     return value;

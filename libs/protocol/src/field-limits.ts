@@ -27,4 +27,15 @@ export const FIELD_LIMITS = {
   errorCodeChars: 64,
   /** Error messages are cut (not refused) to this many characters, control characters escaped. */
   errorMessageChars: 1024,
+  /** Clients named in one secure-aggregation message (a key directory, a share list, an unmask request). */
+  secAggClients: 10_000,
+  /** An encrypted share pair: nonce, two length-prefixed 33-byte shares and the tag are 98 bytes; room to spare. */
+  secAggCiphertextBytes: 1024,
+  /** One revealed Shamir share of a 32-byte secret is 33 bytes; room to spare. */
+  secAggShareBytes: 256,
+  /** Metric slots carried inside a masked vector. */
+  secAggMetricSlots: 16,
+  /** Names in a Join's feature list, and their length. */
+  features: 32,
+  featureChars: 64,
 } as const;

@@ -6,3 +6,5 @@ export * from './events';
 export * from './transport';
 export * from './checkpoint-file';
 export * from './field-limits';
+export * from './secagg-domain';
+export * from './secagg-codec';

@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   FEDTL_ERR_OUT_DIR_LOCKED: 'another coordinator holds the output directory',
   FEDTL_ERR_NO_VALID_CHECKPOINT: 'checkpoints exist but none is usable',
   FEDTL_ERR_BAD_ENCODING: 'a text file is not UTF-8',
+  FEDTL_ERR_SECAGG_UNSUPPORTED: 'the run uses secure aggregation and the client does not implement it',
+  FEDTL_ERR_SECAGG_VIOLATION: 'a secure-aggregation message breaks the protocol (both secrets of one client asked for, a set below the threshold, a participant outside the round)',
+  FEDTL_ERR_SECAGG_FAILED: 'secure aggregation could not finish the round attempt: fewer than the threshold of clients remained',
+  FEDTL_ERR_POLICY_REFUSED: "the client's privacy policy refuses the run or the round's plan",
   FEDTL_ERR_INTERNAL: 'an unexpected error',
 } as const;
 
