@@ -3,10 +3,12 @@
 //   demo-tuning  the settings of `npm run demo`, chosen on a validation slice of each organisation's training mail
 //   embedding  backbone throughput, one thread vs the worker pool
 //   load       the coordinator under many clients (apps/bench/src/load, its own module tree)
+//   leakage    the leakage audit: what a coordinator recovers of a client's data from what it receives
 import { FedtlError } from '@fedtl/util';
 import { runDemoTuningSuite } from './demo-tuning/demo-tuning-suite';
 import { runDomainsSuite } from './domains/domains-suite';
 import { runEmbeddingSuite } from './embedding/embedding-suite';
+import { runLeakageSuite } from './leakage/leakage-suite';
 import { runLoadSuite } from './load';
 import { stopAllApps } from './workspace';
 
@@ -16,6 +18,7 @@ const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <su
   demo-tuning the demo's settings (labelled budget, rounds, epochs, learning rate…) on a validation slice
   embedding   sentences per second of the backbone, one thread vs the worker pool
   load        the coordinator under load
+  leakage     the leakage audit: feature vectors a coordinator recovers from one client's update, per protection
 `;
 
 type Suite = (argv: string[]) => Promise<number>;
@@ -25,6 +28,7 @@ const SUITES: Record<string, Suite> = {
   'demo-tuning': runDemoTuningSuite,
   embedding: runEmbeddingSuite,
   load: runLoadSuite,
+  leakage: runLeakageSuite,
 };
 
 async function main(argv: string[]): Promise<number> {
