@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PERMISSIVE_POLICY } from '@fedtl/privacy';
 import { FedtlError } from '@fedtl/util';
 import { useTestSandbox } from '@fedtl/util/testing';
 import { DEFAULT_GIVE_UP_AFTER_MS, parseClientConfig } from './config';
@@ -44,6 +45,44 @@ describe('client config', () => {
     expect(configError(['--coordinator', 'http://h:1', '--give-up-after-ms', '0', ...base]).code).toBe('FEDTL_ERR_BAD_CONFIG');
   });
 });
+describe('client configuration: the privacy policy', () => {
+  const sandbox = useTestSandbox();
+  const base = ['--coordinator', 'http://127.0.0.1:8080', '--client-id', 'org-1', '--features', 'f.json'];
+
+  it('accepts every plan by default', () => {
+    expect(parseClientConfig(base)).toMatchObject({ privacyPolicy: PERMISSIVE_POLICY });
+  });
+
+  it('reads each flag into the policy', () => {
+    const flags = ['--require-secure-aggregation', '--min-other-contributors', '3', '--min-examples', '50', '--min-batch-size', '16', '--max-rounds', '10'];
+    expect(parseClientConfig([...base, ...flags])).toMatchObject({
+      privacyPolicy: { requireSecureAggregation: true, minOtherContributors: 3, minExamples: 50, minBatchSize: 16, maxRounds: 10 },
+    });
+  });
+
+  it('reads the policy from a --config file, true or false for --require-secure-aggregation', () => {
+    const file = join(sandbox.dir, 'client.json');
+    writeFileSync(file, JSON.stringify({ requireSecureAggregation: true, minBatchSize: 8 }));
+    expect(parseClientConfig([...base, '--config', file])).toMatchObject({ privacyPolicy: { ...PERMISSIVE_POLICY, requireSecureAggregation: true, minBatchSize: 8 } });
+    writeFileSync(file, JSON.stringify({ requireSecureAggregation: 'yes' }));
+    expect(configError([...base, '--config', file]).message).toBe('--require-secure-aggregation: expected no value on the command line, or true|false in a --config file, got "yes"');
+  });
+
+  it('refuses values outside each flag\'s range, naming the flag, what it takes and what it got', () => {
+    const cases: Array<[string, string, string]> = [
+      ['--min-other-contributors', '-1', 'an integer >= 0'],
+      ['--min-examples', '0', 'an integer >= 1'],
+      ['--min-batch-size', '2.5', 'an integer >= 1'],
+      ['--max-rounds', 'ten', 'an integer >= 0'],
+    ];
+    for (const [flag, value, expected] of cases) {
+      const error = configError([...base, `${flag}=${value}`]);
+      expect(error.code).toBe('FEDTL_ERR_BAD_CONFIG');
+      expect(error.message).toBe(`${flag}: expected ${expected}, got ${JSON.stringify(value)}`);
+    }
+  });
+});
+
 describe('client configuration: the token', () => {
   const sandbox = useTestSandbox();
   const base = ['--coordinator', 'http://127.0.0.1:8080', '--client-id', 'org-1', '--features', 'f.json'];

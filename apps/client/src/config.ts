@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readUserTextSync } from '@fedtl/data';
+import { assertPrivacyPolicy, PERMISSIVE_POLICY, type PrivacyPolicy } from '@fedtl/privacy';
 import { FedtlError, configError, isLogLevel, parseInteger, redactUrl, type LogLevel } from '@fedtl/util';
 
 /** Ten minutes without a session with the coordinator, then the client gives up. */
@@ -40,6 +41,8 @@ export interface ClientConfig {
   giveUpAfterMs: number;
   logLevel: LogLevel;
   logFormat: 'pretty' | 'json';
+  /** What this client accepts from the coordinator, checked locally on every plan (default: every plan). */
+  privacyPolicy: PrivacyPolicy;
 }
 
 export const USAGE = `Usage: npm run client -- --coordinator URL --client-id ID [data] [options]
@@ -70,6 +73,15 @@ Options:
   --ack-timeout-ms MS        how long to wait for the coordinator to acknowledge (default 60000)
   --give-up-after-ms MS      stop with FEDTL_ERR_UNREACHABLE (exit 3) after this long without a session with the
                              coordinator, counted from the last time it was joined or from start (default 600000)
+
+Privacy policy (checked by this client on every round plan; a plan it refuses is answered with
+FEDTL_ERR_POLICY_REFUSED and not trained on; a run without secure aggregation is left at once, exit 2):
+  --require-secure-aggregation   send updates only masked, under secure aggregation (secagg/v1)
+  --min-other-contributors K     only in sums of at least K other clients' updates: the round's threshold t must
+                                 be at least K + 1 (default 0; above 0 implies --require-secure-aggregation)
+  --min-examples N           only send updates computed from at least N local training examples (default 1)
+  --min-batch-size B         refuse plans with a batch size below B (default 1)
+  --max-rounds R             send an update in at most R rounds of a run (default 0: no cap)
 
 Exit status: 0 the run finished; 1 the run failed (its cause is printed) or this client failed; 2 refused by
 the coordinator or misconfigured (flags, a URL with a path, an untrusted certificate); 3 the coordinator stayed
@@ -108,10 +120,15 @@ const FLAGS = {
   'give-up-after-ms': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  'require-secure-aggregation': { type: 'boolean' },
+  'min-other-contributors': { type: 'string' },
+  'min-examples': { type: 'string' },
+  'min-batch-size': { type: 'string' },
+  'max-rounds': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
-type Flags = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean : string };
+type Flags = { [K in keyof typeof FLAGS]?: (typeof FLAGS)[K]['type'] extends 'boolean' ? boolean | string : string };
 
 function fail(name: string, expected: string, got: unknown): never {
   throw configError(name, expected, got);
@@ -131,6 +148,31 @@ function checkNoPath(coordinator: string): void {
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
     fail('--coordinator', `a URL without a path, such as ${url.protocol}//${url.host}`, redactUrl(coordinator));
   }
+}
+
+/**
+ * The privacy policy of the --require-secure-aggregation, --min-other-contributors, --min-examples,
+ * --min-batch-size and --max-rounds flags (a --config file may give the first as true or false). Throws
+ * FEDTL_ERR_BAD_CONFIG naming the flag, what it takes and what it got.
+ */
+function parsePrivacyPolicy(v: Flags): PrivacyPolicy {
+  const required = v['require-secure-aggregation'];
+  if (required !== undefined && required !== true && required !== 'true' && required !== 'false') {
+    fail('--require-secure-aggregation', 'no value on the command line, or true|false in a --config file', required);
+  }
+  const integer = (flag: 'min-other-contributors' | 'min-examples' | 'min-batch-size' | 'max-rounds', least: number, fallback: number): number => {
+    const value = v[flag];
+    return value === undefined ? fallback : parseInteger(`--${flag}`, value, least);
+  };
+  const policy: PrivacyPolicy = {
+    requireSecureAggregation: required === true || required === 'true',
+    minOtherContributors: integer('min-other-contributors', 0, PERMISSIVE_POLICY.minOtherContributors),
+    minExamples: integer('min-examples', 1, PERMISSIVE_POLICY.minExamples),
+    minBatchSize: integer('min-batch-size', 1, PERMISSIVE_POLICY.minBatchSize),
+    maxRounds: integer('max-rounds', 0, PERMISSIVE_POLICY.maxRounds),
+  };
+  assertPrivacyPolicy(policy);
+  return policy;
 }
 
 export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): ClientConfig | 'help' {
@@ -212,5 +254,6 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     giveUpAfterMs: v['give-up-after-ms'] === undefined ? DEFAULT_GIVE_UP_AFTER_MS : parseInteger('--give-up-after-ms', v['give-up-after-ms'], 1),
     logLevel,
     logFormat,
+    privacyPolicy: parsePrivacyPolicy(v),
   };
 }

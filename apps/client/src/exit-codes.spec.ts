@@ -21,4 +21,11 @@ describe('client exit codes', () => {
     expect(exitCodeFor({ event: 'failed', error: new FedtlError('FEDTL_ERR_RUN_FAILED', 'no verdict') })).toBe(1);
     expect(exitCodeForError(new FedtlError('FEDTL_ERR_MESSAGE_TOO_LARGE', 'big'))).toBe(1);
   });
+
+  it('exits 2 when its own privacy policy refuses the run, and says so rather than blaming the coordinator', () => {
+    const outcome = { event: 'refused' as const, error: new FedtlError('FEDTL_ERR_POLICY_REFUSED', 'requires secure aggregation') };
+    expect(exitCodeFor(outcome)).toBe(EXIT_CODES.refused);
+    expect(describeOutcome(outcome)).toBe("refused by this client's privacy policy: FEDTL_ERR_POLICY_REFUSED: requires secure aggregation");
+    expect(describeOutcome({ event: 'refused', error: new FedtlError('FEDTL_ERR_UNAUTHORIZED', 'bad token') })).toBe('refused by the coordinator: FEDTL_ERR_UNAUTHORIZED: bad token');
+  });
 });

@@ -4,7 +4,8 @@
 //   1    the run failed (a FAILED verdict, printed with its cause), the coordinator ended the session without a
 //        verdict, or this client failed on its own (training thread, data, an update over the size limit)
 //   2    refused or misconfigured: the coordinator refused this client (token, protocol version, backbone,
-//        labels…), a flag is invalid, the URL carries a path, or the coordinator's certificate is not trusted
+//        labels…), this client's privacy policy refused the run (no secure aggregation), a flag is invalid, the
+//        URL carries a path, or the coordinator's certificate is not trusted
 //   3    unreachable: no session with the coordinator for --give-up-after-ms
 //   130  stopped by SIGINT; 143 stopped by SIGTERM (128 + the signal's number, as shells report it)
 import type { RunEnd } from '@fedtl/protocol';
@@ -42,6 +43,7 @@ export function describeOutcome(outcome: ClientOutcome): string | undefined {
     if (verdict.status === 'finished') return undefined;
     return `the run failed after ${verdict.roundsCompleted} completed rounds: ${verdict.error.code}: ${verdict.error.message}`;
   }
-  const what = outcome.event === 'refused' ? 'refused by the coordinator' : 'stopped';
+  const what =
+    outcome.event === 'failed' ? 'stopped' : outcome.error.code === 'FEDTL_ERR_POLICY_REFUSED' ? "refused by this client's privacy policy" : 'refused by the coordinator';
   return `${what}: ${outcome.error.code}: ${outcome.error.message}`;
 }

@@ -9,25 +9,37 @@ import { EventEmitter } from 'node:events';
 import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
+  SECAGG_FEATURE,
   decodeAck,
   decodeEvaluateRequest,
   decodeError,
   decodeJoinReply,
+  decodeKeyDirectory,
   decodeRoundPlan,
   decodeRunEnd,
+  decodeShareDelivery,
+  decodeUnmaskRequest,
   emitWithAck,
   encodeAck,
+  encodeAdvertiseKeys,
   encodeError,
   encodeEvaluateReport,
   encodeJoin,
+  encodeMaskedInput,
+  encodeShareKeys,
+  encodeUnmaskShares,
   encodeUpdate,
+  type ClientRequestEvent,
   type ClientToServerEvents,
+  type MaskedInput,
   type Metrics,
   type ProtocolError,
+  type RoundPlan,
   type RunEnd,
   type ServerToClientEvents,
   type Welcome,
 } from '@fedtl/protocol';
+import { PERMISSIVE_POLICY, describePolicy, policyRequiresSecureAggregation, policyViolation, type PrivacyPolicy } from '@fedtl/privacy';
 import type { BackendName } from '@fedtl/model';
 import { FedtlError, createLogger, deriveSeed, isErrorCode, redactUrl, toFedtlError } from '@fedtl/util';
 import { giveUpMessage } from './give-up';
@@ -35,6 +47,7 @@ import { RETRYABLE_REFUSAL_CODES, describeRefusal, handshakeRefusalOf, type Hand
 import { LearnerThread } from './learner-thread';
 import type { LocalData } from './local-data';
 import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
+import { SecAggAttempt } from './secagg/secagg-attempt';
 import { describeTlsFailure, tlsFailureOf } from './tls-failure';
 
 export interface FederatedClientOptions {
@@ -58,6 +71,8 @@ export interface FederatedClientOptions {
    * joined (or from start): then it fails with FEDTL_ERR_UNREACHABLE. Default DEFAULT_GIVE_UP_AFTER_MS.
    */
   giveUpAfterMs?: number;
+  /** What this client accepts from the coordinator, checked on the Welcome and on every plan (default PERMISSIVE_POLICY). */
+  privacyPolicy?: PrivacyPolicy;
 }
 
 export interface FederatedClientEvents {
@@ -103,6 +118,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   /** Join attempts that were not acknowledged in a row; sets the backoff before the next one. */
   private unacknowledgedJoins = 0;
   private rejoinTimer?: NodeJS.Timeout;
+  /** The privacy policy in force (options.privacyPolicy or PERMISSIVE_POLICY). */
+  private readonly policy: PrivacyPolicy;
+  /** Rounds of the current run in which an update or masked input of this client was accepted (--max-rounds). */
+  private roundsJoined = 0;
+  /** The secure-aggregation round attempt in progress; a new plan replaces it. */
+  private secagg?: SecAggAttempt;
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly log;
@@ -111,6 +132,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     super();
     this.startSession();
     this.log = createLogger('client').child({ clientId: options.clientId });
+    this.policy = options.privacyPolicy ?? PERMISSIVE_POLICY;
     this.learner = new LearnerThread({
       clientId: options.clientId,
       backend: options.backend,
@@ -137,6 +159,9 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.on('evaluate-request', (payload, ack) => this.onEvaluateRequest(payload, ack));
     this.socket.on('fedtl-error', (payload) => this.onCoordinatorError(payload));
     this.socket.on('run-end', (payload, ack) => this.onRunEnd(payload, ack));
+    this.socket.on('secagg-keys', (payload, ack) => void this.onKeyDirectory(payload, ack));
+    this.socket.on('secagg-share-delivery', (payload, ack) => this.onShareDelivery(payload, ack));
+    this.socket.on('secagg-unmask', (payload, ack) => this.onUnmaskRequest(payload, ack));
   }
 
   /**
@@ -184,6 +209,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       labels: data.labelSet,
       numTrainExamples: data.train.labels.length,
       numTestExamples: data.test.labels.length,
+      features: [SECAGG_FEATURE],
+      privacyPolicy: this.policy,
     });
     let welcome: Welcome;
     try {
@@ -198,6 +225,15 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         return;
       }
       this.log.error('the coordinator refused this client', { code: error.code, error: error.message });
+      this.end('refused', error);
+      return;
+    }
+    if (policyRequiresSecureAggregation(this.policy) && !welcome.secureAggregation) {
+      const error = new FedtlError(
+        'FEDTL_ERR_POLICY_REFUSED',
+        `this client's privacy policy (${describePolicy(this.policy)}) requires secure aggregation, and run ${welcome.runId} does not use it (its terms carry no secure aggregation): its updates would be sent in the clear`,
+      );
+      this.log.error('the run breaks this client\'s privacy policy', { runId: welcome.runId, code: error.code, error: error.message });
       this.end('refused', error);
       return;
     }
@@ -230,7 +266,10 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   private async onWelcome(welcome: Welcome): Promise<void> {
-    if (this.runId !== welcome.runId) await this.learner.startRun(welcome.model);
+    if (this.runId !== welcome.runId) {
+      await this.learner.startRun(welcome.model);
+      this.roundsJoined = 0;
+    }
     this.runId = welcome.runId;
     this.maxMessageBytes = welcome.maxMessageBytes ?? 0;
     this.unacknowledgedJoins = 0;
@@ -247,9 +286,15 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onRoundPlan(payload: unknown, ack: (reply: Uint8Array) => void): void {
     const plan = this.acceptRequest(decodeRoundPlan, payload, ack);
     if (!plan) return;
+    if (plan.secureAggregation) {
+      void this.startSecAggRound(plan, payload);
+      return;
+    }
+    this.secagg = undefined;
     this.enqueue(async () => {
       await this.welcomed;
       if (this.isStale(plan.runId, 'round plan', plan.round)) return;
+      if (await this.refusedByPolicy(plan)) return;
       const started = Date.now();
       let update: Awaited<ReturnType<LearnerThread['fit']>>;
       try {
@@ -278,10 +323,150 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         return;
       }
       if (await this.send('update', payload, plan.round)) {
+        this.roundsJoined++;
         this.log.info('update accepted', { round: plan.round, loss: metrics.loss, accuracy: metrics.accuracy });
       }
       this.emit('trained', plan.round);
     });
+  }
+
+  /**
+   * True (after telling the coordinator with 'round-failed' FEDTL_ERR_POLICY_REFUSED, and logging why) when the
+   * privacy policy refuses the plan: this client then does not train on it.
+   */
+  private async refusedByPolicy(plan: RoundPlan): Promise<boolean> {
+    const secagg = plan.secureAggregation;
+    const reason = policyViolation(this.policy, {
+      batchSize: plan.config.batchSize,
+      numExamples: this.options.data.train.labels.length,
+      roundsJoined: this.roundsJoined,
+      ...(secagg ? { secureAggregation: { threshold: secagg.threshold } } : {}),
+    });
+    if (reason === null) return false;
+    this.log.warn('round refused by this client\'s privacy policy', { round: plan.round, policy: describePolicy(this.policy), reason });
+    await this.send('round-failed', encodeError({ code: 'FEDTL_ERR_POLICY_REFUSED', message: `round ${plan.round}: ${reason}` }), plan.round);
+    return true;
+  }
+
+  /**
+   * A round under secure aggregation (secagg.proto): the policy check and AdvertiseKeys go out at once, not
+   * behind the training queue, so the key rounds proceed while this client trains; the masked input goes out
+   * once both the training result and the ShareDelivery are in (SecAggAttempt). Never an Update.
+   */
+  private async startSecAggRound(plan: RoundPlan, payload: unknown): Promise<void> {
+    await this.welcomed;
+    if (this.isStale(plan.runId, 'round plan', plan.round)) return;
+    this.secagg = undefined;
+    if (await this.refusedByPolicy(plan)) return;
+    let attempt: SecAggAttempt;
+    try {
+      attempt = new SecAggAttempt(this.options.clientId, plan, payload, this.policy);
+    } catch (err) {
+      const error = toFedtlError(err);
+      this.log.warn('round refused: its secure-aggregation terms', { round: plan.round, code: error.code, error: error.message });
+      await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
+      return;
+    }
+    this.secagg = attempt;
+    const { attempt: number, threshold, numSelected } = attempt.participant.params;
+    this.log.info('round under secure aggregation', { round: plan.round, attempt: number, threshold, selected: numSelected });
+    void this.send('secagg-advertise', encodeAdvertiseKeys(attempt.participant.advertise()), plan.round);
+    this.enqueue(async () => {
+      if (this.secagg !== attempt || this.isStale(plan.runId, 'round plan', plan.round)) return;
+      const started = Date.now();
+      let update: Awaited<ReturnType<LearnerThread['fit']>>;
+      try {
+        update = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
+      } catch (err) {
+        const error = toFedtlError(err);
+        this.log.error('local training failed', { round: plan.round, code: error.code, error: error.message });
+        if (this.secagg === attempt) this.secagg = undefined;
+        await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
+        return;
+      }
+      if (this.secagg !== attempt) {
+        this.log.warn('training result dropped: a newer plan replaced its secure-aggregation attempt', { round: plan.round });
+        return;
+      }
+      update.metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
+      await this.sendMaskedInput(attempt, () => attempt.onTrained(update));
+    });
+  }
+
+  /** Makes y_u if both halves are in (`make`) and sends it; a failure to mask is reported with 'round-failed'. */
+  private async sendMaskedInput(attempt: SecAggAttempt, make: () => MaskedInput | undefined): Promise<void> {
+    let masked: MaskedInput | undefined;
+    try {
+      masked = make();
+    } catch (err) {
+      const error = toFedtlError(err);
+      this.log.error('cannot make the masked input', { round: attempt.round, code: error.code, error: error.message });
+      await this.send('round-failed', encodeError({ code: error.code, message: error.message }), attempt.round);
+      return;
+    }
+    if (!masked) return;
+    const packing = attempt.participant.packing;
+    if (packing?.clipFactor !== undefined) this.log.info('delta clipped to the round\'s L2 bound', { round: attempt.round, norm: packing.norm, clip: attempt.participant.params.clip });
+    if (await this.send('secagg-masked-input', encodeMaskedInput(masked), attempt.round)) {
+      this.roundsJoined++;
+      this.log.info('masked input accepted', { round: attempt.round, weight: packing?.weight });
+    }
+    this.emit('trained', attempt.round);
+  }
+
+  /** 'secagg-keys': U1 → ShareKeys, acknowledged ok once the directory passes the participant's checks. */
+  private async onKeyDirectory(payload: unknown, ack: (reply: Uint8Array) => void): Promise<void> {
+    const attempt = this.secagg;
+    const shareKeys = await this.answerSecAgg('KeyDirectory', ack, () => {
+      const directory = decodeKeyDirectory(payload);
+      return this.participantFor(directory.round).onKeyDirectory(directory);
+    });
+    if (shareKeys && attempt) await this.send('secagg-shares', encodeShareKeys(shareKeys), attempt.round);
+  }
+
+  /** 'secagg-share-delivery': U2; the masked input follows if training is done. */
+  private onShareDelivery(payload: unknown, ack: (reply: Uint8Array) => void): void {
+    const attempt = this.secagg;
+    void this.answerSecAgg('ShareDelivery', ack, () => {
+      const delivery = decodeShareDelivery(payload);
+      this.participantFor(delivery.round).onShareDelivery(delivery);
+      return true;
+    }).then((taken) => {
+      if (taken && attempt) return this.sendMaskedInput(attempt, () => attempt.onDelivered());
+    });
+  }
+
+  /** 'secagg-unmask': acknowledged ok only when the request passes the safety rule; then the UnmaskShares. */
+  private onUnmaskRequest(payload: unknown, ack: (reply: Uint8Array) => void): void {
+    const attempt = this.secagg;
+    void this.answerSecAgg('UnmaskRequest', ack, () => {
+      const request = decodeUnmaskRequest(payload);
+      return this.participantFor(request.round).onUnmaskRequest(request);
+    }).then((shares) => {
+      if (shares && attempt) return this.send('secagg-unmask-shares', encodeUnmaskShares(shares), attempt.round).then(() => undefined);
+    });
+  }
+
+  /** The current attempt's participant; FEDTL_ERR_WRONG_ROUND when no secure-aggregation round is in progress. */
+  private participantFor(round: number) {
+    if (!this.secagg) {
+      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `secure aggregation: no round attempt in progress on this client, got a message for round ${round}`);
+    }
+    return this.secagg.participant;
+  }
+
+  /** Runs a participant step and acknowledges: ok with its result, or its error (logged), then undefined. */
+  private async answerSecAgg<T>(what: string, ack: (reply: Uint8Array) => void, step: () => T | Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await step();
+      ack(encodeAck({ ok: true }));
+      return result;
+    } catch (err) {
+      const error = toFedtlError(err);
+      this.log.warn(`refused a secure-aggregation ${what}`, { code: error.code, error: error.message });
+      ack(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
+      return undefined;
+    }
   }
 
   private onEvaluateRequest(payload: unknown, ack: (reply: Uint8Array) => void): void {
@@ -338,7 +523,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
    * gone is dropped at once rather than buffered or waited on: the coordinator re-sends the round in progress
    * to a client that rejoins, so the queue must be free for that plan as soon as the link is back.
    */
-  private async send(event: 'update' | 'evaluate-report' | 'round-failed' | 'evaluate-failed', payload: Uint8Array, round: number): Promise<boolean> {
+  private async send(event: Exclude<ClientRequestEvent, 'join'>, payload: Uint8Array, round: number): Promise<boolean> {
     if (!this.socket.connected) {
       this.log.warn(`${event} dropped: not connected`, { round });
       return false;

@@ -1,6 +1,7 @@
 // `npm run client -- …`: one organisation's client process. Its exit status says how the run went
 // (exit-codes.ts): 0 only when the coordinator's verdict is that the run finished.
 import { readFileSync } from 'node:fs';
+import { describePolicy } from '@fedtl/privacy';
 import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
 import { USAGE, parseClientConfig } from './config';
 import { EXIT_CODES, describeOutcome, exitCodeFor, exitCodeForError, type ClientOutcome } from './exit-codes';
@@ -16,6 +17,7 @@ async function main(): Promise<number> {
   configureLogging({ level: config.logLevel, format: config.logFormat });
   const log = createLogger('client-main').child({ clientId: config.clientId });
   for (const warning of config.warnings) log.warn(warning);
+  log.info('privacy policy', { policy: describePolicy(config.privacyPolicy) });
   const data = await loadLocalData(config);
   if (data.test.labels.length === 0) {
     log.warn('no test examples: this client trains but cannot evaluate, and the coordinator will not ask it to', { train: data.train.labels.length });
@@ -31,6 +33,7 @@ async function main(): Promise<number> {
     localBaselineEpochs: config.localBaselineEpochs,
     personalizeEpochs: config.personalizeEpochs,
     seed: config.seed,
+    privacyPolicy: config.privacyPolicy,
     tls: {
       ca: config.tlsCa ? readFileSync(config.tlsCa, 'utf8') : undefined,
       cert: config.tlsCert ? readFileSync(config.tlsCert, 'utf8') : undefined,

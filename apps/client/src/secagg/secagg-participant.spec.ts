@@ -7,6 +7,7 @@ import {
   PERMISSIVE_POLICY,
   planSession,
   type PrivacyPolicy,
+  type SecAggAggregate,
   type SecAggContribution,
 } from '@fedtl/privacy';
 import type { MaskedInput, SecAggParams, ShareKeys, UnmaskRequest, UnmaskShares } from '@fedtl/protocol';
@@ -90,12 +91,13 @@ async function upToMaskedInputs(dropAfter: ReadonlyMap<string, Phase>, sessions:
   return { relay, clients, xs, directory, request, masked };
 }
 
-async function runRound(dropAfter: ReadonlyMap<string, Phase>): Promise<RelayResult & { xs: Map<string, SecAggContribution> }> {
+async function runRound(dropAfter: ReadonlyMap<string, Phase>): Promise<RelayResult & { aggregate: SecAggAggregate; xs: Map<string, SecAggContribution> }> {
   const { relay, clients, xs, request } = await upToMaskedInputs(dropAfter);
   const responses: UnmaskShares[] = request.survivors
     .filter((id) => dropAfter.get(id) !== 'unmask')
     .map((id) => (clients.get(id) as SecAggParticipant).onUnmaskRequest(request));
-  return { ...(await relay.finish(responses)), xs };
+  const result = await relay.finish(responses);
+  return { ...result, aggregate: relay.aggregate(result.sum), xs };
 }
 
 function expectViolation(act: () => unknown, message: RegExp): void {

@@ -36,13 +36,12 @@ export interface SecAggRelayOptions {
   readonly sizes: readonly number[];
 }
 
-/** What the relay learns at the end: the decoded sum and the weighted means read from it. */
+/** What the relay learns at the end: the unmasked sum, in the ring and decoded. */
 export interface RelayResult {
   /** Σ_{u ∈ U3} x_u in Z_{2^32}, unmasked. */
   readonly ringSum: Uint32Array;
   /** The same, decoded with the round's fixed point (|U3| summands). */
   readonly sum: Float64Array;
-  readonly aggregate: SecAggAggregate;
   readonly survivors: readonly string[];
 }
 
@@ -93,10 +92,10 @@ export class SecAggRelay {
   /**
    * Round 4: rebuilds b_v of every survivor and s_v^SK of every dropped client from the responders' shares
    * (reconstructSecret refuses fewer than t), recomputes the dropped clients' pairwise seeds with every
-   * survivor, removes the masks (unmaskSum), decodes and unpacks the weighted means.
+   * survivor, removes the masks (unmaskSum) and decodes the sum (read it with `aggregate`).
    */
   async finish(responses: readonly UnmaskShares[]): Promise<RelayResult> {
-    const { context, params, sizes } = this.options;
+    const { context, params } = this.options;
     const maskedSum = this.maskedSum;
     if (!maskedSum) throw new Error('SecAggRelay: finish before unmaskRequest');
     const sharesOf = (ownerId: string, kind: 'self-mask-seed' | 'mask-private-key'): Uint8Array[] =>
@@ -116,9 +115,13 @@ export class SecAggRelay {
     }
     const ringSum = unmaskSum({ context, maskedSum, survivors: this.u3, selfMaskSeeds, droppedPairwiseSeeds });
     const sum = this.codec.decodeSum(ringSum, this.u3.length);
-    const { clip, weightBound, weightCap, metricSlots } = params;
-    const aggregate = unpackAggregate(sum, sizes, { clip, weightBound, weightCap, metricSlots });
-    return { ringSum, sum, aggregate, survivors: [...this.u3] };
+    return { ringSum, sum, survivors: [...this.u3] };
+  }
+
+  /** The weighted means read from a decoded sum (unpackAggregate; throws when its weight part is not positive). */
+  aggregate(sum: Float64Array): SecAggAggregate {
+    const { clip, weightBound, weightCap, metricSlots } = this.options.params;
+    return unpackAggregate(sum, this.options.sizes, { clip, weightBound, weightCap, metricSlots });
   }
 
   private assertQuorum(count: number, what: string): void {
