@@ -11,6 +11,11 @@ export interface ClientLink {
   sendRoundPlan(encodedPlan: Uint8Array): Promise<void>;
   /** Sends an encoded EvaluateRequest; resolves once acknowledged. */
   sendEvaluateRequest(encodedRequest: Uint8Array): Promise<void>;
+  /**
+   * Sends an encoded secure-aggregation request (KeyDirectory, ShareDelivery, UnmaskRequest); resolves once the
+   * client acknowledged it, rejects with the client's refusal or FEDTL_ERR_ACK_TIMEOUT.
+   */
+  sendSecAgg(event: 'secagg-keys' | 'secagg-share-delivery' | 'secagg-unmask', encoded: Uint8Array): Promise<void>;
   /** Tells the client something went wrong on its side (no answer expected). */
   sendError(error: ProtocolError): void;
   disconnect(): void;

@@ -81,6 +81,15 @@ export interface CoordinatorConfig {
   maxMissedRounds: number;
   /** Times the round in progress is re-sent to one client that rejoins during it. */
   maxPlanResends: number;
+  /**
+   * Secure aggregation (Bonawitz et al. 2017): the coordinator learns only each round's sum; clients must
+   * implement it (older ones are refused at Join with FEDTL_ERR_SECAGG_UNSUPPORTED).
+   */
+  secureAggregation: boolean;
+  /** t, the fewest clients whose inputs may be unmasked together; 0: ⌊n/2⌋ + 1 of the n selected (at least 2). */
+  secaggThreshold: number;
+  /** Deadline of each secure-aggregation key or unmasking phase, in ms (the masked inputs have the round's). */
+  secaggPhaseTimeoutMs: number;
   /** Things said once at start (e.g. a token visible in the process list); the config is valid. */
   warnings: string[];
   tlsCert?: string;
@@ -138,6 +147,9 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   authFailureWindowMs: 60_000,
   maxMissedRounds: 2,
   maxPlanResends: 2,
+  secureAggregation: false,
+  secaggThreshold: 0,
+  secaggPhaseTimeoutMs: 30_000,
   warnings: [],
   fresh: false,
   lingerMs: 0,
@@ -194,6 +206,9 @@ const FLAGS = {
   'auth-failure-window-ms': { type: 'string' },
   'max-missed-rounds': { type: 'string' },
   'max-plan-resends': { type: 'string' },
+  'secure-aggregation': { type: 'boolean' },
+  'secagg-threshold': { type: 'string' },
+  'secagg-phase-timeout-ms': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-client-ca': { type: 'string' },
@@ -257,6 +272,9 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --max-missed-rounds K      a selected client that delivers nothing K rounds in a row is disconnected and
                              refused for the rest of the run (default 2)
   --max-plan-resends N       times the round in progress is re-sent to one client rejoining during it (default 2)
+  --secure-aggregation       the coordinator learns only each round's sum of updates (Bonawitz et al. 2017)
+  --secagg-threshold T       fewest clients unmasked together; 0: a majority of the selected, at least 2 (default 0)
+  --secagg-phase-timeout-ms MS  deadline of each secure-aggregation key or unmasking phase (default 30000)
   --tls-cert FILE --tls-key FILE     serve over TLS (wss://); --tls-client-ca FILE requires client certificates
   --fresh                    ignore existing checkpoints in --out-dir and start over
   --audit-dir DIR            write every accepted update to DIR
@@ -321,6 +339,18 @@ function checkStrategy(config: CoordinatorConfig): void {
   for (const [key, flag, strategy] of only) {
     if (config[key] !== undefined && config.strategy !== strategy) fail(flag, `--strategy ${strategy}`, `--strategy ${config.strategy}`);
   }
+}
+
+/** The secure-aggregation options, which only make sense together and with at least two clients a round. */
+function checkSecureAggregation(config: CoordinatorConfig): void {
+  if (!config.secureAggregation) {
+    if (config.secaggThreshold !== 0) fail('--secagg-threshold', '--secure-aggregation', 'secure aggregation off');
+    return;
+  }
+  if (config.minClients < 2) fail('--min-clients', 'at least 2 with --secure-aggregation (a sum of one update is that update)', config.minClients);
+  if (config.secaggThreshold === 1) fail('--secagg-threshold', '0 (a majority) or at least 2 (with t = 1 one update could be unmasked alone)', 1);
+  if (config.auditDir) fail('--audit-dir', 'no --secure-aggregation (under it the coordinator never sees an individual update to record)', config.auditDir);
+  if (config.secaggThreshold > config.maxClients) fail('--secagg-threshold', `at most --max-clients (${config.maxClients})`, config.secaggThreshold);
 }
 
 /** Reads flags (argv without node and script), env and an optional JSON file into a validated config. */
@@ -432,6 +462,9 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['auth-failure-window-ms'] !== undefined) merged.authFailureWindowMs = parseTimeout('--auth-failure-window-ms', v['auth-failure-window-ms'], 1000);
   if (v['max-missed-rounds'] !== undefined) merged.maxMissedRounds = parseInteger('--max-missed-rounds', v['max-missed-rounds'], 1);
   if (v['max-plan-resends'] !== undefined) merged.maxPlanResends = parseInteger('--max-plan-resends', v['max-plan-resends'], 0);
+  if (v['secure-aggregation']) merged.secureAggregation = true;
+  if (v['secagg-threshold'] !== undefined) merged.secaggThreshold = parseInteger('--secagg-threshold', v['secagg-threshold'], 0);
+  if (v['secagg-phase-timeout-ms'] !== undefined) merged.secaggPhaseTimeoutMs = parseTimeout('--secagg-phase-timeout-ms', v['secagg-phase-timeout-ms'], 100);
   if (v['tls-cert'] !== undefined) merged.tlsCert = v['tls-cert'];
   if (v['tls-key'] !== undefined) merged.tlsKey = v['tls-key'];
   if (v['tls-client-ca'] !== undefined) merged.tlsClientCa = v['tls-client-ca'];
@@ -447,6 +480,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   checkStrategy(merged);
   if (merged.minAvailable < merged.minClients) fail('--min-available', `at least --min-clients (${merged.minClients})`, merged.minAvailable);
   if (merged.labels.length < 2) fail('--labels', 'at least two labels', merged.labels);
+  checkSecureAggregation(merged);
   if (new Set(merged.labels).size !== merged.labels.length) fail('--labels', 'distinct labels', merged.labels);
   if (Boolean(merged.tlsCert) !== Boolean(merged.tlsKey)) fail('--tls-cert/--tls-key', 'both or neither', { cert: merged.tlsCert, key: merged.tlsKey });
   if (merged.tlsClientCa && !merged.tlsCert) fail('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', merged.tlsClientCa);

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { FedtlError, boundText, createLogger, deriveSeed, quoteUntrusted, secretsEqual, seededRandom, toFedtlError, type ErrorCode } from '@fedtl/util';
 import {
   PROTOCOL_VERSION,
+  SECAGG_FEATURE,
   encodeEvaluateRequest,
   encodeRoundPlan,
   type BackboneRef,
@@ -14,19 +15,26 @@ import {
   type ModelSpec,
   type NamedTensor,
   type ProtocolError,
+  type AdvertiseKeys,
+  type MaskedInput,
+  type ShareKeys,
   type TrainingConfig,
+  type UnmaskShares,
   type Update,
   type Welcome,
 } from '@fedtl/protocol';
+import { describePolicy, planSession, policyRequiresSecureAggregation } from '@fedtl/privacy';
 import { checkLabelSubset } from '@fedtl/data';
 import { divergedError, firstNonFinite } from '@fedtl/model';
-import type { AggregateResult, ClientFailure, Strategy } from '@fedtl/strategies';
+import type { AggregateResult, ClientFailure, RoundAggregator, RoundConfiguration, Strategy } from '@fedtl/strategies';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store';
 import { ClientRegistry, type ClientLink } from './client-registry';
 import { EvaluationCollector } from './evaluation-collector';
 import { FAILURE_MESSAGE_CHARS, type MetricsLog, type RoundRecord } from './metrics-log';
 import type { NormBound } from './norm-bound';
-import { RoundCollector, type TensorSpec } from './round-collector';
+import { RoundCollector, type BoundedUpdate, type TensorSpec } from './round-collector';
+import { SecureAggregationRound } from './secagg/secagg-round';
+import { defaultThreshold, secAggParamsFor } from './secagg/secagg-terms';
 import { weightCaps } from './share-cap';
 import type { TrafficCounter } from './traffic-counter';
 
@@ -69,6 +77,12 @@ export interface CoordinatorOptions {
   limits: CoordinatorLimits;
   /** Called with every accepted update as it was aggregated (clipped, weight-capped), e.g. to write an audit trail. */
   onAcceptedUpdate?: (update: Update) => Promise<void> | void;
+  /**
+   * Secure aggregation (Bonawitz et al. 2017; proto/fedtl/v1/secagg.proto): the coordinator only learns each
+   * round's sum. Absent: updates travel in the clear. `threshold` is t, or 0 for ⌊n/2⌋ + 1 of the n selected;
+   * `phaseTimeoutMs` bounds each key and unmasking phase.
+   */
+  secureAggregation?: { threshold: number; phaseTimeoutMs: number };
 }
 
 export interface CoordinatorLimits {
@@ -104,6 +118,21 @@ export interface CoordinatorEvents {
   round: [record: RoundRecord];
 }
 
+/** A decoded secure-aggregation message from a client, by its event. */
+export type SecAggMessage =
+  | { kind: 'advertise'; body: AdvertiseKeys }
+  | { kind: 'shares'; body: ShareKeys }
+  | { kind: 'masked-input'; body: MaskedInput }
+  | { kind: 'unmask-shares'; body: UnmaskShares };
+
+/** What one attempt at a round collected, in the clear or under secure aggregation. */
+interface CollectedRound {
+  accepted: string[];
+  failures: ClientFailure[];
+  bounded: Record<string, BoundedUpdate>;
+  result: AggregateResult | null;
+}
+
 export class Coordinator extends EventEmitter<CoordinatorEvents> {
   readonly registry = new ClientRegistry();
   private global: NamedTensor[];
@@ -113,6 +142,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private resumedFrom = 0;
   private lastEvaluation: Metrics = {};
   private collector?: RoundCollector;
+  /** The secure-aggregation attempt in progress (instead of a collector), when the run uses it. */
+  private secagg?: SecureAggregationRound;
   /** The last closed round's collector: it still knows whose updates it took, to name a repeat a duplicate. */
   private previousCollector?: RoundCollector;
   /** The encoded plan of the round in progress, for clients that rejoin during it. */
@@ -138,6 +169,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   constructor(private readonly options: CoordinatorOptions) {
     super();
+    if (options.secureAggregation && options.strategy.requiresIndividualUpdates) {
+      throw new FedtlError(
+        'FEDTL_ERR_BAD_CONFIG',
+        `--strategy: expected a strategy that aggregates the mean (fedavg, fedavgm, fedadam) with --secure-aggregation, got ${options.strategy.name}, which needs each client's update; the coordinator only learns the sum under secure aggregation`,
+      );
+    }
     this.global = options.strategy.initialize(options.initialWeights);
     this.expectedTensors = this.global.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
   }
@@ -201,6 +238,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     if (!Number.isInteger(join.numTestExamples) || join.numTestExamples < 0 || join.numTestExamples > maxDeclared) {
       throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `expected a test example count in [0, ${maxDeclared}] (--max-declared-examples), got ${join.numTestExamples}`);
     }
+    this.checkPrivacyTerms(join);
     if (this.benched.has(join.clientId)) {
       throw new FedtlError(
         'FEDTL_ERR_ROUND_TIMEOUT',
@@ -216,7 +254,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       throw new FedtlError('FEDTL_ERR_DUPLICATE_CLIENT', `expected a client id no live connection holds, got "${join.clientId}", which is joined on another connection`);
     }
     this.registry.add({ clientId: join.clientId, link, join, joinedAt: Date.now() });
-    this.log.info('client joined', { clientId: join.clientId, examples: join.numTrainExamples, clients: this.registry.size });
+    this.log.info('client joined', { clientId: join.clientId, examples: join.numTrainExamples, clients: this.registry.size, ...(join.privacyPolicy ? { policy: describePolicy(join.privacyPolicy) } : {}) });
     if (join.numTestExamples === 0 && !this.warnedNoTestSplit.has(join.clientId)) {
       this.warnedNoTestSplit.add(join.clientId);
       this.log.warn('client has no test examples; it trains but is never asked to evaluate', { clientId: join.clientId });
@@ -229,8 +267,44 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       clientId: join.clientId,
       protocolVersion: PROTOCOL_VERSION,
       model: o.model,
-      currentRound: this.collector ? this.collector.round : this.completedRounds,
+      currentRound: this.collector ? this.collector.round : this.secagg ? this.secagg.round : this.completedRounds,
+      ...(o.secureAggregation ? { secureAggregation: { protocol: SECAGG_FEATURE, minThreshold: this.minThreshold() } } : {}),
     };
+  }
+
+  /** The smallest threshold a round of this run can have: the configured t, or the default for minAvailable. */
+  private minThreshold(): number {
+    const t = this.options.secureAggregation?.threshold ?? 0;
+    return t > 0 ? t : defaultThreshold(this.options.minAvailable);
+  }
+
+  /**
+   * Refuses a client that cannot take part in this run's privacy terms: one without secure aggregation when the
+   * run uses it, and one whose stated policy the run can never meet (the client would refuse every plan; refusing
+   * it here tells its operator, and ours, why it stays out).
+   */
+  private checkPrivacyTerms(join: JoinRequest): void {
+    const secagg = this.options.secureAggregation;
+    if (secagg && !(join.features ?? []).includes(SECAGG_FEATURE)) {
+      throw new FedtlError(
+        'FEDTL_ERR_SECAGG_UNSUPPORTED',
+        `this run uses secure aggregation (${SECAGG_FEATURE}); expected a client whose Join lists the feature "${SECAGG_FEATURE}", got ${quoteUntrusted(JSON.stringify(join.features ?? []))}: upgrade the client`,
+      );
+    }
+    const policy = join.privacyPolicy;
+    if (!policy) return;
+    if (policyRequiresSecureAggregation(policy) && !secagg) {
+      throw new FedtlError(
+        'FEDTL_ERR_POLICY_REFUSED',
+        `client "${join.clientId}" accepts only rounds under secure aggregation (its policy: ${describePolicy(policy)}); this run sends updates in the clear (start the coordinator with --secure-aggregation)`,
+      );
+    }
+    if (secagg && secagg.threshold > 0 && secagg.threshold - 1 < policy.minOtherContributors) {
+      throw new FedtlError(
+        'FEDTL_ERR_POLICY_REFUSED',
+        `client "${join.clientId}" needs its update summed with at least ${policy.minOtherContributors} others (threshold >= ${policy.minOtherContributors + 1}); this run's --secagg-threshold is ${secagg.threshold}`,
+      );
+    }
   }
 
   handleLeave(clientId: string, link: ClientLink): void {
@@ -238,6 +312,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.log.info('client left', { clientId, clients: this.registry.size });
     this.emit('left', clientId);
     this.evaluation?.forget(clientId);
+    // Under secure aggregation a client that drops is out of the attempt at once: its keys live in its process.
+    this.secagg?.fail(clientId, 'FEDTL_ERR_ROUND_TIMEOUT', `client "${clientId}" disconnected during round ${this.secagg.round}'s secure aggregation`);
     const collector = this.collector;
     if (collector?.selected.has(clientId)) {
       const timer = setTimeout(() => {
@@ -251,6 +327,11 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** Accepts an update or throws a FedtlError for the sender's acknowledgement. */
   async handleUpdate(senderId: string, update: Update): Promise<void> {
+    if (this.secagg) {
+      const error = new FedtlError('FEDTL_ERR_SECAGG_VIOLATION', `round ${this.secagg.round} runs under secure aggregation: expected a MaskedInput, got an Update in the clear (refused unread)`);
+      this.secagg.fail(senderId, error.code, error.message);
+      throw error;
+    }
     if (!this.collector) {
       // A closed round refuses every update; asking it gives a repeat of an accepted one its precise code.
       this.previousCollector?.accept(senderId, update);
@@ -268,6 +349,25 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** A selected client whose message could not be decoded, or that reported it cannot train: out of the round. */
   handleBadMessage(senderId: string, code: ErrorCode, message: string): void {
     this.collector?.fail(senderId, code, message);
+    this.secagg?.fail(senderId, code, message);
+  }
+
+  /** A secure-aggregation message from `senderId` (already decoded); throws a FedtlError for its ack. */
+  handleSecAggMessage(senderId: string, message: SecAggMessage): void {
+    const secagg = this.secagg;
+    if (!secagg) {
+      throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no secure-aggregation message (no such round in progress; ${this.completedRounds} completed), got one for round ${message.body.round}`);
+    }
+    switch (message.kind) {
+      case 'advertise':
+        return secagg.handleAdvertise(senderId, message.body);
+      case 'shares':
+        return secagg.handleShares(senderId, message.body);
+      case 'masked-input':
+        return secagg.handleMaskedInput(senderId, message.body);
+      case 'unmask-shares':
+        return secagg.handleUnmaskShares(senderId, message.body);
+    }
   }
 
   /** A client that could not evaluate (it said so): the round's evaluation stops waiting for it. */
@@ -321,6 +421,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.quorumWaiter?.();
     this.retryWaiter?.();
     this.collector?.selected.forEach((id) => this.collector?.fail(id, 'FEDTL_ERR_INTERNAL', 'the coordinator is shutting down'));
+    this.secagg?.stop();
     this.evaluation?.close();
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
   }
@@ -380,31 +481,14 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     // The quorum wait guarantees minClients; a strategy that still wants more gets an empty, failed attempt.
     const plan = o.strategy.configureRound(round, this.registry.ids(), rng) ?? { clients: [], config: {} };
     const aggregator = o.strategy.beginRound(round, this.global);
-    const declared = plan.clients.map((id) => this.registry.get(id)?.join.numTrainExamples ?? 0).filter((n) => n > 0);
-    const caps = declared.length > 0 ? weightCaps(declared, o.limits.maxClientShare) : { level: Infinity, share: 1 };
-    if (caps.level !== Infinity) this.log.info('share cap binds: weights above the level are lowered to it', { round, level: caps.level, share: caps.share });
-    const collector = new RoundCollector(
-      o.runId,
-      round,
-      new Set(plan.clients),
-      this.expectedTensors,
-      aggregator,
-      (clientId) => this.registry.get(clientId)?.join.numTrainExamples ?? 0,
-      o.roundTimeoutMs,
-      { norm: o.limits.updateNorm, caps },
-    );
-    this.collector = collector;
     this.planResends.clear();
     this.currentPhase = 'training';
     this.activeRound = round;
     // One plan for all: each client derives its own shuffling seed from the round's seed and its id.
     const config: TrainingConfig = { ...o.training, ...plan.config, seed: deriveSeed(o.seed, 'train', round) };
-    this.currentPlan = encodeRoundPlan({ runId: o.runId, round, weights: this.global, config });
-    this.log.info('round started', { round, attempt, clients: plan.clients });
-    for (const clientId of plan.clients) this.sendPlan(collector, clientId, this.currentPlan);
-    const outcome = await collector.done();
-    this.collector = undefined;
-    this.previousCollector = collector;
+    const outcome = o.secureAggregation
+      ? await this.collectSecurely(round, attempt, plan, config, aggregator)
+      : await this.collectInTheClear(round, attempt, plan, config, aggregator);
     this.currentPlan = undefined;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
@@ -414,10 +498,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       this.activeRound = undefined;
       return false;
     }
-
     this.notifyLeftOut(round, outcome.failures);
     this.benchSilentClients(plan.clients, outcome.failures);
-    const result = outcome.accepted.length >= o.minClients ? aggregator.finish(outcome.failures) : null;
+    const result = outcome.result;
     // Failure messages may quote what a client sent; what is stored (metrics.jsonl, /api/status) stays bounded.
     const failures = outcome.failures.map((failure) => ({ ...failure, message: boundText(failure.message, FAILURE_MESSAGE_CHARS) }));
     const bounded = Object.keys(outcome.bounded).length > 0 ? { bounded: outcome.bounded } : {};
@@ -466,6 +549,103 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return true;
   }
 
+  /** Plans in the clear, updates validated, bounded and aggregated one by one as they arrive (RoundCollector). */
+  private async collectInTheClear(round: number, attempt: number, plan: RoundConfiguration, config: TrainingConfig, aggregator: RoundAggregator): Promise<CollectedRound> {
+    const o = this.options;
+    const declared = plan.clients.map((id) => this.registry.get(id)?.join.numTrainExamples ?? 0).filter((n) => n > 0);
+    const caps = declared.length > 0 ? weightCaps(declared, o.limits.maxClientShare) : { level: Infinity, share: 1 };
+    if (caps.level !== Infinity) this.log.info('share cap binds: weights above the level are lowered to it', { round, level: caps.level, share: caps.share });
+    const collector = new RoundCollector(
+      o.runId,
+      round,
+      new Set(plan.clients),
+      this.expectedTensors,
+      aggregator,
+      (clientId) => this.registry.get(clientId)?.join.numTrainExamples ?? 0,
+      o.roundTimeoutMs,
+      { norm: o.limits.updateNorm, caps },
+    );
+    this.collector = collector;
+    this.currentPlan = encodeRoundPlan({ runId: o.runId, round, weights: this.global, config });
+    this.log.info('round started', { round, attempt, clients: plan.clients });
+    for (const clientId of plan.clients) this.sendPlan(clientId, this.currentPlan, (code, message) => collector.fail(clientId, code, message));
+    const outcome = await collector.done();
+    this.collector = undefined;
+    this.previousCollector = collector;
+    const result = !this.stopped && outcome.accepted.length >= o.minClients ? aggregator.finish(outcome.failures) : null;
+    return { ...outcome, result };
+  }
+
+  /**
+   * The same round under secure aggregation: the plan carries the attempt's SecAggParams, the clients' masked
+   * inputs are summed and only the sum is unmasked (SecureAggregationRound). The decoded weighted mean enters
+   * the strategy as one update carrying the survivors' total weight, so FedAvg, FedAvgM and FedAdam act on
+   * exactly the mean they would have computed from the individual updates (to the fixed-point step).
+   */
+  private async collectSecurely(round: number, attempt: number, plan: RoundConfiguration, config: TrainingConfig, aggregator: RoundAggregator): Promise<CollectedRound> {
+    const o = this.options;
+    const secure = o.secureAggregation as NonNullable<CoordinatorOptions['secureAggregation']>;
+    const leftOut = (code: ErrorCode, message: string): CollectedRound => ({
+      accepted: [],
+      failures: plan.clients.map((clientId) => ({ clientId, code, message })),
+      bounded: {},
+      result: null,
+    });
+    let params;
+    try {
+      params = secAggParamsFor({
+        attempt,
+        declaredExamples: plan.clients.map((id) => this.registry.get(id)?.join.numTrainExamples ?? 1),
+        threshold: secure.threshold,
+        maxClientShare: o.limits.maxClientShare,
+        maxUpdateNorm: o.limits.updateNorm.maxNorm,
+      });
+    } catch (err) {
+      const error = toFedtlError(err);
+      this.log.warn('round cannot run under secure aggregation', { round, attempt, code: error.code, error: error.message });
+      return leftOut(error.code, error.message);
+    }
+    const encodedPlan = encodeRoundPlan({ runId: o.runId, round, weights: this.global, config, secureAggregation: params });
+    const secagg = new SecureAggregationRound({
+      context: { runId: o.runId, round, session: planSession(encodedPlan) },
+      params,
+      selected: plan.clients,
+      tensorSizes: this.global.map((t) => t.data.length),
+      send: (clientId, event, payload) => {
+        const client = this.registry.get(clientId);
+        if (!client) return Promise.reject(new FedtlError('FEDTL_ERR_ROUND_TIMEOUT', `client "${clientId}" is not connected`));
+        return client.link.sendSecAgg(event, payload);
+      },
+      phaseTimeoutMs: secure.phaseTimeoutMs,
+      inputDeadlineMs: o.roundTimeoutMs,
+      minInputs: o.minClients,
+    });
+    this.secagg = secagg;
+    this.log.info('round started under secure aggregation', { round, attempt, clients: plan.clients, threshold: params.threshold, fractionalBits: params.fractionalBits });
+    // The plan is not re-sent to a client that rejoins: its keys for this attempt died with its connection.
+    for (const clientId of plan.clients) this.sendPlan(clientId, encodedPlan, (code, message) => secagg.fail(clientId, code, message));
+    const outcome = await secagg.run();
+    this.secagg = undefined;
+    const failures = outcome.failures.filter((failure) => !outcome.survivors.includes(failure.clientId));
+    if (outcome.error) {
+      this.log.warn('secure aggregation failed', { round, attempt, code: outcome.error.code, error: outcome.error.message });
+      // Everyone selected is left out of a failed attempt; the ones that did their part hear why.
+      const failed = new Set(failures.map((f) => f.clientId));
+      for (const clientId of plan.clients) if (!failed.has(clientId)) failures.push({ clientId, code: outcome.error.code, message: outcome.error.message });
+    }
+    if (!outcome.aggregate || this.stopped) return { accepted: [], failures, bounded: {}, result: null };
+    const { meanDeltas, totalWeight, metrics } = outcome.aggregate;
+    aggregator.add({
+      clientId: `secure-aggregate of ${outcome.survivors.length}`,
+      delta: this.global.map((t, i) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const, data: meanDeltas[i] })),
+      numExamples: Math.max(1, Math.round(totalWeight)),
+      metrics,
+    });
+    const result = aggregator.finish(failures);
+    if (result) result.metrics.numClients = outcome.survivors.length;
+    return { accepted: outcome.survivors, failures, bounded: {}, result };
+  }
+
   /** A non-finite aggregate or server state is divergence: the run stops before anything is checkpointed. */
   private checkFinite(round: number, result: AggregateResult): void {
     const state = this.options.strategy.state();
@@ -492,16 +672,16 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     );
   }
 
-  private sendPlan(collector: RoundCollector, clientId: string, encodedPlan: Uint8Array): void {
+  private sendPlan(clientId: string, encodedPlan: Uint8Array, fail: (code: ErrorCode, message: string) => void): void {
     const client = this.registry.get(clientId);
     if (!client) {
-      collector.fail(clientId, 'FEDTL_ERR_ROUND_TIMEOUT', `client "${clientId}" left before its plan was sent`);
+      fail('FEDTL_ERR_ROUND_TIMEOUT', `client "${clientId}" left before its plan was sent`);
       return;
     }
     client.link.sendRoundPlan(encodedPlan).catch((err) => {
       const error = toFedtlError(err);
       // A client that dropped has its rejoin grace period; only a live client that refused is failed now.
-      if (this.registry.get(clientId)?.link === client.link) collector.fail(clientId, error.code, error.message);
+      if (this.registry.get(clientId)?.link === client.link) fail(error.code, error.message);
     });
   }
 

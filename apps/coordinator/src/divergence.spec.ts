@@ -35,6 +35,7 @@ describe('divergence on the coordinator', () => {
           setImmediate(() => answer(coordinator, clientId, plan.round));
         },
         sendEvaluateRequest: () => Promise.reject(new Error('this scripted client does not evaluate')),
+        sendSecAgg: () => Promise.reject(new Error('this scripted client does not run secure aggregation')),
         sendError: () => undefined,
         disconnect: () => undefined,
       };

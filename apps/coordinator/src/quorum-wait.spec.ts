@@ -40,6 +40,7 @@ describe('waiting for clients', () => {
           });
         },
         sendEvaluateRequest: () => Promise.reject(new Error('this scripted client does not evaluate')),
+        sendSecAgg: () => Promise.reject(new Error('this scripted client does not run secure aggregation')),
         sendError: () => undefined,
         disconnect: () => undefined,
       };

@@ -120,6 +120,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       maxDeclaredExamples: config.maxDeclaredExamples,
     },
     onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
+    ...(config.secureAggregation ? { secureAggregation: { threshold: config.secaggThreshold, phaseTimeoutMs: config.secaggPhaseTimeoutMs } } : {}),
   });
   coordinator.resume(previous);
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);

@@ -6,8 +6,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
 import {
+  decodeAdvertiseKeys,
   decodeEvaluateReport,
   decodeJoin,
+  decodeMaskedInput,
+  decodeShareKeys,
+  decodeUnmaskShares,
   decodeUpdate,
   emitWithAck,
   encodeAck,
@@ -20,6 +24,7 @@ import {
   type ClientRequestEvent,
   type ClientToServerEvents,
   type RunEnd,
+  type ServerRequestEvent,
   type ServerToClientEvents,
 } from '@fedtl/protocol';
 import { FedtlError, createLogger, isArrayBuffer, quoteUntrusted, secretsEqual, toFedtlError } from '@fedtl/util';
@@ -30,7 +35,7 @@ import type { ClientLink } from './client-registry';
 import { RefusalLog } from './refusal-log';
 import { handleHttpRequest } from './dashboard/http-routes';
 import type { RunStatus } from './dashboard/run-status';
-import type { Coordinator } from './coordinator';
+import type { Coordinator, SecAggMessage } from './coordinator';
 import type { TrafficCounter } from './traffic-counter';
 
 export interface ServerOptions {
@@ -56,7 +61,25 @@ type AckFn = (reply: Uint8Array) => void;
 const log = createLogger('server');
 
 /** The events a client may send (events.ts); anything else is answered with FEDTL_ERR_MALFORMED_MESSAGE. */
-const CLIENT_EVENTS: ReadonlySet<string> = new Set<ClientRequestEvent>(['join', 'update', 'evaluate-report', 'round-failed', 'evaluate-failed']);
+const CLIENT_EVENTS: ReadonlySet<string> = new Set<ClientRequestEvent>([
+  'join',
+  'update',
+  'evaluate-report',
+  'round-failed',
+  'evaluate-failed',
+  'secagg-advertise',
+  'secagg-shares',
+  'secagg-masked-input',
+  'secagg-unmask-shares',
+]);
+
+/** Each secure-aggregation event and the decoder of its payload. */
+const SECAGG_EVENTS = {
+  'secagg-advertise': (payload: unknown): SecAggMessage => ({ kind: 'advertise', body: decodeAdvertiseKeys(payload) }),
+  'secagg-shares': (payload: unknown): SecAggMessage => ({ kind: 'shares', body: decodeShareKeys(payload) }),
+  'secagg-masked-input': (payload: unknown): SecAggMessage => ({ kind: 'masked-input', body: decodeMaskedInput(payload) }),
+  'secagg-unmask-shares': (payload: unknown): SecAggMessage => ({ kind: 'unmask-shares', body: decodeUnmaskShares(payload) }),
+} as const;
 
 /** How long close() lets connections end on their own before it cuts them (a half-closed peer never ends). */
 export const CLOSE_GRACE_MS = 2_000;
@@ -278,6 +301,23 @@ export class CoordinatorServer {
       ack(encodeAck({ ok: true }));
     });
 
+    for (const [event, decode] of Object.entries(SECAGG_EVENTS)) {
+      guard(event, (payload, ack) => {
+        const sender = this.requireJoined(clientId);
+        let message: SecAggMessage;
+        try {
+          message = decode(payload);
+        } catch (err) {
+          // Like an undecodable update: the sender is out of the attempt, and told why.
+          const error = toFedtlError(err);
+          this.coordinator.handleBadMessage(sender, error.code, error.message);
+          throw error;
+        }
+        this.coordinator.handleSecAggMessage(sender, message);
+        ack(encodeAck({ ok: true }));
+      });
+    }
+
     // An event outside the protocol is answered, not ignored: a sender waiting for its acknowledgement learns
     // why at once instead of at its timeout.
     socket.onAny((event: unknown, ...args: unknown[]) => {
@@ -323,7 +363,7 @@ export class CoordinatorServer {
   }
 
   private linkFor(socket: FedtlSocket): ClientLink {
-    const request = async (event: 'round-plan' | 'evaluate-request', payload: Uint8Array) => {
+    const request = async (event: ServerRequestEvent, payload: Uint8Array) => {
       this.traffic.countDown(payload.byteLength);
       const ack = decodeAck(await emitWithAck(socket, event, payload, this.options.ackTimeoutMs));
       if (!ack.ok) throw new FedtlError(ack.error?.code ?? 'FEDTL_ERR_INTERNAL', ack.error?.message ?? `the client refused ${event}`);
@@ -331,6 +371,7 @@ export class CoordinatorServer {
     return {
       sendRoundPlan: (encodedPlan) => request('round-plan', encodedPlan),
       sendEvaluateRequest: (encodedRequest) => request('evaluate-request', encodedRequest),
+      sendSecAgg: (event, encoded) => request(event, encoded),
       sendError: (error) => {
         const payload = encodeError(error);
         this.traffic.countDown(payload.byteLength);

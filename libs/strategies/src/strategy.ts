@@ -57,6 +57,12 @@ export interface RoundAggregator {
 
 export interface Strategy {
   readonly name: string;
+  /**
+   * True for a strategy that must see each client's update (e.g. a coordinate-wise median): it cannot run under
+   * secure aggregation, where the coordinator only learns the sum, and the coordinator refuses the pair at
+   * start-up. FedAvg and the server optimisers act on the mean only (absent: false).
+   */
+  readonly requiresIndividualUpdates?: boolean;
   /** The global weights to start the run from, given the model's freshly initialised weights. */
   initialize(initial: readonly NamedTensor[]): NamedTensor[];
   /**
