@@ -8,3 +8,4 @@ export * from './checkpoint-file';
 export * from './field-limits';
 export * from './secagg-domain';
 export * from './secagg-codec';
+export * from './secagg-participant';

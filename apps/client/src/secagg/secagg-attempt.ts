@@ -3,10 +3,9 @@
 // while local training runs in the worker thread; the masked input (round 2 of Bonawitz et al., CCS 2017, §5)
 // can only be made once both the training result and the ShareDelivery are there, in whichever order they come.
 import { PERMISSIVE_POLICY, planSession, type PrivacyPolicy } from '@fedtl/privacy';
-import { toUint8Array, type MaskedInput, type RoundPlan } from '@fedtl/protocol';
+import { SecAggParticipant, toUint8Array, type MaskedInput, type RoundPlan } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';
 import type { LocalUpdate } from '../learner';
-import { SecAggParticipant } from './secagg-participant';
 
 export class SecAggAttempt {
   readonly participant: SecAggParticipant;

@@ -34,7 +34,7 @@ import { configureLogging, type FedtlError } from '@fedtl/util';
 import { useTestSandbox, waitFor, waitUntil } from '@fedtl/util/testing';
 import { FederatedClient } from '../federated-client';
 import type { FeatureSplit, LocalData } from '../local-data';
-import { SecAggRelay, type RelayResult } from './testing/secagg-relay';
+import { SecAggRelay, type RelayResult } from '@fedtl/protocol/testing';
 
 const DIM = 8;
 const model = { inputDim: DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 8, labels: ['no', 'yes'] };

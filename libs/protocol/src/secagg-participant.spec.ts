@@ -10,7 +10,8 @@ import {
   type SecAggAggregate,
   type SecAggContribution,
 } from '@fedtl/privacy';
-import type { MaskedInput, SecAggParams, ShareKeys, UnmaskRequest, UnmaskShares } from '@fedtl/protocol';
+import type { SecAggParams } from './domain';
+import type { MaskedInput, ShareKeys, UnmaskRequest, UnmaskShares } from './secagg-domain';
 import { FedtlError, seededRandom } from '@fedtl/util';
 import { SecAggParticipant } from './secagg-participant';
 import { SecAggRelay, type RelayResult } from './testing/secagg-relay';

@@ -34,6 +34,7 @@ import {
   type SharePair,
   type X25519KeyPair,
 } from '@fedtl/privacy';
+import type { SecAggParams } from './domain';
 import type {
   AdvertiseKeys,
   ClientKeys,
@@ -41,13 +42,12 @@ import type {
   KeyDirectory,
   MaskedInput,
   RevealedShare,
-  SecAggParams,
   SecAggStep,
   ShareDelivery,
   ShareKeys,
   UnmaskRequest,
   UnmaskShares,
-} from '@fedtl/protocol';
+} from './secagg-domain';
 import { FedtlError, errorMessage } from '@fedtl/util';
 
 export interface SecAggParticipantOptions {

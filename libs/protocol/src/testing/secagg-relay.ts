@@ -15,18 +15,18 @@ import {
   type SecAggAggregate,
   type SecAggContext,
 } from '@fedtl/privacy';
+import type { SecAggParams } from '../domain';
 import type {
   AdvertiseKeys,
   ClientKeys,
   KeyDirectory,
   MaskedInput,
-  SecAggParams,
   SecAggStep,
   ShareDelivery,
   ShareKeys,
   UnmaskRequest,
   UnmaskShares,
-} from '@fedtl/protocol';
+} from '../secagg-domain';
 
 export interface SecAggRelayOptions {
   /** The coordinator's own context: its session is the hash of the plan it means to have sent. */
