@@ -124,7 +124,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
   });
   coordinator.resume(previous);
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
-  const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds });
+  const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds, secureAggregation: config.secureAggregation });
   const server = new CoordinatorServer(coordinator, traffic, {
     host: config.host,
     port: config.port,

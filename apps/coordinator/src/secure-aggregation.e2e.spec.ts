@@ -2,7 +2,7 @@
 // receives) and real client processes over real sockets. The reference is the same round run in the clear: a
 // round's plan and each client's seeded training do not depend on secure aggregation, so each client's plain
 // update is the one the clear run audited.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeRoundPlan, SECAGG_FEATURE, toUint8Array, type MaskedInput, type NamedTensor, type Update } from '@fedtl/protocol';
@@ -19,7 +19,7 @@ import {
 } from '@fedtl/privacy';
 import { byteHistogram, chiSquareUniformity } from '@fedtl/privacy/testing';
 import { precomputedBackboneRef, initialWeights } from '@fedtl/model';
-import { useTestSandbox, writeSyntheticFeatureFiles, type TestSandbox } from '@fedtl/util/testing';
+import { useTestSandbox, waitUntil, writeSyntheticFeatureFiles, type TestSandbox } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
 import type { SecAggMessage } from './coordinator';
 import { startCoordinator, type StartedCoordinator } from './run-coordinator';
@@ -202,6 +202,58 @@ describe('secure aggregation', () => {
       expect(answer.shares.filter((s) => s.ownerId === 'client-5').map((s) => s.kind)).toEqual(['mask-private-key']);
       expect(answer.shares.filter((s) => s.kind === 'self-mask-seed').map((s) => s.ownerId).sort()).toEqual(['client-1', 'client-2', 'client-3', 'client-4']);
     }
+  });
+
+  it('re-runs a round interrupted by a coordinator restart with fresh keys, and finishes it', async () => {
+    const outDir = join(sandbox.dir, 'restart');
+    const first = await startInProcess(sandbox, outDir, ['--min-clients', '2', '--secure-aggregation']);
+    const port = new URL(first.url).port;
+    const keysSeen: string[] = [];
+    let interrupted!: () => void;
+    const advertisedTwice = new Promise<void>((resolve) => (interrupted = resolve));
+    const record = (started: StartedCoordinator) => {
+      const original = started.coordinator.handleSecAggMessage.bind(started.coordinator);
+      started.coordinator.handleSecAggMessage = (sender, message) => {
+        if (message.kind === 'advertise') {
+          keysSeen.push(`${sender}:${Buffer.from(message.body.maskPublicKey).toString('hex')}`);
+          if (keysSeen.length === 2) interrupted();
+        }
+        return original(sender, message);
+      };
+    };
+    record(first);
+    const clients = startClients(first.url, 2);
+    sandbox.processes.push(...clients);
+    await advertisedTwice;
+    // Both clients advertised round 1's keys: the coordinator goes away mid-round (no verdict, no checkpoint)…
+    await first.stop();
+    // …and comes back on the same address; the clients reconnect, and round 1 runs again from the start.
+    const second = await startInProcess(sandbox, outDir, ['--min-clients', '2', '--secure-aggregation', '--port', port]);
+    record(second);
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0]);
+    await second.finished;
+    expect(keysSeen).toHaveLength(4);
+    // Four different mask keys: nothing of the interrupted attempt is reused.
+    expect(new Set(keysSeen.map((k) => k.split(':')[1])).size).toBe(4);
+    expect(await readCheckpointWeights(outDir, 1)).toBeDefined();
+  });
+
+  it("records a plan the client's privacy policy refuses, with its code, and shows the policy it stated", async () => {
+    const outDir = join(sandbox.dir, 'policy');
+    // A coordinator choosing the leakiest batch size: one example per step.
+    const started = await startInProcess(sandbox, outDir, ['--min-clients', '1', '--min-available', '2', '--batch-size', '1']);
+    const careful = startClientProcess(started.url, 'client-2', files[1], ['--min-batch-size', '16']);
+    const plain = startClientProcess(started.url, 'client-1', files[0]);
+    sandbox.processes.push(careful, plain);
+    await waitUntil(() => started.coordinator.registry.has('client-2'), 60_000, 'client-2 to join');
+    expect(started.coordinator.registry.get('client-2')?.join.privacyPolicy).toMatchObject({ minBatchSize: 16 });
+    expect(await Promise.all([plain.exited, careful.exited])).toEqual([0, 0]);
+    await started.finished;
+    const records = (await readFile(join(outDir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
+    expect(records[0].accepted).toEqual(['client-1']);
+    expect(records[0].failures).toEqual([
+      expect.objectContaining({ clientId: 'client-2', code: 'FEDTL_ERR_POLICY_REFUSED', message: expect.stringContaining('expected a batch size of at least 16 (--min-batch-size), got a plan with batch size 1') }),
+    ]);
   });
 
   it('refuses at Join a client that does not implement secure aggregation, with a code that says so', async () => {

@@ -33,7 +33,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <h2>Accuracy of the global model per round</h2>
 <svg id="chart" width="640" height="220" viewBox="0 0 640 220" role="img" aria-label="accuracy per round"></svg>
 <h2>Clients</h2>
-<table id="clients"><thead><tr><th>client</th><th>training examples</th><th>joined</th><th>accuracy</th></tr></thead><tbody></tbody></table>
+<table id="clients"><thead><tr><th>client</th><th>training examples</th><th>joined</th><th>privacy policy</th><th>accuracy</th></tr></thead><tbody></tbody></table>
 <h2>Rounds</h2>
 <table id="rounds-table"><thead><tr><th>round</th><th>status</th><th>accepted / selected</th><th>left out</th><th>accuracy</th><th>macro-F1</th><th>loss</th><th>MB up</th><th>seconds</th></tr></thead><tbody></tbody></table>
 <script>
@@ -85,7 +85,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     $('phase').textContent = s.phase + (s.roundInProgress ? ' (round ' + s.roundInProgress + ')' : '');
     $('run-id').textContent = s.runId;
     $('backbone').textContent = s.backbone.id + ' (' + s.backbone.contentHash.slice(0, 12) + '…, ' + s.backbone.dim + '-d)';
-    $('rounds').textContent = s.roundsCompleted + ' / ' + s.roundsPlanned;
+    $('rounds').textContent = s.roundsCompleted + ' / ' + s.roundsPlanned + (s.secureAggregation ? ' (secure aggregation)' : '');
     $('clients-count').textContent = String(s.clientsConnected);
     $('failed').textContent = String(s.counters.roundsFailed);
     $('traffic').textContent = (s.counters.bytesUp / 1e6).toFixed(2) + ' / ' + (s.counters.bytesDown / 1e6).toFixed(2) + ' MB';
@@ -93,9 +93,9 @@ export const DASHBOARD_HTML = `<!doctype html>
     var last = aggregated[aggregated.length - 1];
     $('accuracy').textContent = last ? pct(last.evaluation.accuracy) : '–';
     var empty = s.view === 'federation' ? 'other organisations are shown to the operator only' : 'none connected';
-    fill($('clients').tBodies[0], s.clients.length === 0 ? [row([empty, '', '', ''])] : s.clients.map(function (c) {
+    fill($('clients').tBodies[0], s.clients.length === 0 ? [row([empty, '', '', '', ''])] : s.clients.map(function (c) {
       var metrics = last && last.clients[c.clientId];
-      return row([c.clientId, String(c.numTrainExamples), new Date(c.joinedAt).toLocaleTimeString(), pct(metrics && metrics.accuracy)]);
+      return row([c.clientId, String(c.numTrainExamples), new Date(c.joinedAt).toLocaleTimeString(), c.privacyPolicy, pct(metrics && metrics.accuracy)]);
     }));
     fill($('rounds-table').tBodies[0], s.rounds.slice().reverse().map(function (r) {
       var codes = r.failures.map(function (f) { return f.clientId + ': ' + f.code.replace('FEDTL_ERR_', ''); }).join(', ');

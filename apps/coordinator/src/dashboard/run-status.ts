@@ -1,5 +1,6 @@
 // What an operator wants to see of a run, kept up to date from the coordinator's events: who is connected,
 // where the run is, every round's record, and counters for Prometheus.
+import { describePolicy } from '@fedtl/privacy';
 import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
 import type { Coordinator, CoordinatorPhase } from '../coordinator';
 import type { RoundRecord } from '../metrics-log';
@@ -12,6 +13,8 @@ export interface RunStatusSnapshot {
   backbone: BackboneRef;
   model: ModelSpec;
   roundsPlanned: number;
+  /** Whether rounds run under secure aggregation (the coordinator then learns only each round's sum). */
+  secureAggregation: boolean;
   roundsCompleted: number;
   phase: CoordinatorPhase;
   /** The round being trained or evaluated now, if any. */
@@ -21,7 +24,8 @@ export interface RunStatusSnapshot {
   view: 'operator' | 'federation';
   /** Joined clients right now (in every view; `clients` may list only the viewer's own). */
   clientsConnected: number;
-  clients: Array<{ clientId: string; numTrainExamples: number; joinedAt: string }>;
+  /** Each client's privacy policy as it stated it at Join (describePolicy), so an operator sees why one stays out. */
+  clients: Array<{ clientId: string; numTrainExamples: number; joinedAt: string; privacyPolicy: string }>;
   rounds: StatusRound[];
   counters: RunCounters;
 }
@@ -45,7 +49,7 @@ export class RunStatus {
 
   constructor(
     private readonly coordinator: Coordinator,
-    private readonly info: { runId: string; backbone: BackboneRef; model: ModelSpec; roundsPlanned: number },
+    private readonly info: { runId: string; backbone: BackboneRef; model: ModelSpec; roundsPlanned: number; secureAggregation: boolean },
   ) {
     coordinator.on('round', (record) => this.record(record));
   }
@@ -61,7 +65,13 @@ export class RunStatus {
       clientsConnected: this.coordinator.registry.size,
       clients: this.coordinator.registry.ids().map((clientId) => {
         const client = this.coordinator.registry.get(clientId);
-        return { clientId, numTrainExamples: client?.join.numTrainExamples ?? 0, joinedAt: new Date(client?.joinedAt ?? 0).toISOString() };
+        const policy = client?.join.privacyPolicy;
+        return {
+          clientId,
+          numTrainExamples: client?.join.numTrainExamples ?? 0,
+          joinedAt: new Date(client?.joinedAt ?? 0).toISOString(),
+          privacyPolicy: policy ? describePolicy(policy) : 'not stated',
+        };
       }),
       rounds: this.rounds.map((r) => ({ ...r, selectedCount: r.selected.length, acceptedCount: r.accepted.length, failedCount: r.failures.length })),
       counters: { ...this.counters, failuresByCode: { ...this.counters.failuresByCode } },
