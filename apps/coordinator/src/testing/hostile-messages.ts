@@ -46,7 +46,7 @@ export type HostileRecipe =
   | { kind: 'unknown-event'; sender: Sender; event: string; bytes: Uint8Array };
 
 /** The events a client may emit; the fuzz also sends them with the wrong payloads. */
-export const CLIENT_EVENTS = ['join', 'update', 'evaluate-report', 'round-failed'] as const;
+export const CLIENT_EVENTS = ['join', 'update', 'evaluate-report', 'round-failed', 'evaluate-failed', 'secagg-advertise', 'secagg-shares', 'secagg-masked-input', 'secagg-unmask-shares'] as const;
 
 /** Names Socket.IO reserves on the client side: emitting them throws locally instead of reaching the server. */
 const RESERVED_EVENTS = new Set(['connect', 'connect_error', 'disconnect', 'disconnecting', 'newListener', 'removeListener']);
