@@ -4,12 +4,14 @@
 //   embedding  backbone throughput, one thread vs the worker pool
 //   load       the coordinator under many clients (apps/bench/src/load, its own module tree)
 //   leakage    the leakage audit: what a coordinator recovers of a client's data from what it receives
+//   secagg     secure aggregation vs plain FedAvg: time per round and bytes per client, with dropouts
 import { FedtlError } from '@fedtl/util';
 import { runDemoTuningSuite } from './demo-tuning/demo-tuning-suite';
 import { runDomainsSuite } from './domains/domains-suite';
 import { runEmbeddingSuite } from './embedding/embedding-suite';
 import { runLeakageSuite } from './leakage/leakage-suite';
 import { runLoadSuite } from './load';
+import { runSecAggSuite } from './secagg/secagg-suite';
 import { stopAllApps } from './workspace';
 
 const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <suite> --help for its options)
@@ -19,6 +21,7 @@ const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <su
   embedding   sentences per second of the backbone, one thread vs the worker pool
   load        the coordinator under load
   leakage     the leakage audit: feature vectors a coordinator recovers from one client's update, per protection
+  secagg      secure aggregation vs plain FedAvg: seconds per round and bytes per client, 4/16/64 clients, dropouts
 `;
 
 type Suite = (argv: string[]) => Promise<number>;
@@ -29,6 +32,7 @@ const SUITES: Record<string, Suite> = {
   embedding: runEmbeddingSuite,
   load: runLoadSuite,
   leakage: runLeakageSuite,
+  secagg: runSecAggSuite,
 };
 
 async function main(argv: string[]): Promise<number> {

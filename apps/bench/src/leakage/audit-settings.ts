@@ -37,12 +37,18 @@ export interface AuditSetting {
   plan: Plan;
   /** The target client's examples. */
   examples: number;
+  /** The global weights the coordinator sends: the run's initial weights, or the imprint trap (imprint-trap.ts). */
+  weights: 'initial' | 'trap';
   /** Other clients in the secure round (masked and sum rows), each with `examples` of its own organisation's texts. */
   otherClients: number;
 }
 
-/** The rows for `dataset`: default plan at each size, the malicious plan, and each protection. */
-export function auditSettings(dataset: AuditDataset, sizes: readonly number[], sumOthers: readonly number[]): AuditSetting[] {
+/**
+ * The rows for `dataset`: default plan at each size, the malicious plan, each protection, and the imprint trap
+ * (malicious weights) on a batch of `trapExamples`, alone, with the default plan and under a secure sum that the
+ * audit's client policy accepts.
+ */
+export function auditSettings(dataset: AuditDataset, sizes: readonly number[], sumOthers: readonly number[], trapExamples: number): AuditSetting[] {
   const plan = dataset.defaultPlan;
   const planText = `${plan.optimizer} lr ${plan.learningRate}, ${plan.localEpochs} epochs, batch ${plan.batchSize}`;
   const malicious = `sgd lr ${MALICIOUS_PLAN.learningRate}, 1 epoch, batch 1`;
@@ -53,9 +59,10 @@ export function auditSettings(dataset: AuditDataset, sizes: readonly number[], s
     protection: 'none',
     plan,
     examples,
+    weights: 'initial',
     otherClients: 0,
   }));
-  rows.push({ id: 'malicious', title: `malicious plan (${malicious}), 1 example`, receives: `the client's delta (float32, every tensor)`, protection: 'none', plan: MALICIOUS_PLAN, examples: 1, otherClients: 0 });
+  rows.push({ id: 'malicious', title: `malicious plan (${malicious}), 1 example`, receives: `the client's delta (float32, every tensor)`, protection: 'none', plan: MALICIOUS_PLAN, examples: 1, weights: 'initial', otherClients: 0 });
   rows.push({
     id: 'secagg-masked',
     title: `secure aggregation: one masked vector (malicious plan)`,
@@ -63,6 +70,7 @@ export function auditSettings(dataset: AuditDataset, sizes: readonly number[], s
     protection: 'masked',
     plan: MALICIOUS_PLAN,
     examples: 1,
+    weights: 'initial',
     otherClients: MASKING_PEERS,
   });
   for (const others of sumOthers) {
@@ -73,6 +81,7 @@ export function auditSettings(dataset: AuditDataset, sizes: readonly number[], s
       protection: 'sum',
       plan: MALICIOUS_PLAN,
       examples: 1,
+      weights: 'initial',
       otherClients: others,
     });
   }
@@ -83,8 +92,44 @@ export function auditSettings(dataset: AuditDataset, sizes: readonly number[], s
     protection: 'policy',
     plan: MALICIOUS_PLAN,
     examples: 1,
+    weights: 'initial',
     otherClients: 0,
   });
+  const trapPlan: Plan = { localEpochs: 1, batchSize: trapExamples, learningRate: 0.01, optimizer: 'sgd' };
+  const trapSum = Math.max(...sumOthers);
+  const verdict = policyViolation(AUDIT_POLICY, { batchSize: trapPlan.batchSize, numExamples: trapExamples, roundsJoined: 0, secureAggregation: { threshold: trapSum + 1 } });
+  rows.push(
+    {
+      id: `trap-sgd-${trapExamples}`,
+      title: `malicious weights (imprint trap) + sgd, 1 epoch, batch ${trapExamples}, ${trapExamples} examples`,
+      receives: `the client's delta (float32, every tensor)`,
+      protection: 'none',
+      plan: trapPlan,
+      examples: trapExamples,
+      weights: 'trap',
+      otherClients: 0,
+    },
+    {
+      id: `trap-default-${trapExamples}`,
+      title: `malicious weights (imprint trap) + the default plan, ${trapExamples} examples`,
+      receives: `the client's delta (float32, every tensor)`,
+      protection: 'none',
+      plan,
+      examples: trapExamples,
+      weights: 'trap',
+      otherClients: 0,
+    },
+    {
+      id: `trap-secagg-sum-${trapSum + 1}`,
+      title: `malicious weights (imprint trap) + sgd batch ${trapExamples} under secure aggregation, sum of ${trapSum + 1} clients (${verdict === null ? 'the client policy accepts this plan' : `the client policy refuses: ${verdict}`})`,
+      receives: `the unmasked weighted mean of the target's and ${trapSum} other clients' updates (${trapExamples} examples each)`,
+      protection: 'sum',
+      plan: trapPlan,
+      examples: trapExamples,
+      weights: 'trap',
+      otherClients: trapSum,
+    },
+  );
   return rows;
 }
 

@@ -18,6 +18,8 @@ export interface LeakageOptions {
   sizes: Record<DatasetName, number[]>;
   /** K of the "sum of K + 1 clients" rows. */
   sumOthers: number[];
+  /** Examples (and batch size) of the imprint-trap rows. */
+  trapExamples: number;
   /** Distractors in each pool. */
   others: number;
   matching: { iterations: number; trials: number; maxDummies: number; learningRate: number };
@@ -30,13 +32,15 @@ const FULL = {
   trials: 20,
   sizes: { amazon: [1, 50, 200], mail: [1, 6, 50] },
   sumOthers: [2, 9],
+  trapExamples: 50,
   others: 1000,
-  matching: { iterations: 100, trials: 5, maxDummies: 16, learningRate: 0.01 },
+  matching: { iterations: 100, trials: 10, maxDummies: 16, learningRate: 0.01 },
 };
 const QUICK = {
   trials: 3,
   sizes: { amazon: [1, 4], mail: [1, 4] },
   sumOthers: [2],
+  trapExamples: 4,
   others: 100,
   matching: { iterations: 30, trials: 2, maxDummies: 4, learningRate: 0.01 },
 };
@@ -97,6 +101,7 @@ export function parseLeakageArgs(argv: string[]): LeakageOptions | 'help' {
     seed: v.seed === undefined ? 42 : parseInteger('--seed', v.seed, 0),
     sizes: { amazon: [...base.sizes.amazon], mail: [...base.sizes.mail] },
     sumOthers: [...base.sumOthers],
+    trapExamples: base.trapExamples,
     others: v.others === undefined ? base.others : parseInteger('--others', v.others, 1),
     matching: {
       ...base.matching,

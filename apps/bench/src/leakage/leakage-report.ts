@@ -68,8 +68,8 @@ export function leakageTable(report: LeakageReport, dataset: string): string {
   for (const setting of report.settings.filter((s) => s.dataset === dataset)) {
     const receives = setting.refused ?? setting.receives;
     setting.attacks.forEach((a, i) => {
-      const top1 = `${percent(a.top1.mean)} ± ${percent(a.top1.sd)}`;
-      lines.push(`| ${i === 0 ? setting.title : ''} | ${i === 0 ? receives : ''} | ${a.attack} (n=${a.trials}) | ${fixed(a.cosine, 3)} | ${top1} | ${percent(a.chance)} |`);
+      const top1 = a.trials === 0 ? 'not run' : `${percent(a.top1.mean)} ± ${percent(a.top1.sd)}`;
+      lines.push(`| ${i === 0 ? setting.title : ''} | ${i === 0 ? receives : ''} | ${a.attack} (n=${a.trials}) | ${fixed(a.cosine, 3)} | ${top1} | ${a.trials === 0 ? '—' : percent(a.chance)} |`);
     });
   }
   return lines.join('\n') + '\n';

@@ -22,13 +22,16 @@ describe('bench leakage', () => {
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as LeakageReport;
     expect(report).toMatchObject({ suite: 'leakage', seed: 42, trials: 3, quick: true });
     expect(report.datasets.map((d) => d.name)).toEqual(['amazon']);
-    expect(report.settings.map((s) => s.setting)).toEqual(['default-1', 'default-4', 'malicious', 'secagg-masked', 'secagg-sum-3', 'policy']);
+    expect(report.settings.map((s) => s.setting)).toEqual(['default-1', 'default-4', 'malicious', 'secagg-masked', 'secagg-sum-3', 'policy', 'trap-sgd-4', 'trap-default-4', 'trap-secagg-sum-3']);
     const row = (id: string) => {
       const setting = report.settings.find((s) => s.setting === id);
       if (!setting) throw new Error(`no row ${id}`);
       return Object.fromEntries(setting.attacks.map((a) => [a.attack, a]));
     };
-    for (const setting of report.settings) expect(setting.attacks.map((a) => a.attack)).toEqual(['analytic', 'matching', 'sign']);
+    for (const setting of report.settings) {
+      const trap = setting.setting.startsWith('trap-') ? ['imprint'] : [];
+      expect(setting.attacks.map((a) => a.attack)).toEqual(['analytic', 'matching', 'sign', ...trap]);
+    }
     expect(row('malicious').analytic.cosine?.mean).toBeGreaterThan(0.99);
     expect(row('malicious').analytic.top1.mean).toBe(1);
     const masked = row('secagg-masked');

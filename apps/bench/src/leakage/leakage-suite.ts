@@ -13,6 +13,7 @@ import { embedOnce } from '../domains/feature-store';
 import { analyticInversion } from './analytic-inversion';
 import { auditTexts, readAmazonReviews, readDemoMail, type AuditDataset } from './audit-data';
 import { auditSettings, receive, type AuditSetting } from './audit-settings';
+import { imprintRecovery, imprintTrapWeights } from './imprint-trap';
 import { gradientMatchingAttack } from './gradient-matching';
 import type { LeakageAttack } from './leakage-attack';
 import { LEAKAGE_USAGE, parseLeakageArgs, type LeakageOptions } from './leakage-config';
@@ -31,6 +32,7 @@ const NOTES = [
   'matching: dummy feature vectors optimised (Adam) so that the gradient of the project\'s own model at the global weights (AdapterHeadModel.lossAndGradients, differentiated by TF.js autodiff after registering tfjs-core\'s gradients) has cosine −1 with each observed tensor; labels from the head bias delta (iDLG). The client\'s several local steps are not unrolled. Runs on the first trials only (see n).',
   'sign: sign(ΔW[:,k])·sign(Δb[k]) of the first dense layer that moved, voted over units (one example) or per unit (several), times the per-coordinate mean |x| of the others as a magnitude prior; ranked by sign agreement.',
   'secure aggregation rows are built with @fedtl/privacy only (packContribution, FixedPointCodec, X25519 pairwise seeds, maskInput, unmaskSum, unpackAggregate); masks come from the OS CSPRNG as in the protocol, so the masked row varies from run to run (at chance).',
+  'imprint (optional attack, trap rows only): the coordinator sends malicious global weights that turn the adapter into an imprint module (Fowl et al., "Robbing the Fed", ICLR 2022): 64 down-projection units measuring one random direction with thresholds at quantiles of the distractors, one shared up-projection row; the bin differences of the delta give the examples alone in a bin. Global weights are plain data to the client: nothing in today\'s protocol lets it tell a trap from a trained model.',
   'policy row: the client checks the plan with policyViolation from @fedtl/privacy and sends nothing; the coordinator can only guess blindly (top-1 = chance).',
 ];
 
@@ -59,17 +61,20 @@ function summarise(attack: LeakageAttack, scores: RecoveryScore[], detail: Recor
 async function auditSetting(options: LeakageOptions, dataset: AuditDataset, spec: ModelSpec, setting: AuditSetting, featuresOf: (text: string) => Float32Array): Promise<SettingSummary> {
   const others = dataset.others.map((e) => featuresOf(e.text));
   const sign = signPatternAttack(meanMagnitude(others, spec.inputDim));
-  const attackNames = [analyticInversion, gradientMatchingAttack({ ...options.matching, seed: 0 }), sign];
+  const trap = setting.weights === 'trap' ? [imprintRecovery] : [];
+  const attackNames = [analyticInversion, gradientMatchingAttack({ ...options.matching, seed: 0 }), sign, ...trap];
   const scores = attackNames.map(() => [] as RecoveryScore[]);
   const details = attackNames.map(() => ({}) as Record<string, number | string>);
   let refused: string | undefined;
   let poolSize = 0;
   for (let trial = 0; trial < options.trials; trial++) {
     const runSeed = deriveSeed(options.seed, 'leakage-run', dataset.name, trial);
-    const context = { dataset, spec, global: initialWeights(spec, runSeed), runSeed, trial, featuresOf };
+    // The trap is built from public texts of the same kind: the pool's distractors stand for them.
+    const global = setting.weights === 'trap' ? imprintTrapWeights(spec, others, runSeed) : initialWeights(spec, runSeed);
+    const context = { dataset, spec, global, runSeed, trial, featuresOf };
     const reception = await receive(setting, context);
     poolSize = reception.truth.length + others.length;
-    const attacks = [analyticInversion, gradientMatchingAttack({ ...options.matching, seed: deriveSeed(runSeed, 'matching', setting.id) }), sign];
+    const attacks = [analyticInversion, gradientMatchingAttack({ ...options.matching, seed: deriveSeed(runSeed, 'matching', setting.id) }), sign, ...trap];
     for (const [a, attack] of attacks.entries()) {
       if (attack.name === 'matching' && trial >= options.matching.trials) continue;
       if (reception.kind === 'refused') {
@@ -123,7 +128,7 @@ export async function runLeakageSuite(argv: string[]): Promise<number> {
     for (const v of others) for (let i = 0; i < mean.length; i++) mean[i] += v[i] / others.length;
     const truths = dataset.organisations.flatMap((o) => o.examples).map((e) => store.featuresOf(e.text));
     blindCosine[dataset.name] = truths.reduce((sum, t) => sum + cosine(mean, t), 0) / Math.max(1, truths.length);
-    for (const setting of auditSettings(dataset, options.sizes[dataset.name], options.sumOthers)) {
+    for (const setting of auditSettings(dataset, options.sizes[dataset.name], options.sumOthers, options.trapExamples)) {
       const t = performance.now();
       settings.push(await auditSetting(options, dataset, spec, setting, store.featuresOf));
       log.info('setting done', { dataset: dataset.name, setting: setting.id, seconds: Math.round((performance.now() - t) / 100) / 10 });
