@@ -4,8 +4,9 @@ describe('the demo options', () => {
   it('defaults to the few-labels regime chosen on validation slices', () => {
     expect(parseDemoOptions([])).toEqual({
       rounds: 5, clients: 4, perOrganisation: 600, trainLimit: 6, localEpochs: 2, batchSize: 32, learningRate: 0.005,
-      personalizeEpochs: 20, validate: false, outDir: 'out/demo', cacheDir: '.fedtl-cache', verbose: false,
+      personalizeEpochs: 20, validate: false, outDir: 'out/demo', cacheDir: '.fedtl-cache', verbose: false, secureAggregation: true,
     });
+    expect(parseDemoOptions(['--no-secure-aggregation'])).toMatchObject({ secureAggregation: false });
   });
 
   it('reads every option, and --help', () => {
@@ -24,6 +25,7 @@ describe('the demo options', () => {
     [['--learning-rate', '0'], '--learning-rate: expected a number in (0, Infinity], got "0"'],
     [['--clients'], "Option '--clients <value>' argument missing"],
     [['--colour'], "Unknown option '--colour'"],
+    [['--clients', '1'], '--clients: expected at least 2 under secure aggregation (a sum of one update is that update), or --no-secure-aggregation, got 1'],
   ])('refuses %j before anything starts', (argv, message) => {
     expect(() => parseDemoOptions(argv)).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG', message: expect.stringContaining(message) }));
   });

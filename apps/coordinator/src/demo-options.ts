@@ -20,6 +20,8 @@ export interface DemoOptions {
   outDir: string;
   cacheDir: string;
   verbose: boolean;
+  /** Rounds under secure aggregation (default); false sends updates in the clear (--no-secure-aggregation). */
+  secureAggregation: boolean;
 }
 
 export const DEMO_USAGE = `Usage: npm run demo -- [options]
@@ -40,6 +42,8 @@ organisation with its own SpamAssassin mailbox and a few labelled mails. Default
   --out-dir DIR            the run's records and checkpoints [out/demo, or out/demo-validate with --validate];
                            emptied first if it holds an earlier run, refused if it holds anything else
   --cache-dir DIR          feature cache, one subdirectory per organisation [.fedtl-cache]
+  --no-secure-aggregation  send updates in the clear (default: secure aggregation, the coordinator learns only
+                           each round's sum, and every client requires it)
   --verbose                debug logs
   --help                   this text
 
@@ -61,6 +65,7 @@ const FLAGS = {
   'out-dir': { type: 'string' },
   'cache-dir': { type: 'string', default: '.fedtl-cache' },
   verbose: { type: 'boolean', default: false },
+  'no-secure-aggregation': { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -76,7 +81,7 @@ export function parseDemoOptions(argv: string[]): DemoOptions | 'help' {
     throw configError('demo options', `options from --help`, (err as Error).message);
   }
   if (values.help) return 'help';
-  return {
+  const options: DemoOptions = {
     rounds: parseInteger('--rounds', values.rounds, 1),
     clients: parseInteger('--clients', values.clients, 1),
     perOrganisation: parseInteger('--per-organisation', values['per-organisation'], 10),
@@ -90,5 +95,10 @@ export function parseDemoOptions(argv: string[]): DemoOptions | 'help' {
     outDir: values['out-dir'] ?? (values.validate ? 'out/demo-validate' : 'out/demo'),
     cacheDir: values['cache-dir'],
     verbose: values.verbose,
+    secureAggregation: !values['no-secure-aggregation'],
   };
+  if (options.secureAggregation && options.clients < 2) {
+    throw configError('--clients', 'at least 2 under secure aggregation (a sum of one update is that update), or --no-secure-aggregation', options.clients);
+  }
+  return options;
 }

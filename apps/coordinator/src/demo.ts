@@ -62,6 +62,11 @@ async function main(options: DemoOptions): Promise<number> {
   const labelled = trainLimit > 0 ? `${trainLimit} labelled mails per organisation` : 'all training mail labelled';
   console.log(`fedtl demo: 1 coordinator + ${clients} clients, ${rounds} rounds, SpamAssassin mailboxes (${labelled}), use-lite backbone`);
   if (options.validate) console.log(`--validate: scoring on a validation slice of each organisation's training mail, not on its test mail`);
+  console.log(
+    options.secureAggregation
+      ? 'Secure aggregation: on. The coordinator receives masked updates and learns only each round\'s sum; every client requires it.'
+      : 'Secure aggregation: off (--no-secure-aggregation). The coordinator receives each organisation\'s update in the clear.',
+  );
   console.log('');
   const clientIds = Array.from({ length: clients }, (_, i) => `org-${i + 1}`);
   const dataArgs = options.validate ? await validationFiles(clientIds, options.perOrganisation) : clientIds.map((_, i) => [
@@ -72,6 +77,7 @@ async function main(options: DemoOptions): Promise<number> {
     '--rounds', String(rounds), '--min-clients', String(clients), '--labels', 'ham,spam',
     '--local-epochs', String(localEpochs), '--batch-size', String(options.batchSize), '--learning-rate', String(options.learningRate),
     '--log-level', 'info',
+    ...(options.secureAggregation ? ['--secure-aggregation'] : []),
   ]);
   const { url } = JSON.parse(await waitForFile(readyFile, 120_000, () => coordinator.child.exitCode === null));
   const clientRuns = clientIds.map((id, i) =>
@@ -80,6 +86,7 @@ async function main(options: DemoOptions): Promise<number> {
       ...(trainLimit > 0 ? ['--train-limit', String(trainLimit)] : []),
       '--local-baseline-epochs', String(rounds * localEpochs), '--personalize-epochs', String(options.personalizeEpochs),
       '--embed-threads', '1',
+      ...(options.secureAggregation ? ['--require-secure-aggregation'] : []),
       '--cache-dir', join(options.cacheDir, id), '--log-level', logLevel,
     ]),
   );
