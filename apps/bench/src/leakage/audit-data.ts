@@ -58,7 +58,8 @@ export async function readAmazonReviews(dataDir: string, options: AuditDataOptio
     name: domain.name,
     examples: shuffled(domain.trainPool, seededRandom(deriveSeed(options.seed, 'leakage-train', domain.name))).slice(0, options.perOrganisation),
   }));
-  const others = roundRobin(domains.map((domain) => shuffled(domain.evaluation, seededRandom(deriveSeed(options.seed, 'leakage-others', domain.name)))), options.others);
+  const candidates = domains.map((domain) => withoutClientTexts(shuffled(domain.evaluation, seededRandom(deriveSeed(options.seed, 'leakage-others', domain.name))), organisations));
+  const others = roundRobin(candidates, options.others);
   return {
     name: 'amazon',
     title: `Amazon reviews (${domains.map((d) => d.name).join(', ')}; one organisation per domain)`,
@@ -91,10 +92,20 @@ export async function readDemoMail(options: AuditDataOptions): Promise<AuditData
     title: `the demo's mail (SpamAssassin, ${DEMO_ORGANISATIONS} mailboxes of ${DEMO_PER_ORGANISATION})`,
     labels: ['ham', 'spam'],
     organisations,
-    others: roundRobin(rest, options.others),
+    others: roundRobin(rest.map((texts) => withoutClientTexts(texts, organisations)), options.others),
     defaultPlan: DEMO_DEFAULT_PLAN,
     defaultPlanSource: 'the demo defaults (apps/coordinator/src/demo-options.ts)',
   };
+}
+
+/**
+ * `others` without any text an organisation holds: a distractor identical to a client's text (the spam corpus
+ * has duplicate mails) would tie with it and hide a perfect recovery.
+ */
+function withoutClientTexts(others: readonly LabelledText[], organisations: AuditDataset['organisations']): LabelledText[] {
+  const held = new Set(organisations.flatMap((o) => o.examples.map((e) => e.text)));
+  const seen = new Set<string>();
+  return others.filter((e) => !held.has(e.text) && !seen.has(e.text) && seen.add(e.text));
 }
 
 /** Every distinct text of the datasets, in a stable order: what the audit embeds once. */

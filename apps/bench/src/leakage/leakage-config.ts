@@ -34,7 +34,7 @@ const FULL = {
   sumOthers: [2, 9],
   trapExamples: 50,
   others: 1000,
-  matching: { iterations: 100, trials: 10, maxDummies: 16, learningRate: 0.01 },
+  matching: { iterations: 100, trials: 8, maxDummies: 16, learningRate: 0.01 },
 };
 const QUICK = {
   trials: 3,

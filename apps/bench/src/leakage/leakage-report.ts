@@ -38,6 +38,8 @@ export interface SettingSummary {
   refused?: string;
   poolSize: number;
   attacks: AttackSummary[];
+  /** Wall time of the row (every trial: training, protection and attacks). */
+  seconds: number;
 }
 
 export interface LeakageReport {

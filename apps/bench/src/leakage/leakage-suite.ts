@@ -62,9 +62,10 @@ async function auditSetting(options: LeakageOptions, dataset: AuditDataset, spec
   const others = dataset.others.map((e) => featuresOf(e.text));
   const sign = signPatternAttack(meanMagnitude(others, spec.inputDim));
   const trap = setting.weights === 'trap' ? [imprintRecovery] : [];
-  const attackNames = [analyticInversion, gradientMatchingAttack({ ...options.matching, seed: 0 }), sign, ...trap];
-  const scores = attackNames.map(() => [] as RecoveryScore[]);
-  const details = attackNames.map(() => ({}) as Record<string, number | string>);
+  const summaryAttacks = [analyticInversion, gradientMatchingAttack({ ...options.matching, seed: 0 }), sign, ...trap];
+  const scores = summaryAttacks.map(() => [] as RecoveryScore[]);
+  const details = summaryAttacks.map(() => ({}) as Record<string, number | string>);
+  const started = performance.now();
   let refused: string | undefined;
   let poolSize = 0;
   for (let trial = 0; trial < options.trials; trial++) {
@@ -97,7 +98,8 @@ async function auditSetting(options: LeakageOptions, dataset: AuditDataset, spec
     otherClients: setting.otherClients,
     ...(refused ? { refused } : {}),
     poolSize,
-    attacks: attackNames.map((attack, a) => summarise(attack, scores[a], details[a])),
+    attacks: summaryAttacks.map((attack, a) => summarise(attack, scores[a], details[a])),
+    seconds: (performance.now() - started) / 1000,
   };
 }
 
@@ -129,9 +131,9 @@ export async function runLeakageSuite(argv: string[]): Promise<number> {
     const truths = dataset.organisations.flatMap((o) => o.examples).map((e) => store.featuresOf(e.text));
     blindCosine[dataset.name] = truths.reduce((sum, t) => sum + cosine(mean, t), 0) / Math.max(1, truths.length);
     for (const setting of auditSettings(dataset, options.sizes[dataset.name], options.sumOthers, options.trapExamples)) {
-      const t = performance.now();
-      settings.push(await auditSetting(options, dataset, spec, setting, store.featuresOf));
-      log.info('setting done', { dataset: dataset.name, setting: setting.id, seconds: Math.round((performance.now() - t) / 100) / 10 });
+      const summary = await auditSetting(options, dataset, spec, setting, store.featuresOf);
+      settings.push(summary);
+      log.info('setting done', { dataset: dataset.name, setting: setting.id, seconds: Math.round(summary.seconds * 10) / 10 });
     }
   }
   if (tf.memory().numTensors !== tensorsBefore) log.warn('tensors left behind by the attacks', { before: tensorsBefore, after: tf.memory().numTensors });
