@@ -10,6 +10,7 @@ import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
   SECAGG_FEATURE,
+  UnmaskLedger,
   decodeAck,
   decodeEvaluateRequest,
   decodeError,
@@ -124,6 +125,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private roundsJoined = 0;
   /** The secure-aggregation round attempt in progress; a new plan replaces it. */
   private secagg?: SecAggAttempt;
+  /** What this client helped unmask, per round and model state, across attempts (unmask-ledger.ts in @fedtl/protocol). */
+  private readonly unmaskLedger = new UnmaskLedger();
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly log;
@@ -360,7 +363,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (await this.refusedByPolicy(plan)) return;
     let attempt: SecAggAttempt;
     try {
-      attempt = new SecAggAttempt(this.options.clientId, plan, payload, this.policy);
+      attempt = new SecAggAttempt(this.options.clientId, plan, payload, this.policy, this.unmaskLedger);
     } catch (err) {
       const error = toFedtlError(err);
       this.log.warn('round refused: its secure-aggregation terms', { round: plan.round, code: error.code, error: error.message });

@@ -37,6 +37,22 @@ describe('coordinator configuration', () => {
     expect(() => parseCoordinatorConfig(['--labels', 'spam'])).toThrow('--labels: expected at least two labels');
   });
 
+  it('takes secure aggregation, refusing settings that no round could meet before anything starts', () => {
+    expect(parseCoordinatorConfig(['--secure-aggregation', '--secagg-threshold', '3', '--min-clients', '3', '--min-available', '4'])).toMatchObject({ secureAggregation: true, secaggThreshold: 3 });
+    const refusals: Array<[string[], string]> = [
+      [['--min-clients', '1', '--min-available', '1'], '--min-clients: expected at least 2 with --secure-aggregation'],
+      [['--secagg-threshold', '1'], '--secagg-threshold: expected 0 (a majority) or at least 2'],
+      [['--secagg-threshold', '5', '--min-clients', '3', '--min-available', '3'], '--secagg-threshold: expected at most --min-available (3): a round of that many clients could never be unmasked, got 5'],
+      [['--audit-dir', 'audit'], '--audit-dir: expected no --secure-aggregation'],
+      [['--update-norm-action', 'reject'], '--update-norm-action: expected clip with --secure-aggregation'],
+      [['--max-update-norm', '1e9'], '--max-update-norm: expected a bound whose sum over --max-clients (1000) clients fits the 32-bit ring'],
+    ];
+    for (const [flags, message] of refusals) {
+      expect(() => parseCoordinatorConfig(['--secure-aggregation', ...flags])).toThrow(message);
+    }
+    expect(() => parseCoordinatorConfig(['--secagg-threshold', '3'])).toThrow('--secagg-threshold: expected --secure-aggregation');
+  });
+
   it('normalises --labels to NFC, so a label typed with a precomposed accent matches a decomposed one', () => {
     const config = parseCoordinatorConfig(['--labels', 're\u0301clamation,question']);
     expect(config !== 'help' && config.labels).toEqual(['r\u00e9clamation', 'question']);

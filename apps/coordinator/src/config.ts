@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { normalizeLabel, readUserTextSync } from '@fedtl/data';
 import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, tokenWeakness, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
+import { chooseFractionalBits } from '@fedtl/privacy';
 import { NORM_ACTIONS, type NormAction } from './norm-bound';
 
 export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam'] as const;
@@ -350,6 +351,14 @@ function checkSecureAggregation(config: CoordinatorConfig): void {
   if (config.minClients < 2) fail('--min-clients', 'at least 2 with --secure-aggregation (a sum of one update is that update)', config.minClients);
   if (config.secaggThreshold === 1) fail('--secagg-threshold', '0 (a majority) or at least 2 (with t = 1 one update could be unmasked alone)', 1);
   if (config.auditDir) fail('--audit-dir', 'no --secure-aggregation (under it the coordinator never sees an individual update to record)', config.auditDir);
+  if (config.updateNormAction === 'reject') fail('--update-norm-action', 'clip with --secure-aggregation (each client clips its own update; the coordinator cannot see one to reject)', 'reject');
+  if (config.secaggThreshold > config.minAvailable) fail('--secagg-threshold', `at most --min-available (${config.minAvailable}): a round of that many clients could never be unmasked`, config.secaggThreshold);
+  // Every round of up to --max-clients clients must fit the 32-bit ring with the clip: refused now, not at round 1.
+  try {
+    chooseFractionalBits(config.maxClients, Math.max(config.maxUpdateNorm, 1));
+  } catch {
+    fail('--max-update-norm', `a bound whose sum over --max-clients (${config.maxClients}) clients fits the 32-bit ring of secure aggregation (max-clients × max-update-norm < 2^31)`, config.maxUpdateNorm);
+  }
   if (config.secaggThreshold > config.maxClients) fail('--secagg-threshold', `at most --max-clients (${config.maxClients})`, config.secaggThreshold);
 }
 

@@ -125,6 +125,12 @@ export type SecAggMessage =
   | { kind: 'masked-input'; body: MaskedInput }
   | { kind: 'unmask-shares'; body: UnmaskShares };
 
+/** "client-1 (FEDTL_ERR_POLICY_REFUSED), client-2 (…)": at most five, then how many more. */
+function describeFailures(failures: readonly ClientFailure[]): string {
+  const named = failures.slice(0, 5).map((f) => `${f.clientId} (${f.code})`).join(', ');
+  return failures.length > 5 ? `${named} and ${failures.length - 5} more` : named;
+}
+
 /** What one attempt at a round collected, in the clear or under secure aggregation. */
 interface CollectedRound {
   accepted: string[];
@@ -162,6 +168,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** Clients already told (once) that they have no test examples and will not be asked to evaluate. */
   private readonly warnedNoTestSplit = new Set<string>();
   private stopped = false;
+  /** The failures of the last round attempt, named in the verdict when the run gives up on its quorum. */
+  private lastFailures: readonly ClientFailure[] = [];
   private currentPhase: CoordinatorPhase = 'waiting for clients';
   private activeRound?: number;
   private readonly expectedTensors: TensorSpec[];
@@ -405,7 +413,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
           const why = gathered
             ? `missed its quorum of ${o.minClients} updates`
             : `found only ${this.registry.size} of the ${o.minAvailable} clients it needs connected within --round-timeout-ms (${o.roundTimeoutMs} ms)`;
-          throw new FedtlError('FEDTL_ERR_QUORUM_NOT_MET', `round ${round} ${why} on attempt ${attempt} of ${o.maxRoundAttempts}; giving up`);
+          const leftOut = gathered && this.lastFailures.length > 0 ? `; left out of the last attempt: ${describeFailures(this.lastFailures)}` : '';
+          throw new FedtlError('FEDTL_ERR_QUORUM_NOT_MET', `round ${round} ${why} on attempt ${attempt} of ${o.maxRoundAttempts}${leftOut}; giving up`);
         }
         await this.waitBeforeRetry(round, attempt);
       }
@@ -498,6 +507,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       this.activeRound = undefined;
       return false;
     }
+    this.lastFailures = outcome.failures;
     this.notifyLeftOut(round, outcome.failures);
     this.benchSilentClients(plan.clients, outcome.failures);
     const result = outcome.result;
@@ -591,12 +601,15 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       bounded: {},
       result: null,
     });
+    const declared = new Map(plan.clients.map((id) => [id, this.registry.get(id)?.join.numTrainExamples ?? 1]));
     let params;
     try {
       params = secAggParamsFor({
         attempt,
-        declaredExamples: plan.clients.map((id) => this.registry.get(id)?.join.numTrainExamples ?? 1),
+        declaredExamples: plan.clients.map((id) => declared.get(id) as number),
         threshold: secure.threshold,
+        // Stated policies raise t where the round can meet them: a client never has to refuse a round it could join.
+        policyThreshold: Math.max(0, ...plan.clients.map((id) => (this.registry.get(id)?.join.privacyPolicy?.minOtherContributors ?? 0) + 1)),
         maxClientShare: o.limits.maxClientShare,
         maxUpdateNorm: o.limits.updateNorm.maxNorm,
       });
@@ -619,6 +632,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       phaseTimeoutMs: secure.phaseTimeoutMs,
       inputDeadlineMs: o.roundTimeoutMs,
       minInputs: o.minClients,
+      declaredExamples: declared,
     });
     this.secagg = secagg;
     this.log.info('round started under secure aggregation', { round, attempt, clients: plan.clients, threshold: params.threshold, fractionalBits: params.fractionalBits });

@@ -276,7 +276,8 @@ export class CoordinatorServer {
     guard('round-failed', (payload, ack) => {
       const sender = this.requireJoined(clientId);
       const error = decodeError(payload);
-      this.coordinator.handleBadMessage(sender, error.code, `the client could not train: ${error.message}`);
+      const why = error.code === 'FEDTL_ERR_POLICY_REFUSED' ? "the client's privacy policy refused the plan" : 'the client could not train';
+      this.coordinator.handleBadMessage(sender, error.code, `${why}: ${error.message}`);
       ack(encodeAck({ ok: true }));
     });
 

@@ -52,6 +52,7 @@ export {
   type PrivacyPolicy,
 } from './privacy-policy';
 export {
+  assertVectorTerms,
   chooseFractionalBits,
   packContribution,
   secAggVectorLength,

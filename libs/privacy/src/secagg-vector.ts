@@ -57,7 +57,8 @@ export interface PackedContribution {
   readonly weight: number;
 }
 
-function assertTerms(terms: SecAggVectorTerms): void {
+/** Throws FEDTL_ERR_MALFORMED_MESSAGE naming the field unless clip, weightBound and weightCap are positive and finite. */
+export function assertVectorTerms(terms: SecAggVectorTerms): void {
   for (const field of ['clip', 'weightBound', 'weightCap'] as const) {
     const value = terms[field];
     if (!Number.isFinite(value) || value <= 0) {
@@ -77,7 +78,7 @@ export function secAggVectorLength(sizes: readonly number[], metricSlots: readon
  * coordinator's W must cover every selected client's capped count).
  */
 export function packContribution(contribution: SecAggContribution, terms: SecAggVectorTerms): PackedContribution {
-  assertTerms(terms);
+  assertVectorTerms(terms);
   const { deltas, numExamples, metrics } = contribution;
   if (!Number.isFinite(numExamples) || numExamples < 1) {
     throw new FedtlError('FEDTL_ERR_BAD_EXAMPLE_COUNT', `secure aggregation: expected at least 1 training example, got ${numExamples}`);
@@ -121,7 +122,7 @@ export function packContribution(contribution: SecAggContribution, terms: SecAgg
  * the weight part is not positive (the sum holds no honest contribution).
  */
 export function unpackAggregate(sum: Float64Array, sizes: readonly number[], terms: SecAggVectorTerms): SecAggAggregate {
-  assertTerms(terms);
+  assertVectorTerms(terms);
   const expected = secAggVectorLength(sizes, terms.metricSlots);
   if (sum.length !== expected) {
     throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `secure aggregation: expected a sum of ${expected} values, got ${sum.length}`);

@@ -9,3 +9,4 @@ export * from './field-limits';
 export * from './secagg-domain';
 export * from './secagg-codec';
 export * from './secagg-participant';
+export * from './unmask-ledger';

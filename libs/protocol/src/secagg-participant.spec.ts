@@ -14,6 +14,7 @@ import type { SecAggParams } from './domain';
 import type { MaskedInput, ShareKeys, UnmaskRequest, UnmaskShares } from './secagg-domain';
 import { FedtlError, seededRandom } from '@fedtl/util';
 import { SecAggParticipant } from './secagg-participant';
+import { UnmaskLedger } from './unmask-ledger';
 import { SecAggRelay, type RelayResult } from './testing/secagg-relay';
 
 const ids = ['org-1', 'org-2', 'org-3', 'org-4', 'org-5'];
@@ -67,15 +68,16 @@ function plainWeightedMean(contributions: SecAggContribution[]): { mean: number[
 
 type Phase = 'advertise' | 'shares' | 'masked-input' | 'unmask';
 
-function participant(clientId: string, overrides: { session?: string; policy?: PrivacyPolicy } = {}): SecAggParticipant {
-  return new SecAggParticipant({ clientId, runId, round, params, session: overrides.session ?? session, policy: overrides.policy ?? PERMISSIVE_POLICY });
+function participant(clientId: string, overrides: { session?: string; policy?: PrivacyPolicy; ledger?: UnmaskLedger } = {}): SecAggParticipant {
+  const ledger = overrides.ledger ? { modelState: 'round-3-model', unmaskLedger: overrides.ledger } : {};
+  return new SecAggParticipant({ clientId, runId, round, params, session: overrides.session ?? session, policy: overrides.policy ?? PERMISSIVE_POLICY, ...ledger });
 }
 
 /** Participants up to the point where the relay holds every masked input; `dropAfter` maps a client to the step it vanished after. */
-async function upToMaskedInputs(dropAfter: ReadonlyMap<string, Phase>, sessions: ReadonlyMap<string, string> = new Map()) {
+async function upToMaskedInputs(dropAfter: ReadonlyMap<string, Phase>, sessions: ReadonlyMap<string, string> = new Map(), ledgers?: ReadonlyMap<string, UnmaskLedger>) {
   const relay = new SecAggRelay({ context: { runId, round, session }, params, sizes });
   const xs = updates();
-  const clients = new Map(ids.map((id) => [id, participant(id, { session: sessions.get(id) })]));
+  const clients = new Map(ids.map((id) => [id, participant(id, { session: sessions.get(id), ledger: ledgers?.get(id) })]));
   const gone = (id: string, phase: Phase) => dropAfter.get(id) === phase;
   const directory = relay.keyDirectory([...clients.values()].map((p) => p.advertise()));
   const shareKeys: ShareKeys[] = [];
@@ -280,5 +282,24 @@ describe('SecAggParticipant: every key is bound to the plan (the session)', () =
     }
     const farOff = Array.from(sum).filter((v, i) => Math.abs(v - plain[i]) > 0.01).length;
     expect(farOff).toBeGreaterThan(sum.length * 0.9);
+  });
+});
+
+describe('the unmask ledger across round attempts', () => {
+  it('helps unmask a round\'s model for one survivor set only: a retry with other survivors would reveal the difference', async () => {
+    const ledgers = new Map(ids.map((id) => [id, new UnmaskLedger()]));
+    // Attempt 1: everyone's input is in the sum, and every client answers.
+    const first = await upToMaskedInputs(new Map(), new Map(), ledgers);
+    for (const id of first.request.survivors) (first.clients.get(id) as SecAggParticipant).onUnmaskRequest(first.request);
+    // Attempt 2 of the same model (fresh keys, same inputs): org-5 drops before its masked input. Its x would be
+    // the difference of the two sums, so every other client refuses, revealing nothing.
+    const second = await upToMaskedInputs(new Map([['org-5', 'masked-input' as Phase]]), new Map(), ledgers);
+    expect(second.request.survivors).toEqual(['org-1', 'org-2', 'org-3', 'org-4']);
+    for (const id of second.request.survivors) {
+      expectViolation(() => (second.clients.get(id) as SecAggParticipant).onUnmaskRequest(second.request), /unmasked again only with the survivors it was unmasked with before/);
+    }
+    // Attempt 3 with the same survivors as the first gives the same sum again: answered.
+    const third = await upToMaskedInputs(new Map(), new Map(), ledgers);
+    for (const id of third.request.survivors) expect((third.clients.get(id) as SecAggParticipant).onUnmaskRequest(third.request).shares).toHaveLength(5);
   });
 });

@@ -20,6 +20,7 @@ import {
   derivePairwiseSeed,
   encryptShares,
   exportX25519PrivateKey,
+  assertVectorTerms,
   FixedPointCodec,
   generateMaskSeed,
   generateX25519KeyPair,
@@ -35,6 +36,7 @@ import {
   type X25519KeyPair,
 } from '@fedtl/privacy';
 import type { SecAggParams } from './domain';
+import type { UnmaskLedger } from './unmask-ledger';
 import type {
   AdvertiseKeys,
   ClientKeys,
@@ -61,6 +63,12 @@ export interface SecAggParticipantOptions {
   readonly session: string;
   /** This client's privacy policy: minOtherContributors is checked against t, |U1| and |U2|. */
   readonly policy: PrivacyPolicy;
+  /**
+   * The round's model state (roundStateDigest of the plan) and the client's ledger across attempts: with both,
+   * the client helps unmask one model state for one survivor set only (unmask-ledger.ts explains why).
+   */
+  readonly modelState?: string;
+  readonly unmaskLedger?: UnmaskLedger;
 }
 
 /** How the delta was packed, for the owner's log (see packContribution). */
@@ -114,6 +122,8 @@ export class SecAggParticipant {
   packing?: PackingReport;
 
   private readonly policy: PrivacyPolicy;
+  private readonly modelState?: string;
+  private readonly unmaskLedger?: UnmaskLedger;
   private readonly codec: FixedPointCodec;
   private phase: Phase = 'created';
   /** c_u: decrypts the shares other clients sent (round 4). */
@@ -143,6 +153,8 @@ export class SecAggParticipant {
   constructor(options: SecAggParticipantOptions) {
     const { clientId, runId, round, params, session, policy } = options;
     this.clientId = clientId;
+    this.modelState = options.modelState;
+    this.unmaskLedger = options.unmaskLedger;
     this.context = { runId, round, session };
     this.params = params;
     this.policy = policy;
@@ -157,6 +169,11 @@ export class SecAggParticipant {
         'FEDTL_ERR_POLICY_REFUSED',
         `expected a secure-aggregation threshold of at least ${policy.minOtherContributors + 1} (--min-other-contributors ${policy.minOtherContributors}), got ${params.threshold}`,
       );
+    }
+    try {
+      assertVectorTerms(this.terms);
+    } catch (err) {
+      throw violation(`the round's vector terms are not usable: ${errorMessage(err)}`);
     }
     try {
       this.codec = new FixedPointCodec({ fractionalBits: params.fractionalBits, clip: params.clip, maxSummands: params.numSelected });
@@ -334,6 +351,7 @@ export class SecAggParticipant {
       );
     }
     this.assertSafeRequest(survivors, dropped);
+    this.assertFirstUnmaskingOfState(survivors);
     const shares: RevealedShare[] = [];
     const opened: SharePair[] = [];
     try {
@@ -350,11 +368,27 @@ export class SecAggParticipant {
     }
     const reply: UnmaskShares = { ...this.step(), clientId: this.clientId, shares };
     this.answered = { survivors, dropped, reply };
+    if (this.modelState) this.unmaskLedger?.record(this.modelState, survivors);
     this.ownShares?.selfMaskShare.fill(0);
     this.ownShares?.secretKeyShare.fill(0);
     this.ownShares = undefined;
     this.inbox.clear();
     return reply;
+  }
+
+  /**
+   * A round's inputs do not change between attempts: a second unmasking of the same model state with other
+   * survivors would let the coordinator subtract one sum from the other (unmask-ledger.ts). Refused.
+   */
+  private assertFirstUnmaskingOfState(survivors: string[]): void {
+    if (!this.modelState || !this.unmaskLedger) return;
+    const before = this.unmaskLedger.survivorsFor(this.modelState);
+    if (before && before.join('\n') !== survivors.join('\n')) {
+      throw violation(
+        `expected round ${this.context.round}'s model to be unmasked again only with the survivors it was unmasked with before (${listIds(before)}), ` +
+          `got survivors ${listIds(survivors)}: the difference of the two sums would reveal an update`,
+      );
+    }
   }
 
   /** The safety rule of secagg.proto's header, all checked before any share is decrypted. */

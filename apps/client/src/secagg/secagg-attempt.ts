@@ -3,7 +3,7 @@
 // while local training runs in the worker thread; the masked input (round 2 of Bonawitz et al., CCS 2017, §5)
 // can only be made once both the training result and the ShareDelivery are there, in whichever order they come.
 import { PERMISSIVE_POLICY, planSession, type PrivacyPolicy } from '@fedtl/privacy';
-import { SecAggParticipant, toUint8Array, type MaskedInput, type RoundPlan } from '@fedtl/protocol';
+import { roundStateDigest, SecAggParticipant, toUint8Array, type MaskedInput, type RoundPlan, type UnmaskLedger } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';
 import type { LocalUpdate } from '../learner';
 
@@ -18,8 +18,9 @@ export class SecAggAttempt {
    * `planPayload`: the RoundPlan's bytes exactly as received (their SHA-256 is the attempt's session, binding
    * every key to the weights and config this client was sent). Throws the participant's refusals of the
    * plan's terms (FEDTL_ERR_SECAGG_VIOLATION, FEDTL_ERR_POLICY_REFUSED), FEDTL_ERR_INTERNAL without SecAggParams.
+   * `unmaskLedger`: the client's record across attempts, so a round's model is unmasked for one survivor set only.
    */
-  constructor(clientId: string, plan: RoundPlan, planPayload: unknown, policy: PrivacyPolicy = PERMISSIVE_POLICY) {
+  constructor(clientId: string, plan: RoundPlan, planPayload: unknown, policy: PrivacyPolicy = PERMISSIVE_POLICY, unmaskLedger?: UnmaskLedger) {
     if (!plan.secureAggregation) throw new FedtlError('FEDTL_ERR_INTERNAL', `secure aggregation: round ${plan.round}'s plan carries no SecAggParams`);
     this.round = plan.round;
     this.participant = new SecAggParticipant({
@@ -29,6 +30,8 @@ export class SecAggAttempt {
       params: plan.secureAggregation,
       session: planSession(toUint8Array(planPayload, 'RoundPlan')),
       policy,
+      modelState: roundStateDigest(plan),
+      unmaskLedger,
     });
   }
 

@@ -20,9 +20,12 @@ import {
   type ShareKeys,
   type UnmaskShares,
 } from '@fedtl/protocol';
+import { diffieHellman } from 'node:crypto';
 import {
   addInPlace,
   compareClientIds,
+  generateX25519KeyPair,
+  importX25519PublicKey,
   derivePairwiseSeed,
   FixedPointCodec,
   importX25519PrivateKey,
@@ -54,6 +57,8 @@ export interface SecAggRoundOptions {
   inputDeadlineMs: number;
   /** The fewest masked inputs the round needs besides t (the run's quorum, --min-clients). */
   minInputs: number;
+  /** Each selected client's training example count as declared at Join: the weight its input must carry. */
+  declaredExamples: ReadonlyMap<string, number>;
 }
 
 export interface SecAggOutcome {
@@ -81,9 +86,13 @@ export class SecureAggregationRound {
   private readonly failures = new Map<string, ClientFailure>();
   /** Members of the phase's set that have not answered the current phase yet. */
   private waitingFor = new Set<string>();
+  /**
+   * Members whose answer to the current phase was accepted. A member that fails afterwards stays in: its answer
+   * counts (a masked input already in the sum must be unmasked with its self mask, even if its sender is gone).
+   */
+  private answeredPhase = new Set<string>();
   private phaseDone?: () => void;
   private maskedSum?: Uint32Array;
-  private readonly inputs = new Set<string>();
   private readonly vectorLength: number;
   private readonly startedAt = Date.now();
   private stopped = false;
@@ -115,17 +124,17 @@ export class SecureAggregationRound {
       this.requireAtLeast(u1, 'advertised their keys (round 0)');
       // Each phase opens before its request goes out: a fast client's answer may arrive before the sends settle.
       this.beginPhase('shares', u1);
-      await this.broadcastKeys(u1);
+      this.broadcastKeys(u1);
       const u2 = await this.endPhase(this.options.phaseTimeoutMs, 'ShareKeys');
       this.requireAtLeast(u2, 'shared their secrets (round 1)');
       this.maskedSum = new Uint32Array(this.vectorLength);
       this.beginPhase('inputs', u2);
-      await this.deliverShares(u2);
+      this.deliverShares(u2);
       const remaining = Math.max(0, this.options.inputDeadlineMs - (Date.now() - this.startedAt));
       const u3 = await this.endPhase(remaining, 'MaskedInput');
       this.requireAtLeast(u3, 'sent their masked input (round 2)', Math.max(params.threshold, this.options.minInputs));
       this.beginPhase('unmask', u3);
-      await this.requestUnmasking(u3, u2);
+      this.requestUnmasking(u3, u2);
       const responders = await this.endPhase(this.options.phaseTimeoutMs, 'UnmaskShares');
       this.requireAtLeast(responders, 'sent their shares for unmasking (round 4)');
       const aggregate = await this.unmask(u3, u2, responders);
@@ -155,7 +164,9 @@ export class SecureAggregationRound {
   /** Round 0: a client's public keys. Throws a FedtlError for the sender's ack. */
   handleAdvertise(senderId: string, message: AdvertiseKeys): void {
     this.checkStep(senderId, message, 'advertise', 'AdvertiseKeys');
+    this.refusing(senderId, () => this.checkKeys(senderId, message));
     this.participant(senderId).keys = message;
+    this.answeredPhase.add(senderId);
     this.answered(senderId);
   }
 
@@ -177,6 +188,7 @@ export class SecureAggregationRound {
       }
     });
     this.participant(senderId).shares = message.shares;
+    this.answeredPhase.add(senderId);
     this.answered(senderId);
   }
 
@@ -189,7 +201,7 @@ export class SecureAggregationRound {
       }
     });
     addInPlace(this.maskedSum as Uint32Array, message.maskedVector);
-    this.inputs.add(senderId);
+    this.answeredPhase.add(senderId);
     this.answered(senderId);
   }
 
@@ -211,6 +223,7 @@ export class SecureAggregationRound {
       if (seen.size !== needed.size) throw this.violation(`expected ${needed.size} shares (one per client of U2), got ${seen.size}`);
     });
     this.participant(senderId).answeredUnmask = message;
+    this.answeredPhase.add(senderId);
     this.answered(senderId);
   }
 
@@ -229,6 +242,7 @@ export class SecureAggregationRound {
     this.phaseMembers = [...members];
     this.waitingForAll = new Set(members);
     this.waitingFor = new Set(members.filter((id) => !this.failures.has(id)));
+    this.answeredPhase = new Set();
   }
 
   /** Waits until every live member of the phase answered or the deadline; returns who answered, sorted. */
@@ -242,7 +256,7 @@ export class SecureAggregationRound {
         for (const id of [...this.waitingFor]) {
           this.fail(id, 'FEDTL_ERR_ROUND_TIMEOUT', `no ${what} from "${id}" before the deadline of round ${this.round}'s secure-aggregation phase "${phase}" (${timeoutMs} ms)`);
         }
-        resolve(members.filter((id) => !this.failures.has(id)).sort(compareClientIds));
+        resolve(members.filter((id) => this.answeredPhase.has(id)).sort(compareClientIds));
       };
       const timer = setTimeout(finish, timeoutMs);
       timer.unref?.();
@@ -267,54 +281,53 @@ export class SecureAggregationRound {
     );
   }
 
-  private async broadcastKeys(u1: readonly string[]): Promise<void> {
+  private broadcastKeys(u1: readonly string[]): void {
     this.u1 = new Set(u1);
     const clients = u1.map((id) => {
       const keys = this.participant(id).keys as AdvertiseKeys;
       return { clientId: id, encryptionPublicKey: keys.encryptionPublicKey, maskPublicKey: keys.maskPublicKey };
     });
     const payload = encodeKeyDirectory({ ...this.step(), clients });
-    await this.sendAll(u1, 'secagg-keys', () => payload);
+    this.sendAll(u1, 'secagg-keys', () => payload);
   }
 
-  private async deliverShares(u2: readonly string[]): Promise<void> {
+  private deliverShares(u2: readonly string[]): void {
     const inbox = new Map<string, EncryptedSharePair[]>(u2.map((id) => [id, []]));
     for (const sender of u2) {
       for (const share of this.participant(sender).shares ?? []) inbox.get(share.recipientId)?.push(share);
     }
-    await this.sendAll(u2, 'secagg-share-delivery', (id) => encodeShareDelivery({ ...this.step(), shares: inbox.get(id) ?? [] }));
+    this.sendAll(u2, 'secagg-share-delivery', (id) => encodeShareDelivery({ ...this.step(), shares: inbox.get(id) ?? [] }));
   }
 
-  private async requestUnmasking(u3: readonly string[], u2: readonly string[]): Promise<void> {
+  private requestUnmasking(u3: readonly string[], u2: readonly string[]): void {
     this.unmaskSurvivors = [...u3];
     this.unmaskDropped = u2.filter((id) => !u3.includes(id));
     const payload = encodeUnmaskRequest({ ...this.step(), survivors: this.unmaskSurvivors, dropped: this.unmaskDropped });
-    await this.sendAll(u3, 'secagg-unmask', () => payload);
+    this.sendAll(u3, 'secagg-unmask', () => payload);
   }
 
-  /** Sends to every member in parallel; a member whose send fails is a dropout (its reply never counts). */
-  private async sendAll(members: readonly string[], event: SecAggRequestEvent, payloadFor: (id: string) => Uint8Array): Promise<void> {
-    await Promise.all(
-      members.map((id) =>
-        this.options.send(id, event, payloadFor(id)).catch((err) => {
-          const error = toFedtlError(err);
-          this.fail(id, error.code, `could not deliver '${event}' to "${id}": ${error.message}`);
-        }),
-      ),
-    );
+  /**
+   * Sends to every member in parallel without waiting: the phase is open already and ends on the answers, so a
+   * member that disconnects before acknowledging (a dropout at once, through fail) never holds it up for the
+   * acknowledgement timeout. A member whose send fails is a dropout; its reply never counts.
+   */
+  private sendAll(members: readonly string[], event: SecAggRequestEvent, payloadFor: (id: string) => Uint8Array): void {
+    for (const id of members) {
+      this.options.send(id, event, payloadFor(id)).catch((err) => {
+        const error = toFedtlError(err);
+        this.fail(id, error.code, `could not deliver '${event}' to "${id}": ${error.message}`);
+      });
+    }
   }
 
-  /** Round 4's server side: rebuild the secrets from t shares each, strip the masks, decode and unpack. */
+  /** Round 4's server side: rebuild the secrets, strip the masks, decode, and check that the result is plausible. */
   private async unmask(u3: readonly string[], u2: readonly string[], responders: readonly string[]): Promise<SecAggAggregate> {
     const { context, params } = this.options;
-    const t = params.threshold;
-    const sharesOf = (ownerId: string) =>
-      responders.map((r) => (this.participant(r).answeredUnmask as UnmaskShares).shares.find((s) => s.ownerId === ownerId)?.share as Uint8Array);
     const selfMaskSeeds = new Map<string, Uint8Array>();
-    for (const id of u3) selfMaskSeeds.set(id, await reconstructSecret(sharesOf(id), t));
+    for (const id of u3) selfMaskSeeds.set(id, await this.rebuild(id, responders));
     const droppedPairwiseSeeds = new Map<string, Map<string, Uint8Array>>();
     for (const dropped of u2.filter((id) => !u3.includes(id))) {
-      const privateKey = importX25519PrivateKey(await reconstructSecret(sharesOf(dropped), t));
+      const privateKey = importX25519PrivateKey(await this.rebuild(dropped, responders));
       const seeds = new Map<string, Uint8Array>();
       for (const survivor of u3) {
         const peerPublicKey = (this.participant(survivor).keys as AdvertiseKeys).maskPublicKey;
@@ -325,7 +338,64 @@ export class SecureAggregationRound {
     const sum = unmaskSum({ context, maskedSum: this.maskedSum as Uint32Array, survivors: u3, selfMaskSeeds, droppedPairwiseSeeds });
     for (const seed of selfMaskSeeds.values()) seed.fill(0);
     const codec = new FixedPointCodec({ fractionalBits: params.fractionalBits, clip: params.clip, maxSummands: params.numSelected });
-    return unpackAggregate(codec.decodeSum(sum, u3.length), this.options.tensorSizes, params);
+    const decoded = codec.decodeSum(sum, u3.length);
+    this.checkPlausible(decoded, u3, codec.step);
+    return unpackAggregate(decoded, this.options.tensorSizes, params);
+  }
+
+  /**
+   * One client's secret from the responders' shares of it. With more than t shares, two different t-subsets are
+   * combined and must agree: Shamir's combine cannot tell a wrong share from a right one, but two subsets that
+   * differ in a wrong share give different secrets (FEDTL_ERR_SECAGG_VIOLATION, the attempt is discarded).
+   */
+  private async rebuild(ownerId: string, responders: readonly string[]): Promise<Uint8Array> {
+    const t = this.options.params.threshold;
+    const shares = responders.map((r) => (this.participant(r).answeredUnmask as UnmaskShares).shares.find((s) => s.ownerId === ownerId)?.share as Uint8Array);
+    const secret = await reconstructSecret(shares.slice(0, t), t);
+    if (shares.length > t) {
+      const check = await reconstructSecret(shares.slice(shares.length - t), t);
+      const agree = Buffer.from(secret).equals(Buffer.from(check));
+      check.fill(0);
+      if (!agree) {
+        secret.fill(0);
+        throw this.violation(`expected the ${shares.length} shares of "${ownerId}"'s secret to agree, got two subsets of ${t} that rebuild different secrets (a client revealed a wrong share); the attempt is discarded`);
+      }
+    }
+    return secret;
+  }
+
+  /**
+   * The decoded sum must be one honest inputs could give (secagg.proto's vector layout): the weight part equals
+   * Σ min(declared examples, cap) / W over the survivors, every entry is within |U3| · clip, the mean delta's L2
+   * norm is within clip (each input was clipped to it), and the mean loss and accuracy are in range. A wrong
+   * share or a vector outside the protocol gives noise, which fails these (FEDTL_ERR_SECAGG_VIOLATION); a
+   * crafted in-range vector from a malicious client does not, which secure aggregation cannot check.
+   */
+  private checkPlausible(decoded: Float64Array, u3: readonly string[], step: number): void {
+    const { params, declaredExamples, tensorSizes } = this.options;
+    const n = u3.length;
+    const tolerance = n * step;
+    const weightIndex = decoded.length - 1 - params.metricSlots.length;
+    const expectedShares = u3.reduce((sum, id) => sum + Math.min(declaredExamples.get(id) ?? 0, params.weightCap) / params.weightBound, 0);
+    const fail = (what: string) => {
+      throw this.violation(`expected an unmasked sum that ${n} honest inputs could give, got one whose ${what} (a wrong share or an input outside the protocol); the attempt is discarded`);
+    };
+    const shares = decoded[weightIndex];
+    if (Math.abs(shares - expectedShares) > tolerance) fail(`weight part is ${shares}, not the survivors' ${expectedShares}`);
+    const bound = n * params.clip + tolerance;
+    const outside = decoded.findIndex((value) => Math.abs(value) > bound);
+    if (outside >= 0) fail(`entry ${outside} is ${decoded[outside]}, beyond ${n} × clip ${params.clip}`);
+    const floats = tensorSizes.reduce((a, b) => a + b, 0);
+    let squares = 0;
+    for (let i = 0; i < floats; i++) squares += (decoded[i] / shares) ** 2;
+    const normSlack = (Math.sqrt(floats) * tolerance) / shares;
+    if (Math.sqrt(squares) > params.clip * (1 + 1e-9) + normSlack) fail(`mean delta has L2 norm ${Math.sqrt(squares)}, beyond the clip ${params.clip}`);
+    params.metricSlots.forEach((name, k) => {
+      const mean = decoded[weightIndex + 1 + k] / shares;
+      const slack = tolerance / shares;
+      const [low, high] = name === 'accuracy' ? [0, 1] : name === 'loss' ? [0, params.clip] : [-params.clip, params.clip];
+      if (mean < low - slack || mean > high + slack) fail(`mean ${name} is ${mean}, outside [${low}, ${high}]`);
+    });
   }
 
   // ---- checks --------------------------------------------------------------------------------------------------
@@ -351,6 +421,33 @@ export class SecureAggregationRound {
     if (this.phase !== phase) throw this.violation(`expected a ${what} during the "${phase}" phase, got one during "${this.phase}"`);
     if (!this.waitingFor.has(senderId)) {
       throw new FedtlError('FEDTL_ERR_DUPLICATE_UPDATE', `expected one ${what} from "${senderId}" in round ${this.round} attempt ${this.attempt}, got another (or it is not in this phase's set)`);
+    }
+  }
+
+  /**
+   * Both advertised keys must be usable X25519 public keys that no other client advertised: a low-order point
+   * (an all-zero shared secret, which node:crypto refuses) or a copied key would make every honest peer's key
+   * agreement with this client fail, and the whole attempt with it. Refused here, only the sender is out.
+   */
+  private checkKeys(senderId: string, message: AdvertiseKeys): void {
+    const probe = generateX25519KeyPair();
+    for (const [name, key] of [['encryption', message.encryptionPublicKey], ['mask', message.maskPublicKey]] as const) {
+      try {
+        diffieHellman({ privateKey: probe.privateKey, publicKey: importX25519PublicKey(key) }).fill(0);
+      } catch (err) {
+        throw this.violation(`expected a usable X25519 ${name} public key from "${senderId}", got one key agreement refuses (${toFedtlError(err).message})`);
+      }
+    }
+    if (Buffer.from(message.encryptionPublicKey).equals(Buffer.from(message.maskPublicKey))) {
+      throw this.violation(`expected two different public keys from "${senderId}" (encryption and mask), got the same key twice`);
+    }
+    for (const [id, other] of this.participants) {
+      const keys = other.keys;
+      if (id === senderId || !keys) continue;
+      const mine = [message.encryptionPublicKey, message.maskPublicKey].map((k) => Buffer.from(k));
+      if (mine.some((k) => k.equals(Buffer.from(keys.encryptionPublicKey)) || k.equals(Buffer.from(keys.maskPublicKey)))) {
+        throw this.violation(`expected fresh public keys from "${senderId}", got a key "${id}" already advertised`);
+      }
     }
   }
 

@@ -14,6 +14,11 @@ export interface SecAggTermsInput {
   declaredExamples: readonly number[];
   /** --secagg-threshold: t, or 0 for the default ⌊n/2⌋ + 1 (at least 2). */
   threshold: number;
+  /**
+   * The largest threshold the selected clients' policies ask for (min other contributors + 1; 0: none). t is
+   * raised to it when the round has that many clients; otherwise the clients asking for more refuse the plan.
+   */
+  policyThreshold?: number;
   /** --max-client-share. */
   maxClientShare: number;
   /** --max-update-norm: clients clip their delta to this L2 norm (the coordinator cannot see it any more). */
@@ -35,7 +40,9 @@ export function defaultThreshold(numSelected: number): number {
  */
 export function secAggParamsFor(input: SecAggTermsInput): SecAggParams {
   const n = input.declaredExamples.length;
-  const threshold = input.threshold > 0 ? input.threshold : defaultThreshold(n);
+  const base = input.threshold > 0 ? input.threshold : defaultThreshold(n);
+  const policy = input.policyThreshold ?? 0;
+  const threshold = policy > base && policy <= n ? policy : base;
   if (n < 2 || threshold > n) {
     throw new FedtlError('FEDTL_ERR_SECAGG_FAILED', `expected at least ${Math.max(2, threshold)} selected clients for secure aggregation (threshold t = ${threshold}), got ${n}`);
   }
