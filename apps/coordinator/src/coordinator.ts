@@ -636,6 +636,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     });
     this.secagg = secagg;
     this.log.info('round started under secure aggregation', { round, attempt, clients: plan.clients, threshold: params.threshold, fractionalBits: params.fractionalBits });
+    // Below 16 bits the step (> 1.5e-5) is near the size of a typical weight change: say so, with what to change.
+    if (params.fractionalBits < 16) {
+      this.log.warn('coarse fixed point: lower --max-update-norm or the clients per round', { round, step: 2 ** -params.fractionalBits, clip: params.clip, clients: plan.clients.length });
+    }
     // The plan is not re-sent to a client that rejoins: its keys for this attempt died with its connection.
     for (const clientId of plan.clients) this.sendPlan(clientId, encodedPlan, (code, message) => secagg.fail(clientId, code, message));
     const outcome = await secagg.run();
