@@ -12,6 +12,7 @@
 // uniform (AES as a PRP; a stream is at most 2^28 blocks, the 2^30-element cap, far below the 2^64-block birthday
 // bound), so each mask element is computationally uniform over Z_{2^32}.
 import { createCipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { endianness } from 'node:os';
 import { FedtlError } from '@fedtl/util';
 import { assertSecAggContext, contextFields, kdfInfo, type SecAggContext } from './secagg-context';
 
@@ -23,6 +24,8 @@ export type MaskPurpose = 'self-mask' | 'pairwise-mask';
 
 const MASK_PRG_LABEL = 'fedtl/secagg/v1/mask-prg';
 const BYTES_PER_ELEMENT = 4;
+/** A Uint32Array holds its words in the platform's byte order; on little-endian machines the stream needs no swap. */
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** A fresh uniformly random self-mask seed b_u (Bonawitz et al. 2017, §5, round 1 ShareKeys) from the OS CSPRNG. */
 export function generateMaskSeed(): Uint8Array {
@@ -65,6 +68,12 @@ export function expandMask(
   const stream = Buffer.concat([cipher.update(Buffer.alloc(length * BYTES_PER_ELEMENT)), cipher.final()]);
   key.fill(0);
   const mask = new Uint32Array(length);
-  for (let i = 0; i < length; i++) mask[i] = stream.readUInt32LE(i * BYTES_PER_ELEMENT);
+  if (LITTLE_ENDIAN) {
+    // The keystream's bytes are the little-endian words already: one copy instead of a read per element.
+    new Uint8Array(mask.buffer).set(stream);
+  } else {
+    for (let i = 0; i < length; i++) mask[i] = stream.readUInt32LE(i * BYTES_PER_ELEMENT);
+  }
+  stream.fill(0);
   return mask;
 }
