@@ -110,11 +110,6 @@ export class SecureAggregationRound {
     return this.options.params.attempt;
   }
 
-  /** Selected, not failed, and not yet past the last phase it can take part in. */
-  isActive(clientId: string): boolean {
-    return this.participants.has(clientId) && !this.failures.has(clientId) && this.phase !== 'closed';
-  }
-
   /** Runs the attempt to its end; never rejects (a failure is in the outcome). */
   async run(): Promise<SecAggOutcome> {
     const { params } = this.options;
