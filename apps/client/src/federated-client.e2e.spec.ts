@@ -1,38 +1,17 @@
 // The client over real sockets against a real coordinator process: rounds complete, tensors don't leak,
 // and a dropped connection is survived by reconnecting and rejoining under the same identity.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import { initialWeights, precomputedBackboneRef, selectedBackend } from '@fedtl/model';
+import { initialWeights, selectedBackend } from '@fedtl/model';
 import { configureLogging, type FedtlError } from '@fedtl/util';
 import { decodeError, encodeAck, encodeJoinReply, encodeRoundPlan, type RunEnd } from '@fedtl/protocol';
-import { TcpProxy, spawnTs, useTestSandbox, waitFor, waitUntil, type TsProcess } from '@fedtl/util/testing';
+import { TcpProxy, useTestSandbox, waitFor, waitUntil } from '@fedtl/util/testing';
 import { FederatedClient } from './federated-client';
-import type { FeatureSplit, LocalData } from './local-data';
-
-const DIM = 8;
-
-function split(n: number, shift: number): FeatureSplit {
-  const features = new Float32Array(n * DIM);
-  const labels: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const positive = i % 2 === 0;
-    for (let j = 0; j < DIM; j++) features[i * DIM + j] = (positive ? 1.5 : -1.5) * (j < 2 ? 1 : 0) + shift + Math.sin(i * 7 + j);
-    labels.push(positive ? 'yes' : 'no');
-  }
-  return { features, labels };
-}
-
-const localData = (shift: number): LocalData => ({
-  backbone: precomputedBackboneRef(DIM),
-  train: split(48, shift),
-  test: split(24, shift),
-  labelSet: ['no', 'yes'],
-});
+import { FIXTURE_DIM as DIM, fixtureLocalData, startFixtureCoordinator } from './testing/client-fixtures';
 
 describe('FederatedClient', () => {
   const sandbox = useTestSandbox();
@@ -41,24 +20,14 @@ describe('FederatedClient', () => {
     configureLogging({ level: 'error' });
   });
 
-  async function startCoordinator(rounds: number, extra: string[] = []): Promise<{ port: number; process: TsProcess }> {
-    const readyFile = join(sandbox.dir, 'ready.json');
-    const process = spawnTs('apps/coordinator/src/main.ts', [
-      '--port', '0', '--ready-file', readyFile, '--out-dir', join(sandbox.dir, 'out'), '--rounds', String(rounds),
-      '--min-clients', '2', '--backbone', `precomputed:${DIM}`, '--labels', 'no,yes', '--adapter-width', '4',
-      '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn', ...extra,
-    ]);
-    sandbox.processes.push(process);
-    await waitUntil(() => existsSync(readyFile), 60_000, 'the coordinator to listen');
-    return { port: Number(new URL(JSON.parse(await readFile(readyFile, 'utf8')).url).port), process };
-  }
+  const startCoordinator = (rounds: number, extra: string[] = []) => startFixtureCoordinator(sandbox, rounds, extra);
 
   function startClient(port: number, clientId: string, shift: number, path = ''): FederatedClient {
     const client = new FederatedClient({
       url: `http://127.0.0.1:${port}${path}`,
       clientId,
       token: '',
-      data: localData(shift),
+      data: fixtureLocalData(shift),
       backend: 'cpu',
       ackTimeoutMs: 20_000,
       localBaselineEpochs: 0,

@@ -46,6 +46,7 @@ import { FedtlError, createLogger, deriveSeed, isErrorCode, redactUrl, toFedtlEr
 import { giveUpMessage } from './give-up';
 import { RETRYABLE_REFUSAL_CODES, describeRefusal, handshakeRefusalOf, type HandshakeRefusal } from './handshake-refusal';
 import { LearnerThread } from './learner-thread';
+import type { LocalUpdate } from './learner';
 import type { LocalData } from './local-data';
 import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
 import { SecAggAttempt } from './secagg/secagg-attempt';
@@ -298,21 +299,10 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       await this.welcomed;
       if (this.isStale(plan.runId, 'round plan', plan.round)) return;
       if (await this.refusedByPolicy(plan)) return;
-      const started = Date.now();
-      let update: Awaited<ReturnType<LearnerThread['fit']>>;
-      try {
-        // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
-        update = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
-      } catch (err) {
-        // Tell the coordinator at once, so the round does not wait for its deadline on us.
-        const error = toFedtlError(err);
-        this.log.error('local training failed', { round: plan.round, code: error.code, error: error.message });
-        await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
-        return;
-      }
+      const update = await this.train(plan);
       // The run may have ended while this client trained (a coordinator restarted with --fresh).
-      if (this.isStale(plan.runId, 'update', plan.round)) return;
-      const metrics: Metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
+      if (!update || this.isStale(plan.runId, 'update', plan.round)) return;
+      const metrics: Metrics = update.metrics;
       const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
       if (this.maxMessageBytes > 0 && payload.byteLength > this.maxMessageBytes) {
         // Sent anyway, it would only get the connection dropped, and the next try the same: stop, and say why.
@@ -331,6 +321,26 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       }
       this.emit('trained', plan.round);
     });
+  }
+
+  /**
+   * Local training on the plan, with its wall time in the metrics (`seconds`); undefined when it failed, after
+   * `onFailure` ran and the coordinator was told at once with 'round-failed', so the round does not wait for its
+   * deadline on this client.
+   */
+  private async train(plan: RoundPlan, onFailure?: () => void): Promise<LocalUpdate | undefined> {
+    const started = Date.now();
+    try {
+      // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
+      const update = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
+      return { ...update, metrics: { ...update.metrics, seconds: (Date.now() - started) / 1000 } };
+    } catch (err) {
+      const error = toFedtlError(err);
+      this.log.error('local training failed', { round: plan.round, code: error.code, error: error.message });
+      onFailure?.();
+      await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
+      return undefined;
+    }
   }
 
   /**
@@ -376,22 +386,14 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     void this.send('secagg-advertise', encodeAdvertiseKeys(attempt.participant.advertise()), plan.round);
     this.enqueue(async () => {
       if (this.secagg !== attempt || this.isStale(plan.runId, 'round plan', plan.round)) return;
-      const started = Date.now();
-      let update: Awaited<ReturnType<LearnerThread['fit']>>;
-      try {
-        update = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
-      } catch (err) {
-        const error = toFedtlError(err);
-        this.log.error('local training failed', { round: plan.round, code: error.code, error: error.message });
+      const update = await this.train(plan, () => {
         if (this.secagg === attempt) this.secagg = undefined;
-        await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
-        return;
-      }
+      });
+      if (!update) return;
       if (this.secagg !== attempt) {
         this.log.warn('training result dropped: a newer plan replaced its secure-aggregation attempt', { round: plan.round });
         return;
       }
-      update.metrics = { ...update.metrics, seconds: (Date.now() - started) / 1000 };
       await this.sendMaskedInput(attempt, () => attempt.onTrained(update));
     });
   }

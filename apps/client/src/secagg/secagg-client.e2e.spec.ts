@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
-import { initialWeights, precomputedBackboneRef } from '@fedtl/model';
+import { initialWeights } from '@fedtl/model';
 import { chooseFractionalBits, PERMISSIVE_POLICY, planSession, type PrivacyPolicy } from '@fedtl/privacy';
 import {
   decodeAck,
@@ -33,25 +33,11 @@ import {
 import { configureLogging, type FedtlError } from '@fedtl/util';
 import { useTestSandbox, waitFor, waitUntil } from '@fedtl/util/testing';
 import { FederatedClient } from '../federated-client';
-import type { FeatureSplit, LocalData } from '../local-data';
+import { FIXTURE_DIM as DIM, fixtureLocalData } from '../testing/client-fixtures';
 import { SecAggRelay, type RelayResult } from '@fedtl/protocol/testing';
 
-const DIM = 8;
 const model = { inputDim: DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 8, labels: ['no', 'yes'] };
 const config = { localEpochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd' as const, seed: 1 };
-
-function split(n: number, shift: number): FeatureSplit {
-  const features = new Float32Array(n * DIM);
-  const labels: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const positive = i % 2 === 0;
-    for (let j = 0; j < DIM; j++) features[i * DIM + j] = (positive ? 1.5 : -1.5) * (j < 2 ? 1 : 0) + shift + Math.sin(i * 7 + j);
-    labels.push(positive ? 'yes' : 'no');
-  }
-  return { features, labels };
-}
-
-const localData = (shift: number): LocalData => ({ backbone: precomputedBackboneRef(DIM), train: split(48, shift), test: split(24, shift), labelSet: ['no', 'yes'] });
 
 type Reply = (r: Uint8Array) => void;
 
@@ -70,7 +56,7 @@ describe('FederatedClient under secure aggregation', () => {
   }
 
   function startClient(port: number, clientId: string, shift: number, privacyPolicy: PrivacyPolicy = PERMISSIVE_POLICY): FederatedClient {
-    const client = new FederatedClient({ url: `http://127.0.0.1:${port}`, clientId, token: '', data: localData(shift), backend: 'cpu', ackTimeoutMs: 20_000, localBaselineEpochs: 0, seed: 1, privacyPolicy });
+    const client = new FederatedClient({ url: `http://127.0.0.1:${port}`, clientId, token: '', data: fixtureLocalData(shift), backend: 'cpu', ackTimeoutMs: 20_000, localBaselineEpochs: 0, seed: 1, privacyPolicy });
     sandbox.defer(() => client.close());
     client.start();
     return client;
