@@ -151,6 +151,19 @@ describe('secure aggregation', () => {
     expect(received.map((r) => r.message.kind).sort()).toEqual([...Array(4).fill('advertise'), ...Array(4).fill('masked-input'), ...Array(4).fill('shares'), ...Array(4).fill('unmask-shares')].sort());
   });
 
+  it('gives FedAdam the same mean it acts on in the clear: the two runs end with the same weights', async () => {
+    const flags = ['--min-clients', '4', '--strategy', 'fedadam', '--server-learning-rate', '0.05'];
+    const clear = await startInProcess(sandbox, join(sandbox.dir, 'fedadam-clear'), flags);
+    expect(await runClients(clear.url, 4)).toEqual([0, 0, 0, 0]);
+    await clear.finished;
+    const secure = await startInProcess(sandbox, join(sandbox.dir, 'fedadam-secure'), [...flags, '--secure-aggregation']);
+    expect(await runClients(secure.url, 4)).toEqual([0, 0, 0, 0]);
+    await secure.finished;
+    const inTheClear = await readCheckpointWeights(join(sandbox.dir, 'fedadam-clear'), 1);
+    expect(maxAbsDifference(await readCheckpointWeights(join(sandbox.dir, 'fedadam-secure'), 1), inTheClear)).toBeLessThan(1e-5);
+    expect(maxAbsDifference(inTheClear, initialWeights(SPEC, SEED))).toBeGreaterThan(1e-3);
+  });
+
   it('recovers a client that drops after sharing its keys: its mask key is rebuilt from the others’ shares, never its self mask', async () => {
     const outDir = join(sandbox.dir, 'dropout');
     const started = await startInProcess(sandbox, outDir, ['--min-clients', '4', '--min-available', '5', '--secure-aggregation', '--secagg-threshold', '3']);

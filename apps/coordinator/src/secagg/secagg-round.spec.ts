@@ -21,8 +21,8 @@ interface Script {
   dropAfterInput?: string[];
   /** A client that flips a byte of every share it reveals. */
   liar?: string;
-  /** A client that disconnects without acknowledging its ShareDelivery (its acknowledgement never comes). */
-  vanishAtDelivery?: string;
+  /** Clients that disconnect without acknowledging their ShareDelivery (the acknowledgement never comes). */
+  vanishAtDelivery?: string[];
   /** Replaces a client's advertised mask key. */
   maskKeyOf?: Record<string, Uint8Array>;
 }
@@ -78,7 +78,7 @@ async function runRound(clients: string[], script: Script = {}, threshold = 0, p
     tensorSizes: SIZES,
     send: async (id, event, payload) => {
       if (gone.has(id)) throw new FedtlError('FEDTL_ERR_ROUND_TIMEOUT', `client "${id}" is not connected`);
-      if (event === 'secagg-share-delivery' && id === script.vanishAtDelivery) {
+      if (event === 'secagg-share-delivery' && script.vanishAtDelivery?.includes(id)) {
         gone.add(id);
         setImmediate(() => round.fail(id, 'FEDTL_ERR_ROUND_TIMEOUT', `client "${id}" disconnected`));
         return new Promise<void>(() => undefined);
@@ -142,13 +142,21 @@ describe('SecureAggregationRound', () => {
 
   it('does not wait for the acknowledgement of a client that disconnected: the phase ends on the others\' answers', async () => {
     const started = Date.now();
-    const { outcome } = await runRound(clients, { vanishAtDelivery: 'org-4' }, 0, 60_000);
+    const { outcome } = await runRound(clients, { vanishAtDelivery: ['org-4'] }, 0, 60_000);
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(outcome.error).toBeUndefined();
     expect(outcome.survivors).toEqual(['org-1', 'org-2', 'org-3', 'org-5']);
     const expected = expectedMean(outcome.survivors, clients);
     (outcome.aggregate?.meanDeltas ?? []).flatMap((d) => Array.from(d)).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
   }, 30_000);
+
+  it('ends the attempt cleanly with FEDTL_ERR_SECAGG_FAILED when more than n − t clients drop, unmasking nothing', async () => {
+    const { outcome } = await runRound(clients, { vanishAtDelivery: ['org-1', 'org-2', 'org-3'] });
+    expect(outcome.aggregate).toBeNull();
+    expect(outcome.survivors).toEqual([]);
+    expect(outcome.error?.code).toBe('FEDTL_ERR_SECAGG_FAILED');
+    expect(outcome.error?.message).toBe('round 1 attempt 1: expected at least 3 clients (threshold t = 3, quorum 2) that sent their masked input (round 2), got 2');
+  });
 
   it('refuses a low-order or copied public key at once, so only its sender is out of the round', async () => {
     const lowOrder = new Uint8Array(32); // the all-zero point: every key agreement with it gives the zero secret
