@@ -1,6 +1,7 @@
 // Every method of the cross-domain benchmark at one labelled budget per client: the two references trained
-// here (local, centralized), one real federation measured as fedavg and personalized, and one real federation
-// per held-out domain for leave-one-out.
+// here (local, centralized), one real federation measured as fedavg and personalized, the same federation under
+// secure aggregation (fedavg-secagg, compared round by round with fedavg), and one real federation per held-out
+// domain for leave-one-out.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import type { FeatureStore } from './feature-store';
 import { runFederation, type FederationClient, type FederationStrategy, type RoundRecord } from './federation-run';
 import { accuracyOf, trainAlone, union, type InProcessRun } from './in-process-training';
 import { meanOf, negativeTransfer, type CurvePoint, type DomainsReport, type MethodResult } from './report';
+import { compareSecAgg } from './secagg-comparison';
 
 export interface BenchContext {
   options: DomainsOptions;
@@ -43,6 +45,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
   const spec: ModelSpec = { inputDim: context.backbone.dim, ...options.model, labels };
   const run: InProcessRun = { spec, training: options.training, rounds: options.rounds, seed: options.seed };
   const methods: DomainsReport['methods'] = {};
+  let secureAggregation: DomainsReport['secureAggregation'];
   const wants = (method: MethodName) => options.methods.includes(method);
   await mkdir(outDir, { recursive: true });
 
@@ -66,6 +69,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
   const clientDir = await mkdtemp(join(tmpdir(), 'fedtl-bench-clients-'));
   try {
     const clients = await writeClientFiles(clientDir, budget);
+    let plainRecords: RoundRecord[] | undefined;
     if (wants('fedavg') || wants('personalized')) {
       const federation = await runFederation({
         ...federationSettings(context),
@@ -74,7 +78,9 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
         strategy: { name: 'fedavg' },
         personalizeEpochs: wants('personalized') ? options.personalizeEpochs : 0,
         audit: false,
+        secureAggregation: false,
       });
+      plainRecords = federation.records;
       const fromRecords = (metric: string): MethodResult => ({
         ...resultFromCurves(names.map((name) => ({ name, accuracies: federation.records.map((r) => r.clients[name]?.[metric] ?? NaN) }))),
         ...traffic(federation.records),
@@ -83,6 +89,39 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
       if (wants('fedavg')) methods.fedavg = fromRecords('accuracy');
       if (wants('personalized')) methods.personalized = { ...fromRecords('personalizedAccuracy'), ...(wants('fedavg') ? { sharedRunWith: 'fedavg' as const } : {}) };
       log.info('federation done', { labelsPerClient, fedavg: methods.fedavg?.mean, personalized: methods.personalized?.mean, seconds: federation.seconds });
+    }
+    // The fedavg federation again, under secure aggregation: same clients, seed, model, training and rounds. The
+    // private head fine-tuning of personalized runs on a copy with its own seed and does not touch the shared
+    // model, so it is left out here.
+    if (wants('fedavg-secagg')) {
+      const federation = await runFederation({
+        ...federationSettings(context),
+        runDir: join(outDir, 'runs', 'fedavg-secagg'),
+        clients,
+        strategy: { name: 'fedavg' },
+        personalizeEpochs: 0,
+        audit: false,
+        secureAggregation: true,
+      });
+      methods['fedavg-secagg'] = {
+        ...resultFromCurves(names.map((name) => ({ name, accuracies: federation.records.map((r) => r.clients[name]?.accuracy ?? NaN) }))),
+        ...traffic(federation.records),
+        seconds: federation.seconds,
+      };
+      if (plainRecords && wants('fedavg')) {
+        const finalWeights = (method: MethodName) => readCheckpointWeights(checkpointPath(join(outDir, 'runs', method), options.rounds));
+        const weightDifference = maxAbsDifference(await finalWeights('fedavg'), await finalWeights('fedavg-secagg'));
+        const evaluationExamples = Object.fromEntries(budget.map((d) => [d.name, d.evaluation.length]));
+        secureAggregation = compareSecAgg(plainRecords, federation.records, names, evaluationExamples, weightDifference);
+      } else {
+        log.warn('fedavg-secagg without fedavg: no accuracy comparison (run --methods fedavg,fedavg-secagg)', { labelsPerClient });
+      }
+      log.info('federation done', {
+        labelsPerClient,
+        'fedavg-secagg': methods['fedavg-secagg']?.mean,
+        maxAccuracyDifference: secureAggregation?.maxAccuracyDifference,
+        seconds: federation.seconds,
+      });
     }
     // The same federation with a server optimiser instead of the plain average: one run per row.
     const serverOptimized: Array<[MethodName, FederationStrategy]> = [
@@ -97,6 +136,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
         strategy,
         personalizeEpochs: 0,
         audit: false,
+        secureAggregation: false,
       });
       methods[method] = {
         ...resultFromCurves(names.map((name) => ({ name, accuracies: federation.records.map((r) => r.clients[name]?.accuracy ?? NaN) }))),
@@ -119,6 +159,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
           strategy: { name: 'fedavg' },
           personalizeEpochs: 0,
           audit: true,
+          secureAggregation: false,
         });
         const globals = await replayGlobals(initialWeights(spec, options.seed), federation.auditDir, options.rounds);
         const saved = await readCheckpointWeights(checkpointPath(runDir, options.rounds));
@@ -163,6 +204,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
     // Rows in the canonical order, whatever order the runs finished in.
     methods: Object.fromEntries(METHOD_NAMES.filter((name) => methods[name]).map((name) => [name, methods[name]])),
     negativeTransfer: negativeTransfer(methods),
+    ...(secureAggregation ? { secureAggregation } : {}),
   };
 }
 

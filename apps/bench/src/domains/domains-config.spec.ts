@@ -29,6 +29,13 @@ describe('parseDomainsArgs', () => {
     expect(options.domains).toEqual(['books', 'dvd']);
   });
 
+  it('knows fedavg-secagg, in the default list, right after fedavg', () => {
+    const options = parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--methods', 'fedavg-secagg,fedavg']);
+    if (options === 'help') throw new Error('unexpected help');
+    expect(options.methods).toEqual(['fedavg', 'fedavg-secagg']);
+    expect(METHOD_NAMES.indexOf('fedavg-secagg')).toBe(METHOD_NAMES.indexOf('fedavg') + 1);
+  });
+
   it('refuses bad values with the flag named', () => {
     expect(() => parseDomainsArgs(['--out', 'o'])).toThrow(/--data-dir/);
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--labels-per-client', '50,x'])).toThrow(/--labels-per-client/);

@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
 
-export const METHOD_NAMES = ['local', 'centralized', 'fedavg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'] as const;
+export const METHOD_NAMES = ['local', 'centralized', 'fedavg', 'fedavg-secagg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface ModelOptions {
@@ -74,6 +74,11 @@ export const DOMAINS_USAGE = `Usage: npm run bench -- domains --data-dir DIR --o
   --rounds R                 federated rounds (default ${DOMAINS_DEFAULTS.rounds})
   --seed S                   seed of sampling, initialisation and training (default ${DOMAINS_DEFAULTS.seed})
   --methods a,b              subset of ${METHOD_NAMES.join(',')} (default: all)
+                             fedavg-secagg: the fedavg federation under secure aggregation (coordinator
+                             --secure-aggregation, every client --require-secure-aggregation); with fedavg in
+                             the same run the report gives the largest per-domain, per-round accuracy difference
+                             between the two and the bytes and seconds per round of each
+                             (--methods fedavg,fedavg-secagg runs just that comparison)
   --validate                 hold out --validation-fraction of each training file and report on it, not on the
                              test files: the mode for choosing hyperparameters
   --validation-fraction F    default ${DOMAINS_DEFAULTS.validationFraction}

@@ -8,7 +8,7 @@ import { runBudget, type BenchContext } from './budget-run';
 import { labelSetOf, readDomains, textsToEmbed, withBudget } from './domain-data';
 import { DOMAINS_USAGE, parseDomainsArgs } from './domains-config';
 import { embedOnce } from './feature-store';
-import { accuracyTable } from './markdown-report';
+import { accuracyTable, secureAggregationLines } from './markdown-report';
 import type { DomainsReport } from './report';
 import { budgetDir, writeBudgetReport, writeSweepSummary } from './report-files';
 
@@ -53,6 +53,8 @@ export async function runDomainsSuite(argv: string[]): Promise<number> {
     await writeBudgetReport(dir, report);
     reports.push(report);
     process.stdout.write(`\n${report.labelsPerClient} labels per client, ${report.evaluatedOn} accuracy (%), ${report.rounds} rounds, ${report.seconds.toFixed(0)} s:\n\n${accuracyTable(report)}\n`);
+    const secure = secureAggregationLines(report);
+    if (secure.length > 0) process.stdout.write(`\n${secure.join('\n')}\n`);
     if (report.negativeTransfer.length > 0) {
       process.stdout.write(`negative transfer: ${report.negativeTransfer.map((n) => `${n.method}/${n.domain} ${(100 * n.delta).toFixed(1)}`).join(', ')}\n`);
     }

@@ -39,8 +39,13 @@ export interface FederationOptions {
   strategy: FederationStrategy;
   /** > 0: clients also report a head fine-tuned privately for this many epochs (personalizedAccuracy). */
   personalizeEpochs: number;
-  /** Keep every accepted update (to rebuild per-round weights). */
+  /** Keep every accepted update (to rebuild per-round weights). Not with secureAggregation. */
   audit: boolean;
+  /**
+   * Secure aggregation: the coordinator runs with --secure-aggregation (it unmasks only each round's sum) and
+   * every client with --require-secure-aggregation (it sends no update in the clear).
+   */
+  secureAggregation: boolean;
 }
 
 /** The part of the coordinator's per-round record (apps/coordinator/src/metrics-log.ts) the bench reads. */
@@ -63,6 +68,8 @@ const log = createLogger('bench-federation');
 
 export async function runFederation(options: FederationOptions): Promise<FederationResult> {
   const { runDir } = options;
+  // The coordinator would refuse it too, but only after the bench had emptied runDir.
+  if (options.audit && options.secureAggregation) throw new Error(`${runDir}: a federation under secure aggregation has no individual updates to audit`);
   const started = performance.now();
   await rm(runDir, { recursive: true, force: true });
   const logsDir = join(runDir, 'logs');
@@ -82,13 +89,14 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       '--seed', String(options.seed), '--log-level', 'warn',
       ...strategyFlags(options.strategy),
       ...(options.audit ? ['--audit-dir', auditDir] : []),
+      ...(options.secureAggregation ? ['--secure-aggregation'] : []),
     ],
     join(logsDir, 'coordinator.log'),
   );
   const clients: AppProcess[] = [];
   try {
     const url = await waitForUrl(readyFile, coordinator, join(logsDir, 'coordinator.log'));
-    log.info('federation started', { runDir, url, clients: options.clients.map((c) => c.id), rounds: options.rounds });
+    log.info('federation started', { runDir, url, clients: options.clients.map((c) => c.id), rounds: options.rounds, secureAggregation: options.secureAggregation });
     for (const client of options.clients) {
       clients.push(
         startApp(
@@ -98,6 +106,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
             '--backbone', options.backbone, '--backend', options.backend, '--cache-dir', options.cacheDir,
             '--embed-threads', '1', '--seed', String(options.seed), '--log-level', 'warn',
             ...(options.personalizeEpochs > 0 ? ['--personalize-epochs', String(options.personalizeEpochs)] : []),
+            ...(options.secureAggregation ? ['--require-secure-aggregation'] : []),
           ],
           join(logsDir, `${client.id}.log`),
         ),

@@ -3,9 +3,10 @@ import { lineChartSvg } from '../line-chart';
 import type { MethodName } from './domains-config';
 import type { DomainsReport } from './report';
 
-const CURVE_METHODS: readonly MethodName[] = ['fedavg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'];
+// fedavg-secagg is drawn after fedavg: where the two agree, its line covers fedavg's.
+const CURVE_METHODS: readonly MethodName[] = ['fedavg', 'fedavg-secagg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'];
 const LEVEL_METHODS: readonly MethodName[] = ['local', 'centralized'];
-export const SWEEP_METHODS: readonly MethodName[] = ['local', 'centralized', 'fedavg', 'fedavgm', 'fedadam'];
+export const SWEEP_METHODS: readonly MethodName[] = ['local', 'centralized', 'fedavg', 'fedavg-secagg', 'fedavgm', 'fedadam'];
 
 /** Mean test accuracy per round of the federated methods; local and centralized as horizontal lines. */
 export function accuracySvg(report: DomainsReport): string {

@@ -46,6 +46,40 @@ describe('report files', () => {
     expect(isWellFormedXml(await readFile(join(sandbox.dir, 'accuracy.svg'), 'utf8'))).toBe(true);
   });
 
+  it('states fedavg-secagg’s largest accuracy difference from fedavg and both runs’ cost per round next to the table', async () => {
+    const withSecAgg: DomainsReport = {
+      ...report(50, 0.7),
+      methods: { ...report(50, 0.7).methods, 'fedavg-secagg': result(0.73) },
+      secureAggregation: {
+        comparedWith: 'fedavg',
+        rounds: 2,
+        domains: 2,
+        maxAccuracyDifference: 0.1,
+        maxDifferenceInExamples: 1,
+        worst: { domain: 'dvd', round: 2 },
+        maxWeightDifference: 2.4e-7,
+        plain: { bytesUp: 2048, bytesDown: 4096, secondsPerRound: 0.5 },
+        secure: { bytesUp: 2150.4, bytesDown: 4096, secondsPerRound: 0.75 },
+      },
+    };
+    await writeBudgetReport(sandbox.dir, withSecAgg);
+    const markdown = await readFile(join(sandbox.dir, 'report.md'), 'utf8');
+    expect(markdown).toContain('| fedavg-secagg | 73.0 | 73.0 | **73.0** |');
+    expect(markdown).toContain('over 2 rounds × 2 domains: **10.00 points (1 test example), dvd after round 2**; final global weights differ by at most 2.4e-7 (');
+    expect(markdown).toContain('| fedavg | 2.0 KiB | 4.0 KiB | 0.50 |');
+    expect(markdown).toContain('| fedavg-secagg | 2.1 KiB (+5.0 %) | 4.0 KiB (+0.0 %) | 0.75 (+50 %) |');
+    // Right below the accuracy table, before the negative-transfer line.
+    expect(markdown.indexOf('fedavg-secagg is the fedavg federation')).toBeLessThan(markdown.indexOf('Negative transfer'));
+    // With personalized measured in fedavg's run, its seconds are not comparable: no change is given, a note says why.
+    await writeBudgetReport(sandbox.dir, { ...withSecAgg, methods: { ...withSecAgg.methods, personalized: { ...result(0.74), sharedRunWith: 'fedavg' } } });
+    const shared = await readFile(join(sandbox.dir, 'report.md'), 'utf8');
+    expect(shared).toContain('| fedavg | 2.0 KiB | 4.0 KiB | 0.50 * |');
+    expect(shared).toContain('| fedavg-secagg | 2.1 KiB (+5.0 %) | 4.0 KiB (+0.0 %) | 0.75 |');
+    expect(shared).toContain("\\* fedavg's rounds include the clients' private head fine-tuning for personalized");
+    await writeSweepSummary(sandbox.dir, [withSecAgg]);
+    expect(await readFile(join(sandbox.dir, 'sweep.md'), 'utf8')).toContain('**10.00 points (1 test example), dvd after round 2**');
+  });
+
   it('summarises a sweep in sweep.json, sweep.md and a well-formed sweep.svg, budgets in order', async () => {
     await writeSweepSummary(sandbox.dir, [report(200, 0.75), report(50, 0.7)]);
     expect((await readdir(sandbox.dir)).sort()).toEqual(['sweep.json', 'sweep.md', 'sweep.svg']);

@@ -2,7 +2,7 @@
 // those into OUT/labels-<N>/ per budget, plus sweep.json, sweep.md and sweep.svg (accuracy vs budget) into OUT.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { accuracyTable, markdownReport } from './markdown-report';
+import { accuracyTable, markdownReport, secureAggregationLines } from './markdown-report';
 import { SWEEP_METHODS, accuracySvg, sweepSvg } from './plots';
 import type { DomainsReport } from './report';
 
@@ -39,7 +39,10 @@ export async function writeSweepSummary(out: string, reports: readonly DomainsRe
     '',
     `![accuracy vs labels per client](${SWEEP_FILES.svg})`,
     '',
-    ...sorted.flatMap((report) => [`## ${report.labelsPerClient} labels per client`, '', accuracyTable(report), '']),
+    ...sorted.flatMap((report) => {
+      const secure = secureAggregationLines(report);
+      return [`## ${report.labelsPerClient} labels per client`, '', accuracyTable(report), '', ...(secure.length > 0 ? [...secure, ''] : [])];
+    }),
   ];
   await writeFile(join(out, SWEEP_FILES.markdown), lines.join('\n'));
 }

@@ -3,6 +3,7 @@
 import type { MachineInfo } from '../machine';
 import type { MethodName, ModelOptions, ServerOptimizerOptions, TrainingOptions } from './domains-config';
 import type { EmbeddingSummary } from './feature-store';
+import type { SecAggComparison } from './secagg-comparison';
 
 export interface CurvePoint {
   round: number;
@@ -53,10 +54,12 @@ export interface DomainsReport {
   command: string;
   methods: Partial<Record<MethodName, MethodResult>>;
   negativeTransfer: NegativeTransfer[];
+  /** fedavg-secagg against fedavg, when both ran: accuracy difference per domain and round, cost per round. */
+  secureAggregation?: SecAggComparison;
 }
 
 /** Methods that learn from other organisations' data, which can therefore hurt a domain (vs local). */
-export const TRANSFER_METHODS: readonly MethodName[] = ['fedavg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'];
+export const TRANSFER_METHODS: readonly MethodName[] = ['fedavg', 'fedavg-secagg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'];
 
 export function meanOf(values: readonly number[]): number {
   return values.length === 0 ? NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
