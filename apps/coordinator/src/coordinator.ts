@@ -114,6 +114,8 @@ export type CoordinatorPhase = 'waiting for clients' | 'training' | 'evaluating'
 
 export interface CoordinatorEvents {
   joined: [clientId: string];
+  /** A Join the coordinator refused (the client id as it claimed it, when the Join decoded). */
+  joinRefused: [clientId: string | undefined, error: ProtocolError];
   left: [clientId: string];
   round: [record: RoundRecord];
 }
@@ -168,6 +170,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** Clients already told (once) that they have no test examples and will not be asked to evaluate. */
   private readonly warnedNoTestSplit = new Set<string>();
   private stopped = false;
+  /** Aggregated rounds each client's update was in: a client's --max-rounds policy is met by not selecting it. */
+  private readonly contributions = new Map<string, number>();
   /** The failures of the last round attempt, named in the verdict when the run gives up on its quorum. */
   private lastFailures: readonly ClientFailure[] = [];
   private currentPhase: CoordinatorPhase = 'waiting for clients';
@@ -269,7 +273,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     this.emit('joined', join.clientId);
     this.resendPlanAfterRejoin(join.clientId, link);
-    if (this.registry.size >= o.minAvailable) this.quorumWaiter?.();
+    if (this.eligibleIds().length >= o.minAvailable) this.quorumWaiter?.();
     return {
       runId: o.runId,
       clientId: join.clientId,
@@ -278,6 +282,28 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       currentRound: this.collector ? this.collector.round : this.secagg ? this.secagg.round : this.completedRounds,
       ...(o.secureAggregation ? { secureAggregation: { protocol: SECAGG_FEATURE, minThreshold: this.minThreshold() } } : {}),
     };
+  }
+
+  /** Records a refused Join for operators (the status API and /metrics); the transport calls it. */
+  noteRefusedJoin(clientId: string | undefined, error: ProtocolError): void {
+    this.emit('joinRefused', clientId, error);
+  }
+
+  /**
+   * Joined clients a round may select: all but those whose --max-rounds policy is used up (they would refuse the
+   * plan, and their refusal would count against the quorum). Sorted, like ClientRegistry.ids().
+   */
+  private eligibleIds(): string[] {
+    return this.registry.ids().filter((id) => {
+      const cap = this.registry.get(id)?.join.privacyPolicy?.maxRounds ?? 0;
+      return cap === 0 || (this.contributions.get(id) ?? 0) < cap;
+    });
+  }
+
+  /** " (N more joined but at their --max-rounds policy)" when some are; '' otherwise. */
+  private atRoundCapNote(): string {
+    const capped = this.registry.size - this.eligibleIds().length;
+    return capped > 0 ? ` (${capped} more joined but at their --max-rounds policy)` : '';
   }
 
   /** The smallest threshold a round of this run can have: the configured t, or the default for minAvailable. */
@@ -305,6 +331,25 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       throw new FedtlError(
         'FEDTL_ERR_POLICY_REFUSED',
         `client "${join.clientId}" accepts only rounds under secure aggregation (its policy: ${describePolicy(policy)}); this run sends updates in the clear (start the coordinator with --secure-aggregation)`,
+      );
+    }
+    const batchSize = this.options.training.batchSize;
+    if (policy.minBatchSize > batchSize) {
+      throw new FedtlError(
+        'FEDTL_ERR_POLICY_REFUSED',
+        `client "${join.clientId}" accepts plans with a batch size of at least ${policy.minBatchSize} (--min-batch-size); this run's batch size is ${batchSize} (--batch-size), so it would refuse every round`,
+      );
+    }
+    if (policy.minExamples > join.numTrainExamples) {
+      throw new FedtlError(
+        'FEDTL_ERR_POLICY_REFUSED',
+        `client "${join.clientId}" sends updates computed from at least ${policy.minExamples} examples (--min-examples) but declared ${join.numTrainExamples}, so it would refuse every round`,
+      );
+    }
+    if (policy.minOtherContributors + 1 > this.options.maxClients) {
+      throw new FedtlError(
+        'FEDTL_ERR_POLICY_REFUSED',
+        `client "${join.clientId}" needs its update summed with at least ${policy.minOtherContributors} others; this run admits at most ${this.options.maxClients} clients (--max-clients)`,
       );
     }
     if (secagg && secagg.threshold > 0 && secagg.threshold - 1 < policy.minOtherContributors) {
@@ -412,7 +457,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         if (attempt >= o.maxRoundAttempts) {
           const why = gathered
             ? `missed its quorum of ${o.minClients} updates`
-            : `found only ${this.registry.size} of the ${o.minAvailable} clients it needs connected within --round-timeout-ms (${o.roundTimeoutMs} ms)`;
+            : `found only ${this.eligibleIds().length} of the ${o.minAvailable} clients it needs connected${this.atRoundCapNote()} within --round-timeout-ms (${o.roundTimeoutMs} ms)`;
           const leftOut = gathered && this.lastFailures.length > 0 ? `; left out of the last attempt: ${describeFailures(this.lastFailures)}` : '';
           throw new FedtlError('FEDTL_ERR_QUORUM_NOT_MET', `round ${round} ${why} on attempt ${attempt} of ${o.maxRoundAttempts}${leftOut}; giving up`);
         }
@@ -453,9 +498,11 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
    * passes first; without a deadline it waits for as long as it takes.
    */
   private waitForQuorum(deadlineMs?: number): Promise<boolean> {
-    if (this.registry.size >= this.options.minAvailable || this.stopped) return Promise.resolve(true);
+    const eligible = this.eligibleIds().length;
+    if (eligible >= this.options.minAvailable || this.stopped) return Promise.resolve(true);
     this.currentPhase = 'waiting for clients';
-    this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minAvailable, deadlineMs });
+    const exhausted = this.registry.size - eligible;
+    this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minAvailable, ...(exhausted > 0 ? { atTheirRoundCap: exhausted } : {}), ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
     return new Promise((resolve) => {
       const timer = deadlineMs === undefined ? undefined : setTimeout(() => finish(false), deadlineMs);
       timer?.unref?.();
@@ -471,7 +518,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** An attempt that could not start: too few clients stayed connected. Recorded like a round that failed. */
   private async recordTooFewClients(round: number, attempt: number): Promise<void> {
     const o = this.options;
-    this.log.warn('round failed: too few clients connected to start it', { round, attempt, joined: this.registry.size, needed: o.minAvailable });
+    this.log.warn('round failed: too few clients connected to start it', { round, attempt, joined: this.registry.size, eligible: this.eligibleIds().length, needed: o.minAvailable });
     const record: RoundRecord = {
       runId: o.runId, round, attempt, status: 'failed', selected: [], accepted: [], failures: [], train: {}, evaluation: {}, clients: {},
       bytesUp: 0, bytesDown: 0, seconds: o.roundTimeoutMs / 1000, finishedAt: new Date().toISOString(),
@@ -488,7 +535,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const traffic = o.traffic.snapshot();
     const rng = seededRandom(deriveSeed(o.seed, 'sample', round, attempt));
     // The quorum wait guarantees minClients; a strategy that still wants more gets an empty, failed attempt.
-    const plan = o.strategy.configureRound(round, this.registry.ids(), rng) ?? { clients: [], config: {} };
+    const plan = o.strategy.configureRound(round, this.eligibleIds(), rng) ?? { clients: [], config: {} };
     const aggregator = o.strategy.beginRound(round, this.global);
     this.planResends.clear();
     this.currentPhase = 'training';
@@ -540,6 +587,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     });
     this.global = result.weights;
     this.completedRounds = round;
+    for (const clientId of outcome.accepted) this.contributions.set(clientId, (this.contributions.get(clientId) ?? 0) + 1);
     const reports = await this.evaluate(round);
     this.lastEvaluation = o.strategy.aggregateEvaluation(round, reports) ?? {};
     const record: RoundRecord = {
@@ -636,6 +684,11 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     });
     this.secagg = secagg;
     this.log.info('round started under secure aggregation', { round, attempt, clients: plan.clients, threshold: params.threshold, fractionalBits: params.fractionalBits });
+    const configured = secure.threshold > 0 ? secure.threshold : defaultThreshold(plan.clients.length);
+    if (params.threshold > configured) {
+      const askers = plan.clients.filter((id) => (this.registry.get(id)?.join.privacyPolicy?.minOtherContributors ?? 0) + 1 === params.threshold);
+      this.log.info('threshold raised to what client policies ask (--min-other-contributors)', { round, from: configured, to: params.threshold, by: askers, dropoutsTolerated: plan.clients.length - params.threshold });
+    }
     // Below 16 bits the step (> 1.5e-5) is near the size of a typical weight change: say so, with what to change.
     if (params.fractionalBits < 16) {
       this.log.warn('coarse fixed point: lower --max-update-norm or the clients per round', { round, step: 2 ** -params.fractionalBits, clip: params.clip, clients: plan.clients.length });

@@ -228,12 +228,14 @@ export class CoordinatorServer {
 
     let joining = false;
     guard('join', async (payload, ack) => {
+      let claimedId: string | undefined;
       try {
         // One join per connection: a repeated Join would make the coordinator re-send the round plan each time.
         if (clientId !== undefined) throw new FedtlError('FEDTL_ERR_DUPLICATE_CLIENT', `expected one join per connection, got another on a connection that joined as "${clientId}"`);
         if (joining) throw new FedtlError('FEDTL_ERR_DUPLICATE_CLIENT', 'expected one join per connection, got another while this connection\'s join is in progress');
         joining = true;
         const join = decodeJoin(payload);
+        claimedId = join.clientId;
         if (this.verdict) {
           // The run is over: the verdict goes first, so the client reads the refusal as what it is.
           void this.sendVerdict(socket);
@@ -253,6 +255,7 @@ export class CoordinatorServer {
       } catch (err) {
         const error = toFedtlError(err);
         refusals.refused('refused a join', { event: 'join', code: error.code, error: error.message });
+        this.coordinator.noteRefusedJoin(claimedId, { code: error.code, message: error.message });
         ack(encodeJoinReply({ ok: false, error: { code: error.code, message: error.message } }));
       } finally {
         joining = false;

@@ -34,6 +34,8 @@ export const DASHBOARD_HTML = `<!doctype html>
 <svg id="chart" width="640" height="220" viewBox="0 0 640 220" role="img" aria-label="accuracy per round"></svg>
 <h2>Clients</h2>
 <table id="clients"><thead><tr><th>client</th><th>training examples</th><th>joined</th><th>privacy policy</th><th>accuracy</th></tr></thead><tbody></tbody></table>
+<h2>Refused joins</h2>
+<table id="refused-joins"><thead><tr><th>client</th><th>code</th><th>why</th><th>at</th></tr></thead><tbody></tbody></table>
 <h2>Rounds</h2>
 <table id="rounds-table"><thead><tr><th>round</th><th>status</th><th>accepted / selected</th><th>left out</th><th>accuracy</th><th>macro-F1</th><th>loss</th><th>MB up</th><th>seconds</th></tr></thead><tbody></tbody></table>
 <script>
@@ -96,6 +98,10 @@ export const DASHBOARD_HTML = `<!doctype html>
     fill($('clients').tBodies[0], s.clients.length === 0 ? [row([empty, '', '', '', ''])] : s.clients.map(function (c) {
       var metrics = last && last.clients[c.clientId];
       return row([c.clientId, String(c.numTrainExamples), new Date(c.joinedAt).toLocaleTimeString(), c.privacyPolicy, pct(metrics && metrics.accuracy)]);
+    }));
+    var refused = s.refusedJoins.slice(-10).reverse();
+    fill($('refused-joins').tBodies[0], refused.length === 0 ? [row(['none', '', '', ''])] : refused.map(function (r) {
+      return row([r.clientId || '(undecodable join)', r.code.replace('FEDTL_ERR_', ''), r.message, new Date(r.at).toLocaleTimeString()], 'failed');
     }));
     fill($('rounds-table').tBodies[0], s.rounds.slice().reverse().map(function (r) {
       var codes = r.failures.map(function (f) { return f.clientId + ': ' + f.code.replace('FEDTL_ERR_', ''); }).join(', ');

@@ -26,6 +26,12 @@ export function renderPrometheus(status: RunStatusSnapshot): string {
     'Selected clients left out of a round, by error code.',
     Object.entries(status.counters.failuresByCode).map(([code, count]) => [{ code }, count]),
   );
+  metric(
+    'fedtl_join_refusals_total',
+    'counter',
+    'Joins refused, by error code (e.g. FEDTL_ERR_POLICY_REFUSED, FEDTL_ERR_SECAGG_UNSUPPORTED).',
+    Object.entries(status.counters.joinRefusalsByCode).map(([code, count]) => [{ code }, count]),
+  );
   metric('fedtl_bytes_received_total', 'counter', 'Payload bytes received from clients.', [[{}, status.counters.bytesUp]]);
   metric('fedtl_bytes_sent_total', 'counter', 'Payload bytes sent to clients.', [[{}, status.counters.bytesDown]]);
   if (last) {

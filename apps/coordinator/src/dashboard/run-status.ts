@@ -1,12 +1,14 @@
 // What an operator wants to see of a run, kept up to date from the coordinator's events: who is connected,
 // where the run is, every round's record, and counters for Prometheus.
-import { describePolicy } from '@fedtl/privacy';
+import { describePolicy, type PrivacyPolicy } from '@fedtl/privacy';
 import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
 import type { Coordinator, CoordinatorPhase } from '../coordinator';
 import type { RoundRecord } from '../metrics-log';
 
 /** Rounds kept in memory for the page; the full history is in metrics.jsonl. */
 const HISTORY_LIMIT = 500;
+/** Refused Joins kept for the status API (a client retrying a refused Join would otherwise grow the list). */
+const REFUSED_JOINS_KEPT = 50;
 
 export interface RunStatusSnapshot {
   runId: string;
@@ -24,8 +26,13 @@ export interface RunStatusSnapshot {
   view: 'operator' | 'federation';
   /** Joined clients right now (in every view; `clients` may list only the viewer's own). */
   clientsConnected: number;
-  /** Each client's privacy policy as it stated it at Join (describePolicy), so an operator sees why one stays out. */
-  clients: Array<{ clientId: string; numTrainExamples: number; joinedAt: string; privacyPolicy: string }>;
+  /**
+   * Each client's privacy policy as it stated it at Join, in words (describePolicy) and as its fields (absent
+   * when the client stated none), so an operator sees why one stays out.
+   */
+  clients: Array<{ clientId: string; numTrainExamples: number; joinedAt: string; privacyPolicy: string; policy?: PrivacyPolicy }>;
+  /** The latest refused Joins (at most REFUSED_JOINS_KEPT), newest last: who, when and why. */
+  refusedJoins: Array<{ clientId?: string; code: string; message: string; at: string }>;
   rounds: StatusRound[];
   counters: RunCounters;
 }
@@ -38,13 +45,16 @@ export interface RunCounters {
   updatesAccepted: number;
   /** Refused or missing updates by error code. */
   failuresByCode: Record<string, number>;
+  /** Refused Joins by error code (a privacy policy the run cannot meet, a client without secure aggregation…). */
+  joinRefusalsByCode: Record<string, number>;
   bytesUp: number;
   bytesDown: number;
 }
 
 export class RunStatus {
   private readonly rounds: RoundRecord[] = [];
-  private readonly counters: RunCounters = { roundsFailed: 0, updatesAccepted: 0, failuresByCode: {}, bytesUp: 0, bytesDown: 0 };
+  private readonly counters: RunCounters = { roundsFailed: 0, updatesAccepted: 0, failuresByCode: {}, joinRefusalsByCode: {}, bytesUp: 0, bytesDown: 0 };
+  private readonly refusedJoins: RunStatusSnapshot['refusedJoins'] = [];
   private readonly startedAt = new Date().toISOString();
 
   constructor(
@@ -52,6 +62,11 @@ export class RunStatus {
     private readonly info: { runId: string; backbone: BackboneRef; model: ModelSpec; roundsPlanned: number; secureAggregation: boolean },
   ) {
     coordinator.on('round', (record) => this.record(record));
+    coordinator.on('joinRefused', (clientId, error) => {
+      this.refusedJoins.push({ ...(clientId !== undefined ? { clientId } : {}), code: error.code, message: error.message, at: new Date().toISOString() });
+      if (this.refusedJoins.length > REFUSED_JOINS_KEPT) this.refusedJoins.shift();
+      this.counters.joinRefusalsByCode[error.code] = (this.counters.joinRefusalsByCode[error.code] ?? 0) + 1;
+    });
   }
 
   snapshot(): RunStatusSnapshot {
@@ -71,10 +86,12 @@ export class RunStatus {
           numTrainExamples: client?.join.numTrainExamples ?? 0,
           joinedAt: new Date(client?.joinedAt ?? 0).toISOString(),
           privacyPolicy: policy ? describePolicy(policy) : 'not stated',
+          ...(policy ? { policy } : {}),
         };
       }),
       rounds: this.rounds.map((r) => ({ ...r, selectedCount: r.selected.length, acceptedCount: r.accepted.length, failedCount: r.failures.length })),
-      counters: { ...this.counters, failuresByCode: { ...this.counters.failuresByCode } },
+      refusedJoins: this.refusedJoins.map((r) => ({ ...r })),
+      counters: { ...this.counters, failuresByCode: { ...this.counters.failuresByCode }, joinRefusalsByCode: { ...this.counters.joinRefusalsByCode } },
     };
   }
 

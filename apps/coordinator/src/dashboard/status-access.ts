@@ -50,6 +50,7 @@ export function federationView(status: RunStatusSnapshot, ownClientIds: readonly
     ...status,
     view: 'federation',
     clients: status.clients.filter((c) => own(c.clientId)),
+    refusedJoins: status.refusedJoins.filter((r) => r.clientId !== undefined && own(r.clientId)),
     rounds: status.rounds.map((r) => ({
       ...r,
       selected: r.selected.filter(own),
