@@ -24,6 +24,13 @@ describe('client config', () => {
     expect(error.message).toMatch(/--coordinator: expected a URL without a path, such as http:\/\/127\.0\.0\.1:8080, got "http:\/\/127\.0\.0\.1:8080\/api\/status"/);
   });
 
+  it('turns the option parser\'s own refusals (a dash-led value, an unknown flag) into configuration errors', () => {
+    const dashLed = configError([...base, '--max-rounds', '-1']);
+    expect(dashLed.code).toBe('FEDTL_ERR_BAD_CONFIG');
+    expect(dashLed.message).toMatch(/^command line: Option '--max-rounds' argument is ambiguous.*\(see --help\)$/s);
+    expect(configError([...base, '--max-round', '2'])).toMatchObject({ code: 'FEDTL_ERR_BAD_CONFIG', message: expect.stringContaining("Unknown option '--max-round'") });
+  });
+
   it('accepts a URL without a path, with or without the trailing slash', () => {
     for (const url of ['http://127.0.0.1:8080', 'https://coordinator.example:8443/']) {
       expect(parseClientConfig(['--coordinator', url, ...base])).toMatchObject({ coordinator: url });

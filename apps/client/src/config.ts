@@ -176,7 +176,13 @@ function parsePrivacyPolicy(v: Flags): PrivacyPolicy {
 }
 
 export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): ClientConfig | 'help' {
-  const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    // node:util's own errors (an unknown option, a missing or dash-led value) as a configuration error, not a crash.
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `command line: ${(err as Error).message} (see --help)`);
+  }
   if (values.help) return 'help';
   let v: Flags = values;
   if (values.config) {

@@ -124,6 +124,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private readonly policy: PrivacyPolicy;
   /** Rounds of the current run in which an update or masked input of this client was accepted (--max-rounds). */
   private roundsJoined = 0;
+  /** Plans this client's privacy policy refused, this run (said in the last word on the run). */
+  private roundsRefused = 0;
   /** The secure-aggregation round attempt in progress; a new plan replaces it. */
   private secagg?: SecAggAttempt;
   /** What this client helped unmask, per round and model state, across attempts (unmask-ledger.ts in @fedtl/protocol). */
@@ -273,6 +275,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (this.runId !== welcome.runId) {
       await this.learner.startRun(welcome.model);
       this.roundsJoined = 0;
+      this.roundsRefused = 0;
     }
     this.runId = welcome.runId;
     this.maxMessageBytes = welcome.maxMessageBytes ?? 0;
@@ -353,9 +356,10 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       batchSize: plan.config.batchSize,
       numExamples: this.options.data.train.labels.length,
       roundsJoined: this.roundsJoined,
-      ...(secagg ? { secureAggregation: { threshold: secagg.threshold } } : {}),
+      ...(secagg ? { secureAggregation: { threshold: secagg.threshold, numSelected: secagg.numSelected } } : {}),
     });
     if (reason === null) return false;
+    this.roundsRefused++;
     this.log.warn('round refused by this client\'s privacy policy', { round: plan.round, policy: describePolicy(this.policy), reason });
     await this.send('round-failed', encodeError({ code: 'FEDTL_ERR_POLICY_REFUSED', message: `round ${plan.round}: ${reason}` }), plan.round);
     return true;
@@ -598,7 +602,10 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       return;
     }
     if (verdict.status === 'finished') {
-      this.log.info('the run finished', { runId: verdict.runId, rounds: verdict.roundsCompleted });
+      this.log.info('the run finished', { runId: verdict.runId, rounds: verdict.roundsCompleted, roundsWithAnUpdateFromThisClient: this.roundsJoined, ...(this.roundsRefused > 0 ? { refusedByThisClientsPolicy: this.roundsRefused } : {}) });
+      if (this.roundsJoined === 0) {
+        this.log.warn('this client sent no update that counted in this run', { refusedByThisClientsPolicy: this.roundsRefused, policy: describePolicy(this.policy) });
+      }
     } else {
       this.log.error('the run failed', { runId: verdict.runId, rounds: verdict.roundsCompleted, code: verdict.error.code, error: verdict.error.message });
     }

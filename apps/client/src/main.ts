@@ -19,6 +19,13 @@ async function main(): Promise<number> {
   for (const warning of config.warnings) log.warn(warning);
   log.info('privacy policy', { policy: describePolicy(config.privacyPolicy) });
   const data = await loadLocalData(config);
+  if (config.privacyPolicy.minExamples > data.train.labels.length) {
+    // Known before connecting: every plan would be refused. A configuration error, exit 2.
+    throw new FedtlError(
+      'FEDTL_ERR_BAD_CONFIG',
+      `--min-examples: expected at most this client's ${data.train.labels.length} training examples (its policy could never be met), got ${config.privacyPolicy.minExamples}`,
+    );
+  }
   if (data.test.labels.length === 0) {
     log.warn('no test examples: this client trains but cannot evaluate, and the coordinator will not ask it to', { train: data.train.labels.length });
   }

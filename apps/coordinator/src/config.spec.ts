@@ -51,6 +51,7 @@ describe('coordinator configuration', () => {
       expect(() => parseCoordinatorConfig(['--secure-aggregation', ...flags])).toThrow(message);
     }
     expect(() => parseCoordinatorConfig(['--secagg-threshold', '3'])).toThrow('--secagg-threshold: expected --secure-aggregation');
+    expect(() => parseCoordinatorConfig(['--secure-aggregation', '--secagg-threshold', '-1'])).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG', message: expect.stringContaining("Option '--secagg-threshold' argument is ambiguous") }));
   });
 
   it('normalises --labels to NFC, so a label typed with a precomposed accent matches a decomposed one', () => {

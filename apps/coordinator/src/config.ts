@@ -411,7 +411,13 @@ function fileToFlags(file: string): FlagValues {
 
 /** Reads flags (argv without node and script), FEDTL_TOKEN and an optional JSON file (flags win). */
 export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = {}): CoordinatorConfig | 'help' {
-  const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (err) {
+    // node:util's own errors (an unknown option, a missing or dash-led value) as a configuration error, not a crash.
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `command line: ${(err as Error).message} (see --help)`);
+  }
   if (values.help) return 'help';
   const v: FlagValues = { ...(values.config ? fileToFlags(values.config) : {}), ...values };
   const merged: CoordinatorConfig = { ...DEFAULT_CONFIG, training: { ...DEFAULT_CONFIG.training } };

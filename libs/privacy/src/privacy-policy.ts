@@ -45,7 +45,7 @@ export interface PolicyRequest {
   /** Rounds this client already sent an update in, this run. */
   readonly roundsJoined: number;
   /** The round's secure aggregation, if on: its threshold t (the fewest updates the coordinator may unmask). */
-  readonly secureAggregation?: { readonly threshold: number };
+  readonly secureAggregation?: { readonly threshold: number; readonly numSelected?: number };
 }
 
 /**
@@ -89,7 +89,8 @@ export function policyViolation(policy: PrivacyPolicy, request: PolicyRequest): 
     return 'expected a round under secure aggregation (this client\'s --require-secure-aggregation policy), got a plan that would send the update in the clear';
   }
   if (secagg && secagg.threshold - 1 < policy.minOtherContributors) {
-    return `expected a secure-aggregation threshold of at least ${policy.minOtherContributors + 1} (the update summed with at least ${policy.minOtherContributors} others, --min-other-contributors), got threshold ${secagg.threshold}`;
+    const round = secagg.numSelected !== undefined ? ` in a round of ${secagg.numSelected} clients` : '';
+    return `expected a secure-aggregation threshold of at least ${policy.minOtherContributors + 1} (the update summed with at least ${policy.minOtherContributors} others, --min-other-contributors), got threshold ${secagg.threshold}${round}: lower --min-other-contributors or federate with more organisations`;
   }
   if (request.numExamples < policy.minExamples) {
     return `expected an update computed from at least ${policy.minExamples} examples (--min-examples), got ${request.numExamples}`;
