@@ -74,8 +74,9 @@ Options:
   --give-up-after-ms MS      stop with FEDTL_ERR_UNREACHABLE (exit 3) after this long without a session with the
                              coordinator, counted from the last time it was joined or from start (default 600000)
 
-Privacy policy (checked by this client on every round plan; a plan it refuses is answered with
-FEDTL_ERR_POLICY_REFUSED and not trained on; a run without secure aggregation is left at once, exit 2):
+Privacy policy (stated at Join and checked by this client on every round plan; a plan it refuses is answered
+with FEDTL_ERR_POLICY_REFUSED and not trained on; a run this policy can never accept, e.g. one without secure
+aggregation under --require-secure-aggregation or --min-other-contributors, is left at once, exit 2):
   --require-secure-aggregation   send updates only masked, under secure aggregation (secagg/v1)
   --min-other-contributors K     only in sums of at least K other clients' updates: the round's threshold t must
                                  be at least K + 1 (default 0; above 0 implies --require-secure-aggregation)
@@ -83,11 +84,13 @@ FEDTL_ERR_POLICY_REFUSED and not trained on; a run without secure aggregation is
   --min-batch-size B         refuse plans with a batch size below B (default 1)
   --max-rounds R             send an update in at most R rounds of a run (default 0: no cap)
 
-Exit status: 0 the run finished; 1 the run failed (its cause is printed) or this client failed; 2 refused by
-the coordinator or misconfigured (flags, a URL with a path, an untrusted certificate); 3 the coordinator stayed
-unreachable; 130/143 stopped by SIGINT/SIGTERM.
+Logs and files:
   --log-level debug|info|warn|error   --log-format pretty|json
   --config FILE              JSON file with any of the above (camelCase keys)
+
+Exit status: 0 the run finished; 1 the run failed (its cause is printed) or this client failed; 2 refused by
+the coordinator or by its own privacy policy, or misconfigured (flags, a URL with a path, an untrusted
+certificate); 3 the coordinator stayed unreachable; 130/143 stopped by SIGINT/SIGTERM.
 `;
 
 const FLAGS = {

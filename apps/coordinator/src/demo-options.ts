@@ -47,6 +47,9 @@ organisation with its own SpamAssassin mailbox and a few labelled mails. Default
   --verbose                debug logs
   --help                   this text
 
+Exit status: 0 the federation ran and the table was printed; 1 it failed (a process's output is shown);
+2 an invalid option.
+
 The demo before issue 8, where every organisation had 225 labelled mails and training alone won:
   npm run demo -- --clients 3 --train-limit 0 --per-organisation 300 --rounds 5 --local-epochs 3 \\
     --batch-size 32 --learning-rate 0.003 --personalize-epochs 5

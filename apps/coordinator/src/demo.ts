@@ -207,6 +207,7 @@ Promise.resolve()
       const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).message;
       console.error(`fedtl demo: ${message}`);
       await stopChildren();
-      process.exit(1);
+      // An invalid option is a usage error (2), as for the client; anything else is a failed demo (1).
+      process.exit(err instanceof FedtlError && err.code === 'FEDTL_ERR_BAD_CONFIG' ? 2 : 1);
     },
   );

@@ -8,7 +8,7 @@ const kib = (bytes: number) => (bytes / KIB).toFixed(1);
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 
 export const PUBLISHED_EXPANSION =
-  "Bonawitz et al. (CCS 2017) report a 1.73x communication expansion over sending the data in the clear at 2^10 users (as quoted in the issue; the paper's table could not be checked from here)";
+  'Bonawitz et al. (CCS 2017, abstract) report a 1.73x communication expansion "for 2^10 users and 2^20-dimensional vectors" with 16-bit input values, i.e. against 16-bit values sent in the clear, where the masked values need more bits than the input; fedtl sends float32 in the clear, as wide as its 32-bit ring';
 
 interface Pair {
   clients: number;
@@ -81,7 +81,7 @@ export function secaggMarkdown(report: SecAggBenchReport): string {
     '  packing + masking; unmasking shares). All clients share one bench process, so this is CPU time on one core.',
     '',
     secaggTable(report),
-    `Reference: ${PUBLISHED_EXPANSION}. That figure is for a much larger vector, where the fixed per-client cost (keys and`,
+    `Reference: ${PUBLISHED_EXPANSION}. Their figure is also for a much larger vector, where the fixed per-client cost (keys and`,
     'one encrypted share pair per other client, O(N)) is amortised over the masked vector; here the vector is 32-bit words, as',
     'large as the float32 update, so the upload expansion approaches 1 + O(N)/vector size.',
     '',
