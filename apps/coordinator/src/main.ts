@@ -16,14 +16,18 @@ async function main(): Promise<number> {
   const log = createLogger('coordinator-main');
   const started = await startCoordinator(config);
   let stopping: Promise<number> | undefined;
+  let runOver = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
-      log.info('stopping; the round in flight will be re-run on restart', { signal });
-      stopping = started.stop().then(() => SIGNAL_EXIT_CODES[signal]);
+      // After the verdict (the dashboard lingering) nothing is interrupted: the run finished, and exit says so.
+      if (runOver) log.info('stopping the lingering dashboard; the run had finished', { signal });
+      else log.info('stopping; the round in flight will be re-run on restart', { signal });
+      stopping = started.stop().then(() => (runOver ? 0 : SIGNAL_EXIT_CODES[signal]));
       void stopping.then((code) => process.exit(code));
     });
   }
   const summary = await started.finished;
+  runOver = !stopping;
   // A stop ends `finished` too, but the run is not over: no "run finished", and the signal's exit status.
   if (stopping) return stopping;
   log.info('run finished', { rounds: summary.roundsCompleted, accuracy: summary.lastEvaluation.accuracy, outDir: config.outDir });
