@@ -22,6 +22,7 @@ import { precomputedBackboneRef, initialWeights } from '@fedtl/model';
 import { useTestSandbox, waitUntil, writeSyntheticFeatureFiles, type TestSandbox } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
 import type { SecAggMessage } from './coordinator';
+import type { RunStatusSnapshot } from './dashboard/run-status';
 import { startCoordinator, type StartedCoordinator } from './run-coordinator';
 import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess } from './testing/federation-harness';
 import { ProtocolClient } from './testing/protocol-client';
@@ -251,22 +252,39 @@ describe('secure aggregation', () => {
     expect(await readCheckpointWeights(outDir, 1)).toBeDefined();
   });
 
-  it("records a plan the client's privacy policy refuses, with its code, and shows the policy it stated", async () => {
-    const outDir = join(sandbox.dir, 'policy');
-    // A coordinator choosing the leakiest batch size: one example per step.
-    const started = await startInProcess(sandbox, outDir, ['--min-clients', '1', '--min-available', '2', '--batch-size', '1']);
+  it("refuses at Join a client whose policy the run can never meet, shows why, and runs on without it", async () => {
+    const outDir = join(sandbox.dir, 'policy-join');
+    // A coordinator choosing the leakiest batch size: one example per step. A careful client never accepts it.
+    const started = await startInProcess(sandbox, outDir, ['--min-clients', '1', '--min-available', '1', '--batch-size', '1']);
     const careful = startClientProcess(started.url, 'client-2', files[1], ['--min-batch-size', '16']);
+    sandbox.processes.push(careful);
+    expect(await careful.exited).toBe(2);
+    expect(careful.output()).toContain("accepts plans with a batch size of at least 16 (--min-batch-size); this run's batch size is 1");
+    const status = (await (await fetch(`${started.url}/api/status`)).json()) as RunStatusSnapshot;
+    expect(status.refusedJoins).toEqual([expect.objectContaining({ clientId: 'client-2', code: 'FEDTL_ERR_POLICY_REFUSED' })]);
+    expect(status.counters.joinRefusalsByCode).toEqual({ FEDTL_ERR_POLICY_REFUSED: 1 });
+    const plain = startClientProcess(started.url, 'client-1', files[0]);
+    sandbox.processes.push(plain);
+    expect(await plain.exited).toBe(0);
+    await started.finished;
+  });
+
+  it("records a plan a client's policy refuses, with its code, and names it in the verdict", async () => {
+    const outDir = join(sandbox.dir, 'policy-plan');
+    // Two clients a round: t = 2. client-2 wants its update summed with at least 2 others (t >= 3), which a round
+    // of two cannot give: it states so at Join, is admitted (more clients could come), and refuses the plan.
+    const started = await startInProcess(sandbox, outDir, ['--min-clients', '2', '--secure-aggregation', '--max-round-attempts', '1']);
+    const careful = startClientProcess(started.url, 'client-2', files[1], ['--min-other-contributors', '2']);
     const plain = startClientProcess(started.url, 'client-1', files[0]);
     sandbox.processes.push(careful, plain);
     await waitUntil(() => started.coordinator.registry.has('client-2'), 60_000, 'client-2 to join');
-    expect(started.coordinator.registry.get('client-2')?.join.privacyPolicy).toMatchObject({ minBatchSize: 16 });
-    expect(await Promise.all([plain.exited, careful.exited])).toEqual([0, 0]);
-    await started.finished;
+    expect(started.coordinator.registry.get('client-2')?.join.privacyPolicy).toMatchObject({ minOtherContributors: 2, requireSecureAggregation: false });
+    expect(await Promise.all([plain.exited, careful.exited])).toEqual([1, 1]);
+    await expect(started.finished).rejects.toMatchObject({ code: 'FEDTL_ERR_QUORUM_NOT_MET', message: expect.stringContaining('client-2 (FEDTL_ERR_POLICY_REFUSED)') });
     const records = (await readFile(join(outDir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((line) => JSON.parse(line));
-    expect(records[0].accepted).toEqual(['client-1']);
-    expect(records[0].failures).toEqual([
-      expect.objectContaining({ clientId: 'client-2', code: 'FEDTL_ERR_POLICY_REFUSED', message: expect.stringContaining('expected a batch size of at least 16 (--min-batch-size), got a plan with batch size 1') }),
-    ]);
+    expect(records[0].failures).toContainEqual(
+      expect.objectContaining({ clientId: 'client-2', code: 'FEDTL_ERR_POLICY_REFUSED', message: expect.stringContaining('expected a secure-aggregation threshold of at least 3') }),
+    );
   });
 
   it('refuses at Join a client that does not implement secure aggregation, with a code that says so', async () => {
