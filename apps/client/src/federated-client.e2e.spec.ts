@@ -11,7 +11,7 @@ import { configureLogging, type FedtlError } from '@fedtl/util';
 import { decodeError, encodeAck, encodeJoinReply, encodeRoundPlan, type RunEnd } from '@fedtl/protocol';
 import { TcpProxy, useTestSandbox, waitFor, waitUntil } from '@fedtl/util/testing';
 import { FederatedClient } from './federated-client';
-import { FIXTURE_DIM as DIM, fixtureLocalData, startFixtureCoordinator } from './testing/client-fixtures';
+import { FIXTURE_DIM as DIM, startFixtureClient, startFixtureCoordinator } from './testing/client-fixtures';
 
 describe('FederatedClient', () => {
   const sandbox = useTestSandbox();
@@ -22,23 +22,7 @@ describe('FederatedClient', () => {
 
   const startCoordinator = (rounds: number, extra: string[] = []) => startFixtureCoordinator(sandbox, rounds, extra);
 
-  function startClient(port: number, clientId: string, shift: number, path = ''): FederatedClient {
-    const client = new FederatedClient({
-      url: `http://127.0.0.1:${port}${path}`,
-      clientId,
-      token: '',
-      data: fixtureLocalData(shift),
-      backend: 'cpu',
-      ackTimeoutMs: 20_000,
-      localBaselineEpochs: 0,
-      seed: 1,
-      reconnectDelayMs: 100,
-      reconnectDelayMaxMs: 500,
-    });
-    sandbox.defer(() => client.close());
-    client.start();
-    return client;
-  }
+  const startClient = (port: number, clientId: string, shift: number, path = ''): FederatedClient => startFixtureClient(sandbox, port, clientId, shift, path);
 
   it('takes part in every round without leaking tensors, and survives a dropped connection', async () => {
     const { port, process: coordinatorProcess } = await startCoordinator(4);

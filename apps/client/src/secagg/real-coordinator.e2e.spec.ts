@@ -6,7 +6,7 @@ import { configureLogging } from '@fedtl/util';
 import type { RunEnd } from '@fedtl/protocol';
 import { useTestSandbox, waitFor } from '@fedtl/util/testing';
 import { FederatedClient } from '../federated-client';
-import { fixtureLocalData, startFixtureCoordinator } from '../testing/client-fixtures';
+import { startFixtureClient, startFixtureCoordinator } from '../testing/client-fixtures';
 
 describe('FederatedClient with a real coordinator under secure aggregation', () => {
   const sandbox = useTestSandbox();
@@ -17,23 +17,7 @@ describe('FederatedClient with a real coordinator under secure aggregation', () 
 
   const startCoordinator = (rounds: number, extra: string[] = []) => startFixtureCoordinator(sandbox, rounds, extra);
 
-  function startClient(port: number, clientId: string, shift: number): FederatedClient {
-    const client = new FederatedClient({
-      url: `http://127.0.0.1:${port}`,
-      clientId,
-      token: '',
-      data: fixtureLocalData(shift),
-      backend: 'cpu',
-      ackTimeoutMs: 20_000,
-      localBaselineEpochs: 0,
-      seed: 1,
-      reconnectDelayMs: 100,
-      reconnectDelayMaxMs: 500,
-    });
-    sandbox.defer(() => client.close());
-    client.start();
-    return client;
-  }
+  const startClient = (port: number, clientId: string, shift: number, path = ''): FederatedClient => startFixtureClient(sandbox, port, clientId, shift, path);
 
   it('takes part in secure-aggregation rounds with a real coordinator (--secure-aggregation), sending no update', async () => {
     const { port, process: coordinatorProcess } = await startCoordinator(2, ['--secure-aggregation', '--secagg-threshold', '2']);

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { precomputedBackboneRef } from '@fedtl/model';
 import { spawnTs, waitUntil, type TestSandbox, type TsProcess } from '@fedtl/util/testing';
+import { FederatedClient } from '../federated-client';
 import type { FeatureSplit, LocalData } from '../local-data';
 
 export const FIXTURE_DIM = 8;
@@ -41,4 +42,26 @@ export async function startFixtureCoordinator(sandbox: TestSandbox, rounds: numb
   await waitUntil(() => existsSync(readyFile) || process.child.exitCode !== null, 60_000, 'the coordinator to listen');
   if (!existsSync(readyFile)) throw new Error(`the coordinator exited early:\n${process.output()}`);
   return { port: Number(new URL(JSON.parse(await readFile(readyFile, 'utf8')).url).port), process };
+}
+
+/**
+ * A started FederatedClient on fixtureLocalData(shift), connecting to 127.0.0.1:port (plus `path`, to test a
+ * wrong URL), on the cpu backend with quick reconnection; closed when the test ends.
+ */
+export function startFixtureClient(sandbox: TestSandbox, port: number, clientId: string, shift: number, path = ''): FederatedClient {
+  const client = new FederatedClient({
+    url: `http://127.0.0.1:${port}${path}`,
+    clientId,
+    token: '',
+    data: fixtureLocalData(shift),
+    backend: 'cpu',
+    ackTimeoutMs: 20_000,
+    localBaselineEpochs: 0,
+    seed: 1,
+    reconnectDelayMs: 100,
+    reconnectDelayMaxMs: 500,
+  });
+  sandbox.defer(() => client.close());
+  client.start();
+  return client;
 }
