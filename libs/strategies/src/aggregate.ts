@@ -203,3 +203,62 @@ export function serverAdamStep(
   }
   return next;
 }
+
+/** Hyperparameters of one server-side Yogi step (FedYogi); the same as Adam's. */
+export type ServerYogiSettings = ServerAdamSettings;
+
+/**
+ * One server Yogi step on one tensor (FedYogi, Algorithm 2 of Reddi et al.): m ← β₁·m + (1 − β₁)·g,
+ * v ← v − (1 − β₂)·g²·sign(v − g²), x ← x + η·m / (√v + τ). Unlike Adam's, the second moment moves by at most
+ * (1 − β₂)·g² a round, so one large pseudo-gradient cannot blow it up nor a run of small ones shrink it fast.
+ * `firstMoment` and `secondMoment` are updated in place (float32, as in serverAdamStep); the new weights returned.
+ */
+export function serverYogiStep(
+  weights: Float32Array,
+  firstMoment: Float32Array,
+  secondMoment: Float32Array,
+  pseudoGradient: Float32Array,
+  settings: ServerYogiSettings,
+): Float32Array {
+  checkSameLength('serverYogiStep', [weights, firstMoment, secondMoment, pseudoGradient]);
+  const { learningRate, beta1, beta2, tau } = settings;
+  const next = new Float32Array(weights.length);
+  for (let i = 0; i < next.length; i++) {
+    const g = pseudoGradient[i];
+    const g2 = g * g;
+    firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * g;
+    secondMoment[i] = secondMoment[i] - (1 - beta2) * g2 * Math.sign(secondMoment[i] - g2);
+    next[i] = weights[i] + (learningRate * firstMoment[i]) / (Math.sqrt(secondMoment[i]) + tau);
+  }
+  return next;
+}
+
+/** Hyperparameters of one server-side Adagrad step (FedAdagrad): no β₂, the squares are summed. */
+export interface ServerAdagradSettings {
+  learningRate: number;
+  beta1: number;
+  tau: number;
+}
+
+/**
+ * One server Adagrad step on one tensor (FedAdagrad, Algorithm 2 of Reddi et al.): m ← β₁·m + (1 − β₁)·g,
+ * v ← v + g², x ← x + η·m / (√v + τ). The moments are updated in place (float32); the new weights returned.
+ */
+export function serverAdagradStep(
+  weights: Float32Array,
+  firstMoment: Float32Array,
+  secondMoment: Float32Array,
+  pseudoGradient: Float32Array,
+  settings: ServerAdagradSettings,
+): Float32Array {
+  checkSameLength('serverAdagradStep', [weights, firstMoment, secondMoment, pseudoGradient]);
+  const { learningRate, beta1, tau } = settings;
+  const next = new Float32Array(weights.length);
+  for (let i = 0; i < next.length; i++) {
+    const g = pseudoGradient[i];
+    firstMoment[i] = beta1 * firstMoment[i] + (1 - beta1) * g;
+    secondMoment[i] = secondMoment[i] + g * g;
+    next[i] = weights[i] + (learningRate * firstMoment[i]) / (Math.sqrt(secondMoment[i]) + tau);
+  }
+  return next;
+}

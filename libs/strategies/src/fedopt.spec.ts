@@ -1,9 +1,11 @@
 // FedAvgM and FedAdam (on the shared FedOpt) against hand-written float64 references over several rounds, their
-// state()/restore() round trip, and their options.
+// state()/restore() round trip (FedYogi's and FedAdagrad's too), and their options.
 import type { NamedTensor } from '@fedtl/protocol';
 import { seededRandom } from '@fedtl/util';
 import { FedAdam } from './fedadam';
+import { FedAdagrad } from './fedadagrad';
 import { FedAvgM } from './fedavgm';
+import { FedYogi } from './fedyogi';
 import type { FedOpt } from './fedopt';
 import { type ClientUpdate, aggregateUpdates } from './strategy';
 
@@ -158,6 +160,8 @@ describe('FedOpt server state', () => {
   const build: Array<[string, () => FedOpt, string[]]> = [
     ['FedAvgM', () => new FedAvgM({ serverLearningRate: 0.5 }), ['momentum']],
     ['FedAdam', () => new FedAdam({ serverLearningRate: 0.05, tau: 1e-3 }), ['firstMoment', 'secondMoment']],
+    ['FedYogi', () => new FedYogi({ serverLearningRate: 0.05 }), ['firstMoment', 'secondMoment']],
+    ['FedAdagrad', () => new FedAdagrad({ beta1: 0.5 }), ['firstMoment', 'secondMoment']],
   ];
 
   it.each(build)('%s: a strategy restored from state() takes bit for bit the next rounds of the original', async (_name, make, names) => {
