@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTestSandbox } from '@fedtl/util/testing';
-import { DEFAULT_CONFIG, parseCoordinatorConfig } from './config';
+import { DEFAULT_CONFIG, STRATEGY_NAMES, parseCoordinatorConfig, type CoordinatorConfig } from './config';
+import { configHashOf } from './run-coordinator';
+import { createStrategy, serverOptimizerOf } from './strategy-factory';
 
 const STRONG = '9d41c07be35f2a86e1b4';
 
@@ -52,6 +54,75 @@ describe('coordinator configuration', () => {
     }
     expect(() => parseCoordinatorConfig(['--secagg-threshold', '3'])).toThrow('--secagg-threshold: expected --secure-aggregation');
     expect(() => parseCoordinatorConfig(['--secure-aggregation', '--secagg-threshold', '-1'])).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG', message: expect.stringContaining("Option '--secagg-threshold' argument is ambiguous") }));
+  });
+
+  it('takes every strategy with its own options, refusing options of another strategy by flag, value and the strategies that take them', () => {
+    const parse = (args: string[]): CoordinatorConfig => {
+      const config = parseCoordinatorConfig(args);
+      if (config === 'help') throw new Error('help');
+      return config;
+    };
+    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'median', 'trimmed-mean', 'krum', 'multikrum']);
+    const built: Array<[string[], string, Record<string, unknown>]> = [
+      [['--strategy', 'fedyogi'], 'FedYogi', { serverLearningRate: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 }],
+      [['--strategy', 'fedyogi', '--server-learning-rate', '0.05', '--server-beta1', '0.5', '--server-beta2', '0.9', '--server-tau', '0.01'], 'FedYogi', { serverLearningRate: 0.05, beta1: 0.5, beta2: 0.9, tau: 0.01 }],
+      [['--strategy', 'fedadagrad', '--server-beta1', '0.3', '--server-tau', '1e-4'], 'FedAdagrad', { serverLearningRate: 0.1, beta1: 0.3, tau: 1e-4 }],
+      [['--strategy', 'median'], 'Median', { serverLearningRate: 1 }],
+      [['--strategy', 'trimmed-mean', '--min-clients', '5'], 'TrimmedMean', { trimFraction: 0.2 }],
+      [['--strategy', 'trimmed-mean', '--trim-fraction', '0.25', '--min-clients', '4'], 'TrimmedMean', { trimFraction: 0.25 }],
+      [['--strategy', 'krum', '--min-clients', '5'], 'Krum', { byzantineClients: 1 }],
+      [['--strategy', 'krum', '--byzantine-clients', '0', '--min-clients', '3'], 'Krum', { byzantineClients: 0 }],
+      [['--strategy', 'multikrum', '--byzantine-clients', '2', '--multikrum-selected', '4', '--min-clients', '7'], 'MultiKrum', { byzantineClients: 2, selected: 4 }],
+    ];
+    for (const [args, name, fields] of built) {
+      const config = parse(args);
+      const strategy = createStrategy(config);
+      expect([args, strategy.name]).toEqual([args, name]);
+      expect([args, serverOptimizerOf(config)]).toEqual([args, expect.objectContaining(fields)]);
+      expect(Boolean(strategy.requiresIndividualUpdates)).toBe(['Median', 'TrimmedMean', 'Krum', 'MultiKrum'].includes(name));
+    }
+    expect(createStrategy(parse(['--strategy', 'trimmed-mean', '--min-clients', '5']))).toMatchObject({ trimFraction: 0.2, options: expect.objectContaining({ minFitClients: 5 }) });
+
+    const refusals: Array<[string[], string]> = [
+      [['--strategy', 'fedavg', '--server-beta1', '0.5'], '--server-beta1: expected --strategy fedadam|fedyogi|fedadagrad (the only ones that take it), got "0.5 with --strategy fedavg"'],
+      [['--strategy', 'fedadagrad', '--server-beta2', '0.9'], '--server-beta2: expected --strategy fedadam|fedyogi (the only ones that take it), got "0.9 with --strategy fedadagrad"'],
+      [['--strategy', 'fedyogi', '--server-momentum', '0.9'], '--server-momentum: expected --strategy fedavgm (the only ones that take it), got "0.9 with --strategy fedyogi"'],
+      [['--strategy', 'median', '--trim-fraction', '0.2'], '--trim-fraction: expected --strategy trimmed-mean (the only ones that take it), got "0.2 with --strategy median"'],
+      [['--strategy', 'trimmed-mean', '--byzantine-clients', '1', '--min-clients', '5'], '--byzantine-clients: expected --strategy krum|multikrum (the only ones that take it), got "1 with --strategy trimmed-mean"'],
+      [['--strategy', 'krum', '--multikrum-selected', '2', '--min-clients', '5'], '--multikrum-selected: expected --strategy multikrum (the only ones that take it), got "2 with --strategy krum"'],
+      [['--strategy', 'krum'], '--min-clients: expected at least 5 with --strategy krum (Krum needs n > 2f + 2 with f = 1; every accepted round must satisfy it), got 2'],
+      [['--strategy', 'multikrum', '--byzantine-clients', '1', '--multikrum-selected', '6', '--min-clients', '5'], '--min-clients: expected at least 7 with --strategy multikrum (Krum needs n > 2f + 2 with f = 1 and n ≥ m + f with m = 6'],
+      [['--strategy', 'trimmed-mean', '--trim-fraction', '0.1', '--min-clients', '9'], '--min-clients: expected at least 10 with --strategy trimmed-mean (trimming ⌊0.1·n⌋ ≥ 1 update from each end'],
+      [['--strategy', 'trimmed-mean', '--trim-fraction', '0.5'], '--trim-fraction: expected a number in (0, 0.5), got "0.5"'],
+      [['--strategy', 'krum', '--byzantine-clients', '1.5'], '--byzantine-clients: expected an integer >= 0, got "1.5"'],
+      [['--strategy', 'multikrum', '--multikrum-selected', '0'], '--multikrum-selected: expected an integer >= 1, got "0"'],
+      [['--strategy', 'fedprox'], '--strategy: expected one of fedavg|fedavgm|fedadam|fedyogi|fedadagrad|median|trimmed-mean|krum|multikrum, got "fedprox"'],
+      [['--strategy', 'median', '--secure-aggregation'], "--strategy: expected one that acts on the mean with --secure-aggregation (fedavg|fedavgm|fedadam|fedyogi|fedadagrad): under it the coordinator only learns the sum, and median needs each client's update, got \"median\""],
+    ];
+    for (const [args, message] of refusals) expect(() => parseCoordinatorConfig(args)).toThrow(message);
+    expect(() => parseCoordinatorConfig(['--config', file({ strategy: 'krum', trimFraction: 0.2, minClients: 5 })])).toThrow('--trim-fraction: expected --strategy trimmed-mean');
+  });
+
+  it('records the robust rule and its options in the config hash, so a checkpoint resumes only under the same rule', () => {
+    const model = { inputDim: 4, adapterWidth: 0, head: 'linear' as const, headHidden: 1, labels: ['a', 'b'] };
+    const hash = (args: string[]) => {
+      const config = parseCoordinatorConfig(args);
+      if (config === 'help') throw new Error('help');
+      return configHashOf(config, model, 'backbone');
+    };
+    const hashes = [
+      hash([]),
+      hash(['--strategy', 'fedyogi']),
+      hash(['--strategy', 'fedadagrad']),
+      hash(['--strategy', 'median']),
+      hash(['--strategy', 'trimmed-mean', '--min-clients', '5']),
+      hash(['--strategy', 'trimmed-mean', '--trim-fraction', '0.25', '--min-clients', '5']),
+      hash(['--strategy', 'krum', '--min-clients', '5']),
+      hash(['--strategy', 'multikrum', '--min-clients', '5']),
+      hash(['--strategy', 'multikrum', '--multikrum-selected', '3', '--min-clients', '5']),
+    ];
+    expect(new Set(hashes).size).toBe(hashes.length);
+    expect(hash(['--strategy', 'trimmed-mean', '--trim-fraction', '0.2', '--min-clients', '5'])).toBe(hashes[4]);
   });
 
   it('normalises --labels to NFC, so a label typed with a precomposed accent matches a decomposed one', () => {

@@ -5,10 +5,13 @@ import { normalizeLabel, readUserTextSync } from '@fedtl/data';
 import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, tokenWeakness, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
+import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
 import { NORM_ACTIONS, type NormAction } from './norm-bound';
 
-export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam'] as const;
+export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
+/** The robust strategies: they must see each client's update, so they cannot run under secure aggregation. */
+export const ROBUST_STRATEGY_NAMES: readonly StrategyName[] = ['median', 'trimmed-mean', 'krum', 'multikrum'];
 
 export interface CoordinatorConfig {
   host: string;
@@ -26,10 +29,16 @@ export interface CoordinatorConfig {
   serverLearningRate?: number;
   /** FedAvgM's momentum β. */
   serverMomentum?: number;
-  /** FedAdam's β₁, β₂ and adaptivity τ. */
+  /** β₁, β₂ and adaptivity τ of FedAdam and FedYogi; FedAdagrad takes β₁ and τ. */
   serverBeta1?: number;
   serverBeta2?: number;
   serverTau?: number;
+  /** TrimmedMean's β, the fraction trimmed from each end of every coordinate, in (0, 0.5). */
+  trimFraction?: number;
+  /** Krum's and MultiKrum's f, the Byzantine clients tolerated in a round. */
+  byzantineClients?: number;
+  /** MultiKrum's m, the updates selected and averaged (unset: n − f of the round's n). */
+  multikrumSelected?: number;
   roundTimeoutMs: number;
   evalTimeoutMs: number;
   maxRoundAttempts: number;
@@ -172,6 +181,9 @@ const FLAGS = {
   'server-beta1': { type: 'string' },
   'server-beta2': { type: 'string' },
   'server-tau': { type: 'string' },
+  'trim-fraction': { type: 'string' },
+  'byzantine-clients': { type: 'string' },
+  'multikrum-selected': { type: 'string' },
   'round-timeout-ms': { type: 'string' },
   'eval-timeout-ms': { type: 'string' },
   'max-round-attempts': { type: 'string' },
@@ -231,11 +243,24 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --min-clients N            quorum: updates needed to accept a round (default 2)
   --min-available N          clients that must be connected before a round starts (default: --min-clients)
   --fraction-fit F           fraction of connected clients sampled per round (default 1)
-  --strategy NAME            fedavg | fedavgm (server momentum) | fedadam (server Adam) (default fedavg)
-  --server-learning-rate X   server step on the mean delta (default 1; fedadam 0.1)
+  --strategy NAME            how a round's updates become the next weights (default fedavg):
+                             fedavg | fedavgm (server momentum) | fedadam | fedyogi | fedadagrad (server
+                             Adam, Yogi, Adagrad) act on the example-weighted mean delta;
+                             median | trimmed-mean | krum | multikrum are robust to faulty or malicious
+                             clients: unweighted, they need each update (not with --secure-aggregation)
+  --server-learning-rate X   server step on the aggregate delta (default 1; fedadam, fedadagrad 0.1;
+                             fedyogi 0.01)
   --server-momentum B        fedavgm: momentum in [0, 1) (default 0.9)
   --server-beta1 B --server-beta2 B --server-tau T
-                             fedadam: moment decays in [0, 1) and adaptivity > 0 (default 0.9, 0.99, 1e-9)
+                             fedadam, fedyogi: moment decays in [0, 1) and adaptivity > 0 (fedadam
+                             default 0.9, 0.99, 1e-9; fedyogi 0.9, 0.99, 1e-3); fedadagrad: --server-beta1
+                             (default 0) and --server-tau (default 1e-9) only
+  --trim-fraction B          trimmed-mean: fraction trimmed from each end of every coordinate, in (0, 0.5)
+                             (default 0.2); --min-clients must make ⌊B·n⌋ ≥ 1 (5 for 0.2)
+  --byzantine-clients F      krum, multikrum: faulty clients tolerated per round (default 1); rounds need
+                             n > 2F + 2 updates, so --min-clients must be at least 2F + 3
+  --multikrum-selected M     multikrum: updates selected and averaged (default n − F of the round's n);
+                             --min-clients must be at least M + F
   --round-timeout-ms MS      deadline for a round's updates (default 300000)
   --eval-timeout-ms MS       deadline for evaluation reports (default 120000)
   --max-round-attempts N     retries of a round that missed its quorum (default 3)
@@ -328,17 +353,57 @@ function checkSecrets(config: CoordinatorConfig): void {
   }
 }
 
-/** The strategy may come from a config file too; options of another strategy would be silently ignored: refused. */
+/** TrimmedMean's β: a number in (0, 0.5). */
+function parseTrimFraction(value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== '' && Number.isFinite(n) && n > 0 && n < 0.5)) fail('--trim-fraction', 'a number in (0, 0.5)', value);
+  return n;
+}
+
+/**
+ * The strategy may come from a config file too; options of another strategy would be silently ignored: refused,
+ * naming the flag, its value and the strategies that take it. A robust strategy's rule must be able to run on
+ * every round the quorum accepts, so --min-clients is checked against it here rather than at round 1.
+ */
 function checkStrategy(config: CoordinatorConfig): void {
   parseOneOf('strategy', config.strategy, STRATEGY_NAMES);
-  const only: Array<[keyof CoordinatorConfig, string, StrategyName]> = [
-    ['serverMomentum', '--server-momentum', 'fedavgm'],
-    ['serverBeta1', '--server-beta1', 'fedadam'],
-    ['serverBeta2', '--server-beta2', 'fedadam'],
-    ['serverTau', '--server-tau', 'fedadam'],
+  const only: Array<[keyof CoordinatorConfig, string, StrategyName[]]> = [
+    ['serverMomentum', '--server-momentum', ['fedavgm']],
+    ['serverBeta1', '--server-beta1', ['fedadam', 'fedyogi', 'fedadagrad']],
+    ['serverBeta2', '--server-beta2', ['fedadam', 'fedyogi']],
+    ['serverTau', '--server-tau', ['fedadam', 'fedyogi', 'fedadagrad']],
+    ['trimFraction', '--trim-fraction', ['trimmed-mean']],
+    ['byzantineClients', '--byzantine-clients', ['krum', 'multikrum']],
+    ['multikrumSelected', '--multikrum-selected', ['multikrum']],
   ];
-  for (const [key, flag, strategy] of only) {
-    if (config[key] !== undefined && config.strategy !== strategy) fail(flag, `--strategy ${strategy}`, `--strategy ${config.strategy}`);
+  for (const [key, flag, strategies] of only) {
+    const value = config[key];
+    if (value !== undefined && !strategies.includes(config.strategy)) {
+      fail(flag, `--strategy ${strategies.join('|')} (the only ones that take it)`, `${String(value)} with --strategy ${config.strategy}`);
+    }
+  }
+  const fewest = fewestUpdatesOf(config);
+  if (config.minClients < fewest.updates) {
+    fail('--min-clients', `at least ${fewest.updates} with --strategy ${config.strategy} (${fewest.reason}; every accepted round must satisfy it)`, config.minClients);
+  }
+}
+
+/** The fewest updates a round of the configured strategy needs, and why. */
+function fewestUpdatesOf(config: CoordinatorConfig): { updates: number; reason: string } {
+  switch (config.strategy) {
+    case 'trimmed-mean': {
+      const beta = config.trimFraction ?? 0.2;
+      return { updates: fewestForTrimFraction(beta), reason: `trimming ⌊${beta}·n⌋ ≥ 1 update from each end` };
+    }
+    case 'krum':
+    case 'multikrum': {
+      const f = config.byzantineClients ?? 1;
+      const m = config.strategy === 'multikrum' ? config.multikrumSelected : undefined;
+      const reason = `Krum needs n > 2f + 2 with f = ${f}${m === undefined ? '' : ` and n ≥ m + f with m = ${m}`}`;
+      return { updates: fewestForKrum(f, m), reason };
+    }
+    default:
+      return { updates: 1, reason: '' };
   }
 }
 
@@ -347,6 +412,10 @@ function checkSecureAggregation(config: CoordinatorConfig): void {
   if (!config.secureAggregation) {
     if (config.secaggThreshold !== 0) fail('--secagg-threshold', '--secure-aggregation', 'secure aggregation off');
     return;
+  }
+  if (ROBUST_STRATEGY_NAMES.includes(config.strategy)) {
+    const mean = STRATEGY_NAMES.filter((name) => !ROBUST_STRATEGY_NAMES.includes(name)).join('|');
+    fail('--strategy', `one that acts on the mean with --secure-aggregation (${mean}): under it the coordinator only learns the sum, and ${config.strategy} needs each client's update`, config.strategy);
   }
   if (config.minClients < 2) fail('--min-clients', 'at least 2 with --secure-aggregation (a sum of one update is that update)', config.minClients);
   if (config.secaggThreshold === 1) fail('--secagg-threshold', '0 (a majority) or at least 2 (with t = 1 one update could be unmasked alone)', 1);
@@ -436,6 +505,9 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['server-beta1'] !== undefined) merged.serverBeta1 = parseDecayRate('--server-beta1', v['server-beta1']);
   if (v['server-beta2'] !== undefined) merged.serverBeta2 = parseDecayRate('--server-beta2', v['server-beta2']);
   if (v['server-tau'] !== undefined) merged.serverTau = parsePositiveNumber('--server-tau', v['server-tau']);
+  if (v['trim-fraction'] !== undefined) merged.trimFraction = parseTrimFraction(v['trim-fraction']);
+  if (v['byzantine-clients'] !== undefined) merged.byzantineClients = parseInteger('--byzantine-clients', v['byzantine-clients'], 0);
+  if (v['multikrum-selected'] !== undefined) merged.multikrumSelected = parseInteger('--multikrum-selected', v['multikrum-selected'], 1);
   if (v['round-timeout-ms'] !== undefined) merged.roundTimeoutMs = parseTimeout('--round-timeout-ms', v['round-timeout-ms'], 1);
   if (v['eval-timeout-ms'] !== undefined) merged.evalTimeoutMs = parseTimeout('--eval-timeout-ms', v['eval-timeout-ms'], 1);
   if (v['max-round-attempts'] !== undefined) merged.maxRoundAttempts = parseInteger('--max-round-attempts', v['max-round-attempts'], 1);

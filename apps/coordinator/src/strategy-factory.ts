@@ -1,6 +1,24 @@
 // Builds the configured aggregation strategy. Its server options, with the strategy's defaults filled in, are
-// also what the run's config hash records: a checkpoint resumes only under the same server arithmetic.
-import { FEDADAM_DEFAULTS, FEDAVGM_DEFAULTS, FedAdam, FedAvg, FedAvgM, type Strategy } from '@fedtl/strategies';
+// also what the run's config hash records: a checkpoint resumes only under the same server arithmetic (and the
+// same robust rule: trim fraction, f, m).
+import {
+  FEDADAGRAD_DEFAULTS,
+  FEDADAM_DEFAULTS,
+  FEDAVGM_DEFAULTS,
+  FEDYOGI_DEFAULTS,
+  FedAdagrad,
+  FedAdam,
+  FedAvg,
+  FedAvgM,
+  FedYogi,
+  KRUM_DEFAULTS,
+  Krum,
+  Median,
+  MultiKrum,
+  TRIMMED_MEAN_DEFAULTS,
+  TrimmedMean,
+  type Strategy,
+} from '@fedtl/strategies';
 import type { CoordinatorConfig, StrategyName } from './config';
 
 export interface ServerOptimizerChoice {
@@ -10,6 +28,10 @@ export interface ServerOptimizerChoice {
   beta1?: number;
   beta2?: number;
   tau?: number;
+  trimFraction?: number;
+  byzantineClients?: number;
+  /** MultiKrum's m; absent: n − f of each round. */
+  selected?: number;
 }
 
 /** The strategy and every option that changes its server update, defaults resolved. */
@@ -31,6 +53,34 @@ export function serverOptimizerOf(config: CoordinatorConfig): ServerOptimizerCho
         beta2: config.serverBeta2 ?? FEDADAM_DEFAULTS.beta2,
         tau: config.serverTau ?? FEDADAM_DEFAULTS.tau,
       };
+    case 'fedyogi':
+      return {
+        strategy: 'fedyogi',
+        serverLearningRate: config.serverLearningRate ?? FEDYOGI_DEFAULTS.serverLearningRate,
+        beta1: config.serverBeta1 ?? FEDYOGI_DEFAULTS.beta1,
+        beta2: config.serverBeta2 ?? FEDYOGI_DEFAULTS.beta2,
+        tau: config.serverTau ?? FEDYOGI_DEFAULTS.tau,
+      };
+    case 'fedadagrad':
+      return {
+        strategy: 'fedadagrad',
+        serverLearningRate: config.serverLearningRate ?? FEDADAGRAD_DEFAULTS.serverLearningRate,
+        beta1: config.serverBeta1 ?? FEDADAGRAD_DEFAULTS.beta1,
+        tau: config.serverTau ?? FEDADAGRAD_DEFAULTS.tau,
+      };
+    case 'median':
+      return { strategy: 'median', serverLearningRate: config.serverLearningRate ?? 1 };
+    case 'trimmed-mean':
+      return { strategy: 'trimmed-mean', serverLearningRate: config.serverLearningRate ?? 1, trimFraction: config.trimFraction ?? TRIMMED_MEAN_DEFAULTS.trimFraction };
+    case 'krum':
+      return { strategy: 'krum', serverLearningRate: config.serverLearningRate ?? 1, byzantineClients: config.byzantineClients ?? KRUM_DEFAULTS.byzantineClients };
+    case 'multikrum':
+      return {
+        strategy: 'multikrum',
+        serverLearningRate: config.serverLearningRate ?? 1,
+        byzantineClients: config.byzantineClients ?? KRUM_DEFAULTS.byzantineClients,
+        ...(config.multikrumSelected !== undefined ? { selected: config.multikrumSelected } : {}),
+      };
   }
 }
 
@@ -44,5 +94,17 @@ export function createStrategy(config: CoordinatorConfig): Strategy {
       return new FedAvgM({ ...sampling, ...server });
     case 'fedadam':
       return new FedAdam({ ...sampling, ...server });
+    case 'fedyogi':
+      return new FedYogi({ ...sampling, ...server });
+    case 'fedadagrad':
+      return new FedAdagrad({ ...sampling, ...server });
+    case 'median':
+      return new Median({ ...sampling, ...server });
+    case 'trimmed-mean':
+      return new TrimmedMean({ ...sampling, ...server });
+    case 'krum':
+      return new Krum({ ...sampling, ...server });
+    case 'multikrum':
+      return new MultiKrum({ ...sampling, ...server });
   }
 }

@@ -1,6 +1,6 @@
 // A strategy that must see each client's update cannot run where the coordinator only learns the sum.
 import { join } from 'node:path';
-import { FedAvg } from '@fedtl/strategies';
+import { FedAdagrad, FedAdam, FedAvg, FedAvgM, FedYogi, Krum, Median, MultiKrum, TrimmedMean } from '@fedtl/strategies';
 import { useTestSandbox } from '@fedtl/util/testing';
 import { CheckpointStore } from '../checkpoint-store';
 import { Coordinator, type CoordinatorOptions } from '../coordinator';
@@ -27,5 +27,23 @@ describe('secure aggregation and the strategy', () => {
     const median = Object.assign(new FedAvg(), { name: 'Median', requiresIndividualUpdates: true });
     expect(() => new Coordinator(options(median))).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG', message: expect.stringContaining("got Median, which needs each client's update") }));
     expect(() => new Coordinator(options(new FedAvg()))).not.toThrow();
+  });
+
+  it.each([
+    ['Median', () => new Median()],
+    ['TrimmedMean', () => new TrimmedMean()],
+    ['Krum', () => new Krum()],
+    ['MultiKrum', () => new MultiKrum({ byzantineClients: 1, selected: 2 })],
+  ])('refuses the robust strategy %s at start-up, naming it', (name, make) => {
+    expect(() => new Coordinator(options(make()))).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG', message: expect.stringContaining(`got ${name}, which needs each client's update`) }));
+  });
+
+  it.each([
+    ['FedAvgM', () => new FedAvgM()],
+    ['FedAdam', () => new FedAdam()],
+    ['FedYogi', () => new FedYogi()],
+    ['FedAdagrad', () => new FedAdagrad()],
+  ])('takes %s, which acts on the mean only', (_name, make) => {
+    expect(() => new Coordinator(options(make()))).not.toThrow();
   });
 });
