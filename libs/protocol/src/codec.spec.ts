@@ -88,6 +88,35 @@ describe('codec round trips', () => {
     expect(decoded.weights[6].data).toBeInstanceOf(Int32Array);
   });
 
+  it('RoundPlan with and without a FedProx proximal mu', () => {
+    const plan = sampleRoundPlan();
+    const withMu = { ...plan, config: { ...plan.config, proximalMu: 0.25 } };
+    expect(decodeRoundPlan(encodeRoundPlan(withMu))).toEqual(withMu);
+    // Absent and 0 both mean "no term": 0 is not put on the wire, so a FedAvg plan is byte-identical to before.
+    const zero = { ...plan, config: { ...plan.config, proximalMu: 0 } };
+    expect(encodeRoundPlan(zero)).toEqual(encodeRoundPlan(plan));
+    expect(decodeRoundPlan(encodeRoundPlan(zero)).config).not.toHaveProperty('proximalMu');
+    for (const bad of [-0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => encodeRoundPlan({ ...plan, config: { ...plan.config, proximalMu: bad } })).toThrow(
+        /config\.proximalMu: expected a finite number ≥ 0/,
+      );
+    }
+  });
+
+  it.each([
+    [-0.5, '-0.5'],
+    [Number.NaN, 'NaN'],
+    [Number.POSITIVE_INFINITY, 'Infinity'],
+    [Number.NEGATIVE_INFINITY, '-Infinity'],
+  ])('refuses a RoundPlan whose proximalMu is %s', (mu, shown) => {
+    const config = { localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: 1, seed: 1, proximalMu: mu };
+    expectFedtlError(
+      () => decodeRoundPlan(rawMessage('RoundPlan', { runId: 'r', round: 1, config })),
+      'FEDTL_ERR_MALFORMED_MESSAGE',
+      new RegExp(`RoundPlan\\.config\\.proximalMu: expected a finite number ≥ 0, got ${shown.replace('.', '\\.')}`),
+    );
+  });
+
   it('Update with metrics', () => {
     const update = sampleUpdate();
     expect(decodeUpdate(encodeUpdate(update))).toEqual(update);

@@ -373,6 +373,10 @@ function trainingConfigToWire(config: TrainingConfig, fields: FieldWriter): v1.T
     learningRate: config.learningRate,
     optimizer: OPTIMIZERS[config.optimizer],
     seed: fields.uint32('seed', config.seed),
+    // Absent and 0 both mean "no proximal term"; 0 is left off the wire so FedAvg plans stay byte-identical.
+    ...(config.proximalMu !== undefined && config.proximalMu !== 0
+      ? { proximalMu: fields.nonNegativeNumber('proximalMu', config.proximalMu) }
+      : {}),
   };
 }
 
@@ -383,6 +387,9 @@ function trainingConfigFromWire(wire: v1.TrainingConfig.$Properties, fields: Fie
     learningRate: wire.learningRate ?? 0,
     optimizer: fields.enumValue('optimizer', OPTIMIZERS, wire.optimizer),
     seed: wire.seed ?? 0,
+    ...(wire.proximalMu !== undefined && wire.proximalMu !== null && wire.proximalMu !== 0
+      ? { proximalMu: fields.nonNegativeNumber('proximalMu', wire.proximalMu) }
+      : {}),
   };
 }
 

@@ -50,6 +50,11 @@ export interface TrainingConfig {
   optimizer: 'sgd' | 'adam';
   /** The round's seed; each client mixes in its own id (deriveSeed) for its shuffles, so runs repeat exactly. */
   seed: number;
+  /**
+   * FedProx's proximal coefficient μ ≥ 0: the client adds μ/2·‖w − w_global‖² over the tensors it trains, with
+   * w_global the plan's weights. Absent or 0: no proximal term (FedAvg).
+   */
+  proximalMu?: number;
 }
 
 /** The feature name of the secure-aggregation protocol in proto/fedtl/v1/secagg.proto. */

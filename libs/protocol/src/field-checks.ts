@@ -95,6 +95,12 @@ export class FieldReader {
     return value;
   }
 
+  /** A finite number ≥ 0 (NaN, ±Infinity and negatives are refused). */
+  nonNegativeNumber(field: string, value: number): number {
+    if (!Number.isFinite(value) || value < 0) throw this.malformed(field, 'a finite number ≥ 0', String(value));
+    return value;
+  }
+
   positive(field: string, value: number | null | undefined): number {
     if (!value || value <= 0) throw this.malformed(field, 'a positive integer', String(value ?? 0));
     return value;
@@ -127,6 +133,12 @@ export class FieldWriter {
   uint32(field: string, value: number): number {
     if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
       throw new RangeError(`${this.path}.${field}: expected an integer in [0, 4294967295], got ${value}`);
+    }
+    return value;
+  }
+  nonNegativeNumber(field: string, value: number): number {
+    if (!Number.isFinite(value) || value < 0) {
+      throw new RangeError(`${this.path}.${field}: expected a finite number ≥ 0, got ${value}`);
     }
     return value;
   }
