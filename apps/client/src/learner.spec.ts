@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initialWeights, selectBackend } from '@fedtl/model';
+import { initialWeights, selectBackend, trainLocally } from '@fedtl/model';
 import type { ModelSpec } from '@fedtl/protocol';
 import { seededRandom } from '@fedtl/util';
 import { Learner } from './learner';
@@ -44,6 +44,25 @@ describe('Learner', () => {
       expect(tf.memory().numTensors).toBe(before);
     }
     expect((await learner.evaluate(weights)).metrics.accuracy).toBeGreaterThan(0.9);
+  });
+
+  it("trains under the plan's FedProx proximalMu, anchored to the plan's weights, and exactly as before without it", async () => {
+    const learner = new Learner(spec, data, 0, 9);
+    const weights = initialWeights(spec, 1);
+    const labels = Int32Array.from(data.train.labels, (label) => spec.labels.indexOf(label));
+    const train = { features: data.train.features, labels, n: labels.length };
+    const before = tf.memory().numTensors;
+    for (const optimizer of ['sgd', 'adam'] as const) {
+      const plan = { ...config, optimizer, localEpochs: 4 };
+      const plain = await learner.fit(weights, plan);
+      expect(plain.delta).toEqual((await trainLocally(spec, weights, train, plan)).delta);
+      expect((await learner.fit(weights, { ...plan, proximalMu: 0 })).delta).toEqual(plain.delta);
+      const prox = await learner.fit(weights, { ...plan, proximalMu: 10 });
+      expect(prox.delta).toEqual((await trainLocally(spec, weights, train, plan, { proximalMu: 10 })).delta);
+      const norm = (delta: typeof plain.delta) => delta.reduce((s, t) => s + Array.from(t.data).reduce((a, v) => a + v * v, 0), 0);
+      expect(norm(prox.delta)).toBeLessThan(norm(plain.delta));
+    }
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('refuses data whose labels the federation does not know', () => {

@@ -43,7 +43,8 @@ export class Learner {
   async fit(global: NamedTensor[], config: TrainingConfig): Promise<LocalUpdate> {
     this.lastConfig = config;
     await this.ensureLocalBaseline(config);
-    const result = await trainLocally(this.spec, global, this.train, config);
+    // FedProx: the plan's μ anchors every trained tensor to the plan's weights (absent: 0, plain FedAvg training).
+    const result = await trainLocally(this.spec, global, this.train, config, { proximalMu: config.proximalMu ?? 0 });
     return { delta: result.delta, numExamples: result.numExamples, metrics: result.metrics };
   }
 

@@ -108,6 +108,46 @@ describe('trainLocally', () => {
     );
   });
 
+  it('adds exactly mu·(w − w_global) to the SGD gradient: step 1 is unchanged, step 2 is pulled back by lr·mu·delta₁', async () => {
+    // Full-batch SGD, so each epoch is one step and the gradient does not depend on the shuffle.
+    const spec = specFor({ adapterWidth: 0 });
+    const data = gaussianClusters(32, 16, 2, 1);
+    const global = initialWeights(spec, 3);
+    const config = { ...CONFIG, batchSize: 32, learningRate: 0.1 };
+    const mu = 2;
+    const before = tf.memory().numTensors;
+    const oneStep = await trainLocally(spec, global, data, { ...config, localEpochs: 1 });
+    const oneStepProx = await trainLocally(spec, global, data, { ...config, localEpochs: 1 }, { proximalMu: mu });
+    const twoSteps = await trainLocally(spec, global, data, { ...config, localEpochs: 2 });
+    const twoStepsProx = await trainLocally(spec, global, data, { ...config, localEpochs: 2 }, { proximalMu: mu });
+    expect(tf.memory().numTensors).toBe(before);
+    // w₁ = w₀ − lr·g(w₀): the term's gradient is 0 at w = w_global.
+    expect(oneStepProx.delta).toEqual(oneStep.delta);
+    // w₂ = w₁ − lr·(g(w₁) + mu·(w₁ − w₀)), so delta₂(mu) = delta₂(0) − lr·mu·delta₁.
+    twoStepsProx.delta.forEach((t, k) => {
+      t.data.forEach((v, i) => {
+        const expected = twoSteps.delta[k].data[i] - config.learningRate * mu * oneStep.delta[k].data[i];
+        expect(Math.abs(v - expected)).toBeLessThan(1e-6);
+      });
+    });
+    expect(squaredNorm(oneStep.delta)).toBeGreaterThan(0);
+  });
+
+  it.each(['sgd', 'adam'] as const)('with %s: mu = 0 is bit-identical to no term, and the delta shrinks towards 0 as mu grows', async (optimizer) => {
+    const spec = specFor();
+    const data = gaussianClusters(64, 16, 2, 1);
+    const global = initialWeights(spec, 3);
+    const config = { ...CONFIG, optimizer, learningRate: optimizer === 'sgd' ? 0.05 : 0.01, localEpochs: 10 };
+    const before = tf.memory().numTensors;
+    const plain = await trainLocally(spec, global, data, config);
+    expect((await trainLocally(spec, global, data, config, { proximalMu: 0 })).delta).toEqual(plain.delta);
+    const norms = [squaredNorm(plain.delta)];
+    for (const mu of [1, 5, 19]) norms.push(squaredNorm((await trainLocally(spec, global, data, config, { proximalMu: mu })).delta));
+    expect(tf.memory().numTensors).toBe(before);
+    for (let i = 1; i < norms.length; i++) expect(norms[i]).toBeLessThan(norms[i - 1]);
+    expect(norms[norms.length - 1]).toBeLessThan(0.05 * norms[0]);
+  });
+
   it.each([
     ['sgd', 1e30],
     ['adam', 1e30],
