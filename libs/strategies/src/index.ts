@@ -5,6 +5,7 @@ export * from './sampling';
 export * from './fedavg';
 export * from './fedopt';
 export * from './fedavgm';
+export * from './fedprox';
 export * from './fedadam';
 export * from './fedyogi';
 export * from './fedadagrad';
