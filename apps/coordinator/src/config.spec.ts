@@ -62,11 +62,14 @@ describe('coordinator configuration', () => {
       if (config === 'help') throw new Error('help');
       return config;
     };
-    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'median', 'trimmed-mean', 'krum', 'multikrum']);
+    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'median', 'trimmed-mean', 'krum', 'multikrum']);
     const built: Array<[string[], string, Record<string, unknown>]> = [
       [['--strategy', 'fedyogi'], 'FedYogi', { serverLearningRate: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 }],
       [['--strategy', 'fedyogi', '--server-learning-rate', '0.05', '--server-beta1', '0.5', '--server-beta2', '0.9', '--server-tau', '0.01'], 'FedYogi', { serverLearningRate: 0.05, beta1: 0.5, beta2: 0.9, tau: 0.01 }],
       [['--strategy', 'fedadagrad', '--server-beta1', '0.3', '--server-tau', '1e-4'], 'FedAdagrad', { serverLearningRate: 0.1, beta1: 0.3, tau: 1e-4 }],
+      [['--strategy', 'fedprox'], 'FedProx', { serverLearningRate: 1, proximalMu: 0.01 }],
+      [['--strategy', 'fedprox', '--proximal-mu', '1'], 'FedProx', { proximalMu: 1 }],
+      [['--strategy', 'fedprox', '--proximal-mu', '0'], 'FedProx', { proximalMu: 0 }],
       [['--strategy', 'median'], 'Median', { serverLearningRate: 1 }],
       [['--strategy', 'trimmed-mean', '--min-clients', '5'], 'TrimmedMean', { trimFraction: 0.2 }],
       [['--strategy', 'trimmed-mean', '--trim-fraction', '0.25', '--min-clients', '4'], 'TrimmedMean', { trimFraction: 0.25 }],
@@ -81,6 +84,8 @@ describe('coordinator configuration', () => {
       expect([args, serverOptimizerOf(config)]).toEqual([args, expect.objectContaining(fields)]);
       expect(Boolean(strategy.requiresIndividualUpdates)).toBe(['Median', 'TrimmedMean', 'Krum', 'MultiKrum'].includes(name));
     }
+    expect(createStrategy(parse(['--strategy', 'fedprox', '--proximal-mu', '0.5'])).configureRound(1, ['a', 'b'], () => 0)?.config).toEqual({ proximalMu: 0.5 });
+    expect(createStrategy(parse(['--strategy', 'fedprox', '--secure-aggregation'])).name).toBe('FedProx');
     expect(createStrategy(parse(['--strategy', 'trimmed-mean', '--min-clients', '5']))).toMatchObject({ trimFraction: 0.2, options: expect.objectContaining({ minFitClients: 5 }) });
 
     const refusals: Array<[string[], string]> = [
@@ -96,11 +101,20 @@ describe('coordinator configuration', () => {
       [['--strategy', 'trimmed-mean', '--trim-fraction', '0.5'], '--trim-fraction: expected a number in (0, 0.5), got "0.5"'],
       [['--strategy', 'krum', '--byzantine-clients', '1.5'], '--byzantine-clients: expected an integer >= 0, got "1.5"'],
       [['--strategy', 'multikrum', '--multikrum-selected', '0'], '--multikrum-selected: expected an integer >= 1, got "0"'],
-      [['--strategy', 'fedprox'], '--strategy: expected one of fedavg|fedavgm|fedadam|fedyogi|fedadagrad|median|trimmed-mean|krum|multikrum, got "fedprox"'],
-      [['--strategy', 'median', '--secure-aggregation'], "--strategy: expected one that acts on the mean with --secure-aggregation (fedavg|fedavgm|fedadam|fedyogi|fedadagrad): under it the coordinator only learns the sum, and median needs each client's update, got \"median\""],
+      [['--strategy', 'fedbogus'], '--strategy: expected one of fedavg|fedavgm|fedadam|fedyogi|fedadagrad|fedprox|median|trimmed-mean|krum|multikrum, got "fedbogus"'],
+      [['--proximal-mu', '0.1'], '--proximal-mu: expected --strategy fedprox (the only ones that take it), got "0.1 with --strategy fedavg"'],
+      [['--strategy', 'fedadam', '--proximal-mu', '1'], '--proximal-mu: expected --strategy fedprox (the only ones that take it), got "1 with --strategy fedadam"'],
+      [['--strategy', 'fedprox', '--server-momentum', '0.9'], '--server-momentum: expected --strategy fedavgm (the only ones that take it), got "0.9 with --strategy fedprox"'],
+      [['--strategy', 'fedprox', '--proximal-mu', '-0.1'], "Option '--proximal-mu' argument is ambiguous"],
+      [['--strategy', 'fedprox', '--proximal-mu=-0.1'], '--proximal-mu: expected a finite number >= 0, got "-0.1"'],
+      [['--strategy', 'fedprox', '--proximal-mu', 'Infinity'], '--proximal-mu: expected a finite number >= 0, got "Infinity"'],
+      [['--strategy', 'fedprox', '--proximal-mu', 'NaN'], '--proximal-mu: expected a finite number >= 0, got "NaN"'],
+      [['--strategy', 'median', '--secure-aggregation'], "--strategy: expected one that acts on the mean with --secure-aggregation (fedavg|fedavgm|fedadam|fedyogi|fedadagrad|fedprox): under it the coordinator only learns the sum, and median needs each client's update, got \"median\""],
     ];
     for (const [args, message] of refusals) expect(() => parseCoordinatorConfig(args)).toThrow(message);
     expect(() => parseCoordinatorConfig(['--config', file({ strategy: 'krum', trimFraction: 0.2, minClients: 5 })])).toThrow('--trim-fraction: expected --strategy trimmed-mean');
+    expect(() => parseCoordinatorConfig(['--config', file({ strategy: 'fedavg', proximalMu: 0.2 })])).toThrow('--proximal-mu: expected --strategy fedprox (the only ones that take it), got "0.2 with --strategy fedavg"');
+    expect(parse(['--config', file({ strategy: 'fedprox', proximalMu: 0.2 })]).proximalMu).toBe(0.2);
   });
 
   it('records the robust rule and its options in the config hash, so a checkpoint resumes only under the same rule', () => {
@@ -120,9 +134,14 @@ describe('coordinator configuration', () => {
       hash(['--strategy', 'krum', '--min-clients', '5']),
       hash(['--strategy', 'multikrum', '--min-clients', '5']),
       hash(['--strategy', 'multikrum', '--multikrum-selected', '3', '--min-clients', '5']),
+      hash(['--strategy', 'fedprox']),
+      hash(['--strategy', 'fedprox', '--proximal-mu', '1']),
+      hash(['--strategy', 'fedprox', '--proximal-mu', '0']),
     ];
     expect(new Set(hashes).size).toBe(hashes.length);
     expect(hash(['--strategy', 'trimmed-mean', '--trim-fraction', '0.2', '--min-clients', '5'])).toBe(hashes[4]);
+    // FedProx's μ changes what the clients train: a run resumes only under the same μ (the default resolved).
+    expect(hash(['--strategy', 'fedprox', '--proximal-mu', '0.01'])).toBe(hashes[9]);
   });
 
   it('normalises --labels to NFC, so a label typed with a precomposed accent matches a decomposed one', () => {

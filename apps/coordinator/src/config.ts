@@ -8,7 +8,7 @@ import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
 import { NORM_ACTIONS, type NormAction } from './norm-bound';
 
-export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
+export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 /** The robust strategies: they must see each client's update, so they cannot run under secure aggregation. */
 export const ROBUST_STRATEGY_NAMES: readonly StrategyName[] = ['median', 'trimmed-mean', 'krum', 'multikrum'];
@@ -33,6 +33,8 @@ export interface CoordinatorConfig {
   serverBeta1?: number;
   serverBeta2?: number;
   serverTau?: number;
+  /** FedProx's μ, the proximal coefficient every round plan carries to the clients (≥ 0). */
+  proximalMu?: number;
   /** TrimmedMean's β, the fraction trimmed from each end of every coordinate, in (0, 0.5). */
   trimFraction?: number;
   /** Krum's and MultiKrum's f, the Byzantine clients tolerated in a round. */
@@ -181,6 +183,7 @@ const FLAGS = {
   'server-beta1': { type: 'string' },
   'server-beta2': { type: 'string' },
   'server-tau': { type: 'string' },
+  'proximal-mu': { type: 'string' },
   'trim-fraction': { type: 'string' },
   'byzantine-clients': { type: 'string' },
   'multikrum-selected': { type: 'string' },
@@ -245,7 +248,8 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --fraction-fit F           fraction of connected clients sampled per round (default 1)
   --strategy NAME            how a round's updates become the next weights (default fedavg):
                              fedavg | fedavgm (server momentum) | fedadam | fedyogi | fedadagrad (server
-                             Adam, Yogi, Adagrad) act on the example-weighted mean delta;
+                             Adam, Yogi, Adagrad) act on the example-weighted mean delta; fedprox
+                             is fedavg with a proximal term in every client's local objective;
                              median | trimmed-mean | krum | multikrum are robust to faulty or malicious
                              clients: unweighted, they need each update (not with --secure-aggregation)
   --server-learning-rate X   server step on the aggregate delta (default 1; fedadam, fedadagrad 0.1;
@@ -255,6 +259,8 @@ export const USAGE = `Usage: npm run coordinator -- [options]
                              fedadam, fedyogi: moment decays in [0, 1) and adaptivity > 0 (fedadam
                              default 0.9, 0.99, 1e-9; fedyogi 0.9, 0.99, 1e-3); fedadagrad: --server-beta1
                              (default 0) and --server-tau (default 1e-9) only
+  --proximal-mu MU           fedprox: μ ≥ 0 of the term μ/2·‖w − w_global‖² each client adds to its local
+                             loss, sent in every round plan (default 0.01; 0 trains as fedavg)
   --trim-fraction B          trimmed-mean: fraction trimmed from each end of every coordinate, in (0, 0.5)
                              (default 0.2); --min-clients must make ⌊B·n⌋ ≥ 1 (5 for 0.2)
   --byzantine-clients F      krum, multikrum: faulty clients tolerated per round (default 1); rounds need
@@ -353,6 +359,13 @@ function checkSecrets(config: CoordinatorConfig): void {
   }
 }
 
+/** FedProx's μ: a finite number ≥ 0. */
+function parseProximalMu(value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== '' && Number.isFinite(n) && n >= 0)) fail('--proximal-mu', 'a finite number >= 0', value);
+  return n;
+}
+
 /** TrimmedMean's β: a number in (0, 0.5). */
 function parseTrimFraction(value: string): number {
   const n = Number(value);
@@ -372,6 +385,7 @@ function checkStrategy(config: CoordinatorConfig): void {
     ['serverBeta1', '--server-beta1', ['fedadam', 'fedyogi', 'fedadagrad']],
     ['serverBeta2', '--server-beta2', ['fedadam', 'fedyogi']],
     ['serverTau', '--server-tau', ['fedadam', 'fedyogi', 'fedadagrad']],
+    ['proximalMu', '--proximal-mu', ['fedprox']],
     ['trimFraction', '--trim-fraction', ['trimmed-mean']],
     ['byzantineClients', '--byzantine-clients', ['krum', 'multikrum']],
     ['multikrumSelected', '--multikrum-selected', ['multikrum']],
@@ -505,6 +519,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['server-beta1'] !== undefined) merged.serverBeta1 = parseDecayRate('--server-beta1', v['server-beta1']);
   if (v['server-beta2'] !== undefined) merged.serverBeta2 = parseDecayRate('--server-beta2', v['server-beta2']);
   if (v['server-tau'] !== undefined) merged.serverTau = parsePositiveNumber('--server-tau', v['server-tau']);
+  if (v['proximal-mu'] !== undefined) merged.proximalMu = parseProximalMu(v['proximal-mu']);
   if (v['trim-fraction'] !== undefined) merged.trimFraction = parseTrimFraction(v['trim-fraction']);
   if (v['byzantine-clients'] !== undefined) merged.byzantineClients = parseInteger('--byzantine-clients', v['byzantine-clients'], 0);
   if (v['multikrum-selected'] !== undefined) merged.multikrumSelected = parseInteger('--multikrum-selected', v['multikrum-selected'], 1);

@@ -1,15 +1,17 @@
 // Builds the configured aggregation strategy. Its server options, with the strategy's defaults filled in, are
 // also what the run's config hash records: a checkpoint resumes only under the same server arithmetic (and the
-// same robust rule: trim fraction, f, m).
+// same robust rule: trim fraction, f, m) and the same FedProx μ in the plans.
 import {
   FEDADAGRAD_DEFAULTS,
   FEDADAM_DEFAULTS,
   FEDAVGM_DEFAULTS,
+  FEDPROX_DEFAULTS,
   FEDYOGI_DEFAULTS,
   FedAdagrad,
   FedAdam,
   FedAvg,
   FedAvgM,
+  FedProx,
   FedYogi,
   KRUM_DEFAULTS,
   Krum,
@@ -28,6 +30,8 @@ export interface ServerOptimizerChoice {
   beta1?: number;
   beta2?: number;
   tau?: number;
+  /** FedProx's μ, sent to the clients: it changes what they train, so it is in the config hash too. */
+  proximalMu?: number;
   trimFraction?: number;
   byzantineClients?: number;
   /** MultiKrum's m; absent: n − f of each round. */
@@ -68,6 +72,8 @@ export function serverOptimizerOf(config: CoordinatorConfig): ServerOptimizerCho
         beta1: config.serverBeta1 ?? FEDADAGRAD_DEFAULTS.beta1,
         tau: config.serverTau ?? FEDADAGRAD_DEFAULTS.tau,
       };
+    case 'fedprox':
+      return { strategy: 'fedprox', serverLearningRate: config.serverLearningRate ?? 1, proximalMu: config.proximalMu ?? FEDPROX_DEFAULTS.proximalMu };
     case 'median':
       return { strategy: 'median', serverLearningRate: config.serverLearningRate ?? 1 };
     case 'trimmed-mean':
@@ -98,6 +104,8 @@ export function createStrategy(config: CoordinatorConfig): Strategy {
       return new FedYogi({ ...sampling, ...server });
     case 'fedadagrad':
       return new FedAdagrad({ ...sampling, ...server });
+    case 'fedprox':
+      return new FedProx({ ...sampling, ...server });
     case 'median':
       return new Median({ ...sampling, ...server });
     case 'trimmed-mean':
