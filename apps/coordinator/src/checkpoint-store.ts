@@ -8,7 +8,7 @@ import { open, readdir, readFile, rename, mkdir, unlink } from 'node:fs/promises
 import { join } from 'node:path';
 import { FedtlError, createLogger, errorMessage } from '@fedtl/util';
 import { firstNonFinite } from '@fedtl/model';
-import { decodeCheckpointFile, encodeCheckpointFile, type NamedTensor } from '@fedtl/protocol';
+import { decodeCheckpointFile, encodeCheckpointFile, type BackboneRef, type ModelSpec, type NamedTensor } from '@fedtl/protocol';
 import type { StrategyState } from '@fedtl/strategies';
 
 const FILE_PATTERN = /^round-(\d{6})\.ckpt$/;
@@ -27,6 +27,12 @@ export interface Checkpoint {
   /** The strategy's server state (optimiser moments…); its tensors are stored like the weights. */
   strategyState: StrategyState;
   createdAt: string;
+  /**
+   * The model the weights belong to (its label set, in order) and the backbone they were trained on; recorded
+   * so that `--init-from` can tell which tensors another task can reuse. Absent in checkpoints written before.
+   */
+  model?: ModelSpec;
+  backbone?: BackboneRef;
 }
 
 const log = createLogger('checkpoint');
@@ -34,8 +40,9 @@ const log = createLogger('checkpoint');
 export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
   const groups: Record<string, NamedTensor[]> = { [WEIGHTS]: checkpoint.weights };
   for (const [key, tensors] of Object.entries(checkpoint.strategyState.tensors)) groups[STATE_PREFIX + key] = tensors;
-  const { runId, round, configHash, createdAt } = checkpoint;
-  return encodeCheckpointFile({ meta: { runId, round, configHash, createdAt, strategyScalars: checkpoint.strategyState.scalars }, groups });
+  const { runId, round, configHash, createdAt, model, backbone } = checkpoint;
+  const described = { ...(model ? { model } : {}), ...(backbone ? { backbone } : {}) };
+  return encodeCheckpointFile({ meta: { runId, round, configHash, createdAt, strategyScalars: checkpoint.strategyState.scalars, ...described }, groups });
 }
 
 export function decodeCheckpoint(bytes: Buffer, source = 'checkpoint'): Checkpoint {
@@ -51,10 +58,13 @@ export function decodeCheckpoint(bytes: Buffer, source = 'checkpoint'): Checkpoi
     strategyState: { scalars: meta.strategyScalars as Record<string, number>, tensors: stateTensors },
     createdAt: meta.createdAt as string,
     weights: groups[WEIGHTS] ?? [],
+    ...(meta.model ? { model: meta.model as ModelSpec } : {}),
+    ...(meta.backbone ? { backbone: meta.backbone as BackboneRef } : {}),
   };
 }
 
-function requireFinite(checkpoint: Checkpoint, path: string): void {
+/** Throws FEDTL_ERR_NON_FINITE naming `path`, the group and tensor when a weight or state value is not finite. */
+export function requireFinite(checkpoint: Checkpoint, path: string): void {
   const groups: Array<[string, NamedTensor[]]> = [[WEIGHTS, checkpoint.weights], ...Object.entries(checkpoint.strategyState.tensors).map(([key, t]): [string, NamedTensor[]] => [STATE_PREFIX + key, t])];
   for (const [group, tensors] of groups) {
     const bad = firstNonFinite(tensors);

@@ -109,6 +109,12 @@ export interface CoordinatorConfig {
   /** PEM bundle of CAs whose client certificates are accepted: turns on mutual TLS. */
   tlsClientCa?: string;
   fresh: boolean;
+  /**
+   * Cross-task transfer: a checkpoint file or a run's out-dir (its newest valid checkpoint) whose global weights
+   * start this run; applied only when --out-dir has no checkpoint of its own. In the config hash (as an absolute
+   * path), so a restart must name the same source, which it does not read again.
+   */
+  initFrom?: string;
   /** Write every accepted update to this directory (debugging and reproducibility checks). */
   auditDir?: string;
   /** Keep serving the dashboard this long after the run finished. */
@@ -229,6 +235,7 @@ const FLAGS = {
   'tls-key': { type: 'string' },
   'tls-client-ca': { type: 'string' },
   fresh: { type: 'boolean' },
+  'init-from': { type: 'string' },
   'audit-dir': { type: 'string' },
   'ready-file': { type: 'string' },
   'linger-ms': { type: 'string' },
@@ -309,6 +316,10 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --secagg-phase-timeout-ms MS  deadline of each secure-aggregation key or unmasking phase (default 30000)
   --tls-cert FILE --tls-key FILE     serve over TLS (wss://); --tls-client-ca FILE requires client certificates
   --fresh                    ignore existing checkpoints in --out-dir and start over
+  --init-from PATH           start a new run from another run's global weights: a checkpoint file or a run's
+                             --out-dir (its newest valid checkpoint); tensors of the same name and shape are
+                             kept, the head's output layer is re-initialised when the label set differs; only
+                             when --out-dir has no checkpoint yet (a restart resumes and must name the same PATH)
   --audit-dir DIR            write every accepted update to DIR
   --ready-file FILE          write {"url","pid"} to FILE once listening
   --linger-ms MS             keep the dashboard (http://HOST:PORT/) up this long after the run (default 0)
@@ -571,6 +582,10 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['tls-key'] !== undefined) merged.tlsKey = v['tls-key'];
   if (v['tls-client-ca'] !== undefined) merged.tlsClientCa = v['tls-client-ca'];
   if (v.fresh) merged.fresh = true;
+  if (v['init-from'] !== undefined) {
+    if (v['init-from'].trim() === '') fail('--init-from', 'a checkpoint file or a run directory', v['init-from']);
+    merged.initFrom = v['init-from'];
+  }
   if (v['audit-dir'] !== undefined) merged.auditDir = v['audit-dir'];
   if (v['ready-file'] !== undefined) merged.readyFile = v['ready-file'];
   if (v['linger-ms'] !== undefined) merged.lingerMs = parseTimeout('--linger-ms', v['linger-ms'], 0);

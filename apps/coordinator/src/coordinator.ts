@@ -584,6 +584,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       weights: result.weights,
       strategyState: o.strategy.state(),
       createdAt: new Date().toISOString(),
+      model: o.model,
+      backbone: o.backbone,
     });
     this.global = result.weights;
     this.completedRounds = round;

@@ -2,12 +2,13 @@
 // CLI (main.ts), the demo and the tests, so all of them run exactly the same code.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type BackboneRef, type ModelSpec } from '@fedtl/protocol';
 import { createLogger, toFedtlError } from '@fedtl/util';
 import { CheckpointStore } from './checkpoint-store';
 import type { CoordinatorConfig } from './config';
+import { initFrom } from './init-from';
 import { Coordinator, type RunSummary } from './coordinator';
 import { MetricsLog } from './metrics-log';
 import { lockOutDir, type OutDirLock } from './out-dir-lock';
@@ -36,9 +37,16 @@ export interface StartedCoordinator {
 
 const log = createLogger('coordinator-main');
 
-/** The hash of everything that changes the run's arithmetic; a checkpoint only resumes a run with the same. */
+/**
+ * The hash of everything that changes the run's arithmetic; a checkpoint only resumes a run with the same. The
+ * --init-from source counts as its absolute path (only when set, so other runs keep their hashes): a restart that
+ * names another source, or none, is refused rather than silently continuing weights that came from elsewhere.
+ */
 export function configHashOf(config: CoordinatorConfig, model: ModelSpec, backboneHash: string): string {
-  const relevant = { backboneHash, model, training: config.training, seed: config.seed, strategy: serverOptimizerOf(config), fractionFit: config.fractionFit };
+  const relevant = {
+    backboneHash, model, training: config.training, seed: config.seed, strategy: serverOptimizerOf(config), fractionFit: config.fractionFit,
+    ...(config.initFrom !== undefined ? { initFrom: resolve(config.initFrom) } : {}),
+  };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
 
@@ -89,7 +97,10 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
   await metricsLog.repairTornTail();
   const runId = previous?.runId ?? randomUUID();
   const traffic = new TrafficCounter();
-  const initial = initialWeights(model, config.seed);
+  // --init-from only seeds a new run: a restart continues from its own checkpoints and never reads the source.
+  const initial = config.initFrom !== undefined && !previous
+    ? (await initFrom(config.initFrom, model, backbone, config.seed)).weights
+    : initialWeights(model, config.seed);
   const coordinator = new Coordinator({
     runId,
     configHash,
