@@ -4,6 +4,7 @@
 import type { LabelledFeatures } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { describePolicy, policyViolation, type PrivacyPolicy } from '@fedtl/privacy';
+import { createHash } from 'node:crypto';
 import { deriveSeed, seededRandom, shuffled } from '@fedtl/util';
 import type { AuditDataset } from './audit-data';
 import { honestUpdate, type ObservedUpdate } from './observed-update';
@@ -186,6 +187,8 @@ export async function receive(setting: AuditSetting, context: TrialContext): Pro
     round: 1,
     planBytes: new TextEncoder().encode(JSON.stringify({ setting: setting.id, trial: context.trial, plan: setting.plan })),
     clip: UPDATE_CLIP,
+    // Seeded secrets: the masked rows repeat exactly for a given --seed, like every other row.
+    secretBytes: (label) => createHash('sha256').update(`fedtl-leakage/${context.runSeed}/${setting.id}/${context.trial}/${label}`).digest(),
   });
   if (setting.protection === 'masked') {
     const masked = view.maskedAsDelta.get(target.id) as NamedTensor[];

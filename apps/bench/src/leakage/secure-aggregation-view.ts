@@ -12,6 +12,7 @@ import {
   derivePairwiseSeed,
   generateMaskSeed,
   generateX25519KeyPair,
+  importX25519PrivateKey,
   maskInput,
   packContribution,
   planSession,
@@ -19,7 +20,9 @@ import {
   unpackAggregate,
   type SecAggContext,
   type SecAggVectorTerms,
+  type X25519KeyPair,
 } from '@fedtl/privacy';
+import { createPublicKey } from 'node:crypto';
 import { FedtlError } from '@fedtl/util';
 import { unflattenUpdate } from './observed-update';
 
@@ -37,6 +40,19 @@ export interface SecureRoundOptions {
   planBytes: Uint8Array;
   /** The L2 clip of each delta and the bound of every entry (the coordinator's --max-update-norm, default 100). */
   clip: number;
+  /**
+   * Where the clients' secrets come from: 32 bytes for a label ("<client>/self-mask", "<client>/mask-key").
+   * Default: the OS CSPRNG, as in the real protocol. The audit derives them from its seed instead, so that a run
+   * repeats exactly (the masks stay AES-CTR keystreams, uniform whatever their 32-byte seeds).
+   */
+  secretBytes?: (label: string) => Uint8Array;
+}
+
+/** An X25519 key pair whose private key is the given 32 bytes. */
+function keyPairFrom(raw: Uint8Array): X25519KeyPair {
+  const privateKey = importX25519PrivateKey(raw);
+  const x = createPublicKey(privateKey).export({ format: 'jwk' }).x as string;
+  return { privateKey, publicKey: new Uint8Array(Buffer.from(x, 'base64url')) };
 }
 
 /** What the coordinator holds after the round. */
@@ -65,8 +81,9 @@ export function secureRound(contributions: readonly SecureContribution[], option
   const fractionalBits = chooseFractionalBits(contributions.length, options.clip);
   const codec = new FixedPointCodec({ fractionalBits, clip: options.clip, maxSummands: contributions.length });
   const context: SecAggContext = { runId: options.runId, round: options.round, session: planSession(options.planBytes) };
-  const keys = new Map(contributions.map((c) => [c.clientId, generateX25519KeyPair()]));
-  const selfMaskSeeds = new Map(contributions.map((c) => [c.clientId, generateMaskSeed()]));
+  const secret = options.secretBytes;
+  const keys = new Map(contributions.map((c) => [c.clientId, secret ? keyPairFrom(secret(`${c.clientId}/mask-key`)) : generateX25519KeyPair()]));
+  const selfMaskSeeds = new Map(contributions.map((c) => [c.clientId, secret ? secret(`${c.clientId}/self-mask`) : generateMaskSeed()]));
   const maskedSum = new Uint32Array(sizes.reduce((a, b) => a + b, 0) + 1);
   const maskedAsDelta = new Map<string, NamedTensor[]>();
   for (const client of contributions) {
