@@ -15,6 +15,7 @@ import {
   encodeUpdate,
   type BackboneRef,
   type ClientToServerEvents,
+  type EvaluateReport,
   type NamedTensor,
   type RoundPlan,
   type ServerToClientEvents,
@@ -31,7 +32,8 @@ export interface SimulatedClientOptions {
 }
 
 const TRAIN_EXAMPLES = 100;
-const TEST_EXAMPLES = 20;
+/** Test examples every simulated client declares and reports on. */
+export const TEST_EXAMPLES = 20;
 /** Small steps, like a few epochs of a real adapter: the global model stays finite over any number of rounds. */
 const DELTA_SCALE = 1e-3;
 
@@ -80,23 +82,7 @@ export class SimulatedClient {
   }
 
   private async sendEvaluation(request: { runId: string; round: number }): Promise<void> {
-    // A consistent report, as the coordinator checks: the labels' supports add up to the test examples.
-    const { labels } = this.options;
-    const perLabel = Object.fromEntries(
-      labels.map((label, i) => {
-        const support = Math.floor(TEST_EXAMPLES / labels.length) + (i < TEST_EXAMPLES % labels.length ? 1 : 0);
-        return [label, { support, correct: Math.max(0, support - 1) }];
-      }),
-    );
-    const correct = Object.values(perLabel).reduce((sum, count) => sum + count.correct, 0);
-    const payload = encodeEvaluateReport({
-      runId: request.runId,
-      round: request.round,
-      clientId: this.options.clientId,
-      numExamples: TEST_EXAMPLES,
-      metrics: { accuracy: correct / TEST_EXAMPLES, loss: 0.5 },
-      perLabel,
-    });
+    const payload = encodeEvaluateReport(simulatedEvaluateReport(this.options.clientId, this.options.labels, request));
     await this.expectOk('evaluate-report', payload);
   }
 
@@ -115,6 +101,21 @@ export class SimulatedClient {
 }
 
 /** A delta with exactly the plan's tensor names, shapes and dtype, drawn uniformly from ±DELTA_SCALE. */
+/**
+ * A consistent evaluation report for a simulated client, as the coordinator checks it: TEST_EXAMPLES examples
+ * whose per-label supports add up to that count, all but one of each label right, loss 0.5.
+ */
+export function simulatedEvaluateReport(clientId: string, labels: readonly string[], request: { runId: string; round: number }): EvaluateReport {
+  const perLabel = Object.fromEntries(
+    labels.map((label, i) => {
+      const support = Math.floor(TEST_EXAMPLES / labels.length) + (i < TEST_EXAMPLES % labels.length ? 1 : 0);
+      return [label, { support, correct: Math.max(0, support - 1) }];
+    }),
+  );
+  const correct = Object.values(perLabel).reduce((sum, count) => sum + count.correct, 0);
+  return { runId: request.runId, round: request.round, clientId, numExamples: TEST_EXAMPLES, metrics: { accuracy: correct / TEST_EXAMPLES, loss: 0.5 }, perLabel };
+}
+
 export function randomDelta(weights: NamedTensor[], seed: number): NamedTensor[] {
   const random = seededRandom(seed);
   return weights.map((tensor) => ({

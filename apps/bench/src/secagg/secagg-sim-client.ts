@@ -39,7 +39,7 @@ import {
   type ServerToClientEvents,
 } from '@fedtl/protocol';
 import { deriveSeed } from '@fedtl/util';
-import { randomDelta } from '../load/simulated-client';
+import { randomDelta, simulatedEvaluateReport, TEST_EXAMPLES } from '../load/simulated-client';
 
 export interface SecAggSimClientOptions {
   url: string;
@@ -55,7 +55,6 @@ export interface SecAggSimClientOptions {
 }
 
 const TRAIN_EXAMPLES = 100;
-const TEST_EXAMPLES = 20;
 
 /** Bytes of one payload (a Uint8Array, Buffer or ArrayBuffer as socket.io hands them over). */
 function size(payload: unknown): number {
@@ -257,18 +256,7 @@ export class SecAggSimClient {
   }
 
   private async sendEvaluation(socket: Socket_, request: { runId: string; round: number }): Promise<void> {
-    const { labels } = this.options;
-    const perLabel = Object.fromEntries(
-      labels.map((label, i) => {
-        const support = Math.floor(TEST_EXAMPLES / labels.length) + (i < TEST_EXAMPLES % labels.length ? 1 : 0);
-        return [label, { support, correct: Math.max(0, support - 1) }];
-      }),
-    );
-    const correct = Object.values(perLabel).reduce((sum, c) => sum + c.correct, 0);
-    const payload = encodeEvaluateReport({
-      runId: request.runId, round: request.round, clientId: this.options.clientId, numExamples: TEST_EXAMPLES,
-      metrics: { accuracy: correct / TEST_EXAMPLES, loss: 0.5 }, perLabel,
-    });
+    const payload = encodeEvaluateReport(simulatedEvaluateReport(this.options.clientId, this.options.labels, request));
     await this.send(socket, request.round, 'evaluate-report', payload);
   }
 
