@@ -75,6 +75,12 @@ export interface FederatedClientOptions {
   giveUpAfterMs?: number;
   /** What this client accepts from the coordinator, checked on the Welcome and on every plan (default PERMISSIVE_POLICY). */
   privacyPolicy?: PrivacyPolicy;
+  /**
+   * Rewrites every trained update before it is sent, in the clear or masked. Default: none, the update as
+   * trained. Only code sets it, never a flag: benches and tests make a faulty or malicious client of the real
+   * one this way (apps/client/src/testing/sign-flip-main.ts). Evaluation is untouched.
+   */
+  tamperUpdate?: (update: LocalUpdate) => LocalUpdate;
 }
 
 export interface FederatedClientEvents {
@@ -335,7 +341,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     const started = Date.now();
     try {
       // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
-      const update = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
+      const trained = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
+      const update = this.options.tamperUpdate?.(trained) ?? trained;
       return { ...update, metrics: { ...update.metrics, seconds: (Date.now() - started) / 1000 } };
     } catch (err) {
       const error = toFedtlError(err);
