@@ -5,6 +5,7 @@
 //   load       the coordinator under many clients (apps/bench/src/load, its own module tree)
 //   leakage    the leakage audit: what a coordinator recovers of a client's data from what it receives
 //   secagg     secure aggregation vs plain FedAvg: time per round and bytes per client, with dropouts
+//   strategies every aggregation strategy over seeds, the robust ones also with one client attacking
 import { FedtlError } from '@fedtl/util';
 import { runDemoTuningSuite } from './demo-tuning/demo-tuning-suite';
 import { runDomainsSuite } from './domains/domains-suite';
@@ -12,6 +13,7 @@ import { runEmbeddingSuite } from './embedding/embedding-suite';
 import { runLeakageSuite } from './leakage/leakage-suite';
 import { runLoadSuite } from './load';
 import { runSecAggSuite } from './secagg/secagg-suite';
+import { runStrategiesSuite } from './strategies/strategies-suite';
 import { stopAllApps } from './workspace';
 
 const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <suite> --help for its options)
@@ -22,6 +24,7 @@ const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <su
   load        the coordinator under load
   leakage     the leakage audit: feature vectors a coordinator recovers from one client's update, per protection
   secagg      secure aggregation vs plain FedAvg: seconds per round and bytes per client, 4/16/64 clients, dropouts
+  strategies  every aggregation strategy over 5 seeds, the robust ones also with 1 of 4 clients attacking (sign flip)
 `;
 
 type Suite = (argv: string[]) => Promise<number>;
@@ -33,6 +36,7 @@ const SUITES: Record<string, Suite> = {
   load: runLoadSuite,
   leakage: runLeakageSuite,
   secagg: runSecAggSuite,
+  strategies: runStrategiesSuite,
 };
 
 async function main(argv: string[]): Promise<number> {

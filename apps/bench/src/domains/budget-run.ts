@@ -223,7 +223,7 @@ function federationSettings(context: BenchContext) {
 }
 
 /** The exact texts each client holds, as JSONL files its process reads (the same draw the references use). */
-async function writeClientFiles(dir: string, budget: readonly DomainBudget[]): Promise<FederationClient[]> {
+export async function writeClientFiles(dir: string, budget: readonly DomainBudget[]): Promise<FederationClient[]> {
   await mkdir(dir, { recursive: true });
   return Promise.all(
     budget.map(async (domain) => {
@@ -242,7 +242,7 @@ function referenceResult(perDomain: Record<string, number>, rounds: number, star
 }
 
 /** Per-domain accuracy after the last round, and the mean over domains after every round. */
-function resultFromCurves(curves: ReadonlyArray<{ name: string; accuracies: number[] }>): Pick<MethodResult, 'mean' | 'perDomain' | 'curve'> {
+export function resultFromCurves(curves: ReadonlyArray<{ name: string; accuracies: number[] }>): Pick<MethodResult, 'mean' | 'perDomain' | 'curve'> {
   const perDomain = Object.fromEntries(curves.map((c) => [c.name, c.accuracies[c.accuracies.length - 1]]));
   const rounds = Math.min(...curves.map((c) => c.accuracies.length));
   const curve: CurvePoint[] = Array.from({ length: rounds }, (_, i) => ({ round: i + 1, mean: meanOf(curves.map((c) => c.accuracies[i])) }));
@@ -250,6 +250,6 @@ function resultFromCurves(curves: ReadonlyArray<{ name: string; accuracies: numb
 }
 
 /** Mean protocol bytes per round of one run. */
-function traffic(records: readonly RoundRecord[]): { bytesUp: number; bytesDown: number } {
+export function traffic(records: readonly RoundRecord[]): { bytesUp: number; bytesDown: number } {
   return { bytesUp: meanOf(records.map((r) => r.bytesUp)), bytesDown: meanOf(records.map((r) => r.bytesDown)) };
 }

@@ -10,19 +10,29 @@ import type { ModelOptions, ServerOptimizerOptions, TrainingOptions } from './do
 
 const COORDINATOR_ENTRY = 'apps/coordinator/src/main.ts';
 const CLIENT_ENTRY = 'apps/client/src/main.ts';
+/** The real client sending −S × its honest delta (apps/client/src/testing/sign-flip-main.ts). */
+const SIGN_FLIP_CLIENT_ENTRY = 'apps/client/src/testing/sign-flip-main.ts';
 const READY_TIMEOUT_MS = 120_000;
 
 export interface FederationClient {
   id: string;
   trainFile: string;
   testFile: string;
+  /** Set: this client attacks, sending −signFlipScale × its honest delta every round (it still evaluates honestly). */
+  signFlipScale?: number;
 }
 
-/** The coordinator's aggregation: plain FedAvg, or FedAvg with a server optimiser. */
+/** The coordinator's aggregation (its --strategy and that strategy's flags). */
 export type FederationStrategy =
   | { name: 'fedavg' }
   | ({ name: 'fedavgm' } & ServerOptimizerOptions['fedavgm'])
-  | ({ name: 'fedadam' } & ServerOptimizerOptions['fedadam']);
+  | ({ name: 'fedadam' | 'fedyogi' } & ServerOptimizerOptions['fedadam'])
+  | ({ name: 'fedadagrad' } & Omit<ServerOptimizerOptions['fedadam'], 'beta2'>)
+  | { name: 'fedprox'; proximalMu: number }
+  | { name: 'median' }
+  | { name: 'trimmed-mean'; trimFraction: number }
+  | { name: 'krum'; byzantineClients: number }
+  | { name: 'multikrum'; byzantineClients: number; selected: number };
 
 export interface FederationOptions {
   /** Emptied first; gets metrics.jsonl, checkpoints/, audit/ and logs/. */
@@ -100,8 +110,9 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     for (const client of options.clients) {
       clients.push(
         startApp(
-          CLIENT_ENTRY,
+          client.signFlipScale === undefined ? CLIENT_ENTRY : SIGN_FLIP_CLIENT_ENTRY,
           [
+            ...(client.signFlipScale === undefined ? [] : ['--sign-flip-scale', String(client.signFlipScale)]),
             '--coordinator', url, '--client-id', client.id, '--data', client.trainFile, '--test-data', client.testFile,
             '--backbone', options.backbone, '--backend', options.backend, '--cache-dir', options.cacheDir,
             '--embed-threads', '1', '--seed', String(options.seed), '--log-level', 'warn',
@@ -129,17 +140,31 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   return { records, seconds: (performance.now() - started) / 1000, auditDir };
 }
 
-function strategyFlags(strategy: FederationStrategy): string[] {
+/** The coordinator flags that select `strategy` with its settings. */
+export function strategyFlags(strategy: FederationStrategy): string[] {
   switch (strategy.name) {
     case 'fedavg':
       return ['--strategy', 'fedavg'];
     case 'fedavgm':
       return ['--strategy', 'fedavgm', '--server-learning-rate', String(strategy.serverLearningRate), '--server-momentum', String(strategy.serverMomentum)];
     case 'fedadam':
+    case 'fedyogi':
       return [
-        '--strategy', 'fedadam', '--server-learning-rate', String(strategy.serverLearningRate),
+        '--strategy', strategy.name, '--server-learning-rate', String(strategy.serverLearningRate),
         '--server-beta1', String(strategy.beta1), '--server-beta2', String(strategy.beta2), '--server-tau', String(strategy.tau),
       ];
+    case 'fedadagrad':
+      return ['--strategy', 'fedadagrad', '--server-learning-rate', String(strategy.serverLearningRate), '--server-beta1', String(strategy.beta1), '--server-tau', String(strategy.tau)];
+    case 'fedprox':
+      return ['--strategy', 'fedprox', '--proximal-mu', String(strategy.proximalMu)];
+    case 'median':
+      return ['--strategy', 'median'];
+    case 'trimmed-mean':
+      return ['--strategy', 'trimmed-mean', '--trim-fraction', String(strategy.trimFraction)];
+    case 'krum':
+      return ['--strategy', 'krum', '--byzantine-clients', String(strategy.byzantineClients)];
+    case 'multikrum':
+      return ['--strategy', 'multikrum', '--byzantine-clients', String(strategy.byzantineClients), '--multikrum-selected', String(strategy.selected)];
   }
 }
 

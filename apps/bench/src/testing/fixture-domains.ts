@@ -11,9 +11,12 @@ export const FIXTURE_ITEMS: Record<string, string[]> = {
   kitchen: ['blender', 'kettle', 'toaster'],
 };
 
-/** Writes `train` and `test` examples per domain (half positive) into `dir`. */
-export async function writeFixtureDomains(dir: string, train = 12, test = 6): Promise<void> {
-  for (const [domain, items] of Object.entries(FIXTURE_ITEMS)) {
+/** A third domain, for tests that need more than two clients (a robust rule against one attacker). */
+export const THIRD_FIXTURE_DOMAIN: Record<string, string[]> = { electronics: ['charger', 'headset', 'speaker'] };
+
+/** Writes `train` and `test` examples per domain of `domains` (half positive) into `dir`. */
+export async function writeFixtureDomains(dir: string, train = 12, test = 6, domains = FIXTURE_ITEMS): Promise<void> {
+  for (const [domain, items] of Object.entries(domains)) {
     const examples = (count: number, offset: number) =>
       Array.from({ length: count }, (_, i) => {
         const positive = i % 2 === 0;

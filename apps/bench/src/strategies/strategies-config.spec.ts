@@ -1,0 +1,59 @@
+import { DOMAINS_DEFAULTS } from '../domains/domains-config';
+import { strategyFlags } from '../domains/federation-run';
+import { STRATEGIES_DEFAULTS, STRATEGY_NAMES, federationStrategy, parseStrategiesArgs } from './strategies-config';
+
+function parse(...flags: string[]) {
+  const options = parseStrategiesArgs(['--data-dir', 'd', '--out', 'o', ...flags]);
+  if (options === 'help') throw new Error('unexpected help');
+  return options;
+}
+
+describe('parseStrategiesArgs', () => {
+  it('applies the documented defaults: 50 labels, seeds 1–5, every strategy, fedavg and the robust ones attacked', () => {
+    const options = parse();
+    expect(options).toMatchObject({ labelsPerClient: 50, seeds: [1, 2, 3, 4, 5], signFlipScale: 10, rounds: DOMAINS_DEFAULTS.rounds });
+    expect(options.strategies).toEqual(STRATEGY_NAMES);
+    expect(options.attacked).toEqual(['fedavg', 'median', 'trimmed-mean', 'krum', 'multikrum']);
+    expect(options.attacker).toBeUndefined();
+    expect(options.training).toEqual(DOMAINS_DEFAULTS.training);
+    expect(options.model).toEqual(DOMAINS_DEFAULTS.model);
+    expect(options.settings).toEqual(STRATEGIES_DEFAULTS.settings);
+    expect(parseStrategiesArgs(['--help'])).toBe('help');
+  });
+
+  it('reads lists in the table’s order, the attack and the strategies’ settings', () => {
+    const options = parse(
+      '--seeds', '3,1', '--strategies', 'krum,fedavg', '--attacked', '', '--attacker', 'dvd', '--sign-flip-scale', '4',
+      '--trim-fraction', '0.3', '--multikrum-selected', '2', '--proximal-mu', '0', '--fedyogi-server-lr', '0.01', '--validate',
+    );
+    expect(options).toMatchObject({ seeds: [3, 1], strategies: ['fedavg', 'krum'], attacked: [], attacker: 'dvd', signFlipScale: 4, validate: true });
+    expect(options.settings).toMatchObject({ trimFraction: 0.3, multikrumSelected: 2, proximalMu: 0, fedyogi: { serverLearningRate: 0.01, beta2: 0.99 } });
+  });
+
+  it('refuses bad values with the flag named', () => {
+    expect(() => parse('--seeds', '1,1')).toThrow(/--seeds: expected distinct integers/);
+    expect(() => parse('--strategies', 'fedsgd')).toThrow(/--strategies: expected a subset of fedavg,.*got "fedsgd"/);
+    expect(() => parse('--attacked', 'median,bulyan')).toThrow(/--attacked/);
+    expect(() => parse('--trim-fraction', '0.5')).toThrow(/--trim-fraction: expected a number in \(0, 0.5\)/);
+    expect(() => parse('--sign-flip-scale', '0')).toThrow(/--sign-flip-scale/);
+    expect(() => parse('--labels-per-client', '1')).toThrow(/--labels-per-client/);
+    expect(() => parseStrategiesArgs(['--out', 'o'])).toThrow(/--data-dir/);
+  });
+});
+
+describe('federationStrategy', () => {
+  it('gives the coordinator each strategy with the suite’s settings', () => {
+    const options = parse('--multikrum-selected', '2');
+    const flags = (name: (typeof STRATEGY_NAMES)[number]) => strategyFlags(federationStrategy(name, options)).join(' ');
+    expect(flags('fedavg')).toBe('--strategy fedavg');
+    expect(flags('median')).toBe('--strategy median');
+    expect(flags('trimmed-mean')).toBe('--strategy trimmed-mean --trim-fraction 0.25');
+    expect(flags('krum')).toBe('--strategy krum --byzantine-clients 0');
+    expect(flags('multikrum')).toBe('--strategy multikrum --byzantine-clients 0 --multikrum-selected 2');
+    expect(flags('fedprox')).toBe('--strategy fedprox --proximal-mu 0.01');
+    expect(flags('fedyogi')).toBe('--strategy fedyogi --server-learning-rate 0.003 --server-beta1 0.9 --server-beta2 0.99 --server-tau 0.001');
+    expect(flags('fedadagrad')).toBe('--strategy fedadagrad --server-learning-rate 0.01 --server-beta1 0 --server-tau 0.001');
+    expect(flags('fedadam')).toBe('--strategy fedadam --server-learning-rate 0.003 --server-beta1 0.9 --server-beta2 0.99 --server-tau 0.001');
+    expect(flags('fedavgm')).toBe('--strategy fedavgm --server-learning-rate 0.2 --server-momentum 0.8');
+  });
+});

@@ -1,0 +1,66 @@
+// report.md of `bench strategies`: the strategy table (mean ± sample std over seeds), the issue's targets as
+// measured, then the settings, cost and machine a reader needs to reproduce it.
+import { describeMachine } from '../machine';
+import type { Spread, StrategiesReport, StrategyRow } from './strategies-report';
+
+const pct = (fraction: number) => (Number.isFinite(fraction) ? (100 * fraction).toFixed(1) : '–');
+const withSpread = (spread: Spread) => `${pct(spread.mean)} ± ${pct(spread.std)}`;
+const kib = (bytes: number) => `${(bytes / 2 ** 10).toFixed(1)} KiB`;
+
+function attackCell(report: StrategiesReport, row: StrategyRow): string {
+  return row.attacked ? `${report.attack.client} (−${report.attack.scale}×)` : '–';
+}
+
+/** The table alone (also what the README's Results section shows): one line per row, accuracies in %. */
+export function strategiesTable(report: StrategiesReport): string {
+  const honest = report.domains.filter((d) => d !== report.attack.client);
+  const header = `| strategy | attacker | ${report.domains.join(' | ')} | **mean ± std** | ${honest.length} honest ± std | up / round | s / run |`;
+  const rule = `|---|---|${report.domains.map(() => '---:').join('|')}|---:|---:|---:|---:|`;
+  const lines = report.rows.map((row) => {
+    const cells = report.domains.map((d) => pct(row.perDomain[d]?.mean ?? NaN));
+    return `| ${row.strategy} | ${attackCell(report, row)} | ${cells.join(' | ')} | **${withSpread(row.mean)}** | ${withSpread(row.honestMean)} | ${kib(row.bytesUp)} | ${row.seconds.toFixed(1)} |`;
+  });
+  return [header, rule, ...lines].join('\n');
+}
+
+/** One line per target: met or missed, with the measured difference in points. */
+export function targetLines(report: StrategiesReport): string[] {
+  return report.targets.map((t) => `- ${t.met ? '✅ met' : '❌ missed'}: ${t.strategy}, ${t.target}: ${t.points >= 0 ? '+' : '−'}${Math.abs(t.points).toFixed(1)} points.`);
+}
+
+/** The whole report.md. */
+export function strategiesMarkdown(report: StrategiesReport): string {
+  const h = report.hyperparameters;
+  const s = h.strategies;
+  const { fedavgm, fedadam } = h.serverOptimizers;
+  return [
+    `# Strategy table: ${report.labelsPerClient} labels per client`,
+    '',
+    `${report.evaluatedOn === 'test' ? 'Test' : 'Validation'} accuracy (%) after ${report.rounds} rounds, mean ± sample standard deviation over ` +
+      `${report.seeds.length} seeds (${report.seeds.join(', ')}); per-domain cells are means over the seeds. Every row is a real federation: ` +
+      'the coordinator and one client process per domain over Socket.IO. Under attack, the ' +
+      `${report.attack.client} client trains honestly and sends −${report.attack.scale} × its delta every round (scaled sign flip); it is still ` +
+      'evaluated honestly with the global model, so **mean** is over all domains and the next column over the others. ' +
+      'Bytes are protocol payloads per round, summed over clients.',
+    '',
+    strategiesTable(report),
+    '',
+    'Targets (on the mean over all domains):',
+    '',
+    ...targetLines(report),
+    '',
+    '## Settings',
+    '',
+    `- Model: adapter width ${h.adapterWidth}, ${h.head} head; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epoch(s) per round (the domains bench's defaults).`,
+    `- fedavgm: server momentum ${fedavgm.serverMomentum}, server lr ${fedavgm.serverLearningRate}; fedadam: server lr ${fedadam.serverLearningRate}, β1 ${fedadam.beta1}, β2 ${fedadam.beta2}, τ ${fedadam.tau} (both validated for the domains bench).`,
+    `- fedyogi: server lr ${s.fedyogi.serverLearningRate}, β1 ${s.fedyogi.beta1}, β2 ${s.fedyogi.beta2}, τ ${s.fedyogi.tau}; fedadagrad: server lr ${s.fedadagrad.serverLearningRate}, τ ${s.fedadagrad.tau} (not tuned).`,
+    `- fedprox: μ ${s.proximalMu}. trimmed-mean: β ${s.trimFraction} (⌊β·4⌋ = ${Math.floor(s.trimFraction * report.domains.length)} update trimmed from each end of every coordinate).`,
+    `- krum and multikrum: f = ${s.byzantineClients}. Krum needs n > 2f + 2 updates, so with ${report.domains.length} clients only f = 0 is possible; ` +
+      `Krum then keeps the one update closest to its n − 2 nearest others, and multikrum averages the m = ${s.multikrumSelected} best-scored (m = n − f would average all four).`,
+    `- Training examples per client: ${report.domains.map((d) => `${d} ${report.trainExamples[d]}`).join(', ')}; evaluated on ${report.domains.map((d) => `${d} ${report.evaluationExamples[d]}`).join(', ')}.`,
+    `- Backbone ${report.backbone.id} (${report.backbone.hash.slice(0, 12)}), backend ${report.backend}; embedding: ${report.embedding.texts} texts, ${report.embedding.computed} computed, ${report.embedding.cached} from the cache.`,
+    `- Wall time ${report.seconds.toFixed(0)} s (${report.rows.reduce((n, r) => n + r.runs.length, 0)} federations) on ${describeMachine(report.machine)}.`,
+    `- Command: \`${report.command}\``,
+    '',
+  ].join('\n');
+}
