@@ -34,24 +34,28 @@ export interface NegativeTransfer {
   delta: number;
 }
 
-export interface DomainsReport {
-  suite: 'domains';
+/** What a report on the domains data states next to its figures, so a reader can reproduce them. */
+export interface DomainsRunContext {
   backbone: { id: string; hash: string };
   domains: string[];
   labelsPerClient: number;
   rounds: number;
-  seed: number;
   /** 'validation' under --validate: scored on a slice held out from each training file. */
   evaluatedOn: 'test' | 'validation';
   trainExamples: Record<string, number>;
   evaluationExamples: Record<string, number>;
-  hyperparameters: ModelOptions & TrainingOptions & { personalizeEpochs: number; serverOptimizers: ServerOptimizerOptions };
   backend: string;
   machine: MachineInfo;
   embedding: EmbeddingSummary;
-  /** Wall seconds of this budget (embedding included for the first budget of a run). */
+  /** Wall seconds: of this budget (embedding included for the first budget of a run), or of the whole command. */
   seconds: number;
   command: string;
+}
+
+export interface DomainsReport extends DomainsRunContext {
+  suite: 'domains';
+  seed: number;
+  hyperparameters: ModelOptions & TrainingOptions & { personalizeEpochs: number; serverOptimizers: ServerOptimizerOptions };
   methods: Partial<Record<MethodName, MethodResult>>;
   negativeTransfer: NegativeTransfer[];
   /** fedavg-secagg against fedavg, when both ran: accuracy difference per domain and round, cost per round. */

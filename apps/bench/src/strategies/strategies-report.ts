@@ -1,9 +1,7 @@
 // The strategy table's report: one row per strategy (and per attacked strategy), each the mean and sample
 // standard deviation over seeds of a real federation's final accuracy, and the targets checked on it.
-import type { MachineInfo } from '../machine';
 import type { ModelOptions, ServerOptimizerOptions, TrainingOptions } from '../domains/domains-config';
-import type { EmbeddingSummary } from '../domains/feature-store';
-import { meanOf } from '../domains/report';
+import { meanOf, type DomainsRunContext } from '../domains/report';
 import { ROBUST_STRATEGY_NAMES, type StrategyName, type StrategySettings } from './strategies-config';
 
 /** A mean over seeds and its spread: the sample standard deviation (n − 1 in the denominator; 0 for one seed). */
@@ -51,24 +49,11 @@ export interface TargetCheck {
   met: boolean;
 }
 
-export interface StrategiesReport {
+export interface StrategiesReport extends DomainsRunContext {
   suite: 'strategies';
-  backbone: { id: string; hash: string };
-  domains: string[];
-  labelsPerClient: number;
-  rounds: number;
   seeds: number[];
-  evaluatedOn: 'test' | 'validation';
   attack: { kind: 'scaled sign flip'; client: string; scale: number };
-  trainExamples: Record<string, number>;
-  evaluationExamples: Record<string, number>;
   hyperparameters: ModelOptions & TrainingOptions & { serverOptimizers: ServerOptimizerOptions; strategies: StrategySettings };
-  backend: string;
-  machine: MachineInfo;
-  embedding: EmbeddingSummary;
-  /** Wall seconds of the whole command. */
-  seconds: number;
-  command: string;
   rows: StrategyRow[];
   targets: TargetCheck[];
 }

@@ -3,9 +3,12 @@
 // over seeds and writes the reports.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { backboneRefFor } from '@fedtl/model';
 import { decodeUpdate } from '@fedtl/protocol';
 import { useTestSandbox } from '@fedtl/util/testing';
+import { readDomains, textsToEmbed, withBudget } from '../domains/domain-data';
 import { DOMAINS_DEFAULTS } from '../domains/domains-config';
+import { embedOnce } from '../domains/feature-store';
 import { runFederation, type FederationClient } from '../domains/federation-run';
 import { FIXTURE_ITEMS, THIRD_FIXTURE_DOMAIN, writeFixtureDomains } from '../testing/fixture-domains';
 import { runStrategiesSuite } from './strategies-suite';
@@ -19,6 +22,9 @@ describe('bench strategies', () => {
   it('the attacker’s first-round update is −S × the one the same client sends honestly', async () => {
     await writeFixtureDomains(sandbox.dir, 12, 6, DOMAINS);
     const cacheDir = join(sandbox.dir, 'cache');
+    // As the suite does: every text embedded once, up front, so no client process writes the shared cache.
+    const domains = await readDomains({ dataDir: sandbox.dir, domains: [], seed: 3 });
+    await embedOnce(textsToEmbed(withBudget(domains, 100, 3)), await backboneRefFor('use-lite'), 'use-lite', cacheDir, 1);
     const clients: FederationClient[] = Object.keys(DOMAINS).map((id) => ({ id, trainFile: join(sandbox.dir, `${id}.train.jsonl`), testFile: join(sandbox.dir, `${id}.test.jsonl`) }));
     const settings = {
       labels: ['negative', 'positive'], rounds: 1, seed: 3, backbone: 'use-lite', backend: 'cpu', cacheDir,
