@@ -44,7 +44,11 @@ export class Learner {
     this.lastConfig = config;
     await this.ensureLocalBaseline(config);
     // FedProx: the plan's μ anchors every trained tensor to the plan's weights (absent: 0, plain FedAvg training).
-    const result = await trainLocally(this.spec, global, this.train, config, { proximalMu: config.proximalMu ?? 0 });
+    // Per-FedAvg: the plan's α makes every local step a first-order meta-learning step (absent: 0, ordinary steps).
+    const result = await trainLocally(this.spec, global, this.train, config, {
+      proximalMu: config.proximalMu ?? 0,
+      metaInnerLearningRate: config.metaInnerLearningRate ?? 0,
+    });
     return { delta: result.delta, numExamples: result.numExamples, metrics: result.metrics };
   }
 
