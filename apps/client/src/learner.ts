@@ -32,8 +32,8 @@ export class Learner {
     private readonly seed: number,
     private readonly personalizeEpochs = 0,
   ) {
-    this.train = encode(spec, data.train, 'training');
-    this.test = encode(spec, data.test, 'test');
+    this.train = encodeSplit(spec, data.train, 'training');
+    this.test = encodeSplit(spec, data.test, 'test');
   }
 
   get numTrain(): number {
@@ -93,7 +93,11 @@ function addDelta(base: NamedTensor, delta: NamedTensor): NamedTensor {
   return { ...base, data };
 }
 
-function encode(spec: ModelSpec, split: FeatureSplit, what: string): LabelledFeatures {
+/**
+ * A split's features with its labels as indices into `spec.labels`.
+ * @throws FedtlError FEDTL_ERR_UNKNOWN_LABEL naming the first label outside the federation's label set.
+ */
+export function encodeSplit(spec: ModelSpec, split: FeatureSplit, what: string): LabelledFeatures {
   const labels = new Int32Array(split.labels.length);
   split.labels.forEach((label, i) => {
     const index = spec.labels.indexOf(label);
