@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { PER_FEDAVG_DEFAULTS } from '@fedtl/strategies';
 import { configError, isLogLevel, parseInteger, parsePositiveNumber, type LogLevel } from '@fedtl/util';
 import { DOMAINS_DEFAULTS, type ModelOptions, type TrainingOptions } from '../domains/domains-config';
+import { INITS, type InitName } from './few-shot-report';
 
 export interface FewShotOptions {
   dataDir: string;
@@ -18,8 +19,13 @@ export interface FewShotOptions {
   rounds: number;
   /** Full-batch SGD steps of the new client's adaptation, the same for every initialisation. */
   steps: number;
-  /** The adaptation's step size, and Per-FedAvg's inner step α (the step it meta-learns for). */
-  adaptLearningRate: number;
+  /** Per-FedAvg's inner step α (--meta-inner-learning-rate of its federations). */
+  metaInnerLearningRate: number;
+  /**
+   * The adaptation's step sizes per initialisation. One each for a reported run; several are tried (every one
+   * recorded) when choosing them on validation data.
+   */
+  adaptLearningRates: Record<InitName, number[]>;
   validate: boolean;
   validationFraction: number;
   cacheDir: string;
@@ -36,7 +42,8 @@ export const FEW_SHOT_DEFAULTS = {
   labelsPerClient: 200,
   rounds: DOMAINS_DEFAULTS.rounds,
   steps: 10,
-  adaptLearningRate: PER_FEDAVG_DEFAULTS.metaInnerLearningRate,
+  metaInnerLearningRate: PER_FEDAVG_DEFAULTS.metaInnerLearningRate,
+  adaptLearningRates: { 'per-fedavg': [PER_FEDAVG_DEFAULTS.metaInnerLearningRate], fedavg: [0.05], scratch: [0.5] } as Record<InitName, readonly number[]>,
 } as const;
 
 export const FEW_SHOT_USAGE = `Usage: npm run bench -- few-shot --data-dir DIR --out OUT [options]
@@ -55,7 +62,12 @@ test file. Figures are means over domains, then mean ± sample std over seeds.
   --labels-per-client N      labelled examples per federating client (default ${FEW_SHOT_DEFAULTS.labelsPerClient})
   --rounds R                 federated rounds (default ${FEW_SHOT_DEFAULTS.rounds})
   --steps S                  adaptation steps (default ${FEW_SHOT_DEFAULTS.steps})
-  --adapt-learning-rate A    adaptation step size, also per-fedavg's --meta-inner-learning-rate (default ${FEW_SHOT_DEFAULTS.adaptLearningRate})
+  --meta-inner-learning-rate A
+                             per-fedavg's α (default ${FEW_SHOT_DEFAULTS.metaInnerLearningRate})
+  --adapt-lr-per-fedavg A    adaptation step size from the per-fedavg weights (default ${FEW_SHOT_DEFAULTS.adaptLearningRates['per-fedavg'].join(',')})
+  --adapt-lr-fedavg A        … from the fedavg weights (default ${FEW_SHOT_DEFAULTS.adaptLearningRates.fedavg.join(',')})
+  --adapt-lr-scratch A       … from a fresh adapter and head (default ${FEW_SHOT_DEFAULTS.adaptLearningRates.scratch.join(',')})
+                             (each chosen on validation data; with --validate each may be a list, all tried)
   --validate                 score on a held-out slice of each training file, not the test files (for tuning)
   --validation-fraction F    default ${DOMAINS_DEFAULTS.validationFraction}
   --cache-dir DIR            feature cache shared by the bench and its clients (default ${DOMAINS_DEFAULTS.cacheDir})
@@ -74,7 +86,10 @@ const FLAGS = {
   'labels-per-client': { type: 'string' },
   rounds: { type: 'string' },
   steps: { type: 'string' },
-  'adapt-learning-rate': { type: 'string' },
+  'meta-inner-learning-rate': { type: 'string' },
+  'adapt-lr-per-fedavg': { type: 'string' },
+  'adapt-lr-fedavg': { type: 'string' },
+  'adapt-lr-scratch': { type: 'string' },
   validate: { type: 'boolean' },
   'validation-fraction': { type: 'string' },
   'cache-dir': { type: 'string' },
@@ -88,6 +103,15 @@ function integerList(name: string, value: string, least: number): number[] {
   const items = value.split(',').map((s) => s.trim()).filter(Boolean).map((item) => parseInteger(name, item, least));
   if (items.length === 0 || new Set(items).size !== items.length) throw configError(name, `distinct integers ≥ ${least}, comma-separated`, value);
   return items;
+}
+
+/** Positive step sizes; a list only when choosing them (--validate), so a reported run has one per init. */
+function rateList(name: string, value: string | undefined, fallback: number[], validate: boolean): number[] {
+  if (value === undefined) return fallback;
+  const rates = value.split(',').map((s) => s.trim()).filter(Boolean).map((item) => parsePositiveNumber(name, item));
+  if (rates.length === 0 || new Set(rates).size !== rates.length) throw configError(name, 'distinct positive numbers, comma-separated', value);
+  if (rates.length > 1 && !validate) throw configError(name, 'one step size (lists are for choosing it with --validate)', value);
+  return rates;
 }
 
 /** @throws FedtlError FEDTL_ERR_BAD_CONFIG naming the flag, what it takes and what came. */
@@ -111,7 +135,8 @@ export function parseFewShotArgs(argv: string[]): FewShotOptions | 'help' {
     labelsPerClient: v['labels-per-client'] === undefined ? FEW_SHOT_DEFAULTS.labelsPerClient : parseInteger('--labels-per-client', v['labels-per-client'], 2),
     rounds: v.rounds === undefined ? FEW_SHOT_DEFAULTS.rounds : parseInteger('--rounds', v.rounds, 1),
     steps: v.steps === undefined ? FEW_SHOT_DEFAULTS.steps : parseInteger('--steps', v.steps, 1),
-    adaptLearningRate: v['adapt-learning-rate'] === undefined ? FEW_SHOT_DEFAULTS.adaptLearningRate : parsePositiveNumber('--adapt-learning-rate', v['adapt-learning-rate']),
+    metaInnerLearningRate: v['meta-inner-learning-rate'] === undefined ? FEW_SHOT_DEFAULTS.metaInnerLearningRate : parsePositiveNumber('--meta-inner-learning-rate', v['meta-inner-learning-rate']),
+    adaptLearningRates: Object.fromEntries(INITS.map((init) => [init, rateList(`--adapt-lr-${init}`, v[`adapt-lr-${init}`], [...FEW_SHOT_DEFAULTS.adaptLearningRates[init]], v.validate ?? false)])) as Record<InitName, number[]>,
     validate: v.validate ?? false,
     validationFraction,
     cacheDir: v['cache-dir'] ?? DOMAINS_DEFAULTS.cacheDir,

@@ -20,7 +20,7 @@ import { labelSetOf, labelledFeatures, readDomains, textsToEmbed, withBudget } f
 import { embedOnce } from '../domains/feature-store';
 import { runFederation, type FederationStrategy } from '../domains/federation-run';
 import { FEW_SHOT_USAGE, parseFewShotArgs, type FewShotOptions } from './few-shot-config';
-import { INITS, fewShotMarkdown, pairedDifferences, summarize, type AdaptationRecord, type FederationRecord, type FewShotReport, type InitName } from './few-shot-report';
+import { INITS, chooseLearningRates, fewShotMarkdown, pairedDifferences, summarize, type AdaptationRecord, type FederationRecord, type FewShotReport, type InitName } from './few-shot-report';
 
 const log = createLogger('bench-few-shot');
 
@@ -65,7 +65,7 @@ export async function runFewShotSuite(argv: string[]): Promise<number> {
       const clients = await writeClientFiles(join(clientDir, `seed-${draw.seed}`), draw.federating);
       for (const domain of domains) {
         const inits: Partial<Record<InitName, NamedTensor[]>> = { scratch: initialWeights(spec, draw.seed) };
-        const strategies: FederationStrategy[] = [{ name: 'fedavg' }, { name: 'per-fedavg', metaInnerLearningRate: options.adaptLearningRate }];
+        const strategies: FederationStrategy[] = [{ name: 'fedavg' }, { name: 'per-fedavg', metaInnerLearningRate: options.metaInnerLearningRate }];
         for (const strategy of strategies) {
           const runDir = join(options.out, 'runs', `seed-${draw.seed}`, `new-${domain.name}`, strategy.name);
           const federation = await runFederation({
@@ -93,16 +93,18 @@ export async function runFewShotSuite(argv: string[]): Promise<number> {
         for (const init of INITS) {
           const start = inits[init] as NamedTensor[];
           const unadapted = (await evaluate(spec, start, evaluation)).metrics;
-          records.push({ seed: draw.seed, domain: domain.name, init, shots: 0, accuracy: unadapted.accuracy, macroF1: unadapted.macroF1 });
+          records.push({ seed: draw.seed, domain: domain.name, init, shots: 0, learningRate: 0, accuracy: unadapted.accuracy, macroF1: unadapted.macroF1 });
           for (const k of options.shots) {
             const examples = features(draw.shots.get(domain.name)?.get(k) ?? []);
-            const adapted = await adaptLocally(spec, start, examples, { steps: options.steps, learningRate: options.adaptLearningRate, seed: deriveSeed(draw.seed, 'adapt', domain.name, k) });
-            const { metrics } = await evaluate(spec, adapted.weights, evaluation);
-            records.push({ seed: draw.seed, domain: domain.name, init, shots: k, accuracy: metrics.accuracy, macroF1: metrics.macroF1 });
+            for (const learningRate of options.adaptLearningRates[init]) {
+              const adapted = await adaptLocally(spec, start, examples, { steps: options.steps, learningRate, seed: deriveSeed(draw.seed, 'adapt', domain.name, k) });
+              const { metrics } = await evaluate(spec, adapted.weights, evaluation);
+              records.push({ seed: draw.seed, domain: domain.name, init, shots: k, learningRate, accuracy: metrics.accuracy, macroF1: metrics.macroF1 });
+            }
           }
         }
         const done = records.filter((r) => r.seed === draw.seed && r.domain === domain.name && r.shots > 0);
-        log.info('new domain adapted', { seed: draw.seed, domain: domain.name, ...Object.fromEntries(done.map((r) => [`${r.init}@${r.shots}`, Number(r.accuracy.toFixed(3))])) });
+        log.info('new domain adapted', { seed: draw.seed, domain: domain.name, ...Object.fromEntries(done.map((r) => [`${r.init}@${r.shots}/${r.learningRate}`, Number(r.accuracy.toFixed(3))])) });
       }
     }
   } finally {
@@ -111,6 +113,8 @@ export async function runFewShotSuite(argv: string[]): Promise<number> {
   }
 
   const names = domains.map((d) => d.name);
+  const cells = summarize(records, options.seeds, options.shots, names);
+  const chosenLearningRates = chooseLearningRates(cells);
   const report: FewShotReport = {
     suite: 'few-shot',
     evaluatedOn: options.validate ? 'validation' : 'test',
@@ -120,15 +124,16 @@ export async function runFewShotSuite(argv: string[]): Promise<number> {
     labelsPerClient: options.labelsPerClient,
     rounds: options.rounds,
     steps: options.steps,
-    adaptLearningRate: options.adaptLearningRate,
+    metaInnerLearningRate: options.metaInnerLearningRate,
+    chosenLearningRates,
     hyperparameters: { ...options.model, ...options.training },
     backbone: { id: backbone.id, hash: backbone.contentHash },
     backend,
     machine: machineInfo(),
     seconds: (performance.now() - started) / 1000,
     command: `npm run bench -- few-shot ${argv.join(' ')}`,
-    cells: summarize(records, options.seeds, options.shots, names),
-    comparisons: pairedDifferences(records, options.seeds, options.shots, [['per-fedavg', 'fedavg'], ['fedavg', 'scratch'], ['per-fedavg', 'scratch']]),
+    cells,
+    comparisons: pairedDifferences(records, options.seeds, options.shots, [['per-fedavg', 'fedavg'], ['fedavg', 'scratch'], ['per-fedavg', 'scratch']], chosenLearningRates),
     federations,
     records,
   };
