@@ -55,6 +55,12 @@ export interface TrainingConfig {
    * w_global the plan's weights. Absent or 0: no proximal term (FedAvg).
    */
   proximalMu?: number;
+  /**
+   * Per-FedAvg's inner step size α > 0 (first-order variant, Fallah et al., NeurIPS 2020): each local step is an
+   * SGD step of size α on one batch, then the plan's optimizer step with the gradient at that adapted point on the
+   * next batch. Absent or 0: ordinary local steps. Never together with proximalMu.
+   */
+  metaInnerLearningRate?: number;
 }
 
 /** The feature name of the secure-aggregation protocol in proto/fedtl/v1/secagg.proto. */

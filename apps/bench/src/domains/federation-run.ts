@@ -22,9 +22,10 @@ export interface FederationClient {
   signFlipScale?: number;
 }
 
-/** The coordinator's aggregation (its --strategy and that strategy's flags). */
+/** The coordinator's aggregation (its --strategy and that strategy's flags), Per-FedAvg's meta-learning included. */
 export type FederationStrategy =
   | { name: 'fedavg' }
+  | { name: 'per-fedavg'; metaInnerLearningRate: number }
   | ({ name: 'fedavgm' } & ServerOptimizerOptions['fedavgm'])
   | ({ name: 'fedadam' | 'fedyogi' } & ServerOptimizerOptions['fedadam'])
   | ({ name: 'fedadagrad' } & Omit<ServerOptimizerOptions['fedadam'], 'beta2'>)
@@ -145,6 +146,8 @@ export function strategyFlags(strategy: FederationStrategy): string[] {
   switch (strategy.name) {
     case 'fedavg':
       return ['--strategy', 'fedavg'];
+    case 'per-fedavg':
+      return ['--strategy', 'per-fedavg', '--meta-inner-learning-rate', String(strategy.metaInnerLearningRate)];
     case 'fedavgm':
       return ['--strategy', 'fedavgm', '--server-learning-rate', String(strategy.serverLearningRate), '--server-momentum', String(strategy.serverMomentum)];
     case 'fedadam':

@@ -2,13 +2,13 @@
 // `bench domains` (SHARED_FLAGS, same defaults); this suite adds the seeds, the strategies, their settings and the
 // attack.
 import { parseArgs } from 'node:util';
-import { FEDPROX_DEFAULTS, FEDYOGI_DEFAULTS } from '@fedtl/strategies';
+import { FEDPROX_DEFAULTS, FEDYOGI_DEFAULTS, PER_FEDAVG_DEFAULTS } from '@fedtl/strategies';
 import { parseInteger } from '@fedtl/util';
 import { DOMAINS_DEFAULTS, SHARED_FLAGS, SHARED_USAGE, bad, list, numberIn, parseSharedOptions, type SharedBenchOptions } from '../domains/domains-config';
 import type { FederationStrategy } from '../domains/federation-run';
 
-/** Every strategy of the coordinator, in the table's order: FedAvg, server optimisers, FedProx, robust rules. */
-export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
+/** Every strategy of the coordinator, in the table's order: FedAvg, server optimisers, FedProx, Per-FedAvg, robust rules. */
+export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'per-fedavg', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 /** The strategies built to withstand faulty or malicious clients (the coordinator's ROBUST_STRATEGY_NAMES). */
@@ -20,6 +20,8 @@ export interface StrategySettings {
   fedadagrad: { serverLearningRate: number; beta1: number; tau: number };
   /** FedProx's μ (Li et al., MLSys 2020). */
   proximalMu: number;
+  /** Per-FedAvg's α, the inner step of its first-order MAML update (Fallah et al., NeurIPS 2020). */
+  metaInnerLearningRate: number;
   /** TrimmedMean's β: ⌊β·n⌋ values trimmed from each end of a coordinate; with 4 clients β ≥ 0.25 trims one. */
   trimFraction: number;
   /** Krum's and MultiKrum's f: with 4 clients only f = 0 satisfies n > 2f + 2. */
@@ -53,6 +55,7 @@ export const STRATEGIES_DEFAULTS = {
     fedyogi: { ...FEDYOGI_DEFAULTS, serverLearningRate: DOMAINS_DEFAULTS.serverOptimizers.fedadam.serverLearningRate },
     fedadagrad: { serverLearningRate: 0.01, beta1: 0, tau: 1e-3 },
     proximalMu: FEDPROX_DEFAULTS.proximalMu,
+    metaInnerLearningRate: PER_FEDAVG_DEFAULTS.metaInnerLearningRate,
     trimFraction: 0.25,
     byzantineClients: 0,
     multikrumSelected: 3,
@@ -74,6 +77,8 @@ robust ones (plus fedavg) again with one client sending −S × its honest delta
   --fedyogi-server-lr X      fedyogi: server learning rate (default ${STRATEGIES_DEFAULTS.settings.fedyogi.serverLearningRate}; β1 ${STRATEGIES_DEFAULTS.settings.fedyogi.beta1}, β2 ${STRATEGIES_DEFAULTS.settings.fedyogi.beta2}, τ ${STRATEGIES_DEFAULTS.settings.fedyogi.tau})
   --fedadagrad-server-lr X   fedadagrad: server learning rate (default ${STRATEGIES_DEFAULTS.settings.fedadagrad.serverLearningRate}; τ ${STRATEGIES_DEFAULTS.settings.fedadagrad.tau})
   --proximal-mu MU           fedprox: μ ≥ 0 (default ${STRATEGIES_DEFAULTS.settings.proximalMu})
+  --meta-inner-learning-rate A  per-fedavg: α (default ${STRATEGIES_DEFAULTS.settings.metaInnerLearningRate}); its row scores the
+                             meta-learned global model itself, before any client adapts it
   --trim-fraction B          trimmed-mean: β in (0, 0.5) (default ${STRATEGIES_DEFAULTS.settings.trimFraction}: one of four trimmed from each end)
   --byzantine-clients F      krum, multikrum: f (default ${STRATEGIES_DEFAULTS.settings.byzantineClients}; Krum needs n > 2f + 2, so 4 clients allow only 0)
   --multikrum-selected M     multikrum: updates averaged (default ${STRATEGIES_DEFAULTS.settings.multikrumSelected})
@@ -90,6 +95,7 @@ const FLAGS = {
   'fedyogi-server-lr': { type: 'string' },
   'fedadagrad-server-lr': { type: 'string' },
   'proximal-mu': { type: 'string' },
+  'meta-inner-learning-rate': { type: 'string' },
   'trim-fraction': { type: 'string' },
   'byzantine-clients': { type: 'string' },
   'multikrum-selected': { type: 'string' },
@@ -128,6 +134,7 @@ export function parseStrategiesArgs(argv: string[]): StrategiesOptions | 'help' 
       fedyogi: { ...defaults.fedyogi, serverLearningRate: numberIn('--fedyogi-server-lr', v['fedyogi-server-lr'], defaults.fedyogi.serverLearningRate, false) },
       fedadagrad: { ...defaults.fedadagrad, serverLearningRate: numberIn('--fedadagrad-server-lr', v['fedadagrad-server-lr'], defaults.fedadagrad.serverLearningRate, false) },
       proximalMu: numberIn('--proximal-mu', v['proximal-mu'], defaults.proximalMu, true),
+      metaInnerLearningRate: numberIn('--meta-inner-learning-rate', v['meta-inner-learning-rate'], defaults.metaInnerLearningRate, false),
       trimFraction,
       byzantineClients: v['byzantine-clients'] === undefined ? defaults.byzantineClients : parseInteger('--byzantine-clients', v['byzantine-clients'], 0),
       multikrumSelected: v['multikrum-selected'] === undefined ? defaults.multikrumSelected : parseInteger('--multikrum-selected', v['multikrum-selected'], 1),
@@ -152,6 +159,8 @@ export function federationStrategy(name: StrategyName, options: Pick<StrategiesO
       return { name, ...settings.fedadagrad };
     case 'fedprox':
       return { name, proximalMu: settings.proximalMu };
+    case 'per-fedavg':
+      return { name, metaInnerLearningRate: settings.metaInnerLearningRate };
     case 'trimmed-mean':
       return { name, trimFraction: settings.trimFraction };
     case 'krum':
