@@ -28,6 +28,13 @@ export function targetLines(report: StrategiesReport): string[] {
   return report.targets.map((t) => `- ${t.met ? '✅ met' : '❌ missed'}: ${t.strategy}, ${t.target}: ${t.points >= 0 ? '+' : '−'}${Math.abs(t.points).toFixed(1)} points.`);
 }
 
+/** What Krum's n > 2f + 2 allows with n clients. */
+function largestKrumF(n: number): string {
+  const f = Math.floor((n - 3) / 2);
+  if (f < 0) return `${n} clients cannot run it`;
+  return f === 0 ? `with ${n} clients only f = 0 is possible` : `with ${n} clients f can be at most ${f}`;
+}
+
 /** The whole report.md. */
 export function strategiesMarkdown(report: StrategiesReport): string {
   const h = report.hyperparameters;
@@ -55,7 +62,7 @@ export function strategiesMarkdown(report: StrategiesReport): string {
     `- fedavgm: server momentum ${fedavgm.serverMomentum}, server lr ${fedavgm.serverLearningRate}; fedadam: server lr ${fedadam.serverLearningRate}, β1 ${fedadam.beta1}, β2 ${fedadam.beta2}, τ ${fedadam.tau} (both validated for the domains bench).`,
     `- fedyogi: server lr ${s.fedyogi.serverLearningRate}, β1 ${s.fedyogi.beta1}, β2 ${s.fedyogi.beta2}, τ ${s.fedyogi.tau}; fedadagrad: server lr ${s.fedadagrad.serverLearningRate}, τ ${s.fedadagrad.tau} (not tuned).`,
     `- fedprox: μ ${s.proximalMu}. per-fedavg: α ${s.metaInnerLearningRate}; its row is the meta-learned global model itself, before the few local steps a client would adapt it with. trimmed-mean: β ${s.trimFraction} (⌊β·4⌋ = ${Math.floor(s.trimFraction * report.domains.length)} update trimmed from each end of every coordinate).`,
-    `- krum and multikrum: f = ${s.byzantineClients}. Krum needs n > 2f + 2 updates, so with ${report.domains.length} clients only f = 0 is possible; ` +
+    `- krum and multikrum: f = ${s.byzantineClients}. Krum needs n > 2f + 2 updates, so ${largestKrumF(report.domains.length)}; ` +
       `Krum then keeps the one update closest to its n − 2 nearest others, and multikrum averages the m = ${s.multikrumSelected} best-scored (m = n − f would average all four).`,
     `- Training examples per client: ${report.domains.map((d) => `${d} ${report.trainExamples[d]}`).join(', ')}; evaluated on ${report.domains.map((d) => `${d} ${report.evaluationExamples[d]}`).join(', ')}.`,
     `- Backbone ${report.backbone.id} (${report.backbone.hash.slice(0, 12)}), backend ${report.backend}; embedding: ${report.embedding.texts} texts, ${report.embedding.computed} computed, ${report.embedding.cached} from the cache.`,
