@@ -1,6 +1,7 @@
 import { DOMAINS_DEFAULTS } from '../domains/domains-config';
 import { strategyFlags } from '../domains/federation-run';
 import { STRATEGIES_DEFAULTS, STRATEGY_NAMES, federationStrategy, parseStrategiesArgs } from './strategies-config';
+import { shellWord } from './strategies-suite';
 
 function parse(...flags: string[]) {
   const options = parseStrategiesArgs(['--data-dir', 'd', '--out', 'o', ...flags]);
@@ -56,5 +57,14 @@ describe('federationStrategy', () => {
     expect(flags('fedadagrad')).toBe('--strategy fedadagrad --server-learning-rate 0.01 --server-beta1 0 --server-tau 0.001');
     expect(flags('fedadam')).toBe('--strategy fedadam --server-learning-rate 0.003 --server-beta1 0.9 --server-beta2 0.99 --server-tau 0.001');
     expect(flags('fedavgm')).toBe('--strategy fedavgm --server-learning-rate 0.2 --server-momentum 0.8');
+  });
+});
+
+describe('shellWord', () => {
+  it('quotes what a shell would not read back as one word', () => {
+    expect(shellWord('--attacked')).toBe('--attacked');
+    expect(shellWord('../../shared/data/amazon-reviews')).toBe('../../shared/data/amazon-reviews');
+    expect(shellWord('')).toBe("''");
+    expect(shellWord("it's here")).toBe(`'it'\\''s here'`);
   });
 });

@@ -80,7 +80,7 @@ export async function runStrategiesSuite(argv: string[]): Promise<number> {
       machine: machineInfo(),
       embedding: store.summary,
       seconds: (performance.now() - started) / 1000,
-      command: `npm run bench -- strategies ${argv.join(' ')}`,
+      command: `npm run bench -- strategies ${argv.map(shellWord).join(' ')}`,
       rows,
       targets: checkTargets(rows),
     };
@@ -125,6 +125,11 @@ export async function runStrategiesSuite(argv: string[]): Promise<number> {
   process.stdout.write(`\n${final.labelsPerClient} labels per client, ${final.evaluatedOn} accuracy (%), ${final.rounds} rounds, seeds ${final.seeds.join(',')}, ${final.seconds.toFixed(0)} s:\n\n${strategiesTable(final)}\n\n${targetLines(final).join('\n')}\n`);
   log.info('strategies benchmark done', { out: options.out, seconds: Math.round(final.seconds) });
   return 0;
+}
+
+/** `word` as a shell reads it back: quoted when empty or when it holds anything but safe characters. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 async function writeReport(out: string, report: StrategiesReport): Promise<void> {
