@@ -54,7 +54,7 @@ export function strategiesMarkdown(report: StrategiesReport): string {
     '',
     'Targets (on the mean over all domains):',
     '',
-    ...targetLines(report),
+    ...(report.targets.length > 0 ? targetLines(report) : ['- none: these rows allow no check (they need fedavg and robust strategies, with and without attacker).']),
     '',
     '## Settings',
     '',
