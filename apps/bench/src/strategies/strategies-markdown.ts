@@ -1,10 +1,10 @@
 // report.md of `bench strategies`: the strategy table (mean ± sample std over seeds), the issue's targets as
 // measured, then the settings, cost and machine a reader needs to reproduce it.
 import { describeMachine } from '../machine';
-import type { Spread, StrategiesReport, StrategyRow } from './strategies-report';
+import { formatPercentSpread } from '../seed-spread';
+import type { StrategiesReport, StrategyRow } from './strategies-report';
 
 const pct = (fraction: number) => (Number.isFinite(fraction) ? (100 * fraction).toFixed(1) : '–');
-const withSpread = (spread: Spread) => `${pct(spread.mean)} ± ${pct(spread.std)}`;
 const kib = (bytes: number) => `${(bytes / 2 ** 10).toFixed(1)} KiB`;
 
 function attackCell(report: StrategiesReport, row: StrategyRow): string {
@@ -18,7 +18,7 @@ export function strategiesTable(report: StrategiesReport): string {
   const rule = `|---|---|${report.domains.map(() => '---:').join('|')}|---:|---:|---:|---:|`;
   const lines = report.rows.map((row) => {
     const cells = report.domains.map((d) => pct(row.perDomain[d]?.mean ?? NaN));
-    return `| ${row.strategy} | ${attackCell(report, row)} | ${cells.join(' | ')} | **${withSpread(row.mean)}** | ${withSpread(row.honestMean)} | ${kib(row.bytesUp)} | ${row.seconds.toFixed(1)} |`;
+    return `| ${row.strategy} | ${attackCell(report, row)} | ${cells.join(' | ')} | **${formatPercentSpread(row.mean)}** | ${formatPercentSpread(row.honestMean)} | ${kib(row.bytesUp)} | ${row.seconds.toFixed(1)} |`;
   });
   return [header, rule, ...lines].join('\n');
 }

@@ -1,19 +1,7 @@
-import { checkTargets, seedRun, spreadOf, summarizeRow, type SeedRun } from './strategies-report';
+import { checkTargets, seedRun, summarizeRow, type SeedRun } from './strategies-report';
 
 const traffic = { bytesUp: 1000, bytesDown: 4000, seconds: 10 };
 const run = (seed: number, books: number, dvd: number): SeedRun => seedRun(seed, { books, dvd }, 'books', traffic);
-
-describe('spreadOf', () => {
-  it('is the mean and the sample standard deviation (n − 1)', () => {
-    // Golden values: Python's statistics.mean / statistics.stdev of [0.70, 0.72, 0.74, 0.71, 0.73].
-    const spread = spreadOf([0.7, 0.72, 0.74, 0.71, 0.73]);
-    expect(spread.mean).toBeCloseTo(0.72, 12);
-    expect(spread.std).toBeCloseTo(0.015811388300841896, 12);
-    expect(spread.n).toBe(5);
-    expect(spreadOf([0.7])).toEqual({ mean: 0.7, std: 0, n: 1 });
-    expect(spreadOf([]).mean).toBeNaN();
-  });
-});
 
 describe('summarizeRow', () => {
   it('averages each domain, the mean and the honest mean over seeds', () => {

@@ -1,15 +1,9 @@
 // The strategy table's report: one row per strategy (and per attacked strategy), each the mean and sample
-// standard deviation over seeds of a real federation's final accuracy, and the issue's targets checked on it.
+// standard deviation over seeds (seed-spread.ts) of a real federation's final accuracy, and the issue's targets checked on it.
 import type { ModelOptions, ServerOptimizerOptions, TrainingOptions } from '../domains/domains-config';
 import { meanOf, type DomainsRunContext } from '../domains/report';
+import { spreadOf, type Spread } from '../seed-spread';
 import { ROBUST_STRATEGY_NAMES, type StrategyName, type StrategySettings } from './strategies-config';
-
-/** A mean over seeds and its spread: the sample standard deviation (n − 1 in the denominator; 0 for one seed). */
-export interface Spread {
-  mean: number;
-  std: number;
-  n: number;
-}
 
 /** One federation: one row at one seed. Accuracies are fractions in [0, 1] after the last round. */
 export interface SeedRun {
@@ -56,14 +50,6 @@ export interface StrategiesReport extends DomainsRunContext {
   hyperparameters: ModelOptions & TrainingOptions & { serverOptimizers: ServerOptimizerOptions; strategies: StrategySettings };
   rows: StrategyRow[];
   targets: TargetCheck[];
-}
-
-/** Mean and sample standard deviation of `values` (NaN mean for none; std 0 for one value). */
-export function spreadOf(values: readonly number[]): Spread {
-  const n = values.length;
-  const mean = meanOf(values);
-  const std = n < 2 ? 0 : Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
-  return { mean, std, n };
 }
 
 /** A row from its federations (one per seed), summarised over seeds. Throws for no runs. */
