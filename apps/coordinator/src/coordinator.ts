@@ -318,6 +318,13 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
    * it here tells its operator, and ours, why it stays out).
    */
   private checkPrivacyTerms(join: JoinRequest): void {
+    const missing = (this.options.strategy.requiredClientFeatures ?? []).filter((feature) => !(join.features ?? []).includes(feature));
+    if (missing.length > 0) {
+      throw new FedtlError(
+        'FEDTL_ERR_FEATURE_UNSUPPORTED',
+        `this run's plans (--strategy ${this.options.strategy.name}) need the local training rule ${missing.join(', ')}; expected a client whose Join lists it, got ${quoteUntrusted(JSON.stringify(join.features ?? []))}: upgrade the client`,
+      );
+    }
     const secagg = this.options.secureAggregation;
     if (secagg && !(join.features ?? []).includes(SECAGG_FEATURE)) {
       throw new FedtlError(
