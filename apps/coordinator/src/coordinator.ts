@@ -593,6 +593,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       createdAt: new Date().toISOString(),
       model: o.model,
       backbone: o.backbone,
+      // How the clients trained these weights: a newcomer adapting them (--adapt-only) reads Per-FedAvg's α here.
+      training: { ...config, strategy: o.strategy.name },
     });
     this.global = result.weights;
     this.completedRounds = round;
