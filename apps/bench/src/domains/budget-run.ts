@@ -223,7 +223,7 @@ function federationSettings(context: BenchContext) {
 }
 
 /** The exact texts each client holds, as JSONL files its process reads (the same draw the references use). */
-async function writeClientFiles(dir: string, budget: readonly DomainBudget[]): Promise<FederationClient[]> {
+export async function writeClientFiles(dir: string, budget: readonly DomainBudget[]): Promise<FederationClient[]> {
   await mkdir(dir, { recursive: true });
   return Promise.all(
     budget.map(async (domain) => {
