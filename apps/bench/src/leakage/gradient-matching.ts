@@ -9,15 +9,12 @@
 // whose head bias moved up (its error p − 1 is the only negative one); several dummies take the labels in the
 // order of their bias deltas, in turn.
 //
-// The dummies' gradient comes from the project's own model (AdapterHeadModel.lossAndGradients, the backward
-// pass a client trains with), at the global weights the coordinator sent; the gradient of the matching loss with
-// respect to the dummies is TF.js autodiff through that backward pass. tfjs-core's Node bundle registers no
-// gradient functions; @tensorflow/tfjs-layers' Node bundle registers all of tfjs-core's (register_all_gradients)
-// in the registry every copy shares, so importing it here gives this process tf.grad (tfjs-core's own ESM file
-// for that cannot be required from CommonJS). The client's several local steps are not unrolled: one gradient at
-// the global weights stands for the whole update.
+// The dummies' gradient comes from the project's own model (AdapterHeadModel.lossAndGradients, the gradients a
+// client trains with), at the global weights the coordinator sent; the gradient of the matching loss with respect
+// to the dummies is TF.js autodiff through those gradients (a second-order gradient; @fedtl/model registers TF.js's
+// gradients). The client's several local steps are not unrolled: one gradient at the global weights stands for
+// the whole update.
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-layers';
 import { AdapterHeadModel } from '@fedtl/model';
 import { seededRandom } from '@fedtl/util';
 import type { AttackResult, LeakageAttack } from './leakage-attack';

@@ -153,6 +153,34 @@ describe('AdapterHeadModel.lossAndGradients', () => {
     model.dispose();
   });
 
+  it('can be differentiated again with respect to its input (the gradient of a gradient, by finite differences)', () => {
+    // The leakage audit's gradient matching needs d/dx of a function of these gradients; a hand-written backward
+    // pass built from ops without gradients (tf.step) could not provide it.
+    const spec = specFor({ inputDim: 4, adapterWidth: 3, head: 'mlp', headHidden: 3, labels: ['a', 'b'] });
+    const model = new AdapterHeadModel(spec, randomWeights(spec, 5));
+    const data = gaussianClusters(2, 4, 2, 6, 1);
+    const labels = tf.tensor1d(data.labels, 'int32');
+    const probe = (x: tf.Tensor2D): tf.Scalar => {
+      const { loss, correct, gradients } = model.lossAndGradients(x, labels);
+      const value = tf.add(tf.sum(tf.square(gradients['adapter/down/kernel'])), tf.sum(gradients['head/out/bias'])) as tf.Scalar;
+      tf.dispose([loss, correct]);
+      return value;
+    };
+    const x = tf.tensor2d(data.features, [2, 4]);
+    const analytic = tf.grad((input: tf.Tensor) => probe(input as tf.Tensor2D))(x);
+    const eps = 1e-2;
+    const at = (i: number, by: number) =>
+      tf.tidy(() => probe(tf.tensor2d(Float32Array.from(data.features, (v, j) => (j === i ? v + by : v)), [2, 4])).dataSync()[0]);
+    const got = analytic.dataSync();
+    for (let i = 0; i < data.features.length; i++) {
+      const numeric = (at(i, eps) - at(i, -eps)) / (2 * eps);
+      expect(Math.abs(got[i] - numeric)).toBeLessThan(2e-3 + 2e-2 * Math.abs(numeric));
+    }
+    expect(Math.max(...Array.from(got, Math.abs))).toBeGreaterThan(1e-4);
+    tf.dispose([x, labels, analytic]);
+    model.dispose();
+  });
+
   it('counts correct rows and leaves nothing behind once its results are disposed', () => {
     const spec = specFor({ labels: ['a', 'b', 'c'] });
     const before = tf.memory().numTensors;
@@ -164,7 +192,12 @@ describe('AdapterHeadModel.lossAndGradients', () => {
     const predicted = tf.tidy(() => tf.argMax(model.logits(x), 1).dataSync());
     const expected = Array.from(predicted).filter((p, i) => p === data.labels[i]).length;
     expect(step.correct.dataSync()[0]).toBe(expected);
-    tf.dispose([step, x, labels]);
+    tf.dispose(step);
+    // Everything it returns belongs to the caller's scope: an enclosing tidy releases all of it.
+    const inTidy = tf.memory().numTensors;
+    tf.tidy(() => void model.lossAndGradients(x, labels));
+    expect(tf.memory().numTensors).toBe(inTidy);
+    tf.dispose([x, labels]);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

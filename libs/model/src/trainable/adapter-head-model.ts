@@ -1,10 +1,12 @@
 // The trainable model that sits on top of the frozen backbone's features: a residual bottleneck adapter
 // (Houlsby et al., ICML 2019, https://arxiv.org/abs/1902.00751) followed by a linear or one-hidden-layer
 // classification head. It owns one tf.Variable per trainable tensor and is the only place that knows the
-// forward pass and its backward pass (see lossAndGradients).
+// forward pass; gradients come from TF.js automatic differentiation (see lossAndGradients).
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';
+import { meanCrossEntropy } from './cross-entropy';
+import './gradient-registry';
 import { checkTrainableWeights, trainableTensorSpecs } from './trainable-spec';
 
 /** Rows per forward pass in `predict`, so memory stays bounded on large inputs. */
@@ -19,14 +21,6 @@ export type BatchGradients = {
   /** d loss / d tensor, by trainable tensor name. */
   gradients: Record<string, tf.Tensor>;
 };
-
-interface ForwardPass {
-  /** The adapter's output (x itself without an adapter). */
-  h: tf.Tensor2D;
-  adapter?: { preActivation: tf.Tensor2D; activation: tf.Tensor2D };
-  hidden?: { preActivation: tf.Tensor2D; activation: tf.Tensor2D };
-  logits: tf.Tensor2D;
-}
 
 export class AdapterHeadModel {
   private readonly variables = new Map<string, tf.Variable>();
@@ -76,54 +70,41 @@ export class AdapterHeadModel {
   /** The adapter's output h = x + relu(x·Wd + bd)·Wu + bu, or x itself when the spec has no adapter. */
   adapt(x: tf.Tensor2D): tf.Tensor2D {
     this.checkAlive();
-    return tf.tidy(() => this.forward(x).h.clone());
+    return tf.tidy(() => this.adapted(x).clone());
   }
 
   /** Unnormalised class scores [n, labels] for features x [n, inputDim]. The caller disposes the result. */
   logits(x: tf.Tensor2D): tf.Tensor2D {
     this.checkAlive();
-    return tf.tidy(() => this.forward(x).logits);
+    return this.forward(x);
   }
 
   /**
-   * The mean softmax cross-entropy of a batch, how many rows it predicts right, and the gradient of that loss
-   * with respect to every trainable tensor (by name), from an explicit backward pass. The build of tfjs-core
-   * that Node loads registers no gradient kernels (only the full @tensorflow/tfjs package does), so tf.grads
-   * is not relied on; the model is small enough that its backward pass is a few lines. The caller disposes
-   * everything returned.
+   * The mean softmax cross-entropy of a batch (x [n, inputDim], labels [n] as indices into `spec.labels`), how
+   * many rows it predicts right, and the gradient of that loss with respect to every trainable tensor (by name),
+   * from TF.js automatic differentiation (`tf.variableGrads`; gradients registered by ./gradient-registry). It
+   * may run inside an outer gradient: the leakage audit differentiates these gradients again with respect to x.
+   * The caller disposes everything returned.
    */
   lossAndGradients(x: tf.Tensor2D, labels: tf.Tensor1D): BatchGradients {
     this.checkAlive();
-    return tf.tidy(() => {
-      const f = this.forward(x);
-      const rows = x.shape[0];
-      const onehot = tf.oneHot(labels, this.spec.labels.length);
-      const logProbabilities = tf.logSoftmax(f.logits);
-      const loss = tf.div(tf.neg(tf.sum(tf.mul(onehot, logProbabilities))), rows) as tf.Scalar;
-      const correct = tf.sum(tf.cast(tf.equal(tf.argMax(f.logits, 1), labels), 'float32')) as tf.Scalar;
-
+    let keptCorrect: tf.Scalar | undefined;
+    try {
+      const { value: loss, grads } = tf.variableGrads(() => {
+        const logits = this.forward(x);
+        // variableGrads disposes whatever its function made except the loss, so the count is kept past it ...
+        keptCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar);
+        return meanCrossEntropy(logits, labels, this.spec.labels.length);
+      }, this.trainableVariables);
       const gradients: Record<string, tf.Tensor> = {};
-      const dense = (prefix: string, input: tf.Tensor2D, dOutput: tf.Tensor2D): tf.Tensor2D => {
-        gradients[`${prefix}/kernel`] = tf.matMul(input, dOutput, true, false);
-        gradients[`${prefix}/bias`] = tf.sum(dOutput, 0);
-        return tf.matMul(dOutput, this.variable(`${prefix}/kernel`), false, true);
-      };
-      const dLogits = tf.div(tf.sub(tf.exp(logProbabilities), onehot), rows) as tf.Tensor2D;
-      let dH: tf.Tensor2D;
-      if (f.hidden) {
-        const dHidden = dense('head/out', f.hidden.activation, dLogits);
-        dH = dense('head/hidden', f.h, tf.mul(dHidden, tf.step(f.hidden.preActivation)) as tf.Tensor2D);
-      } else {
-        dH = dense('head/out', f.h, dLogits);
-      }
-      if (f.adapter) {
-        // h = x + u: the residual passes dH to the up-projection unchanged.
-        const dDown = dense('adapter/up', f.adapter.activation, dH);
-        dense('adapter/down', x, tf.mul(dDown, tf.step(f.adapter.preActivation)) as tf.Tensor2D);
-      }
-      return { loss, correct, gradients };
-    });
+      for (const [name, variable] of this.variables) gradients[name] = grads[variable.name];
+      // ... and handed back as a copy in the caller's scope, so an enclosing tf.tidy releases it like the rest.
+      return { loss, correct: tf.clone(keptCorrect as tf.Scalar), gradients };
+    } finally {
+      keptCorrect?.dispose();
+    }
   }
+
   /** The predicted label index of each of the n rows of `features` (row-major, n × inputDim). */
   async predict(features: Float32Array, n: number): Promise<Int32Array> {
     this.checkAlive();
@@ -152,26 +133,25 @@ export class AdapterHeadModel {
     this.variables.clear();
   }
 
-  /** The forward pass, keeping what the backward pass needs. Call inside tf.tidy. */
-  private forward(x: tf.Tensor2D): ForwardPass {
-    const dense = (prefix: string, input: tf.Tensor2D) =>
-      tf.add(tf.matMul(input, this.variable(`${prefix}/kernel`)), this.variable(`${prefix}/bias`)) as tf.Tensor2D;
-    let h = x;
-    let adapter: ForwardPass['adapter'];
-    if (this.spec.adapterWidth > 0) {
-      const preActivation = dense('adapter/down', x);
-      const activation = tf.relu(preActivation);
-      adapter = { preActivation, activation };
-      h = tf.add(x, dense('adapter/up', activation));
-    }
-    let hidden: ForwardPass['hidden'];
-    let top = h;
-    if (this.spec.head === 'mlp') {
-      const preActivation = dense('head/hidden', h);
-      top = tf.relu(preActivation);
-      hidden = { preActivation, activation: top };
-    }
-    return { h, adapter, hidden, logits: dense('head/out', top) };
+  /** The forward pass: logits [n, labels] for x [n, inputDim]. Call inside tf.tidy (or a gradient function). */
+  private forward(x: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.logitsOf(this.adapted(x)));
+  }
+
+  /** h = x + relu(x·Wd + bd)·Wu + bu, or x itself without an adapter. */
+  private adapted(x: tf.Tensor2D): tf.Tensor2D {
+    if (this.spec.adapterWidth === 0) return x;
+    return tf.add(x, this.dense('adapter/up', tf.relu(this.dense('adapter/down', x))));
+  }
+
+  /** The head: linear, or one ReLU hidden layer then linear. */
+  private logitsOf(h: tf.Tensor2D): tf.Tensor2D {
+    const top = this.spec.head === 'mlp' ? tf.relu(this.dense('head/hidden', h)) : h;
+    return this.dense('head/out', top);
+  }
+
+  private dense(prefix: string, input: tf.Tensor2D): tf.Tensor2D {
+    return tf.add(tf.matMul(input, this.variable(`${prefix}/kernel`)), this.variable(`${prefix}/bias`));
   }
 
   private variable(name: string): tf.Variable {

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { AdapterHeadModel } from './adapter-head-model';
+import { summedCrossEntropy } from './cross-entropy';
 import { type LabelledFeatures, checkLabelledFeatures } from './local-training';
 
 /** Rows per forward pass, so memory stays bounded on large test sets. */
@@ -103,8 +104,7 @@ export async function evaluate(
         const x = tf.tensor2d(data.features.subarray(start * d, (start + rows) * d), [rows, d]);
         const labels = tf.tensor1d(data.labels.subarray(start, start + rows), 'int32');
         const logits = model.logits(x);
-        const crossEntropy = tf.neg(tf.sum(tf.mul(tf.oneHot(labels, numLabels), tf.logSoftmax(logits))));
-        return [tf.argMax(logits, 1), crossEntropy];
+        return [tf.argMax(logits, 1), summedCrossEntropy(logits, labels, numLabels)];
       });
       try {
         predicted.set(await guesses.data(), start);
