@@ -1,4 +1,4 @@
-import { crossTaskMarkdown, crossTaskTable, differenceTable, differenceText, referenceLine, spreadText } from './cross-task-markdown';
+import { crossTaskMarkdown, crossTaskTable, curveRounds, curveTable, differenceTable, differenceText, referenceLine, spreadText } from './cross-task-markdown';
 import { spreadOf, summarise, type CrossTaskReport, type FederationOutcome, type SeedRuns } from './cross-task-report';
 
 function outcome(accuracy: number): FederationOutcome {
@@ -58,12 +58,21 @@ describe('cross-task report.md', () => {
     expect(differenceTable(worse).split('\n')[2]).toBe('| 20 | **−10.0** | −6.0 | 0 of 1 | no |');
   });
 
+  it('shows each row’s accuracy after rounds 1, 5, 10, 15 and the last, those the run had', () => {
+    expect(curveRounds(20)).toEqual([1, 5, 10, 15, 20]);
+    expect(curveRounds(12)).toEqual([1, 5, 10, 12]);
+    expect(curveRounds(1)).toEqual([1]);
+    // The fixture's outcomes have a one-round curve, on a report that claims 20 rounds: later rounds are '–'.
+    expect(curveTable(report).split('\n')[2]).toBe('| 20 | init-from | 48.5 | – | – | – | – |');
+  });
+
   it('states chance and majority class, the source run, every seed, the machine, wall time and command', () => {
     expect(referenceLine(report)).toContain('chance 25.0 %; majority class');
     expect(referenceLine(report)).toContain('books 37.0 (“5”), mean 37.0 %');
     const markdown = crossTaskMarkdown(report);
     expect(markdown).toContain('# Cross-task transfer: sentiment → star rating');
     expect(markdown).toContain('Source federation (sentiment, 200 labels per client): accuracy 85.0 ± 7.1 %');
+    expect(markdown).toContain('## Accuracy after round r (mean over domains and seeds, %; the table above is round 20)');
     expect(markdown).toContain('| seed | source (sentiment) | 20 init-from | 20 scratch |');
     expect(markdown).toContain('| 2 | 90.0 | 52.0 | 40.0 |');
     expect(markdown).toContain('- Wall time 123 s on cpu, 2 cores, 8 GiB RAM, linux x64, Node v20.');

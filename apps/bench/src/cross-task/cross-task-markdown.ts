@@ -51,6 +51,18 @@ export function referenceLine(report: CrossTaskReport): string {
   );
 }
 
+/** Rounds 1, 5, 10, 15 and the last, those the run had. */
+export function curveRounds(rounds: number): number[] {
+  return [...new Set([1, 5, 10, 15, rounds])].filter((round) => round <= rounds).sort((a, b) => a - b);
+}
+
+/** Each row's mean accuracy (over domains and seeds) after a few rounds: where it peaks, not only where it ends. */
+export function curveTable(report: CrossTaskReport): string {
+  const rounds = curveRounds(report.rounds);
+  const rows = report.rows.map((row) => `| ${row.labelsPerClient} | ${row.init} | ${rounds.map((round) => pct(row.curve[round - 1] ?? NaN)).join(' | ')} |`);
+  return [`| labels per client | init | ${rounds.map((round) => `round ${round}`).join(' | ')} |`, `|---:|---|${rounds.map(() => '---:').join('|')}|`, ...rows].join('\n');
+}
+
 function perSeedTable(report: CrossTaskReport): string {
   const columns = report.target.labelsPerClient.flatMap((n) => [`${n} init-from`, `${n} scratch`]);
   const rows = report.perSeed.map((runs) => {
@@ -85,6 +97,10 @@ export function crossTaskMarkdown(report: CrossTaskReport): string {
     '',
     `Source federation (sentiment, ${report.source.labelsPerClient} labels per client): accuracy ${spreadText(report.source.accuracy)} %, ` +
       `macro-F1 ${spreadText(report.source.macroF1)} % (${report.domains.map((d) => `${d} ${spreadText(report.source.perDomain[d])}`).join(', ')}).`,
+    '',
+    `## Accuracy after round r (mean over domains and seeds, %; the table above is round ${report.rounds})`,
+    '',
+    curveTable(report),
     '',
     '## Every seed (mean accuracy over domains, %)',
     '',
