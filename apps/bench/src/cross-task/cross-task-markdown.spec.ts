@@ -75,7 +75,7 @@ describe('cross-task report.md', () => {
     expect(markdown).toContain('## Accuracy after round r (mean over domains and seeds, %; the table above is round 20)');
     expect(markdown).toContain('| seed | source (sentiment) | 20 init-from | 20 scratch |');
     expect(markdown).toContain('| 2 | 90.0 | 52.0 | 40.0 |');
-    expect(markdown).toContain('- Wall time 123 s on cpu, 2 cores, 8 GiB RAM, linux x64, Node v20.');
+    expect(markdown).toContain('- Wall time 123.4 s on cpu, 2 cores, 8 GiB RAM, linux x64, Node v20.');
     expect(markdown).toContain('- Command: `npm run bench -- cross-task --data-dir d --out o`');
   });
 });

@@ -1,7 +1,7 @@
 // report.md of the cross-task experiment: the table a reader looks for first (budget × init, mean ± sd over
 // seeds), the paired differences, the constant-prediction references, then the source run, every seed's numbers
 // and where and how it ran.
-import { describeMachine } from '../machine';
+import { provenanceLines } from '../domains/markdown-report';
 import type { CrossTaskReport, Spread } from './cross-task-report';
 
 /** A share in [0, 1] as a percentage with one decimal; '–' for NaN. */
@@ -108,10 +108,7 @@ export function crossTaskMarkdown(report: CrossTaskReport): string {
     '',
     `- Evaluated on ${report.domains.map((d) => `${d} ${report.evaluationExamples[d]}`).join(', ')} examples.`,
     `- Model: adapter width ${h.adapterWidth}, ${h.head} head${h.head === 'mlp' ? ` (${h.headHidden} hidden)` : ''}; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epoch(s) per round.`,
-    `- Backbone ${report.backbone.id} (${report.backbone.hash.slice(0, 12)}), backend ${report.backend}.`,
-    `- Embedding: ${report.embedding.texts} texts, ${report.embedding.computed} computed, ${report.embedding.cached} from the cache, ${report.embedding.seconds.toFixed(1)} s.`,
-    `- Wall time ${report.seconds.toFixed(0)} s on ${describeMachine(report.machine)}.`,
-    `- Command: \`${report.command}\``,
+    ...provenanceLines(report),
     '',
   ];
   return lines.join('\n');
