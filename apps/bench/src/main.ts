@@ -6,11 +6,13 @@
 //   load       the coordinator under many clients (apps/bench/src/load, its own module tree)
 //   leakage    the leakage audit: what a coordinator recovers of a client's data from what it receives
 //   secagg     secure aggregation vs plain FedAvg: time per round and bytes per client, with dropouts
+//   few-shot   a new domain adapting from k labelled examples: meta-learned vs FedAvg vs fresh initialisation
 import { FedtlError } from '@fedtl/util';
 import { runCrossTaskSuite } from './cross-task/cross-task-suite';
 import { runDemoTuningSuite } from './demo-tuning/demo-tuning-suite';
 import { runDomainsSuite } from './domains/domains-suite';
 import { runEmbeddingSuite } from './embedding/embedding-suite';
+import { runFewShotSuite } from './few-shot/few-shot-suite';
 import { runLeakageSuite } from './leakage/leakage-suite';
 import { runLoadSuite } from './load';
 import { runSecAggSuite } from './secagg/secagg-suite';
@@ -25,6 +27,7 @@ const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <su
   load        the coordinator under load
   leakage     the leakage audit: feature vectors a coordinator recovers from one client's update, per protection
   secagg      secure aggregation vs plain FedAvg: seconds per round and bytes per client, 4/16/64 clients, dropouts
+  few-shot    a new domain adapts from k = 8/32/128 examples: Per-FedAvg vs FedAvg vs fresh initialisation
 `;
 
 type Suite = (argv: string[]) => Promise<number>;
@@ -37,6 +40,7 @@ const SUITES: Record<string, Suite> = {
   load: runLoadSuite,
   leakage: runLeakageSuite,
   secagg: runSecAggSuite,
+  'few-shot': runFewShotSuite,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readUserTextSync } from '@fedtl/data';
 import { assertPrivacyPolicy, PERMISSIVE_POLICY, type PrivacyPolicy } from '@fedtl/privacy';
-import { FedtlError, configError, isLogLevel, parseInteger, redactUrl, type LogLevel } from '@fedtl/util';
+import { FedtlError, configError, isLogLevel, parseInteger, parsePositiveNumber, redactUrl, type LogLevel } from '@fedtl/util';
 
 /** Ten minutes without a session with the coordinator, then the client gives up. */
 export const DEFAULT_GIVE_UP_AFTER_MS = 600_000;
@@ -13,7 +13,28 @@ export type DataSource =
   | { kind: 'demo-mailbox'; organisation: number; organisations: number; perOrganisation: number }
   | { kind: 'precomputed'; path: string };
 
+/** `--adapt-only`: adapt a published model locally instead of joining a federation (adapt-only.ts). */
+export interface AdaptOnlyOptions {
+  /** A checkpoint file or a coordinator's run directory. */
+  initFrom: string;
+  /** Full-batch gradient steps on the labelled examples. */
+  steps: number;
+  /** Absent: the run's Per-FedAvg α recorded in the checkpoint, else ADAPT_ONLY_DEFAULTS.learningRate. */
+  learningRate?: number;
+  optimizer: 'sgd' | 'adam';
+  /** Where to write the adapted weights (a new checkpoint file); absent: not saved. */
+  saveTo?: string;
+}
+
+/**
+ * Defaults of --adapt-only, those of the few-shot benchmark (chosen on validation slices, docs/results/few-shot):
+ * 10 full-batch SGD steps; the step size is the run's Per-FedAvg α when the checkpoint records one, and otherwise
+ * 0.01, the best step size from FedAvg's weights (larger ones undo what the federation learned).
+ */
+export const ADAPT_ONLY_DEFAULTS = { steps: 10, maxSteps: 100_000, learningRate: 0.01, optimizer: 'sgd' } as const;
+
 export interface ClientConfig {
+  /** The coordinator's URL; empty with adaptOnly, which contacts none. */
   coordinator: string;
   clientId: string;
   token: string;
@@ -43,9 +64,12 @@ export interface ClientConfig {
   logFormat: 'pretty' | 'json';
   /** What this client accepts from the coordinator, checked locally on every plan (default: every plan). */
   privacyPolicy: PrivacyPolicy;
+  /** Present: adapt a published model locally and exit; no coordinator is contacted. */
+  adaptOnly?: AdaptOnlyOptions;
 }
 
 export const USAGE = `Usage: npm run client -- --coordinator URL --client-id ID [data] [options]
+       npm run client -- --adapt-only --init-from CHECKPOINT|RUN-DIR [data] [options]
 
 Data (one of):
   --data FILE                your labelled text: .jsonl, .csv or .tsv
@@ -83,6 +107,18 @@ aggregation under --require-secure-aggregation or --min-other-contributors, is l
   --min-examples N           only send updates computed from at least N local training examples (default 1)
   --min-batch-size B         refuse plans with a batch size below B (default 1)
   --max-rounds R             send an update in at most R rounds of a run (default 0: no cap)
+
+Adapting a published model to this client's domain, sending nothing (no --coordinator; --client-id optional):
+  --adapt-only               read the global weights from --init-from, take --steps full-batch gradient steps on
+                             the labelled examples (--data, with --train-limit K for a K-shot draw), print the
+                             test accuracy before and after, and exit 0; no connection is opened
+  --init-from PATH           a checkpoint file (round-NNNNNN.ckpt) or a coordinator's run directory (its newest)
+  --steps S                  gradient steps (default ${ADAPT_ONLY_DEFAULTS.steps}, at most ${ADAPT_ONLY_DEFAULTS.maxSteps})
+  --adapt-learning-rate A    step size (default: the run's Per-FedAvg α, recorded in its checkpoints; for a run
+                             of another strategy ${ADAPT_ONLY_DEFAULTS.learningRate})
+  --adapt-optimizer sgd|adam (default sgd, the kind of step Per-FedAvg meta-learns for)
+  --save-adapted FILE        write the adapted weights to FILE, a new file (a checkpoint; --init-from reads it)
+  Only the data, backbone, backend, cache, seed and log options apply with --adapt-only.
 
 Logs and files:
   --log-level debug|info|warn|error   --log-format pretty|json
@@ -128,6 +164,12 @@ const FLAGS = {
   'min-examples': { type: 'string' },
   'min-batch-size': { type: 'string' },
   'max-rounds': { type: 'string' },
+  'adapt-only': { type: 'boolean' },
+  'init-from': { type: 'string' },
+  steps: { type: 'string' },
+  'adapt-learning-rate': { type: 'string' },
+  'adapt-optimizer': { type: 'string' },
+  'save-adapted': { type: 'string' },
   help: { type: 'boolean' },
 } as const;
 
@@ -200,10 +242,14 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     const asFlags = Object.fromEntries(Object.entries(fromFile).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()), String(value)]));
     v = { ...asFlags, ...values };
   }
-  const coordinator = v.coordinator ?? env.FEDTL_COORDINATOR;
-  if (!coordinator || !/^(https?|wss?):\/\//.test(coordinator)) fail('--coordinator', 'a URL such as http://127.0.0.1:8080 or https://coordinator.example:8443', coordinator && redactUrl(coordinator));
-  checkNoPath(coordinator);
-  const clientId = v['client-id'] ?? env.FEDTL_CLIENT_ID;
+  const adaptOnly = parseAdaptOnly(v);
+  const coordinator = adaptOnly ? '' : (v.coordinator ?? env.FEDTL_COORDINATOR);
+  if (adaptOnly && v.coordinator !== undefined) fail('--coordinator', 'no coordinator with --adapt-only (it opens no connection)', redactUrl(v.coordinator));
+  if (!adaptOnly) {
+    if (!coordinator || !/^(https?|wss?):\/\//.test(coordinator)) fail('--coordinator', 'a URL such as http://127.0.0.1:8080 or https://coordinator.example:8443', coordinator && redactUrl(coordinator));
+    checkNoPath(coordinator);
+  }
+  const clientId = v['client-id'] ?? env.FEDTL_CLIENT_ID ?? (adaptOnly ? 'adapt-only' : undefined);
   if (!clientId || !/^[A-Za-z0-9._-]{1,64}$/.test(clientId)) fail('--client-id', '1-64 letters, digits, ".", "_" or "-"', clientId);
   // "." and ".." name directories: the default cache dir (.fedtl-cache/ID) would be the cache root or its parent.
   if (/^\.+$/.test(clientId)) fail('--client-id', '1-64 letters, digits, ".", "_" or "-", not only dots', clientId);
@@ -242,7 +288,7 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
   if (logFormat !== 'pretty' && logFormat !== 'json') fail('--log-format', 'pretty|json', logFormat);
   if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) fail('--tls-cert/--tls-key', 'both or neither', { cert: v['tls-cert'], key: v['tls-key'] });
   return {
-    coordinator,
+    coordinator: coordinator ?? '',
     clientId,
     token,
     warnings,
@@ -264,5 +310,42 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     logLevel,
     logFormat,
     privacyPolicy: parsePrivacyPolicy(v),
+    ...(adaptOnly ? { adaptOnly } : {}),
+  };
+}
+
+/** What only a client that joins a federation uses (--coordinator is refused with its own message). */
+const FEDERATION_ONLY_FLAGS = [
+  'token', 'token-file', 'tls-ca', 'tls-cert', 'tls-key', 'ack-timeout-ms', 'give-up-after-ms', 'local-baseline-epochs', 'personalize-epochs',
+  'require-secure-aggregation', 'min-other-contributors', 'min-examples', 'min-batch-size', 'max-rounds',
+] as const;
+
+/**
+ * The --adapt-only options, or undefined without --adapt-only (whose own flags are then refused: they would be
+ * silently ignored by a client that joins a federation).
+ */
+function parseAdaptOnly(v: Flags): AdaptOnlyOptions | undefined {
+  const on = v['adapt-only'];
+  if (on !== undefined && on !== true && on !== 'true' && on !== 'false') fail('--adapt-only', 'no value on the command line, or true|false in a --config file', on);
+  if (on !== true && on !== 'true') {
+    for (const flag of ['init-from', 'steps', 'adapt-learning-rate', 'adapt-optimizer', 'save-adapted'] as const) {
+      if (v[flag] !== undefined) fail(`--${flag}`, '--adapt-only (the only mode that takes it)', v[flag]);
+    }
+    return undefined;
+  }
+  // Options of a federated client would be silently ignored: refused, as the adapt flags are without --adapt-only.
+  for (const flag of FEDERATION_ONLY_FLAGS) {
+    if (v[flag] !== undefined) fail(`--${flag}`, 'no federation option with --adapt-only (it joins no federation)', v[flag]);
+  }
+  const initFrom = v['init-from'];
+  if (!initFrom) fail('--init-from', 'a checkpoint file or run directory with --adapt-only', initFrom);
+  const optimizer = v['adapt-optimizer'] ?? ADAPT_ONLY_DEFAULTS.optimizer;
+  if (optimizer !== 'sgd' && optimizer !== 'adam') fail('--adapt-optimizer', 'sgd|adam', optimizer);
+  return {
+    initFrom,
+    steps: v.steps === undefined ? ADAPT_ONLY_DEFAULTS.steps : parseInteger('--steps', v.steps, 1, ADAPT_ONLY_DEFAULTS.maxSteps),
+    ...(v['adapt-learning-rate'] !== undefined ? { learningRate: parsePositiveNumber('--adapt-learning-rate', v['adapt-learning-rate']) } : {}),
+    optimizer,
+    ...(v['save-adapted'] !== undefined ? { saveTo: v['save-adapted'] } : {}),
   };
 }

@@ -32,8 +32,8 @@ export class Learner {
     private readonly seed: number,
     private readonly personalizeEpochs = 0,
   ) {
-    this.train = encode(spec, data.train, 'training');
-    this.test = encode(spec, data.test, 'test');
+    this.train = encodeSplit(spec, data.train, 'training');
+    this.test = encodeSplit(spec, data.test, 'test');
   }
 
   get numTrain(): number {
@@ -44,7 +44,11 @@ export class Learner {
     this.lastConfig = config;
     await this.ensureLocalBaseline(config);
     // FedProx: the plan's μ anchors every trained tensor to the plan's weights (absent: 0, plain FedAvg training).
-    const result = await trainLocally(this.spec, global, this.train, config, { proximalMu: config.proximalMu ?? 0 });
+    // Per-FedAvg: the plan's α makes every local step a first-order meta-learning step (absent: 0, ordinary steps).
+    const result = await trainLocally(this.spec, global, this.train, config, {
+      proximalMu: config.proximalMu ?? 0,
+      metaInnerLearningRate: config.metaInnerLearningRate ?? 0,
+    });
     return { delta: result.delta, numExamples: result.numExamples, metrics: result.metrics };
   }
 
@@ -89,7 +93,11 @@ function addDelta(base: NamedTensor, delta: NamedTensor): NamedTensor {
   return { ...base, data };
 }
 
-function encode(spec: ModelSpec, split: FeatureSplit, what: string): LabelledFeatures {
+/**
+ * A split's features with its labels as indices into `spec.labels`.
+ * @throws FedtlError FEDTL_ERR_UNKNOWN_LABEL naming the first label outside the federation's label set.
+ */
+export function encodeSplit(spec: ModelSpec, split: FeatureSplit, what: string): LabelledFeatures {
   const labels = new Int32Array(split.labels.length);
   split.labels.forEach((label, i) => {
     const index = spec.labels.indexOf(label);

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describePolicy } from '@fedtl/privacy';
 import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
+import { describeAdaptation, runAdaptOnly } from './adapt-only';
 import { USAGE, parseClientConfig } from './config';
 import { EXIT_CODES, describeOutcome, exitCodeFor, exitCodeForError, type ClientOutcome } from './exit-codes';
 import { FederatedClient } from './federated-client';
@@ -15,6 +16,10 @@ async function main(): Promise<number> {
     return 0;
   }
   configureLogging({ level: config.logLevel, format: config.logFormat });
+  if (config.adaptOnly) {
+    process.stdout.write(describeAdaptation(await runAdaptOnly(config, config.adaptOnly)));
+    return EXIT_CODES.finished;
+  }
   const log = createLogger('client-main').child({ clientId: config.clientId });
   for (const warning of config.warnings) log.warn(warning);
   log.info('privacy policy', { policy: describePolicy(config.privacyPolicy) });

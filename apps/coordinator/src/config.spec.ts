@@ -62,7 +62,7 @@ describe('coordinator configuration', () => {
       if (config === 'help') throw new Error('help');
       return config;
     };
-    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'median', 'trimmed-mean', 'krum', 'multikrum']);
+    expect(STRATEGY_NAMES).toEqual(['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'per-fedavg', 'median', 'trimmed-mean', 'krum', 'multikrum']);
     const built: Array<[string[], string, Record<string, unknown>]> = [
       [['--strategy', 'fedyogi'], 'FedYogi', { serverLearningRate: 0.01, beta1: 0.9, beta2: 0.99, tau: 1e-3 }],
       [['--strategy', 'fedyogi', '--server-learning-rate', '0.05', '--server-beta1', '0.5', '--server-beta2', '0.9', '--server-tau', '0.01'], 'FedYogi', { serverLearningRate: 0.05, beta1: 0.5, beta2: 0.9, tau: 0.01 }],
@@ -70,6 +70,8 @@ describe('coordinator configuration', () => {
       [['--strategy', 'fedprox'], 'FedProx', { serverLearningRate: 1, proximalMu: 0.01 }],
       [['--strategy', 'fedprox', '--proximal-mu', '1'], 'FedProx', { proximalMu: 1 }],
       [['--strategy', 'fedprox', '--proximal-mu', '0'], 'FedProx', { proximalMu: 0 }],
+      [['--strategy', 'per-fedavg'], 'PerFedAvg', { serverLearningRate: 1, metaInnerLearningRate: 0.2 }],
+      [['--strategy', 'per-fedavg', '--meta-inner-learning-rate', '0.2'], 'PerFedAvg', { metaInnerLearningRate: 0.2 }],
       [['--strategy', 'median'], 'Median', { serverLearningRate: 1 }],
       [['--strategy', 'trimmed-mean', '--min-clients', '5'], 'TrimmedMean', { trimFraction: 0.2 }],
       [['--strategy', 'trimmed-mean', '--trim-fraction', '0.25', '--min-clients', '4'], 'TrimmedMean', { trimFraction: 0.25 }],
@@ -86,6 +88,8 @@ describe('coordinator configuration', () => {
     }
     expect(createStrategy(parse(['--strategy', 'fedprox', '--proximal-mu', '0.5'])).configureRound(1, ['a', 'b'], () => 0)?.config).toEqual({ proximalMu: 0.5 });
     expect(createStrategy(parse(['--strategy', 'fedprox', '--secure-aggregation'])).name).toBe('FedProx');
+    expect(createStrategy(parse(['--strategy', 'per-fedavg', '--meta-inner-learning-rate', '0.3'])).configureRound(1, ['a', 'b'], () => 0)?.config).toEqual({ metaInnerLearningRate: 0.3 });
+    expect(createStrategy(parse(['--strategy', 'per-fedavg', '--secure-aggregation'])).name).toBe('PerFedAvg');
     expect(createStrategy(parse(['--strategy', 'trimmed-mean', '--min-clients', '5']))).toMatchObject({ trimFraction: 0.2, options: expect.objectContaining({ minFitClients: 5 }) });
 
     const refusals: Array<[string[], string]> = [
@@ -101,7 +105,7 @@ describe('coordinator configuration', () => {
       [['--strategy', 'trimmed-mean', '--trim-fraction', '0.5'], '--trim-fraction: expected a number in (0, 0.5), got "0.5"'],
       [['--strategy', 'krum', '--byzantine-clients', '1.5'], '--byzantine-clients: expected an integer >= 0, got "1.5"'],
       [['--strategy', 'multikrum', '--multikrum-selected', '0'], '--multikrum-selected: expected an integer >= 1, got "0"'],
-      [['--strategy', 'fedbogus'], '--strategy: expected one of fedavg|fedavgm|fedadam|fedyogi|fedadagrad|fedprox|median|trimmed-mean|krum|multikrum, got "fedbogus"'],
+      [['--strategy', 'fedbogus'], '--strategy: expected one of fedavg|fedavgm|fedadam|fedyogi|fedadagrad|fedprox|per-fedavg|median|trimmed-mean|krum|multikrum, got "fedbogus"'],
       [['--proximal-mu', '0.1'], '--proximal-mu: expected --strategy fedprox (the only ones that take it), got "0.1 with --strategy fedavg"'],
       [['--strategy', 'fedadam', '--proximal-mu', '1'], '--proximal-mu: expected --strategy fedprox (the only ones that take it), got "1 with --strategy fedadam"'],
       [['--strategy', 'fedprox', '--server-momentum', '0.9'], '--server-momentum: expected --strategy fedavgm (the only ones that take it), got "0.9 with --strategy fedprox"'],
@@ -109,7 +113,10 @@ describe('coordinator configuration', () => {
       [['--strategy', 'fedprox', '--proximal-mu=-0.1'], '--proximal-mu: expected a finite number >= 0, got "-0.1"'],
       [['--strategy', 'fedprox', '--proximal-mu', 'Infinity'], '--proximal-mu: expected a finite number >= 0, got "Infinity"'],
       [['--strategy', 'fedprox', '--proximal-mu', 'NaN'], '--proximal-mu: expected a finite number >= 0, got "NaN"'],
-      [['--strategy', 'median', '--secure-aggregation'], "--strategy: expected one that acts on the mean with --secure-aggregation (fedavg|fedavgm|fedadam|fedyogi|fedadagrad|fedprox): under it the coordinator only learns the sum, and median needs each client's update, got \"median\""],
+      [['--meta-inner-learning-rate', '0.1'], '--meta-inner-learning-rate: expected --strategy per-fedavg (the only ones that take it), got "0.1 with --strategy fedavg"'],
+      [['--strategy', 'per-fedavg', '--meta-inner-learning-rate', '0'], '--meta-inner-learning-rate: expected a positive finite number, got "0"'],
+      [['--strategy', 'per-fedavg', '--proximal-mu', '0.1'], '--proximal-mu: expected --strategy fedprox (the only ones that take it), got "0.1 with --strategy per-fedavg"'],
+      [['--strategy', 'median', '--secure-aggregation'], "--strategy: expected one that acts on the mean with --secure-aggregation (fedavg|fedavgm|fedadam|fedyogi|fedadagrad|fedprox|per-fedavg): under it the coordinator only learns the sum, and median needs each client's update, got \"median\""],
     ];
     for (const [args, message] of refusals) expect(() => parseCoordinatorConfig(args)).toThrow(message);
     expect(() => parseCoordinatorConfig(['--config', file({ strategy: 'krum', trimFraction: 0.2, minClients: 5 })])).toThrow('--trim-fraction: expected --strategy trimmed-mean');
@@ -161,7 +168,7 @@ describe('coordinator configuration', () => {
     const config = parseCoordinatorConfig(['--max-update-norm', '2.5', '--update-norm-action', 'reject', '--max-client-share', '1', '--max-declared-examples', '500']);
     expect(config).toMatchObject({ maxUpdateNorm: 2.5, updateNormAction: 'reject', maxClientShare: 1, maxDeclaredExamples: 500 });
     expect(parseCoordinatorConfig(['--config', file({ maxClientShare: 0.25 })])).toMatchObject({ maxClientShare: 0.25 });
-    expect(() => parseCoordinatorConfig(['--max-update-norm', '0'])).toThrow('--max-update-norm: expected a number in (0, Infinity], got "0"');
+    expect(() => parseCoordinatorConfig(['--max-update-norm', '0'])).toThrow('--max-update-norm: expected a positive finite number, got "0"');
     expect(() => parseCoordinatorConfig(['--max-update-norm', 'Infinity'])).toThrow('--max-update-norm');
     expect(() => parseCoordinatorConfig(['--update-norm-action', 'drop'])).toThrow('--update-norm-action: expected one of clip|reject');
     expect(() => parseCoordinatorConfig(['--max-client-share', '1.5'])).toThrow('--max-client-share: expected a number in (0, 1]');

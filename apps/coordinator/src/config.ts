@@ -8,7 +8,7 @@ import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
 import { NORM_ACTIONS, type NormAction } from './norm-bound';
 
-export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
+export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'per-fedavg', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
 export type StrategyName = (typeof STRATEGY_NAMES)[number];
 /** The robust strategies: they must see each client's update, so they cannot run under secure aggregation. */
 export const ROBUST_STRATEGY_NAMES: readonly StrategyName[] = ['median', 'trimmed-mean', 'krum', 'multikrum'];
@@ -35,6 +35,8 @@ export interface CoordinatorConfig {
   serverTau?: number;
   /** FedProx's μ, the proximal coefficient every round plan carries to the clients (≥ 0). */
   proximalMu?: number;
+  /** Per-FedAvg's α, the inner SGD step size every round plan carries to the clients (> 0). */
+  metaInnerLearningRate?: number;
   /** TrimmedMean's β, the fraction trimmed from each end of every coordinate, in (0, 0.5). */
   trimFraction?: number;
   /** Krum's and MultiKrum's f, the Byzantine clients tolerated in a round. */
@@ -190,6 +192,7 @@ const FLAGS = {
   'server-beta2': { type: 'string' },
   'server-tau': { type: 'string' },
   'proximal-mu': { type: 'string' },
+  'meta-inner-learning-rate': { type: 'string' },
   'trim-fraction': { type: 'string' },
   'byzantine-clients': { type: 'string' },
   'multikrum-selected': { type: 'string' },
@@ -257,6 +260,9 @@ export const USAGE = `Usage: npm run coordinator -- [options]
                              fedavg | fedavgm (server momentum) | fedadam | fedyogi | fedadagrad (server
                              Adam, Yogi, Adagrad) act on the example-weighted mean delta; fedprox
                              is fedavg with a proximal term in every client's local objective;
+                             per-fedavg is fedavg whose clients take first-order meta-learning steps
+                             (Per-FedAvg): it learns an initialisation that a new client adapts in a
+                             few steps (npm run client -- --adapt-only);
                              median | trimmed-mean | krum | multikrum are robust to faulty or malicious
                              clients: unweighted, they need each update (not with --secure-aggregation)
   --server-learning-rate X   server step on the aggregate delta (default 1; fedadam, fedadagrad 0.1;
@@ -268,6 +274,10 @@ export const USAGE = `Usage: npm run coordinator -- [options]
                              (default 0) and --server-tau (default 1e-9) only
   --proximal-mu MU           fedprox: μ ≥ 0 of the term μ/2·‖w − w_global‖² each client adds to its local
                              loss, sent in every round plan (default 0.01; 0 trains as fedavg)
+  --meta-inner-learning-rate A
+                             per-fedavg: α > 0, the SGD step size of each local step's inner adaptation,
+                             sent in every round plan and recorded in the checkpoints, where a new client's
+                             --adapt-only takes it as its step size (default 0.2)
   --trim-fraction B          trimmed-mean: fraction trimmed from each end of every coordinate, in (0, 0.5)
                              (default 0.2); --min-clients must make ⌊B·n⌋ ≥ 1 (5 for 0.2)
   --byzantine-clients F      krum, multikrum: faulty clients tolerated per round (default 1); rounds need
@@ -397,6 +407,7 @@ function checkStrategy(config: CoordinatorConfig): void {
     ['serverBeta2', '--server-beta2', ['fedadam', 'fedyogi']],
     ['serverTau', '--server-tau', ['fedadam', 'fedyogi', 'fedadagrad']],
     ['proximalMu', '--proximal-mu', ['fedprox']],
+    ['metaInnerLearningRate', '--meta-inner-learning-rate', ['per-fedavg']],
     ['trimFraction', '--trim-fraction', ['trimmed-mean']],
     ['byzantineClients', '--byzantine-clients', ['krum', 'multikrum']],
     ['multikrumSelected', '--multikrum-selected', ['multikrum']],
@@ -531,6 +542,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['server-beta2'] !== undefined) merged.serverBeta2 = parseDecayRate('--server-beta2', v['server-beta2']);
   if (v['server-tau'] !== undefined) merged.serverTau = parsePositiveNumber('--server-tau', v['server-tau']);
   if (v['proximal-mu'] !== undefined) merged.proximalMu = parseProximalMu(v['proximal-mu']);
+  if (v['meta-inner-learning-rate'] !== undefined) merged.metaInnerLearningRate = parsePositiveNumber('--meta-inner-learning-rate', v['meta-inner-learning-rate']);
   if (v['trim-fraction'] !== undefined) merged.trimFraction = parseTrimFraction(v['trim-fraction']);
   if (v['byzantine-clients'] !== undefined) merged.byzantineClients = parseInteger('--byzantine-clients', v['byzantine-clients'], 0);
   if (v['multikrum-selected'] !== undefined) merged.multikrumSelected = parseInteger('--multikrum-selected', v['multikrum-selected'], 1);

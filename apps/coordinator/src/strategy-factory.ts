@@ -1,6 +1,6 @@
 // Builds the configured aggregation strategy. Its server options, with the strategy's defaults filled in, are
 // also what the run's config hash records: a checkpoint resumes only under the same server arithmetic (and the
-// same robust rule: trim fraction, f, m) and the same FedProx μ in the plans.
+// same robust rule: trim fraction, f, m) and the same FedProx μ or Per-FedAvg α in the plans.
 import {
   FEDADAGRAD_DEFAULTS,
   FEDADAM_DEFAULTS,
@@ -12,6 +12,8 @@ import {
   FedAvg,
   FedAvgM,
   FedProx,
+  PER_FEDAVG_DEFAULTS,
+  PerFedAvg,
   FedYogi,
   KRUM_DEFAULTS,
   Krum,
@@ -32,6 +34,8 @@ export interface ServerOptimizerChoice {
   tau?: number;
   /** FedProx's μ, sent to the clients: it changes what they train, so it is in the config hash too. */
   proximalMu?: number;
+  /** Per-FedAvg's α, sent to the clients: in the config hash for the same reason. */
+  metaInnerLearningRate?: number;
   trimFraction?: number;
   byzantineClients?: number;
   /** MultiKrum's m; absent: n − f of each round. */
@@ -74,6 +78,12 @@ export function serverOptimizerOf(config: CoordinatorConfig): ServerOptimizerCho
       };
     case 'fedprox':
       return { strategy: 'fedprox', serverLearningRate: config.serverLearningRate ?? 1, proximalMu: config.proximalMu ?? FEDPROX_DEFAULTS.proximalMu };
+    case 'per-fedavg':
+      return {
+        strategy: 'per-fedavg',
+        serverLearningRate: config.serverLearningRate ?? 1,
+        metaInnerLearningRate: config.metaInnerLearningRate ?? PER_FEDAVG_DEFAULTS.metaInnerLearningRate,
+      };
     case 'median':
       return { strategy: 'median', serverLearningRate: config.serverLearningRate ?? 1 };
     case 'trimmed-mean':
@@ -106,6 +116,8 @@ export function createStrategy(config: CoordinatorConfig): Strategy {
       return new FedAdagrad({ ...sampling, ...server });
     case 'fedprox':
       return new FedProx({ ...sampling, ...server });
+    case 'per-fedavg':
+      return new PerFedAvg({ ...sampling, ...server });
     case 'median':
       return new Median({ ...sampling, ...server });
     case 'trimmed-mean':

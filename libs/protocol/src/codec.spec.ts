@@ -117,6 +117,30 @@ describe('codec round trips', () => {
     );
   });
 
+  it('RoundPlan with a Per-FedAvg inner learning rate, and never together with a proximal mu', () => {
+    const plan = sampleRoundPlan();
+    const meta = { ...plan, config: { ...plan.config, metaInnerLearningRate: 0.02 } };
+    expect(decodeRoundPlan(encodeRoundPlan(meta))).toEqual(meta);
+    expect(encodeRoundPlan({ ...plan, config: { ...plan.config, metaInnerLearningRate: 0 } })).toEqual(encodeRoundPlan(plan));
+    expect(() => encodeRoundPlan({ ...plan, config: { ...plan.config, metaInnerLearningRate: -1 } })).toThrow(
+      /config\.metaInnerLearningRate: expected a finite number ≥ 0, got -1/,
+    );
+    for (const [value, shown] of [[Number.NaN, 'NaN'], [-0.1, '-0\\.1']] as const) {
+      const config = { localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: 1, seed: 1, metaInnerLearningRate: value };
+      expectFedtlError(
+        () => decodeRoundPlan(rawMessage('RoundPlan', { runId: 'r', round: 1, config })),
+        'FEDTL_ERR_MALFORMED_MESSAGE',
+        new RegExp(`RoundPlan\\.config\\.metaInnerLearningRate: expected a finite number ≥ 0, got ${shown}`),
+      );
+    }
+    const both = { localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: 1, seed: 1, proximalMu: 0.1, metaInnerLearningRate: 0.02 };
+    expectFedtlError(
+      () => decodeRoundPlan(rawMessage('RoundPlan', { runId: 'r', round: 1, config: both })),
+      'FEDTL_ERR_MALFORMED_MESSAGE',
+      /metaInnerLearningRate: expected no Per-FedAvg step together with a FedProx proximalMu, got 0\.02 with proximalMu 0\.1/,
+    );
+  });
+
   it('Update with metrics', () => {
     const update = sampleUpdate();
     expect(decodeUpdate(encodeUpdate(update))).toEqual(update);

@@ -377,11 +377,14 @@ function trainingConfigToWire(config: TrainingConfig, fields: FieldWriter): v1.T
     ...(config.proximalMu !== undefined && config.proximalMu !== 0
       ? { proximalMu: fields.nonNegativeNumber('proximalMu', config.proximalMu) }
       : {}),
+    ...(config.metaInnerLearningRate !== undefined && config.metaInnerLearningRate !== 0
+      ? { metaInnerLearningRate: fields.nonNegativeNumber('metaInnerLearningRate', config.metaInnerLearningRate) }
+      : {}),
   };
 }
 
 function trainingConfigFromWire(wire: v1.TrainingConfig.$Properties, fields: FieldReader): TrainingConfig {
-  return {
+  const config: TrainingConfig = {
     localEpochs: wire.localEpochs ?? 0,
     batchSize: wire.batchSize ?? 0,
     learningRate: wire.learningRate ?? 0,
@@ -390,7 +393,14 @@ function trainingConfigFromWire(wire: v1.TrainingConfig.$Properties, fields: Fie
     ...(wire.proximalMu !== undefined && wire.proximalMu !== null && wire.proximalMu !== 0
       ? { proximalMu: fields.nonNegativeNumber('proximalMu', wire.proximalMu) }
       : {}),
+    ...(wire.metaInnerLearningRate !== undefined && wire.metaInnerLearningRate !== null && wire.metaInnerLearningRate !== 0
+      ? { metaInnerLearningRate: fields.nonNegativeNumber('metaInnerLearningRate', wire.metaInnerLearningRate) }
+      : {}),
   };
+  if (config.proximalMu !== undefined && config.metaInnerLearningRate !== undefined) {
+    throw fields.malformed('metaInnerLearningRate', 'no Per-FedAvg step together with a FedProx proximalMu', `${config.metaInnerLearningRate} with proximalMu ${config.proximalMu}`);
+  }
+  return config;
 }
 
 function tensorsToWire(tensors: NamedTensor[], options: EncodeOptions, fields: FieldWriter): v1.Tensor.$Properties[] {

@@ -55,10 +55,22 @@ export interface TrainingConfig {
    * w_global the plan's weights. Absent or 0: no proximal term (FedAvg).
    */
   proximalMu?: number;
+  /**
+   * Per-FedAvg's inner step size α > 0 (first-order variant, Fallah et al., NeurIPS 2020): each local step is an
+   * SGD step of size α on one batch, then the plan's optimizer step with the gradient at that adapted point on the
+   * next batch. Absent or 0: ordinary local steps. Never together with proximalMu.
+   */
+  metaInnerLearningRate?: number;
 }
 
 /** The feature name of the secure-aggregation protocol in proto/fedtl/v1/secagg.proto. */
 export const SECAGG_FEATURE = 'secagg/v1';
+/**
+ * Local training rules a plan may ask for (round.proto TrainingConfig): a client that does not list one would skip
+ * the unknown field and train plain FedAvg without a word, so a run whose plans use one refuses such a client.
+ */
+export const FEDPROX_FEATURE = 'fedprox/v1';
+export const PER_FEDAVG_FEATURE = 'per-fedavg/v1';
 
 export interface JoinRequest {
   clientId: string;

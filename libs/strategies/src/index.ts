@@ -6,6 +6,7 @@ export * from './fedavg';
 export * from './fedopt';
 export * from './fedavgm';
 export * from './fedprox';
+export * from './per-fedavg';
 export * from './fedadam';
 export * from './fedyogi';
 export * from './fedadagrad';

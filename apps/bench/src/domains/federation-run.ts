@@ -18,9 +18,10 @@ export interface FederationClient {
   testFile: string;
 }
 
-/** The coordinator's aggregation: plain FedAvg, or FedAvg with a server optimiser. */
+/** The coordinator's aggregation: plain FedAvg, FedAvg with a server optimiser, or Per-FedAvg's meta-learning. */
 export type FederationStrategy =
   | { name: 'fedavg' }
+  | { name: 'per-fedavg'; metaInnerLearningRate: number }
   | ({ name: 'fedavgm' } & ServerOptimizerOptions['fedavgm'])
   | ({ name: 'fedadam' } & ServerOptimizerOptions['fedadam']);
 
@@ -136,6 +137,8 @@ function strategyFlags(strategy: FederationStrategy): string[] {
   switch (strategy.name) {
     case 'fedavg':
       return ['--strategy', 'fedavg'];
+    case 'per-fedavg':
+      return ['--strategy', 'per-fedavg', '--meta-inner-learning-rate', String(strategy.metaInnerLearningRate)];
     case 'fedavgm':
       return ['--strategy', 'fedavgm', '--server-learning-rate', String(strategy.serverLearningRate), '--server-momentum', String(strategy.serverMomentum)];
     case 'fedadam':

@@ -3,3 +3,4 @@ export * from './adapter-head-model';
 export * from './local-training';
 export * from './evaluation';
 export * from './divergence';
+export * from './adaptation';

@@ -3,6 +3,10 @@
 //
 // The optional proximal term μ/2·‖w − w_global‖² is FedProx's client-side change (Li et al., "Federated
 // Optimization in Heterogeneous Networks", MLSys 2020, https://arxiv.org/abs/1812.06127); μ = 0 is FedAvg.
+// The optional inner step α is Per-FedAvg's, first-order variant (Fallah, Mokhtari, Ozdaglar, NeurIPS 2020,
+// https://arxiv.org/abs/2002.07948, Algorithm 1 with the Hessian term dropped): each step adapts the weights
+// by one SGD step of size α on a batch D, then moves the weights (from where they were) by the optimiser along
+// the gradient at the adapted point on the next batch D'.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, describeValue, seededRandom, shuffled } from '@fedtl/util';
@@ -25,13 +29,23 @@ export interface LocalTrainingOptions {
    * fine-tune only the head on top of the shared adapter (FedRep-style).
    */
   trainable?: (name: string) => boolean;
+  /**
+   * Per-FedAvg's inner SGD step size α > 0; default 0 (ordinary steps). The batches of an epoch are visited in
+   * their shuffled order: batch k is D and batch k + 1 (wrapping to the first) is D', so every example serves
+   * once as each; with one batch per epoch D' = D. Not together with proximalMu.
+   */
+  metaInnerLearningRate?: number;
 }
 
 export interface LocalTrainingResult {
   /** local − global for every trainable tensor, in the order and with the names of `global`. */
   delta: NamedTensor[];
   numExamples: number;
-  /** Mean cross-entropy and accuracy over the last epoch (each batch measured before its step); wall seconds. */
+  /**
+   * Mean cross-entropy and accuracy over the last epoch, each batch measured before its step (with a Per-FedAvg
+   * step: batch D′ at the adapted weights, the meta-objective, so not comparable with plain training's); wall
+   * seconds.
+   */
   metrics: { loss: number; accuracy: number; seconds: number };
 }
 
@@ -106,6 +120,13 @@ export async function trainLocally(
   if (!Number.isFinite(proximalMu) || proximalMu < 0) {
     throw new RangeError(`trainLocally: proximalMu must be finite and ≥ 0, got ${proximalMu}`);
   }
+  const alpha = options.metaInnerLearningRate ?? 0;
+  if (!Number.isFinite(alpha) || alpha < 0) {
+    throw new RangeError(`trainLocally: metaInnerLearningRate must be finite and ≥ 0, got ${alpha}`);
+  }
+  if (alpha > 0 && proximalMu > 0) {
+    throw new RangeError(`trainLocally: expected a Per-FedAvg step or a FedProx term, got both (metaInnerLearningRate ${alpha}, proximalMu ${proximalMu})`);
+  }
   checkTrainingConfig(config);
   checkLabelledFeatures(spec, data, 1);
   const ordered = checkTrainableWeights(spec, global);
@@ -128,24 +149,41 @@ export async function trainLocally(
     for (let epoch = 0; epoch < config.localEpochs; epoch++) {
       const lastEpoch = epoch === config.localEpochs - 1;
       const order = shuffled(indices, random);
-      for (let start = 0; start < n; start += config.batchSize) {
-        const rows = Math.min(config.batchSize, n - start);
+      const batches: number[][] = [];
+      for (let start = 0; start < n; start += config.batchSize) batches.push(order.slice(start, start + config.batchSize));
+      for (const [k, batchRows] of batches.entries()) {
         const step = tf.tidy(() => {
-          const batch = tf.tensor1d(order.slice(start, start + rows), 'int32');
-          const { loss, correct, gradients } = model.lossAndGradients(
-            tf.gather(xAll, batch) as tf.Tensor2D,
-            tf.gather(yAll, batch) as tf.Tensor1D,
-          );
+          const slice = (rows: number[]) => {
+            const batch = tf.tensor1d(rows, 'int32');
+            return { x: tf.gather(xAll, batch) as tf.Tensor2D, y: tf.gather(yAll, batch) as tf.Tensor1D };
+          };
+          const trains = (i: number) => !options.trainable || options.trainable(names[i]);
+          let measured = batchRows;
+          let saved: tf.Tensor[] = [];
+          if (alpha > 0) {
+            // Per-FedAvg (FO): adapt on D, then take the gradient at the adapted weights on D' (below).
+            const inner = slice(batchRows);
+            const { gradients: innerGradients } = model.lossAndGradients(inner.x, inner.y);
+            saved = variables.map((v) => tf.clone(v));
+            variables.forEach((v, i) => {
+              if (trains(i)) v.assign(tf.sub(v, tf.mul(innerGradients[names[i]], alpha)));
+            });
+            measured = batches[(k + 1) % batches.length];
+          }
+          const outer = slice(measured);
+          const { loss, correct, gradients } = model.lossAndGradients(outer.x, outer.y);
+          // Back to w: the optimiser moves w itself, along the gradient taken at the adapted point.
+          saved.forEach((value, i) => variables[i].assign(value));
           // Keyed by the engine's variable names, as Optimizer.applyGradients expects.
           const byVariable: tf.NamedTensorMap = {};
           names.forEach((name, i) => {
-            if (options.trainable && !options.trainable(name)) return;
+            if (!trains(i)) return;
             const gradient = gradients[name];
             // d/dw of μ/2·‖w − w_global‖² is μ·(w − w_global).
             byVariable[variables[i].name] =
               proximalMu === 0 ? gradient : tf.add(gradient, tf.mul(tf.sub(variables[i], anchors[i]), proximalMu));
           });
-          return { lossSum: tf.mul(loss, rows) as tf.Scalar, correct, byVariable };
+          return { lossSum: tf.mul(loss, measured.length) as tf.Scalar, correct, byVariable };
         });
         try {
           optimizer.applyGradients(step.byVariable);

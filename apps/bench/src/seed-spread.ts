@@ -1,0 +1,24 @@
+// Every figure of an experiment repeated over seeds is reported as the mean over seeds with its spread.
+
+/** The mean and the sample standard deviation (n − 1 in the denominator; 0 for one value) of `values`. */
+export interface Spread {
+  mean: number;
+  std: number;
+  n: number;
+}
+
+/** @throws RangeError for an empty list or a value that is not finite. */
+export function spreadOf(values: readonly number[]): Spread {
+  if (values.length === 0) throw new RangeError('spreadOf: expected at least one value, got none');
+  const bad = values.find((v) => !Number.isFinite(v));
+  if (bad !== undefined) throw new RangeError(`spreadOf: expected finite values, got ${bad}`);
+  const n = values.length;
+  const mean = values.reduce((sum, v) => sum + v, 0) / n;
+  const variance = n > 1 ? values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1) : 0;
+  return { mean, std: Math.sqrt(variance), n };
+}
+
+/** A fraction as "72.4 ± 1.3" percentage points (the spread's sample standard deviation). */
+export function formatPercentSpread(spread: Spread, digits = 1): string {
+  return `${(100 * spread.mean).toFixed(digits)} ± ${(100 * spread.std).toFixed(digits)}`;
+}
