@@ -2,31 +2,18 @@
 // training default to the domains benchmark's (DOMAINS_DEFAULTS, chosen on its validation slice), so the source
 // federation is exactly that benchmark's fedavg row at the source budget.
 import { parseArgs } from 'node:util';
-import { configError, isLogLevel, parseInteger, parseIntegerList, parseOneOf, parsePositiveNumber, type LogLevel } from '@fedtl/util';
-import { DOMAINS_DEFAULTS, type ModelOptions, type TrainingOptions } from '../domains/domains-config';
+import { configError, isLogLevel, parseInteger, parseIntegerList, parseOneOf, parsePositiveNumber } from '@fedtl/util';
+import { DOMAINS_DEFAULTS, type DomainsOptions } from '../domains/domains-config';
 
-export interface CrossTaskOptions {
-  dataDir: string;
-  out: string;
-  /** Empty: every domain in dataDir that has both a train and a test file. */
-  domains: string[];
+/** The domains benchmark's options where they mean the same (data, rounds, validation, cache, model, training), plus: */
+export interface CrossTaskOptions
+  extends Pick<DomainsOptions, 'dataDir' | 'out' | 'domains' | 'rounds' | 'validate' | 'validationFraction' | 'cacheDir' | 'backbone' | 'model' | 'training' | 'embedThreads' | 'logLevel'> {
   /** One source federation and its target federations per seed; every number is averaged over them. */
   seeds: number[];
   /** Sentiment labels per client of the source federation. */
   sourceLabelsPerClient: number;
-  /** Rating labels per client of the target federations, one pair (init-from, scratch) per budget. */
+  /** Rating labels per client of the target federations, one pair (init-from, scratch) per budget; `rounds` is every federation's, source and target. */
   targetLabelsPerClient: number[];
-  /** Rounds of every federation, source and target. */
-  rounds: number;
-  /** Score on a held-out slice of each training file instead of the test files (for tuning). */
-  validate: boolean;
-  validationFraction: number;
-  cacheDir: string;
-  backbone: string;
-  model: ModelOptions;
-  training: TrainingOptions;
-  embedThreads: number;
-  logLevel: LogLevel;
 }
 
 export const CROSS_TASK_DEFAULTS = {

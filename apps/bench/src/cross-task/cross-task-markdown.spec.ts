@@ -1,5 +1,6 @@
 import { crossTaskMarkdown, crossTaskTable, curveRounds, curveTable, differenceTable, differenceText, referenceLine, spreadText } from './cross-task-markdown';
-import { spreadOf, summarise, type CrossTaskReport, type FederationOutcome, type SeedRuns } from './cross-task-report';
+import { spreadOf } from '../seed-spread';
+import { summarise, type CrossTaskReport, type FederationOutcome, type SeedRuns } from './cross-task-report';
 
 function outcome(accuracy: number): FederationOutcome {
   return { perDomain: { books: { accuracy, macroF1: 0.6 * accuracy } }, accuracy, macroF1: 0.6 * accuracy, curve: [accuracy], seconds: 3 };

@@ -2,20 +2,21 @@
 // seeds), the paired differences, the constant-prediction references, then the source run, every seed's numbers
 // and where and how it ran.
 import { provenanceLines } from '../domains/markdown-report';
-import type { CrossTaskReport, Spread } from './cross-task-report';
+import { formatPercentSpread, type Spread } from '../seed-spread';
+import type { CrossTaskReport } from './cross-task-report';
 
 /** A share in [0, 1] as a percentage with one decimal; '–' for NaN. */
 const pct = (value: number) => (Number.isFinite(value) ? (100 * value).toFixed(1) : '–');
 
-/** mean ± sd in percent (the sd left out when there is one seed). */
+/** mean ± std in percent (the std left out when there is one seed). */
 export function spreadText(spread: Spread): string {
-  return Number.isFinite(spread.sd) ? `${pct(spread.mean)} ± ${pct(spread.sd)}` : pct(spread.mean);
+  return spread.n > 1 ? formatPercentSpread(spread) : pct(spread.mean);
 }
 
 /** A signed difference in points: +1.2 ± 0.4. */
 export function differenceText(spread: Spread): string {
-  const signed = (value: number) => (Number.isFinite(value) ? `${value >= 0 ? '+' : '−'}${Math.abs(100 * value).toFixed(1)}` : '–');
-  return Number.isFinite(spread.sd) ? `${signed(spread.mean)} ± ${pct(spread.sd)}` : signed(spread.mean);
+  const signed = `${spread.mean >= 0 ? '+' : '−'}${Math.abs(100 * spread.mean).toFixed(1)}`;
+  return spread.n > 1 ? `${signed} ± ${pct(spread.std)}` : signed;
 }
 
 /** The budget × init table (also pasted into the README's Results section). */
@@ -33,7 +34,7 @@ export function crossTaskTable(report: CrossTaskReport): string {
 export function differenceTable(report: CrossTaskReport): string {
   const rows = report.differences.map(
     (d) =>
-      `| ${d.labelsPerClient} | **${differenceText(d.accuracy)}** | ${differenceText(d.macroF1)} | ${d.initFromBetterIn} of ${d.accuracy.values.length} | ${d.accuracy.mean > 0 ? 'yes' : 'no'} |`,
+      `| ${d.labelsPerClient} | **${differenceText(d.accuracy)}** | ${differenceText(d.macroF1)} | ${d.initFromBetterIn} of ${d.accuracy.n} | ${d.accuracy.mean > 0 ? 'yes' : 'no'} |`,
   );
   return [
     '| labels per client | accuracy, init-from − scratch (points) | macro-F1, init-from − scratch (points) | seeds where init-from is better | init-from beats scratch (mean > 0) |',

@@ -1,42 +1,17 @@
 // What the cross-task experiment reports: per (target budget, init) the mean over seeds of the final global
-// model's accuracy and macro-F1 with the sample standard deviation, per-domain means, and the init-from − scratch
+// model's accuracy and macro-F1 with the sample standard deviation (seed-spread.ts), per-domain means, and the init-from − scratch
 // difference paired by seed (both runs of a pair share the seed, so the same draw of reviews, the same fresh head
 // and the same shuffles: the difference is the initialisation's alone).
-import type { MachineInfo } from '../machine';
 import type { ModelOptions, TrainingOptions } from '../domains/domains-config';
 import type { EmbeddingSummary } from '../domains/feature-store';
+import { meanOf } from '../domains/report';
+import type { MachineInfo } from '../machine';
+import { pairedDifference, spreadOf, type Spread } from '../seed-spread';
 import type { ConstantBaselines } from './rating-data';
 
 export const INITS = ['init-from', 'scratch'] as const;
 /** How a target federation starts: from the source run's global weights (adapter kept, new head) or fresh. */
 export type Init = (typeof INITS)[number];
-
-/** A quantity measured once per seed, and its spread over the seeds. */
-export interface Spread {
-  /** Arithmetic mean over the seeds; NaN for none. */
-  mean: number;
-  /** Sample standard deviation (n − 1 in the denominator); NaN for fewer than two seeds. */
-  sd: number;
-  /** One value per seed, in the order of `CrossTaskReport.seeds`. */
-  values: number[];
-}
-
-/** Mean and sample standard deviation of `values` (kept in the result). */
-export function spreadOf(values: readonly number[]): Spread {
-  const n = values.length;
-  const mean = n === 0 ? NaN : values.reduce((sum, v) => sum + v, 0) / n;
-  const sd = n < 2 ? NaN : Math.sqrt(values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / (n - 1));
-  return { mean, sd, values: [...values] };
-}
-
-/**
- * The spread of `a[i] − b[i]` over the seeds i (a paired difference: its sd is that of the differences, not a
- * combination of the two sds). Throws a RangeError when the two lists differ in length.
- */
-export function pairedDifference(a: readonly number[], b: readonly number[]): Spread {
-  if (a.length !== b.length) throw new RangeError(`pairedDifference: expected one value per seed on both sides, got ${a.length} and ${b.length}`);
-  return spreadOf(a.map((value, i) => value - b[i]));
-}
 
 /** One federation's final global model as its clients evaluated it (the last aggregated round's record). */
 export interface FederationOutcome {
@@ -73,9 +48,11 @@ export interface CrossTaskRow {
 
 export interface CrossTaskDifference {
   labelsPerClient: number;
-  /** init-from − scratch accuracy, per seed. */
+  /** init-from − scratch accuracy, paired by seed. */
   accuracy: Spread;
   macroF1: Spread;
+  /** The accuracy difference of each seed, in the order of `CrossTaskReport.seeds`. */
+  perSeed: number[];
   /** Seeds where init-from's accuracy is strictly higher. */
   initFromBetterIn: number;
 }
@@ -105,13 +82,13 @@ export interface CrossTaskReport {
 }
 
 function perDomainSpread(outcomes: readonly FederationOutcome[], domains: readonly string[]): Record<string, Spread> {
-  return Object.fromEntries(domains.map((domain) => [domain, spreadOf(outcomes.map((o) => o.perDomain[domain]?.accuracy ?? NaN))]));
+  return Object.fromEntries(domains.map((domain) => [domain, spreadOf(outcomes.map((o) => o.perDomain[domain].accuracy))]));
 }
 
 /** Mean over outcomes of each round's value (over the rounds all of them reached). */
 function meanCurve(outcomes: readonly FederationOutcome[]): number[] {
   const rounds = Math.min(...outcomes.map((o) => o.curve.length));
-  return Array.from({ length: Number.isFinite(rounds) ? rounds : 0 }, (_, i) => spreadOf(outcomes.map((o) => o.curve[i])).mean);
+  return Array.from({ length: Number.isFinite(rounds) ? rounds : 0 }, (_, i) => meanOf(outcomes.map((o) => o.curve[i])));
 }
 
 /** The rows (budget × init), the paired differences and the source's summary from every seed's runs. */
@@ -141,6 +118,7 @@ export function summarise(
       labelsPerClient,
       accuracy: pairedDifference(initFrom.map((o) => o.accuracy), scratch.map((o) => o.accuracy)),
       macroF1: pairedDifference(initFrom.map((o) => o.macroF1), scratch.map((o) => o.macroF1)),
+      perSeed: initFrom.map((o, i) => o.accuracy - scratch[i].accuracy),
       initFromBetterIn: initFrom.filter((o, i) => o.accuracy > scratch[i].accuracy).length,
     };
   });

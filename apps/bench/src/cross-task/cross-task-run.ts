@@ -9,6 +9,7 @@ import { createLogger } from '@fedtl/util';
 import { writeClientFiles } from '../domains/budget-run';
 import type { DomainBudget } from '../domains/domain-data';
 import { runFederation, type FederationClient, type FederationOptions, type RoundRecord } from '../domains/federation-run';
+import { meanOf } from '../domains/report';
 import { INITS, type FederationOutcome, type Init, type SeedRuns } from './cross-task-report';
 
 /** What every federation of the experiment shares; runFederation's options without the per-run parts. */
@@ -43,13 +44,12 @@ export function outcomeOf(records: readonly RoundRecord[], domains: readonly str
     if (value === undefined) throw new Error(`round ${record.round}: expected ${domain}'s ${name} in metrics.jsonl, got ${JSON.stringify(record.clients[domain])}`);
     return value;
   };
-  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
   const perDomain = Object.fromEntries(domains.map((domain) => [domain, { accuracy: metric(last, domain, 'accuracy'), macroF1: metric(last, domain, 'macroF1') }]));
   return {
     perDomain,
-    accuracy: mean(domains.map((d) => perDomain[d].accuracy)),
-    macroF1: mean(domains.map((d) => perDomain[d].macroF1)),
-    curve: records.map((record) => mean(domains.map((d) => metric(record, d, 'accuracy')))),
+    accuracy: meanOf(domains.map((d) => perDomain[d].accuracy)),
+    macroF1: meanOf(domains.map((d) => perDomain[d].macroF1)),
+    curve: records.map((record) => meanOf(domains.map((d) => metric(record, d, 'accuracy')))),
     seconds,
   };
 }

@@ -45,15 +45,16 @@ describe('bench cross-task', () => {
     expect(report.reference.majorityClass.books).toEqual({ label: '1', accuracy: 2 / 6 });
     expect(report.rows.map((row) => [row.labelsPerClient, row.init])).toEqual([[8, 'init-from'], [8, 'scratch']]);
     for (const row of report.rows) {
-      expect(row.accuracy.values).toHaveLength(2);
-      expect(row.macroF1.values).toHaveLength(2);
-      for (const value of [...row.accuracy.values, ...row.macroF1.values]) expect(value).toBeGreaterThanOrEqual(0);
-      expect(Number.isFinite(row.accuracy.sd)).toBe(true);
+      expect(row.accuracy.n).toBe(2);
+      expect(row.macroF1.n).toBe(2);
+      for (const value of [row.accuracy.mean, row.macroF1.mean]) expect(value).toBeGreaterThanOrEqual(0);
+      expect(row.accuracy.std).toBeGreaterThanOrEqual(0);
       expect(Object.keys(row.perDomain)).toEqual(['books', 'kitchen']);
       expect(row.curve).toHaveLength(2);
     }
     const [difference] = report.differences;
-    expect(difference.accuracy.values).toHaveLength(2);
+    expect(difference.accuracy.n).toBe(2);
+    expect(difference.perSeed).toHaveLength(2);
     expect(difference.initFromBetterIn).toBeGreaterThanOrEqual(0);
     expect(report.perSeed.map((s) => s.seed)).toEqual([1, 2]);
     expect(report.embedding.computed).toBe(report.embedding.texts);
