@@ -1,5 +1,6 @@
 // `npm run bench -- <suite> …`: the project's experiments and benchmarks.
 //   domains    the cross-domain table (local, centralized, fedavg, personalized, leave-one-out)
+//   cross-task a federation learns star ratings from --init-from a sentiment federation vs from scratch
 //   demo-tuning  the settings of `npm run demo`, chosen on a validation slice of each organisation's training mail
 //   embedding  backbone throughput, one thread vs the worker pool
 //   load       the coordinator under many clients (apps/bench/src/load, its own module tree)
@@ -8,6 +9,7 @@
 //   few-shot   a new domain adapting from k labelled examples: meta-learned vs FedAvg vs fresh initialisation
 //   strategies every aggregation strategy over seeds, the robust ones also with one client attacking
 import { FedtlError } from '@fedtl/util';
+import { runCrossTaskSuite } from './cross-task/cross-task-suite';
 import { runDemoTuningSuite } from './demo-tuning/demo-tuning-suite';
 import { runDomainsSuite } from './domains/domains-suite';
 import { runEmbeddingSuite } from './embedding/embedding-suite';
@@ -21,6 +23,7 @@ import { stopAllApps } from './workspace';
 const USAGE = `Usage: npm run bench -- <suite> [options]   (npm run bench -- <suite> --help for its options)
 
   domains     does federated transfer learning beat training alone? methods x domains table and plots
+  cross-task  star ratings learned from --init-from a sentiment federation vs from scratch, 20/50/200 labels, 5 seeds
   demo-tuning the demo's settings (labelled budget, rounds, epochs, learning rate…) on a validation slice
   embedding   sentences per second of the backbone, one thread vs the worker pool
   load        the coordinator under load
@@ -34,6 +37,7 @@ type Suite = (argv: string[]) => Promise<number>;
 
 const SUITES: Record<string, Suite> = {
   domains: runDomainsSuite,
+  'cross-task': runCrossTaskSuite,
   'demo-tuning': runDemoTuningSuite,
   embedding: runEmbeddingSuite,
   load: runLoadSuite,

@@ -18,6 +18,16 @@ export function spreadOf(values: readonly number[]): Spread {
   return { mean, std: Math.sqrt(variance), n };
 }
 
+/**
+ * The spread over seeds of `a[i] − b[i]`, two measurements of seed i (a paired difference: its std is that of the
+ * per-seed differences, not a combination of the two sides' stds).
+ * @throws RangeError when the two lists differ in length, or as spreadOf does.
+ */
+export function pairedDifference(a: readonly number[], b: readonly number[]): Spread {
+  if (a.length !== b.length) throw new RangeError(`pairedDifference: expected one value per seed on both sides, got ${a.length} and ${b.length}`);
+  return spreadOf(a.map((value, i) => value - b[i]));
+}
+
 /** A fraction as "72.4 ± 1.3" percentage points (the spread's sample standard deviation). */
 export function formatPercentSpread(spread: Spread, digits = 1): string {
   return `${(100 * spread.mean).toFixed(digits)} ± ${(100 * spread.std).toFixed(digits)}`;

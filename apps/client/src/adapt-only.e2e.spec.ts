@@ -35,12 +35,13 @@ describe('--adapt-only after a Per-FedAvg federation', () => {
     const saved = join(sandbox.dir, 'adapted.ckpt');
     const adapt = spawnTs('apps/client/src/main.ts', [
       '--adapt-only', '--init-from', join(sandbox.dir, 'out'), '--features', features, '--backbone', `precomputed:${FIXTURE_DIM}`,
-      '--steps', '10', '--adapt-learning-rate', '0.3', '--save-adapted', saved, '--backend', 'cpu', '--log-level', 'warn',
+      '--steps', '10', '--save-adapted', saved, '--backend', 'cpu', '--log-level', 'warn',
     ]);
     sandbox.processes.push(adapt);
     expect(await adapt.exited).toBe(0);
     const output = adapt.output();
-    expect(output).toMatch(/adapted .*round-000003\.ckpt \(round 3, labels no,yes\) with 10 sgd steps of 0\.3 on 8 labelled examples/);
+    // The step size is the run's α, read from the checkpoint.
+    expect(output).toMatch(/adapted .*round-000003\.ckpt \(round 3, labels no,yes\) with 10 sgd steps of 0\.3 \(the run's Per-FedAvg α\) on 8 labelled examples/);
     expect(output).toMatch(/test accuracy on 40 examples: \d+\.\d % before, \d+\.\d % after/);
     expect(output).toContain('nothing was sent: --adapt-only opens no connection');
     const file = await readCheckpointFile(saved);

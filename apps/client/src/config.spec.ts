@@ -126,7 +126,8 @@ describe('client configuration: --adapt-only', () => {
 
   it('needs no coordinator or client id, and takes its own flags with defaults', () => {
     const config = parse(['--adapt-only', '--init-from', 'runs/a', '--data', 'mine.jsonl', '--train-limit', '32']);
-    expect(config.adaptOnly).toEqual({ initFrom: 'runs/a', steps: ADAPT_ONLY_DEFAULTS.steps, learningRate: ADAPT_ONLY_DEFAULTS.learningRate, optimizer: 'sgd' });
+    // No step size: the run's Per-FedAvg α from its checkpoint, else the default (adapt-only.ts).
+    expect(config.adaptOnly).toEqual({ initFrom: 'runs/a', steps: ADAPT_ONLY_DEFAULTS.steps, optimizer: 'sgd' });
     expect(config).toMatchObject({ coordinator: '', clientId: 'adapt-only', trainLimit: 32 });
     const tuned = parse(['--adapt-only', '--init-from', 'x.ckpt', '--data', 'd.jsonl', '--steps', '3', '--adapt-learning-rate', '0.1', '--adapt-optimizer', 'adam', '--save-adapted', 'out.ckpt']);
     expect(tuned.adaptOnly).toEqual({ initFrom: 'x.ckpt', steps: 3, learningRate: 0.1, optimizer: 'adam', saveTo: 'out.ckpt' });
@@ -136,10 +137,15 @@ describe('client configuration: --adapt-only', () => {
   it.each([
     [['--adapt-only', '--data', 'd.jsonl'], '--init-from: expected a checkpoint file or run directory with --adapt-only'],
     [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--coordinator', 'http://127.0.0.1:1'], '--coordinator: expected no coordinator with --adapt-only (it opens no connection)'],
-    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--steps', '0'], '--steps: expected an integer >= 1, got "0"'],
-    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--adapt-learning-rate', 'NaN'], '--adapt-learning-rate: expected a number in (0, Infinity], got "NaN"'],
+    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--steps', '0'], '--steps: expected an integer in [1, 100000], got "0"'],
+    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--adapt-learning-rate', 'NaN'], '--adapt-learning-rate: expected a positive finite number, got "NaN"'],
     [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--adapt-optimizer', 'rmsprop'], '--adapt-optimizer: expected sgd|adam, got "rmsprop"'],
     [['--coordinator', 'http://127.0.0.1:1', '--client-id', 'a', '--data', 'd.jsonl', '--steps', '5'], '--steps: expected --adapt-only (the only mode that takes it), got "5"'],
+    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--steps', '1e12'], '--steps: expected an integer in [1, 100000], got "1e12"'],
+    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--steps', '99999999999999999999'], '--steps: expected an integer in [1, 100000], got "99999999999999999999"'],
+    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--personalize-epochs', '5'], '--personalize-epochs: expected no federation option with --adapt-only (it joins no federation), got "5"'],
+    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--token', 's'], '--token: expected no federation option with --adapt-only'],
+    [['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--require-secure-aggregation'], '--require-secure-aggregation: expected no federation option with --adapt-only'],
   ])('refuses %j', (args, message) => {
     expect(() => parseClientConfig(args)).toThrow(message);
   });

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readUserTextSync } from '@fedtl/data';
 import { assertPrivacyPolicy, PERMISSIVE_POLICY, type PrivacyPolicy } from '@fedtl/privacy';
-import { PER_FEDAVG_DEFAULTS } from '@fedtl/strategies';
 import { FedtlError, configError, isLogLevel, parseInteger, parsePositiveNumber, redactUrl, type LogLevel } from '@fedtl/util';
 
 /** Ten minutes without a session with the coordinator, then the client gives up. */
@@ -20,14 +19,19 @@ export interface AdaptOnlyOptions {
   initFrom: string;
   /** Full-batch gradient steps on the labelled examples. */
   steps: number;
-  learningRate: number;
+  /** Absent: the run's Per-FedAvg α recorded in the checkpoint, else ADAPT_ONLY_DEFAULTS.learningRate. */
+  learningRate?: number;
   optimizer: 'sgd' | 'adam';
-  /** Where to write the adapted weights (a checkpoint file); absent: not saved. */
+  /** Where to write the adapted weights (a new checkpoint file); absent: not saved. */
   saveTo?: string;
 }
 
-/** Default steps and step size of --adapt-only: Per-FedAvg's default α, a handful of steps. */
-export const ADAPT_ONLY_DEFAULTS = { steps: 5, learningRate: PER_FEDAVG_DEFAULTS.metaInnerLearningRate, optimizer: 'sgd' } as const;
+/**
+ * Defaults of --adapt-only, those of the few-shot benchmark (chosen on validation slices, docs/results/few-shot):
+ * 10 full-batch SGD steps; the step size is the run's Per-FedAvg α when the checkpoint records one, and otherwise
+ * 0.01, the best step size from FedAvg's weights (larger ones undo what the federation learned).
+ */
+export const ADAPT_ONLY_DEFAULTS = { steps: 10, maxSteps: 100_000, learningRate: 0.01, optimizer: 'sgd' } as const;
 
 export interface ClientConfig {
   /** The coordinator's URL; empty with adaptOnly, which contacts none. */
@@ -109,11 +113,12 @@ Adapting a published model to this client's domain, sending nothing (no --coordi
                              the labelled examples (--data, with --train-limit K for a K-shot draw), print the
                              test accuracy before and after, and exit 0; no connection is opened
   --init-from PATH           a checkpoint file (round-NNNNNN.ckpt) or a coordinator's run directory (its newest)
-  --steps S                  gradient steps (default ${ADAPT_ONLY_DEFAULTS.steps})
-  --adapt-learning-rate A    step size (default ${ADAPT_ONLY_DEFAULTS.learningRate}: per-fedavg's default α; use the run's
-                             --meta-inner-learning-rate)
-  --adapt-optimizer sgd|adam (default sgd, the step Per-FedAvg meta-learns for)
-  --save-adapted FILE        write the adapted weights to FILE (a checkpoint; --init-from reads it)
+  --steps S                  gradient steps (default ${ADAPT_ONLY_DEFAULTS.steps}, at most ${ADAPT_ONLY_DEFAULTS.maxSteps})
+  --adapt-learning-rate A    step size (default: the run's Per-FedAvg α, recorded in its checkpoints; for a run
+                             of another strategy ${ADAPT_ONLY_DEFAULTS.learningRate})
+  --adapt-optimizer sgd|adam (default sgd, the kind of step Per-FedAvg meta-learns for)
+  --save-adapted FILE        write the adapted weights to FILE, a new file (a checkpoint; --init-from reads it)
+  Only the data, backbone, backend, cache, seed and log options apply with --adapt-only.
 
 Logs and files:
   --log-level debug|info|warn|error   --log-format pretty|json
@@ -309,6 +314,12 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
   };
 }
 
+/** What only a client that joins a federation uses (--coordinator is refused with its own message). */
+const FEDERATION_ONLY_FLAGS = [
+  'token', 'token-file', 'tls-ca', 'tls-cert', 'tls-key', 'ack-timeout-ms', 'give-up-after-ms', 'local-baseline-epochs', 'personalize-epochs',
+  'require-secure-aggregation', 'min-other-contributors', 'min-examples', 'min-batch-size', 'max-rounds',
+] as const;
+
 /**
  * The --adapt-only options, or undefined without --adapt-only (whose own flags are then refused: they would be
  * silently ignored by a client that joins a federation).
@@ -322,14 +333,18 @@ function parseAdaptOnly(v: Flags): AdaptOnlyOptions | undefined {
     }
     return undefined;
   }
+  // Options of a federated client would be silently ignored: refused, as the adapt flags are without --adapt-only.
+  for (const flag of FEDERATION_ONLY_FLAGS) {
+    if (v[flag] !== undefined) fail(`--${flag}`, 'no federation option with --adapt-only (it joins no federation)', v[flag]);
+  }
   const initFrom = v['init-from'];
   if (!initFrom) fail('--init-from', 'a checkpoint file or run directory with --adapt-only', initFrom);
   const optimizer = v['adapt-optimizer'] ?? ADAPT_ONLY_DEFAULTS.optimizer;
   if (optimizer !== 'sgd' && optimizer !== 'adam') fail('--adapt-optimizer', 'sgd|adam', optimizer);
   return {
     initFrom,
-    steps: v.steps === undefined ? ADAPT_ONLY_DEFAULTS.steps : parseInteger('--steps', v.steps, 1),
-    learningRate: v['adapt-learning-rate'] === undefined ? ADAPT_ONLY_DEFAULTS.learningRate : parsePositiveNumber('--adapt-learning-rate', v['adapt-learning-rate']),
+    steps: v.steps === undefined ? ADAPT_ONLY_DEFAULTS.steps : parseInteger('--steps', v.steps, 1, ADAPT_ONLY_DEFAULTS.maxSteps),
+    ...(v['adapt-learning-rate'] !== undefined ? { learningRate: parsePositiveNumber('--adapt-learning-rate', v['adapt-learning-rate']) } : {}),
     optimizer,
     ...(v['save-adapted'] !== undefined ? { saveTo: v['save-adapted'] } : {}),
   };

@@ -5,7 +5,8 @@
 //        verdict, or this client failed on its own (training thread, data, an update over the size limit)
 //   2    refused or misconfigured: the coordinator refused this client (token, protocol version, backbone,
 //        labels…), this client's privacy policy refused the run (no secure aggregation), a flag is invalid, the
-//        URL carries a path, or the coordinator's certificate is not trusted
+//        URL carries a path, the coordinator's certificate is not trusted, or a local label is not in the model's
+//        label set (--adapt-only)
 //   3    unreachable: no session with the coordinator for --give-up-after-ms
 //   130  stopped by SIGINT; 143 stopped by SIGTERM (128 + the signal's number, as shells report it)
 import type { RunEnd } from '@fedtl/protocol';
@@ -20,7 +21,7 @@ export type ClientOutcome =
   | { event: 'failed'; error: FedtlError };
 
 /** Failures that are the user's to fix, not the run's: reported as "refused or misconfigured". */
-const CONFIGURATION_CODES: ReadonlySet<string> = new Set(['FEDTL_ERR_BAD_CONFIG', 'FEDTL_ERR_TLS']);
+const CONFIGURATION_CODES: ReadonlySet<string> = new Set(['FEDTL_ERR_BAD_CONFIG', 'FEDTL_ERR_TLS', 'FEDTL_ERR_UNKNOWN_LABEL']);
 
 /** The exit status for an outcome (see the table above). */
 export function exitCodeFor(outcome: ClientOutcome): number {

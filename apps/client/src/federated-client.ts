@@ -10,6 +10,8 @@ import { io, type Socket } from 'socket.io-client';
 import {
   PROTOCOL_VERSION,
   SECAGG_FEATURE,
+  FEDPROX_FEATURE,
+  PER_FEDAVG_FEATURE,
   UnmaskLedger,
   decodeAck,
   decodeEvaluateRequest,
@@ -221,7 +223,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       labels: data.labelSet,
       numTrainExamples: data.train.labels.length,
       numTestExamples: data.test.labels.length,
-      features: [SECAGG_FEATURE],
+      features: [SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE],
       privacyPolicy: this.policy,
     });
     let welcome: Welcome;

@@ -23,7 +23,10 @@ export interface LocalData {
 const log = createLogger('local-data');
 
 export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
-  if (config.data.kind === 'precomputed') return readPrecomputed(config.data.path, config.backbone);
+  if (config.data.kind === 'precomputed') {
+    const data = await readPrecomputed(config.data.path, config.backbone);
+    return config.trainLimit > 0 ? { ...data, train: sampleSplit(data.train, config.trainLimit, config.seed) } : data;
+  }
   const all = await readTexts(config);
   const train = config.trainLimit > 0 ? stratifiedSample(all.train, config.trainLimit, config.seed) : all.train;
   const test = all.test;
@@ -89,6 +92,15 @@ interface PrecomputedFile {
 }
 
 /** A JSON file of feature vectors computed elsewhere: `{dim, train: {features, labels}, test: {…}}`. */
+/** `limit` rows of `split`, stratified by label and seeded like --train-limit on text (stratifiedSample). */
+function sampleSplit(split: FeatureSplit, limit: number, seed: number): FeatureSplit {
+  const dim = split.labels.length > 0 ? split.features.length / split.labels.length : 0;
+  const rows = stratifiedSample(split.labels.map((label, row) => ({ label, row })), limit, seed);
+  const features = new Float32Array(rows.length * dim);
+  rows.forEach(({ row }, i) => features.set(split.features.subarray(row * dim, (row + 1) * dim), i * dim));
+  return { features, labels: rows.map(({ label }) => label) };
+}
+
 async function readPrecomputed(path: string, backboneSpec: string): Promise<LocalData> {
   let file: PrecomputedFile;
   try {

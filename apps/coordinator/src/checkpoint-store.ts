@@ -8,7 +8,7 @@ import { open, readdir, readFile, rename, mkdir, unlink } from 'node:fs/promises
 import { join } from 'node:path';
 import { FedtlError, createLogger, errorMessage } from '@fedtl/util';
 import { firstNonFinite } from '@fedtl/model';
-import { decodeCheckpointFile, encodeCheckpointFile, type BackboneRef, type ModelSpec, type NamedTensor } from '@fedtl/protocol';
+import { decodeCheckpointFile, encodeCheckpointFile, type BackboneRef, type ModelSpec, type NamedTensor, type TrainingConfig } from '@fedtl/protocol';
 import type { StrategyState } from '@fedtl/strategies';
 
 const FILE_PATTERN = /^round-(\d{6})\.ckpt$/;
@@ -33,6 +33,11 @@ export interface Checkpoint {
    */
   model?: ModelSpec;
   backbone?: BackboneRef;
+  /**
+   * The strategy's name and the last round's training config (learning rate, FedProx's μ, Per-FedAvg's α…): what
+   * the clients did to reach these weights. Absent in checkpoints written before.
+   */
+  training?: TrainingConfig & { strategy: string };
 }
 
 const log = createLogger('checkpoint');
@@ -40,8 +45,8 @@ const log = createLogger('checkpoint');
 export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
   const groups: Record<string, NamedTensor[]> = { [WEIGHTS]: checkpoint.weights };
   for (const [key, tensors] of Object.entries(checkpoint.strategyState.tensors)) groups[STATE_PREFIX + key] = tensors;
-  const { runId, round, configHash, createdAt, model, backbone } = checkpoint;
-  const described = { ...(model ? { model } : {}), ...(backbone ? { backbone } : {}) };
+  const { runId, round, configHash, createdAt, model, backbone, training } = checkpoint;
+  const described = { ...(model ? { model } : {}), ...(backbone ? { backbone } : {}), ...(training ? { training } : {}) };
   return encodeCheckpointFile({ meta: { runId, round, configHash, createdAt, strategyScalars: checkpoint.strategyState.scalars, ...described }, groups });
 }
 
@@ -60,6 +65,7 @@ export function decodeCheckpoint(bytes: Buffer, source = 'checkpoint'): Checkpoi
     weights: groups[WEIGHTS] ?? [],
     ...(meta.model ? { model: meta.model as ModelSpec } : {}),
     ...(meta.backbone ? { backbone: meta.backbone as BackboneRef } : {}),
+    ...(meta.training ? { training: meta.training as Checkpoint['training'] } : {}),
   };
 }
 

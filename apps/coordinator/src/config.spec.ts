@@ -70,7 +70,7 @@ describe('coordinator configuration', () => {
       [['--strategy', 'fedprox'], 'FedProx', { serverLearningRate: 1, proximalMu: 0.01 }],
       [['--strategy', 'fedprox', '--proximal-mu', '1'], 'FedProx', { proximalMu: 1 }],
       [['--strategy', 'fedprox', '--proximal-mu', '0'], 'FedProx', { proximalMu: 0 }],
-      [['--strategy', 'per-fedavg'], 'PerFedAvg', { serverLearningRate: 1, metaInnerLearningRate: 0.5 }],
+      [['--strategy', 'per-fedavg'], 'PerFedAvg', { serverLearningRate: 1, metaInnerLearningRate: 0.2 }],
       [['--strategy', 'per-fedavg', '--meta-inner-learning-rate', '0.2'], 'PerFedAvg', { metaInnerLearningRate: 0.2 }],
       [['--strategy', 'median'], 'Median', { serverLearningRate: 1 }],
       [['--strategy', 'trimmed-mean', '--min-clients', '5'], 'TrimmedMean', { trimFraction: 0.2 }],
@@ -114,7 +114,7 @@ describe('coordinator configuration', () => {
       [['--strategy', 'fedprox', '--proximal-mu', 'Infinity'], '--proximal-mu: expected a finite number >= 0, got "Infinity"'],
       [['--strategy', 'fedprox', '--proximal-mu', 'NaN'], '--proximal-mu: expected a finite number >= 0, got "NaN"'],
       [['--meta-inner-learning-rate', '0.1'], '--meta-inner-learning-rate: expected --strategy per-fedavg (the only ones that take it), got "0.1 with --strategy fedavg"'],
-      [['--strategy', 'per-fedavg', '--meta-inner-learning-rate', '0'], '--meta-inner-learning-rate: expected a number in (0, Infinity], got "0"'],
+      [['--strategy', 'per-fedavg', '--meta-inner-learning-rate', '0'], '--meta-inner-learning-rate: expected a positive finite number, got "0"'],
       [['--strategy', 'per-fedavg', '--proximal-mu', '0.1'], '--proximal-mu: expected --strategy fedprox (the only ones that take it), got "0.1 with --strategy per-fedavg"'],
       [['--strategy', 'median', '--secure-aggregation'], "--strategy: expected one that acts on the mean with --secure-aggregation (fedavg|fedavgm|fedadam|fedyogi|fedadagrad|fedprox|per-fedavg): under it the coordinator only learns the sum, and median needs each client's update, got \"median\""],
     ];
@@ -168,7 +168,7 @@ describe('coordinator configuration', () => {
     const config = parseCoordinatorConfig(['--max-update-norm', '2.5', '--update-norm-action', 'reject', '--max-client-share', '1', '--max-declared-examples', '500']);
     expect(config).toMatchObject({ maxUpdateNorm: 2.5, updateNormAction: 'reject', maxClientShare: 1, maxDeclaredExamples: 500 });
     expect(parseCoordinatorConfig(['--config', file({ maxClientShare: 0.25 })])).toMatchObject({ maxClientShare: 0.25 });
-    expect(() => parseCoordinatorConfig(['--max-update-norm', '0'])).toThrow('--max-update-norm: expected a number in (0, Infinity], got "0"');
+    expect(() => parseCoordinatorConfig(['--max-update-norm', '0'])).toThrow('--max-update-norm: expected a positive finite number, got "0"');
     expect(() => parseCoordinatorConfig(['--max-update-norm', 'Infinity'])).toThrow('--max-update-norm');
     expect(() => parseCoordinatorConfig(['--update-norm-action', 'drop'])).toThrow('--update-norm-action: expected one of clip|reject');
     expect(() => parseCoordinatorConfig(['--max-client-share', '1.5'])).toThrow('--max-client-share: expected a number in (0, 1]');

@@ -275,8 +275,9 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --proximal-mu MU           fedprox: μ ≥ 0 of the term μ/2·‖w − w_global‖² each client adds to its local
                              loss, sent in every round plan (default 0.01; 0 trains as fedavg)
   --meta-inner-learning-rate A
-                             per-fedavg: α > 0, the SGD step size of each local step's inner adaptation
-                             and of a new client's --adapt-only steps, sent in every round plan (default 0.5)
+                             per-fedavg: α > 0, the SGD step size of each local step's inner adaptation,
+                             sent in every round plan and recorded in the checkpoints, where a new client's
+                             --adapt-only takes it as its step size (default 0.2)
   --trim-fraction B          trimmed-mean: fraction trimmed from each end of every coordinate, in (0, 0.5)
                              (default 0.2); --min-clients must make ⌊B·n⌋ ≥ 1 (5 for 0.2)
   --byzantine-clients F      krum, multikrum: faulty clients tolerated per round (default 1); rounds need

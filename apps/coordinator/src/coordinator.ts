@@ -318,6 +318,13 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
    * it here tells its operator, and ours, why it stays out).
    */
   private checkPrivacyTerms(join: JoinRequest): void {
+    const missing = (this.options.strategy.requiredClientFeatures ?? []).filter((feature) => !(join.features ?? []).includes(feature));
+    if (missing.length > 0) {
+      throw new FedtlError(
+        'FEDTL_ERR_FEATURE_UNSUPPORTED',
+        `this run's plans (--strategy ${this.options.strategy.name}) need the local training rule ${missing.join(', ')}; expected a client whose Join lists it, got ${quoteUntrusted(JSON.stringify(join.features ?? []))}: upgrade the client`,
+      );
+    }
     const secagg = this.options.secureAggregation;
     if (secagg && !(join.features ?? []).includes(SECAGG_FEATURE)) {
       throw new FedtlError(
@@ -586,6 +593,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       createdAt: new Date().toISOString(),
       model: o.model,
       backbone: o.backbone,
+      // How the clients trained these weights: a newcomer adapting them (--adapt-only) reads Per-FedAvg's α here.
+      training: { ...config, strategy: o.strategy.name },
     });
     this.global = result.weights;
     this.completedRounds = round;

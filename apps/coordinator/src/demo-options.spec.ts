@@ -22,7 +22,7 @@ describe('the demo options', () => {
     [['--train-limit=-1'], '--train-limit: expected an integer >= 0, got "-1"'],
     [['--train-limit', 'abc'], '--train-limit: expected an integer >= 0, got "abc"'],
     [['--per-organisation', '5'], '--per-organisation: expected an integer >= 10, got "5"'],
-    [['--learning-rate', '0'], '--learning-rate: expected a number in (0, Infinity], got "0"'],
+    [['--learning-rate', '0'], '--learning-rate: expected a positive finite number, got "0"'],
     [['--clients'], "Option '--clients <value>' argument missing"],
     [['--colour'], "Unknown option '--colour'"],
     [['--clients', '1'], '--clients: expected at least 2 under secure aggregation (a sum of one update is that update), or --no-secure-aggregation, got 1'],

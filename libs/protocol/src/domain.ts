@@ -65,6 +65,12 @@ export interface TrainingConfig {
 
 /** The feature name of the secure-aggregation protocol in proto/fedtl/v1/secagg.proto. */
 export const SECAGG_FEATURE = 'secagg/v1';
+/**
+ * Local training rules a plan may ask for (round.proto TrainingConfig): a client that does not list one would skip
+ * the unknown field and train plain FedAvg without a word, so a run whose plans use one refuses such a client.
+ */
+export const FEDPROX_FEATURE = 'fedprox/v1';
+export const PER_FEDAVG_FEATURE = 'per-fedavg/v1';
 
 export interface JoinRequest {
   clientId: string;

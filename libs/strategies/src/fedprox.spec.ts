@@ -31,6 +31,8 @@ describe('FedProx', () => {
     }
     expect(prox.name).toBe('FedProx');
     expect(prox.proximalMu).toBe(0.5);
+    expect(prox.requiredClientFeatures).toEqual(['fedprox/v1']);
+    expect(new FedProx({ proximalMu: 0 }).requiredClientFeatures).toEqual([]);
   });
 
   it('waits like FedAvg when too few clients are available', () => {

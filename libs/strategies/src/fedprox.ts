@@ -7,6 +7,7 @@
 // global weights, so clients on different data drift less far from the global model in their local epochs.
 // This strategy carries μ to the clients in every round plan (`TrainingConfig.proximalMu`, round.proto field 16).
 // μ = 0 is FedAvg. The paper picks μ per data set from {0.001, 0.01, 0.1, 1}.
+import { FEDPROX_FEATURE } from '@fedtl/protocol';
 import { FedAvg, type FedAvgOptions } from './fedavg';
 import type { RoundConfiguration } from './strategy';
 
@@ -24,6 +25,7 @@ export const FEDPROX_DEFAULTS = { proximalMu: 0.01 } as const;
 export class FedProx extends FedAvg {
   override readonly name: string = 'FedProx';
   readonly proximalMu: number;
+  readonly requiredClientFeatures: readonly string[];
 
   constructor(options: FedProxOptions = {}) {
     const { proximalMu = FEDPROX_DEFAULTS.proximalMu, ...fedAvg } = options;
@@ -32,6 +34,8 @@ export class FedProx extends FedAvg {
       throw new RangeError(`FedProx: proximalMu must be finite and ≥ 0, got ${proximalMu}`);
     }
     this.proximalMu = proximalMu;
+    // μ = 0 sends no term: any client trains it right.
+    this.requiredClientFeatures = proximalMu > 0 ? [FEDPROX_FEATURE] : [];
   }
 
   override configureRound(round: number, available: readonly string[], random: () => number): RoundConfiguration | null {

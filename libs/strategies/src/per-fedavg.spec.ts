@@ -14,6 +14,7 @@ describe('PerFedAvg', () => {
       expect(plan).toEqual({ clients: avg.configureRound(round, clients, seededRandom(round))?.clients, config: { metaInnerLearningRate: 0.2 } });
     }
     expect(meta.name).toBe('PerFedAvg');
+    expect(meta.requiredClientFeatures).toEqual(['per-fedavg/v1']);
     expect(new PerFedAvg().metaInnerLearningRate).toBe(PER_FEDAVG_DEFAULTS.metaInnerLearningRate);
   });
 

@@ -63,6 +63,11 @@ export interface Strategy {
    * start-up. FedAvg and the server optimisers act on the mean only (absent: false).
    */
   readonly requiresIndividualUpdates?: boolean;
+  /**
+   * Join features (e.g. PER_FEDAVG_FEATURE) a client must list to train this strategy's plans: the coordinator
+   * refuses a client without them (FEDTL_ERR_FEATURE_UNSUPPORTED). Absent: none.
+   */
+  readonly requiredClientFeatures?: readonly string[];
   /** The global weights to start the run from, given the model's freshly initialised weights. */
   initialize(initial: readonly NamedTensor[]): NamedTensor[];
   /**

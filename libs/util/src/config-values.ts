@@ -6,16 +6,19 @@ export function configError(name: string, expected: string, got: unknown): Fedtl
   return new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
 }
 
-export function parseInteger(name: string, value: string | number, min: number): number {
+/** An integer in [min, max]; past 2^53 − 1 integers are not exact, so that is the bound without `max`. */
+export function parseInteger(name: string, value: string | number, min: number, max?: number): number {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min) throw configError(name, `an integer >= ${min}`, value);
+  if (!Number.isSafeInteger(n) || n < min || (max !== undefined && n > max)) {
+    throw configError(name, max === undefined ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`, value);
+  }
   return n;
 }
 
 /** A finite number in (0, max]. */
 export function parsePositiveNumber(name: string, value: string | number, max = Infinity): number {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > max) throw configError(name, `a number in (0, ${max}]`, value);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw configError(name, max === Infinity ? 'a positive finite number' : `a number in (0, ${max}]`, value);
   return n;
 }
 

@@ -57,6 +57,8 @@ export interface FederationOptions {
    * every client with --require-secure-aggregation (it sends no update in the clear).
    */
   secureAggregation: boolean;
+  /** Start from another run's global weights (the coordinator's --init-from: a checkpoint file or run dir). */
+  initFrom?: string;
 }
 
 /** The part of the coordinator's per-round record (apps/coordinator/src/metrics-log.ts) the bench reads. */
@@ -101,6 +103,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       ...strategyFlags(options.strategy),
       ...(options.audit ? ['--audit-dir', auditDir] : []),
       ...(options.secureAggregation ? ['--secure-aggregation'] : []),
+      ...(options.initFrom !== undefined ? ['--init-from', options.initFrom] : []),
     ],
     join(logsDir, 'coordinator.log'),
   );

@@ -73,6 +73,16 @@ function serverOptimizerLines(report: DomainsReport): string[] {
   ];
 }
 
+/** The closing lines of a benchmark's report.md (also the cross-task one's): backbone, embedding, wall time and machine, command. */
+export function provenanceLines(report: Pick<DomainsReport, 'backbone' | 'backend' | 'embedding' | 'seconds' | 'machine' | 'command'>): string[] {
+  return [
+    `- Backbone ${report.backbone.id} (${report.backbone.hash.slice(0, 12)}), backend ${report.backend}.`,
+    `- Embedding: ${report.embedding.texts} texts, ${report.embedding.computed} computed, ${report.embedding.cached} from the cache, ${report.embedding.seconds.toFixed(1)} s.`,
+    `- Wall time ${report.seconds.toFixed(1)} s on ${describeMachine(report.machine)}.`,
+    `- Command: \`${report.command}\``,
+  ];
+}
+
 export function markdownReport(report: DomainsReport): string {
   const h = report.hyperparameters;
   const lines = [
@@ -94,10 +104,7 @@ export function markdownReport(report: DomainsReport): string {
     `- Training examples per client: ${report.domains.map((d) => `${d} ${report.trainExamples[d]}`).join(', ')}; evaluated on ${report.domains.map((d) => `${d} ${report.evaluationExamples[d]}`).join(', ')}.`,
     `- Model: adapter width ${h.adapterWidth}, ${h.head} head${h.head === 'mlp' ? ` (${h.headHidden} hidden)` : ''}; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epoch(s) per round; personalized: ${h.personalizeEpochs} epochs of private head fine-tuning after each round.`,
     ...serverOptimizerLines(report),
-    `- Backbone ${report.backbone.id} (${report.backbone.hash.slice(0, 12)}), backend ${report.backend}.`,
-    `- Embedding: ${report.embedding.texts} texts, ${report.embedding.computed} computed, ${report.embedding.cached} from the cache, ${report.embedding.seconds.toFixed(1)} s.`,
-    `- Wall time ${report.seconds.toFixed(1)} s on ${describeMachine(report.machine)}.`,
-    `- Command: \`${report.command}\``,
+    ...provenanceLines(report),
     '',
   ];
   return lines.join('\n');

@@ -43,7 +43,8 @@ export const FEW_SHOT_DEFAULTS = {
   rounds: DOMAINS_DEFAULTS.rounds,
   steps: 10,
   metaInnerLearningRate: PER_FEDAVG_DEFAULTS.metaInnerLearningRate,
-  adaptLearningRates: { 'per-fedavg': [PER_FEDAVG_DEFAULTS.metaInnerLearningRate], fedavg: [0.05], scratch: [0.5] } as Record<InitName, readonly number[]>,
+  // Chosen on validation slices (docs/results/few-shot/README.md): per-fedavg adapts with its own α, as MAML does.
+  adaptLearningRates: { 'per-fedavg': [PER_FEDAVG_DEFAULTS.metaInnerLearningRate], fedavg: [0.01], scratch: [1] } as Record<InitName, readonly number[]>,
 } as const;
 
 export const FEW_SHOT_USAGE = `Usage: npm run bench -- few-shot --data-dir DIR --out OUT [options]

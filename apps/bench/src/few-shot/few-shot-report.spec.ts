@@ -85,7 +85,7 @@ describe('few-shot options', () => {
     [['--data-dir', 'd', '--out', 'o', '--domains', 'books'], '--domains: expected at least two domains'],
     [['--data-dir', 'd', '--out', 'o', '--meta-inner-learning-rate', '-1'], "Option '--meta-inner-learning-rate' argument is ambiguous"],
     [['--data-dir', 'd', '--out', 'o', '--adapt-lr-scratch', '0.1,1'], '--adapt-lr-scratch: expected one step size (lists are for choosing it with --validate), got "0.1,1"'],
-    [['--data-dir', 'd', '--out', 'o', '--adapt-lr-fedavg', '0'], '--adapt-lr-fedavg: expected a number in (0, Infinity], got "0"'],
+    [['--data-dir', 'd', '--out', 'o', '--adapt-lr-fedavg', '0'], '--adapt-lr-fedavg: expected a positive finite number, got "0"'],
   ])('refuses %j', (args, message) => {
     expect(() => parseFewShotArgs(args)).toThrow(message);
   });

@@ -52,7 +52,7 @@ describe('federationStrategy', () => {
     expect(flags('krum')).toBe('--strategy krum --byzantine-clients 0');
     expect(flags('multikrum')).toBe('--strategy multikrum --byzantine-clients 0 --multikrum-selected 2');
     expect(flags('fedprox')).toBe('--strategy fedprox --proximal-mu 0.01');
-    expect(flags('per-fedavg')).toBe('--strategy per-fedavg --meta-inner-learning-rate 0.5');
+    expect(flags('per-fedavg')).toBe('--strategy per-fedavg --meta-inner-learning-rate 0.01');
     expect(flags('fedyogi')).toBe('--strategy fedyogi --server-learning-rate 0.003 --server-beta1 0.9 --server-beta2 0.99 --server-tau 0.001');
     expect(flags('fedadagrad')).toBe('--strategy fedadagrad --server-learning-rate 0.01 --server-beta1 0 --server-tau 0.001');
     expect(flags('fedadam')).toBe('--strategy fedadam --server-learning-rate 0.003 --server-beta1 0.9 --server-beta2 0.99 --server-tau 0.001');

@@ -2,7 +2,7 @@
 // `bench domains` (SHARED_FLAGS, same defaults); this suite adds the seeds, the strategies, their settings and the
 // attack.
 import { parseArgs } from 'node:util';
-import { FEDPROX_DEFAULTS, FEDYOGI_DEFAULTS, PER_FEDAVG_DEFAULTS } from '@fedtl/strategies';
+import { FEDPROX_DEFAULTS, FEDYOGI_DEFAULTS } from '@fedtl/strategies';
 import { parseInteger } from '@fedtl/util';
 import { DOMAINS_DEFAULTS, SHARED_FLAGS, SHARED_USAGE, bad, list, numberIn, parseSharedOptions, type SharedBenchOptions } from '../domains/domains-config';
 import type { FederationStrategy } from '../domains/federation-run';
@@ -55,7 +55,9 @@ export const STRATEGIES_DEFAULTS = {
     fedyogi: { ...FEDYOGI_DEFAULTS, serverLearningRate: DOMAINS_DEFAULTS.serverOptimizers.fedadam.serverLearningRate },
     fedadagrad: { serverLearningRate: 0.01, beta1: 0, tau: 1e-3 },
     proximalMu: FEDPROX_DEFAULTS.proximalMu,
-    metaInnerLearningRate: PER_FEDAVG_DEFAULTS.metaInnerLearningRate,
+    // Chosen on validation slices (docs/results/strategies/validation.md): with this bench's Adam steps the
+    // global model itself diverges for α = 0.5 and 0.05.
+    metaInnerLearningRate: 0.01,
     trimFraction: 0.25,
     byzantineClients: 0,
     multikrumSelected: 3,

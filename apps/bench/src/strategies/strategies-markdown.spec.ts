@@ -58,7 +58,8 @@ describe('strategies report.md', () => {
     const markdown = strategiesMarkdown(report);
     expect(markdown).toContain('mean ± sample standard deviation over 2 seeds (1, 2)');
     expect(markdown).toContain('Krum needs n > 2f + 2 updates, so 2 clients cannot run it');
-    expect(markdown).toContain('Wall time 125 s (4 federations) on Test CPU, 2 cores');
+    expect(markdown).toContain('- 4 federations, one after another.');
+    expect(markdown).toContain('Wall time 125.0 s on Test CPU, 2 cores');
     expect(markdown).toContain('Command: `npm run bench -- strategies --seeds 1,2`');
   });
 });

@@ -1,6 +1,6 @@
 // report.md of `bench strategies`: the strategy table (mean ± sample std over seeds), the issue's targets as
 // measured, then the settings, cost and machine a reader needs to reproduce it.
-import { describeMachine } from '../machine';
+import { provenanceLines } from '../domains/markdown-report';
 import { formatPercentSpread } from '../seed-spread';
 import type { StrategiesReport, StrategyRow } from './strategies-report';
 
@@ -61,13 +61,12 @@ export function strategiesMarkdown(report: StrategiesReport): string {
     `- Model: adapter width ${h.adapterWidth}, ${h.head} head; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epoch(s) per round (the domains bench's defaults).`,
     `- fedavgm: server momentum ${fedavgm.serverMomentum}, server lr ${fedavgm.serverLearningRate}; fedadam: server lr ${fedadam.serverLearningRate}, β1 ${fedadam.beta1}, β2 ${fedadam.beta2}, τ ${fedadam.tau} (both validated for the domains bench).`,
     `- fedyogi: server lr ${s.fedyogi.serverLearningRate}, β1 ${s.fedyogi.beta1}, β2 ${s.fedyogi.beta2}, τ ${s.fedyogi.tau}; fedadagrad: server lr ${s.fedadagrad.serverLearningRate}, τ ${s.fedadagrad.tau} (not tuned).`,
-    `- fedprox: μ ${s.proximalMu}. per-fedavg: α ${s.metaInnerLearningRate}; its row is the meta-learned global model itself, before the few local steps a client would adapt it with. trimmed-mean: β ${s.trimFraction} (⌊β·4⌋ = ${Math.floor(s.trimFraction * report.domains.length)} update trimmed from each end of every coordinate).`,
+    `- fedprox: μ ${s.proximalMu}. per-fedavg: α ${s.metaInnerLearningRate}; its row is the meta-learned global model itself, before the few local steps a client would adapt it with. trimmed-mean: β ${s.trimFraction} (⌊β·${report.domains.length}⌋ = ${Math.floor(s.trimFraction * report.domains.length)} update trimmed from each end of every coordinate).`,
     `- krum and multikrum: f = ${s.byzantineClients}. Krum needs n > 2f + 2 updates, so ${largestKrumF(report.domains.length)}; ` +
-      `Krum then keeps the one update closest to its n − 2 nearest others, and multikrum averages the m = ${s.multikrumSelected} best-scored (m = n − f would average all four).`,
+      `Krum then keeps the one update closest to its n − 2 nearest others, and multikrum averages the m = ${s.multikrumSelected} best-scored (m = n − f would average them all).`,
     `- Training examples per client: ${report.domains.map((d) => `${d} ${report.trainExamples[d]}`).join(', ')}; evaluated on ${report.domains.map((d) => `${d} ${report.evaluationExamples[d]}`).join(', ')}.`,
-    `- Backbone ${report.backbone.id} (${report.backbone.hash.slice(0, 12)}), backend ${report.backend}; embedding: ${report.embedding.texts} texts, ${report.embedding.computed} computed, ${report.embedding.cached} from the cache.`,
-    `- Wall time ${report.seconds.toFixed(0)} s (${report.rows.reduce((n, r) => n + r.runs.length, 0)} federations) on ${describeMachine(report.machine)}.`,
-    `- Command: \`${report.command}\``,
+    `- ${report.rows.reduce((n, r) => n + r.runs.length, 0)} federations, one after another.`,
+    ...provenanceLines(report),
     '',
   ].join('\n');
 }

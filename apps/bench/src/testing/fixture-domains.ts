@@ -1,5 +1,6 @@
 // Tiny synthetic review domains for the bench's tests: short positive and negative texts about a domain's
-// products, written as DOMAIN.train.jsonl / DOMAIN.test.jsonl like the shared corpus.
+// products, written as DOMAIN.train.jsonl / DOMAIN.test.jsonl like the shared corpus, with its star rating field
+// (positive reviews 5 and 4, negative ones 1 and 2, alternating).
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -14,7 +15,7 @@ export const FIXTURE_ITEMS: Record<string, string[]> = {
 /** A third domain, for tests that need more than two clients (a robust rule against one attacker). */
 export const THIRD_FIXTURE_DOMAIN: Record<string, string[]> = { electronics: ['charger', 'headset', 'speaker'] };
 
-/** Writes `train` and `test` examples per domain of `domains` (half positive) into `dir`. */
+/** Writes `train` and `test` examples per domain of `domains` (half positive; ratings 5, 4 and 1, 2 in turn) into `dir`. */
 export async function writeFixtureDomains(dir: string, train = 12, test = 6, domains = FIXTURE_ITEMS): Promise<void> {
   for (const [domain, items] of Object.entries(domains)) {
     const examples = (count: number, offset: number) =>
@@ -23,7 +24,8 @@ export async function writeFixtureDomains(dir: string, train = 12, test = 6, dom
         const templates = positive ? POSITIVE : NEGATIVE;
         const k = offset + Math.floor(i / 2);
         const text = templates[k % templates.length].replace('{item}', items[k % items.length]) + (k >= templates.length ? ` (${domain} ${k})` : '');
-        return JSON.stringify({ id: `${domain}-${offset}-${i}`, text, label: positive ? 'positive' : 'negative' });
+        const rating = positive ? (k % 2 === 0 ? 5 : 4) : k % 2 === 0 ? 1 : 2;
+        return JSON.stringify({ id: `${domain}-${offset}-${i}`, text, label: positive ? 'positive' : 'negative', rating });
       }).join('\n') + '\n';
     await writeFile(join(dir, `${domain}.train.jsonl`), examples(train, 0));
     await writeFile(join(dir, `${domain}.test.jsonl`), examples(test, 100));

@@ -41,7 +41,11 @@ export interface LocalTrainingResult {
   /** local − global for every trainable tensor, in the order and with the names of `global`. */
   delta: NamedTensor[];
   numExamples: number;
-  /** Mean cross-entropy and accuracy over the last epoch (each batch measured before its step); wall seconds. */
+  /**
+   * Mean cross-entropy and accuracy over the last epoch, each batch measured before its step (with a Per-FedAvg
+   * step: batch D′ at the adapted weights, the meta-objective, so not comparable with plain training's); wall
+   * seconds.
+   */
   metrics: { loss: number; accuracy: number; seconds: number };
 }
 
