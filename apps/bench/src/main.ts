@@ -65,12 +65,23 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** node:util parseArgs' own refusals (an unknown flag, a stray word, a dash-led value) are the user's to fix. */
+function isParseArgsError(err: unknown): err is Error {
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
     stopAllApps();
+    // A configuration error exits 2 with one line, as the coordinator and the client do; anything else is a failure.
+    if (isParseArgsError(err)) {
+      process.stderr.write(`fedtl bench: FEDTL_ERR_BAD_CONFIG: command line: ${err.message.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
+      process.exit(2);
+    }
     const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
     process.stderr.write(`fedtl bench: ${message}\n`);
-    process.exit(1);
+    process.exit(err instanceof FedtlError && err.code === 'FEDTL_ERR_BAD_CONFIG' ? 2 : 1);
   },
 );

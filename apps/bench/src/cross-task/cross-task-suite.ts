@@ -8,6 +8,7 @@ import { backboneRefFor, selectBackend } from '@fedtl/model';
 import { configureLogging, createLogger } from '@fedtl/util';
 import { labelSetOf, readDomains, textsToEmbed, withBudget } from '../domains/domain-data';
 import { embedOnce } from '../domains/feature-store';
+import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
 import { CROSS_TASK_USAGE, parseCrossTaskArgs } from './cross-task-config';
 import { crossTaskMarkdown, crossTaskTable, differenceTable, referenceLine } from './cross-task-markdown';
@@ -79,7 +80,7 @@ export async function runCrossTaskSuite(argv: string[]): Promise<number> {
     machine: machineInfo(),
     embedding: store.summary,
     seconds: (performance.now() - started) / 1000,
-    command: `npm run bench -- cross-task ${argv.join(' ')}`,
+    command: benchCommand('cross-task', argv),
     perSeed,
   };
   await mkdir(options.out, { recursive: true });

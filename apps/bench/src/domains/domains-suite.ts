@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { backboneRefFor, selectBackend } from '@fedtl/model';
 import { configureLogging, createLogger } from '@fedtl/util';
+import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
 import { runBudget, type BenchContext } from './budget-run';
 import { labelSetOf, readDomains, textsToEmbed, withBudget } from './domain-data';
@@ -41,7 +42,7 @@ export async function runDomainsSuite(argv: string[]): Promise<number> {
     backbone,
     backend,
     machine: machineInfo(),
-    command: `npm run bench -- domains ${argv.join(' ')}`,
+    command: benchCommand('domains', argv),
   };
   const sweep = options.labelsPerClient.length > 1;
   const reports: DomainsReport[] = [];

@@ -141,6 +141,8 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     .filter(Boolean)
     .map((line) => JSON.parse(line) as RoundRecord)
     .filter((record) => record.status === 'aggregated');
+  // A coordinator that exits 0 aggregated every round; anything else would make "the last round" an earlier one.
+  if (records.length !== options.rounds) throw new Error(`federated run in ${runDir}: expected ${options.rounds} aggregated rounds in metrics.jsonl, got ${records.length}`);
   return { records, seconds: (performance.now() - started) / 1000, auditDir };
 }
 
@@ -180,7 +182,11 @@ async function waitForUrl(readyFile: string, coordinator: AppProcess, logFile: s
     // The file may be caught half-written: only a complete JSON object with a url counts.
     const url = existsSync(readyFile) ? urlIn(await readFile(readyFile, 'utf8')) : undefined;
     if (url) return url;
-    if (!coordinator.isRunning()) throw new Error(`the coordinator exited before it listened (see ${logFile})`);
+    if (!coordinator.isRunning()) {
+      // Its last line says why (a refused option, a locked out-dir…): shown here, not only in the log file.
+      const lastLine = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').pop() ?? '';
+      throw new Error(`the coordinator exited before it listened: ${lastLine || '(no output)'} (see ${logFile})`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the coordinator did not listen within ${READY_TIMEOUT_MS / 1000} s (see ${logFile})`);

@@ -135,7 +135,7 @@ export function parseFewShotArgs(argv: string[]): FewShotOptions | 'help' {
     shots: v.shots === undefined ? [...FEW_SHOT_DEFAULTS.shots] : integerList('--shots', v.shots, 1),
     labelsPerClient: v['labels-per-client'] === undefined ? FEW_SHOT_DEFAULTS.labelsPerClient : parseInteger('--labels-per-client', v['labels-per-client'], 2),
     rounds: v.rounds === undefined ? FEW_SHOT_DEFAULTS.rounds : parseInteger('--rounds', v.rounds, 1),
-    steps: v.steps === undefined ? FEW_SHOT_DEFAULTS.steps : parseInteger('--steps', v.steps, 1),
+    steps: v.steps === undefined ? FEW_SHOT_DEFAULTS.steps : parseInteger('--steps', v.steps, 1, 100_000),
     metaInnerLearningRate: v['meta-inner-learning-rate'] === undefined ? FEW_SHOT_DEFAULTS.metaInnerLearningRate : parsePositiveNumber('--meta-inner-learning-rate', v['meta-inner-learning-rate']),
     adaptLearningRates: Object.fromEntries(INITS.map((init) => [init, rateList(`--adapt-lr-${init}`, v[`adapt-lr-${init}`], [...FEW_SHOT_DEFAULTS.adaptLearningRates[init]], v.validate ?? false)])) as Record<InitName, number[]>,
     validate: v.validate ?? false,

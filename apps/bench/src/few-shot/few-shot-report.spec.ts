@@ -14,8 +14,8 @@ function records(): AdaptationRecord[] {
       for (const init of ['per-fedavg', 'fedavg', 'scratch'] as const) {
         for (const shots of [0, 8, 32]) {
           const accuracy = base[init] + shots / 1000 + seed / 100 + (domain === 'b' ? 0.1 : 0);
-          out.push({ seed, domain, init, shots, learningRate: shots === 0 ? 0 : 0.1, accuracy, macroF1: 0.5 });
-          if (init === 'fedavg' && shots > 0) out.push({ seed, domain, init, shots, learningRate: 0.5, accuracy: accuracy - 0.02, macroF1: 0.5 });
+          out.push({ seed, domain, init, shots, learningRate: shots === 0 ? 0 : 0.1, startSha256: init, accuracy, macroF1: 0.5 });
+          if (init === 'fedavg' && shots > 0) out.push({ seed, domain, init, shots, learningRate: 0.5, startSha256: init, accuracy: accuracy - 0.02, macroF1: 0.5 });
         }
       }
     }
@@ -55,7 +55,7 @@ describe('few-shot report', () => {
       hyperparameters: { adapterWidth: 64 }, backbone: { id: 'use-lite', hash: 'e7eb64d0bda7'.padEnd(64, '0') }, backend: 'wasm', machine: machineInfo(), seconds: 12, command: 'npm run bench -- few-shot',
       cells: summarize(records(), [1, 2, 3], [8, 32], ['a', 'b']),
       comparisons: pairedDifferences(records(), [1, 2, 3], [8, 32], [['per-fedavg', 'fedavg'], ['fedavg', 'scratch']], { 'per-fedavg': 0.1, fedavg: 0.1, scratch: 0.1 }),
-      federations: [{ seed: 1, newDomain: 'a', strategy: 'fedavg', seconds: 10, bytesUp: 3 * 2 ** 20 }], records: records(),
+      federations: [{ seed: 1, newDomain: 'a', strategy: 'fedavg', seconds: 10, bytesUp: 3 * 2 ** 20, weightsSha256: '0'.repeat(64) }], records: records(),
     };
     const markdown = fewShotMarkdown(report);
     expect(markdown).toContain('| initialisation | step size | k = 0 | k = 8 | k = 32 |');

@@ -23,6 +23,8 @@ export interface AdaptationRecord {
   shots: number;
   /** The adaptation's step size; 0 with k = 0. */
   learningRate: number;
+  /** SHA-256 of the weights the adaptation started from (FederationRecord.weightsSha256 for a federated start). */
+  startSha256: string;
   accuracy: number;
   macroF1: number;
 }
@@ -34,6 +36,8 @@ export interface FederationRecord {
   seconds: number;
   /** Mean protocol bytes up per round, summed over clients. */
   bytesUp: number;
+  /** SHA-256 of the final global weights (their float32 bytes in order): which runs produced the same model. */
+  weightsSha256: string;
 }
 
 export interface FewShotCell {

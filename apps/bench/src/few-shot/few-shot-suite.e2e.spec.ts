@@ -26,7 +26,18 @@ describe('bench few-shot', () => {
     expect(report.cells.map((c) => `${c.init}@${c.shots}`)).toEqual(['per-fedavg@0', 'per-fedavg@4', 'fedavg@0', 'fedavg@4', 'scratch@0', 'scratch@4']);
     expect(report.records).toHaveLength(2 * 3 * 2);
     for (const record of report.records) expect(record.accuracy).toBeGreaterThanOrEqual(0);
-    // Two different federations: the meta-learned and the FedAvg weights are not the same model.
+    // Two different federations per new domain: the meta-learned and the FedAvg weights are not the same model, and
+    // each start is the one its records say (the meta-learned one is not the fresh initialisation either).
+    for (const domain of report.domains) {
+      const federated = (strategy: string) => report.federations.find((f) => f.newDomain === domain && f.strategy === strategy)?.weightsSha256;
+      const starts = (init: string) => [...new Set(report.records.filter((r) => r.domain === domain && r.init === init).map((r) => r.startSha256))];
+      expect(federated('fedavg')).toMatch(/^[0-9a-f]{64}$/);
+      expect(federated('per-fedavg')).not.toBe(federated('fedavg'));
+      expect(starts('per-fedavg')).toEqual([federated('per-fedavg')]);
+      expect(starts('fedavg')).toEqual([federated('fedavg')]);
+      expect(starts('scratch')).toHaveLength(1);
+      expect([federated('fedavg'), federated('per-fedavg')]).not.toContain(starts('scratch')[0]);
+    }
     const unadapted = (init: string) => report.records.filter((r) => r.init === init && r.shots === 0).map((r) => r.macroF1);
     expect(unadapted('per-fedavg')).not.toEqual(unadapted('scratch'));
     expect(report.comparisons.map((c) => `${c.a}-${c.b}@${c.shots}`)).toEqual(['per-fedavg-fedavg@4', 'fedavg-scratch@4', 'per-fedavg-scratch@4']);

@@ -5,6 +5,7 @@
 // (adaptLocally, the procedure of the client's --adapt-only, run here in process on the same features), from
 // (a) the Per-FedAvg weights, (b) the FedAvg weights and (c) a fresh adapter and head, and is scored on its own
 // evaluation set.
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import { stratifiedSample, type LabelledText } from '@fedtl/data';
 import { adaptLocally, backboneRefFor, evaluate, initialWeights, selectBackend } from '@fedtl/model';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { configureLogging, createLogger, deriveSeed } from '@fedtl/util';
+import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
 import { meanOf } from '../domains/report';
 import { writeClientFiles } from '../domains/budget-run';
@@ -84,22 +86,31 @@ export async function runFewShotSuite(argv: string[]): Promise<number> {
             audit: false,
             secureAggregation: false,
           });
-          inits[strategy.name as InitName] = await readCheckpointWeights(checkpointPath(runDir, options.rounds));
-          federations.push({ seed: draw.seed, newDomain: domain.name, strategy: strategy.name as FederationRecord['strategy'], seconds: federation.seconds, bytesUp: meanOf(federation.records.map((r) => r.bytesUp)) });
+          const weights = await readCheckpointWeights(checkpointPath(runDir, options.rounds));
+          inits[strategy.name as InitName] = weights;
+          federations.push({
+            seed: draw.seed,
+            newDomain: domain.name,
+            strategy: strategy.name as FederationRecord['strategy'],
+            seconds: federation.seconds,
+            bytesUp: meanOf(federation.records.map((r) => r.bytesUp)),
+            weightsSha256: weightsDigest(weights),
+          });
           // The run's checkpoints and logs are only needed until its weights are read.
           await rm(runDir, { recursive: true, force: true });
         }
         const evaluation = features(domain.evaluation);
         for (const init of INITS) {
           const start = inits[init] as NamedTensor[];
+          const startSha256 = weightsDigest(start);
           const unadapted = (await evaluate(spec, start, evaluation)).metrics;
-          records.push({ seed: draw.seed, domain: domain.name, init, shots: 0, learningRate: 0, accuracy: unadapted.accuracy, macroF1: unadapted.macroF1 });
+          records.push({ seed: draw.seed, domain: domain.name, init, shots: 0, learningRate: 0, startSha256, accuracy: unadapted.accuracy, macroF1: unadapted.macroF1 });
           for (const k of options.shots) {
             const examples = features(draw.shots.get(domain.name)?.get(k) ?? []);
             for (const learningRate of options.adaptLearningRates[init]) {
               const adapted = await adaptLocally(spec, start, examples, { steps: options.steps, learningRate, seed: deriveSeed(draw.seed, 'adapt', domain.name, k) });
               const { metrics } = await evaluate(spec, adapted.weights, evaluation);
-              records.push({ seed: draw.seed, domain: domain.name, init, shots: k, learningRate, accuracy: metrics.accuracy, macroF1: metrics.macroF1 });
+              records.push({ seed: draw.seed, domain: domain.name, init, shots: k, learningRate, startSha256, accuracy: metrics.accuracy, macroF1: metrics.macroF1 });
             }
           }
         }
@@ -131,7 +142,7 @@ export async function runFewShotSuite(argv: string[]): Promise<number> {
     backend,
     machine: machineInfo(),
     seconds: (performance.now() - started) / 1000,
-    command: `npm run bench -- few-shot ${argv.join(' ')}`,
+    command: benchCommand('few-shot', argv),
     cells,
     comparisons: pairedDifferences(records, options.seeds, options.shots, [['per-fedavg', 'fedavg'], ['fedavg', 'scratch'], ['per-fedavg', 'scratch']], chosenLearningRates),
     federations,
@@ -142,4 +153,10 @@ export async function runFewShotSuite(argv: string[]): Promise<number> {
   await writeFile(join(options.out, 'report.md'), markdown);
   process.stdout.write(`\n${markdown}`);
   return 0;
+}
+
+function weightsDigest(weights: readonly NamedTensor[]): string {
+  const hash = createHash('sha256');
+  for (const tensor of weights) hash.update(new Uint8Array(tensor.data.buffer, tensor.data.byteOffset, tensor.data.byteLength));
+  return hash.digest('hex');
 }

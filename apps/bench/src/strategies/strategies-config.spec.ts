@@ -1,7 +1,7 @@
 import { DOMAINS_DEFAULTS } from '../domains/domains-config';
 import { strategyFlags } from '../domains/federation-run';
-import { STRATEGIES_DEFAULTS, STRATEGY_NAMES, federationStrategy, parseStrategiesArgs } from './strategies-config';
-import { shellWord } from './strategies-suite';
+import { STRATEGIES_DEFAULTS, STRATEGY_NAMES, checkRulesFit, federationStrategy, parseStrategiesArgs } from './strategies-config';
+import { benchCommand, shellWord } from '../bench-command';
 
 function parse(...flags: string[]) {
   const options = parseStrategiesArgs(['--data-dir', 'd', '--out', 'o', ...flags]);
@@ -66,5 +66,20 @@ describe('shellWord', () => {
     expect(shellWord('../../shared/data/amazon-reviews')).toBe('../../shared/data/amazon-reviews');
     expect(shellWord('')).toBe("''");
     expect(shellWord("it's here")).toBe(`'it'\\''s here'`);
+    expect(benchCommand('strategies', ['--attacked', '', '--out', 'o'])).toBe("npm run bench -- strategies --attacked '' --out o");
+  });
+});
+
+describe('checkRulesFit', () => {
+  const settings = STRATEGIES_DEFAULTS.settings;
+  it('accepts the defaults for 4 clients and refuses, before any federation, a rule the clients cannot satisfy', () => {
+    expect(() => checkRulesFit({ strategies: [...STRATEGY_NAMES], settings }, 4)).not.toThrow();
+    expect(() => checkRulesFit({ strategies: ['krum'], settings: { ...settings, byzantineClients: 1 } }, 4)).toThrow(
+      '--byzantine-clients: expected f with n > 2f + 2 for krum and multikrum with n = 4 clients, got 1',
+    );
+    expect(() => checkRulesFit({ strategies: ['multikrum'], settings: { ...settings, multikrumSelected: 9 } }, 4)).toThrow('--multikrum-selected: expected m with m + f ≤ n = 4 (f = 0), got 9');
+    expect(() => checkRulesFit({ strategies: ['trimmed-mean'], settings: { ...settings, trimFraction: 0.1 } }, 4)).toThrow('--trim-fraction: expected β with ⌊β·n⌋ ≥ 1 for n = 4 clients, got 0.1');
+    // A rule that is not requested is not checked.
+    expect(() => checkRulesFit({ strategies: ['fedavg'], settings: { ...settings, byzantineClients: 5 } }, 4)).not.toThrow();
   });
 });

@@ -3,7 +3,7 @@
 // attack.
 import { parseArgs } from 'node:util';
 import { FEDPROX_DEFAULTS, FEDYOGI_DEFAULTS } from '@fedtl/strategies';
-import { parseInteger } from '@fedtl/util';
+import { configError, parseInteger } from '@fedtl/util';
 import { DOMAINS_DEFAULTS, SHARED_FLAGS, SHARED_USAGE, bad, list, numberIn, parseSharedOptions, type SharedBenchOptions } from '../domains/domains-config';
 import type { FederationStrategy } from '../domains/federation-run';
 
@@ -170,4 +170,20 @@ export function federationStrategy(name: StrategyName, options: Pick<StrategiesO
     case 'multikrum':
       return { name, byzantineClients: settings.byzantineClients, selected: settings.multikrumSelected };
   }
+}
+
+/**
+ * Checks each requested robust rule against the number of clients n before any federation runs (the coordinator
+ * would refuse it too, but only when that row starts, minutes in): Krum needs n > 2f + 2, MultiKrum also m + f ≤ n,
+ * the trimmed mean ⌊β·n⌋ ≥ 1.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming the flag, the rule and n.
+ */
+export function checkRulesFit(options: Pick<StrategiesOptions, 'strategies' | 'settings'>, clients: number): void {
+  const { byzantineClients: f, multikrumSelected: m, trimFraction: beta } = options.settings;
+  const wants = (name: StrategyName) => options.strategies.includes(name);
+  if ((wants('krum') || wants('multikrum')) && !(clients > 2 * f + 2)) {
+    throw configError('--byzantine-clients', `f with n > 2f + 2 for krum and multikrum with n = ${clients} clients`, f);
+  }
+  if (wants('multikrum') && m + f > clients) throw configError('--multikrum-selected', `m with m + f ≤ n = ${clients} (f = ${f})`, m);
+  if (wants('trimmed-mean') && Math.floor(beta * clients) < 1) throw configError('--trim-fraction', `β with ⌊β·n⌋ ≥ 1 for n = ${clients} clients`, beta);
 }

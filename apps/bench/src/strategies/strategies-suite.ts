@@ -6,13 +6,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { backboneRefFor, selectBackend } from '@fedtl/model';
-import { configureLogging, createLogger } from '@fedtl/util';
+import { configError, configureLogging, createLogger } from '@fedtl/util';
+import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
 import { resultFromCurves, traffic, writeClientFiles } from '../domains/budget-run';
 import { labelSetOf, readDomains, textsToEmbed, withBudget, type DomainBudget } from '../domains/domain-data';
 import { embedOnce } from '../domains/feature-store';
 import { runFederation, type FederationClient } from '../domains/federation-run';
-import { STRATEGIES_USAGE, federationStrategy, parseStrategiesArgs, type StrategiesOptions, type StrategyName } from './strategies-config';
+import { STRATEGIES_USAGE, checkRulesFit, federationStrategy, parseStrategiesArgs, type StrategiesOptions, type StrategyName } from './strategies-config';
 import { strategiesMarkdown, strategiesTable, targetLines } from './strategies-markdown';
 import { checkTargets, seedRun, summarizeRow, type SeedRun, type StrategiesReport } from './strategies-report';
 
@@ -57,7 +58,8 @@ export async function runStrategiesSuite(argv: string[]): Promise<number> {
   const first = draws.get(options.seeds[0]) ?? [];
   const names = first.map((d) => d.name);
   const attacker = options.attacker ?? names[0];
-  if (!names.includes(attacker)) throw new Error(`--attacker: expected one of the domains [${names.join(', ')}], got ${attacker}`);
+  if (!names.includes(attacker)) throw configError('--attacker', `one of the domains [${names.join(', ')}]`, attacker);
+  checkRulesFit(options, names.length);
   const backbone = await backboneRefFor(options.backbone);
   const store = await embedOnce(textsToEmbed([...draws.values()].flat()), backbone, options.backbone, options.cacheDir, options.embedThreads);
   const plan = rowPlan(options);
@@ -80,7 +82,7 @@ export async function runStrategiesSuite(argv: string[]): Promise<number> {
       machine: machineInfo(),
       embedding: store.summary,
       seconds: (performance.now() - started) / 1000,
-      command: `npm run bench -- strategies ${argv.map(shellWord).join(' ')}`,
+      command: benchCommand('strategies', argv),
       rows,
       targets: checkTargets(rows),
     };
@@ -128,10 +130,6 @@ export async function runStrategiesSuite(argv: string[]): Promise<number> {
 }
 
 /** `word` as a shell reads it back: quoted when empty or when it holds anything but safe characters. */
-export function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 async function writeReport(out: string, report: StrategiesReport): Promise<void> {
   await writeFile(join(out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
   await writeFile(join(out, 'report.md'), strategiesMarkdown(report));
