@@ -1,6 +1,7 @@
 // Secure aggregation building blocks (Bonawitz et al., CCS 2017): fixed-point ring encoding, the mask PRG,
 // X25519 pairwise seeds, double masking / unmasking, Shamir sharing of a client's secrets and the authenticated
-// encryption of those shares between clients (round 1, ShareKeys). Nothing here talks to the network.
+// encryption of those shares between clients (round 1, ShareKeys); and the differential-privacy accountant.
+// Nothing here talks to the network.
 export {
   addInPlace,
   FixedPointCodec,
@@ -62,3 +63,12 @@ export {
   type SecAggContribution,
   type SecAggVectorTerms,
 } from './secagg-vector';
+// Differential privacy: the RDP accountant of the sampled Gaussian mechanism (Mironov et al. 2019).
+export {
+  DEFAULT_RDP_ORDERS,
+  deltaFromRdp,
+  epsilonFromRdp,
+  RdpAccountant,
+  sampledGaussianRdp,
+  type SampledGaussianEvent,
+} from './dp/rdp-accountant';
