@@ -4,3 +4,4 @@ export * from './local-training';
 export * from './evaluation';
 export * from './divergence';
 export * from './adaptation';
+export * from './dp-sgd';

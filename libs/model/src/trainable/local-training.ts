@@ -93,7 +93,8 @@ export function checkLabelledFeatures(spec: ModelSpec, data: LabelledFeatures, m
   }
 }
 
-function createOptimizer(config: TrainingConfig): tf.Optimizer {
+/** The plan's optimiser: SGD, or Adam with TF.js's β₁ 0.9, β₂ 0.999, ε 1e-7. */
+export function createOptimizer(config: TrainingConfig): tf.Optimizer {
   return config.optimizer === 'adam' ? tf.train.adam(config.learningRate) : tf.train.sgd(config.learningRate);
 }
 
@@ -204,15 +205,7 @@ export async function trainLocally(
     }
     const [loss] = await lossSum.data();
     const [accuracy] = await correctSum.data();
-    const local = model.getWeights();
-    const localByName = new Map(local.map((t) => [t.name, t.data]));
-    const delta = global.map((tensor): NamedTensor => {
-      const after = localByName.get(tensor.name) as Float32Array;
-      const before = tensor.data;
-      const data = new Float32Array(before.length);
-      for (let i = 0; i < data.length; i++) data[i] = after[i] - before[i];
-      return { name: tensor.name, shape: tensor.shape.slice(), dtype: 'float32', data };
-    });
+    const delta = deltaFrom(global, model);
     // A NaN or infinite loss poisons every later step, so the last epoch's mean shows any divergence; the
     // weights are checked too, since a loss can stay finite for a step while the weights overflow.
     if (!Number.isFinite(loss)) throw divergedError(`the local training loss is ${loss / n}`, config);
@@ -232,4 +225,16 @@ export async function trainLocally(
     lossSum.dispose();
     correctSum.dispose();
   }
+}
+
+/** `model`'s weights minus `global`, tensor by tensor, in `global`'s order and names. */
+export function deltaFrom(global: readonly NamedTensor[], model: AdapterHeadModel): NamedTensor[] {
+  const localByName = new Map(model.getWeights().map((t) => [t.name, t.data]));
+  return global.map((tensor): NamedTensor => {
+    const after = localByName.get(tensor.name) as Float32Array;
+    const before = tensor.data;
+    const data = new Float32Array(before.length);
+    for (let i = 0; i < data.length; i++) data[i] = after[i] - before[i];
+    return { name: tensor.name, shape: tensor.shape.slice(), dtype: 'float32', data };
+  });
 }

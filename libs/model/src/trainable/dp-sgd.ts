@@ -1,0 +1,173 @@
+// Record-level differentially private local training: DP-SGD (Abadi, Chu, Goodfellow, McMahan, Mironov, Talwar,
+// Zhang, "Deep Learning with Differential Privacy", CCS 2016, https://arxiv.org/abs/1607.00133, Algorithm 1), with
+// Poisson sampling so that the RDP accountant of the sampled Gaussian mechanism applies exactly (@fedtl/privacy's
+// sampledGaussianRdp; Mironov, Talwar, Zhang 2019).
+//
+// Every step: each of the client's n records joins the batch independently with probability q = batchSize / n;
+// each sampled record's gradient (over every trainable tensor together) is clipped to L2 norm C; the clipped
+// gradients are summed, Gaussian noise N(0, σ²C²) is added to every coordinate, and the sum is divided by the
+// expected batch size q·n (the estimator of Opacus and TF Privacy, whose sensitivity does not depend on the batch
+// drawn). The plan's optimiser then takes the step. An epoch is round(1/q) steps.
+//
+// The sampling and the noise must be secret from whoever sees the update: they come from the operating system's
+// cryptographic generator (node:crypto), never from the plan's seed, which the coordinator chose. Tests inject
+// their own source. Known limit: noise is drawn as float64 Gaussians by Box–Muller and added in float32, not by a
+// floating-point-safe sampler (Mironov, CCS 2012; the discrete Gaussian of Canonne, Kamath, Steinke 2020).
+import { randomFillSync } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
+import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import { FedtlError, describeValue } from '@fedtl/util';
+import { AdapterHeadModel } from './adapter-head-model';
+import { divergedError, firstNonFinite } from './divergence';
+import { checkLabelledFeatures, checkTrainingConfig, createOptimizer, deltaFrom, type LabelledFeatures, type LocalTrainingResult } from './local-training';
+import { checkTrainableWeights } from './trainable-spec';
+
+/** The randomness DP-SGD's guarantee rests on: which records a step samples, and the noise it adds. */
+export interface DpRandomness {
+  /** A uniform number in [0, 1). */
+  uniform(): number;
+  /** `count` independent standard normal numbers. */
+  gaussian(count: number): Float64Array;
+}
+
+export interface DpSgdOptions {
+  /** C > 0: the L2 bound of one record's gradient over all trainable tensors together. */
+  clipNorm: number;
+  /** σ ≥ 0: the noise's standard deviation over C (0: clipping without noise, no privacy). */
+  noiseMultiplier: number;
+  /** Default: cryptoRandomness(). Tests only may pass a seeded source. */
+  randomness?: DpRandomness;
+}
+
+/** What one local training spent, as the accountant composes it. */
+export interface SampledGaussianSpend {
+  mechanism: 'poisson-sampled-gaussian';
+  samplingRate: number;
+  noiseMultiplier: number;
+  steps: number;
+}
+
+export interface DpSgdResult extends LocalTrainingResult {
+  privacy: SampledGaussianSpend;
+}
+
+/** Doubles in [0, 1) with 53 random bits each, and Box–Muller normals, from node:crypto's generator. */
+export function cryptoRandomness(): DpRandomness {
+  const words = new Uint32Array(2048);
+  let next = words.length;
+  const word = (): number => {
+    if (next === words.length) {
+      randomFillSync(words);
+      next = 0;
+    }
+    return words[next++];
+  };
+  const uniform = () => ((word() >>> 5) * 67108864 + (word() >>> 6)) / 9007199254740992;
+  return {
+    uniform,
+    gaussian(count) {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i += 2) {
+        const radius = Math.sqrt(-2 * Math.log(1 - uniform()));
+        const angle = 2 * Math.PI * uniform();
+        out[i] = radius * Math.cos(angle);
+        if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
+      }
+      return out;
+    },
+  };
+}
+
+/** Steps of one epoch: round(1/q), at least 1. */
+export function dpStepsPerEpoch(samplingRate: number): number {
+  return Math.max(1, Math.round(1 / samplingRate));
+}
+
+/**
+ * Trains `global` on `data` with DP-SGD for `config.localEpochs` epochs and returns the delta, as trainLocally does,
+ * plus what it spent. `config.batchSize` is the expected batch size (q = min(1, batchSize / n)). The returned
+ * metrics (loss, accuracy of the sampled batches) are computed from the records without noise: they are not
+ * covered by the guarantee and must not leave the client as they are.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG for a clip norm that is not positive and finite or a negative noise
+ *   multiplier, as trainLocally for the config, data and weights, and FEDTL_ERR_DIVERGED when training diverges.
+ */
+export async function trainLocallyDpSgd(spec: ModelSpec, global: readonly NamedTensor[], data: LabelledFeatures, config: TrainingConfig, dp: DpSgdOptions): Promise<DpSgdResult> {
+  if (!(dp.clipNorm > 0) || !Number.isFinite(dp.clipNorm)) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `DP-SGD: clipNorm must be positive and finite, got ${describeValue(dp.clipNorm)}`, { field: 'clipNorm' });
+  if (!(dp.noiseMultiplier >= 0) || !Number.isFinite(dp.noiseMultiplier)) {
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `DP-SGD: noiseMultiplier must be finite and ≥ 0, got ${describeValue(dp.noiseMultiplier)}`, { field: 'noiseMultiplier' });
+  }
+  checkTrainingConfig(config);
+  checkLabelledFeatures(spec, data, 1);
+  const ordered = checkTrainableWeights(spec, global);
+  const randomness = dp.randomness ?? cryptoRandomness();
+  const started = performance.now();
+  const { n } = data;
+  const samplingRate = Math.min(1, config.batchSize / n);
+  const steps = config.localEpochs * dpStepsPerEpoch(samplingRate);
+  const expectedBatch = samplingRate * n;
+  const noiseStd = dp.noiseMultiplier * dp.clipNorm;
+
+  const model = new AdapterHeadModel(spec, ordered);
+  const optimizer = createOptimizer(config);
+  const xAll = tf.tensor2d(data.features, [n, spec.inputDim]);
+  const yAll = tf.tensor1d(data.labels, 'int32');
+  const names = ordered.map((t) => t.name);
+  let lossSum = 0;
+  let correctSum = 0;
+  let measured = 0;
+  try {
+    const variables = model.trainableVariables;
+    const lastEpochFrom = steps - dpStepsPerEpoch(samplingRate);
+    for (let step = 0; step < steps; step++) {
+      const rows: number[] = [];
+      for (let i = 0; i < n; i++) if (randomness.uniform() < samplingRate) rows.push(i);
+      const noise = noiseStd > 0 ? names.map((_, t) => randomness.gaussian(ordered[t].data.length)) : [];
+      const outcome = tf.tidy(() => {
+        let sums = ordered.map((t) => tf.zeros(t.shape));
+        let loss = tf.scalar(0);
+        let correct = tf.scalar(0);
+        for (const row of rows) {
+          const index = tf.tensor1d([row], 'int32');
+          const one = model.lossAndGradients(tf.gather(xAll, index) as tf.Tensor2D, tf.gather(yAll, index) as tf.Tensor1D);
+          // One record's gradient, all tensors together, scaled into the ball of radius C.
+          const norm = tf.sqrt(tf.addN(names.map((name) => tf.sum(tf.square(one.gradients[name])))));
+          const scale = tf.minimum(1, tf.div(dp.clipNorm, tf.maximum(norm, 1e-12)));
+          sums = sums.map((sum, t) => tf.add(sum, tf.mul(one.gradients[names[t]], scale)));
+          loss = tf.add(loss, one.loss);
+          correct = tf.add(correct, one.correct);
+        }
+        const byVariable: tf.NamedTensorMap = {};
+        sums.forEach((sum, t) => {
+          const noisy = noiseStd > 0 ? tf.add(sum, tf.mul(tf.tensor(Float32Array.from(noise[t]), ordered[t].shape), noiseStd)) : sum;
+          byVariable[variables[t].name] = tf.div(noisy, expectedBatch);
+        });
+        return { byVariable, loss: loss.dataSync()[0], correct: correct.dataSync()[0] };
+      });
+      try {
+        optimizer.applyGradients(outcome.byVariable);
+      } finally {
+        tf.dispose(outcome.byVariable);
+      }
+      if (step >= lastEpochFrom) {
+        lossSum += outcome.loss;
+        correctSum += outcome.correct;
+        measured += rows.length;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const delta = deltaFrom(global, model);
+    const bad = firstNonFinite(delta);
+    if (bad) throw divergedError(`DP-SGD left ${bad.value} in tensor '${bad.tensor}' at index ${bad.index}`, config);
+    return {
+      delta,
+      numExamples: n,
+      metrics: { loss: measured > 0 ? lossSum / measured : NaN, accuracy: measured > 0 ? correctSum / measured : NaN, seconds: (performance.now() - started) / 1000 },
+      privacy: { mechanism: 'poisson-sampled-gaussian', samplingRate, noiseMultiplier: dp.noiseMultiplier, steps },
+    };
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+    xAll.dispose();
+    yAll.dispose();
+  }
+}
