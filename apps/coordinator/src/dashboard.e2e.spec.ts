@@ -72,6 +72,9 @@ describe('dashboard', () => {
 
     await started.finished;
     await waitForText('rounds', '3 / 3');
+    // A round counts as completed once its checkpoint is saved and enters the table once it is evaluated: a poll
+    // between the two shows 3 / 3 over two rows. Wait for the page's next poll after the evaluation.
+    await page.waitForFunction(`document.querySelectorAll('#rounds-table tbody tr').length === 3 && document.getElementById('phase')?.textContent === 'finished'`, undefined, { timeout: 10_000 });
     const rows = await page.locator('#rounds-table tbody tr').allTextContents();
     expect(rows).toHaveLength(3);
     expect(rows[0]).toMatch(/^3aggregated3 \/ 3–/);
