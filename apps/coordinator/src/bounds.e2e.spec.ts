@@ -10,7 +10,7 @@ import type { EvaluateReport, NamedTensor, RoundPlan, Update } from '@fedtl/prot
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import type { RoundRecord } from './metrics-log';
-import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation } from './testing/federation-harness';
+import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation, HARNESS_SPEC } from './testing/federation-harness';
 
 const fill = (like: NamedTensor[], value: number): NamedTensor[] => like.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(value) }));
 const filled = (plan: RoundPlan, value: number) => fill(plan.weights, value);
@@ -85,7 +85,7 @@ describe('bounds before trust', () => {
 
     const outDir = join(sandbox.dir, 'out');
     const records: RoundRecord[] = (await readFile(join(outDir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    let previous = initialWeights({ inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear', headHidden: 64, labels: ['a', 'b'] }, 5);
+    let previous = initialWeights(HARNESS_SPEC, 5);
     for (const round of [1, 2]) {
       const audited = await readAuditedUpdates(outDir, round);
       const byId = new Map(audited.map((u) => [u.clientId, u]));

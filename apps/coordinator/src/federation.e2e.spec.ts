@@ -12,9 +12,10 @@ import {
   referenceFedAvg,
   startClientProcess,
   startCoordinatorProcess,
+  HARNESS_SPEC,
 } from './testing/federation-harness';
 
-const SPEC = { inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 64, labels: ['a', 'b'] };
+const SPEC = HARNESS_SPEC;
 
 describe('federation of separate processes', () => {
   const sandbox = useTestSandbox();

@@ -14,9 +14,10 @@ import {
   referenceFedAvg,
   startClientProcess,
   startCoordinatorProcess,
+  HARNESS_SPEC,
 } from './testing/federation-harness';
 
-const SPEC = { inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 64, labels: ['a', 'b'] };
+const SPEC = HARNESS_SPEC;
 const SEED = 5;
 
 function squaredNorm(update: Update): number {

@@ -6,7 +6,7 @@ import { initialWeights } from '@fedtl/model';
 import { encodeUpdate, type NamedTensor, type RoundPlan } from '@fedtl/protocol';
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
-import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation } from './testing/federation-harness';
+import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation, HARNESS_SPEC } from './testing/federation-harness';
 
 type Tamper = (plan: RoundPlan, clientId: string) => Uint8Array;
 
@@ -79,7 +79,7 @@ describe('hostile clients', () => {
     ]);
 
     const outDir = join(sandbox.dir, 'out');
-    let previous = initialWeights({ inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear', headHidden: 64, labels: ['a', 'b'] }, 5);
+    let previous = initialWeights(HARNESS_SPEC, 5);
     for (const round of [1, 2]) {
       const updates = await readAuditedUpdates(outDir, round);
       expect(updates.map((u) => u.clientId)).toEqual(['echo', 'good-1', 'good-2']);

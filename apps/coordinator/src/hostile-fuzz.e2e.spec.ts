@@ -11,7 +11,7 @@ import { initialWeights, precomputedBackboneRef } from '@fedtl/model';
 import { decodeAck, decodeJoinReply, emitWithAck } from '@fedtl/protocol';
 import { configureLogging, isErrorCode } from '@fedtl/util';
 import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
-import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation } from './testing/federation-harness';
+import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation, HARNESS_SPEC } from './testing/federation-harness';
 import { buildHostileMessage, hostileRecipe, type FuzzContext, type HostileMessage } from './testing/hostile-messages';
 
 const ROUNDS = 2;
@@ -80,7 +80,7 @@ describe('a live coordinator under 10,000 hostile messages', () => {
     expect([mallory.errors, steady.errors]).toEqual([[], []]);
     expect(summary.roundsCompleted).toBe(ROUNDS);
     expect(mallory.socket.connected || mallory.verdict?.status).toBeTruthy();
-    let previous = initialWeights({ inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear', headHidden: 64, labels: ['a', 'b'] }, 5);
+    let previous = initialWeights(HARNESS_SPEC, 5);
     for (let round = 1; round <= ROUNDS; round++) {
       const updates = await readAuditedUpdates(outDir, round);
       expect(updates.map((u) => u.clientId)).toEqual([...processIds, 'steady']);

@@ -13,9 +13,10 @@ import {
   referenceFedAvg,
   startClientProcess,
   startCoordinatorProcess,
+  HARNESS_SPEC,
 } from './testing/federation-harness';
 
-const TASK_2 = { inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 64, labels: ['a', 'b', 'c'] };
+const TASK_2 = { ...HARNESS_SPEC, labels: ['a', 'b', 'c'] };
 
 describe('--init-from across tasks', () => {
   const sandbox = useTestSandbox();

@@ -9,7 +9,7 @@ import type { EvaluateRequest, EvaluateReport, NamedTensor } from '@fedtl/protoc
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox } from '@fedtl/util/testing';
 import type { RoundRecord } from './metrics-log';
-import { FEATURE_DIM, readCheckpointWeights, startScriptedFederation } from './testing/federation-harness';
+import { HARNESS_SPEC, readCheckpointWeights, startScriptedFederation } from './testing/federation-harness';
 
 const fill = (like: NamedTensor[], value: number): NamedTensor[] => like.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(value) }));
 
@@ -58,7 +58,7 @@ describe('robust strategies through the coordinator', () => {
     expect(summary.roundsCompleted).toBe(1);
     expect(answers).toEqual(['accepted', 'accepted', 'accepted', 'accepted']);
     const outDir = join(sandbox.dir, 'out');
-    const initial = initialWeights({ inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear', headHidden: 64, labels: ['a', 'b'] }, 5);
+    const initial = initialWeights(HARNESS_SPEC, 5);
     const applied = appliedDelta(await readCheckpointWeights(outDir, 1), initial);
     expect(applied.length).toBeGreaterThan(0);
     for (const value of applied) expect(value).toBeCloseTo(expected, 6);

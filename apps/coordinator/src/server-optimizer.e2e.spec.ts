@@ -6,9 +6,9 @@ import { initialWeights } from '@fedtl/model';
 import type { NamedTensor, Update } from '@fedtl/protocol';
 import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import { decodeCheckpoint } from './checkpoint-store';
-import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, startClientProcess, startCoordinatorProcess } from './testing/federation-harness';
+import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, startClientProcess, startCoordinatorProcess, HARNESS_SPEC } from './testing/federation-harness';
 
-const SPEC = { inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 64, labels: ['a', 'b'] };
+const SPEC = HARNESS_SPEC;
 const SEED = 11;
 const MOMENTUM = 0.8;
 const SERVER_LR = 0.5;

@@ -13,6 +13,9 @@ import { ProtocolClient, type ProtocolClientOptions } from './protocol-client';
 
 export const FEATURE_DIM = 12;
 
+/** The model every harness coordinator runs (the flags of startCoordinatorProcess and startScriptedFederation). */
+export const HARNESS_SPEC = { inputDim: FEATURE_DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 64, labels: ['a', 'b'] };
+
 /** The precomputed features' dimension (default FEATURE_DIM); coordinator and clients must agree on it. */
 export interface HarnessOptions {
   dim?: number;
