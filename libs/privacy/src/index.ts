@@ -72,3 +72,12 @@ export {
   sampledGaussianRdp,
   type SampledGaussianEvent,
 } from './dp/rdp-accountant';
+export { noiseMultiplierFor, type NoiseCalibration } from './dp/calibrate-noise';
+export {
+  checkBudget,
+  PrivacyLedger,
+  type PrivacyBudget,
+  type PrivacyEvent,
+  type PrivacySpend,
+  type PrivacyUnit,
+} from './dp/privacy-ledger';
