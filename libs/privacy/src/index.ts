@@ -81,3 +81,4 @@ export {
   type PrivacySpend,
   type PrivacyUnit,
 } from './dp/privacy-ledger';
+export { clipAndNoiseDelta, type ClippedDelta, type GaussianSource } from './dp/clip-update';
