@@ -6,9 +6,9 @@
 // thread. Either way the round's training metrics (loss, accuracy) are withheld: they are computed from the records
 // without noise and the guarantee does not cover them. Evaluation and personalisation are unchanged: their
 // metrics, reported to the coordinator, are not differentially private.
-import { cryptoRandomness, evaluate, initialWeights, trainLocally, trainLocallyDpSgd, type LabelledFeatures, type LocalTrainingResult, type SampledGaussianSpend } from '@fedtl/model';
+import { evaluate, initialWeights, trainLocally, trainLocallyDpSgd, type LabelledFeatures, type LocalTrainingResult, type SampledGaussianSpend } from '@fedtl/model';
 import type { EvaluateReport, Metrics, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
-import { clipAndNoiseDelta } from '@fedtl/privacy';
+import { addGaussianNoiseInPlace, clipInPlace, cryptoRandomness } from '@fedtl/privacy';
 import { FedtlError, createLogger } from '@fedtl/util';
 import type { FeatureSplit } from './local-data';
 
@@ -61,10 +61,14 @@ export class Learner {
     let delta = trained.delta;
     let clientLevel: LocalUpdate['clientLevel'];
     if (updateClipNorm > 0) {
+      // DP-FedAvg's client step (McMahan et al., ICLR 2018): the whole delta to L2 norm ≤ S, then N(0, s²) per
+      // coordinate from node:crypto. The delta is this thread's own (trained just now): changed in place.
       const noiseStddev = config.updateNoiseStddev ?? 0;
-      const clipped = clipAndNoiseDelta(delta.map((t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data))), updateClipNorm, noiseStddev, cryptoRandomness());
-      delta = delta.map((t, i) => ({ ...t, dtype: 'float32', data: clipped.deltas[i] }));
-      clientLevel = { normBefore: clipped.normBefore, clipFactor: clipped.clipFactor, noiseStddev };
+      const values = delta.map((t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)));
+      const clip = clipInPlace(values, updateClipNorm);
+      addGaussianNoiseInPlace(values, noiseStddev, cryptoRandomness());
+      delta = delta.map((t, i) => ({ ...t, dtype: 'float32', data: values[i] }));
+      clientLevel = { normBefore: clip.norm, clipFactor: clip.factor, noiseStddev };
     }
     return { delta, numExamples: trained.numExamples, metrics: {}, ...(privacy ? { privacy } : {}), ...(clientLevel ? { clientLevel } : {}) };
   }

@@ -81,4 +81,5 @@ export {
   type PrivacySpend,
   type PrivacyUnit,
 } from './dp/privacy-ledger';
-export { clipAndNoiseDelta, type ClippedDelta, type GaussianSource } from './dp/clip-update';
+export { addGaussianNoiseInPlace, clipInPlace, l2NormOf, type ClipOutcome } from './dp/clip-update';
+export { cryptoRandomness, type DpRandomness, type GaussianSource } from './dp/crypto-randomness';

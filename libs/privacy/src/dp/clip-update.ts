@@ -1,51 +1,47 @@
-// A client's part of client-level differential privacy: DP-FedAvg (McMahan, Ramage, Talwar, Zhang, "Learning
-// Differentially Private Recurrent Language Models", ICLR 2018, https://arxiv.org/abs/1710.06963, Algorithm 1,
-// ClipFn "flat clipping"). The client scales its whole delta, every trained tensor together, into the L2 ball of
-// radius S, so that one client's presence moves the sum of updates by at most S; then, when the plan asks for it
-// (under secure aggregation each client adds its share of the sum's noise, PROTOCOL.md §7.1), it adds independent
-// Gaussian noise N(0, s²) to every coordinate.
-//
-// The noise must be secret from whoever sees the update: the caller passes the operating system's generator
-// (@fedtl/model's cryptoRandomness()); tests inject a seeded one. Pure: the input is never modified.
+// Client-level DP-FedAvg's two operations on one client's update (McMahan, Ramage, Talwar, Zhang, "Learning
+// Differentially Private Recurrent Language Models", ICLR 2018, Algorithm 1, the "flat clipping" of §3): scale the
+// whole delta, every tensor together, to L2 norm at most S, and add Gaussian noise per coordinate. The client
+// clips before it sends or masks (so the bound holds under secure aggregation, where nobody else sees the delta);
+// the coordinator clips again what it receives in the clear. Works on plain arrays so both sides share it.
+import { cryptoRandomness, type GaussianSource } from './crypto-randomness';
 
-/** Where the noise comes from: `count` independent standard normal numbers per call. */
-export interface GaussianSource {
-  gaussian(count: number): Float64Array;
+/** What clipping did: the norm before, and the factor applied (1 when the norm was within the bound). */
+export interface ClipOutcome {
+  norm: number;
+  factor: number;
 }
 
-export interface ClippedDelta {
-  /** The delta after clipping and noise, one new array per input tensor, same lengths and order. */
-  deltas: Float32Array[];
-  /** ‖Δ‖₂ over every tensor together, before clipping. */
-  normBefore: number;
-  /** The factor the delta was scaled by: min(1, S / ‖Δ‖₂). 1 when it was within the bound. */
-  clipFactor: number;
+/** The L2 norm of all values of all arrays together, accumulated in float64. */
+export function l2NormOf(values: readonly Float32Array[]): number {
+  let sum = 0;
+  for (const array of values) for (let i = 0; i < array.length; i++) sum += array[i] * array[i];
+  return Math.sqrt(sum);
 }
 
 /**
- * Δ · min(1, S / ‖Δ‖₂) + N(0, s²) per coordinate (McMahan et al. 2018, flat clipping). The norm is computed in
- * float64 over all tensors together; without noise the result's norm is at most S up to float32 rounding.
- * @param clipNorm S > 0 and finite.
- * @param noiseStddev s ≥ 0 and finite; 0 adds nothing and draws nothing from `randomness`.
- * @throws RangeError for an S or s out of range, or a delta that is not finite (its norm would be meaningless).
+ * Scales `values` in place so that their joint L2 norm is at most `clipNorm` (multiplies by min(1, S / norm)).
+ * @throws RangeError unless clipNorm is finite and > 0, or when a value is not finite.
  */
-export function clipAndNoiseDelta(deltas: readonly Float32Array[], clipNorm: number, noiseStddev: number, randomness: GaussianSource): ClippedDelta {
-  if (!(clipNorm > 0) || !Number.isFinite(clipNorm)) throw new RangeError(`clipAndNoiseDelta: expected a clip norm S > 0 and finite, got ${clipNorm}`);
-  if (!(noiseStddev >= 0) || !Number.isFinite(noiseStddev)) throw new RangeError(`clipAndNoiseDelta: expected a noise standard deviation s ≥ 0 and finite, got ${noiseStddev}`);
-  let sumSquares = 0;
-  deltas.forEach((delta, t) => {
-    for (let i = 0; i < delta.length; i++) {
-      if (!Number.isFinite(delta[i])) throw new RangeError(`clipAndNoiseDelta: expected a finite delta, got ${delta[i]} in tensor ${t} at index ${i}`);
-      sumSquares += delta[i] * delta[i];
-    }
-  });
-  const normBefore = Math.sqrt(sumSquares);
-  const clipFactor = normBefore > clipNorm ? clipNorm / normBefore : 1;
-  const out = deltas.map((delta) => {
-    const noise = noiseStddev > 0 ? randomness.gaussian(delta.length) : undefined;
-    const result = new Float32Array(delta.length);
-    for (let i = 0; i < delta.length; i++) result[i] = delta[i] * clipFactor + (noise ? noiseStddev * noise[i] : 0);
-    return result;
-  });
-  return { deltas: out, normBefore, clipFactor };
+export function clipInPlace(values: Float32Array[], clipNorm: number): ClipOutcome {
+  if (!Number.isFinite(clipNorm) || clipNorm <= 0) throw new RangeError(`clipInPlace: expected a clip norm > 0 and finite, got ${clipNorm}`);
+  const norm = l2NormOf(values);
+  if (!Number.isFinite(norm)) throw new RangeError(`clipInPlace: expected finite values, got a norm of ${norm}`);
+  if (norm <= clipNorm) return { norm, factor: 1 };
+  // A hair under S / norm: float32 rounding of the scaled values must not push the norm back above S.
+  const factor = (clipNorm / norm) * (1 - 1e-6);
+  for (const array of values) for (let i = 0; i < array.length; i++) array[i] *= factor;
+  return { norm, factor };
+}
+
+/**
+ * Adds N(0, stddev²) to every value in place, drawing from `source` (default cryptoRandomness()).
+ * @throws RangeError unless stddev is finite and ≥ 0.
+ */
+export function addGaussianNoiseInPlace(values: Float32Array[], stddev: number, source: GaussianSource = cryptoRandomness()): void {
+  if (!Number.isFinite(stddev) || stddev < 0) throw new RangeError(`addGaussianNoiseInPlace: expected a standard deviation ≥ 0 and finite, got ${stddev}`);
+  if (stddev === 0) return;
+  for (const array of values) {
+    const noise = source.gaussian(array.length);
+    for (let i = 0; i < array.length; i++) array[i] += stddev * noise[i];
+  }
 }
