@@ -127,12 +127,12 @@ Differential privacy (this client trains by DP-SGD, or clips and noises its upda
 says so; these flags keep account of what DP-SGD spends on this organisation's data and cap it):
   --dp-epsilon E             budget: refuse (FEDTL_ERR_PRIVACY_BUDGET) a plan that would take the ledger over
                              ε = E at --dp-delta, and any plan without DP-SGD or without noise (ε = ∞)
-  --dp-delta D               the δ of the budget and of the ε logged after each round (default ${DEFAULT_DP_DELTA})
+  --dp-delta D               the δ of the budget and of the ε logged after each round (default 1e-5)
   --dp-ledger FILE           what DP-SGD has spent on this data, kept across runs and written before each update
                              leaves (default CACHE-DIR/${DP_LEDGER_FILE}); use the same file for every run on
                              the same data, whatever its client id. A corrupt ledger stops the client (exit 2)
-  Only training is protected: evaluation metrics (and --local-baseline-epochs, --personalize-epochs) are sent
-  as they are.
+  Only training is protected: evaluation metrics (with those of --local-baseline-epochs and
+  --personalize-epochs) are sent as they are. The budget is checked plan by plan (a run's terms come per plan).
 
 Adapting a published model to this client's domain, sending nothing (no --coordinator; --client-id optional):
   --adapt-only               read the global weights from --init-from, take --steps full-batch gradient steps on
