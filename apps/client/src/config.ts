@@ -127,7 +127,7 @@ Differential privacy (this client trains by DP-SGD, or clips and noises its upda
 says so; these flags keep account of what DP-SGD spends on this organisation's data and cap it):
   --dp-epsilon E             budget: refuse (FEDTL_ERR_PRIVACY_BUDGET) a plan that would take the ledger over
                              ε = E at --dp-delta, and any plan without DP-SGD or without noise (ε = ∞)
-  --dp-delta D               the δ of the budget and of the ε logged after each round (default 1e-5)
+  --dp-delta D               the δ of the budget and of the ε logged after each round (default ${DEFAULT_DP_DELTA.toExponential()})
   --dp-ledger FILE           what DP-SGD has spent on this data, kept across runs and written before each update
                              leaves (default CACHE-DIR/${DP_LEDGER_FILE}); use the same file for every run on
                              the same data, whatever its client id. A corrupt ledger stops the client (exit 2)
