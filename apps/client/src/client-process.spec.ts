@@ -10,7 +10,7 @@ describe('runClient', () => {
 
   it('stops with exit 2 on a corrupt privacy ledger, naming it, and leaves the file as it is', async () => {
     const cacheDir = join(sandbox.dir, 'cache');
-    const ledger = join(cacheDir, 'privacy-ledger.json');
+    const ledger = join(cacheDir, 'privacy-ledger-org-1.json');
     await mkdir(cacheDir, { recursive: true });
     await writeFile(ledger, '{"version": 1, "events": [{"round": 1}]}');
     const argv = ['--coordinator', 'http://127.0.0.1:9', '--client-id', 'org-1', '--features', join(sandbox.dir, 'absent.json'), '--cache-dir', cacheDir, '--log-level', 'error'];

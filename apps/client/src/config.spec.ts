@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PERMISSIVE_POLICY } from '@fedtl/privacy';
 import { FedtlError } from '@fedtl/util';
 import { useTestSandbox } from '@fedtl/util/testing';
-import { ADAPT_ONLY_DEFAULTS, DEFAULT_DP_DELTA, DEFAULT_GIVE_UP_AFTER_MS, DP_LEDGER_FILE, parseClientConfig } from './config';
+import { ADAPT_ONLY_DEFAULTS, DEFAULT_DP_DELTA, DEFAULT_GIVE_UP_AFTER_MS, parseClientConfig } from './config';
 import { connectErrorCode } from './handshake-refusal';
 
 const base = ['--client-id', 'org-1', '--features', 'f.json'];
@@ -93,9 +93,10 @@ describe('client configuration: the privacy policy', () => {
 describe('client configuration: differential privacy', () => {
   const base = ['--coordinator', 'http://127.0.0.1:8080', '--client-id', 'org-1', '--features', 'f.json'];
 
-  it('keeps a ledger in the client\'s cache directory by default, without a budget, at δ = 1e-5', () => {
-    expect(parseClientConfig(base)).toMatchObject({ differentialPrivacy: { delta: DEFAULT_DP_DELTA, ledger: join('.fedtl-cache', 'org-1', DP_LEDGER_FILE) } });
-    expect(parseClientConfig([...base, '--cache-dir', '/var/fedtl'])).toMatchObject({ differentialPrivacy: { ledger: join('/var/fedtl', DP_LEDGER_FILE) } });
+  it('keeps a ledger named after the client in its cache directory by default, without a budget, at δ = 1e-5', () => {
+    expect(parseClientConfig(base)).toMatchObject({ differentialPrivacy: { delta: DEFAULT_DP_DELTA, ledger: join('.fedtl-cache', 'org-1', 'privacy-ledger-org-1.json') } });
+    // A cache directory shared by several clients holds one ledger each.
+    expect(parseClientConfig([...base, '--cache-dir', '/var/fedtl'])).toMatchObject({ differentialPrivacy: { ledger: join('/var/fedtl', 'privacy-ledger-org-1.json') } });
     expect(parseClientConfig(base)).not.toHaveProperty('differentialPrivacy.epsilon');
   });
 

@@ -35,8 +35,13 @@ export const ADAPT_ONLY_DEFAULTS = { steps: 10, maxSteps: 100_000, learningRate:
 
 /** The δ of --dp-epsilon, and of the ε logged after each round, unless --dp-delta says otherwise. */
 export const DEFAULT_DP_DELTA = 1e-5;
-/** The ledger's file name in the client's cache directory (default --dp-ledger). */
-export const DP_LEDGER_FILE = 'privacy-ledger.json';
+/**
+ * The default --dp-ledger: a file in the cache directory named after the client id, so that clients sharing one
+ * cache directory (benches, simulations) never share a ledger.
+ */
+export function defaultLedgerFile(cacheDir: string, clientId: string): string {
+  return join(cacheDir, `privacy-ledger-${clientId}.json`);
+}
 
 /** Record-level differential privacy on this client's data (PROTOCOL.md §7.1, apps/client/src/dp/). */
 export interface DifferentialPrivacyOptions {
@@ -129,8 +134,8 @@ says so; these flags keep account of what DP-SGD spends on this organisation's d
                              ε = E at --dp-delta, and any plan without DP-SGD or without noise (ε = ∞)
   --dp-delta D               the δ of the budget and of the ε logged after each round (default ${DEFAULT_DP_DELTA.toExponential()})
   --dp-ledger FILE           what DP-SGD has spent on this data, kept across runs and written before each update
-                             leaves (default CACHE-DIR/${DP_LEDGER_FILE}); use the same file for every run on
-                             the same data, whatever its client id. A corrupt ledger stops the client (exit 2)
+                             leaves (default CACHE-DIR/privacy-ledger-CLIENT-ID.json); use the same file for every
+                             run on the same data, whatever its client id. A corrupt ledger stops the client (exit 2)
   Only training is protected: evaluation metrics (with those of --local-baseline-epochs and
   --personalize-epochs) are sent as they are. The budget is checked plan by plan (a run's terms come per plan).
 
@@ -340,17 +345,17 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     logLevel,
     logFormat,
     privacyPolicy: parsePrivacyPolicy(v),
-    differentialPrivacy: parseDifferentialPrivacy(v, cacheDir),
+    differentialPrivacy: parseDifferentialPrivacy(v, cacheDir, clientId),
     ...(adaptOnly ? { adaptOnly } : {}),
   };
 }
 
-/** --dp-epsilon, --dp-delta and --dp-ledger; the ledger defaults to the cache directory, one per client by default. */
-function parseDifferentialPrivacy(v: Flags, cacheDir: string): DifferentialPrivacyOptions {
+/** --dp-epsilon, --dp-delta and --dp-ledger (default: defaultLedgerFile). */
+function parseDifferentialPrivacy(v: Flags, cacheDir: string, clientId: string): DifferentialPrivacyOptions {
   const epsilon = v['dp-epsilon'] === undefined ? undefined : parsePositiveNumber('--dp-epsilon', v['dp-epsilon']);
   const delta = v['dp-delta'] === undefined ? DEFAULT_DP_DELTA : Number(v['dp-delta']);
   if (!(delta > 0 && delta < 1)) fail('--dp-delta', 'a number in (0, 1), e.g. 1e-5', v['dp-delta']);
-  const ledger = v['dp-ledger'] ?? join(cacheDir, DP_LEDGER_FILE);
+  const ledger = v['dp-ledger'] ?? defaultLedgerFile(cacheDir, clientId);
   if (ledger === '') fail('--dp-ledger', 'a file name', ledger);
   return { ...(epsilon !== undefined ? { epsilon } : {}), delta, ledger };
 }
