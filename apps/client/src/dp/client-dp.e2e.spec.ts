@@ -19,12 +19,13 @@ import {
   encodeJoinReply,
   encodeRoundPlan,
   type ProtocolError,
+  type RunEnd,
   type TrainingConfig,
   type Update,
 } from '@fedtl/protocol';
 import { configureLogging } from '@fedtl/util';
-import { useTestSandbox, waitUntil } from '@fedtl/util/testing';
-import { FIXTURE_DIM, startFixtureClient } from '../testing/client-fixtures';
+import { useTestSandbox, waitFor, waitUntil } from '@fedtl/util/testing';
+import { FIXTURE_DIM, startFixtureClient, startFixtureCoordinator } from '../testing/client-fixtures';
 import { ClientPrivacyLedger } from './client-privacy-ledger';
 
 const model = { inputDim: FIXTURE_DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 8, labels: ['no', 'yes'] };
@@ -125,4 +126,32 @@ describe('the client under differential privacy', () => {
     expect(received.updates.map(({ update }) => update.numExamples)).toEqual([48, 48]);
     expect(await client.trainingThreadTensors()).toBe(0);
   }, 90_000);
+
+  it('stops training for a real coordinator\'s DP-SGD run once its budget is spent, while another client goes on', async () => {
+    // The fixture coordinator's plans: 2 epochs of batch 16 on 48 rows, q = 1/3, 6 steps a round; σ = 1.1. The
+    // budget pays for one round, not two. One update a round is a quorum, and refused rounds do not evict.
+    const steps = (n: number) => new RdpAccountant().compose({ samplingRate: 16 / 48, noiseMultiplier: 1.1, steps: n }).epsilon(1e-5);
+    const epsilon = Number(((steps(6) + steps(12)) / 2).toFixed(3));
+    const { port, process: coordinator } = await startFixtureCoordinator(sandbox, 3, [
+      '--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '1.1', '--min-clients', '1', '--min-available', '2', '--max-missed-rounds', '10',
+    ]);
+    const ledgers = { bounded: join(sandbox.dir, 'bounded.json'), free: join(sandbox.dir, 'free.json') };
+    const bounded = startFixtureClient(sandbox, port, 'bounded', 0.1, '', { privacyLedger: await ClientPrivacyLedger.open(ledgers.bounded, 1e-5, { epsilon, delta: 1e-5 }) });
+    const free = startFixtureClient(sandbox, port, 'free', -0.1, '', { privacyLedger: await ClientPrivacyLedger.open(ledgers.free, 1e-5) });
+    const [[welcome]] = await Promise.all([waitFor<[{ runId: string }]>(bounded, 'welcome', 60_000), waitFor(free, 'welcome', 60_000)]);
+    const verdicts = await Promise.all([bounded, free].map((c) => waitFor<[RunEnd]>(c, 'finished', 120_000)));
+
+    expect(verdicts.map(([v]) => [v.status, v.roundsCompleted])).toEqual([['finished', 3], ['finished', 3]]);
+    expect(await coordinator.exited).toBe(0);
+    const eventsOf = async (file: string) => JSON.parse(await readFile(file, 'utf8')).events.map((e: { round: number; subject: string; steps: number }) => [e.round, e.subject, e.steps]);
+    expect(await eventsOf(ledgers.bounded)).toEqual([[1, welcome.runId, 6]]);
+    expect(await eventsOf(ledgers.free)).toEqual([1, 2, 3].map((round) => [round, welcome.runId, 6]));
+    const rounds = (await readFile(join(sandbox.dir, 'out', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    expect(rounds.map((r) => [r.round, r.status, r.accepted, r.failures.map((f: { clientId: string; code: string }) => [f.clientId, f.code])])).toEqual([
+      [1, 'aggregated', ['bounded', 'free'], []],
+      [2, 'aggregated', ['free'], [['bounded', 'FEDTL_ERR_PRIVACY_BUDGET']]],
+      [3, 'aggregated', ['free'], [['bounded', 'FEDTL_ERR_PRIVACY_BUDGET']]],
+    ]);
+    expect(await Promise.all([bounded.trainingThreadTensors(), free.trainingThreadTensors()])).toEqual([0, 0]);
+  }, 180_000);
 });
