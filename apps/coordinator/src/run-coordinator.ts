@@ -13,6 +13,7 @@ import { Coordinator, type RunSummary } from './coordinator';
 import { MetricsLog } from './metrics-log';
 import { lockOutDir, type OutDirLock } from './out-dir-lock';
 import { RunStatus } from './dashboard/run-status';
+import { ClientCredentials } from './credentials/client-credentials';
 import { CoordinatorServer } from './server';
 import { createStrategy, serverOptimizerOf } from './strategy-factory';
 import { TrafficCounter } from './traffic-counter';
@@ -23,6 +24,8 @@ export interface StartedCoordinator {
   coordinator: Coordinator;
   /** The Socket.IO endpoint (its handshake admission, for tests and operators' introspection). */
   server: CoordinatorServer;
+  /** The per-client token store in force, watched while the coordinator runs; absent without one. */
+  credentials?: ClientCredentials;
   /**
    * Resolves when the configured rounds are done and every client was sent the FINISHED verdict (a RunEnd) and
    * disconnected, or when `stop()` ended the run early (no verdict: the clients keep reconnecting, so a restart
@@ -66,9 +69,12 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
   await ensureWritableDir(config.outDir, '--out-dir');
   // Taken before --fresh deletes anything: the files may belong to a coordinator that is running.
   const lock = await lockOutDir(config.outDir);
+  let credentials: ClientCredentials | undefined;
   try {
-    return await startLocked(config, { backbone, model, configHash, checkpointsDir, metricsPath, lock });
+    credentials = config.tokenStore ? await ClientCredentials.open(config.tokenStore) : undefined;
+    return await startLocked(config, { backbone, model, configHash, checkpointsDir, metricsPath, lock, credentials });
   } catch (err) {
+    credentials?.close();
     await lock.release();
     throw err;
   }
@@ -81,9 +87,10 @@ interface Prepared {
   checkpointsDir: string;
   metricsPath: string;
   lock: OutDirLock;
+  credentials?: ClientCredentials;
 }
 
-async function startLocked(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, metricsPath, lock }: Prepared): Promise<StartedCoordinator> {
+async function startLocked(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, metricsPath, lock, credentials }: Prepared): Promise<StartedCoordinator> {
   if (config.fresh) {
     await rm(checkpointsDir, { recursive: true, force: true });
     await rm(metricsPath, { force: true });
@@ -116,6 +123,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     maxMissedRounds: config.maxMissedRounds,
     maxPlanResends: config.maxPlanResends,
     token: config.token,
+    ...(credentials ? { clientTokens: credentials } : {}),
     seed: config.seed,
     backbone,
     model,
@@ -134,12 +142,17 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     ...(config.secureAggregation ? { secureAggregation: { threshold: config.secaggThreshold, phaseTimeoutMs: config.secaggPhaseTimeoutMs } } : {}),
   });
   coordinator.resume(previous);
+  // A token that stops being valid ends its client's session at once, with the reason.
+  credentials?.on('revoked', ({ tokenId, clientId, reason }) => {
+    coordinator.disconnectToken(tokenId, `token ${tokenId} for client ${clientId} was ${reason === 'revoked' ? 'revoked' : 'removed from the token store'}`);
+  });
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
   const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds, secureAggregation: config.secureAggregation });
   const server = new CoordinatorServer(coordinator, traffic, {
     host: config.host,
     port: config.port,
     token: config.token,
+    clientCredentials: credentials,
     operatorToken: config.operatorToken,
     modelBytes,
     ackTimeoutMs: config.ackTimeoutMs,
@@ -189,6 +202,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       log.error('the run failed', { code: error.code, error: error.message, roundsCompleted: coordinator.roundsCompleted });
       await server.endRun({ runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted });
       await server.close();
+      credentials?.close();
       // Nothing will write to the out-dir any more: free it (and its holder file) for the next coordinator.
       await lock.release();
       throw err;
@@ -198,9 +212,11 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     url,
     coordinator,
     server,
+    ...(credentials ? { credentials } : {}),
     finished,
     stop: async () => {
       coordinator.stop();
+      credentials?.close();
       try {
         await server.close();
       } finally {
