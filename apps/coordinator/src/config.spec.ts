@@ -212,14 +212,14 @@ describe('coordinator configuration', () => {
 
   it('takes per-client tokens from --token-store or <out-dir>/tokens.json, which count as authentication beyond loopback', () => {
     const outDir = join(sandbox.dir, 'out');
-    expect(parseCoordinatorConfig(['--out-dir', outDir]).tokenStore).toBeUndefined();
+    expect(parseCoordinatorConfig(['--out-dir', outDir])).toMatchObject({ tokenStore: undefined });
     mkdirSync(outDir);
     writeFileSync(join(outDir, 'tokens.json'), '{}');
     expect(parseCoordinatorConfig(['--out-dir', outDir, '--host', '0.0.0.0'])).toMatchObject({ tokenStore: join(outDir, 'tokens.json'), token: '', warnings: [] });
     const elsewhere = join(sandbox.dir, 'elsewhere.json');
     expect(() => parseCoordinatorConfig(['--token-store', elsewhere])).toThrow(`--token-store: expected an existing token store (make one with: npm run token -- issue --token-store FILE --client ID), got "${elsewhere}"`);
     writeFileSync(elsewhere, '{}');
-    expect(parseCoordinatorConfig(['--out-dir', outDir, '--token-store', elsewhere]).tokenStore).toBe(elsewhere);
+    expect(parseCoordinatorConfig(['--out-dir', outDir, '--token-store', elsewhere])).toMatchObject({ tokenStore: elsewhere });
   });
 
   it('has documented admission limits that flags override', () => {

@@ -38,6 +38,9 @@ export interface ScryptParams {
  */
 export const DEFAULT_SCRYPT: ScryptParams = { N: 16_384, r: 8, p: 1, keyLength: 32 };
 
+/** The most memory one verification may take (scrypt needs 128·N·r bytes). */
+const SCRYPT_MAX_MEMORY = 64 * 2 ** 20;
+
 /** One token's record as the file holds it. */
 export interface StoredToken {
   tokenId: string;
@@ -100,11 +103,11 @@ export async function readTokenStore(path: string): Promise<TokenStoreContents |
 
 /**
  * Validates a store's text (every field, and token ids unique).
- * @throws FEDTL_ERR_BAD_CONFIG `<path>: expected …, got …`
+ * @throws FEDTL_ERR_BAD_CONFIG `<path>: <field>: expected …, got …`
  */
 export function parseTokenStore(text: string, path: string): TokenStoreContents {
   const fail = (what: string, expected: string, got: unknown): never => {
-    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path}: expected ${what} ${expected}, got ${JSON.stringify(got)?.slice(0, 80)}`);
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path}: ${what}: expected ${expected}, got ${JSON.stringify(got)?.slice(0, 80)}`);
   };
   let json: unknown;
   try {
@@ -113,11 +116,11 @@ export function parseTokenStore(text: string, path: string): TokenStoreContents 
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path}: expected a JSON token store, got text that does not parse (${(err as Error).message})`);
   }
   const root = json as Partial<TokenStoreContents> | null;
-  if (typeof root !== 'object' || root === null || Array.isArray(root)) fail('the store', 'to be a JSON object', json);
-  if (root?.format !== TOKEN_STORE_FORMAT) fail('"format"', `"${TOKEN_STORE_FORMAT}"`, root?.format);
+  if (typeof root !== 'object' || root === null || Array.isArray(root)) fail('the top level', 'a JSON object', json);
+  if (root?.format !== TOKEN_STORE_FORMAT) fail('format', `"${TOKEN_STORE_FORMAT}"`, root?.format);
   const { storeId, tokens } = root as TokenStoreContents;
-  if (typeof storeId !== 'string' || !BASE64URL_PATTERN.test(storeId) || storeId.length < 16) fail('"storeId"', 'base64url of at least 16 characters', storeId);
-  if (!Array.isArray(tokens)) fail('"tokens"', 'a list', tokens);
+  if (typeof storeId !== 'string' || !BASE64URL_PATTERN.test(storeId) || storeId.length < 16) fail('storeId', 'base64url of at least 16 characters', storeId);
+  if (!Array.isArray(tokens)) fail('tokens', 'a list', tokens);
   const seen = new Set<string>();
   tokens.forEach((token, i) => {
     const at = `tokens[${i}]`;
@@ -151,6 +154,7 @@ function checkScryptParams(params: unknown, fail: (expected: string, got: unknow
   if (!isInt(p?.r, 1, 32)) fail('r in [1, 32]', p?.r);
   if (!isInt(p?.p, 1, 16)) fail('p in [1, 16]', p?.p);
   if (!isInt(p?.keyLength, 16, 64)) fail('keyLength in [16, 64]', p?.keyLength);
+  if (128 * (p?.N as number) * (p?.r as number) > SCRYPT_MAX_MEMORY) fail(`N and r whose memory (128·N·r) is at most ${SCRYPT_MAX_MEMORY / 2 ** 20} MiB`, { N: p?.N, r: p?.r });
 }
 
 /**
@@ -258,7 +262,7 @@ export function listTokens(contents: TokenStoreContents): TokenListing[] {
 function hashSecret(storeId: string, tokenId: string, clientId: string, secret: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
   const input = `${storeId}\n${tokenId}\n${clientId}\n${secret}`;
   return new Promise((resolve, reject) => {
-    scrypt(input, salt, params.keyLength, { N: params.N, r: params.r, p: params.p, maxmem: 256 * params.N * params.r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(input, salt, params.keyLength, { N: params.N, r: params.r, p: params.p, maxmem: 2 * SCRYPT_MAX_MEMORY }, (err, key) => (err ? reject(err) : resolve(key)));
   });
 }
 
