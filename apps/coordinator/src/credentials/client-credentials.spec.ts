@@ -38,6 +38,16 @@ describe('the coordinator\'s watched token store', () => {
     expect(await credentials.check(kept.token)).toMatchObject({ status: 'valid', clientId: 'org-1' });
   });
 
+  it('answers many verifications at once (a few run at a time, the rest wait their turn)', async () => {
+    const path = join(sandbox.dir, 'tokens.json');
+    const { token } = await issueToken(path, 'org-1');
+    const credentials = await open(path);
+    const wrong = `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}`;
+    const presented = [wrong, wrong, token, wrong, wrong, wrong, token];
+    const results = await Promise.all(presented.map((t) => credentials.check(t)));
+    expect(results.map((r) => r.status)).toEqual(['invalid', 'invalid', 'valid', 'invalid', 'invalid', 'invalid', 'valid']);
+  });
+
   it('takes up a token issued while it runs', async () => {
     const path = join(sandbox.dir, 'tokens.json');
     await issueToken(path, 'org-1');

@@ -30,6 +30,12 @@ export interface ClientCredentialsOptions {
   debounceMs?: number;
 }
 
+/**
+ * scrypt runs on libuv's thread pool (4 threads), which file reads and checkpoint writes share: peers presenting
+ * wrong secrets for a known token id must not occupy all of it. Verifications beyond this wait their turn.
+ */
+const MAX_CONCURRENT_VERIFICATIONS = 2;
+
 const log = createLogger('client-credentials');
 
 export class ClientCredentials extends EventEmitter<ClientCredentialsEvents> {
@@ -38,6 +44,8 @@ export class ClientCredentials extends EventEmitter<ClientCredentialsEvents> {
   private debounce?: NodeJS.Timeout;
   private reading: Promise<void> = Promise.resolve();
   private closed = false;
+  private verifying = 0;
+  private readonly waiting: Array<() => void> = [];
 
   private constructor(
     readonly path: string,
@@ -78,11 +86,24 @@ export class ClientCredentials extends EventEmitter<ClientCredentialsEvents> {
       return { status: 'valid', tokenId: record.tokenId, clientId: record.clientId };
     }
     const contents = this.contents;
-    const result = await verifyToken(contents, token);
+    const result = await this.boundedVerification(() => verifyToken(contents, token));
     if (result.status === 'valid' && contents === this.contents) this.verified.set(record.tokenId, { digest, hash: record.hash });
     // The store may have been re-read while scrypt ran: what it says now is what counts.
     if (result.status === 'valid' && !this.isActive(result.tokenId)) return { status: 'invalid' };
     return result;
+  }
+
+  /** Runs `job` when fewer than MAX_CONCURRENT_VERIFICATIONS run; a finishing job hands its slot to the next. */
+  private async boundedVerification<T>(job: () => Promise<T>): Promise<T> {
+    if (this.verifying >= MAX_CONCURRENT_VERIFICATIONS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.verifying++;
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.verifying--;
+    }
   }
 
   /** Re-reads the store now (the watch calls this after a change); resolves when the read is done, never rejects. */
