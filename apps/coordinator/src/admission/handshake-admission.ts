@@ -1,6 +1,6 @@
 // Admission at the HTTP upgrade, before engine.io accepts a WebSocket: the federation token or a per-client
-// token (header `Authorization: Bearer <token>`), caps on open connections in total and per remote address, and a rate limit
-// on failed authentication per address. A refused handshake never gets a WebSocket, so nothing it sends is
+// token (header `Authorization: Bearer <token>`), caps on open connections in total and per remote address, and
+// a rate limit on failed authentication per address. A refused handshake never gets a WebSocket, so nothing it sends is
 // buffered (maxHttpBufferSize is sized for the model: tens of MB per connection). Refusals are answered with an
 // HTTP status the client can act on: 401 (wrong token: give up), 429 and 503 (retry later).
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
