@@ -72,3 +72,14 @@ export {
   sampledGaussianRdp,
   type SampledGaussianEvent,
 } from './dp/rdp-accountant';
+export { noiseMultiplierFor, type NoiseCalibration } from './dp/calibrate-noise';
+export {
+  checkBudget,
+  PrivacyLedger,
+  type PrivacyBudget,
+  type PrivacyEvent,
+  type PrivacySpend,
+  type PrivacyUnit,
+} from './dp/privacy-ledger';
+export { addGaussianNoiseInPlace, clipInPlace, l2NormOf, type ClipOutcome } from './dp/clip-update';
+export { cryptoRandomness, type DpRandomness, type GaussianSource } from './dp/crypto-randomness';

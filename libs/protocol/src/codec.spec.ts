@@ -141,6 +141,27 @@ describe('codec round trips', () => {
     );
   });
 
+  it('RoundPlan with differential-privacy terms: each round-trips, 0 stays off the wire, a bad value or pairing is malformed', () => {
+    const plan = sampleRoundPlan();
+    const recordLevel = { ...plan, config: { ...plan.config, recordClipNorm: 1.5, recordNoiseMultiplier: 0.9 } };
+    const clientLevel = { ...plan, config: { ...plan.config, updateClipNorm: 0.3, updateNoiseStddev: 0.02 } };
+    expect(decodeRoundPlan(encodeRoundPlan(recordLevel))).toEqual(recordLevel);
+    expect(decodeRoundPlan(encodeRoundPlan(clientLevel))).toEqual(clientLevel);
+    expect(encodeRoundPlan({ ...plan, config: { ...plan.config, recordClipNorm: 0, updateClipNorm: 0 } })).toEqual(encodeRoundPlan(plan));
+    const base = { localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: 1, seed: 1 };
+    for (const [extra, message] of [
+      [{ recordClipNorm: -1 }, /config\.recordClipNorm: expected a finite number ≥ 0, got -1/],
+      [{ recordClipNorm: 1, recordNoiseMultiplier: Number.NaN }, /config\.recordNoiseMultiplier: expected a finite number ≥ 0, got NaN/],
+      [{ updateClipNorm: Number.POSITIVE_INFINITY }, /config\.updateClipNorm: expected a finite number ≥ 0, got Infinity/],
+      [{ recordNoiseMultiplier: 1 }, /recordNoiseMultiplier: expected a DP-SGD noise multiplier only with a recordClipNorm > 0, got 1 without one/],
+      [{ updateNoiseStddev: 0.1 }, /updateNoiseStddev: expected client-level noise only with an updateClipNorm > 0, got 0\.1 without one/],
+      [{ recordClipNorm: 1, proximalMu: 0.1 }, /recordClipNorm: expected DP-SGD without a FedProx term or a Per-FedAvg step, got recordClipNorm 1 with proximalMu 0\.1/],
+      [{ recordClipNorm: 1, metaInnerLearningRate: 0.2 }, /got recordClipNorm 1 with metaInnerLearningRate 0\.2/],
+    ] as const) {
+      expectFedtlError(() => decodeRoundPlan(rawMessage('RoundPlan', { runId: 'r', round: 1, config: { ...base, ...extra } })), 'FEDTL_ERR_MALFORMED_MESSAGE', message);
+    }
+  });
+
   it('Update with metrics', () => {
     const update = sampleUpdate();
     expect(decodeUpdate(encodeUpdate(update))).toEqual(update);

@@ -380,8 +380,14 @@ function trainingConfigToWire(config: TrainingConfig, fields: FieldWriter): v1.T
     ...(config.metaInnerLearningRate !== undefined && config.metaInnerLearningRate !== 0
       ? { metaInnerLearningRate: fields.nonNegativeNumber('metaInnerLearningRate', config.metaInnerLearningRate) }
       : {}),
+    ...Object.fromEntries(
+      DP_FIELDS.filter((key) => config[key] !== undefined && config[key] !== 0).map((key) => [key, fields.nonNegativeNumber(key, config[key] as number)]),
+    ),
   };
 }
+
+/** The differential-privacy terms of a TrainingConfig (round.proto fields 18-21): 0 and absent both mean "none". */
+const DP_FIELDS = ['recordClipNorm', 'recordNoiseMultiplier', 'updateClipNorm', 'updateNoiseStddev'] as const;
 
 function trainingConfigFromWire(wire: v1.TrainingConfig.$Properties, fields: FieldReader): TrainingConfig {
   const config: TrainingConfig = {
@@ -397,8 +403,21 @@ function trainingConfigFromWire(wire: v1.TrainingConfig.$Properties, fields: Fie
       ? { metaInnerLearningRate: fields.nonNegativeNumber('metaInnerLearningRate', wire.metaInnerLearningRate) }
       : {}),
   };
+  for (const key of DP_FIELDS) {
+    const value = wire[key];
+    if (value !== undefined && value !== null && value !== 0) config[key] = fields.nonNegativeNumber(key, value);
+  }
   if (config.proximalMu !== undefined && config.metaInnerLearningRate !== undefined) {
     throw fields.malformed('metaInnerLearningRate', 'no Per-FedAvg step together with a FedProx proximalMu', `${config.metaInnerLearningRate} with proximalMu ${config.proximalMu}`);
+  }
+  if (config.recordNoiseMultiplier !== undefined && config.recordClipNorm === undefined) {
+    throw fields.malformed('recordNoiseMultiplier', 'a DP-SGD noise multiplier only with a recordClipNorm > 0', `${config.recordNoiseMultiplier} without one`);
+  }
+  if (config.recordClipNorm !== undefined && (config.proximalMu !== undefined || config.metaInnerLearningRate !== undefined)) {
+    throw fields.malformed('recordClipNorm', 'DP-SGD without a FedProx term or a Per-FedAvg step', `recordClipNorm ${config.recordClipNorm} with ${config.proximalMu !== undefined ? `proximalMu ${config.proximalMu}` : `metaInnerLearningRate ${config.metaInnerLearningRate}`}`);
+  }
+  if (config.updateNoiseStddev !== undefined && config.updateClipNorm === undefined) {
+    throw fields.malformed('updateNoiseStddev', 'client-level noise only with an updateClipNorm > 0', `${config.updateNoiseStddev} without one`);
   }
   return config;
 }

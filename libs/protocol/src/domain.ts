@@ -61,6 +61,24 @@ export interface TrainingConfig {
    * next batch. Absent or 0: ordinary local steps. Never together with proximalMu.
    */
   metaInnerLearningRate?: number;
+  /**
+   * Record-level DP-SGD's clipping bound C > 0 on one example's gradient (L2, all trained tensors together): the
+   * client trains by DP-SGD with Poisson sampling (libs/model dp-sgd.ts). Absent or 0: no DP-SGD. Never together
+   * with proximalMu or metaInnerLearningRate.
+   */
+  recordClipNorm?: number;
+  /** DP-SGD's noise multiplier σ ≥ 0: noise of standard deviation σ·C on the clipped sum. Only with recordClipNorm. */
+  recordNoiseMultiplier?: number;
+  /**
+   * Client-level DP-FedAvg's bound S > 0 on the L2 norm of a client's whole delta: the client scales its delta to
+   * at most S before sending or masking it, and the coordinator weighs every update equally. Absent or 0: none.
+   */
+  updateClipNorm?: number;
+  /**
+   * The standard deviation of the Gaussian noise the client adds to every coordinate of its clipped delta (under
+   * secure aggregation, each client's share of the sum's noise). Absent or 0: none. Only with updateClipNorm.
+   */
+  updateNoiseStddev?: number;
 }
 
 /** The feature name of the secure-aggregation protocol in proto/fedtl/v1/secagg.proto. */
@@ -71,6 +89,10 @@ export const SECAGG_FEATURE = 'secagg/v1';
  */
 export const FEDPROX_FEATURE = 'fedprox/v1';
 export const PER_FEDAVG_FEATURE = 'per-fedavg/v1';
+/** Record-level DP-SGD (TrainingConfig.recordClipNorm): a client without it would train without noise. */
+export const DP_SGD_FEATURE = 'dp-sgd/v1';
+/** Client-level DP-FedAvg (TrainingConfig.updateClipNorm): a client without it would send an unclipped delta. */
+export const DP_FEDAVG_FEATURE = 'dp-fedavg/v1';
 
 export interface JoinRequest {
   clientId: string;

@@ -14,3 +14,4 @@ export * from './robust';
 export * from './median';
 export * from './trimmed-mean';
 export * from './krum';
+export * from './dp-fedavg';

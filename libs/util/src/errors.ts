@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   FEDTL_ERR_SECAGG_VIOLATION: 'a secure-aggregation message breaks the protocol (both secrets of one client asked for, a set below the threshold, a participant outside the round)',
   FEDTL_ERR_SECAGG_FAILED: 'secure aggregation could not finish the round attempt: fewer than the threshold of clients remained',
   FEDTL_ERR_POLICY_REFUSED: "the client's privacy policy refuses the run or the round's plan",
+  FEDTL_ERR_PRIVACY_BUDGET: 'the round would take a privacy ledger over its (epsilon, delta) budget',
   FEDTL_ERR_FEATURE_UNSUPPORTED: "the run's plans need a local training rule (FedProx's term, Per-FedAvg's step) that the client does not implement",
   FEDTL_ERR_INTERNAL: 'an unexpected error',
 } as const;

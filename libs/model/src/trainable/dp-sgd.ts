@@ -11,24 +11,16 @@
 //
 // The sampling and the noise must be secret from whoever sees the update: they come from the operating system's
 // cryptographic generator (node:crypto), never from the plan's seed, which the coordinator chose. Tests inject
-// their own source. Known limit: noise is drawn as float64 Gaussians by Box–Muller and added in float32, not by a
+// their own source (@fedtl/privacy's cryptoRandomness is the default). Known limit: noise is drawn as float64 Gaussians by Box–Muller and added in float32, not by a
 // floating-point-safe sampler (Mironov, CCS 2012; the discrete Gaussian of Canonne, Kamath, Steinke 2020).
-import { randomFillSync } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import { cryptoRandomness, type DpRandomness } from '@fedtl/privacy';
 import { FedtlError, describeValue } from '@fedtl/util';
 import { AdapterHeadModel } from './adapter-head-model';
 import { divergedError, firstNonFinite } from './divergence';
 import { checkLabelledFeatures, checkTrainingConfig, createOptimizer, deltaFrom, type LabelledFeatures, type LocalTrainingResult } from './local-training';
 import { checkTrainableWeights } from './trainable-spec';
-
-/** The randomness DP-SGD's guarantee rests on: which records a step samples, and the noise it adds. */
-export interface DpRandomness {
-  /** A uniform number in [0, 1). */
-  uniform(): number;
-  /** `count` independent standard normal numbers. */
-  gaussian(count: number): Float64Array;
-}
 
 export interface DpSgdOptions {
   /** C > 0: the L2 bound of one record's gradient over all trainable tensors together. */
@@ -49,33 +41,6 @@ export interface SampledGaussianSpend {
 
 export interface DpSgdResult extends LocalTrainingResult {
   privacy: SampledGaussianSpend;
-}
-
-/** Doubles in [0, 1) with 53 random bits each, and Box–Muller normals, from node:crypto's generator. */
-export function cryptoRandomness(): DpRandomness {
-  const words = new Uint32Array(2048);
-  let next = words.length;
-  const word = (): number => {
-    if (next === words.length) {
-      randomFillSync(words);
-      next = 0;
-    }
-    return words[next++];
-  };
-  const uniform = () => ((word() >>> 5) * 67108864 + (word() >>> 6)) / 9007199254740992;
-  return {
-    uniform,
-    gaussian(count) {
-      const out = new Float64Array(count);
-      for (let i = 0; i < count; i += 2) {
-        const radius = Math.sqrt(-2 * Math.log(1 - uniform()));
-        const angle = 2 * Math.PI * uniform();
-        out[i] = radius * Math.cos(angle);
-        if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
-      }
-      return out;
-    },
-  };
 }
 
 /** Steps of one epoch: round(1/q), at least 1. */
