@@ -6,7 +6,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, waitUntil, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
-import { issueToken } from './credentials/token-store';
+import { issueToken, revokeTokens } from './credentials/token-store';
+import type { RoundRecord } from './metrics-log';
 import { runTokenCommand } from './credentials/token-command';
 import { FEATURE_DIM, startClientProcess, startScriptedFederation } from './testing/federation-harness';
 import type { ProtocolClient } from './testing/protocol-client';
@@ -84,5 +85,25 @@ describe('per-client tokens', () => {
 
     // A revoked token no longer opens a connection.
     expect(await connectOutcome(client('org-2', { token: org2.token }))).toContain('401');
+  }, 180_000);
+
+  it('takes a client revoked during a round out of it at once, without waiting for it to rejoin', async () => {
+    const store = join(sandbox.dir, 'out', 'tokens.json');
+    const org1 = await issueToken(store, 'org-1');
+    const org2 = await issueToken(store, 'org-2');
+    const { started, client } = await startScriptedFederation(sandbox, ['--min-clients', '1', '--min-available', '2', '--rounds', '1', '--rejoin-grace-ms', '600000', '--round-timeout-ms', '600000']);
+    const rounds: RoundRecord[] = [];
+    started.coordinator.on('round', (record) => rounds.push(record));
+    const [first, second] = [client('org-1', { token: org1.token }), client('org-2', { token: org2.token })];
+    expect([await joinOutcome(first), await joinOutcome(second)]).toEqual(['welcomed', 'welcomed']);
+
+    const [plan] = await Promise.all([first.nextPlan(1), second.nextPlan(1)]);
+    await revokeTokens(store, { tokenId: org2.listing.tokenId });
+    await new Promise((resolve) => second.socket.once('disconnect', resolve));
+    expect(await first.sendUpdate(plan)).toBe('accepted');
+    await started.finished;
+    const message = `token ${org2.listing.tokenId} for client org-2 was revoked`;
+    expect(rounds.map((r) => [r.round, r.status, r.accepted, r.failures])).toEqual([[1, 'aggregated', ['org-1'], [{ clientId: 'org-2', code: 'FEDTL_ERR_UNAUTHORIZED', message }]]]);
+    expect(second.coordinatorErrors).toEqual([{ code: 'FEDTL_ERR_UNAUTHORIZED', message }]);
   }, 180_000);
 });

@@ -321,7 +321,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /**
    * Ends the session of the client that joined with token `tokenId`, if one did: it is told `message`
-   * (FEDTL_ERR_UNAUTHORIZED) first, then disconnected. Its token no longer admits it, so it cannot rejoin with it.
+   * (FEDTL_ERR_UNAUTHORIZED) first, then disconnected. Its token no longer admits it, so a round it was selected
+   * for does not wait --rejoin-grace-ms for it: it is out of the round at once, with that reason.
    */
   disconnectToken(tokenId: string, message: string): void {
     for (const clientId of this.registry.ids()) {
@@ -330,6 +331,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       this.log.warn('disconnecting a client whose token is no longer valid', { clientId, tokenId });
       client.link.sendError({ code: 'FEDTL_ERR_UNAUTHORIZED', message });
       client.link.disconnect();
+      this.collector?.fail(clientId, 'FEDTL_ERR_UNAUTHORIZED', message);
+      this.secagg?.fail(clientId, 'FEDTL_ERR_UNAUTHORIZED', message);
+      this.evaluation?.forget(clientId);
     }
   }
 
