@@ -666,7 +666,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onDisconnect(reason: Socket.DisconnectReason): void {
     this.startSession();
     if (this.ended || this.stopped) return;
-    if (reason === 'io server disconnect') {
+    if (reason === 'io server disconnect' && this.lastCoordinatorError?.code === 'FEDTL_ERR_UNAUTHORIZED') {
+      // This client's credentials were withdrawn (its per-client token revoked): reconnecting cannot help.
+      const error = new FedtlError('FEDTL_ERR_UNAUTHORIZED', `the coordinator ended the session: ${this.lastCoordinatorError.message}`);
+      this.log.error('the coordinator no longer admits this client', { code: error.code, error: error.message });
+      this.end('refused', error);
+    } else if (reason === 'io server disconnect') {
       // Only a verdict ends a run; a session closed without one (this client was evicted or replaced, or the
       // coordinator is older than RunEnd) is not a finished run.
       const last = this.lastCoordinatorError ? ` (its last error: ${this.lastCoordinatorError.code}: ${this.lastCoordinatorError.message})` : '';

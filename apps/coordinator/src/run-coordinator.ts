@@ -5,14 +5,17 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type BackboneRef, type ModelSpec } from '@fedtl/protocol';
-import { createLogger, toFedtlError } from '@fedtl/util';
+import { createLogger, errorMessage, toFedtlError } from '@fedtl/util';
 import { CheckpointStore } from './checkpoint-store';
-import type { CoordinatorConfig } from './config';
+import { PrivacyLedger } from '@fedtl/privacy';
+import { dpUnitOf, type CoordinatorConfig } from './config';
 import { initFrom } from './init-from';
-import { Coordinator, type RunSummary } from './coordinator';
+import { Coordinator, type PrivacyStatus, type RunSummary } from './coordinator';
 import { MetricsLog } from './metrics-log';
 import { lockOutDir, type OutDirLock } from './out-dir-lock';
+import { roundEvents, type DifferentialPrivacyOptions } from './privacy/differential-privacy';
 import { RunStatus } from './dashboard/run-status';
+import { ClientCredentials } from './credentials/client-credentials';
 import { CoordinatorServer } from './server';
 import { createStrategy, serverOptimizerOf } from './strategy-factory';
 import { TrafficCounter } from './traffic-counter';
@@ -23,6 +26,8 @@ export interface StartedCoordinator {
   coordinator: Coordinator;
   /** The Socket.IO endpoint (its handshake admission, for tests and operators' introspection). */
   server: CoordinatorServer;
+  /** The per-client token store in force, watched while the coordinator runs; absent without one. */
+  credentials?: ClientCredentials;
   /**
    * Resolves when the configured rounds are done and every client was sent the FINISHED verdict (a RunEnd) and
    * disconnected, or when `stop()` ended the run early (no verdict: the clients keep reconnecting, so a restart
@@ -46,6 +51,8 @@ export function configHashOf(config: CoordinatorConfig, model: ModelSpec, backbo
   const relevant = {
     backboneHash, model, training: config.training, seed: config.seed, strategy: serverOptimizerOf(config), fractionFit: config.fractionFit,
     ...(config.initFrom !== undefined ? { initFrom: resolve(config.initFrom) } : {}),
+    // The mechanism changes the arithmetic (only when set, so other runs keep their hashes); the budget does not.
+    ...(dpUnitOf(config) ? { privacy: privacyOf(config)?.mechanism } : {}),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
@@ -66,9 +73,12 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
   await ensureWritableDir(config.outDir, '--out-dir');
   // Taken before --fresh deletes anything: the files may belong to a coordinator that is running.
   const lock = await lockOutDir(config.outDir);
+  let credentials: ClientCredentials | undefined;
   try {
-    return await startLocked(config, { backbone, model, configHash, checkpointsDir, metricsPath, lock });
+    credentials = config.tokenStore ? await ClientCredentials.open(config.tokenStore) : undefined;
+    return await startLocked(config, { backbone, model, configHash, checkpointsDir, metricsPath, lock, credentials });
   } catch (err) {
+    credentials?.close();
     await lock.release();
     throw err;
   }
@@ -81,9 +91,10 @@ interface Prepared {
   checkpointsDir: string;
   metricsPath: string;
   lock: OutDirLock;
+  credentials?: ClientCredentials;
 }
 
-async function startLocked(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, metricsPath, lock }: Prepared): Promise<StartedCoordinator> {
+async function startLocked(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, metricsPath, lock, credentials }: Prepared): Promise<StartedCoordinator> {
   if (config.fresh) {
     await rm(checkpointsDir, { recursive: true, force: true });
     await rm(metricsPath, { force: true });
@@ -116,6 +127,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     maxMissedRounds: config.maxMissedRounds,
     maxPlanResends: config.maxPlanResends,
     token: config.token,
+    ...(credentials ? { clientTokens: credentials } : {}),
     seed: config.seed,
     backbone,
     model,
@@ -132,14 +144,21 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     },
     onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
     ...(config.secureAggregation ? { secureAggregation: { threshold: config.secaggThreshold, phaseTimeoutMs: config.secaggPhaseTimeoutMs } } : {}),
+    ...(privacyOf(config) ? { privacy: privacyOf(config) } : {}),
   });
   coordinator.resume(previous);
+  // A token that stops being valid ends its client's session at once, with the reason.
+  credentials?.on('revoked', ({ tokenId, clientId, reason }) => {
+    coordinator.disconnectToken(tokenId, `token ${tokenId} for client ${clientId} was ${reason === 'revoked' ? 'revoked' : 'removed from the token store'}`);
+  });
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
+  warnIfBudgetCutsTheRun(config, coordinator.roundsCompleted);
   const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds, secureAggregation: config.secureAggregation });
   const server = new CoordinatorServer(coordinator, traffic, {
     host: config.host,
     port: config.port,
     token: config.token,
+    clientCredentials: credentials,
     operatorToken: config.operatorToken,
     modelBytes,
     ackTimeoutMs: config.ackTimeoutMs,
@@ -167,15 +186,15 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     await rename(`${config.readyFile}.tmp`, config.readyFile);
   }
 
+  /** summary.json: how the run ended, where its last checkpoint is, the model, and its privacy ledger's totals. */
+  const writeSummary = (fields: Record<string, unknown>) =>
+    writeFile(join(config.outDir, 'summary.json'), JSON.stringify({ ...fields, backbone, model, ...privacySummary(coordinator) }, null, 2));
   const finished = coordinator.run().then(
     async (summary) => {
       // Stopped by the operator: the run is not over, so no verdict; a restarted coordinator resumes it.
       if (coordinator.phase === 'stopped') return summary;
       if (summary.roundsCompleted > summary.resumedFrom) {
-        await writeFile(
-          join(config.outDir, 'summary.json'),
-          JSON.stringify({ runId, roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted), backbone, model }, null, 2),
-        );
+        await writeSummary({ runId, status: 'finished', roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted) });
       } else {
         // A restart of a run that was already complete: its summary stays as the run wrote it.
         log.info('nothing to do: the run already completed its rounds', { rounds: summary.roundsCompleted });
@@ -187,8 +206,17 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       // Said first: telling the clients and closing take a while, and must not hide why the run ended.
       const error = toFedtlError(err);
       log.error('the run failed', { code: error.code, error: error.message, roundsCompleted: coordinator.roundsCompleted });
+      // A run that got somewhere (e.g. stopped by its privacy budget) is summarised with why it ended; one that
+      // completed nothing in this process leaves an earlier summary as it was.
+      if (coordinator.roundsCompleted > coordinator.resumedFromRound) {
+        await writeSummary({
+          runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted,
+          resumedFrom: coordinator.resumedFromRound, checkpoint: store.pathFor(coordinator.roundsCompleted),
+        }).catch((writeError) => log.error('could not write summary.json', { error: errorMessage(writeError) }));
+      }
       await server.endRun({ runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted });
       await server.close();
+      credentials?.close();
       // Nothing will write to the out-dir any more: free it (and its holder file) for the next coordinator.
       await lock.release();
       throw err;
@@ -198,9 +226,11 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     url,
     coordinator,
     server,
+    ...(credentials ? { credentials } : {}),
     finished,
     stop: async () => {
       coordinator.stop();
+      credentials?.close();
       try {
         await server.close();
       } finally {
@@ -208,6 +238,42 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       }
     },
   };
+}
+
+/** The DP options as the coordinator takes them; undefined when the run uses none. */
+export function privacyOf(config: CoordinatorConfig): DifferentialPrivacyOptions | undefined {
+  const unit = dpUnitOf(config);
+  if (!unit) return undefined;
+  const mechanism: DifferentialPrivacyOptions['mechanism'] = unit === 'record'
+    ? { unit, clipNorm: config.dpRecordClipNorm as number, noiseMultiplier: config.dpRecordNoiseMultiplier as number }
+    : { unit, clipNorm: config.dpUpdateClipNorm as number, noiseMultiplier: config.dpUpdateNoiseMultiplier as number, samplingRate: config.dpClientSamplingRate ?? 1 };
+  return { mechanism, delta: config.dpDelta, ...(config.dpEpsilon !== undefined ? { budget: { epsilon: config.dpEpsilon, delta: config.dpDelta } } : {}) };
+}
+
+/** summary.json's `privacy`: the mechanism, the budget and what the run spent (absent without DP). */
+function privacySummary(coordinator: Coordinator): { privacy?: PrivacyStatus } {
+  const privacy = coordinator.privacy;
+  return privacy ? { privacy } : {};
+}
+
+/**
+ * Client-level DP spends the same every round, so whether the budget covers --rounds is known at start: said
+ * once, so the operator is not surprised when the run stops early. (Record-level cost depends on each client's n.)
+ */
+function warnIfBudgetCutsTheRun(config: CoordinatorConfig, completed: number): void {
+  const dp = privacyOf(config);
+  if (!dp?.budget || dp.mechanism.unit !== 'client') return;
+  const ledger = new PrivacyLedger();
+  let affordable = 0;
+  for (let round = 1; round <= config.rounds; round++) {
+    const events = roundEvents(round, dp.mechanism, config.training, new Map());
+    if (ledger.overBudget(dp.budget, events)) break;
+    ledger.record(...events);
+    affordable = round;
+  }
+  if (affordable < config.rounds) {
+    log.warn('the privacy budget covers fewer rounds than --rounds: the run will stop when it is spent', { rounds: config.rounds, affordable, completed, epsilon: dp.budget.epsilon, delta: dp.budget.delta });
+  }
 }
 
 function auditWriter(dir: string) {
