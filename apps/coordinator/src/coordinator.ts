@@ -856,7 +856,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       for (const clientId of plan.clients) if (!failed.has(clientId)) failures.push({ clientId, code: outcome.error.code, message: outcome.error.message });
     }
     if (!outcome.aggregate || this.stopped) return { accepted: [], failures, bounded: {}, result: null };
-    const { meanDeltas, totalWeight, metrics } = outcome.aggregate;
+    const { meanDeltas, totalWeight } = outcome.aggregate;
+    // Under differential privacy clients withhold their training metrics (computed without noise): the slots sum
+    // to zeros that would read as a loss of 0.
+    const metrics = o.privacy ? {} : outcome.aggregate.metrics;
     const meanDelta = this.global.map((t, i) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const, data: meanDeltas[i] }));
     if (aggregator instanceof DpFedAvgAggregator) {
       // Weights 1: the mean times the survivors is the noisy sum of their clipped updates.
