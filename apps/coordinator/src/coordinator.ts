@@ -26,7 +26,7 @@ import {
   type Update,
   type Welcome,
 } from '@fedtl/protocol';
-import { chooseFractionalBits, describePolicy, planSession, policyRequiresSecureAggregation, PrivacyLedger, type PrivacySpend } from '@fedtl/privacy';
+import { chooseFractionalBits, describePolicy, planSession, policyRequiresSecureAggregation, PrivacyLedger, type PrivacyEvent, type PrivacySpend } from '@fedtl/privacy';
 import { checkLabelSubset } from '@fedtl/data';
 import { divergedError, firstNonFinite } from '@fedtl/model';
 import { DpFedAvgAggregator, type AggregateResult, type ClientFailure, type RoundAggregator, type RoundConfiguration, type Strategy } from '@fedtl/strategies';
@@ -217,8 +217,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private activeRound?: number;
   private readonly expectedTensors: TensorSpec[];
   private readonly log = createLogger('coordinator');
-  /** Every privacy event of the run so far; checkpointed with the weights, restored on resume. */
-  private ledger = new PrivacyLedger();
+  /** Every privacy event of the run so far; stored at every charge (privacy.persist) and in every checkpoint. */
+  private ledger: PrivacyLedger;
 
   constructor(private readonly options: CoordinatorOptions) {
     super();
@@ -231,6 +231,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     if (options.privacy?.mechanism.unit === 'client' && options.strategy.requiresIndividualUpdates) {
       throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--strategy: expected a strategy that aggregates the mean with client-level differential privacy, got ${options.strategy.name}; DP-FedAvg adds its noise to the sum`);
     }
+    this.ledger = new PrivacyLedger(options.privacy?.initialEvents ?? []);
     this.global = options.strategy.initialize(options.initialWeights);
     this.expectedTensors = this.global.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
   }
@@ -275,7 +276,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     this.global = checkpoint.weights;
     this.options.strategy.restore(checkpoint.strategyState);
-    this.ledger = new PrivacyLedger(checkpoint.privacy ?? []);
+    // The caller may have found a longer ledger than the checkpoint's (charges after it): that one stands.
+    if (this.options.privacy?.initialEvents === undefined) this.ledger = new PrivacyLedger(checkpoint.privacy ?? []);
     this.completedRounds = checkpoint.round;
     this.resumedFrom = checkpoint.round;
     this.log.info('resumed from checkpoint', { round: checkpoint.round });
@@ -679,12 +681,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     // Record-level DP is spent when a client releases its update, whether or not the round then meets its quorum:
     // charged for every selected client as the plans go out (an upper bound: a client that never trained spent nothing).
     const recordEvents = events.filter((event) => event.unit === 'record');
-    if (recordEvents.length > 0) this.ledger.record(...recordEvents);
+    if (recordEvents.length > 0) await this.charge(recordEvents);
     const outcome = o.secureAggregation
       ? await this.collectSecurely(round, attempt, plan, config, aggregator)
       : await this.collectInTheClear(round, attempt, plan, config, aggregator);
     // Client-level DP is spent when an aggregate is released: only by a round that aggregated.
-    if (outcome.result && dp?.mechanism.unit === 'client') this.ledger.record(...events);
+    if (outcome.result && dp?.mechanism.unit === 'client' && !this.stopped) await this.charge(events);
     const privacy = dp ? { privacy: { events: outcome.result || recordEvents.length > 0 ? events : [], spent: this.ledger.spent(dp.delta) } } : {};
     this.currentPlan = undefined;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
@@ -751,6 +753,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.log.info('round aggregated', { round, accepted: outcome.accepted.length, failed: outcome.failures.length, accuracy: this.lastEvaluation.accuracy, ...(dp ? { privacy: this.ledger.spent(dp.delta).map(describeSpend).join('; ') } : {}) });
     this.emit('round', record);
     return true;
+  }
+
+  /** Records `events` in the ledger and stores it before anything they pay for is released. */
+  private async charge(events: PrivacyEvent[]): Promise<void> {
+    this.ledger.record(...events);
+    await this.options.privacy?.persist?.(this.ledger.toJSON());
   }
 
   /** Plans in the clear, updates validated, bounded and aggregated one by one as they arrive (RoundCollector). */

@@ -3,7 +3,7 @@
 // denominator, the ledger is charged exactly as PROTOCOL §7.1 says (checked against the accountant), a run with
 // a budget stops exactly where the ledger says it must, and a resumed run continues its ledger.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initialWeights } from '@fedtl/model';
 import { DP_FEDAVG_FEATURE, DP_SGD_FEATURE, type NamedTensor, type RoundPlan } from '@fedtl/protocol';
@@ -112,6 +112,51 @@ describe('differential privacy at the coordinator', () => {
     const resumed = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
     expect(resumed).toMatchObject({ status: 'finished', roundsCompleted: 5, resumedFrom: 3, privacy: { events: 5 } });
     expect(resumed.privacy.spent[0].epsilon).toBe(clientLevelEpsilon(5, z));
+  });
+
+  it('never gives budget back: failed attempts stay charged across a restart, a checkpoint fallback keeps the later charges, --init-from brings the source\'s ledger', async () => {
+    // 1. Record-level attempts that miss their quorum: both plans went out, both clients are charged, twice.
+    const failing = join(sandbox.dir, 'failing');
+    const recordFlags = ['--min-clients', '2', '--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '2'];
+    const first = await startScriptedFederation(sandbox, ['--rounds', '1', '--max-round-attempts', '2', '--round-retry-delay-ms', '0', ...recordFlags], { audit: false, outDir: failing });
+    const honest = first.client('org-1');
+    honest.onPlan(async (plan) => void (await honest.sendUpdate(plan, filled(plan, 0.001), 40)));
+    const refuser = first.client('org-2');
+    refuser.onPlan(async () => void (await refuser.sendRoundFailed('over my own budget')));
+    for (const c of [honest, refuser]) expect((await c.join({ features: [DP_SGD_FEATURE], numTestExamples: 0 })).ok).toBe(true);
+    await expect(first.started.finished).rejects.toMatchObject({ code: 'FEDTL_ERR_QUORUM_NOT_MET' });
+    const runId = first.started.coordinator.privacy && JSON.parse(await readFile(join(failing, 'privacy-ledger.json'), 'utf8')).runId;
+    const again = await startScriptedFederation(sandbox, ['--rounds', '1', ...recordFlags], { audit: false, outDir: failing });
+    expect(again.started.coordinator.privacy?.events).toBe(4);
+    expect(again.started.coordinator.privacy?.spent[0]).toMatchObject({ unit: 'record', events: 2 });
+    expect(JSON.parse(await readFile(join(failing, 'privacy-ledger.json'), 'utf8')).runId).toBe(runId);
+    await again.started.stop();
+
+    // 2. Two client-level rounds; the newest checkpoint is damaged: the run resumes from round 1, the ledger keeps round 2's charge.
+    const damaged = join(sandbox.dir, 'damaged');
+    const clientFlags = ['--min-clients', '2', '--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '2'];
+    const runTwo = async (rounds: number, outDir: string, extra: string[] = []) => {
+      const run = await startScriptedFederation(sandbox, ['--rounds', String(rounds), ...clientFlags, ...extra], { audit: false, outDir });
+      for (const id of ['org-1', 'org-2']) {
+        const c = run.client(id);
+        c.onPlan(async (plan) => void (await c.sendUpdate(plan, filled(plan, 0.01), 20)));
+        expect((await c.join({ features: [DP_FEDAVG_FEATURE], numTestExamples: 0 })).ok).toBe(true);
+      }
+      return run;
+    };
+    const original = await runTwo(2, damaged);
+    await original.started.finished;
+    await original.started.stop();
+    await writeFile(join(damaged, 'checkpoints', 'round-000002.ckpt'), 'damaged');
+    const resumed = await runTwo(2, damaged);
+    expect(resumed.started.coordinator.privacy?.events).toBe(2);
+    await resumed.started.finished;
+    await resumed.started.stop();
+    expect(resumed.started.coordinator.privacy?.spent).toEqual([{ unit: 'client', epsilon: clientLevelEpsilon(3, 2), delta: 1e-5, events: 3 }]);
+
+    // 3. A new run seeded from that one starts with its three charges.
+    const seeded = await startScriptedFederation(sandbox, ['--rounds', '1', ...clientFlags, '--init-from', damaged], { audit: false, outDir: join(sandbox.dir, 'seeded') });
+    expect(seeded.started.coordinator.privacy?.events).toBe(3);
   });
 
   it('record-level: the plans ask for DP-SGD, and each selected client is charged its own q = batch / n as the plans go out', async () => {
