@@ -399,16 +399,53 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
    * plan, and their refusal would count against the quorum). Sorted, like ClientRegistry.ids().
    */
   private eligibleIds(): string[] {
+    return this.withinRoundCaps().filter((id) => this.withinRecordBudget(id));
+  }
+
+  /** Joined clients whose --max-rounds policy is not used up. */
+  private withinRoundCaps(): string[] {
     return this.registry.ids().filter((id) => {
       const cap = this.registry.get(id)?.join.privacyPolicy?.maxRounds ?? 0;
       return cap === 0 || (this.contributions.get(id) ?? 0) < cap;
     });
   }
 
-  /** " (N more joined but at their --max-rounds policy)" when some are; '' otherwise. */
+  /**
+   * Under record-level DP with a budget, whether one more round would keep this client's data within it: a client
+   * whose data is spent is no longer selected, and the others go on (one organisation with few examples, or one
+   * that declared few, must not stop the federation).
+   */
+  private withinRecordBudget(clientId: string): boolean {
+    const dp = this.options.privacy;
+    if (!dp?.budget || dp.mechanism.unit !== 'record') return true;
+    const n = this.registry.get(clientId)?.join.numTrainExamples ?? 1;
+    return !this.ledger.wouldExceed(dp.budget, roundEvents(this.completedRounds + 1, dp.mechanism, this.options.training, new Map([[clientId, n]])));
+  }
+
+  /** " (N more joined but at their --max-rounds policy or privacy budget)" when some are; '' otherwise. */
   private atRoundCapNote(): string {
-    const capped = this.registry.size - this.eligibleIds().length;
-    return capped > 0 ? ` (${capped} more joined but at their --max-rounds policy)` : '';
+    const capped = this.registry.size - this.withinRoundCaps().length;
+    const spent = this.withinRoundCaps().length - this.eligibleIds().length;
+    const notes = [...(capped > 0 ? [`${capped} more joined but at their --max-rounds policy`] : []), ...(spent > 0 ? [`${spent} more joined whose data's privacy budget is spent`] : [])];
+    return notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  }
+
+  /**
+   * Record-level DP: when the clients whose data is spent are what keeps the run below --min-available, the run
+   * ends now with FEDTL_ERR_PRIVACY_BUDGET rather than wait for a quorum it cannot have.
+   */
+  private stopIfRecordBudgetSpent(round: number): void {
+    const dp = this.options.privacy;
+    if (!dp?.budget || dp.mechanism.unit !== 'record') return;
+    const available = this.withinRoundCaps();
+    const eligible = this.eligibleIds();
+    if (available.length < this.options.minAvailable || eligible.length >= this.options.minAvailable) return;
+    const spent = available.filter((id) => !eligible.includes(id));
+    const worst = this.ledger.spent(dp.delta)[0];
+    throw new FedtlError(
+      'FEDTL_ERR_PRIVACY_BUDGET',
+      `round ${round} cannot run within the budget of ε = ${dp.budget.epsilon} at δ = ${dp.budget.delta} (--dp-epsilon, --dp-delta): one more round would take the data of ${spent.length} of the ${available.length} joined clients over it (${spent.slice(0, 5).join(', ')}${spent.length > 5 ? ', …' : ''}), leaving ${eligible.length}, fewer than --min-available ${this.options.minAvailable}; spent so far: ${worst ? describeSpend(worst) : 'nothing'}. The run stops at round ${round - 1}`,
+    );
   }
 
   /** The smallest threshold a round of this run can have: the configured t, or the default for minAvailable. */
@@ -569,6 +606,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       for (let attempt = 1; ; attempt++) {
         // Gathering the federation before its first round may take as long as it takes; once rounds have run, a
         // federation too small to go on must not keep its clients waiting for ever: the wait is an attempt.
+        this.stopIfRecordBudgetSpent(round);
         const gathered = await this.waitForQuorum(this.attemptsStarted > 0 ? o.roundTimeoutMs : undefined);
         if (this.stopped) break;
         if (gathered && (await this.runRound(round, attempt))) break;

@@ -159,6 +159,36 @@ describe('differential privacy at the coordinator', () => {
     expect(seeded.started.coordinator.privacy?.events).toBe(3);
   });
 
+  it('record-level with a budget: a client whose data is spent is no longer selected and the others go on; the run stops when too few remain', async () => {
+    // σ = 2, 2 local epochs of batch 16: "tiny" (2 examples, q = 1) spends ε 3.19 a round and 4.73 over two; the
+    // others (200 examples, q = 0.08) 1.80 over three. A budget of 4 pays one round of tiny's data, three of theirs.
+    const flags = ['--rounds', '3', '--min-clients', '2', '--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '2', '--dp-epsilon', '4'];
+    const federate = async (name: string, minAvailable: number) => {
+      const run = await startScriptedFederation(sandbox, [...flags, '--min-available', String(minAvailable)], { audit: false, outDir: join(sandbox.dir, name) });
+      for (const [id, n] of [['tiny', 2], ['big-1', 200], ['big-2', 200]] as const) {
+        const c = run.client(id);
+        c.onPlan(async (plan) => void (await c.sendUpdate(plan, filled(plan, 0.001), n)));
+        expect((await c.join({ features: [DP_SGD_FEATURE], numTrainExamples: n, numTestExamples: 0 })).ok).toBe(true);
+      }
+      return run;
+    };
+    const goesOn = await federate('goes-on', 2);
+    expect((await goesOn.started.finished).roundsCompleted).toBe(3);
+    await goesOn.started.stop();
+    const logged = await records(join(sandbox.dir, 'goes-on'));
+    // Round 1 starts once two have joined (tiny first), so big-2 may or may not be in it.
+    expect(logged[0].selected).toContain('tiny');
+    expect(logged.slice(1).map((r) => r.selected)).toEqual([['big-1', 'big-2'], ['big-1', 'big-2']]);
+    expect(logged[2].privacy?.spent[0]).toMatchObject({ unit: 'record', subject: 'tiny', events: 1 });
+    expect(logged[2].privacy?.spent[0].epsilon).toBeLessThanOrEqual(4);
+
+    const stops = await federate('stops', 3);
+    const failure = await stops.started.finished.then(() => undefined, (err: Error & { code?: string }) => err);
+    expect(failure?.code).toBe('FEDTL_ERR_PRIVACY_BUDGET');
+    expect(failure?.message).toContain('round 2 cannot run within the budget of ε = 4 at δ = 0.00001 (--dp-epsilon, --dp-delta): one more round would take the data of 1 of the 3 joined clients over it (tiny), leaving 2, fewer than --min-available 3');
+    expect(stops.started.coordinator.roundsCompleted).toBe(1);
+  });
+
   it('record-level: the plans ask for DP-SGD, and each selected client is charged its own q = batch / n as the plans go out', async () => {
     const outDir = join(sandbox.dir, 'record');
     const { started, client } = await startScriptedFederation(sandbox, ['--rounds', '1', '--min-clients', '2', '--dp-record-clip-norm', '1.5', '--dp-record-noise-multiplier', '1.1'], { audit: false, outDir });

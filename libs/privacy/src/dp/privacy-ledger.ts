@@ -154,6 +154,21 @@ export class PrivacyLedger {
     return { would, ...(now ? { now } : {}) };
   }
 
+  /**
+   * Whether `extra` would take the unit and subject it touches over budget.epsilon at budget.delta, looking only at
+   * those (O(orders) per touched subject): the check for one client among many.
+   */
+  wouldExceed(budget: PrivacyBudget, extra: readonly PrivacyEvent[]): boolean {
+    const touched = new Map<string, { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number }>();
+    for (const event of extra) {
+      const key = event.unit === 'client' ? CLIENT_KEY : `record:${event.subject ?? ''}`;
+      const total = this.totals.get(key);
+      if (total && !touched.has(key)) touched.set(key, { ...total, rdp: total.rdp.slice() });
+    }
+    this.addTo(touched, extra.map((event) => checkEvent(event, 'privacy event')));
+    return [...touched.values()].some((total) => epsilonFromRdp(this.orders, total.rdp, budget.delta).epsilon > budget.epsilon);
+  }
+
   /** Adds each event's steps of its (q, σ) curve to the total of its unit and subject (RDP composes by addition). */
   private addTo(totals: Map<string, { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number }>, events: readonly PrivacyEvent[]): void {
     for (const event of events) {
