@@ -216,10 +216,11 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       log.error('the run failed', { code: error.code, error: error.message, roundsCompleted: coordinator.roundsCompleted });
       // A run that got somewhere (e.g. stopped by its privacy budget) is summarised with why it ended; one that
       // completed nothing in this process leaves an earlier summary as it was.
-      if (coordinator.roundsCompleted > coordinator.resumedFromRound) {
+      // A budget that stopped the run is summarised even before any round: summary.json says why it ended.
+      if (coordinator.roundsCompleted > coordinator.resumedFromRound || error.code === 'FEDTL_ERR_PRIVACY_BUDGET') {
         await writeSummary({
           runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted,
-          resumedFrom: coordinator.resumedFromRound, checkpoint: store.pathFor(coordinator.roundsCompleted),
+          resumedFrom: coordinator.resumedFromRound, checkpoint: coordinator.roundsCompleted > 0 ? store.pathFor(coordinator.roundsCompleted) : null,
         }).catch((writeError) => log.error('could not write summary.json', { error: errorMessage(writeError) }));
       }
       await server.endRun({ runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted });
