@@ -25,6 +25,8 @@ export interface PublishedModel {
   weights: NamedTensor[];
   /** The strategy and training config of the run's last round, when the checkpoint records them. */
   training?: { strategy: string; metaInnerLearningRate?: number };
+  /** The run's privacy ledger as the checkpoint records it (differential privacy on), carried into --save-adapted. */
+  privacy?: unknown;
 }
 
 export interface AdaptOnlyReport {
@@ -83,6 +85,7 @@ export async function readPublishedModel(path: string): Promise<PublishedModel> 
     spec,
     ...(meta.backbone ? { backbone: meta.backbone as BackboneRef } : {}),
     ...(meta.training ? { training: meta.training as PublishedModel['training'] } : {}),
+    ...(meta.privacy !== undefined ? { privacy: meta.privacy } : {}),
     weights: groups.weights ?? [],
   };
 }
@@ -173,6 +176,10 @@ async function saveAdapted(path: string, model: PublishedModel, weights: NamedTe
     adaptation,
     model: model.spec,
     ...(model.backbone ? { backbone: model.backbone } : {}),
+    // A run seeded from this file inherits the federation's ledger (the weights spent it); the adaptation's own
+    // steps on this client's data are plain SGD, outside any differential-privacy guarantee.
+    ...(model.privacy !== undefined ? { privacy: model.privacy } : {}),
+    strategyScalars: {},
   };
   const temp = `${path}.tmp-${process.pid}`;
   try {

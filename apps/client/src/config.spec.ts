@@ -109,8 +109,9 @@ describe('client configuration: differential privacy', () => {
   it.each([
     [['--dp-epsilon', '0'], '--dp-epsilon: expected a positive finite number, got "0"'],
     [['--dp-epsilon', 'Infinity'], '--dp-epsilon: expected a positive finite number, got "Infinity"'],
-    [['--dp-delta', '1'], '--dp-delta: expected a number in (0, 1), e.g. 1e-5, got "1"'],
-    [['--dp-delta', 'small'], '--dp-delta: expected a number in (0, 1), e.g. 1e-5, got "small"'],
+    [['--dp-delta', '0.5'], '--dp-delta: expected a number in (0, 0.01), e.g. 1e-5 (well below 1 / your training examples), got "0.5"'],
+    [['--dp-delta', 'small'], '--dp-delta: expected a number in (0, 0.01), e.g. 1e-5 (well below 1 / your training examples), got "small"'],
+    [['--dp-epsilon', '1', '--dp-epsilon', '100'], '--dp-epsilon: expected it once, got "2 times"'],
     [['--dp-ledger='], '--dp-ledger: expected a file name, got ""'],
   ])('refuses %j', (args, message) => {
     expect(configError([...base, ...args])).toMatchObject({ code: 'FEDTL_ERR_BAD_CONFIG', message });

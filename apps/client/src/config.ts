@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readUserTextSync } from '@fedtl/data';
 import { assertPrivacyPolicy, PERMISSIVE_POLICY, type PrivacyPolicy } from '@fedtl/privacy';
-import { FedtlError, configError, isLogLevel, parseInteger, parsePositiveNumber, redactUrl, type LogLevel } from '@fedtl/util';
+import { FedtlError, configError, isLogLevel, parseInteger, parsePositiveNumber, redactUrl, refuseRepeatedOptions, type LogLevel } from '@fedtl/util';
 
 /** Ten minutes without a session with the coordinator, then the client gives up. */
 export const DEFAULT_GIVE_UP_AFTER_MS = 600_000;
@@ -262,6 +262,7 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     // node:util's own errors (an unknown option, a missing or dash-led value) as a configuration error, not a crash.
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `command line: ${(err as Error).message} (see --help)`);
   }
+  refuseRepeatedOptions(argv, Object.keys(FLAGS));
   if (values.help) return 'help';
   let v: Flags = values;
   if (values.config) {
@@ -354,7 +355,8 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
 function parseDifferentialPrivacy(v: Flags, cacheDir: string, clientId: string): DifferentialPrivacyOptions {
   const epsilon = v['dp-epsilon'] === undefined ? undefined : parsePositiveNumber('--dp-epsilon', v['dp-epsilon']);
   const delta = v['dp-delta'] === undefined ? DEFAULT_DP_DELTA : Number(v['dp-delta']);
-  if (!(delta > 0 && delta < 1)) fail('--dp-delta', 'a number in (0, 1), e.g. 1e-5', v['dp-delta']);
+  // Above 1 / n a mechanism may publish a record in the clear and still be (ε, δ)-DP: 0.01 is far beyond sensible.
+  if (!(delta > 0 && delta < 0.01)) fail('--dp-delta', 'a number in (0, 0.01), e.g. 1e-5 (well below 1 / your training examples)', v['dp-delta']);
   const ledger = v['dp-ledger'] ?? defaultLedgerFile(cacheDir, clientId);
   if (ledger === '') fail('--dp-ledger', 'a file name', ledger);
   return { ...(epsilon !== undefined ? { epsilon } : {}), delta, ledger };

@@ -63,7 +63,8 @@ export function decodeCheckpoint(bytes: Buffer, source = 'checkpoint'): Checkpoi
     runId: meta.runId as string,
     round: meta.round as number,
     configHash: meta.configHash as string,
-    strategyState: { scalars: meta.strategyScalars as Record<string, number>, tensors: stateTensors },
+    // A file without strategy state (e.g. a client's --save-adapted) has none to restore.
+    strategyState: { scalars: (meta.strategyScalars as Record<string, number> | undefined) ?? {}, tensors: stateTensors },
     createdAt: meta.createdAt as string,
     weights: groups[WEIGHTS] ?? [],
     ...(meta.model ? { model: meta.model as ModelSpec } : {}),

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { normalizeLabel, readUserTextSync } from '@fedtl/data';
-import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, tokenWeakness, type LogLevel } from '@fedtl/util';
+import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, refuseRepeatedOptions, tokenWeakness, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
@@ -622,6 +622,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
     // node:util's own errors (an unknown option, a missing or dash-led value) as a configuration error, not a crash.
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `command line: ${(err as Error).message} (see --help)`);
   }
+  refuseRepeatedOptions(argv, Object.keys(FLAGS));
   if (values.help) return 'help';
   const v: FlagValues = { ...(values.config ? fileToFlags(values.config) : {}), ...values };
   const merged: CoordinatorConfig = { ...DEFAULT_CONFIG, training: { ...DEFAULT_CONFIG.training } };

@@ -206,6 +206,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private quorumWaiter?: () => void;
   /** Ends the wait between round attempts early when the coordinator stops. */
   private retryWaiter?: () => void;
+  /** Clients already told (once) that their data's privacy budget is spent and they are no longer selected. */
+  private readonly toldBudgetSpent = new Set<string>();
   /** Clients already told (once) that they have no test examples and will not be asked to evaluate. */
   private readonly warnedNoTestSplit = new Set<string>();
   private stopped = false;
@@ -336,7 +338,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     this.emit('joined', join.clientId);
     this.resendPlanAfterRejoin(join.clientId, link);
-    if (this.eligibleIds().length >= o.minAvailable) this.quorumWaiter?.();
+    // The wait also ends when the budget is what keeps the round from running: the run stops instead of waiting.
+    if (this.eligibleIds().length >= o.minAvailable || this.recordBudgetBlocks()) this.quorumWaiter?.();
     return {
       runId: o.runId,
       clientId: join.clientId,
@@ -430,22 +433,50 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return notes.length > 0 ? ` (${notes.join('; ')})` : '';
   }
 
+  /** Record-level DP with a budget: the clients joined within their --max-rounds whose data one more round would take over it. */
+  private recordBudgetSpentIds(): string[] {
+    const dp = this.options.privacy;
+    if (!dp?.budget || dp.mechanism.unit !== 'record') return [];
+    return this.withinRoundCaps().filter((id) => !this.withinRecordBudget(id));
+  }
+
+  /** Whether the clients whose data is spent are what keeps the run below --min-available. */
+  private recordBudgetBlocks(): boolean {
+    const spent = this.recordBudgetSpentIds();
+    return spent.length > 0 && this.withinRoundCaps().length >= this.options.minAvailable && this.eligibleIds().length < this.options.minAvailable;
+  }
+
   /**
    * Record-level DP: when the clients whose data is spent are what keeps the run below --min-available, the run
-   * ends now with FEDTL_ERR_PRIVACY_BUDGET rather than wait for a quorum it cannot have.
+   * ends now with FEDTL_ERR_PRIVACY_BUDGET rather than wait for a quorum it cannot have; the message names the
+   * budget, what is spent and what one more round would bring.
    */
   private stopIfRecordBudgetSpent(round: number): void {
     const dp = this.options.privacy;
-    if (!dp?.budget || dp.mechanism.unit !== 'record') return;
-    const available = this.withinRoundCaps();
+    if (!dp?.budget || !this.recordBudgetBlocks()) return;
+    const spent = this.recordBudgetSpentIds();
     const eligible = this.eligibleIds();
-    if (available.length < this.options.minAvailable || eligible.length >= this.options.minAvailable) return;
-    const spent = available.filter((id) => !eligible.includes(id));
-    const worst = this.ledger.spent(dp.delta)[0];
+    const first = spent[0];
+    const next = roundEvents(round, dp.mechanism, this.options.training, new Map([[first, this.registry.get(first)?.join.numTrainExamples ?? 1]]));
+    const would = this.ledger.spent(dp.delta, next).find((s) => s.unit === 'record');
+    const now = this.ledger.spent(dp.delta).find((s) => s.unit === 'record');
     throw new FedtlError(
       'FEDTL_ERR_PRIVACY_BUDGET',
-      `round ${round} cannot run within the budget of ε = ${dp.budget.epsilon} at δ = ${dp.budget.delta} (--dp-epsilon, --dp-delta): one more round would take the data of ${spent.length} of the ${available.length} joined clients over it (${spent.slice(0, 5).join(', ')}${spent.length > 5 ? ', …' : ''}), leaving ${eligible.length}, fewer than --min-available ${this.options.minAvailable}; spent so far: ${worst ? describeSpend(worst) : 'nothing'}. The run stops at round ${round - 1}`,
+      `round ${round} cannot run within the budget of ε = ${dp.budget.epsilon} at δ = ${dp.budget.delta} (--dp-epsilon, --dp-delta): one more round would take the data of ${spent.length} of the ${this.withinRoundCaps().length} joined clients over it (${spent.slice(0, 5).join(', ')}${spent.length > 5 ? ', …' : ''}; "${first}" to ${would ? describeSpend(would) : 'more than the budget'}), leaving ${eligible.length}, fewer than --min-available ${this.options.minAvailable}; spent so far: ${now ? describeSpend(now) : 'nothing'}. The run stops at round ${round - 1}`,
     );
+  }
+
+  /** Tells each client whose data's budget is spent, once, that it is no longer selected (it would otherwise idle unaware). */
+  private noticeBudgetExclusions(round: number): void {
+    for (const clientId of this.recordBudgetSpentIds()) {
+      if (this.toldBudgetSpent.has(clientId)) continue;
+      this.toldBudgetSpent.add(clientId);
+      this.log.warn('not selecting a client any more: one more round would take its data over the privacy budget', { round, clientId });
+      this.registry.get(clientId)?.link.sendError({
+        code: 'FEDTL_ERR_PRIVACY_BUDGET',
+        message: `from round ${round} on, not selected: one more round would take your data over this run's privacy budget (--dp-epsilon ${this.options.privacy?.budget?.epsilon} at δ = ${this.options.privacy?.budget?.delta})`,
+      });
+    }
   }
 
   /** The smallest threshold a round of this run can have: the configured t, or the default for minAvailable. */
@@ -609,6 +640,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         this.stopIfRecordBudgetSpent(round);
         const gathered = await this.waitForQuorum(this.attemptsStarted > 0 ? o.roundTimeoutMs : undefined);
         if (this.stopped) break;
+        this.stopIfRecordBudgetSpent(round);
         if (gathered && (await this.runRound(round, attempt))) break;
         if (!gathered) await this.recordTooFewClients(round, attempt);
         if (this.stopped) break;
@@ -657,7 +689,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
    */
   private waitForQuorum(deadlineMs?: number): Promise<boolean> {
     const eligible = this.eligibleIds().length;
-    if (eligible >= this.options.minAvailable || this.stopped) return Promise.resolve(true);
+    if (eligible >= this.options.minAvailable || this.stopped || this.recordBudgetBlocks()) return Promise.resolve(true);
     this.currentPhase = 'waiting for clients';
     const exhausted = this.registry.size - eligible;
     this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minAvailable, ...(exhausted > 0 ? { atTheirRoundCap: exhausted } : {}), ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
@@ -693,6 +725,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const traffic = o.traffic.snapshot();
     const rng = seededRandom(deriveSeed(o.seed, 'sample', round, attempt));
     const dp = o.privacy;
+    this.noticeBudgetExclusions(round);
     const eligible = this.eligibleIds();
     // The quorum wait guarantees minClients; a strategy that still wants more gets an empty, failed attempt. Under
     // client-level DP the round is a Poisson sample instead, the sampling the accountant credits.

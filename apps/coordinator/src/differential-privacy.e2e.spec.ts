@@ -185,8 +185,16 @@ describe('differential privacy at the coordinator', () => {
     const stops = await federate('stops', 3);
     const failure = await stops.started.finished.then(() => undefined, (err: Error & { code?: string }) => err);
     expect(failure?.code).toBe('FEDTL_ERR_PRIVACY_BUDGET');
-    expect(failure?.message).toContain('round 2 cannot run within the budget of ε = 4 at δ = 0.00001 (--dp-epsilon, --dp-delta): one more round would take the data of 1 of the 3 joined clients over it (tiny), leaving 2, fewer than --min-available 3');
+    expect(failure?.message).toContain('round 2 cannot run within the budget of ε = 4 at δ = 0.00001 (--dp-epsilon, --dp-delta): one more round would take the data of 1 of the 3 joined clients over it (tiny; "tiny" to ε = 4.729');
+    expect(failure?.message).toContain('leaving 2, fewer than --min-available 3; spent so far: ε = 3.189');
     expect(stops.started.coordinator.roundsCompleted).toBe(1);
+
+    // A budget that does not pay for tiny's first round: the run ends when tiny joins, it does not wait for ever.
+    const never = await startScriptedFederation(sandbox, [...flags.slice(0, -1), '3', '--min-available', '2'], { audit: false, outDir: join(sandbox.dir, 'never') });
+    for (const [id, n] of [['big-1', 200], ['tiny', 2]] as const) {
+      expect((await never.client(id).join({ features: [DP_SGD_FEATURE], numTrainExamples: n, numTestExamples: 0 })).ok).toBe(true);
+    }
+    await expect(never.started.finished).rejects.toMatchObject({ code: 'FEDTL_ERR_PRIVACY_BUDGET', message: expect.stringContaining('round 1 cannot run within the budget of ε = 3') });
   });
 
   it('record-level: the plans ask for DP-SGD, and each selected client is charged its own q = batch / n as the plans go out', async () => {

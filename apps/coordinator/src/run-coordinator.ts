@@ -2,7 +2,7 @@
 // CLI (main.ts), the demo and the tests, so all of them run exactly the same code.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type BackboneRef, type ModelSpec } from '@fedtl/protocol';
 import { FedtlError, createLogger, errorMessage, toFedtlError } from '@fedtl/util';
@@ -160,7 +160,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     coordinator.disconnectToken(tokenId, `token ${tokenId} for client ${clientId} was ${reason === 'revoked' ? 'revoked' : 'removed from the token store'}`);
   });
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
-  warnIfBudgetCutsTheRun(config, coordinator.roundsCompleted);
+  warnIfBudgetCutsTheRun(config, coordinator.roundsCompleted, privacy?.initialEvents ?? []);
   const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds, secureAggregation: config.secureAggregation });
   const server = new CoordinatorServer(coordinator, traffic, {
     host: config.host,
@@ -290,7 +290,8 @@ async function runPrivacy(
 /** The privacy ledger of an --init-from source: its run dir's ledger file, else its checkpoint's copy. */
 async function sourceLedger(seeded: InitFromResult): Promise<PrivacyEvent[]> {
   const sourceRunDir = dirname(dirname(seeded.source.path));
-  const file = await readRunLedger(runLedgerPath(sourceRunDir)).catch(() => null);
+  // A damaged source ledger stops the run (FEDTL_ERR_CHECKPOINT_CORRUPT): falling back would lose its later charges.
+  const file = seeded.source.path.endsWith('.ckpt') && basename(dirname(seeded.source.path)) === 'checkpoints' ? await readRunLedger(runLedgerPath(sourceRunDir)) : null;
   const events = file && file.runId === seeded.source.checkpoint.runId && file.events.length >= (seeded.source.checkpoint.privacy?.length ?? 0) ? file.events : (seeded.source.checkpoint.privacy ?? []);
   if (events.length > 0) {
     log.info('--init-from: the source run\'s privacy ledger carries over (its weights already spent it)', { source: seeded.source.path, events: events.length });
@@ -310,19 +311,21 @@ function privacySummary(coordinator: Coordinator): { privacy?: PrivacyStatus } {
  * Client-level DP spends the same every round, so whether the budget covers --rounds is known at start: said
  * once, so the operator is not surprised when the run stops early. (Record-level cost depends on each client's n.)
  */
-function warnIfBudgetCutsTheRun(config: CoordinatorConfig, completed: number): void {
+function warnIfBudgetCutsTheRun(config: CoordinatorConfig, completed: number, spentAlready: PrivacyEvent[]): void {
   const dp = privacyOf(config);
   if (!dp?.budget || dp.mechanism.unit !== 'client') return;
-  const ledger = new PrivacyLedger();
-  let affordable = 0;
-  for (let round = 1; round <= config.rounds; round++) {
+  const ledger = new PrivacyLedger(spentAlready);
+  let lastAffordable = completed;
+  for (let round = completed + 1; round <= config.rounds; round++) {
     const events = roundEvents(round, dp.mechanism, config.training, new Map());
     if (ledger.overBudget(dp.budget, events)) break;
     ledger.record(...events);
-    affordable = round;
+    lastAffordable = round;
   }
-  if (affordable < config.rounds) {
-    log.warn('the privacy budget covers fewer rounds than --rounds: the run will stop when it is spent', { rounds: config.rounds, affordable, completed, epsilon: dp.budget.epsilon, delta: dp.budget.delta });
+  if (lastAffordable < config.rounds) {
+    log.warn('the privacy budget covers fewer rounds than --rounds: the run will stop when it is spent', {
+      rounds: config.rounds, completed, lastRoundWithinBudget: lastAffordable, eventsAlready: spentAlready.length, epsilon: dp.budget.epsilon, delta: dp.budget.delta,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { parseInteger, parseIntegerList, parseOneOf, parsePositiveNumber } from './config-values';
+import { parseInteger, parseIntegerList, parseOneOf, parsePositiveNumber, refuseRepeatedOptions } from './config-values';
 
 describe('config values', () => {
   it('parses valid values', () => {
@@ -13,5 +13,15 @@ describe('config values', () => {
     expect(() => parsePositiveNumber('--fraction-fit', '1.5', 1)).toThrow('--fraction-fit: expected a number in (0, 1], got "1.5"');
     expect(() => parseOneOf('--head', 'cnn', ['linear', 'mlp'])).toThrow('--head: expected one of linear|mlp, got "cnn"');
     expect(() => parseIntegerList('--clients', '10,,20', 1)).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG' }));
+  });
+});
+
+describe('refuseRepeatedOptions', () => {
+  it('refuses an option given twice, in either spelling, and lets single ones and values after -- through', () => {
+    expect(() => refuseRepeatedOptions(['--a', '1', '--b', '2'], ['a', 'b'])).not.toThrow();
+    expect(() => refuseRepeatedOptions(['--a', '1', '--a=2'], ['a'])).toThrow('--a: expected it once, got "2 times"');
+    expect(() => refuseRepeatedOptions(['--flag', '--flag'], ['flag'])).toThrow(expect.objectContaining({ code: 'FEDTL_ERR_BAD_CONFIG' }));
+    expect(() => refuseRepeatedOptions(['--a', '1', '--', '--a'], ['a'])).not.toThrow();
+    expect(() => refuseRepeatedOptions(['--ab', '1', '--a', '2'], ['a'])).not.toThrow();
   });
 });

@@ -33,3 +33,18 @@ export function parseIntegerList(name: string, value: string, min: number): numb
   if (parts.length === 0 || parts.some((part) => part === '')) throw configError(name, 'a comma-separated list of integers', value);
   return parts.map((part) => parseInteger(name, part, min));
 }
+
+/**
+ * Refuses an option given twice on one command line (node:util's parseArgs keeps the last, so `--dp-epsilon 4
+ * --dp-epsilon 40` would quietly mean 40). `options` are the option names without dashes; `--name value` and
+ * `--name=value` both count. Nothing after a lone `--` is looked at.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming the option and how often it came.
+ */
+export function refuseRepeatedOptions(argv: readonly string[], options: Iterable<string>): void {
+  const end = argv.indexOf('--');
+  const args = end === -1 ? argv : argv.slice(0, end);
+  for (const name of options) {
+    const times = args.filter((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`)).length;
+    if (times > 1) throw configError(`--${name}`, 'it once', `${times} times`);
+  }
+}

@@ -2,7 +2,7 @@
 // and nowhere else; the store's operations are in token-store.ts.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { FedtlError } from '@fedtl/util';
+import { FedtlError, refuseRepeatedOptions } from '@fedtl/util';
 import { issueToken, listTokens, readTokenStore, revokeTokens, tokenStorePath, type TokenListing } from './token-store';
 
 export const TOKEN_USAGE = `usage: npm run token -- <command> (--out-dir DIR | --token-store FILE) [options]
@@ -60,10 +60,7 @@ export function parseTokenCommand(argv: string[]): TokenCommand | 'help' {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   // parseArgs keeps the last of a repeated option: `--client org-1 --client org-2` must not quietly mean org-2.
-  for (const flag of Object.keys(FLAGS)) {
-    const given = argv.filter((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`));
-    if (given.length > 1) throw usageError(`--${flag}`, 'it once', `${given.length} times`);
-  }
+  refuseRepeatedOptions(argv, Object.keys(FLAGS));
   if (positionals.length !== 1) throw usageError('command', 'one of issue, revoke, list', positionals.length === 0 ? 'none' : positionals.join(' '));
   const command = positionals[0];
   if (command !== 'issue' && command !== 'revoke' && command !== 'list') throw usageError('command', 'one of issue, revoke, list', command);

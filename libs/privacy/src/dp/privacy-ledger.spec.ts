@@ -37,6 +37,15 @@ describe('PrivacyLedger', () => {
     expect(ledger.overBudget({ epsilon: next, delta: 1e-5 }, [clientRound(3)])).toBeUndefined();
   });
 
+  it('holds a round to the budget only for the data it touches', () => {
+    const ledger = new PrivacyLedger([recordRound(1, 'spent', 1), recordRound(1, 'fresh', 0.01)]);
+    const budget = { epsilon: ledger.spent(1e-5)[0].epsilon / 2, delta: 1e-5 };
+    // "spent" is already over, but a round that uses only "fresh" is "fresh"'s to pay.
+    expect(ledger.overBudget(budget, [recordRound(2, 'fresh', 0.01)])).toBeUndefined();
+    expect(ledger.overBudget(budget, [recordRound(2, 'spent', 1)])?.would.subject).toBe('spent');
+    expect(ledger.overBudget(budget)?.would.subject).toBe('spent');
+  });
+
   it('checks one subject against the budget without the others', () => {
     const ledger = new PrivacyLedger([recordRound(1, 'org-1', 0.5), recordRound(1, 'org-2', 0.01)]);
     const budget = { epsilon: ledger.spent(1e-5, [recordRound(2, 'org-1', 0.5)])[0].epsilon - 1e-9, delta: 1e-5 };

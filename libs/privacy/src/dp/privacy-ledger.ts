@@ -87,7 +87,7 @@ function checkEvent(event: PrivacyEvent, where: string): PrivacyEvent {
 export class PrivacyLedger {
   private readonly list: PrivacyEvent[] = [];
   /** Composed RDP per unit and subject ("client", or "record:" + subject), kept as events arrive: spent() is O(orders). */
-  private readonly totals = new Map<string, { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number }>();
+  private readonly totals = new Map<string, Total>();
   /** One step's RDP curve per (q, σ): a run repeats the same few. */
   private readonly stepCurves = new Map<string, number[]>();
 
@@ -128,7 +128,7 @@ export class PrivacyLedger {
    */
   spent(delta: number, extra: readonly PrivacyEvent[] = []): PrivacySpend[] {
     if (!(delta > 0 && delta < 1)) throw new RangeError(`PrivacyLedger: expected delta in (0, 1), got ${delta}`);
-    const totals = new Map([...this.totals].map(([key, total]) => [key, { ...total, rdp: total.rdp.slice() }]));
+    const totals = this.cloneTotals();
     this.addTo(totals, extra.map((event) => checkEvent(event, 'privacy event')));
     const spends: PrivacySpend[] = [];
     const clientLevel = totals.get(CLIENT_KEY);
@@ -144,13 +144,21 @@ export class PrivacyLedger {
   }
 
   /**
-   * The first unit whose ε at budget.delta, with `extra` counted, would exceed budget.epsilon; undefined when all
-   * stay within it. The check a coordinator makes before a round and a client before a plan.
+   * The worst unit and subject that `extra` touches whose ε at budget.delta, with `extra` counted, would exceed
+   * budget.epsilon (with no `extra`: any that already does); undefined when all stay within it. The check a
+   * coordinator makes before a round: a client's data that is not in the round is not the round's to spend.
    */
   overBudget(budget: PrivacyBudget, extra: readonly PrivacyEvent[] = []): { would: PrivacySpend; now?: PrivacySpend } | undefined {
-    const would = this.spent(budget.delta, extra).find((spend) => spend.epsilon > budget.epsilon);
-    if (!would) return undefined;
-    const now = this.spent(budget.delta).find((spend) => spend.unit === would.unit);
+    const checked = extra.map((event) => checkEvent(event, 'privacy event'));
+    const keys = new Set(checked.map(keyOf));
+    // Only the touched totals are copied: checking one client among thousands stays O(orders).
+    const after = new Map<string, Total>();
+    for (const [key, total] of this.totals) if (keys.size === 0 || keys.has(key)) after.set(key, { ...total, rdp: total.rdp.slice() });
+    this.addTo(after, checked);
+    const would = worstOf(after, this.orders, budget.delta);
+    if (!would || would.epsilon <= budget.epsilon) return undefined;
+    const before = this.totals.get(would.unit === 'client' ? CLIENT_KEY : `record:${would.subject ?? ''}`);
+    const now = before ? spendOf(before, this.orders, budget.delta) : undefined;
     return { would, ...(now ? { now } : {}) };
   }
 
@@ -159,20 +167,17 @@ export class PrivacyLedger {
    * those (O(orders) per touched subject): the check for one client among many.
    */
   wouldExceed(budget: PrivacyBudget, extra: readonly PrivacyEvent[]): boolean {
-    const touched = new Map<string, { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number }>();
-    for (const event of extra) {
-      const key = event.unit === 'client' ? CLIENT_KEY : `record:${event.subject ?? ''}`;
-      const total = this.totals.get(key);
-      if (total && !touched.has(key)) touched.set(key, { ...total, rdp: total.rdp.slice() });
-    }
-    this.addTo(touched, extra.map((event) => checkEvent(event, 'privacy event')));
-    return [...touched.values()].some((total) => epsilonFromRdp(this.orders, total.rdp, budget.delta).epsilon > budget.epsilon);
+    return extra.length > 0 && this.overBudget(budget, extra) !== undefined;
   }
 
   /** Adds each event's steps of its (q, σ) curve to the total of its unit and subject (RDP composes by addition). */
-  private addTo(totals: Map<string, { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number }>, events: readonly PrivacyEvent[]): void {
+  private cloneTotals(): Map<string, Total> {
+    return new Map([...this.totals].map(([key, total]) => [key, { ...total, rdp: total.rdp.slice() }]));
+  }
+
+  private addTo(totals: Map<string, Total>, events: readonly PrivacyEvent[]): void {
     for (const event of events) {
-      const key = event.unit === 'client' ? CLIENT_KEY : `record:${event.subject ?? ''}`;
+      const key = keyOf(event);
       let total = totals.get(key);
       if (!total) {
         total = { unit: event.unit, ...(event.unit === 'record' && event.subject ? { subject: event.subject } : {}), rdp: this.orders.map(() => 0), events: 0 };
@@ -196,3 +201,23 @@ export class PrivacyLedger {
 }
 
 const CLIENT_KEY = 'client';
+
+type Total = { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number };
+
+function keyOf(event: PrivacyEvent): string {
+  return event.unit === 'client' ? CLIENT_KEY : `record:${event.subject ?? ''}`;
+}
+
+function spendOf(total: Total, orders: readonly number[], delta: number): PrivacySpend {
+  return { unit: total.unit, epsilon: epsilonFromRdp(orders, total.rdp, delta).epsilon, delta, ...(total.subject ? { subject: total.subject } : {}), events: total.events };
+}
+
+/** The largest ε among `totals` at δ (client-level and record-level alike). */
+function worstOf(totals: Map<string, Total>, orders: readonly number[], delta: number): PrivacySpend | undefined {
+  let worst: PrivacySpend | undefined;
+  for (const total of totals.values()) {
+    const spend = spendOf(total, orders, delta);
+    if (!worst || spend.epsilon > worst.epsilon) worst = spend;
+  }
+  return worst;
+}
