@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FedtlError, createLogger, errorMessage } from '@fedtl/util';
 import { firstNonFinite } from '@fedtl/model';
 import { decodeCheckpointFile, encodeCheckpointFile, type BackboneRef, type ModelSpec, type NamedTensor, type TrainingConfig } from '@fedtl/protocol';
+import { PrivacyLedger, type PrivacyEvent } from '@fedtl/privacy';
 import type { StrategyState } from '@fedtl/strategies';
 
 const FILE_PATTERN = /^round-(\d{6})\.ckpt$/;
@@ -38,6 +39,8 @@ export interface Checkpoint {
    * the clients did to reach these weights. Absent in checkpoints written before.
    */
   training?: TrainingConfig & { strategy: string };
+  /** The run's privacy ledger up to this round (differential privacy on); resumed with the weights. */
+  privacy?: PrivacyEvent[];
 }
 
 const log = createLogger('checkpoint');
@@ -45,8 +48,8 @@ const log = createLogger('checkpoint');
 export function encodeCheckpoint(checkpoint: Checkpoint): Buffer {
   const groups: Record<string, NamedTensor[]> = { [WEIGHTS]: checkpoint.weights };
   for (const [key, tensors] of Object.entries(checkpoint.strategyState.tensors)) groups[STATE_PREFIX + key] = tensors;
-  const { runId, round, configHash, createdAt, model, backbone, training } = checkpoint;
-  const described = { ...(model ? { model } : {}), ...(backbone ? { backbone } : {}), ...(training ? { training } : {}) };
+  const { runId, round, configHash, createdAt, model, backbone, training, privacy } = checkpoint;
+  const described = { ...(model ? { model } : {}), ...(backbone ? { backbone } : {}), ...(training ? { training } : {}), ...(privacy ? { privacy } : {}) };
   return encodeCheckpointFile({ meta: { runId, round, configHash, createdAt, strategyScalars: checkpoint.strategyState.scalars, ...described }, groups });
 }
 
@@ -66,7 +69,18 @@ export function decodeCheckpoint(bytes: Buffer, source = 'checkpoint'): Checkpoi
     ...(meta.model ? { model: meta.model as ModelSpec } : {}),
     ...(meta.backbone ? { backbone: meta.backbone as BackboneRef } : {}),
     ...(meta.training ? { training: meta.training as Checkpoint['training'] } : {}),
+    // Validated here: a checkpoint whose ledger does not parse must not resume with a blank one.
+    ...(meta.privacy !== undefined ? { privacy: ledgerOf(meta.privacy, source) } : {}),
   };
+}
+
+/** A checkpoint's ledger, validated: one that does not parse must not resume as a blank one. */
+function ledgerOf(value: unknown, source: string): PrivacyEvent[] {
+  try {
+    return PrivacyLedger.fromJSON(value, 'privacy ledger').toJSON();
+  } catch (err) {
+    throw new FedtlError('FEDTL_ERR_CHECKPOINT_CORRUPT', `${source}: ${errorMessage(err)}`);
+  }
 }
 
 /** Throws FEDTL_ERR_NON_FINITE naming `path`, the group and tensor when a weight or state value is not finite. */

@@ -151,6 +151,37 @@ describe('coordinator configuration', () => {
     expect(hash(['--strategy', 'fedprox', '--proximal-mu', '0.01'])).toBe(hashes[9]);
   });
 
+  it('takes differential privacy in pairs, one unit at a time, and refuses a budget nothing spends', () => {
+    const record = ['--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '1.1'];
+    const client = ['--dp-update-clip-norm', '0.5', '--dp-update-noise-multiplier', '1', '--dp-client-sampling-rate', '0.1'];
+    expect(parseCoordinatorConfig([...record, '--dp-epsilon', '4'])).toMatchObject({ dpRecordClipNorm: 1, dpRecordNoiseMultiplier: 1.1, dpEpsilon: 4, dpDelta: 1e-5 });
+    expect(parseCoordinatorConfig([...client, '--dp-delta', '1e-6'])).toMatchObject({ dpUpdateClipNorm: 0.5, dpUpdateNoiseMultiplier: 1, dpClientSamplingRate: 0.1, dpDelta: 1e-6 });
+    expect(parseCoordinatorConfig(['--config', file({ dpUpdateClipNorm: 2, dpUpdateNoiseMultiplier: 0.8 })])).toMatchObject({ dpUpdateClipNorm: 2, dpUpdateNoiseMultiplier: 0.8 });
+    const refusals: Array<[string[], string]> = [
+      [['--dp-record-clip-norm', '1'], '--dp-record-noise-multiplier: expected a value with --dp-record-clip-norm (the clip norm and the noise multiplier go together), got "none"'],
+      [['--dp-update-noise-multiplier', '1'], '--dp-update-clip-norm: expected a value with --dp-update-noise-multiplier'],
+      [[...record, ...client.slice(0, 4)], '--dp-record-clip-norm/--dp-update-clip-norm: expected one unit of privacy'],
+      [['--dp-epsilon', '2'], '--dp-epsilon: expected a mechanism to spend it'],
+      [['--dp-delta', '1e-5'], '--dp-delta: expected differential privacy on'],
+      [[...record, '--dp-client-sampling-rate', '0.5'], '--dp-client-sampling-rate: expected client-level differential privacy'],
+      [[...record, '--dp-delta', '1'], '--dp-delta: expected a number in (0, 1)'],
+      [[...record, '--dp-epsilon', '0'], '--dp-epsilon: expected a positive finite number, got "0"'],
+      [[...client.slice(0, 4), '--dp-client-sampling-rate', '1.5'], '--dp-client-sampling-rate: expected a number in (0, 1], got "1.5"'],
+      [[...record, '--strategy', 'fedprox'], '--strategy: expected one whose clients take plain local steps with --dp-record-…'],
+      [[...client.slice(0, 4), '--strategy', 'median'], '--strategy: expected one that acts on the mean with --dp-update-…'],
+      [[...client.slice(0, 4), '--audit-dir', 'audit'], '--audit-dir: expected no --dp-update-…'],
+    ];
+    for (const [argv, message] of refusals) expect(() => parseCoordinatorConfig(argv)).toThrow(message);
+  });
+
+  it('puts the DP mechanism in the config hash (only when set), but not the budget, which a restart may raise', () => {
+    const hash = (argv: string[]) => configHashOf(parseCoordinatorConfig(argv) as CoordinatorConfig, { inputDim: 4, adapterWidth: 0, head: 'linear', headHidden: 1, labels: ['a', 'b'] }, 'h');
+    const dp = ['--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '1'];
+    expect(hash(dp)).not.toBe(hash([]));
+    expect(hash([...dp.slice(0, 3), '2'])).not.toBe(hash(dp));
+    expect(hash([...dp, '--dp-epsilon', '3'])).toBe(hash([...dp, '--dp-epsilon', '8']));
+  });
+
   it('normalises --labels to NFC, so a label typed with a precomposed accent matches a decomposed one', () => {
     const config = parseCoordinatorConfig(['--labels', 're\u0301clamation,question']);
     expect(config !== 'help' && config.labels).toEqual(['r\u00e9clamation', 'question']);

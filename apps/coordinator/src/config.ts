@@ -104,6 +104,20 @@ export interface CoordinatorConfig {
   secaggThreshold: number;
   /** Deadline of each secure-aggregation key or unmasking phase, in ms (the masked inputs have the round's). */
   secaggPhaseTimeoutMs: number;
+  /**
+   * Differential privacy (docs/PROTOCOL.md §7.1), at most one unit. Record-level DP-SGD on every client: the clip
+   * norm C of one example's gradient and the noise multiplier σ every plan carries.
+   */
+  dpRecordClipNorm?: number;
+  dpRecordNoiseMultiplier?: number;
+  /** Client-level DP-FedAvg: the clip norm S of one client's update, the noise multiplier z, the client sampling rate q. */
+  dpUpdateClipNorm?: number;
+  dpUpdateNoiseMultiplier?: number;
+  dpClientSamplingRate?: number;
+  /** The run's (ε, δ) budget: a round that would take the ledger above ε at δ is refused and the run stops. */
+  dpEpsilon?: number;
+  /** δ of the budget and of every ε the run reports (default 1e-5). */
+  dpDelta: number;
   /** Things said once at start (e.g. a token visible in the process list); the config is valid. */
   warnings: string[];
   tlsCert?: string;
@@ -170,6 +184,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   secureAggregation: false,
   secaggThreshold: 0,
   secaggPhaseTimeoutMs: 30_000,
+  dpDelta: 1e-5,
   warnings: [],
   fresh: false,
   lingerMs: 0,
@@ -234,6 +249,13 @@ const FLAGS = {
   'secure-aggregation': { type: 'boolean' },
   'secagg-threshold': { type: 'string' },
   'secagg-phase-timeout-ms': { type: 'string' },
+  'dp-record-clip-norm': { type: 'string' },
+  'dp-record-noise-multiplier': { type: 'string' },
+  'dp-update-clip-norm': { type: 'string' },
+  'dp-update-noise-multiplier': { type: 'string' },
+  'dp-client-sampling-rate': { type: 'string' },
+  'dp-epsilon': { type: 'string' },
+  'dp-delta': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-client-ca': { type: 'string' },
@@ -324,6 +346,17 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --secure-aggregation       the coordinator learns only each round's sum of updates (Bonawitz et al. 2017)
   --secagg-threshold T       fewest clients unmasked together; 0: a majority of the selected, at least 2 (default 0)
   --secagg-phase-timeout-ms MS  deadline of each secure-aggregation key or unmasking phase (default 30000)
+  --dp-record-clip-norm C --dp-record-noise-multiplier SIGMA
+                             record-level differential privacy: every client trains by DP-SGD (Poisson
+                             sampling, each example's gradient clipped to C, noise SIGMA·C); the unit of
+                             privacy is one example of one organisation
+  --dp-update-clip-norm S --dp-update-noise-multiplier Z [--dp-client-sampling-rate Q]
+                             client-level differential privacy (DP-FedAvg): each client's update clipped to
+                             S, noise Z·S on the sum, a Poisson sample of the clients each round (each with
+                             probability Q, default 1); the unit of privacy is one organisation
+  --dp-epsilon E [--dp-delta D]  the run's privacy budget: a round that would spend more than E at D (default
+                             1e-5) is refused and the run stops; the ledger is in every checkpoint,
+                             metrics.jsonl, summary.json, /api/status and /metrics
   --tls-cert FILE --tls-key FILE     serve over TLS (wss://); --tls-client-ca FILE requires client certificates
   --fresh                    ignore existing checkpoints in --out-dir and start over
   --init-from PATH           start a new run from another run's global weights: a checkpoint file or a run's
@@ -467,7 +500,56 @@ function checkSecureAggregation(config: CoordinatorConfig): void {
   if (config.secaggThreshold > config.maxClients) fail('--secagg-threshold', `at most --max-clients (${config.maxClients})`, config.secaggThreshold);
 }
 
-/** Reads flags (argv without node and script), env and an optional JSON file into a validated config. */
+/** δ: a number in (0, 1). */
+function parseDelta(value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== '' && n > 0 && n < 1)) fail('--dp-delta', 'a number in (0, 1), e.g. 1e-5 (well below 1 / the examples of the smallest client)', value);
+  return n;
+}
+
+/** Which differential privacy the run uses: none, record-level (DP-SGD) or client-level (DP-FedAvg). */
+export function dpUnitOf(config: CoordinatorConfig): 'record' | 'client' | undefined {
+  if (config.dpRecordClipNorm !== undefined) return 'record';
+  if (config.dpUpdateClipNorm !== undefined) return 'client';
+  return undefined;
+}
+
+/**
+ * The DP options only make sense in pairs, with one unit, with a strategy that can honour them, and a budget
+ * needs a mechanism to spend it (without noise, ε is infinite).
+ */
+function checkDifferentialPrivacy(config: CoordinatorConfig, deltaGiven: boolean): void {
+  const pairs: Array<[keyof CoordinatorConfig, string, keyof CoordinatorConfig, string]> = [
+    ['dpRecordClipNorm', '--dp-record-clip-norm', 'dpRecordNoiseMultiplier', '--dp-record-noise-multiplier'],
+    ['dpUpdateClipNorm', '--dp-update-clip-norm', 'dpUpdateNoiseMultiplier', '--dp-update-noise-multiplier'],
+  ];
+  for (const [a, flagA, b, flagB] of pairs) {
+    if ((config[a] === undefined) !== (config[b] === undefined)) {
+      const [given, missing] = config[a] === undefined ? [flagB, flagA] : [flagA, flagB];
+      fail(missing, `a value with ${given} (the clip norm and the noise multiplier go together)`, 'none');
+    }
+  }
+  if (config.dpRecordClipNorm !== undefined && config.dpUpdateClipNorm !== undefined) {
+    fail('--dp-record-clip-norm/--dp-update-clip-norm', 'one unit of privacy: record-level (DP-SGD) or client-level (DP-FedAvg)', 'both');
+  }
+  if (config.dpClientSamplingRate !== undefined && config.dpUpdateClipNorm === undefined) {
+    fail('--dp-client-sampling-rate', 'client-level differential privacy (--dp-update-clip-norm, --dp-update-noise-multiplier)', config.dpClientSamplingRate);
+  }
+  const unit = dpUnitOf(config);
+  if (config.dpEpsilon !== undefined && unit === undefined) {
+    fail('--dp-epsilon', 'a mechanism to spend it (--dp-record-… or --dp-update-… options): without noise epsilon is infinite', config.dpEpsilon);
+  }
+  if (deltaGiven && unit === undefined) fail('--dp-delta', 'differential privacy on (--dp-record-… or --dp-update-… options)', config.dpDelta);
+  if (unit === 'record' && (config.strategy === 'fedprox' || config.strategy === 'per-fedavg')) {
+    fail('--strategy', 'one whose clients take plain local steps with --dp-record-… (DP-SGD has no FedProx term or Per-FedAvg step)', config.strategy);
+  }
+  if (unit === 'client' && ROBUST_STRATEGY_NAMES.includes(config.strategy)) {
+    const mean = STRATEGY_NAMES.filter((name) => !ROBUST_STRATEGY_NAMES.includes(name)).join('|');
+    fail('--strategy', `one that acts on the mean with --dp-update-… (${mean}): DP-FedAvg adds its noise to the sum`, config.strategy);
+  }
+  if (unit === 'client' && config.auditDir) fail('--audit-dir', 'no --dp-update-… (the audit would keep the individual updates the noise of the sum protects)', config.auditDir);
+}
+
 /** setTimeout's limit: a longer delay would fire at once. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
@@ -590,6 +672,13 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (v['secure-aggregation']) merged.secureAggregation = true;
   if (v['secagg-threshold'] !== undefined) merged.secaggThreshold = parseInteger('--secagg-threshold', v['secagg-threshold'], 0);
   if (v['secagg-phase-timeout-ms'] !== undefined) merged.secaggPhaseTimeoutMs = parseTimeout('--secagg-phase-timeout-ms', v['secagg-phase-timeout-ms'], 100);
+  if (v['dp-record-clip-norm'] !== undefined) merged.dpRecordClipNorm = parsePositiveNumber('--dp-record-clip-norm', v['dp-record-clip-norm']);
+  if (v['dp-record-noise-multiplier'] !== undefined) merged.dpRecordNoiseMultiplier = parsePositiveNumber('--dp-record-noise-multiplier', v['dp-record-noise-multiplier']);
+  if (v['dp-update-clip-norm'] !== undefined) merged.dpUpdateClipNorm = parsePositiveNumber('--dp-update-clip-norm', v['dp-update-clip-norm']);
+  if (v['dp-update-noise-multiplier'] !== undefined) merged.dpUpdateNoiseMultiplier = parsePositiveNumber('--dp-update-noise-multiplier', v['dp-update-noise-multiplier']);
+  if (v['dp-client-sampling-rate'] !== undefined) merged.dpClientSamplingRate = parsePositiveNumber('--dp-client-sampling-rate', v['dp-client-sampling-rate'], 1);
+  if (v['dp-epsilon'] !== undefined) merged.dpEpsilon = parsePositiveNumber('--dp-epsilon', v['dp-epsilon']);
+  if (v['dp-delta'] !== undefined) merged.dpDelta = parseDelta(v['dp-delta']);
   if (v['tls-cert'] !== undefined) merged.tlsCert = v['tls-cert'];
   if (v['tls-key'] !== undefined) merged.tlsKey = v['tls-key'];
   if (v['tls-client-ca'] !== undefined) merged.tlsClientCa = v['tls-client-ca'];
@@ -610,6 +699,7 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
   if (merged.minAvailable < merged.minClients) fail('--min-available', `at least --min-clients (${merged.minClients})`, merged.minAvailable);
   if (merged.labels.length < 2) fail('--labels', 'at least two labels', merged.labels);
   checkSecureAggregation(merged);
+  checkDifferentialPrivacy(merged, v['dp-delta'] !== undefined);
   if (new Set(merged.labels).size !== merged.labels.length) fail('--labels', 'distinct labels', merged.labels);
   if (Boolean(merged.tlsCert) !== Boolean(merged.tlsKey)) fail('--tls-cert/--tls-key', 'both or neither', { cert: merged.tlsCert, key: merged.tlsKey });
   if (merged.tlsClientCa && !merged.tlsCert) fail('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', merged.tlsClientCa);

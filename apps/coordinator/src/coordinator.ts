@@ -4,6 +4,8 @@
 import { EventEmitter } from 'node:events';
 import { FedtlError, boundText, createLogger, deriveSeed, quoteUntrusted, secretsEqual, seededRandom, toFedtlError, type ErrorCode } from '@fedtl/util';
 import {
+  DP_FEDAVG_FEATURE,
+  DP_SGD_FEATURE,
   PROTOCOL_VERSION,
   SECAGG_FEATURE,
   encodeEvaluateRequest,
@@ -15,6 +17,7 @@ import {
   type ModelSpec,
   type NamedTensor,
   type ProtocolError,
+  type SecAggParams,
   type AdvertiseKeys,
   type MaskedInput,
   type ShareKeys,
@@ -23,15 +26,16 @@ import {
   type Update,
   type Welcome,
 } from '@fedtl/protocol';
-import { describePolicy, planSession, policyRequiresSecureAggregation } from '@fedtl/privacy';
+import { chooseFractionalBits, describePolicy, planSession, policyRequiresSecureAggregation, PrivacyLedger, type PrivacySpend } from '@fedtl/privacy';
 import { checkLabelSubset } from '@fedtl/data';
 import { divergedError, firstNonFinite } from '@fedtl/model';
-import type { AggregateResult, ClientFailure, RoundAggregator, RoundConfiguration, Strategy } from '@fedtl/strategies';
+import { DpFedAvgAggregator, type AggregateResult, type ClientFailure, type RoundAggregator, type RoundConfiguration, type Strategy } from '@fedtl/strategies';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store';
 import { ClientRegistry, type ClientLink } from './client-registry';
 import { EvaluationCollector } from './evaluation-collector';
 import { FAILURE_MESSAGE_CHARS, type MetricsLog, type RoundRecord } from './metrics-log';
 import type { NormBound } from './norm-bound';
+import { checkRoundBudget, describeSpend, planTerms, poissonSample, roundEvents, type DifferentialPrivacyOptions } from './privacy/differential-privacy';
 import { RoundCollector, type BoundedUpdate, type TensorSpec } from './round-collector';
 import { SecureAggregationRound } from './secagg/secagg-round';
 import { defaultThreshold, secAggParamsFor } from './secagg/secagg-terms';
@@ -83,6 +87,22 @@ export interface CoordinatorOptions {
    * `phaseTimeoutMs` bounds each key and unmasking phase.
    */
   secureAggregation?: { threshold: number; phaseTimeoutMs: number };
+  /**
+   * Differential privacy (docs/PROTOCOL.md §7.1): record-level DP-SGD or client-level DP-FedAvg, the run's ledger and
+   * its budget. Absent: none, and no ledger.
+   */
+  privacy?: DifferentialPrivacyOptions;
+}
+
+/** What an operator sees of the run's differential privacy (status API, Prometheus, summary.json). */
+export interface PrivacyStatus {
+  mechanism: DifferentialPrivacyOptions['mechanism'];
+  budget?: DifferentialPrivacyOptions['budget'];
+  delta: number;
+  /** ε spent so far at `delta`, per unit (empty before the first charged round). */
+  spent: PrivacySpend[];
+  /** Events in the ledger. */
+  events: number;
 }
 
 export interface CoordinatorLimits {
@@ -126,6 +146,18 @@ export type SecAggMessage =
   | { kind: 'shares'; body: ShareKeys }
   | { kind: 'masked-input'; body: MaskedInput }
   | { kind: 'unmask-shares'; body: UnmaskShares };
+
+/**
+ * Secure aggregation's clip bounds every masked entry, so it must hold a clipped update plus the client's noise:
+ * S + s·(√d + 8) with s = z·S/√t exceeds the noisy update's norm except with probability below e^(−32) (the
+ * Gaussian norm's concentration, Laurent and Massart 2000), and the noise is never cut.
+ */
+function withClientNoise(params: SecAggParams, clipNorm: number, noiseMultiplier: number, global: readonly NamedTensor[]): SecAggParams {
+  const size = global.reduce((sum, t) => sum + t.data.length, 0);
+  const stddev = (noiseMultiplier * clipNorm) / Math.sqrt(params.threshold);
+  const clip = Math.max(params.clip, clipNorm + stddev * (Math.sqrt(size) + 8));
+  return { ...params, clip, fractionalBits: chooseFractionalBits(params.numSelected, clip) };
+}
 
 /** "client-1 (FEDTL_ERR_POLICY_REFUSED), client-2 (…)": at most five, then how many more. */
 function describeFailures(failures: readonly ClientFailure[]): string {
@@ -178,6 +210,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private activeRound?: number;
   private readonly expectedTensors: TensorSpec[];
   private readonly log = createLogger('coordinator');
+  /** Every privacy event of the run so far; checkpointed with the weights, restored on resume. */
+  private ledger = new PrivacyLedger();
 
   constructor(private readonly options: CoordinatorOptions) {
     super();
@@ -187,12 +221,20 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         `--strategy: expected a strategy that aggregates the mean (fedavg, fedavgm, fedadam) with --secure-aggregation, got ${options.strategy.name}, which needs each client's update; the coordinator only learns the sum under secure aggregation`,
       );
     }
+    if (options.privacy?.mechanism.unit === 'client' && options.strategy.requiresIndividualUpdates) {
+      throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--strategy: expected a strategy that aggregates the mean with client-level differential privacy, got ${options.strategy.name}; DP-FedAvg adds its noise to the sum`);
+    }
     this.global = options.strategy.initialize(options.initialWeights);
     this.expectedTensors = this.global.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
   }
 
   get roundsCompleted(): number {
     return this.completedRounds;
+  }
+
+  /** The round this process resumed from (0 for a fresh run). */
+  get resumedFromRound(): number {
+    return this.resumedFrom;
   }
 
   get phase(): CoordinatorPhase {
@@ -208,6 +250,13 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return this.global;
   }
 
+  /** The run's privacy ledger and what it adds up to, at the run's δ; undefined when the run uses no DP. */
+  get privacy(): PrivacyStatus | undefined {
+    const dp = this.options.privacy;
+    if (!dp) return undefined;
+    return { mechanism: dp.mechanism, ...(dp.budget ? { budget: dp.budget } : {}), delta: dp.delta, spent: this.ledger.spent(dp.delta), events: this.ledger.events.length };
+  }
+
   /** Continues from a checkpoint (the newest valid one, as the store found it) of this configuration. */
   resume(checkpoint: Checkpoint | null): number {
     if (!checkpoint) return 0;
@@ -219,6 +268,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     this.global = checkpoint.weights;
     this.options.strategy.restore(checkpoint.strategyState);
+    this.ledger = new PrivacyLedger(checkpoint.privacy ?? []);
     this.completedRounds = checkpoint.round;
     this.resumedFrom = checkpoint.round;
     this.log.info('resumed from checkpoint', { round: checkpoint.round });
@@ -323,6 +373,14 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       throw new FedtlError(
         'FEDTL_ERR_FEATURE_UNSUPPORTED',
         `this run's plans (--strategy ${this.options.strategy.name}) need the local training rule ${missing.join(', ')}; expected a client whose Join lists it, got ${quoteUntrusted(JSON.stringify(join.features ?? []))}: upgrade the client`,
+      );
+    }
+    const dp = this.options.privacy?.mechanism;
+    const dpFeature = dp ? (dp.unit === 'record' ? DP_SGD_FEATURE : DP_FEDAVG_FEATURE) : undefined;
+    if (dpFeature && !(join.features ?? []).includes(dpFeature)) {
+      throw new FedtlError(
+        'FEDTL_ERR_FEATURE_UNSUPPORTED',
+        `this run's plans ask for ${dp?.unit === 'record' ? 'record-level DP-SGD' : 'client-level DP-FedAvg clipping'} (${dpFeature}); expected a client whose Join lists it, got ${quoteUntrusted(JSON.stringify(join.features ?? []))}: upgrade the client`,
       );
     }
     const secagg = this.options.secureAggregation;
@@ -541,17 +599,40 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     const started = Date.now();
     const traffic = o.traffic.snapshot();
     const rng = seededRandom(deriveSeed(o.seed, 'sample', round, attempt));
-    // The quorum wait guarantees minClients; a strategy that still wants more gets an empty, failed attempt.
-    const plan = o.strategy.configureRound(round, this.eligibleIds(), rng) ?? { clients: [], config: {} };
-    const aggregator = o.strategy.beginRound(round, this.global);
+    const dp = o.privacy;
+    const eligible = this.eligibleIds();
+    // The quorum wait guarantees minClients; a strategy that still wants more gets an empty, failed attempt. Under
+    // client-level DP the round is a Poisson sample instead, the sampling the accountant credits.
+    const plan = dp?.mechanism.unit === 'client'
+      ? { clients: poissonSample(eligible, dp.mechanism.samplingRate), config: {} }
+      : (o.strategy.configureRound(round, eligible, rng) ?? { clients: [], config: {} });
+    // One plan for all: each client derives its own shuffling seed from the round's seed and its id.
+    const config: TrainingConfig = { ...o.training, ...plan.config, ...(dp ? planTerms(dp.mechanism) : {}), seed: deriveSeed(o.seed, 'train', round) };
+    const events = dp ? roundEvents(round, dp.mechanism, config, new Map(plan.clients.map((id) => [id, this.registry.get(id)?.join.numTrainExamples ?? 1]))) : [];
+    // Refused before any plan leaves: the run stops with the weights of the last round within the budget.
+    if (dp) checkRoundBudget(round, this.ledger, dp, events);
+    const inner = o.strategy.beginRound(round, this.global);
+    const aggregator = dp?.mechanism.unit === 'client'
+      ? new DpFedAvgAggregator(inner, {
+          clipNorm: dp.mechanism.clipNorm,
+          // Under secure aggregation the clients add the noise (collectSecurely); in the clear the coordinator does.
+          noiseStddev: o.secureAggregation ? 0 : dp.mechanism.noiseMultiplier * dp.mechanism.clipNorm,
+          expectedClients: Math.max(dp.mechanism.samplingRate * eligible.length, Number.MIN_VALUE),
+        })
+      : inner;
     this.planResends.clear();
     this.currentPhase = 'training';
     this.activeRound = round;
-    // One plan for all: each client derives its own shuffling seed from the round's seed and its id.
-    const config: TrainingConfig = { ...o.training, ...plan.config, seed: deriveSeed(o.seed, 'train', round) };
+    // Record-level DP is spent when a client releases its update, whether or not the round then meets its quorum:
+    // charged for every selected client as the plans go out (an upper bound: a client that never trained spent nothing).
+    const recordEvents = events.filter((event) => event.unit === 'record');
+    if (recordEvents.length > 0) this.ledger.record(...recordEvents);
     const outcome = o.secureAggregation
       ? await this.collectSecurely(round, attempt, plan, config, aggregator)
       : await this.collectInTheClear(round, attempt, plan, config, aggregator);
+    // Client-level DP is spent when an aggregate is released: only by a round that aggregated.
+    if (outcome.result && dp?.mechanism.unit === 'client') this.ledger.record(...events);
+    const privacy = dp ? { privacy: { events: outcome.result || recordEvents.length > 0 ? events : [], spent: this.ledger.spent(dp.delta) } } : {};
     this.currentPlan = undefined;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
@@ -568,7 +649,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     // Failure messages may quote what a client sent; what is stored (metrics.jsonl, /api/status) stays bounded.
     const failures = outcome.failures.map((failure) => ({ ...failure, message: boundText(failure.message, FAILURE_MESSAGE_CHARS) }));
     const bounded = Object.keys(outcome.bounded).length > 0 ? { bounded: outcome.bounded } : {};
-    const base = { runId: o.runId, round, attempt, selected: plan.clients, accepted: outcome.accepted, failures, ...bounded };
+    const base = { runId: o.runId, round, attempt, selected: plan.clients, accepted: outcome.accepted, failures, ...bounded, ...privacy };
     for (const [clientId, change] of Object.entries(outcome.bounded)) {
       if (change.clipFactor !== undefined) this.log.warn('update clipped to the norm bound', { round, clientId, norm: change.norm, factor: change.clipFactor });
     }
@@ -595,6 +676,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       backbone: o.backbone,
       // How the clients trained these weights: a newcomer adapting them (--adapt-only) reads Per-FedAvg's α here.
       training: { ...config, strategy: o.strategy.name },
+      ...(dp ? { privacy: this.ledger.toJSON() } : {}),
     });
     this.global = result.weights;
     this.completedRounds = round;
@@ -613,7 +695,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     };
     this.activeRound = undefined;
     await o.metricsLog.append(record);
-    this.log.info('round aggregated', { round, accepted: outcome.accepted.length, failed: outcome.failures.length, accuracy: this.lastEvaluation.accuracy });
+    this.log.info('round aggregated', { round, accepted: outcome.accepted.length, failed: outcome.failures.length, accuracy: this.lastEvaluation.accuracy, ...(dp ? { privacy: this.ledger.spent(dp.delta).map(describeSpend).join('; ') } : {}) });
     this.emit('round', record);
     return true;
   }
@@ -660,7 +742,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       bounded: {},
       result: null,
     });
-    const declared = new Map(plan.clients.map((id) => [id, this.registry.get(id)?.join.numTrainExamples ?? 1]));
+    const clientDp = o.privacy?.mechanism.unit === 'client' ? o.privacy.mechanism : undefined;
+    // DP-FedAvg weighs every client 1 (PROTOCOL §7.1): the clients mask with weight 1.
+    const declared = new Map(plan.clients.map((id) => [id, clientDp ? 1 : (this.registry.get(id)?.join.numTrainExamples ?? 1)]));
     let params;
     try {
       params = secAggParamsFor({
@@ -669,15 +753,18 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         threshold: secure.threshold,
         // Stated policies raise t where the round can meet them: a client never has to refuse a round it could join.
         policyThreshold: Math.max(0, ...plan.clients.map((id) => (this.registry.get(id)?.join.privacyPolicy?.minOtherContributors ?? 0) + 1)),
-        maxClientShare: o.limits.maxClientShare,
+        maxClientShare: clientDp ? 1 : o.limits.maxClientShare,
         maxUpdateNorm: o.limits.updateNorm.maxNorm,
       });
+      if (clientDp) params = withClientNoise(params, clientDp.clipNorm, clientDp.noiseMultiplier, this.global);
     } catch (err) {
       const error = toFedtlError(err);
       this.log.warn('round cannot run under secure aggregation', { round, attempt, code: error.code, error: error.message });
       return leftOut(error.code, error.message);
     }
-    const encodedPlan = encodeRoundPlan({ runId: o.runId, round, weights: this.global, config, secureAggregation: params });
+    // Each client's share of the sum's noise: any t survivors together carry N(0, z²S²) (PROTOCOL §7.1).
+    const planConfig = clientDp ? { ...config, updateNoiseStddev: (clientDp.noiseMultiplier * clientDp.clipNorm) / Math.sqrt(params.threshold) } : config;
+    const encodedPlan = encodeRoundPlan({ runId: o.runId, round, weights: this.global, config: planConfig, secureAggregation: params });
     const secagg = new SecureAggregationRound({
       context: { runId: o.runId, round, session: planSession(encodedPlan) },
       params,
@@ -717,12 +804,14 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     if (!outcome.aggregate || this.stopped) return { accepted: [], failures, bounded: {}, result: null };
     const { meanDeltas, totalWeight, metrics } = outcome.aggregate;
-    aggregator.add({
-      clientId: `secure-aggregate of ${outcome.survivors.length}`,
-      delta: this.global.map((t, i) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const, data: meanDeltas[i] })),
-      numExamples: Math.max(1, Math.round(totalWeight)),
-      metrics,
-    });
+    const meanDelta = this.global.map((t, i) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const, data: meanDeltas[i] }));
+    if (aggregator instanceof DpFedAvgAggregator) {
+      // Weights 1: the mean times the survivors is the noisy sum of their clipped updates.
+      for (const tensor of meanDelta) for (let i = 0; i < tensor.data.length; i++) tensor.data[i] *= totalWeight;
+      aggregator.addSum(meanDelta, outcome.survivors.length, metrics);
+    } else {
+      aggregator.add({ clientId: `secure-aggregate of ${outcome.survivors.length}`, delta: meanDelta, numExamples: Math.max(1, Math.round(totalWeight)), metrics });
+    }
     const result = aggregator.finish(failures);
     if (result) result.metrics.numClients = outcome.survivors.length;
     return { accepted: outcome.survivors, failures, bounded: {}, result };

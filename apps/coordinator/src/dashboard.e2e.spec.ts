@@ -57,6 +57,7 @@ describe('dashboard', () => {
     await waitForText('rounds', '0 / 3');
     expect(await page.textContent('#clients-count')).toBe('0');
     expect(await page.textContent('#phase')).toBe('waiting for clients');
+    expect(await page.textContent('#privacy')).toBe('off (no differential privacy)');
 
     // Two clients join and wait for a third (--min-available 3): the page must show them while they wait.
     const url = started.url;

@@ -3,6 +3,7 @@
 // records of runs that shared a directory over time stay apart.
 import { appendFile, mkdir, open, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { PrivacyEvent, PrivacySpend } from '@fedtl/privacy';
 import type { Metrics } from '@fedtl/protocol';
 import type { ClientFailure } from '@fedtl/strategies';
 import { createLogger } from '@fedtl/util';
@@ -31,6 +32,11 @@ export interface RoundRecord {
   evaluation: Metrics;
   /** Per-client evaluation metrics. */
   clients: Record<string, Metrics>;
+  /**
+   * Differential privacy: the events this attempt charged (record-level: every selected client as the plans went
+   * out; client-level: the round, when it aggregated) and what the ledger adds up to after it, at the run's δ.
+   */
+  privacy?: { events: PrivacyEvent[]; spent: PrivacySpend[] };
   bytesUp: number;
   bytesDown: number;
   seconds: number;

@@ -5,13 +5,15 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type BackboneRef, type ModelSpec } from '@fedtl/protocol';
-import { createLogger, toFedtlError } from '@fedtl/util';
+import { createLogger, errorMessage, toFedtlError } from '@fedtl/util';
 import { CheckpointStore } from './checkpoint-store';
-import type { CoordinatorConfig } from './config';
+import { PrivacyLedger } from '@fedtl/privacy';
+import { dpUnitOf, type CoordinatorConfig } from './config';
 import { initFrom } from './init-from';
-import { Coordinator, type RunSummary } from './coordinator';
+import { Coordinator, type PrivacyStatus, type RunSummary } from './coordinator';
 import { MetricsLog } from './metrics-log';
 import { lockOutDir, type OutDirLock } from './out-dir-lock';
+import { roundEvents, type DifferentialPrivacyOptions } from './privacy/differential-privacy';
 import { RunStatus } from './dashboard/run-status';
 import { CoordinatorServer } from './server';
 import { createStrategy, serverOptimizerOf } from './strategy-factory';
@@ -46,6 +48,8 @@ export function configHashOf(config: CoordinatorConfig, model: ModelSpec, backbo
   const relevant = {
     backboneHash, model, training: config.training, seed: config.seed, strategy: serverOptimizerOf(config), fractionFit: config.fractionFit,
     ...(config.initFrom !== undefined ? { initFrom: resolve(config.initFrom) } : {}),
+    // The mechanism changes the arithmetic (only when set, so other runs keep their hashes); the budget does not.
+    ...(dpUnitOf(config) ? { privacy: privacyOf(config)?.mechanism } : {}),
   };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
 }
@@ -132,9 +136,11 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     },
     onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
     ...(config.secureAggregation ? { secureAggregation: { threshold: config.secaggThreshold, phaseTimeoutMs: config.secaggPhaseTimeoutMs } } : {}),
+    ...(privacyOf(config) ? { privacy: privacyOf(config) } : {}),
   });
   coordinator.resume(previous);
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
+  warnIfBudgetCutsTheRun(config, coordinator.roundsCompleted);
   const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds, secureAggregation: config.secureAggregation });
   const server = new CoordinatorServer(coordinator, traffic, {
     host: config.host,
@@ -167,15 +173,15 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     await rename(`${config.readyFile}.tmp`, config.readyFile);
   }
 
+  /** summary.json: how the run ended, where its last checkpoint is, the model, and its privacy ledger's totals. */
+  const writeSummary = (fields: Record<string, unknown>) =>
+    writeFile(join(config.outDir, 'summary.json'), JSON.stringify({ ...fields, backbone, model, ...privacySummary(coordinator) }, null, 2));
   const finished = coordinator.run().then(
     async (summary) => {
       // Stopped by the operator: the run is not over, so no verdict; a restarted coordinator resumes it.
       if (coordinator.phase === 'stopped') return summary;
       if (summary.roundsCompleted > summary.resumedFrom) {
-        await writeFile(
-          join(config.outDir, 'summary.json'),
-          JSON.stringify({ runId, roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted), backbone, model }, null, 2),
-        );
+        await writeSummary({ runId, status: 'finished', roundsCompleted: summary.roundsCompleted, resumedFrom: summary.resumedFrom, lastEvaluation: summary.lastEvaluation, checkpoint: store.pathFor(summary.roundsCompleted) });
       } else {
         // A restart of a run that was already complete: its summary stays as the run wrote it.
         log.info('nothing to do: the run already completed its rounds', { rounds: summary.roundsCompleted });
@@ -187,6 +193,14 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       // Said first: telling the clients and closing take a while, and must not hide why the run ended.
       const error = toFedtlError(err);
       log.error('the run failed', { code: error.code, error: error.message, roundsCompleted: coordinator.roundsCompleted });
+      // A run that got somewhere (e.g. stopped by its privacy budget) is summarised with why it ended; one that
+      // completed nothing in this process leaves an earlier summary as it was.
+      if (coordinator.roundsCompleted > coordinator.resumedFromRound) {
+        await writeSummary({
+          runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted,
+          resumedFrom: coordinator.resumedFromRound, checkpoint: store.pathFor(coordinator.roundsCompleted),
+        }).catch((writeError) => log.error('could not write summary.json', { error: errorMessage(writeError) }));
+      }
       await server.endRun({ runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted });
       await server.close();
       // Nothing will write to the out-dir any more: free it (and its holder file) for the next coordinator.
@@ -208,6 +222,42 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       }
     },
   };
+}
+
+/** The DP options as the coordinator takes them; undefined when the run uses none. */
+export function privacyOf(config: CoordinatorConfig): DifferentialPrivacyOptions | undefined {
+  const unit = dpUnitOf(config);
+  if (!unit) return undefined;
+  const mechanism: DifferentialPrivacyOptions['mechanism'] = unit === 'record'
+    ? { unit, clipNorm: config.dpRecordClipNorm as number, noiseMultiplier: config.dpRecordNoiseMultiplier as number }
+    : { unit, clipNorm: config.dpUpdateClipNorm as number, noiseMultiplier: config.dpUpdateNoiseMultiplier as number, samplingRate: config.dpClientSamplingRate ?? 1 };
+  return { mechanism, delta: config.dpDelta, ...(config.dpEpsilon !== undefined ? { budget: { epsilon: config.dpEpsilon, delta: config.dpDelta } } : {}) };
+}
+
+/** summary.json's `privacy`: the mechanism, the budget and what the run spent (absent without DP). */
+function privacySummary(coordinator: Coordinator): { privacy?: PrivacyStatus } {
+  const privacy = coordinator.privacy;
+  return privacy ? { privacy } : {};
+}
+
+/**
+ * Client-level DP spends the same every round, so whether the budget covers --rounds is known at start: said
+ * once, so the operator is not surprised when the run stops early. (Record-level cost depends on each client's n.)
+ */
+function warnIfBudgetCutsTheRun(config: CoordinatorConfig, completed: number): void {
+  const dp = privacyOf(config);
+  if (!dp?.budget || dp.mechanism.unit !== 'client') return;
+  const ledger = new PrivacyLedger();
+  let affordable = 0;
+  for (let round = 1; round <= config.rounds; round++) {
+    const events = roundEvents(round, dp.mechanism, config.training, new Map());
+    if (ledger.overBudget(dp.budget, events)) break;
+    ledger.record(...events);
+    affordable = round;
+  }
+  if (affordable < config.rounds) {
+    log.warn('the privacy budget covers fewer rounds than --rounds: the run will stop when it is spent', { rounds: config.rounds, affordable, completed, epsilon: dp.budget.epsilon, delta: dp.budget.delta });
+  }
 }
 
 function auditWriter(dir: string) {

@@ -6,6 +6,7 @@ import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, waitUntil } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
 import type { RunStatusSnapshot } from './dashboard/run-status';
+import { federationView } from './dashboard/status-access';
 import { startCoordinator } from './run-coordinator';
 import { FEATURE_DIM } from './testing/federation-harness';
 import { ProtocolClient } from './testing/protocol-client';
@@ -68,5 +69,24 @@ describe('status API access', () => {
     expect(waiting.member).toMatchObject({ view: 'federation', clientsConnected: 2, clients: [] });
     expect((await status(TOKEN)).body).toMatchObject({ view: 'federation', clients: [] });
     expect((await status()).code).toBe(401);
+  });
+});
+
+describe('the federation view of the privacy ledger', () => {
+  it("keeps the run's epsilon but names whose data it was measured on only to that client", () => {
+    const spent = [{ unit: 'record' as const, epsilon: 3.2, delta: 1e-5, subject: 'org-2', events: 4 }];
+    const events = [
+      { round: 1, unit: 'record' as const, mechanism: 'poisson-sampled-gaussian' as const, samplingRate: 0.1, noiseMultiplier: 1, steps: 10, subject: 'org-1' },
+      { round: 1, unit: 'record' as const, mechanism: 'poisson-sampled-gaussian' as const, samplingRate: 0.5, noiseMultiplier: 1, steps: 2, subject: 'org-2' },
+    ];
+    const snapshot = {
+      clients: [], refusedJoins: [],
+      rounds: [{ selected: ['org-1', 'org-2'], accepted: [], failures: [], clients: {}, privacy: { events, spent } }],
+      privacy: { mechanism: { unit: 'record', clipNorm: 1, noiseMultiplier: 1 }, delta: 1e-5, spent, events: 2 },
+    } as unknown as RunStatusSnapshot;
+    const org1 = federationView(snapshot, ['org-1']);
+    expect(org1.privacy?.spent).toEqual([{ unit: 'record', epsilon: 3.2, delta: 1e-5, events: 4 }]);
+    expect(org1.rounds[0].privacy?.events.map((e) => e.subject)).toEqual(['org-1']);
+    expect(federationView(snapshot, ['org-2']).privacy?.spent).toEqual(spent);
   });
 });

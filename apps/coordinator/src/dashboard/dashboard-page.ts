@@ -29,6 +29,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div class="card">accuracy (last round)<b id="accuracy">–</b></div>
   <div class="card">failed attempts<b id="failed">–</b></div>
   <div class="card">traffic up / down<b id="traffic">–</b></div>
+  <div class="card">privacy spent (ε)<b id="privacy">–</b></div>
 </div>
 <h2>Accuracy of the global model per round</h2>
 <svg id="chart" width="640" height="220" viewBox="0 0 640 220" role="img" aria-label="accuracy per round"></svg>
@@ -83,6 +84,12 @@ export const DASHBOARD_HTML = `<!doctype html>
     }
     chart.replaceChildren.apply(chart, children);
   }
+  // "1.92 of 4 at δ = 1e-05 (client-level)"; "off" without differential privacy.
+  function privacyText(p) {
+    if (!p) return 'off (no differential privacy)';
+    var spent = p.spent.length > 0 ? p.spent[0].epsilon.toFixed(2) : '0';
+    return spent + (p.budget ? ' of ' + p.budget.epsilon : '') + ' at δ = ' + p.delta + ' (' + p.mechanism.unit + '-level)';
+  }
   function render(s) {
     $('phase').textContent = s.phase + (s.roundInProgress ? ' (round ' + s.roundInProgress + ')' : '');
     $('run-id').textContent = s.runId;
@@ -91,6 +98,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     $('clients-count').textContent = String(s.clientsConnected);
     $('failed').textContent = String(s.counters.roundsFailed);
     $('traffic').textContent = (s.counters.bytesUp / 1e6).toFixed(2) + ' / ' + (s.counters.bytesDown / 1e6).toFixed(2) + ' MB';
+    $('privacy').textContent = privacyText(s.privacy);
     var aggregated = s.rounds.filter(function (r) { return r.status === 'aggregated'; });
     var last = aggregated[aggregated.length - 1];
     $('accuracy').textContent = last ? pct(last.evaluation.accuracy) : '–';

@@ -34,6 +34,19 @@ export function renderPrometheus(status: RunStatusSnapshot): string {
   );
   metric('fedtl_bytes_received_total', 'counter', 'Payload bytes received from clients.', [[{}, status.counters.bytesUp]]);
   metric('fedtl_bytes_sent_total', 'counter', 'Payload bytes sent to clients.', [[{}, status.counters.bytesDown]]);
+  if (status.privacy) {
+    const privacy = status.privacy;
+    metric(
+      'fedtl_privacy_epsilon_spent',
+      'gauge',
+      `Differential privacy spent so far: epsilon at the run's delta, by unit of privacy (record: one example of one client; client: one client).`,
+      privacy.spent.map((spend) => [{ unit: spend.unit, delta: String(spend.delta) }, spend.epsilon]),
+    );
+    if (privacy.budget) {
+      metric('fedtl_privacy_epsilon_budget', 'gauge', 'The run\'s privacy budget: the epsilon it may not exceed at delta.', [[{ unit: privacy.mechanism.unit, delta: String(privacy.budget.delta) }, privacy.budget.epsilon]]);
+    }
+    metric('fedtl_privacy_events_total', 'counter', 'Privacy events in the run\'s ledger.', [[{}, privacy.events]]);
+  }
   if (last) {
     metric('fedtl_last_round_seconds', 'gauge', 'Wall time of the last aggregated round.', [[{}, last.seconds]]);
     metric(

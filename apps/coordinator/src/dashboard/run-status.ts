@@ -2,7 +2,7 @@
 // where the run is, every round's record, and counters for Prometheus.
 import { describePolicy, type PrivacyPolicy } from '@fedtl/privacy';
 import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
-import type { Coordinator, CoordinatorPhase } from '../coordinator';
+import type { Coordinator, CoordinatorPhase, PrivacyStatus } from '../coordinator';
 import type { RoundRecord } from '../metrics-log';
 
 /** Rounds kept in memory for the page; the full history is in metrics.jsonl. */
@@ -35,6 +35,8 @@ export interface RunStatusSnapshot {
   refusedJoins: Array<{ clientId?: string; code: string; message: string; at: string }>;
   rounds: StatusRound[];
   counters: RunCounters;
+  /** Differential privacy: the mechanism, the budget and the ε spent so far (absent when the run uses none). */
+  privacy?: PrivacyStatus;
 }
 
 /** A round's record with its counts, which stay whole when the federation view drops other clients' ids. */
@@ -92,6 +94,7 @@ export class RunStatus {
       rounds: this.rounds.map((r) => ({ ...r, selectedCount: r.selected.length, acceptedCount: r.accepted.length, failedCount: r.failures.length })),
       refusedJoins: this.refusedJoins.map((r) => ({ ...r })),
       counters: { ...this.counters, failuresByCode: { ...this.counters.failuresByCode }, joinRefusalsByCode: { ...this.counters.joinRefusalsByCode } },
+      ...(this.coordinator.privacy ? { privacy: this.coordinator.privacy } : {}),
     };
   }
 

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { secretsEqual } from '@fedtl/util';
 import { certificateIdentities } from '../admission/certificate-identity';
+import type { PrivacySpend } from '@fedtl/privacy';
 import type { RunStatusSnapshot } from './run-status';
 
 export interface StatusAccessOptions {
@@ -57,6 +58,13 @@ export function federationView(status: RunStatusSnapshot, ownClientIds: readonly
       accepted: r.accepted.filter(own),
       failures: r.failures.filter((f) => own(f.clientId)),
       clients: Object.fromEntries(Object.entries(r.clients).filter(([clientId]) => own(clientId))),
+      ...(r.privacy ? { privacy: { events: r.privacy.events.filter((e) => e.subject === undefined || own(e.subject)), spent: r.privacy.spent.map(hideOtherSubject) } } : {}),
     })),
+    ...(status.privacy ? { privacy: { ...status.privacy, spent: status.privacy.spent.map(hideOtherSubject) } } : {}),
   };
+  /** The run's ε stays; whose data it was measured on is named only to that client. */
+  function hideOtherSubject(spend: PrivacySpend): PrivacySpend {
+    if (spend.subject === undefined || own(spend.subject)) return spend;
+    return { unit: spend.unit, epsilon: spend.epsilon, delta: spend.delta, events: spend.events };
+  }
 }

@@ -79,12 +79,17 @@ export function maxAbsDifference(a: NamedTensor[], b: NamedTensor[]): number {
 
 /**
  * An in-process coordinator on precomputed features of FEATURE_DIM, labels a and b, with an audit trail in
- * `<sandbox>/out/audit` (stopped after the test), and a factory of scripted protocol clients of it (closed after
+ * `<out-dir>/audit` unless `audit: false` (stopped after the test; out-dir default `<sandbox>/out`), and a factory of scripted protocol clients of it (closed after
  * the test). `args` add to or override the base flags.
  */
-export async function startScriptedFederation(sandbox: TestSandbox, args: string[]): Promise<{ started: StartedCoordinator; client: (id: string, options?: ProtocolClientOptions) => ProtocolClient }> {
+export async function startScriptedFederation(
+  sandbox: TestSandbox,
+  args: string[],
+  options: { audit?: boolean; outDir?: string } = {},
+): Promise<{ started: StartedCoordinator; client: (id: string, options?: ProtocolClientOptions) => ProtocolClient }> {
+  const outDir = options.outDir ?? join(sandbox.dir, 'out');
   const config = parseCoordinatorConfig([
-    '--port', '0', '--out-dir', join(sandbox.dir, 'out'), '--audit-dir', join(sandbox.dir, 'out', 'audit'),
+    '--port', '0', '--out-dir', outDir, ...(options.audit === false ? [] : ['--audit-dir', join(outDir, 'audit')]),
     '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--local-epochs', '2',
     '--batch-size', '16', '--learning-rate', '0.05', '--seed', '5', ...args,
   ]);

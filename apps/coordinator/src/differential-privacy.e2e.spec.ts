@@ -1,0 +1,136 @@
+// Differential privacy at the coordinator, over real sockets with scripted clients: the plans carry the DP terms,
+// a Join without the DP feature is refused, DP-FedAvg aggregates the clipped updates with weight 1 over a fixed
+// denominator, the ledger is charged exactly as PROTOCOL §7.1 says (checked against the accountant), a run with
+// a budget stops exactly where the ledger says it must, and a resumed run continues its ledger.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { initialWeights } from '@fedtl/model';
+import { DP_FEDAVG_FEATURE, DP_SGD_FEATURE, type NamedTensor, type RoundPlan } from '@fedtl/protocol';
+import { RdpAccountant } from '@fedtl/privacy';
+import { configureLogging } from '@fedtl/util';
+import { useTestSandbox } from '@fedtl/util/testing';
+import type { RoundRecord } from './metrics-log';
+import { HARNESS_SPEC, maxAbsDifference, readCheckpointWeights, startScriptedFederation } from './testing/federation-harness';
+
+const filled = (plan: RoundPlan, value: number): NamedTensor[] => plan.weights.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(value) }));
+const normOf = (tensors: NamedTensor[]) => Math.sqrt(tensors.reduce((sum, t) => sum + Array.from(t.data).reduce((s, v) => s + v * v, 0), 0));
+const clientLevelEpsilon = (rounds: number, noiseMultiplier: number) => new RdpAccountant().compose({ samplingRate: 1, noiseMultiplier, steps: rounds }).epsilon(1e-5);
+
+async function records(outDir: string): Promise<RoundRecord[]> {
+  return (await readFile(join(outDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as RoundRecord);
+}
+
+describe('differential privacy at the coordinator', () => {
+  const sandbox = useTestSandbox();
+
+  beforeAll(() => configureLogging({ level: 'error' }));
+
+  it('refuses a Join without the DP feature the plans need, naming it', async () => {
+    for (const [flags, feature] of [
+      [['--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '1'], DP_FEDAVG_FEATURE],
+      [['--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '1'], DP_SGD_FEATURE],
+    ] as const) {
+      const outDir = join(sandbox.dir, feature.replace('/', '-'));
+      const { client } = await startScriptedFederation(sandbox, [...flags, '--rounds', '1', '--min-clients', '2'], { audit: false, outDir });
+      const old = await client('old').join({ features: [] });
+      expect(old.ok ? 'admitted' : [old.error.code, old.error.message.includes(feature)]).toEqual(['FEDTL_ERR_FEATURE_UNSUPPORTED', true]);
+      expect((await client('new').join({ features: [feature] })).ok).toBe(true);
+    }
+  });
+
+  it('DP-FedAvg: clips each update to S, weighs it 1 whatever its example count, and divides by q·N', async () => {
+    // z = 1e-6: the noise (about 1e-6 per value) is far below what the comparison resolves.
+    const outDir = join(sandbox.dir, 'mean');
+    const { started, client } = await startScriptedFederation(sandbox, ['--rounds', '1', '--min-clients', '2', '--dp-update-clip-norm', '0.5', '--dp-update-noise-multiplier', '1e-6'], { audit: false, outDir });
+    const sent: NamedTensor[][] = [];
+    for (const [id, value, examples] of [['big', 1, 1000], ['small', 1e-3, 2]] as const) {
+      const c = client(id);
+      c.onPlan(async (plan) => {
+        expect(plan.config).toMatchObject({ updateClipNorm: 0.5 });
+        expect(plan.config.updateNoiseStddev).toBeUndefined();
+        const delta = filled(plan, value);
+        sent.push(delta);
+        await c.sendUpdate(plan, delta, examples);
+      });
+      expect((await c.join({ features: [DP_FEDAVG_FEATURE], numTrainExamples: examples, numTestExamples: 0 })).ok).toBe(true);
+    }
+    await started.finished;
+    const clipped = sent.map((delta) => {
+      const factor = Math.min(1, 0.5 / normOf(delta));
+      return delta.map((t) => Float32Array.from(t.data, (v) => v * factor));
+    });
+    const global = initialWeights(HARNESS_SPEC, 5);
+    // q = 1, N = 2: (clip(big) + clip(small)) / 2, added to the global weights by FedAvg.
+    const expected = global.map((t, i) => ({ ...t, data: Float32Array.from(t.data, (v, j) => v + (clipped[0][i][j] + clipped[1][i][j]) / 2) }));
+    expect(maxAbsDifference(await readCheckpointWeights(outDir, 1), expected)).toBeLessThan(2e-5);
+  });
+
+  it('stops exactly where the ledger says the budget is spent, tells the clients why, and a resumed run continues its ledger', async () => {
+    const z = 2;
+    // A budget between the cost of 3 and of 4 rounds: round 4 must be refused before any plan leaves.
+    const budget = (clientLevelEpsilon(3, z) + clientLevelEpsilon(4, z)) / 2;
+    const outDir = join(sandbox.dir, 'budget');
+    const dpFlags = ['--min-clients', '2', '--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', String(z)];
+    const first = await startScriptedFederation(sandbox, ['--rounds', '6', ...dpFlags, '--dp-epsilon', String(budget)], { audit: false, outDir });
+    const clients = ['org-1', 'org-2'].map((id) => first.client(id));
+    for (const c of clients) {
+      c.onPlan(async (plan) => void (await c.sendUpdate(plan, filled(plan, 0.01), 20)));
+      expect((await c.join({ features: [DP_FEDAVG_FEATURE], numTestExamples: 0 })).ok).toBe(true);
+    }
+    const failure = await first.started.finished.then(() => undefined, (err: Error & { code?: string }) => err);
+    expect(failure?.code).toBe('FEDTL_ERR_PRIVACY_BUDGET');
+    expect(failure?.message).toContain(`round 4 would take the run to ε = ${clientLevelEpsilon(4, z).toPrecision(4)} at δ = 0.00001 (client-level, 4 events), over its budget of ε = ${budget}`);
+    expect(failure?.message).toContain(`spent so far: ε = ${clientLevelEpsilon(3, z).toPrecision(4)}`);
+    expect(first.started.coordinator.roundsCompleted).toBe(3);
+    expect(clients.map((c) => c.plans.map((p) => p.round))).toEqual([[1, 2, 3], [1, 2, 3]]);
+    expect(clients.map((c) => (c.verdict?.status === 'failed' ? c.verdict.error.code : c.verdict?.status))).toEqual(['FEDTL_ERR_PRIVACY_BUDGET', 'FEDTL_ERR_PRIVACY_BUDGET']);
+    expect(existsSync(join(outDir, 'checkpoints', 'round-000004.ckpt'))).toBe(false);
+
+    // metrics.jsonl: each round's charge and the running total are the accountant's, to the last digit.
+    const logged = await records(outDir);
+    expect(logged.map((r) => [r.round, r.status, r.privacy?.events.length])).toEqual([[1, 'aggregated', 1], [2, 'aggregated', 1], [3, 'aggregated', 1]]);
+    logged.forEach((r, k) => expect(r.privacy?.spent).toEqual([{ unit: 'client', epsilon: clientLevelEpsilon(k + 1, z), delta: 1e-5, events: k + 1 }]));
+    const summary = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ status: 'failed', error: { code: 'FEDTL_ERR_PRIVACY_BUDGET' }, roundsCompleted: 3, privacy: { budget: { epsilon: budget, delta: 1e-5 }, events: 3 } });
+    expect(summary.privacy.spent[0].epsilon).toBe(clientLevelEpsilon(3, z));
+
+    // The operator raises the budget and restarts: the ledger resumes from the checkpoint, not from zero.
+    const second = await startScriptedFederation(sandbox, ['--rounds', '5', ...dpFlags, '--dp-epsilon', String(clientLevelEpsilon(5, z) + 1e-9)], { audit: false, outDir });
+    expect(second.started.coordinator.privacy?.spent).toEqual([{ unit: 'client', epsilon: clientLevelEpsilon(3, z), delta: 1e-5, events: 3 }]);
+    const status = (await (await fetch(`${second.started.url}/api/status`)).json()) as { privacy?: unknown };
+    expect(status.privacy).toMatchObject({ mechanism: { unit: 'client', clipNorm: 1, noiseMultiplier: z, samplingRate: 1 }, events: 3 });
+    const prometheus = await (await fetch(`${second.started.url}/metrics`)).text();
+    expect(prometheus).toContain(`fedtl_privacy_epsilon_spent{unit="client",delta="0.00001"} ${clientLevelEpsilon(3, z)}`);
+    expect(prometheus).toContain(`fedtl_privacy_epsilon_budget{unit="client",delta="0.00001"} ${clientLevelEpsilon(5, z) + 1e-9}`);
+    for (const id of ['org-1', 'org-2']) {
+      const c = second.client(id);
+      c.onPlan(async (plan) => void (await c.sendUpdate(plan, filled(plan, 0.01), 20)));
+      expect((await c.join({ features: [DP_FEDAVG_FEATURE], numTestExamples: 0 })).ok).toBe(true);
+    }
+    expect((await second.started.finished).roundsCompleted).toBe(5);
+    const resumed = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
+    expect(resumed).toMatchObject({ status: 'finished', roundsCompleted: 5, resumedFrom: 3, privacy: { events: 5 } });
+    expect(resumed.privacy.spent[0].epsilon).toBe(clientLevelEpsilon(5, z));
+  });
+
+  it('record-level: the plans ask for DP-SGD, and each selected client is charged its own q = batch / n as the plans go out', async () => {
+    const outDir = join(sandbox.dir, 'record');
+    const { started, client } = await startScriptedFederation(sandbox, ['--rounds', '1', '--min-clients', '2', '--dp-record-clip-norm', '1.5', '--dp-record-noise-multiplier', '1.1'], { audit: false, outDir });
+    for (const [id, n] of [['small', 32], ['large', 160]] as const) {
+      const c = client(id);
+      c.onPlan(async (plan) => {
+        expect(plan.config).toMatchObject({ recordClipNorm: 1.5, recordNoiseMultiplier: 1.1 });
+        await c.sendUpdate(plan, filled(plan, 0.001), n);
+      });
+      expect((await c.join({ features: [DP_SGD_FEATURE], numTrainExamples: n, numTestExamples: 0 })).ok).toBe(true);
+    }
+    await started.finished;
+    const [record] = await records(outDir);
+    // The harness trains 2 local epochs of batch 16: q = 16/32 → 2 steps an epoch; q = 16/160 → 10.
+    expect(record.privacy?.events.map((e) => [e.subject, e.samplingRate, e.steps])).toEqual([['large', 0.1, 20], ['small', 0.5, 4]]);
+    const small = new RdpAccountant().compose({ samplingRate: 0.5, noiseMultiplier: 1.1, steps: 4 }).epsilon(1e-5);
+    const large = new RdpAccountant().compose({ samplingRate: 0.1, noiseMultiplier: 1.1, steps: 20 }).epsilon(1e-5);
+    expect(record.privacy?.spent).toEqual([{ unit: 'record', epsilon: Math.max(small, large), delta: 1e-5, subject: small > large ? 'small' : 'large', events: 1 }]);
+  });
+});
