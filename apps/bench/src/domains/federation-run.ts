@@ -152,7 +152,13 @@ export async function runFederation(options: FederationOptions): Promise<Federat
         ),
       );
     }
-    const codes = await Promise.all([coordinator.exited, ...clients.map((c) => c.exited)]);
+    // A client that fails (refused at Join, a crash) would leave the coordinator waiting for its quorum for ever:
+    // the first failing client stops the federation.
+    const everyone = Promise.all([coordinator.exited, ...clients.map((c) => c.exited)]);
+    const aClientFailed = new Promise<void>((failed) => clients.forEach((c) => void c.exited.then((code) => code !== 0 && failed())));
+    await Promise.race([everyone, aClientFailed]);
+    for (const app of [coordinator, ...clients]) app.stop();
+    const codes = await everyone;
     const failed = codes.map((code, i) => ({ code, name: i === 0 ? 'coordinator' : options.clients[i - 1].id })).filter((p) => p.code !== 0);
     if (failed.length > 0) {
       throw new Error(`federated run in ${runDir} failed: ${failed.map((p) => `${p.name} exited ${p.code}`).join(', ')} (logs in ${logsDir})`);
