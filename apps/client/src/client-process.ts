@@ -6,6 +6,7 @@ import { describePolicy } from '@fedtl/privacy';
 import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
 import { describeAdaptation, runAdaptOnly } from './adapt-only';
 import { USAGE, parseClientConfig } from './config';
+import { ClientPrivacyLedger } from './dp/client-privacy-ledger';
 import { EXIT_CODES, describeOutcome, exitCodeFor, exitCodeForError, type ClientOutcome } from './exit-codes';
 import { FederatedClient, type FederatedClientOptions } from './federated-client';
 import { loadLocalData } from './local-data';
@@ -31,6 +32,13 @@ export async function runClient(argv: string[], env: NodeJS.ProcessEnv, injectio
   const log = createLogger('client-main').child({ clientId: config.clientId });
   for (const warning of config.warnings) log.warn(warning);
   log.info('privacy policy', { policy: describePolicy(config.privacyPolicy) });
+  // Read before anything else starts: a corrupt ledger is a configuration error (exit 2), never an empty one.
+  const dp = config.differentialPrivacy;
+  const privacyLedger = await ClientPrivacyLedger.open(dp.ledger, dp.delta, dp.epsilon !== undefined ? { epsilon: dp.epsilon, delta: dp.delta } : undefined);
+  if (privacyLedger.events.length > 0 || dp.epsilon !== undefined) {
+    const spent = privacyLedger.spent();
+    log.info('differential privacy on this client\'s data', { epsilon: spent.epsilon, delta: spent.delta, rounds: spent.rounds, budget: dp.epsilon ?? 'none', ledger: dp.ledger });
+  }
   const data = await loadLocalData(config);
   if (config.privacyPolicy.minExamples > data.train.labels.length) {
     // Known before connecting: every plan would be refused. A configuration error, exit 2.
@@ -54,6 +62,7 @@ export async function runClient(argv: string[], env: NodeJS.ProcessEnv, injectio
     personalizeEpochs: config.personalizeEpochs,
     seed: config.seed,
     privacyPolicy: config.privacyPolicy,
+    privacyLedger,
     tls: {
       ca: config.tlsCa ? readFileSync(config.tlsCa, 'utf8') : undefined,
       cert: config.tlsCert ? readFileSync(config.tlsCert, 'utf8') : undefined,

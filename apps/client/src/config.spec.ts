@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PERMISSIVE_POLICY } from '@fedtl/privacy';
 import { FedtlError } from '@fedtl/util';
 import { useTestSandbox } from '@fedtl/util/testing';
-import { ADAPT_ONLY_DEFAULTS, DEFAULT_GIVE_UP_AFTER_MS, parseClientConfig } from './config';
+import { ADAPT_ONLY_DEFAULTS, DEFAULT_DP_DELTA, DEFAULT_GIVE_UP_AFTER_MS, parseClientConfig } from './config';
 import { connectErrorCode } from './handshake-refusal';
 
 const base = ['--client-id', 'org-1', '--features', 'f.json'];
@@ -87,6 +87,37 @@ describe('client configuration: the privacy policy', () => {
       expect(error.code).toBe('FEDTL_ERR_BAD_CONFIG');
       expect(error.message).toBe(`${flag}: expected ${expected}, got ${JSON.stringify(value)}`);
     }
+  });
+});
+
+describe('client configuration: differential privacy', () => {
+  const base = ['--coordinator', 'http://127.0.0.1:8080', '--client-id', 'org-1', '--features', 'f.json'];
+
+  it('keeps a ledger named after the client in its cache directory by default, without a budget, at δ = 1e-5', () => {
+    expect(parseClientConfig(base)).toMatchObject({ differentialPrivacy: { delta: DEFAULT_DP_DELTA, ledger: join('.fedtl-cache', 'org-1', 'privacy-ledger-org-1.json') } });
+    // A cache directory shared by several clients holds one ledger each.
+    expect(parseClientConfig([...base, '--cache-dir', '/var/fedtl'])).toMatchObject({ differentialPrivacy: { ledger: join('/var/fedtl', 'privacy-ledger-org-1.json') } });
+    expect(parseClientConfig(base)).not.toHaveProperty('differentialPrivacy.epsilon');
+  });
+
+  it('reads the budget and the ledger from the flags', () => {
+    expect(parseClientConfig([...base, '--dp-epsilon', '2', '--dp-delta', '1e-6', '--dp-ledger', 'org.ledger.json'])).toMatchObject({
+      differentialPrivacy: { epsilon: 2, delta: 1e-6, ledger: 'org.ledger.json' },
+    });
+  });
+
+  it.each([
+    [['--dp-epsilon', '0'], '--dp-epsilon: expected a positive finite number, got "0"'],
+    [['--dp-epsilon', 'Infinity'], '--dp-epsilon: expected a positive finite number, got "Infinity"'],
+    [['--dp-delta', '1'], '--dp-delta: expected a number in (0, 1), e.g. 1e-5, got "1"'],
+    [['--dp-delta', 'small'], '--dp-delta: expected a number in (0, 1), e.g. 1e-5, got "small"'],
+    [['--dp-ledger='], '--dp-ledger: expected a file name, got ""'],
+  ])('refuses %j', (args, message) => {
+    expect(configError([...base, ...args])).toMatchObject({ code: 'FEDTL_ERR_BAD_CONFIG', message });
+  });
+
+  it('refuses the DP flags with --adapt-only, which sends nothing', () => {
+    expect(() => parseClientConfig(['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl', '--dp-epsilon', '1'])).toThrow('--dp-epsilon: expected no federation option with --adapt-only');
   });
 });
 

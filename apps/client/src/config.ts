@@ -33,6 +33,25 @@ export interface AdaptOnlyOptions {
  */
 export const ADAPT_ONLY_DEFAULTS = { steps: 10, maxSteps: 100_000, learningRate: 0.01, optimizer: 'sgd' } as const;
 
+/** The δ of --dp-epsilon, and of the ε logged after each round, unless --dp-delta says otherwise. */
+export const DEFAULT_DP_DELTA = 1e-5;
+/**
+ * The default --dp-ledger: a file in the cache directory named after the client id, so that clients sharing one
+ * cache directory (benches, simulations) never share a ledger.
+ */
+export function defaultLedgerFile(cacheDir: string, clientId: string): string {
+  return join(cacheDir, `privacy-ledger-${clientId}.json`);
+}
+
+/** Record-level differential privacy on this client's data (PROTOCOL.md §7.1, apps/client/src/dp/). */
+export interface DifferentialPrivacyOptions {
+  /** --dp-epsilon: refuse plans that would take the ledger over ε at `delta`, and plans without DP-SGD. Absent: none. */
+  epsilon?: number;
+  delta: number;
+  /** --dp-ledger: the file of what DP-SGD has spent on this data, across runs. */
+  ledger: string;
+}
+
 export interface ClientConfig {
   /** The coordinator's URL; empty with adaptOnly, which contacts none. */
   coordinator: string;
@@ -64,6 +83,7 @@ export interface ClientConfig {
   logFormat: 'pretty' | 'json';
   /** What this client accepts from the coordinator, checked locally on every plan (default: every plan). */
   privacyPolicy: PrivacyPolicy;
+  differentialPrivacy: DifferentialPrivacyOptions;
   /** Present: adapt a published model locally and exit; no coordinator is contacted. */
   adaptOnly?: AdaptOnlyOptions;
 }
@@ -107,6 +127,17 @@ aggregation under --require-secure-aggregation or --min-other-contributors, is l
   --min-examples N           only send updates computed from at least N local training examples (default 1)
   --min-batch-size B         refuse plans with a batch size below B (default 1)
   --max-rounds R             send an update in at most R rounds of a run (default 0: no cap)
+
+Differential privacy (this client trains by DP-SGD, or clips and noises its update by DP-FedAvg, whenever a plan
+says so; these flags keep account of what DP-SGD spends on this organisation's data and cap it):
+  --dp-epsilon E             budget: refuse (FEDTL_ERR_PRIVACY_BUDGET) a plan that would take the ledger over
+                             ε = E at --dp-delta, and any plan without DP-SGD or without noise (ε = ∞)
+  --dp-delta D               the δ of the budget and of the ε logged after each round (default ${DEFAULT_DP_DELTA.toExponential()})
+  --dp-ledger FILE           what DP-SGD has spent on this data, kept across runs and written before each update
+                             leaves (default CACHE-DIR/privacy-ledger-CLIENT-ID.json); use the same file for every
+                             run on the same data, whatever its client id. A corrupt ledger stops the client (exit 2)
+  Only training is protected: evaluation metrics (with those of --local-baseline-epochs and
+  --personalize-epochs) are sent as they are. The budget is checked plan by plan (a run's terms come per plan).
 
 Adapting a published model to this client's domain, sending nothing (no --coordinator; --client-id optional):
   --adapt-only               read the global weights from --init-from, take --steps full-batch gradient steps on
@@ -164,6 +195,9 @@ const FLAGS = {
   'min-examples': { type: 'string' },
   'min-batch-size': { type: 'string' },
   'max-rounds': { type: 'string' },
+  'dp-epsilon': { type: 'string' },
+  'dp-delta': { type: 'string' },
+  'dp-ledger': { type: 'string' },
   'adapt-only': { type: 'boolean' },
   'init-from': { type: 'string' },
   steps: { type: 'string' },
@@ -287,6 +321,8 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
   const logFormat = v['log-format'] ?? 'pretty';
   if (logFormat !== 'pretty' && logFormat !== 'json') fail('--log-format', 'pretty|json', logFormat);
   if (Boolean(v['tls-cert']) !== Boolean(v['tls-key'])) fail('--tls-cert/--tls-key', 'both or neither', { cert: v['tls-cert'], key: v['tls-key'] });
+  // One directory per client by default: a cache has one writer, and two clients may share a machine.
+  const cacheDir = v['cache-dir'] ?? join('.fedtl-cache', clientId);
   return {
     coordinator: coordinator ?? '',
     clientId,
@@ -295,8 +331,7 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     data,
     backbone: v.backbone ?? 'use-lite',
     backend: backend as ClientConfig['backend'],
-    // One directory per client by default: a cache has one writer, and two clients may share a machine.
-    cacheDir: v['cache-dir'] ?? join('.fedtl-cache', clientId),
+    cacheDir,
     embedThreads: v['embed-threads'] === undefined ? 0 : parseInteger('--embed-threads', v['embed-threads'], 1),
     localBaselineEpochs: v['local-baseline-epochs'] === undefined ? 0 : parseInteger('--local-baseline-epochs', v['local-baseline-epochs'], 0),
     personalizeEpochs: v['personalize-epochs'] === undefined ? 0 : parseInteger('--personalize-epochs', v['personalize-epochs'], 0),
@@ -310,14 +345,26 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     logLevel,
     logFormat,
     privacyPolicy: parsePrivacyPolicy(v),
+    differentialPrivacy: parseDifferentialPrivacy(v, cacheDir, clientId),
     ...(adaptOnly ? { adaptOnly } : {}),
   };
+}
+
+/** --dp-epsilon, --dp-delta and --dp-ledger (default: defaultLedgerFile). */
+function parseDifferentialPrivacy(v: Flags, cacheDir: string, clientId: string): DifferentialPrivacyOptions {
+  const epsilon = v['dp-epsilon'] === undefined ? undefined : parsePositiveNumber('--dp-epsilon', v['dp-epsilon']);
+  const delta = v['dp-delta'] === undefined ? DEFAULT_DP_DELTA : Number(v['dp-delta']);
+  if (!(delta > 0 && delta < 1)) fail('--dp-delta', 'a number in (0, 1), e.g. 1e-5', v['dp-delta']);
+  const ledger = v['dp-ledger'] ?? defaultLedgerFile(cacheDir, clientId);
+  if (ledger === '') fail('--dp-ledger', 'a file name', ledger);
+  return { ...(epsilon !== undefined ? { epsilon } : {}), delta, ledger };
 }
 
 /** What only a client that joins a federation uses (--coordinator is refused with its own message). */
 const FEDERATION_ONLY_FLAGS = [
   'token', 'token-file', 'tls-ca', 'tls-cert', 'tls-key', 'ack-timeout-ms', 'give-up-after-ms', 'local-baseline-epochs', 'personalize-epochs',
   'require-secure-aggregation', 'min-other-contributors', 'min-examples', 'min-batch-size', 'max-rounds',
+  'dp-epsilon', 'dp-delta', 'dp-ledger',
 ] as const;
 
 /**

@@ -19,10 +19,10 @@ describe('handshake refusals', () => {
   it('say what a 401 means, for a wrong token and for a missing one, instead of "websocket error"', () => {
     const refusal = handshakeRefusalOf(refusedHandshake(401));
     expect(refusal).toEqual({ code: 'FEDTL_ERR_UNAUTHORIZED', status: 401 });
-    expect(describeRefusal(defined(refusal), true)).toBe('the coordinator refused the token (HTTP 401): it is missing or wrong; check --token-file or FEDTL_TOKEN');
+    expect(describeRefusal(defined(refusal), true)).toBe('the coordinator refused the token (HTTP 401): it is wrong, or a per-client token that was revoked; check --token-file or FEDTL_TOKEN');
     expect(describeRefusal(defined(refusal), false)).toBe('the coordinator requires a token (HTTP 401) and no token was given; pass --token-file FILE or set FEDTL_TOKEN');
     const middleware = handshakeRefusalOf(Object.assign(new Error('unauthorized: the token is missing or wrong'), { data: { code: 'FEDTL_ERR_UNAUTHORIZED' } }));
-    expect(describeRefusal(defined(middleware), true)).toBe('the coordinator refused the token: it is missing or wrong; check --token-file or FEDTL_TOKEN');
+    expect(describeRefusal(defined(middleware), true)).toBe('the coordinator refused the token: it is wrong, or a per-client token that was revoked; check --token-file or FEDTL_TOKEN');
   });
 
   it('say what a 429 and a 503 mean, with their codes', () => {

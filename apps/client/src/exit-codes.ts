@@ -5,8 +5,8 @@
 //        verdict, or this client failed on its own (training thread, data, an update over the size limit)
 //   2    refused or misconfigured: the coordinator refused this client (token, protocol version, backbone,
 //        labels…), this client's privacy policy refused the run (no secure aggregation), a flag is invalid, the
-//        URL carries a path, the coordinator's certificate is not trusted, or a local label is not in the model's
-//        label set (--adapt-only)
+//        URL carries a path, the coordinator's certificate is not trusted, a local label is not in the model's
+//        label set (--adapt-only), or the privacy ledger (--dp-ledger) is corrupt
 //   3    unreachable: no session with the coordinator for --give-up-after-ms
 //   130  stopped by SIGINT; 143 stopped by SIGTERM (128 + the signal's number, as shells report it)
 import type { RunEnd } from '@fedtl/protocol';

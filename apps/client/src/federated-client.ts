@@ -12,6 +12,8 @@ import {
   SECAGG_FEATURE,
   FEDPROX_FEATURE,
   PER_FEDAVG_FEATURE,
+  DP_SGD_FEATURE,
+  DP_FEDAVG_FEATURE,
   UnmaskLedger,
   decodeAck,
   decodeEvaluateRequest,
@@ -51,6 +53,7 @@ import { LearnerThread } from './learner-thread';
 import type { LocalUpdate } from './learner';
 import type { LocalData } from './local-data';
 import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
+import type { ClientPrivacyLedger } from './dp/client-privacy-ledger';
 import { SecAggAttempt } from './secagg/secagg-attempt';
 import { describeTlsFailure, tlsFailureOf } from './tls-failure';
 
@@ -77,6 +80,12 @@ export interface FederatedClientOptions {
   giveUpAfterMs?: number;
   /** What this client accepts from the coordinator, checked on the Welcome and on every plan (default PERMISSIVE_POLICY). */
   privacyPolicy?: PrivacyPolicy;
+  /**
+   * What DP-SGD has spent on this client's data, and its budget: plans over it are refused with
+   * FEDTL_ERR_PRIVACY_BUDGET, and each DP-SGD round is recorded before its update leaves. Default: none (nothing is
+   * recorded or refused; plans with DP terms are still trained as they say).
+   */
+  privacyLedger?: ClientPrivacyLedger;
   /**
    * Rewrites every trained update before it is sent, in the clear or masked. Default: none, the update as
    * trained. Only code sets it, never a flag: benches and tests make a faulty or malicious client of the real
@@ -223,7 +232,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       labels: data.labelSet,
       numTrainExamples: data.train.labels.length,
       numTestExamples: data.test.labels.length,
-      features: [SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE],
+      features: [SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE, DP_SGD_FEATURE, DP_FEDAVG_FEATURE],
       privacyPolicy: this.policy,
     });
     let welcome: Welcome;
@@ -335,17 +344,23 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   /**
-   * Local training on the plan, with its wall time in the metrics (`seconds`); undefined when it failed, after
-   * `onFailure` ran and the coordinator was told at once with 'round-failed', so the round does not wait for its
-   * deadline on this client.
+   * Local training on the plan, with its wall time in the metrics (`seconds`); undefined when the privacy budget
+   * refused the plan or training failed, after `onFailure` ran and the coordinator was told at once with
+   * 'round-failed', so the round does not wait for its deadline on this client. A DP-SGD round's spend is in the
+   * ledger before this returns, so before its update leaves; a ledger that cannot be written stops the client.
    */
   private async train(plan: RoundPlan, onFailure?: () => void): Promise<LocalUpdate | undefined> {
+    // Checked here, in the training queue, as well as on arrival: a round trained before this one may have
+    // recorded its spend since.
+    if (await this.refusedByBudget(plan)) {
+      onFailure?.();
+      return undefined;
+    }
     const started = Date.now();
+    let trained: LocalUpdate;
     try {
       // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
-      const trained = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
-      const update = this.options.tamperUpdate?.(trained) ?? trained;
-      return { ...update, metrics: { ...update.metrics, seconds: (Date.now() - started) / 1000 } };
+      trained = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
     } catch (err) {
       const error = toFedtlError(err);
       this.log.error('local training failed', { round: plan.round, code: error.code, error: error.message });
@@ -353,6 +368,55 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
       return undefined;
     }
+    if (trained.privacy) {
+      try {
+        await this.recordSpend(plan, trained.privacy);
+      } catch (err) {
+        const error = toFedtlError(err);
+        this.log.error('cannot record the round\'s privacy spend: its update is not sent', { round: plan.round, code: error.code, error: error.message });
+        onFailure?.();
+        await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
+        this.end('failed', error);
+        return undefined;
+      }
+    }
+    if (trained.clientLevel) this.log.info('delta clipped and noised (DP-FedAvg)', { round: plan.round, ...trained.clientLevel, clip: plan.config.updateClipNorm });
+    const update = this.options.tamperUpdate?.(trained) ?? trained;
+    return { ...update, metrics: { ...update.metrics, seconds: (Date.now() - started) / 1000 } };
+  }
+
+  /**
+   * True (after telling the coordinator with 'round-failed' FEDTL_ERR_PRIVACY_BUDGET, and logging why) when this
+   * client's differential-privacy budget refuses the plan: it would take the ledger over --dp-epsilon, or it
+   * trains without DP-SGD (ε = ∞). The client only learns a run's terms plan by plan, so this is where it refuses.
+   */
+  private async refusedByBudget(plan: RoundPlan): Promise<boolean> {
+    const reason = this.options.privacyLedger?.refusal(plan, this.options.data.train.labels.length);
+    if (reason === undefined) return false;
+    this.roundsRefused++;
+    this.log.warn('round refused: this client\'s differential-privacy budget', { round: plan.round, reason });
+    await this.send('round-failed', encodeError({ code: 'FEDTL_ERR_PRIVACY_BUDGET', message: reason }), plan.round);
+    return true;
+  }
+
+  /** Records a DP-SGD round in the ledger (its noise is spent once the update is released) and logs the total. */
+  private async recordSpend(plan: RoundPlan, spend: NonNullable<LocalUpdate['privacy']>): Promise<void> {
+    const ledger = this.options.privacyLedger;
+    if (!ledger) return;
+    if (!(spend.noiseMultiplier > 0)) {
+      this.log.warn('trained by DP-SGD without noise: no guarantee to record (ε = ∞ for this round)', { round: plan.round });
+      return;
+    }
+    await ledger.record({ round: plan.round, unit: 'record', ...spend, subject: plan.runId });
+    const total = ledger.spent();
+    this.log.info("privacy spent on this client's data", {
+      round: plan.round,
+      epsilon: total.epsilon,
+      delta: total.delta,
+      rounds: total.rounds,
+      ...(ledger.budget ? { budget: ledger.budget.epsilon } : {}),
+      ledger: ledger.path,
+    });
   }
 
   /**
@@ -384,6 +448,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     if (this.isStale(plan.runId, 'round plan', plan.round)) return;
     this.secagg = undefined;
     if (await this.refusedByPolicy(plan)) return;
+    if (await this.refusedByBudget(plan)) return;
     let attempt: SecAggAttempt;
     try {
       attempt = new SecAggAttempt(this.options.clientId, plan, payload, this.policy, this.unmaskLedger);
@@ -666,7 +731,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private onDisconnect(reason: Socket.DisconnectReason): void {
     this.startSession();
     if (this.ended || this.stopped) return;
-    if (reason === 'io server disconnect') {
+    if (reason === 'io server disconnect' && this.lastCoordinatorError?.code === 'FEDTL_ERR_UNAUTHORIZED') {
+      // This client's credentials were withdrawn (its per-client token revoked): reconnecting cannot help.
+      const error = new FedtlError('FEDTL_ERR_UNAUTHORIZED', `the coordinator ended the session: ${this.lastCoordinatorError.message}`);
+      this.log.error('the coordinator no longer admits this client', { code: error.code, error: error.message });
+      this.end('refused', error);
+    } else if (reason === 'io server disconnect') {
       // Only a verdict ends a run; a session closed without one (this client was evicted or replaced, or the
       // coordinator is older than RunEnd) is not a finished run.
       const last = this.lastCoordinatorError ? ` (its last error: ${this.lastCoordinatorError.code}: ${this.lastCoordinatorError.message})` : '';

@@ -46,7 +46,7 @@ export function describeRefusal(refusal: HandshakeRefusal, hasToken: boolean): s
   switch (refusal.code) {
     case 'FEDTL_ERR_UNAUTHORIZED':
       return hasToken
-        ? `the coordinator refused the token${http}: it is missing or wrong; check --token-file or FEDTL_TOKEN`
+        ? `the coordinator refused the token${http}: it is wrong, or a per-client token that was revoked; check --token-file or FEDTL_TOKEN`
         : `the coordinator requires a token${http} and no token was given; pass --token-file FILE or set FEDTL_TOKEN`;
     case 'FEDTL_ERR_RATE_LIMITED':
       return `the coordinator is refusing connections from this address for a while${http}: too many failed authentications from it (a wrong token, here or in another client on this machine)`;

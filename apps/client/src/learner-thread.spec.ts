@@ -62,6 +62,25 @@ describe('LearnerThread', () => {
     }
   });
 
+  it('trains by DP-SGD and clips by DP-FedAvg in the thread as in this one, with what it spent, leaving no tensor behind', async () => {
+    thread = new LearnerThread(options);
+    await thread.startRun(spec);
+    const inProcess = new Learner(spec, data, 0, options.seed);
+    const weights = initialWeights(spec, 2);
+    const tensorsBefore = await thread.numTensors();
+    // q = 1, σ = 0 and a clip bound never reached: DP-SGD without its randomness, so both threads agree.
+    const recordLevel = { ...config, optimizer: 'sgd' as const, batchSize: 60, recordClipNorm: 1e6, recordNoiseMultiplier: 0 };
+    const [remote, local] = [await thread.fit(weights, recordLevel), await inProcess.fit(weights, recordLevel)];
+    expect(remote.privacy).toEqual({ mechanism: 'poisson-sampled-gaussian', samplingRate: 1, noiseMultiplier: 0, steps: 2 });
+    expect(remote.metrics).toEqual({});
+    remote.delta.forEach((t, i) => Array.from(t.data).forEach((v, k) => expect(v).toBeCloseTo(local.delta[i].data[k], 6)));
+    const clientLevel = { ...config, updateClipNorm: 0.05 };
+    const clipped = await thread.fit(weights, clientLevel);
+    expect(clipped.clientLevel).toEqual({ normBefore: expect.any(Number), clipFactor: expect.any(Number), noiseStddev: 0 });
+    expect(clipped.delta).toEqual((await inProcess.fit(weights, clientLevel)).delta);
+    expect(await thread.numTensors()).toBe(tensorsBefore);
+  });
+
   it('leaves the caller’s tensors intact (it sends copies), even views over one message buffer', async () => {
     thread = new LearnerThread(options);
     await thread.startRun(spec);

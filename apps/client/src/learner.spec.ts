@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initialWeights, selectBackend, trainLocally } from '@fedtl/model';
-import type { ModelSpec } from '@fedtl/protocol';
+import { dpSgdSpend, initialWeights, selectBackend, trainLocally } from '@fedtl/model';
+import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { seededRandom } from '@fedtl/util';
 import { Learner } from './learner';
 import type { FeatureSplit, LocalData } from './local-data';
@@ -68,5 +68,68 @@ describe('Learner', () => {
   it('refuses data whose labels the federation does not know', () => {
     const odd: LocalData = { ...data, train: { ...data.train, labels: data.train.labels.map((l, i) => (i === 5 ? 'maybe' : l)) } };
     expect(() => new Learner(spec, odd, 0, 1)).toThrow(/"maybe" is not in the federation's label set/);
+  });
+});
+
+describe('Learner under differential privacy (PROTOCOL.md §7.1)', () => {
+  const random = seededRandom(8);
+  const data: LocalData = { backbone: precomputedBackboneRef(DIM), train: split(40, random), test: split(20, random), labelSet: ['no', 'yes'] };
+  const labels = Int32Array.from(data.train.labels, (label) => spec.labels.indexOf(label));
+  const train = { features: data.train.features, labels, n: labels.length };
+  const config = { localEpochs: 2, batchSize: 10, learningRate: 0.1, optimizer: 'sgd' as const, seed: 1 };
+  const norm = (delta: readonly NamedTensor[]) => Math.sqrt(delta.reduce((s, t) => s + Array.from(t.data).reduce((a, v) => a + v * v, 0), 0));
+  const flat = (delta: readonly NamedTensor[]) => delta.flatMap((t) => Array.from(t.data));
+
+  beforeAll(async () => {
+    await selectBackend('cpu');
+  });
+
+  it('trains by DP-SGD when the plan sets a record clip norm: plain full-batch SGD with q = 1, σ = 0 and a clip never reached', async () => {
+    const learner = new Learner(spec, data, 0, 9);
+    const weights = initialWeights(spec, 1);
+    const fullBatch = { ...config, batchSize: 40 };
+    const before = tf.memory().numTensors;
+    const dp = await learner.fit(weights, { ...fullBatch, recordClipNorm: 1e6, recordNoiseMultiplier: 0 });
+    const plain = await trainLocally(spec, weights, train, fullBatch);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(dp.delta.map((t) => t.name)).toEqual(weights.map((t) => t.name));
+    flat(dp.delta).forEach((v, i) => expect(v).toBeCloseTo(flat(plain.delta)[i], 6));
+    expect(dp.privacy).toEqual(dpSgdSpend(fullBatch, 40, 0));
+    // Computed from the records without noise: not covered by the guarantee, so not sent.
+    expect(dp.metrics).toEqual({});
+  });
+
+  it('draws DP-SGD sampling and noise from the operating system: two fits differ from each other and from plain training', async () => {
+    const learner = new Learner(spec, data, 0, 9);
+    const weights = initialWeights(spec, 1);
+    const plan = { ...config, recordClipNorm: 0.5, recordNoiseMultiplier: 1.1 };
+    const before = tf.memory().numTensors;
+    const [first, second] = [await learner.fit(weights, plan), await learner.fit(weights, plan)];
+    expect(tf.memory().numTensors).toBe(before);
+    expect(flat(first.delta)).not.toEqual(flat(second.delta));
+    expect(flat(first.delta)).not.toEqual(flat((await learner.fit(weights, config)).delta));
+    expect(first.privacy).toEqual({ mechanism: 'poisson-sampled-gaussian', samplingRate: 0.25, noiseMultiplier: 1.1, steps: 8 });
+    expect(first.numExamples).toBe(40);
+  });
+
+  it('clips the whole delta to the plan\'s update clip norm (DP-FedAvg), the plain delta scaled, and adds noise when asked', async () => {
+    const learner = new Learner(spec, data, 0, 9);
+    const weights = initialWeights(spec, 1);
+    const before = tf.memory().numTensors;
+    const plain = await learner.fit(weights, config);
+    expect(plain.clientLevel).toBeUndefined();
+    expect(plain.metrics.loss).toEqual(expect.any(Number));
+    const clipped = await learner.fit(weights, { ...config, updateClipNorm: 0.01 });
+    expect(norm(clipped.delta)).toBeCloseTo(0.01, 6);
+    expect(clipped.clientLevel).toEqual({ normBefore: expect.closeTo(norm(plain.delta), 5), clipFactor: expect.closeTo(0.01 / norm(plain.delta), 5), noiseStddev: 0 });
+    flat(clipped.delta).forEach((v, i) => expect(v).toBeCloseTo(flat(plain.delta)[i] * (clipped.clientLevel?.clipFactor ?? NaN), 7));
+    expect(clipped.metrics).toEqual({});
+    expect(clipped.privacy).toBeUndefined();
+    const within = await learner.fit(weights, { ...config, updateClipNorm: 1e6 });
+    expect(within.delta).toEqual(plain.delta);
+    const noisy = await learner.fit(weights, { ...config, updateClipNorm: 0.01, updateNoiseStddev: 0.5 });
+    expect(noisy.clientLevel?.noiseStddev).toBe(0.5);
+    expect(norm(noisy.delta)).toBeGreaterThan(10 * 0.01);
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

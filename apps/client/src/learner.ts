@@ -1,7 +1,14 @@
 // What a client does with the weights it receives: train the adapter and head on its private features and
 // return the delta, or evaluate. Features never leave this object; only deltas and metrics do.
-import { evaluate, initialWeights, trainLocally, type LabelledFeatures } from '@fedtl/model';
+//
+// Differential privacy (PROTOCOL.md §7.1) is applied here, where the delta is made: a plan with a record clip
+// norm trains by DP-SGD, a plan with an update clip norm has its delta clipped (and noised) before it leaves the
+// thread. Either way the round's training metrics (loss, accuracy) are withheld: they are computed from the records
+// without noise and the guarantee does not cover them. Evaluation and personalisation are unchanged: their
+// metrics, reported to the coordinator, are not differentially private.
+import { evaluate, initialWeights, trainLocally, trainLocallyDpSgd, type LabelledFeatures, type LocalTrainingResult, type SampledGaussianSpend } from '@fedtl/model';
 import type { EvaluateReport, Metrics, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import { addGaussianNoiseInPlace, clipInPlace, cryptoRandomness } from '@fedtl/privacy';
 import { FedtlError, createLogger } from '@fedtl/util';
 import type { FeatureSplit } from './local-data';
 
@@ -15,6 +22,10 @@ export interface LocalUpdate {
   delta: NamedTensor[];
   numExamples: number;
   metrics: Metrics;
+  /** Record-level DP-SGD: what the round spent on each of this client's examples. Absent: no DP-SGD. */
+  privacy?: SampledGaussianSpend;
+  /** Client-level DP-FedAvg: the delta's L2 norm before clipping, the factor applied and the noise added. */
+  clientLevel?: { normBefore: number; clipFactor: number; noiseStddev: number };
 }
 
 export class Learner {
@@ -43,13 +54,39 @@ export class Learner {
   async fit(global: NamedTensor[], config: TrainingConfig): Promise<LocalUpdate> {
     this.lastConfig = config;
     await this.ensureLocalBaseline(config);
-    // FedProx: the plan's μ anchors every trained tensor to the plan's weights (absent: 0, plain FedAvg training).
-    // Per-FedAvg: the plan's α makes every local step a first-order meta-learning step (absent: 0, ordinary steps).
-    const result = await trainLocally(this.spec, global, this.train, config, {
+    const trained = await this.trainOnPlan(global, config);
+    const { privacy } = trained;
+    const updateClipNorm = config.updateClipNorm ?? 0;
+    if (updateClipNorm <= 0 && !privacy) return { delta: trained.delta, numExamples: trained.numExamples, metrics: trained.metrics };
+    let delta = trained.delta;
+    let clientLevel: LocalUpdate['clientLevel'];
+    if (updateClipNorm > 0) {
+      // DP-FedAvg's client step (McMahan et al., ICLR 2018): the whole delta to L2 norm ≤ S, then N(0, s²) per
+      // coordinate from node:crypto. The delta is this thread's own (trained just now): changed in place.
+      const noiseStddev = config.updateNoiseStddev ?? 0;
+      const values = delta.map((t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)));
+      const clip = clipInPlace(values, updateClipNorm);
+      addGaussianNoiseInPlace(values, noiseStddev, cryptoRandomness());
+      delta = delta.map((t, i) => ({ ...t, dtype: 'float32', data: values[i] }));
+      clientLevel = { normBefore: clip.norm, clipFactor: clip.factor, noiseStddev };
+    }
+    return { delta, numExamples: trained.numExamples, metrics: {}, ...(privacy ? { privacy } : {}), ...(clientLevel ? { clientLevel } : {}) };
+  }
+
+  /**
+   * DP-SGD when the plan sets a record clip norm (noise and sampling from node:crypto); otherwise the plan's
+   * training rule. FedProx: μ anchors every trained tensor to the plan's weights (absent: 0, plain FedAvg
+   * training). Per-FedAvg: α makes every local step a first-order meta-learning step (absent: 0, ordinary steps).
+   */
+  private trainOnPlan(global: NamedTensor[], config: TrainingConfig): Promise<LocalTrainingResult & { privacy?: SampledGaussianSpend }> {
+    const recordClipNorm = config.recordClipNorm ?? 0;
+    if (recordClipNorm > 0) {
+      return trainLocallyDpSgd(this.spec, global, this.train, config, { clipNorm: recordClipNorm, noiseMultiplier: config.recordNoiseMultiplier ?? 0 });
+    }
+    return trainLocally(this.spec, global, this.train, config, {
       proximalMu: config.proximalMu ?? 0,
       metaInnerLearningRate: config.metaInnerLearningRate ?? 0,
     });
-    return { delta: result.delta, numExamples: result.numExamples, metrics: result.metrics };
   }
 
   async evaluate(weights: NamedTensor[]): Promise<Pick<EvaluateReport, 'numExamples' | 'metrics' | 'perLabel'>> {

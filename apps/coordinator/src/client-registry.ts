@@ -1,6 +1,14 @@
 // Who is connected and joined. A client id maps to one live link at a time.
 import type { JoinRequest, ProtocolError } from '@fedtl/protocol';
 
+/** What a client id may be, as an error message says it. */
+export const CLIENT_ID_RULE = '1-64 letters, digits, ".", "_" or "-", not dots alone';
+
+/** Whether `id` is a client id ({@link CLIENT_ID_RULE}). Not dots alone: an id names files (a client's cache directory). */
+export function isValidClientId(id: string): boolean {
+  return /^[A-Za-z0-9._-]{1,64}$/.test(id) && !/^\.+$/.test(id);
+}
+
 /**
  * How the coordinator reaches one client; the Socket.IO glue implements it. Plans and evaluation requests
  * arrive already encoded: every client gets the same bytes, so a round holds one copy of the weights in
@@ -26,6 +34,8 @@ export interface RegisteredClient {
   link: ClientLink;
   join: JoinRequest;
   joinedAt: number;
+  /** The per-client token the client joined with (its public id), so revoking it finds the client; absent for the shared token. */
+  tokenId?: string;
 }
 
 export class ClientRegistry {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTestSandbox } from '@fedtl/util/testing';
 import { DEFAULT_CONFIG, STRATEGY_NAMES, parseCoordinatorConfig, type CoordinatorConfig } from './config';
@@ -220,7 +220,7 @@ describe('coordinator configuration', () => {
   it('refuses to listen beyond loopback without a token unless explicitly allowed, and then warns', () => {
     expect(parseCoordinatorConfig(['--host', '::1'])).toMatchObject({ token: '', warnings: [] });
     expect(() => parseCoordinatorConfig(['--host', '0.0.0.0'])).toThrow(
-      '--host: expected a federation token (--token-file FILE or FEDTL_TOKEN) when listening beyond loopback, or --allow-unauthenticated, got "0.0.0.0"',
+      '--host: expected a federation token (--token-file FILE or FEDTL_TOKEN) or per-client tokens (npm run token) when listening beyond loopback, or --allow-unauthenticated, got "0.0.0.0"',
     );
     expect(parseCoordinatorConfig(['--host', '0.0.0.0', '--allow-unauthenticated'])).toMatchObject({
       warnings: ['listening on 0.0.0.0 without a token (--allow-unauthenticated): anyone who reaches this port can join the federation'],
@@ -239,6 +239,18 @@ describe('coordinator configuration', () => {
     });
     expect(() => parseCoordinatorConfig(['--token', STRONG, '--token-file', tokenFile])).toThrow('--token/--token-file: expected one of them, got "both"');
     expect(() => parseCoordinatorConfig(['--token-file', join(sandbox.dir, 'missing')])).toThrow('--token-file: expected a readable file holding the secret');
+  });
+
+  it('takes per-client tokens from --token-store or <out-dir>/tokens.json, which count as authentication beyond loopback', () => {
+    const outDir = join(sandbox.dir, 'out');
+    expect(parseCoordinatorConfig(['--out-dir', outDir])).not.toHaveProperty('tokenStore');
+    mkdirSync(outDir);
+    writeFileSync(join(outDir, 'tokens.json'), '{}');
+    expect(parseCoordinatorConfig(['--out-dir', outDir, '--host', '0.0.0.0'])).toMatchObject({ tokenStore: join(outDir, 'tokens.json'), token: '', warnings: [] });
+    const elsewhere = join(sandbox.dir, 'elsewhere.json');
+    expect(() => parseCoordinatorConfig(['--token-store', elsewhere])).toThrow(`--token-store: expected an existing token store (make one with: npm run token -- issue --token-store FILE --client ID), got "${elsewhere}"`);
+    writeFileSync(elsewhere, '{}');
+    expect(parseCoordinatorConfig(['--out-dir', outDir, '--token-store', elsewhere])).toMatchObject({ tokenStore: elsewhere });
   });
 
   it('has documented admission limits that flags override', () => {

@@ -1,11 +1,13 @@
 // The coordinator's configuration: parsed and validated once, here, from a JSON file, FEDTL_* environment
 // variables and command-line flags (later sources win). Everything below receives plain values.
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { normalizeLabel, readUserTextSync } from '@fedtl/data';
 import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, tokenWeakness, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
+import { tokenStorePath } from './credentials/token-store';
 import { NORM_ACTIONS, type NormAction } from './norm-bound';
 
 export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'per-fedavg', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
@@ -81,6 +83,11 @@ export interface CoordinatorConfig {
   token: string;
   /** Listen beyond loopback without a token (refused otherwise; warned about when allowed). */
   allowUnauthenticated: boolean;
+  /**
+   * Per-client tokens (npm run token): the store's path, when there is one — --token-store FILE, or
+   * `<out-dir>/tokens.json` if that exists when the coordinator starts. Absent: the shared token alone.
+   */
+  tokenStore?: string;
   /** Secret for the full status API (/api/status, /metrics); empty: nobody gets per-client detail remotely. */
   operatorToken: string;
   /** Joined clients at most; further joins are refused with FEDTL_ERR_TOO_MANY_CONNECTIONS. */
@@ -237,6 +244,7 @@ const FLAGS = {
   token: { type: 'string' },
   'token-file': { type: 'string' },
   'allow-unauthenticated': { type: 'boolean' },
+  'token-store': { type: 'string' },
   'operator-token': { type: 'string' },
   'operator-token-file': { type: 'string' },
   'max-clients': { type: 'string' },
@@ -333,6 +341,8 @@ export const USAGE = `Usage: npm run coordinator -- [options]
   --token-file FILE          file holding the shared secret clients must present (or env FEDTL_TOKEN;
                              --token SECRET works but is visible in the process list). At least 16
                              characters, not a placeholder; required unless --host is loopback
+  --token-store FILE         per-client tokens made by \`npm run token -- issue\` (default: <out-dir>/tokens.json
+                             when it exists); a client then joins with the shared token or its own token
   --allow-unauthenticated    listen beyond loopback without a token (not recommended; warned about)
   --operator-token-file FILE secret for the full status API and dashboard (or env FEDTL_OPERATOR_TOKEN,
                              or --operator-token); federation-token holders see run-level aggregates only
@@ -405,9 +415,9 @@ function checkSecrets(config: CoordinatorConfig): void {
   const weakOperator = config.operatorToken ? tokenWeakness(config.operatorToken) : undefined;
   if (weakOperator) fail('--operator-token', `an operator token of ${rule}`, weakOperator);
   if (config.operatorToken && config.operatorToken === config.token) fail('--operator-token', 'a different secret than the federation token', 'the same');
-  if (!config.token && !isLoopbackHost(config.host)) {
+  if (!config.token && !config.tokenStore && !isLoopbackHost(config.host)) {
     if (!config.allowUnauthenticated) {
-      fail('--host', 'a federation token (--token-file FILE or FEDTL_TOKEN) when listening beyond loopback, or --allow-unauthenticated', config.host);
+      fail('--host', 'a federation token (--token-file FILE or FEDTL_TOKEN) or per-client tokens (npm run token) when listening beyond loopback, or --allow-unauthenticated', config.host);
     }
     config.warnings.push(`listening on ${config.host} without a token (--allow-unauthenticated): anyone who reaches this port can join the federation`);
   }
@@ -662,6 +672,12 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
     merged.warnings.push('--operator-token on the command line is visible to every user of this machine (ps); use --operator-token-file FILE or FEDTL_OPERATOR_TOKEN');
   }
   if (v['allow-unauthenticated']) merged.allowUnauthenticated = true;
+  if (v['token-store'] !== undefined) {
+    if (!existsSync(v['token-store'])) fail('--token-store', 'an existing token store (make one with: npm run token -- issue --token-store FILE --client ID)', v['token-store']);
+    merged.tokenStore = v['token-store'];
+  } else if (existsSync(tokenStorePath(merged.outDir))) {
+    merged.tokenStore = tokenStorePath(merged.outDir);
+  }
   if (v['max-clients'] !== undefined) merged.maxClients = parseInteger('--max-clients', v['max-clients'], 1);
   if (v['max-connections'] !== undefined) merged.maxConnections = parseInteger('--max-connections', v['max-connections'], 1);
   if (v['max-connections-per-address'] !== undefined) merged.maxConnectionsPerAddress = parseInteger('--max-connections-per-address', v['max-connections-per-address'], 1);

@@ -31,7 +31,7 @@ import { checkLabelSubset } from '@fedtl/data';
 import { divergedError, firstNonFinite } from '@fedtl/model';
 import { DpFedAvgAggregator, type AggregateResult, type ClientFailure, type RoundAggregator, type RoundConfiguration, type Strategy } from '@fedtl/strategies';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store';
-import { ClientRegistry, type ClientLink } from './client-registry';
+import { CLIENT_ID_RULE, ClientRegistry, isValidClientId, type ClientLink } from './client-registry';
 import { EvaluationCollector } from './evaluation-collector';
 import { FAILURE_MESSAGE_CHARS, type MetricsLog, type RoundRecord } from './metrics-log';
 import type { NormBound } from './norm-bound';
@@ -40,6 +40,7 @@ import { RoundCollector, type BoundedUpdate, type TensorSpec } from './round-col
 import { SecureAggregationRound } from './secagg/secagg-round';
 import { defaultThreshold, secAggParamsFor } from './secagg/secagg-terms';
 import { weightCaps } from './share-cap';
+import type { TokenCheck } from './credentials/token-store';
 import type { TrafficCounter } from './traffic-counter';
 
 export interface CoordinatorOptions {
@@ -67,7 +68,13 @@ export interface CoordinatorOptions {
   maxMissedRounds: number;
   /** Times one client may be re-sent the round in progress (each rejoin during the round asks for it). */
   maxPlanResends: number;
+  /** The shared federation token; empty: none (per-client tokens alone, or no authentication on loopback). */
   token: string;
+  /**
+   * Per-client tokens are on (a token store exists): a Join must then carry the shared token or a valid per-client
+   * token issued to its client id. `isActive` says whether a token id is still unrevoked in the store.
+   */
+  clientTokens?: { isActive(tokenId: string): boolean };
   seed: number;
   backbone: BackboneRef;
   model: ModelSpec;
@@ -275,15 +282,19 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     return checkpoint.round;
   }
 
-  handleJoin(link: ClientLink, join: JoinRequest): Welcome {
+  /**
+   * Admits a client. `tokenCheck` is the transport's verification of `join.token` against the token store
+   * (ClientCredentials.check: scrypt is asynchronous, this method is not); it is needed when per-client tokens
+   * are on and the token is not the shared one.
+   */
+  handleJoin(link: ClientLink, join: JoinRequest, tokenCheck?: TokenCheck): Welcome {
     const o = this.options;
     if (join.protocolVersion !== PROTOCOL_VERSION) {
       throw new FedtlError('FEDTL_ERR_PROTOCOL_VERSION', `expected protocol version ${PROTOCOL_VERSION}, got ${join.protocolVersion}`);
     }
-    if (o.token && !secretsEqual(join.token, o.token)) throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', 'the join token does not match the federation token');
-    // Not dots alone: an id names files (a client's default cache directory), where "." and ".." are not names.
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(join.clientId) || /^\.+$/.test(join.clientId)) {
-      throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected a client id of 1-64 letters, digits, ".", "_" or "-", not dots alone, got ${quoteUntrusted(join.clientId)}`);
+    const tokenId = this.authenticate(join, tokenCheck);
+    if (!isValidClientId(join.clientId)) {
+      throw new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected a client id of ${CLIENT_ID_RULE}, got ${quoteUntrusted(join.clientId)}`);
     }
     if (join.backbone.contentHash !== o.backbone.contentHash || join.backbone.dim !== o.backbone.dim) {
       throw new FedtlError(
@@ -315,8 +326,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     if (previous && previous.link !== link) {
       throw new FedtlError('FEDTL_ERR_DUPLICATE_CLIENT', `expected a client id no live connection holds, got "${join.clientId}", which is joined on another connection`);
     }
-    this.registry.add({ clientId: join.clientId, link, join, joinedAt: Date.now() });
-    this.log.info('client joined', { clientId: join.clientId, examples: join.numTrainExamples, clients: this.registry.size, ...(join.privacyPolicy ? { policy: describePolicy(join.privacyPolicy) } : {}) });
+    this.registry.add({ clientId: join.clientId, link, join, joinedAt: Date.now(), ...(tokenId ? { tokenId } : {}) });
+    this.log.info('client joined', { clientId: join.clientId, ...(tokenId ? { tokenId } : {}), examples: join.numTrainExamples, clients: this.registry.size, ...(join.privacyPolicy ? { policy: describePolicy(join.privacyPolicy) } : {}) });
     if (join.numTestExamples === 0 && !this.warnedNoTestSplit.has(join.clientId)) {
       this.warnedNoTestSplit.add(join.clientId);
       this.log.warn('client has no test examples; it trains but is never asked to evaluate', { clientId: join.clientId });
@@ -332,6 +343,48 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       currentRound: this.collector ? this.collector.round : this.secagg ? this.secagg.round : this.completedRounds,
       ...(o.secureAggregation ? { secureAggregation: { protocol: SECAGG_FEATURE, minThreshold: this.minThreshold() } } : {}),
     };
+  }
+
+  /**
+   * Who the Join's token says the client is: undefined for the shared token (or when nothing is required), the
+   * token id for a per-client token issued to the client id the Join claims.
+   * @throws FEDTL_ERR_UNAUTHORIZED for a wrong, revoked or another client's token (naming token ids, never secrets)
+   */
+  private authenticate(join: JoinRequest, check: TokenCheck | undefined): string | undefined {
+    const o = this.options;
+    if (o.token && secretsEqual(join.token, o.token)) return undefined;
+    if (!o.clientTokens) {
+      if (o.token) throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', 'the join token does not match the federation token');
+      return undefined;
+    }
+    if (check?.status === 'revoked' || (check?.status === 'valid' && !o.clientTokens.isActive(check.tokenId))) {
+      throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `token ${check.tokenId} for client ${check.clientId} was revoked`);
+    }
+    if (check?.status !== 'valid') {
+      throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `expected ${o.token ? 'the federation token or ' : ''}a valid per-client token in the join, got a missing or wrong one`);
+    }
+    if (check.clientId !== join.clientId) {
+      throw new FedtlError('FEDTL_ERR_UNAUTHORIZED', `expected a join as "${check.clientId}", the client token ${check.tokenId} was issued to, got one as ${quoteUntrusted(join.clientId)}`);
+    }
+    return check.tokenId;
+  }
+
+  /**
+   * Ends the session of the client that joined with token `tokenId`, if one did: it is told `message`
+   * (FEDTL_ERR_UNAUTHORIZED) first, then disconnected. Its token no longer admits it, so a round it was selected
+   * for does not wait --rejoin-grace-ms for it: it is out of the round at once, with that reason.
+   */
+  disconnectToken(tokenId: string, message: string): void {
+    for (const clientId of this.registry.ids()) {
+      const client = this.registry.get(clientId);
+      if (client?.tokenId !== tokenId) continue;
+      this.log.warn('disconnecting a client whose token is no longer valid', { clientId, tokenId });
+      client.link.sendError({ code: 'FEDTL_ERR_UNAUTHORIZED', message });
+      client.link.disconnect();
+      this.collector?.fail(clientId, 'FEDTL_ERR_UNAUTHORIZED', message);
+      this.secagg?.fail(clientId, 'FEDTL_ERR_UNAUTHORIZED', message);
+      this.evaluation?.forget(clientId);
+    }
   }
 
   /** Records a refused Join for operators (the status API and /metrics); the transport calls it. */
@@ -803,7 +856,10 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       for (const clientId of plan.clients) if (!failed.has(clientId)) failures.push({ clientId, code: outcome.error.code, message: outcome.error.message });
     }
     if (!outcome.aggregate || this.stopped) return { accepted: [], failures, bounded: {}, result: null };
-    const { meanDeltas, totalWeight, metrics } = outcome.aggregate;
+    const { meanDeltas, totalWeight } = outcome.aggregate;
+    // Under differential privacy clients withhold their training metrics (computed without noise): the slots sum
+    // to zeros that would read as a loss of 0.
+    const metrics = o.privacy ? {} : outcome.aggregate.metrics;
     const meanDelta = this.global.map((t, i) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const, data: meanDeltas[i] }));
     if (aggregator instanceof DpFedAvgAggregator) {
       // Weights 1: the mean times the survivors is the noisy sum of their clipped updates.

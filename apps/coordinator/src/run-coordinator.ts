@@ -15,6 +15,7 @@ import { MetricsLog } from './metrics-log';
 import { lockOutDir, type OutDirLock } from './out-dir-lock';
 import { roundEvents, type DifferentialPrivacyOptions } from './privacy/differential-privacy';
 import { RunStatus } from './dashboard/run-status';
+import { ClientCredentials } from './credentials/client-credentials';
 import { CoordinatorServer } from './server';
 import { createStrategy, serverOptimizerOf } from './strategy-factory';
 import { TrafficCounter } from './traffic-counter';
@@ -25,6 +26,8 @@ export interface StartedCoordinator {
   coordinator: Coordinator;
   /** The Socket.IO endpoint (its handshake admission, for tests and operators' introspection). */
   server: CoordinatorServer;
+  /** The per-client token store in force, watched while the coordinator runs; absent without one. */
+  credentials?: ClientCredentials;
   /**
    * Resolves when the configured rounds are done and every client was sent the FINISHED verdict (a RunEnd) and
    * disconnected, or when `stop()` ended the run early (no verdict: the clients keep reconnecting, so a restart
@@ -70,9 +73,12 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
   await ensureWritableDir(config.outDir, '--out-dir');
   // Taken before --fresh deletes anything: the files may belong to a coordinator that is running.
   const lock = await lockOutDir(config.outDir);
+  let credentials: ClientCredentials | undefined;
   try {
-    return await startLocked(config, { backbone, model, configHash, checkpointsDir, metricsPath, lock });
+    credentials = config.tokenStore ? await ClientCredentials.open(config.tokenStore) : undefined;
+    return await startLocked(config, { backbone, model, configHash, checkpointsDir, metricsPath, lock, credentials });
   } catch (err) {
+    credentials?.close();
     await lock.release();
     throw err;
   }
@@ -85,9 +91,10 @@ interface Prepared {
   checkpointsDir: string;
   metricsPath: string;
   lock: OutDirLock;
+  credentials?: ClientCredentials;
 }
 
-async function startLocked(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, metricsPath, lock }: Prepared): Promise<StartedCoordinator> {
+async function startLocked(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, metricsPath, lock, credentials }: Prepared): Promise<StartedCoordinator> {
   if (config.fresh) {
     await rm(checkpointsDir, { recursive: true, force: true });
     await rm(metricsPath, { force: true });
@@ -120,6 +127,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     maxMissedRounds: config.maxMissedRounds,
     maxPlanResends: config.maxPlanResends,
     token: config.token,
+    ...(credentials ? { clientTokens: credentials } : {}),
     seed: config.seed,
     backbone,
     model,
@@ -139,6 +147,10 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     ...(privacyOf(config) ? { privacy: privacyOf(config) } : {}),
   });
   coordinator.resume(previous);
+  // A token that stops being valid ends its client's session at once, with the reason.
+  credentials?.on('revoked', ({ tokenId, clientId, reason }) => {
+    coordinator.disconnectToken(tokenId, `token ${tokenId} for client ${clientId} was ${reason === 'revoked' ? 'revoked' : 'removed from the token store'}`);
+  });
   const modelBytes = initial.reduce((sum, t) => sum + t.data.byteLength, 0);
   warnIfBudgetCutsTheRun(config, coordinator.roundsCompleted);
   const status = new RunStatus(coordinator, { runId, backbone, model, roundsPlanned: config.rounds, secureAggregation: config.secureAggregation });
@@ -146,6 +158,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     host: config.host,
     port: config.port,
     token: config.token,
+    clientCredentials: credentials,
     operatorToken: config.operatorToken,
     modelBytes,
     ackTimeoutMs: config.ackTimeoutMs,
@@ -203,6 +216,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       }
       await server.endRun({ runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted });
       await server.close();
+      credentials?.close();
       // Nothing will write to the out-dir any more: free it (and its holder file) for the next coordinator.
       await lock.release();
       throw err;
@@ -212,9 +226,11 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     url,
     coordinator,
     server,
+    ...(credentials ? { credentials } : {}),
     finished,
     stop: async () => {
       coordinator.stop();
+      credentials?.close();
       try {
         await server.close();
       } finally {

@@ -27,11 +27,12 @@ import {
   type ServerRequestEvent,
   type ServerToClientEvents,
 } from '@fedtl/protocol';
-import { FedtlError, createLogger, isArrayBuffer, quoteUntrusted, secretsEqual, toFedtlError } from '@fedtl/util';
-import { HandshakeAdmission, type HandshakeAdmissionOptions } from './admission/handshake-admission';
+import { FedtlError, createLogger, isArrayBuffer, quoteUntrusted, toFedtlError } from '@fedtl/util';
+import { HandshakeAdmission, tokenAdmits, type HandshakeAdmissionOptions } from './admission/handshake-admission';
 import { certificateIdentities, checkCertificateIdentity } from './admission/certificate-identity';
 import { probeLiveness } from './admission/liveness';
 import type { ClientLink } from './client-registry';
+import type { ClientCredentials } from './credentials/client-credentials';
 import { RefusalLog } from './refusal-log';
 import { handleHttpRequest } from './dashboard/http-routes';
 import type { RunStatus } from './dashboard/run-status';
@@ -51,8 +52,10 @@ export interface ServerOptions {
   heartbeatIntervalMs: number;
   heartbeatTimeoutMs: number;
   tls?: { cert: string; key: string; clientCa?: string };
+  /** Per-client tokens (the token store), when on: verified at the handshake, the middleware and the Join. */
+  clientCredentials?: ClientCredentials;
   /** Caps and the failed-authentication rate limit applied at the handshake (see HandshakeAdmission). */
-  limits: Omit<HandshakeAdmissionOptions, 'token'>;
+  limits: Omit<HandshakeAdmissionOptions, 'token' | 'clientTokens'>;
 }
 
 type FedtlSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -117,7 +120,7 @@ export class CoordinatorServer {
       res.end('not found: this coordinator serves /, /api/status, /metrics, /healthz and Socket.IO\n');
     });
     this.maxMessageBytes = maxHttpBufferSizeFor(options.modelBytes);
-    this.admission = new HandshakeAdmission({ token: options.token, ...options.limits });
+    this.admission = new HandshakeAdmission({ token: options.token, clientTokens: options.clientCredentials, ...options.limits });
     this.io = new Server(this.http, {
       // WebSocket only: every handshake is an HTTP upgrade that allowRequest sees before any frame is read.
       transports: ['websocket'],
@@ -129,13 +132,21 @@ export class CoordinatorServer {
     });
     this.io.use((socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown }).token;
-      if (options.token && !(typeof token === 'string' && secretsEqual(token, options.token))) {
-        const error = new Error('unauthorized: the token is missing or wrong') as Error & { data: unknown };
-        error.data = { code: 'FEDTL_ERR_UNAUTHORIZED' };
-        log.warn('refused a connection with a bad token', { address: socket.handshake.address });
-        return next(error);
-      }
-      next();
+      const authentication = { token: options.token, clientTokens: options.clientCredentials };
+      if (!authentication.token && !authentication.clientTokens) return next();
+      tokenAdmits(typeof token === 'string' ? token : '', authentication).then(
+        (admitted) => {
+          if (admitted) return next();
+          const error = new Error('unauthorized: the token is missing or wrong') as Error & { data: unknown };
+          error.data = { code: 'FEDTL_ERR_UNAUTHORIZED' };
+          log.warn('refused a connection with a bad token', { address: socket.handshake.address });
+          next(error);
+        },
+        (err: Error) => {
+          log.error('token check failed; refusing the connection', { error: err.message });
+          next(new Error('internal error'));
+        },
+      );
     });
     this.io.on('connection', (socket) => this.onConnection(socket));
   }
@@ -245,9 +256,11 @@ export class CoordinatorServer {
             : new FedtlError('FEDTL_ERR_WRONG_RUN', `expected a run in progress, got run ${summary.runId}, which finished after ${summary.roundsCompleted} rounds`);
         }
         if (this.options.tls?.clientCa) checkCertificateIdentity(join.clientId, certificateIdentities(socket.request.socket));
+        // Verified here because scrypt is asynchronous; the coordinator decides on the outcome.
+        const tokenCheck = this.options.clientCredentials ? await this.options.clientCredentials.check(join.token) : undefined;
         await this.requireIdFree(join.clientId, socket);
         if (socket.disconnected) return;
-        const welcome = this.coordinator.handleJoin(link, join);
+        const welcome = this.coordinator.handleJoin(link, join, tokenCheck);
         clientId = join.clientId;
         this.holders.set(join.clientId, socket);
         clearTimeout(joinDeadline);

@@ -4,7 +4,7 @@
 export const ERROR_CODES = {
   FEDTL_ERR_MALFORMED_MESSAGE: 'a message could not be decoded',
   FEDTL_ERR_PROTOCOL_VERSION: 'the peer speaks another protocol version',
-  FEDTL_ERR_UNAUTHORIZED: 'the token was missing or wrong, or the client certificate does not name the client id',
+  FEDTL_ERR_UNAUTHORIZED: 'the token was missing, wrong or revoked, was issued to another client id, or the client certificate does not name the client id',
   FEDTL_ERR_NOT_JOINED: 'the client sent a request before joining',
   FEDTL_ERR_DUPLICATE_CLIENT: 'another live connection holds this client id',
   FEDTL_ERR_BACKBONE_MISMATCH: 'the client uses another backbone than the federation',

@@ -10,7 +10,7 @@
 // weighted by its bias delta). Several examples: one vector per unit, ΔW[:, k] / Δb[k] for the units whose bias
 // moved most (each a mixture of the examples that reached that unit; a unit reached by one example gives it).
 import type { AttackResult, LeakageAttack } from './leakage-attack';
-import { activeUnits, firstMovedLayer, kernelColumn, type DenseLayerUpdate } from './first-dense-layer';
+import { activeUnits, attackedLayer, kernelColumn, type DenseLayerUpdate } from './first-dense-layer';
 import type { ObservedUpdate } from './observed-update';
 
 /** Most per-unit vectors returned for a multi-example update. */
@@ -43,7 +43,7 @@ export const analyticInversion: LeakageAttack = {
   name: 'analytic',
   title: 'analytic inversion of the first dense layer (Phong et al. 2018)',
   async recover(observed: ObservedUpdate): Promise<AttackResult> {
-    const layer = firstMovedLayer(observed.spec, observed.delta);
+    const layer = attackedLayer(observed);
     if (observed.numExamples <= 1) return { vectors: [leastSquaresInput(layer)], detail: { layer: layer.layer, units: layer.units } };
     const units = activeUnits(layer).slice(0, MAX_UNITS);
     return { vectors: units.map((k) => unitInput(layer, k)), detail: { layer: layer.layer, units: units.length } };

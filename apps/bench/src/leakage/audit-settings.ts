@@ -5,12 +5,14 @@ import type { LabelledFeatures } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { describePolicy, policyViolation, type PrivacyPolicy } from '@fedtl/privacy';
 import { createHash } from 'node:crypto';
-import { deriveSeed, seededRandom, shuffled } from '@fedtl/util';
+import { FedtlError, createLogger, deriveSeed, seededRandom, shuffled } from '@fedtl/util';
 import type { AuditDataset } from './audit-data';
-import { honestUpdate, type ObservedUpdate } from './observed-update';
+import { dpFedAvgUpdate, dpSgdUpdate, honestUpdate, seededDpRandomness, type ObservedUpdate } from './observed-update';
 import { secureRound } from './secure-aggregation-view';
 
-type Plan = Omit<TrainingConfig, 'seed'>;
+export type Plan = Omit<TrainingConfig, 'seed'>;
+
+const log = createLogger('bench-leakage');
 
 /**
  * What a malicious coordinator asks for: plain SGD, one step on one example (batch 1, one epoch), so that the
@@ -26,7 +28,24 @@ const UPDATE_CLIP = 100;
 /** Peers whose pairwise masks cover the target's vector in the "one masked vector" row. */
 const MASKING_PEERS = 2;
 
-export type Protection = 'none' | 'masked' | 'sum' | 'policy';
+export type Protection = 'none' | 'masked' | 'sum' | 'policy' | 'dp-sgd' | 'dp-fedavg';
+
+/** The differential privacy of a DP row (dp-settings.ts): one round's terms. */
+export interface DpTerms {
+  /** 'record': DP-SGD on the client (C, σ); 'client': DP-FedAvg (S, z). */
+  unit: 'record' | 'client';
+  /** The ε this one round spends at `delta` (Infinity, null in JSON, for clipping without noise). */
+  epsilon: number;
+  delta: number;
+  /** C (record) or S (client). */
+  clipNorm: number;
+  /** q: each record's probability of being in a step (record), the client's of being in the round (client). */
+  samplingRate: number;
+  /** Steps of the mechanism in the round: epochs × round(1/q) (record), 1 (client). */
+  steps: number;
+  /** σ (record) or z (client): the noise's standard deviation over the clip norm. */
+  noiseMultiplier: number;
+}
 
 export interface AuditSetting {
   /** Stable id for report.json, e.g. 'default-50', 'malicious', 'secagg-sum-3'. */
@@ -42,6 +61,8 @@ export interface AuditSetting {
   weights: 'initial' | 'trap';
   /** Other clients in the secure round (masked and sum rows), each with `examples` of its own organisation's texts. */
   otherClients: number;
+  /** The DP rows' terms (protection 'dp-sgd' or 'dp-fedavg'). */
+  dp?: DpTerms;
 }
 
 /**
@@ -173,6 +194,7 @@ export async function receive(setting: AuditSetting, context: TrialContext): Pro
     const reason = policyViolation(AUDIT_POLICY, { batchSize: setting.plan.batchSize, numExamples: setting.examples, roundsJoined: 0 });
     if (reason !== null) return { kind: 'refused', reason: `refused by the client's policy, nothing received: ${reason}`, truth: target.features };
   }
+  if (setting.protection === 'dp-sgd' || setting.protection === 'dp-fedavg') return receiveWithDp(setting, context, target, planFor(target.id));
   const own = await honestUpdate(context.spec, context.global, target.data, planFor(target.id));
   if (setting.protection === 'none' || setting.protection === 'policy') return { kind: 'update', observed: own, truth: target.features };
   const peers = [];
@@ -195,4 +217,21 @@ export async function receive(setting: AuditSetting, context: TrialContext): Pro
     return { kind: 'update', observed: { ...own, delta: masked }, truth: target.features };
   }
   return { kind: 'update', observed: { ...own, delta: view.meanDelta, numExamples: view.totalExamples }, truth: target.features };
+}
+
+/**
+ * The DP rows: the target's update by DP-SGD, or its ordinary update clipped and noised (DP-FedAvg), with the
+ * sampling and noise seeded from the trial's run seed and the row (the client's own source is node:crypto).
+ */
+async function receiveWithDp(setting: AuditSetting, context: TrialContext, target: ReturnType<typeof clientData>, plan: TrainingConfig): Promise<Reception> {
+  const dp = setting.dp;
+  if (!dp) throw new FedtlError('FEDTL_ERR_INTERNAL', `leakage row "${setting.id}": expected DP terms for protection ${setting.protection}, got none`);
+  const randomness = seededDpRandomness(deriveSeed(context.runSeed, 'dp-randomness', setting.id));
+  const terms = { clipNorm: dp.clipNorm, noiseMultiplier: dp.noiseMultiplier, randomness };
+  if (setting.protection === 'dp-sgd') return { kind: 'update', observed: await dpSgdUpdate(context.spec, context.global, target.data, plan, terms), truth: target.features };
+  const own = await honestUpdate(context.spec, context.global, target.data, plan);
+  const { observed, normBefore } = dpFedAvgUpdate(own, terms);
+  // The row's claim (every update clipped, the attacker's best case) is checked on every trial.
+  if (normBefore <= dp.clipNorm) log.warn('DP-FedAvg row: update not clipped, its relative noise is above z', { setting: setting.id, trial: context.trial, norm: normBefore, clipNorm: dp.clipNorm });
+  return { kind: 'update', observed, truth: target.features };
 }

@@ -7,7 +7,7 @@
 // first local step no error reaches the down-projection and only the head's first dense layer moves, whose
 // input is then h = x (the identity adapter). The attacker takes the first layer that actually moved.
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
-import { tensorOf } from './observed-update';
+import { tensorOf, type ObservedUpdate } from './observed-update';
 
 /** One dense layer's update: kernel delta [inputDim, units] row-major and bias delta [units]. */
 export interface DenseLayerUpdate {
@@ -40,6 +40,19 @@ export function firstMovedLayer(spec: ModelSpec, delta: readonly NamedTensor[]):
   const layers = inputLayers(spec).map((name) => denseLayerUpdate(delta, name));
   const moved = layers.find((layer) => Array.from(layer.bias).some((value) => Math.abs(value) > 1e-12 && Number.isFinite(value)));
   return moved ?? layers[layers.length - 1];
+}
+
+/**
+ * The layer the attacks read. Without DP, the first that moved (firstMovedLayer). Under DP noise every layer moves,
+ * so the attacker reasons from what it sent instead: with the adapter's up-projection at zero in the global
+ * weights, a single local step gives the down-projection no gradient (it holds noise only), and the head's first
+ * layer is read; otherwise the first input layer.
+ */
+export function attackedLayer(observed: ObservedUpdate): DenseLayerUpdate {
+  if (!observed.privacy) return firstMovedLayer(observed.spec, observed.delta);
+  const layers = inputLayers(observed.spec);
+  const downUnreached = observed.spec.adapterWidth > 0 && observed.privacy.localSteps === 1 && Array.from(tensorOf(observed.global, 'adapter/up/kernel').data).every((v) => v === 0);
+  return denseLayerUpdate(observed.delta, downUnreached ? layers[1] : layers[0]);
 }
 
 /** Column k of the kernel delta (the weights from every input to unit k), a new Float32Array of inputDim. */

@@ -7,8 +7,14 @@ import { DATASET_NAMES, type DatasetName } from './audit-data';
 /** The workspace root (apps/bench/src/leakage → four levels up); the shared data lives beside it. */
 const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
 
+/** Row groups: issue 8's rows (report.json/.md) and the rows with differential privacy on (dp-report.json/.md). */
+export const SETTING_GROUPS = ['base', 'dp'] as const;
+export type SettingGroup = (typeof SETTING_GROUPS)[number];
+
 export interface LeakageOptions {
   datasets: DatasetName[];
+  /** Which row groups to run, each written to its own report files. */
+  settings: SettingGroup[];
   dataDir: string;
   outDir: string;
   cacheDir: string;
@@ -16,6 +22,8 @@ export interface LeakageOptions {
   seed: number;
   /** Target client sizes of the default-plan rows, per dataset. */
   sizes: Record<DatasetName, number[]>;
+  /** Target client sizes of the DP-SGD default-plan rows (every dataset). */
+  dpSizes: number[];
   /** K of the "sum of K + 1 clients" rows. */
   sumOthers: number[];
   /** Examples (and batch size) of the imprint-trap rows. */
@@ -31,6 +39,7 @@ export interface LeakageOptions {
 const FULL = {
   trials: 20,
   sizes: { amazon: [1, 50, 200], mail: [1, 6, 50] },
+  dpSizes: [1, 50],
   sumOthers: [2, 9],
   trapExamples: 50,
   others: 1000,
@@ -39,6 +48,7 @@ const FULL = {
 const QUICK = {
   trials: 3,
   sizes: { amazon: [1, 4], mail: [1, 4] },
+  dpSizes: [1, 4],
   sumOthers: [2],
   trapExamples: 4,
   others: 100,
@@ -53,6 +63,9 @@ under Adam). Reports, per setting and attack, the cosine to the true vector and 
 recovered vector picks the true text out of a pool (its own + ${FULL.others} others). Writes report.json and report.md.
 
   --datasets a,b          ${DATASET_NAMES.join(', ')} (default both): the shared Amazon reviews, the demo's mail
+  --settings a,b          row groups (default base): base, issue 8's rows (report.json, report.md); dp, the same
+                          attacks under record-level DP-SGD and client-level DP-FedAvg at epsilon 8, 4, 2 of one
+                          round (dp-report.json, dp-report.md)
   --data-dir DIR          the Amazon reviews (default ../shared/data/amazon-reviews from the workspace root)
   --out-dir DIR           where report.json and report.md go (default out/bench-leakage)
   --cache-dir DIR         feature cache, shared with the domains bench (default .fedtl-cache)
@@ -68,6 +81,7 @@ recovered vector picks the true text out of a pool (its own + ${FULL.others} oth
 
 const FLAGS = {
   datasets: { type: 'string' },
+  settings: { type: 'string' },
   'data-dir': { type: 'string' },
   'out-dir': { type: 'string' },
   'cache-dir': { type: 'string' },
@@ -89,17 +103,21 @@ export function parseLeakageArgs(argv: string[]): LeakageOptions | 'help' {
   const base = v.quick ? QUICK : FULL;
   const datasets = (v.datasets ?? DATASET_NAMES.join(',')).split(',').map((s) => s.trim());
   for (const name of datasets) if (!(DATASET_NAMES as readonly string[]).includes(name)) throw configError('--datasets', `some of ${DATASET_NAMES.join(',')}`, v.datasets);
+  const groups = (v.settings ?? 'base').split(',').map((s) => s.trim());
+  for (const group of groups) if (!(SETTING_GROUPS as readonly string[]).includes(group)) throw configError('--settings', `some of ${SETTING_GROUPS.join(',')}`, v.settings);
   const logLevel = v['log-level'] ?? 'warn';
   if (!isLogLevel(logLevel)) throw configError('--log-level', 'debug|info|warn|error', logLevel);
   const trials = v.trials === undefined ? base.trials : parseInteger('--trials', v.trials, 1);
   return {
     datasets: DATASET_NAMES.filter((name) => datasets.includes(name)),
+    settings: SETTING_GROUPS.filter((group) => groups.includes(group)),
     dataDir: resolve(v['data-dir'] ?? resolve(WORKSPACE_ROOT, '../shared/data/amazon-reviews')),
     outDir: resolve(v['out-dir'] ?? 'out/bench-leakage'),
     cacheDir: resolve(v['cache-dir'] ?? '.fedtl-cache'),
     trials,
     seed: v.seed === undefined ? 42 : parseInteger('--seed', v.seed, 0),
     sizes: { amazon: [...base.sizes.amazon], mail: [...base.sizes.mail] },
+    dpSizes: [...base.dpSizes],
     sumOthers: [...base.sumOthers],
     trapExamples: base.trapExamples,
     others: v.others === undefined ? base.others : parseInteger('--others', v.others, 1),

@@ -1,6 +1,8 @@
 // report.json's shape and report.md's table for `bench leakage`.
 import type { TrainingConfig } from '@fedtl/protocol';
 import { describeMachine, type MachineInfo } from '../machine';
+import type { DpTerms } from './audit-settings';
+import type { SettingGroup } from './leakage-config';
 
 export interface Stat {
   mean: number;
@@ -24,6 +26,8 @@ export interface AttackSummary {
   detail: Record<string, number | string>;
   /** Per trial: [cosine or null, top-1]. */
   perTrial: Array<[number | null, number]>;
+  /** Set when the attack could not read the update (the error it threw): the table says n/a with it. */
+  notApplicable?: string;
 }
 
 export interface SettingSummary {
@@ -34,6 +38,8 @@ export interface SettingSummary {
   plan: Omit<TrainingConfig, 'seed'>;
   examples: number;
   otherClients: number;
+  /** The DP rows' terms: the round's ε at δ, clip norm, noise multiplier, sampling rate and steps. */
+  dp?: DpTerms;
   /** Set when the client refused the plan: the policy's reason. */
   refused?: string;
   poolSize: number;
@@ -44,6 +50,8 @@ export interface SettingSummary {
 
 export interface LeakageReport {
   suite: 'leakage';
+  /** The row group: issue 8's rows (report.*) or those with differential privacy on (dp-report.*). */
+  group: SettingGroup;
   command: string;
   seed: number;
   trials: number;
@@ -70,6 +78,10 @@ export function leakageTable(report: LeakageReport, dataset: string): string {
   for (const setting of report.settings.filter((s) => s.dataset === dataset)) {
     const receives = setting.refused ?? setting.receives;
     setting.attacks.forEach((a, i) => {
+      if (a.notApplicable !== undefined && a.trials === 0) {
+        lines.push(`| ${i === 0 ? setting.title : ''} | ${i === 0 ? receives : ''} | ${a.attack} | n/a: ${a.notApplicable} | — | — |`);
+        return;
+      }
       const top1 = a.trials === 0 ? 'not run' : `${percent(a.top1.mean)} ± ${percent(a.top1.sd)}`;
       lines.push(`| ${i === 0 ? setting.title : ''} | ${i === 0 ? receives : ''} | ${a.attack} (n=${a.trials}) | ${fixed(a.cosine, 3)} | ${top1} | ${a.trials === 0 ? '—' : percent(a.chance)} |`);
     });
@@ -79,7 +91,7 @@ export function leakageTable(report: LeakageReport, dataset: string): string {
 
 /** report.md: one table per dataset, then how to read it. */
 export function leakageMarkdown(report: LeakageReport): string {
-  const parts = [`# Leakage audit: what the coordinator can recover from one client\n`];
+  const parts = [report.group === 'dp' ? `# Leakage audit with differential privacy on: what the coordinator can recover from one client\n` : `# Leakage audit: what the coordinator can recover from one client\n`];
   parts.push(`\`${report.command}\` — seed ${report.seed}, ${report.trials} trials per setting${report.quick ? ' (--quick)' : ''}, backbone ${report.backbone.id} (${report.backbone.dim}-d), adapter ${report.model.adapterWidth} + ${report.model.head} head, backend ${report.backend}.\n`);
   for (const dataset of report.datasets) {
     parts.push(`## ${dataset.title}\n`);

@@ -1,5 +1,6 @@
 // End to end on two tiny fixture review domains: real use-lite features, the client's own training, every
-// attack and protection in --quick mode, and the report files.
+// attack and protection in --quick mode, and the report files; the DP rows (--settings dp) in their own files.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -45,6 +46,33 @@ describe('bench leakage', () => {
     const markdown = await readFile(join(out, 'report.md'), 'utf8');
     expect(markdown).toContain('| setting | what the coordinator receives | attack | cosine | top-1 | chance |');
     expect(markdown).toContain('| malicious plan (sgd lr 0.01, 1 epoch, batch 1), 1 example |');
+  }, 120_000);
+
+  it('--settings dp writes dp-report.json and .md with the DP rows only: clipped alone leaks, clipped and noised does not', async () => {
+    await writeFixtureDomains(sandbox.dir, 12, 30);
+    const out = join(sandbox.dir, 'out-dp');
+    const tensorsBefore = tf.memory().numTensors;
+    const code = await runLeakageSuite(['--quick', '--settings', 'dp', '--datasets', 'amazon', '--data-dir', sandbox.dir, '--out-dir', out, '--cache-dir', join(sandbox.dir, 'cache'), '--embed-threads', '1', '--log-level', 'warn']);
+    expect(code).toBe(0);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(existsSync(join(out, 'report.json'))).toBe(false);
+    const report = JSON.parse(await readFile(join(out, 'dp-report.json'), 'utf8')) as LeakageReport;
+    expect(report).toMatchObject({ suite: 'leakage', group: 'dp', trials: 3, quick: true });
+    const eps = (prefix: string) => [8, 4, 2].map((e) => `${prefix}-eps${e}`);
+    expect(report.settings.map((s) => s.setting)).toEqual([...eps('dpsgd-malicious'), ...eps('dpsgd-default-1'), ...eps('dpsgd-default-4'), 'dpfedavg-clip-only', ...eps('dpfedavg-malicious')]);
+    for (const setting of report.settings) {
+      expect(setting.attacks.map((a) => [a.attack, a.notApplicable])).toEqual([['analytic', undefined], ['matching', undefined], ['sign', undefined]]);
+      expect(setting.dp?.delta).toBe(1e-5);
+    }
+    const analytic = (id: string) => report.settings.find((s) => s.setting === id)?.attacks[0];
+    expect(analytic('dpfedavg-clip-only')?.top1.mean).toBe(1);
+    for (const id of ['dpsgd-malicious-eps8', 'dpfedavg-malicious-eps8']) {
+      expect(Math.abs(analytic(id)?.cosine?.mean ?? 1)).toBeLessThan(0.3);
+      expect(analytic(id)?.top1.mean).toBeLessThanOrEqual(1 / 3);
+    }
+    const markdown = await readFile(join(out, 'dp-report.md'), 'utf8');
+    expect(markdown).toContain('# Leakage audit with differential privacy on');
+    expect(markdown).toContain('| DP-SGD (ε = 2 for this one round, δ = 1e-5; C = 1, σ = ');
   }, 120_000);
 
   it('names the missing data folder', async () => {

@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { backboneRefFor, initialWeights, selectBackend } from '@fedtl/model';
 import type { ModelSpec } from '@fedtl/protocol';
-import { configureLogging, createLogger, deriveSeed } from '@fedtl/util';
+import { FedtlError, configureLogging, createLogger, deriveSeed } from '@fedtl/util';
 import { machineInfo } from '../machine';
 import { embedOnce } from '../domains/feature-store';
 import { analyticInversion } from './analytic-inversion';
 import { auditTexts, readAmazonReviews, readDemoMail, type AuditDataset } from './audit-data';
 import { auditSettings, receive, type AuditSetting } from './audit-settings';
+import { dpAuditSettings, DP_DELTA, RECORD_CLIP, UPDATE_CLIP } from './dp-settings';
 import { imprintRecovery, imprintTrapWeights } from './imprint-trap';
 import { gradientMatchingAttack } from './gradient-matching';
 import type { LeakageAttack } from './leakage-attack';
@@ -35,6 +36,16 @@ const NOTES = [
   'imprint (optional attack, trap rows only): the coordinator sends malicious global weights that turn the adapter into an imprint module (Fowl et al., "Robbing the Fed", ICLR 2022): 64 down-projection units measuring one random direction with thresholds at quantiles of the distractors, one shared up-projection row; the bin differences of the delta give the examples alone in a bin. Global weights are plain data to the client: nothing in today\'s protocol lets it tell a trap from a trained model.',
   'policy row: the client checks the plan with policyViolation from @fedtl/privacy and sends nothing; the coordinator can only guess blindly (top-1 = chance).',
 ];
+/** The notes on the metrics and the three attacks, which the DP report shares. */
+const SHARED_NOTES = 6;
+
+const DP_NOTES = [
+  `every ε is that of this one round alone, at δ = ${DP_DELTA}, from @fedtl/privacy's RDP accountant (noiseMultiplierFor: the smallest noise multiplier within ε): the most favourable case for the attacker, since a run of many rounds within the same ε needs more noise per round.`,
+  `DP-SGD rows: the target's update is trained by trainLocallyDpSgd (libs/model, the client's own DP-SGD): Poisson sampling at q = min(1, batch / n), an epoch of round(1/q) steps, each example's gradient over all trained tensors clipped to C = ${RECORD_CLIP}, N(0, σ²C²) on the sum, divided by q·n. σ calibrated for the round's epochs × round(1/q) steps at q.`,
+  `DP-FedAvg rows: the target's ordinary update (the malicious plan) clipped, all tensors together, to S = ${UPDATE_CLIP} (clipInPlace) plus N(0, z²S²) per coordinate (addGaussianNoiseInPlace), z calibrated for one step at q = 1: the noise the whole round's sum carries, on one client alone (the worst case; with k clients in the sum each would be hidden by the others as well). S is below every target's update norm (checked on each trial), so the relative noise is z, the attacker's best case. The clip-only row is what a coordinator that adds the noise itself sees in the clear (PROTOCOL §7.1): clipping keeps the update's direction, so it leaks as the plain update does; client-level DP protects against the coordinator only when the clients add the noise (dp-fedavg/v1's update_noise_stddev, under secure aggregation).`,
+  'the DP sampling and noise come from a source seeded by the trial and the row, only so that the report repeats for a given --seed; the client\'s own source is node:crypto (cryptoRandomness), never the plan\'s seed. Trials use the same targets and global weights as the plain rows of report.md (default plan at the same size, malicious plan), so the rows pair up.',
+  'attacks under DP: the coordinator knows the plan\'s DP terms; since noise moves every coordinate, analytic and sign read the head\'s first layer when a single local step cannot have reached the adapter\'s down-projection (its up-projection is zero in the weights sent), otherwise the down-projection; gradient matching matches every tensor. An attack that cannot read an update shows n/a with the reason.',
+];
 
 /** Per-coordinate mean |x| over `vectors` (the sign attack's magnitude prior). */
 function meanMagnitude(vectors: readonly Float32Array[], dim: number): Float32Array {
@@ -43,7 +54,7 @@ function meanMagnitude(vectors: readonly Float32Array[], dim: number): Float32Ar
   return out;
 }
 
-function summarise(attack: LeakageAttack, scores: RecoveryScore[], detail: Record<string, number | string>): AttackSummary {
+function summarise(attack: LeakageAttack, scores: RecoveryScore[], detail: Record<string, number | string>, notApplicable?: string): AttackSummary {
   const cosines = scores.map((s) => s.cosine).filter((c): c is number => c !== null);
   return {
     attack: attack.name,
@@ -55,6 +66,7 @@ function summarise(attack: LeakageAttack, scores: RecoveryScore[], detail: Recor
     guesses: scores.reduce((sum, s) => sum + s.guesses, 0) / Math.max(1, scores.length),
     detail,
     perTrial: scores.map((s) => [s.cosine, s.top1]),
+    ...(notApplicable === undefined ? {} : { notApplicable }),
   };
 }
 
@@ -65,6 +77,7 @@ async function auditSetting(options: LeakageOptions, dataset: AuditDataset, spec
   const summaryAttacks = [analyticInversion, gradientMatchingAttack({ ...options.matching, seed: 0 }), sign, ...trap];
   const scores = summaryAttacks.map(() => [] as RecoveryScore[]);
   const details = summaryAttacks.map(() => ({}) as Record<string, number | string>);
+  const notApplicable: Array<string | undefined> = summaryAttacks.map(() => undefined);
   const started = performance.now();
   let refused: string | undefined;
   let poolSize = 0;
@@ -83,7 +96,15 @@ async function auditSetting(options: LeakageOptions, dataset: AuditDataset, spec
         scores[a].push(scoreRecovery([], reception.truth, others));
         continue;
       }
-      const result = await attack.recover(reception.observed);
+      let result;
+      try {
+        result = await attack.recover(reception.observed);
+      } catch (error) {
+        // An update the attack cannot read: the row says n/a with the reason, not a crash of the audit.
+        if (!(error instanceof FedtlError)) throw error;
+        notApplicable[a] = error.message;
+        continue;
+      }
       scores[a].push(scoreRecovery(result.vectors, reception.truth, others, result.rankBy));
       if (trial === 0) details[a] = result.detail;
     }
@@ -98,7 +119,8 @@ async function auditSetting(options: LeakageOptions, dataset: AuditDataset, spec
     otherClients: setting.otherClients,
     ...(refused ? { refused } : {}),
     poolSize,
-    attacks: summaryAttacks.map((attack, a) => summarise(attack, scores[a], details[a])),
+    ...(setting.dp ? { dp: setting.dp } : {}),
+    attacks: summaryAttacks.map((attack, a) => summarise(attack, scores[a], details[a], notApplicable[a])),
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -110,54 +132,60 @@ export async function runLeakageSuite(argv: string[]): Promise<number> {
     return 0;
   }
   configureLogging({ level: options.logLevel });
-  const started = performance.now();
   const backend = await selectBackend();
   const datasets: AuditDataset[] = [];
   for (const name of options.datasets) {
-    // Each organisation holds as many texts as the largest client of the audit needs.
-    const dataOptions = { perOrganisation: Math.max(...options.sizes[name], ...options.sumOthers.map(() => 1)), others: options.others, seed: options.seed };
+    // Each organisation holds as many texts as the largest client of the audit needs, whichever groups run, so
+    // that a row's targets are the same texts in every group (a DP row and its plain row are paired trial by trial).
+    const dataOptions = { perOrganisation: Math.max(...options.sizes[name], ...options.dpSizes, ...options.sumOthers.map(() => 1)), others: options.others, seed: options.seed };
     datasets.push(name === 'amazon' ? await readAmazonReviews(options.dataDir, dataOptions) : await readDemoMail(dataOptions));
   }
   const backbone = await backboneRefFor('use-lite');
   const store = await embedOnce(auditTexts(datasets), backbone, 'use-lite', options.cacheDir, options.embedThreads);
-  const tensorsBefore = tf.memory().numTensors;
-  const settings: SettingSummary[] = [];
-  const blindCosine: Record<string, number> = {};
-  for (const dataset of datasets) {
-    const spec: ModelSpec = { inputDim: backbone.dim, ...MODEL, labels: dataset.labels };
-    const others = dataset.others.map((e) => store.featuresOf(e.text));
-    const mean = new Float32Array(spec.inputDim);
-    for (const v of others) for (let i = 0; i < mean.length; i++) mean[i] += v[i] / others.length;
-    const truths = dataset.organisations.flatMap((o) => o.examples).map((e) => store.featuresOf(e.text));
-    blindCosine[dataset.name] = truths.reduce((sum, t) => sum + cosine(mean, t), 0) / Math.max(1, truths.length);
-    for (const setting of auditSettings(dataset, options.sizes[dataset.name], options.sumOthers, options.trapExamples)) {
-      const summary = await auditSetting(options, dataset, spec, setting, store.featuresOf);
-      settings.push(summary);
-      log.info('setting done', { dataset: dataset.name, setting: setting.id, seconds: Math.round(summary.seconds * 10) / 10 });
+  for (const group of options.settings) {
+    const started = performance.now();
+    const tensorsBefore = tf.memory().numTensors;
+    const settings: SettingSummary[] = [];
+    const blindCosine: Record<string, number> = {};
+    for (const dataset of datasets) {
+      const spec: ModelSpec = { inputDim: backbone.dim, ...MODEL, labels: dataset.labels };
+      const others = dataset.others.map((e) => store.featuresOf(e.text));
+      const mean = new Float32Array(spec.inputDim);
+      for (const v of others) for (let i = 0; i < mean.length; i++) mean[i] += v[i] / others.length;
+      const truths = dataset.organisations.flatMap((o) => o.examples).map((e) => store.featuresOf(e.text));
+      blindCosine[dataset.name] = truths.reduce((sum, t) => sum + cosine(mean, t), 0) / Math.max(1, truths.length);
+      const rows = group === 'dp' ? dpAuditSettings(dataset, options.dpSizes) : auditSettings(dataset, options.sizes[dataset.name], options.sumOthers, options.trapExamples);
+      for (const setting of rows) {
+        const summary = await auditSetting(options, dataset, spec, setting, store.featuresOf);
+        settings.push(summary);
+        log.info('setting done', { dataset: dataset.name, setting: setting.id, seconds: Math.round(summary.seconds * 10) / 10 });
+      }
     }
+    if (tf.memory().numTensors !== tensorsBefore) log.warn('tensors left behind by the attacks', { before: tensorsBefore, after: tf.memory().numTensors });
+    const report: LeakageReport = {
+      suite: 'leakage',
+      group,
+      command: `npm run bench -- leakage ${argv.join(' ')}`.trim(),
+      seed: options.seed,
+      trials: options.trials,
+      quick: options.quick,
+      backbone: { id: backbone.id, hash: backbone.contentHash, dim: backbone.dim },
+      backend,
+      model: { adapterWidth: MODEL.adapterWidth, head: MODEL.head },
+      datasets: datasets.map((d) => ({ name: d.name, title: d.title, defaultPlanSource: d.defaultPlanSource, organisations: d.organisations.length, others: d.others.length })),
+      settings,
+      blindCosine,
+      notes: group === 'dp' ? [...NOTES.slice(0, SHARED_NOTES), ...DP_NOTES] : NOTES,
+      machine: machineInfo(),
+      embedding: store.summary,
+      seconds: (performance.now() - started) / 1000,
+    };
+    const name = group === 'dp' ? 'dp-report' : 'report';
+    await mkdir(options.outDir, { recursive: true });
+    await writeFile(join(options.outDir, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
+    await writeFile(join(options.outDir, `${name}.md`), leakageMarkdown(report));
+    for (const dataset of report.datasets) process.stdout.write(`\n${dataset.title}:\n\n${leakageTable(report, dataset.name)}`);
+    process.stdout.write(`\n${name}.json and ${name}.md in ${options.outDir} (${report.seconds.toFixed(0)} s)\n`);
   }
-  if (tf.memory().numTensors !== tensorsBefore) log.warn('tensors left behind by the attacks', { before: tensorsBefore, after: tf.memory().numTensors });
-  const report: LeakageReport = {
-    suite: 'leakage',
-    command: `npm run bench -- leakage ${argv.join(' ')}`.trim(),
-    seed: options.seed,
-    trials: options.trials,
-    quick: options.quick,
-    backbone: { id: backbone.id, hash: backbone.contentHash, dim: backbone.dim },
-    backend,
-    model: { adapterWidth: MODEL.adapterWidth, head: MODEL.head },
-    datasets: datasets.map((d) => ({ name: d.name, title: d.title, defaultPlanSource: d.defaultPlanSource, organisations: d.organisations.length, others: d.others.length })),
-    settings,
-    blindCosine,
-    notes: NOTES,
-    machine: machineInfo(),
-    embedding: store.summary,
-    seconds: (performance.now() - started) / 1000,
-  };
-  await mkdir(options.outDir, { recursive: true });
-  await writeFile(join(options.outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');
-  await writeFile(join(options.outDir, 'report.md'), leakageMarkdown(report));
-  for (const dataset of report.datasets) process.stdout.write(`\n${dataset.title}:\n\n${leakageTable(report, dataset.name)}`);
-  process.stdout.write(`\nreport.json and report.md in ${options.outDir} (${report.seconds.toFixed(0)} s)\n`);
   return 0;
 }

@@ -2,10 +2,13 @@
 // tensors of the update (named like the model's trainable tensors), how many examples the client declared, and
 // what the coordinator itself knows (the model spec, the global weights it sent and the plan it chose).
 // Also the one place that produces an honest update: the client's own local training (libs/model
-// trainLocally, as apps/client's Learner.fit runs it), delta = local − global per named tensor.
-import { trainLocally, type LabelledFeatures } from '@fedtl/model';
+// trainLocally, as apps/client's Learner.fit runs it), delta = local − global per named tensor; and, with
+// differential privacy on, the update a DP client sends (trainLocallyDpSgd; or its delta clipped to S and noised,
+// with @fedtl/privacy's clipInPlace and addGaussianNoiseInPlace).
+import { trainLocally, trainLocallyDpSgd, type LabelledFeatures } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
-import { FedtlError } from '@fedtl/util';
+import { addGaussianNoiseInPlace, clipInPlace, type DpRandomness } from '@fedtl/privacy';
+import { FedtlError, seededRandom } from '@fedtl/util';
 
 /** An update as the coordinator holds it. `delta` may be a real delta, a sum of deltas or a decoded masked vector. */
 export interface ObservedUpdate {
@@ -18,6 +21,11 @@ export interface ObservedUpdate {
   delta: readonly NamedTensor[];
   /** The example count the update declares (the protocol's Update.numExamples; for a sum, the total). */
   numExamples: number;
+  /**
+   * Set when the plan asked for DP (the coordinator knows its own plan): with noise every coordinate moves, so
+   * "the layer moved" no longer tells which layers a gradient reached. `localSteps`: the client's optimiser steps.
+   */
+  privacy?: { mechanism: 'dp-sgd' | 'dp-fedavg'; localSteps: number };
 }
 
 /**
@@ -28,6 +36,56 @@ export interface ObservedUpdate {
 export async function honestUpdate(spec: ModelSpec, global: readonly NamedTensor[], data: LabelledFeatures, plan: TrainingConfig): Promise<ObservedUpdate> {
   const result = await trainLocally(spec, global, data, plan);
   return { spec, global, plan, delta: result.delta, numExamples: result.numExamples };
+}
+
+/**
+ * The delta of record-level DP-SGD (libs/model trainLocallyDpSgd, the client's own code) with C = `clipNorm`, σ =
+ * `noiseMultiplier` and the sampling and noise drawn from `randomness`.
+ */
+export async function dpSgdUpdate(
+  spec: ModelSpec,
+  global: readonly NamedTensor[],
+  data: LabelledFeatures,
+  plan: TrainingConfig,
+  dp: { clipNorm: number; noiseMultiplier: number; randomness: DpRandomness },
+): Promise<ObservedUpdate> {
+  const result = await trainLocallyDpSgd(spec, global, data, plan, dp);
+  return { spec, global, plan, delta: result.delta, numExamples: result.numExamples, privacy: { mechanism: 'dp-sgd', localSteps: result.privacy.steps } };
+}
+
+/**
+ * Client-level DP-FedAvg applied to `update`: a copy of its delta, all tensors together clipped to L2 norm
+ * `clipNorm` (S), plus N(0, (z·S)²) on every coordinate from `randomness`. Also returns the norm before clipping.
+ */
+export function dpFedAvgUpdate(update: ObservedUpdate, dp: { clipNorm: number; noiseMultiplier: number; randomness: DpRandomness }): { observed: ObservedUpdate; normBefore: number } {
+  const delta = update.delta.map((t) => ({ name: t.name, shape: t.shape.slice(), dtype: 'float32' as const, data: Float32Array.from(t.data) }));
+  const values = delta.map((t) => t.data);
+  const { norm } = clipInPlace(values, dp.clipNorm);
+  addGaussianNoiseInPlace(values, dp.noiseMultiplier * dp.clipNorm, dp.randomness);
+  const { plan, numExamples } = update;
+  const localSteps = plan.localEpochs * Math.ceil(numExamples / plan.batchSize);
+  return { observed: { ...update, delta, privacy: { mechanism: 'dp-fedavg', localSteps } }, normBefore: norm };
+}
+
+/**
+ * A DpRandomness from `seed` (mulberry32 uniforms, Box–Muller normals). A client's real source is node:crypto
+ * (cryptoRandomness); the audit seeds its DP sampling and noise only so that a report repeats exactly for a --seed.
+ */
+export function seededDpRandomness(seed: number): DpRandomness {
+  const random = seededRandom(seed);
+  return {
+    uniform: random,
+    gaussian(count) {
+      const out = new Float64Array(count);
+      for (let i = 0; i < count; i += 2) {
+        const radius = Math.sqrt(-2 * Math.log(1 - random()));
+        const angle = 2 * Math.PI * random();
+        out[i] = radius * Math.cos(angle);
+        if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
+      }
+      return out;
+    },
+  };
 }
 
 /** The tensor named `name` of an update. Throws FEDTL_ERR_BAD_TENSOR_NAME when it is missing. */

@@ -8,7 +8,7 @@
 // sign agreement; as a vector it is the pattern times a magnitude prior (per-coordinate mean |x| over public
 // texts of the same kind, which the coordinator may hold), so that its cosine to the true vector is meaningful.
 import type { AttackResult, LeakageAttack } from './leakage-attack';
-import { activeUnits, firstMovedLayer, type DenseLayerUpdate } from './first-dense-layer';
+import { activeUnits, attackedLayer, type DenseLayerUpdate } from './first-dense-layer';
 import type { ObservedUpdate } from './observed-update';
 
 const MAX_UNITS = 64;
@@ -40,7 +40,7 @@ export function signPatternAttack(magnitudePrior?: Float32Array): LeakageAttack 
     name: 'sign',
     title: 'sign pattern under Adam (Kingma & Ba 2015; ΔW/Δb signs as in Phong et al. 2018)',
     async recover(observed: ObservedUpdate): Promise<AttackResult> {
-      const layer = firstMovedLayer(observed.spec, observed.delta);
+      const layer = attackedLayer(observed);
       const units = activeUnits(layer).slice(0, MAX_UNITS);
       const vectors = observed.numExamples <= 1 ? [scaled(signPattern(layer, units))] : units.map((k) => scaled(signPattern(layer, [k])));
       return { vectors, rankBy: 'sign-agreement', detail: { layer: layer.layer, units: units.length } };

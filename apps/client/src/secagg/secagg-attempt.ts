@@ -10,6 +10,8 @@ import type { LocalUpdate } from '../learner';
 export class SecAggAttempt {
   readonly participant: SecAggParticipant;
   readonly round: number;
+  /** DP-FedAvg (the plan sets an update clip norm): every client's weight is 1. */
+  private readonly equalWeights: boolean;
   private trained?: LocalUpdate;
   private delivered = false;
   private maskedInputMade = false;
@@ -23,6 +25,7 @@ export class SecAggAttempt {
   constructor(clientId: string, plan: RoundPlan, planPayload: unknown, policy: PrivacyPolicy = PERMISSIVE_POLICY, unmaskLedger?: UnmaskLedger) {
     if (!plan.secureAggregation) throw new FedtlError('FEDTL_ERR_INTERNAL', `secure aggregation: round ${plan.round}'s plan carries no SecAggParams`);
     this.round = plan.round;
+    this.equalWeights = (plan.config.updateClipNorm ?? 0) > 0;
     this.participant = new SecAggParticipant({
       clientId,
       runId: plan.runId,
@@ -47,14 +50,18 @@ export class SecAggAttempt {
     return this.maskedInputIfReady();
   }
 
-  /** y_u once both halves are in, exactly once; the delta (float32 tensors in plan order) is packed as is. */
+  /**
+   * y_u once both halves are in, exactly once; the delta (float32 tensors in plan order) is packed as is. Under
+   * DP-FedAvg (a delta clipped to the plan's update clip norm) every client weighs the same: it masks with a weight
+   * of 1, not its example count (PROTOCOL.md §7.1), so the sum's sensitivity to one client is the clip norm.
+   */
   private maskedInputIfReady(): MaskedInput | undefined {
     if (!this.trained || !this.delivered || this.maskedInputMade) return undefined;
     this.maskedInputMade = true;
     const { delta, numExamples, metrics } = this.trained;
     this.trained = undefined;
     const deltas = delta.map((t) => (t.data instanceof Float32Array ? t.data : Float32Array.from(t.data)));
-    const masked = this.participant.maskedInput({ deltas, numExamples, metrics });
+    const masked = this.participant.maskedInput({ deltas, numExamples: this.equalWeights ? 1 : numExamples, metrics });
     for (const d of deltas) d.fill(0);
     return masked;
   }

@@ -25,6 +25,8 @@ import {
   SECAGG_FEATURE,
   FEDPROX_FEATURE,
   PER_FEDAVG_FEATURE,
+  DP_SGD_FEATURE,
+  DP_FEDAVG_FEATURE,
   type AdvertiseKeys,
   type JoinRequest,
   type MaskedInput,
@@ -37,6 +39,7 @@ import { useTestSandbox, waitFor, waitUntil } from '@fedtl/util/testing';
 import { FederatedClient } from '../federated-client';
 import { FIXTURE_DIM as DIM, fixtureLocalData } from '../testing/client-fixtures';
 import { SecAggRelay, type RelayResult } from '@fedtl/protocol/testing';
+import type { TrainingConfig } from '@fedtl/protocol';
 
 const model = { inputDim: DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 8, labels: ['no', 'yes'] };
 const config = { localEpochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd' as const, seed: 1 };
@@ -64,11 +67,19 @@ describe('FederatedClient under secure aggregation', () => {
     return client;
   }
 
-  it('runs a round of three: keys while training, masked inputs only, acknowledged unmasking, the weighted mean recovered', async () => {
+  // Plain: each client weighs its 48 examples (W = 48), so the weight part sums to 3 and the total weight to 144.
+  // DP-FedAvg (an update clip norm S): each client weighs 1 (W = 1, PROTOCOL.md §7.1), its delta is within S and
+  // its training metrics are withheld (the loss slot is 0).
+  const plain = { plan: config, weightBound: 48, totalWeight: 144, clip: 10 };
+  const dpFedAvg = { plan: { ...config, updateClipNorm: 0.05 }, weightBound: 1, totalWeight: 3, clip: 0.05 };
+  it.each([
+    ['its weighted mean', plain],
+    ['under DP-FedAvg, each client weighing 1 with its delta clipped, the mean', dpFedAvg],
+  ] as Array<[string, { plan: TrainingConfig; weightBound: number; totalWeight: number; clip: number }]>)('runs a round of three: keys while training, masked inputs only, acknowledged unmasking, %s recovered', async (_what, variant) => {
     const ids = ['org-a', 'org-b', 'org-c'];
     const weights = initialWeights(model, 1);
-    const params: SecAggParams = { attempt: 1, threshold: 2, numSelected: 3, fractionalBits: chooseFractionalBits(3, 10), clip: 10, weightBound: 48, weightCap: 48, metricSlots: ['loss'], ringBits: 32 };
-    const plan = encodeRoundPlan({ runId: 'run-s', round: 1, weights, config, secureAggregation: params });
+    const params: SecAggParams = { attempt: 1, threshold: 2, numSelected: 3, fractionalBits: chooseFractionalBits(3, 10), clip: 10, weightBound: variant.weightBound, weightCap: 48, metricSlots: ['loss'], ringBits: 32 };
+    const plan = encodeRoundPlan({ runId: 'run-s', round: 1, weights, config: variant.plan, secureAggregation: params });
     const relay = new SecAggRelay({ context: { runId: 'run-s', round: 1, session: planSession(plan) }, params, sizes: weights.map((w) => w.data.length) });
     const sockets = new Map<string, Socket>();
     const joins: JoinRequest[] = [];
@@ -129,19 +140,23 @@ describe('FederatedClient under secure aggregation', () => {
     const clients = ids.map((id, k) => startClient(port, id, 0.2 * (k - 1)));
     await Promise.all(clients.map((c) => waitFor(c, 'finished', 120_000)));
 
-    expect(joins.map((j) => [j.features, j.privacyPolicy])).toEqual(ids.map(() => [[SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE], PERMISSIVE_POLICY]));
+    expect(joins.map((j) => [j.features, j.privacyPolicy])).toEqual(ids.map(() => [[SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE, DP_SGD_FEATURE, DP_FEDAVG_FEATURE], PERMISSIVE_POLICY]));
     expect(updates).toEqual([]);
     expect(unmaskAcks).toEqual([true, true, true]);
     const { sum, survivors } = await (result as Promise<RelayResult>);
     expect(survivors).toEqual(ids);
     const aggregate = relay.aggregate(sum);
-    // Every client trained on 48 examples (weight 48 = W): the weight part sums to 3, the total weight to 144.
-    expect(aggregate.totalWeight).toBeCloseTo(144, 4);
-    expect(aggregate.metrics.loss).toBeGreaterThan(0);
-    expect(aggregate.metrics.loss).toBeLessThan(5);
+    expect(aggregate.totalWeight).toBeCloseTo(variant.totalWeight, 4);
+    if (variant === plain) {
+      expect(aggregate.metrics.loss).toBeGreaterThan(0);
+      expect(aggregate.metrics.loss).toBeLessThan(5);
+    } else {
+      expect(aggregate.metrics.loss).toBe(0);
+    }
     const norm = Math.hypot(...aggregate.meanDeltas.flatMap((d) => Array.from(d)));
     expect(norm).toBeGreaterThan(0);
-    expect(norm).toBeLessThanOrEqual(10);
+    // Float32 and the fixed-point ring each round a little: a hair over the clip norm is rounding.
+    expect(norm).toBeLessThanOrEqual(variant.clip * (1 + 1e-3));
   }, 180_000);
 
   it('leaves a run without secure aggregation when its policy requires it, and refuses a plan below its batch size', async () => {

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { precomputedBackboneRef } from '@fedtl/model';
 import { spawnTs, waitUntil, type TestSandbox, type TsProcess } from '@fedtl/util/testing';
-import { FederatedClient } from '../federated-client';
+import { FederatedClient, type FederatedClientOptions } from '../federated-client';
 import type { FeatureSplit, LocalData } from '../local-data';
 
 export const FIXTURE_DIM = 8;
@@ -46,9 +46,9 @@ export async function startFixtureCoordinator(sandbox: TestSandbox, rounds: numb
 
 /**
  * A started FederatedClient on fixtureLocalData(shift), connecting to 127.0.0.1:port (plus `path`, to test a
- * wrong URL), on the cpu backend with quick reconnection; closed when the test ends.
+ * wrong URL), on the cpu backend with quick reconnection, with `extra` options; closed when the test ends.
  */
-export function startFixtureClient(sandbox: TestSandbox, port: number, clientId: string, shift: number, path = ''): FederatedClient {
+export function startFixtureClient(sandbox: TestSandbox, port: number, clientId: string, shift: number, path = '', extra: Partial<FederatedClientOptions> = {}): FederatedClient {
   const client = new FederatedClient({
     url: `http://127.0.0.1:${port}${path}`,
     clientId,
@@ -60,6 +60,7 @@ export function startFixtureClient(sandbox: TestSandbox, port: number, clientId:
     seed: 1,
     reconnectDelayMs: 100,
     reconnectDelayMaxMs: 500,
+    ...extra,
   });
   sandbox.defer(() => client.close());
   client.start();

@@ -1,15 +1,21 @@
-// Admission at the HTTP upgrade, before engine.io accepts a WebSocket: the federation token (header
-// `Authorization: Bearer <token>`), caps on open connections in total and per remote address, and a rate limit
-// on failed authentication per address. A refused handshake never gets a WebSocket, so nothing it sends is
+// Admission at the HTTP upgrade, before engine.io accepts a WebSocket: the federation token or a per-client
+// token (header `Authorization: Bearer <token>`), caps on open connections in total and per remote address, and
+// a rate limit on failed authentication per address. A refused handshake never gets a WebSocket, so nothing it sends is
 // buffered (maxHttpBufferSize is sized for the model: tens of MB per connection). Refusals are answered with an
 // HTTP status the client can act on: 401 (wrong token: give up), 429 and 503 (retry later).
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createLogger, secretsEqual, type ErrorCode } from '@fedtl/util';
+import type { TokenCheck } from '../credentials/token-store';
 
 export interface HandshakeAdmissionOptions {
-  /** The federation token; empty means no authentication (loopback demos, or --allow-unauthenticated). */
+  /** The federation token; empty and no `clientTokens` means no authentication (loopback demos, or --allow-unauthenticated). */
   token: string;
+  /**
+   * Per-client tokens (the token store), when on: a valid, unrevoked one is admitted too. The client id it was
+   * issued to is not known here (it comes with the Join), so it is bound to the client id at the Join.
+   */
+  clientTokens?: { check(token: string): Promise<TokenCheck> };
   /** Open Socket.IO connections at most, all addresses together. */
   maxConnections: number;
   /** Open Socket.IO connections at most from one remote address. */
@@ -39,6 +45,15 @@ export const HANDSHAKE_REFUSAL_STATUS: Record<number, ErrorCode> = {
 export function bearerToken(request: IncomingMessage): string {
   const header = request.headers.authorization;
   return typeof header === 'string' && header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+}
+
+/**
+ * Whether `token` is the shared federation token or, with per-client tokens on, a valid unrevoked one (which
+ * client it belongs to is checked at the Join). The handshake and the Socket.IO middleware ask this.
+ */
+export async function tokenAdmits(token: string, options: Pick<HandshakeAdmissionOptions, 'token' | 'clientTokens'>): Promise<boolean> {
+  if (options.token && secretsEqual(token, options.token)) return true;
+  return options.clientTokens !== undefined && (await options.clientTokens.check(token)).status === 'valid';
 }
 
 const log = createLogger('admission');
@@ -92,7 +107,7 @@ export class HandshakeAdmission {
   async decide(request: IncomingMessage): Promise<HandshakeRefusal | undefined> {
     const o = this.options;
     const address = request.socket.remoteAddress ?? 'unknown';
-    if (o.token) {
+    if (o.token || o.clientTokens) {
       const limited = await this.failures.get(address);
       if (limited && limited.consumedPoints >= o.maxAuthFailures) {
         this.windowRateLimited++;
@@ -103,10 +118,11 @@ export class HandshakeAdmission {
           retryAfterS: Math.ceil(limited.msBeforeNext / 1000),
         };
       }
-      if (!secretsEqual(bearerToken(request), o.token)) {
+      if (!(await tokenAdmits(bearerToken(request), o))) {
         await this.failures.penalty(address, 1);
         this.noteFailure(address);
-        return { status: 401, code: 'FEDTL_ERR_UNAUTHORIZED', message: 'expected the federation token in "Authorization: Bearer <token>", got a missing or wrong one' };
+        const expected = o.clientTokens ? `${o.token ? 'the federation token or ' : ''}a valid per-client token` : 'the federation token';
+        return { status: 401, code: 'FEDTL_ERR_UNAUTHORIZED', message: `expected ${expected} in "Authorization: Bearer <token>", got a missing or wrong one` };
       }
     }
     if (this.total >= o.maxConnections) {

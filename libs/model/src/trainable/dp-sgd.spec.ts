@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedTensor } from '@fedtl/protocol';
 import { seededRandom } from '@fedtl/util';
 import type { DpRandomness } from '@fedtl/privacy';
-import { dpStepsPerEpoch, trainLocallyDpSgd } from './dp-sgd';
+import { dpSgdSpend, dpStepsPerEpoch, trainLocallyDpSgd } from './dp-sgd';
 import { trainLocally } from './local-training';
 import { initialWeights } from './trainable-spec';
 import { gaussianClusters, specFor, useCpuBackend } from './test-support';
@@ -44,6 +44,14 @@ describe('trainLocallyDpSgd', () => {
     expect(norm(clipped.delta)).toBeLessThanOrEqual(0.5 * 0.01 * (1 + 1e-5));
     const unclipped = await trainLocallyDpSgd(spec, start, data, config, { clipNorm: 1e6, noiseMultiplier: 0, randomness: fixedRandomness(0, 0) });
     expect(norm(unclipped.delta)).toBeGreaterThan(10 * norm(clipped.delta));
+  });
+
+  it('spends what dpSgdSpend says before training: q = min(1, batch/n), epochs · round(1/q) steps', async () => {
+    const config = { localEpochs: 2, batchSize: 5, learningRate: 0.1, optimizer: 'sgd' as const, seed: 1 };
+    expect(dpSgdSpend(config, 12, 1.1)).toEqual({ mechanism: 'poisson-sampled-gaussian', samplingRate: 5 / 12, noiseMultiplier: 1.1, steps: 4 });
+    expect(dpSgdSpend({ localEpochs: 3, batchSize: 50 }, 12, 1)).toMatchObject({ samplingRate: 1, steps: 3 });
+    const trained = await trainLocallyDpSgd(spec, start, data, config, { clipNorm: 1, noiseMultiplier: 1.1, randomness: fixedRandomness(0.99, 0) });
+    expect(trained.privacy).toEqual(dpSgdSpend(config, data.n, 1.1));
   });
 
   it('adds noise of standard deviation σC to the sum and divides by the expected batch size q·n', async () => {

@@ -49,6 +49,15 @@ export function dpStepsPerEpoch(samplingRate: number): number {
 }
 
 /**
+ * What DP-SGD on `n` records under `config` spends, known before training: q = min(1, batchSize / n) and
+ * localEpochs · round(1/q) steps of σ = `noiseMultiplier`. A client checks its budget with it before a plan.
+ */
+export function dpSgdSpend(config: Pick<TrainingConfig, 'batchSize' | 'localEpochs'>, n: number, noiseMultiplier: number): SampledGaussianSpend {
+  const samplingRate = Math.min(1, config.batchSize / n);
+  return { mechanism: 'poisson-sampled-gaussian', samplingRate, noiseMultiplier, steps: config.localEpochs * dpStepsPerEpoch(samplingRate) };
+}
+
+/**
  * Trains `global` on `data` with DP-SGD for `config.localEpochs` epochs and returns the delta, as trainLocally does,
  * plus what it spent. `config.batchSize` is the expected batch size (q = min(1, batchSize / n)). The returned
  * metrics (loss, accuracy of the sampled batches) are computed from the records without noise: they are not
@@ -67,8 +76,8 @@ export async function trainLocallyDpSgd(spec: ModelSpec, global: readonly NamedT
   const randomness = dp.randomness ?? cryptoRandomness();
   const started = performance.now();
   const { n } = data;
-  const samplingRate = Math.min(1, config.batchSize / n);
-  const steps = config.localEpochs * dpStepsPerEpoch(samplingRate);
+  const spend = dpSgdSpend(config, n, dp.noiseMultiplier);
+  const { samplingRate, steps } = spend;
   const expectedBatch = samplingRate * n;
   const noiseStd = dp.noiseMultiplier * dp.clipNorm;
 
@@ -127,7 +136,7 @@ export async function trainLocallyDpSgd(spec: ModelSpec, global: readonly NamedT
       delta,
       numExamples: n,
       metrics: { loss: measured > 0 ? lossSum / measured : NaN, accuracy: measured > 0 ? correctSum / measured : NaN, seconds: (performance.now() - started) / 1000 },
-      privacy: { mechanism: 'poisson-sampled-gaussian', samplingRate, noiseMultiplier: dp.noiseMultiplier, steps },
+      privacy: spend,
     };
   } finally {
     model.dispose();
