@@ -147,6 +147,9 @@ export async function runFederation(options: FederationOptions): Promise<Federat
             '--embed-threads', '1', '--seed', String(options.seed), '--log-level', 'warn',
             ...(options.personalizeEpochs > 0 ? ['--personalize-epochs', String(options.personalizeEpochs)] : []),
             ...(options.secureAggregation ? ['--require-secure-aggregation'] : []),
+            // The client's own DP-SGD ledger would default to the shared feature cache, where every run (and every
+            // bench sharing the cache) would add to one file per client id: each run keeps its own.
+            ...(options.dp ? ['--dp-ledger', join(runDir, 'ledgers', `${client.id}.json`)] : []),
           ],
           join(logsDir, `${client.id}.log`),
         ),

@@ -10,6 +10,7 @@ const pct = (fraction: number) => (Number.isFinite(fraction) ? (100 * fraction).
 const kib = (bytes: number) => `${(bytes / 2 ** 10).toFixed(1)} KiB`;
 const noise = (value: number | null) => (value === null ? '–' : value.toFixed(3));
 const spent = (value: number | null) => (value === null ? '–' : value.toFixed(2));
+const formatDelta = (delta: number) => delta.toExponential().replace('e-', 'e−');
 const ratio = (value: number, base: number) => (base > 0 && Number.isFinite(value / base) ? `${(value / base).toFixed(2)}×` : '–');
 
 function rowCells(report: PrivacyReport, row: PrivacyRow): string {
@@ -92,7 +93,7 @@ function overheadSection(report: PrivacyReport): string[] {
     '## Overhead against plain FedAvg',
     '',
     `Real federations, ${report.domains.length} clients, ${o.labelsPerClient} labels per client, ${report.rounds} rounds, seed ${o.seed}, FedAvg, run one after another in this invocation. ` +
-      `DP runs at target ε = ${o.epsilon} (δ = ${report.delta}); the client-level runs sample every client every round (q = ${o.clientSamplingRate}: four clients are too few to sample), ` +
+      `DP runs at target ε = ${o.epsilon} (δ = ${formatDelta(report.delta)}); the client-level runs sample every client every round (q = ${o.clientSamplingRate}: ${report.domains.length} clients are too few to sample), ` +
       'so z is calibrated for q = 1, and their accuracy says little. Seconds per round are the coordinator\'s (plan to aggregate, evaluation included); bytes are protocol payloads per round, summed over clients.',
     '',
     overheadTable(report),
@@ -107,7 +108,7 @@ export function privacyMarkdown(report: PrivacyReport): string {
     '# Differential privacy: what each guarantee costs',
     '',
     `Test accuracy (%) after ${report.rounds} rounds, mean ± sample standard deviation over seeds (${report.seeds.join(', ') || 'none yet'}); per-domain cells are means over seeds. ` +
-      `δ = ${report.delta} for every guarantee. ε = ∞ is the row without DP.`,
+      `δ = ${formatDelta(report.delta)} for every guarantee. ε = ∞ is the row without DP.`,
     '',
     '## Record-level DP (DP-SGD on every client), real federations',
     '',
