@@ -94,7 +94,8 @@ function overheadSection(report: PrivacyReport): string[] {
     '',
     `Real federations, ${report.domains.length} clients, ${o.labelsPerClient} labels per client, ${report.rounds} rounds, seed ${o.seed}, FedAvg, run one after another in this invocation. ` +
       `DP runs at target ε = ${o.epsilon} (δ = ${formatDelta(report.delta)}); the client-level runs sample every client every round (q = ${o.clientSamplingRate}: ${report.domains.length} clients are too few to sample), ` +
-      'so z is calibrated for q = 1, and their accuracy says little. Seconds per round are the coordinator\'s (plan to aggregate, evaluation included); bytes are protocol payloads per round, summed over clients.',
+      'so z is calibrated for q = 1, and their accuracy says little. Seconds per round are the coordinator\'s (plan to aggregate, evaluation included), the mean over the run\'s rounds; ' +
+      'one run each on a machine shared with other work, so a ratio is good to a few tenths. Bytes are protocol payloads per round, summed over clients.',
     '',
     overheadTable(report),
     '',
