@@ -182,7 +182,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.on('evaluate-request', (payload, ack) => this.onEvaluateRequest(payload, ack));
     this.socket.on('fedtl-error', (payload) => this.onCoordinatorError(payload));
     this.socket.on('run-end', (payload, ack) => this.onRunEnd(payload, ack));
-    this.socket.on('secagg-keys', (payload, ack) => void this.onKeyDirectory(payload, ack));
+    this.socket.on('secagg-keys', (payload, ack) => this.settled(this.onKeyDirectory(payload, ack), 'secagg-keys'));
     this.socket.on('secagg-share-delivery', (payload, ack) => this.onShareDelivery(payload, ack));
     this.socket.on('secagg-unmask', (payload, ack) => this.onUnmaskRequest(payload, ack));
   }
@@ -311,7 +311,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     const plan = this.acceptRequest(decodeRoundPlan, payload, ack);
     if (!plan) return;
     if (plan.secureAggregation) {
-      void this.startSecAggRound(plan, payload);
+      // Not in the training queue, so nothing else would catch what it throws: answered here, never unhandled.
+      this.startSecAggRound(plan, payload).catch((err) => this.planFailed(plan, 'the round under secure aggregation failed', err));
       return;
     }
     this.secagg = undefined;
@@ -373,6 +374,15 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         await this.recordSpend(plan, trained.privacy);
       } catch (err) {
         const error = toFedtlError(err);
+        if (error.code === 'FEDTL_ERR_PRIVACY_BUDGET') {
+          // Another process sharing the ledger file recorded since the plan was checked, and the budget, checked
+          // again under the file's lock, has no room left for this round: its update is not sent.
+          this.roundsRefused++;
+          this.log.warn('round refused at record time: this client\'s differential-privacy budget (the shared ledger grew meanwhile); its update is not sent', { round: plan.round, reason: error.message });
+          onFailure?.();
+          await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
+          return undefined;
+        }
         this.log.error('cannot record the round\'s privacy spend: its update is not sent', { round: plan.round, code: error.code, error: error.message });
         onFailure?.();
         await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
@@ -391,7 +401,13 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
    * trains without DP-SGD (ε = ∞). The client only learns a run's terms plan by plan, so this is where it refuses.
    */
   private async refusedByBudget(plan: RoundPlan): Promise<boolean> {
-    const reason = this.options.privacyLedger?.refusal(plan, this.options.data.train.labels.length);
+    let reason: string | undefined;
+    try {
+      reason = await this.options.privacyLedger?.refusal(plan, this.options.data.train.labels.length);
+    } catch (err) {
+      await this.vettingFailed(plan, 'budget', err);
+      return true;
+    }
     if (reason === undefined) return false;
     this.roundsRefused++;
     this.log.warn('round refused: this client\'s differential-privacy budget', { round: plan.round, reason });
@@ -425,17 +441,46 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
    */
   private async refusedByPolicy(plan: RoundPlan): Promise<boolean> {
     const secagg = plan.secureAggregation;
-    const reason = policyViolation(this.policy, {
-      batchSize: plan.config.batchSize,
-      numExamples: this.options.data.train.labels.length,
-      roundsJoined: this.roundsJoined,
-      ...(secagg ? { secureAggregation: { threshold: secagg.threshold, numSelected: secagg.numSelected } } : {}),
-    });
+    let reason: string | null;
+    try {
+      reason = policyViolation(this.policy, {
+        batchSize: plan.config.batchSize,
+        numExamples: this.options.data.train.labels.length,
+        roundsJoined: this.roundsJoined,
+        ...(secagg ? { secureAggregation: { threshold: secagg.threshold, numSelected: secagg.numSelected } } : {}),
+      });
+    } catch (err) {
+      await this.vettingFailed(plan, 'privacy policy', err);
+      return true;
+    }
     if (reason === null) return false;
     this.roundsRefused++;
     this.log.warn('round refused by this client\'s privacy policy', { round: plan.round, policy: describePolicy(this.policy), reason });
     await this.send('round-failed', encodeError({ code: 'FEDTL_ERR_POLICY_REFUSED', message: `round ${plan.round}: ${reason}` }), plan.round);
     return true;
+  }
+
+  /**
+   * A check of the plan (the privacy policy, the budget) threw instead of answering: the plan is not trained on,
+   * and the coordinator is told at once with 'round-failed' (the check's own code, FEDTL_ERR_INTERNAL for an
+   * unexpected error), so the round does not wait for its deadline on this client.
+   */
+  private async vettingFailed(plan: RoundPlan, check: string, err: unknown): Promise<void> {
+    const cause = toFedtlError(err);
+    const error = new FedtlError(cause.code, `round ${plan.round}: its plan could not be checked against this client's ${check}: ${cause.message}`);
+    this.log.error('round refused: its plan could not be checked', { round: plan.round, check, code: error.code, error: error.message });
+    await this.send('round-failed', encodeError({ code: error.code, message: error.message }), plan.round);
+  }
+
+  /**
+   * The last resort on a plan's path outside the training queue: whatever was thrown is logged and, as far as the
+   * connection allows, answered with 'round-failed'; never an unhandled rejection.
+   */
+  private planFailed(plan: RoundPlan, what: string, err: unknown): void {
+    const error = toFedtlError(err);
+    this.log.error(what, { round: plan.round, code: error.code, error: error.message });
+    if (this.secagg?.round === plan.round) this.secagg = undefined;
+    this.settled(this.send('round-failed', encodeError({ code: error.code, message: `round ${plan.round}: ${error.message}` }), plan.round), 'round-failed');
   }
 
   /**
@@ -461,7 +506,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.secagg = attempt;
     const { attempt: number, threshold, numSelected } = attempt.participant.params;
     this.log.info('round under secure aggregation', { round: plan.round, attempt: number, threshold, selected: numSelected });
-    void this.send('secagg-advertise', encodeAdvertiseKeys(attempt.participant.advertise()), plan.round);
+    this.settled(this.send('secagg-advertise', encodeAdvertiseKeys(attempt.participant.advertise()), plan.round), 'secagg-advertise');
     this.enqueue(async () => {
       if (this.secagg !== attempt || this.isStale(plan.runId, 'round plan', plan.round)) return;
       const update = await this.train(plan, () => {
@@ -510,24 +555,26 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   /** 'secagg-share-delivery': U2; the masked input follows if training is done. */
   private onShareDelivery(payload: unknown, ack: (reply: Uint8Array) => void): void {
     const attempt = this.secagg;
-    void this.answerSecAgg('ShareDelivery', ack, () => {
+    const done = this.answerSecAgg('ShareDelivery', ack, () => {
       const delivery = decodeShareDelivery(payload);
       this.participantFor(delivery.round).onShareDelivery(delivery);
       return true;
     }).then((taken) => {
       if (taken && attempt) return this.sendMaskedInput(attempt, () => attempt.onDelivered());
     });
+    this.settled(done, 'secagg-share-delivery');
   }
 
   /** 'secagg-unmask': acknowledged ok only when the request passes the safety rule; then the UnmaskShares. */
   private onUnmaskRequest(payload: unknown, ack: (reply: Uint8Array) => void): void {
     const attempt = this.secagg;
-    void this.answerSecAgg('UnmaskRequest', ack, () => {
+    const done = this.answerSecAgg('UnmaskRequest', ack, () => {
       const request = decodeUnmaskRequest(payload);
       return this.participantFor(request.round).onUnmaskRequest(request);
     }).then((shares) => {
       if (shares && attempt) return this.send('secagg-unmask-shares', encodeUnmaskShares(shares), attempt.round).then(() => undefined);
     });
+    this.settled(done, 'secagg-unmask');
   }
 
   /** The current attempt's participant; FEDTL_ERR_WRONG_ROUND when no secure-aggregation round is in progress. */
@@ -775,6 +822,17 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.socket.disconnect();
     if (event === 'finished') this.emit('finished', outcome as RunEnd);
     else this.emit(event, outcome as FedtlError);
+  }
+
+  /**
+   * Work started from a socket handler, outside the training queue: what it throws (an answer the coordinator
+   * never acknowledged) is logged, never left an unhandled rejection that would stop the process.
+   */
+  private settled(work: Promise<unknown>, what: string): void {
+    work.catch((err) => {
+      const error = toFedtlError(err);
+      this.log.warn(`${what} failed`, { code: error.code, error: error.message });
+    });
   }
 
   private enqueue(job: () => Promise<void>): void {

@@ -513,7 +513,8 @@ function checkSecureAggregation(config: CoordinatorConfig): void {
 /** δ: a number in (0, 1). */
 function parseDelta(value: string): number {
   const n = Number(value);
-  if (!(value.trim() !== '' && n > 0 && n < 1)) fail('--dp-delta', 'a number in (0, 1), e.g. 1e-5 (well below 1 / the examples of the smallest client)', value);
+  // Above 1 / n a mechanism may publish a record in the clear and still be (ε, δ)-DP: 0.01 is far beyond sensible.
+  if (!(value.trim() !== '' && n > 0 && n < 0.01)) fail('--dp-delta', 'a number in (0, 0.01), e.g. 1e-5 (well below 1 / the examples of the smallest client)', value);
   return n;
 }
 
@@ -544,6 +545,12 @@ function checkDifferentialPrivacy(config: CoordinatorConfig, deltaGiven: boolean
   }
   if (config.dpClientSamplingRate !== undefined && config.dpUpdateClipNorm === undefined) {
     fail('--dp-client-sampling-rate', 'client-level differential privacy (--dp-update-clip-norm, --dp-update-noise-multiplier)', config.dpClientSamplingRate);
+  }
+  for (const [clip, noise, flags] of [
+    [config.dpRecordClipNorm, config.dpRecordNoiseMultiplier, '--dp-record-clip-norm × --dp-record-noise-multiplier'],
+    [config.dpUpdateClipNorm, config.dpUpdateNoiseMultiplier, '--dp-update-clip-norm × --dp-update-noise-multiplier'],
+  ] as const) {
+    if (clip !== undefined && noise !== undefined && !Number.isFinite(clip * noise)) fail(flags, 'a finite noise standard deviation', `${clip} × ${noise}`);
   }
   const unit = dpUnitOf(config);
   if (config.dpEpsilon !== undefined && unit === undefined) {

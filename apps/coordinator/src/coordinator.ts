@@ -26,7 +26,7 @@ import {
   type Update,
   type Welcome,
 } from '@fedtl/protocol';
-import { chooseFractionalBits, describePolicy, planSession, policyRequiresSecureAggregation, PrivacyLedger, type PrivacySpend } from '@fedtl/privacy';
+import { chooseFractionalBits, describePolicy, planSession, policyRequiresSecureAggregation, PrivacyLedger, type PrivacyEvent, type PrivacySpend } from '@fedtl/privacy';
 import { checkLabelSubset } from '@fedtl/data';
 import { divergedError, firstNonFinite } from '@fedtl/model';
 import { DpFedAvgAggregator, type AggregateResult, type ClientFailure, type RoundAggregator, type RoundConfiguration, type Strategy } from '@fedtl/strategies';
@@ -217,8 +217,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private activeRound?: number;
   private readonly expectedTensors: TensorSpec[];
   private readonly log = createLogger('coordinator');
-  /** Every privacy event of the run so far; checkpointed with the weights, restored on resume. */
-  private ledger = new PrivacyLedger();
+  /** Every privacy event of the run so far; stored at every charge (privacy.persist) and in every checkpoint. */
+  private ledger: PrivacyLedger;
 
   constructor(private readonly options: CoordinatorOptions) {
     super();
@@ -231,6 +231,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     if (options.privacy?.mechanism.unit === 'client' && options.strategy.requiresIndividualUpdates) {
       throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--strategy: expected a strategy that aggregates the mean with client-level differential privacy, got ${options.strategy.name}; DP-FedAvg adds its noise to the sum`);
     }
+    this.ledger = new PrivacyLedger(options.privacy?.initialEvents ?? []);
     this.global = options.strategy.initialize(options.initialWeights);
     this.expectedTensors = this.global.map((t) => ({ name: t.name, shape: t.shape, dtype: t.dtype }));
   }
@@ -275,7 +276,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     }
     this.global = checkpoint.weights;
     this.options.strategy.restore(checkpoint.strategyState);
-    this.ledger = new PrivacyLedger(checkpoint.privacy ?? []);
+    // The caller may have found a longer ledger than the checkpoint's (charges after it): that one stands.
+    if (this.options.privacy?.initialEvents === undefined) this.ledger = new PrivacyLedger(checkpoint.privacy ?? []);
     this.completedRounds = checkpoint.round;
     this.resumedFrom = checkpoint.round;
     this.log.info('resumed from checkpoint', { round: checkpoint.round });
@@ -397,16 +399,53 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
    * plan, and their refusal would count against the quorum). Sorted, like ClientRegistry.ids().
    */
   private eligibleIds(): string[] {
+    return this.withinRoundCaps().filter((id) => this.withinRecordBudget(id));
+  }
+
+  /** Joined clients whose --max-rounds policy is not used up. */
+  private withinRoundCaps(): string[] {
     return this.registry.ids().filter((id) => {
       const cap = this.registry.get(id)?.join.privacyPolicy?.maxRounds ?? 0;
       return cap === 0 || (this.contributions.get(id) ?? 0) < cap;
     });
   }
 
-  /** " (N more joined but at their --max-rounds policy)" when some are; '' otherwise. */
+  /**
+   * Under record-level DP with a budget, whether one more round would keep this client's data within it: a client
+   * whose data is spent is no longer selected, and the others go on (one organisation with few examples, or one
+   * that declared few, must not stop the federation).
+   */
+  private withinRecordBudget(clientId: string): boolean {
+    const dp = this.options.privacy;
+    if (!dp?.budget || dp.mechanism.unit !== 'record') return true;
+    const n = this.registry.get(clientId)?.join.numTrainExamples ?? 1;
+    return !this.ledger.wouldExceed(dp.budget, roundEvents(this.completedRounds + 1, dp.mechanism, this.options.training, new Map([[clientId, n]])));
+  }
+
+  /** " (N more joined but at their --max-rounds policy or privacy budget)" when some are; '' otherwise. */
   private atRoundCapNote(): string {
-    const capped = this.registry.size - this.eligibleIds().length;
-    return capped > 0 ? ` (${capped} more joined but at their --max-rounds policy)` : '';
+    const capped = this.registry.size - this.withinRoundCaps().length;
+    const spent = this.withinRoundCaps().length - this.eligibleIds().length;
+    const notes = [...(capped > 0 ? [`${capped} more joined but at their --max-rounds policy`] : []), ...(spent > 0 ? [`${spent} more joined whose data's privacy budget is spent`] : [])];
+    return notes.length > 0 ? ` (${notes.join('; ')})` : '';
+  }
+
+  /**
+   * Record-level DP: when the clients whose data is spent are what keeps the run below --min-available, the run
+   * ends now with FEDTL_ERR_PRIVACY_BUDGET rather than wait for a quorum it cannot have.
+   */
+  private stopIfRecordBudgetSpent(round: number): void {
+    const dp = this.options.privacy;
+    if (!dp?.budget || dp.mechanism.unit !== 'record') return;
+    const available = this.withinRoundCaps();
+    const eligible = this.eligibleIds();
+    if (available.length < this.options.minAvailable || eligible.length >= this.options.minAvailable) return;
+    const spent = available.filter((id) => !eligible.includes(id));
+    const worst = this.ledger.spent(dp.delta)[0];
+    throw new FedtlError(
+      'FEDTL_ERR_PRIVACY_BUDGET',
+      `round ${round} cannot run within the budget of ε = ${dp.budget.epsilon} at δ = ${dp.budget.delta} (--dp-epsilon, --dp-delta): one more round would take the data of ${spent.length} of the ${available.length} joined clients over it (${spent.slice(0, 5).join(', ')}${spent.length > 5 ? ', …' : ''}), leaving ${eligible.length}, fewer than --min-available ${this.options.minAvailable}; spent so far: ${worst ? describeSpend(worst) : 'nothing'}. The run stops at round ${round - 1}`,
+    );
   }
 
   /** The smallest threshold a round of this run can have: the configured t, or the default for minAvailable. */
@@ -567,6 +606,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       for (let attempt = 1; ; attempt++) {
         // Gathering the federation before its first round may take as long as it takes; once rounds have run, a
         // federation too small to go on must not keep its clients waiting for ever: the wait is an attempt.
+        this.stopIfRecordBudgetSpent(round);
         const gathered = await this.waitForQuorum(this.attemptsStarted > 0 ? o.roundTimeoutMs : undefined);
         if (this.stopped) break;
         if (gathered && (await this.runRound(round, attempt))) break;
@@ -679,12 +719,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     // Record-level DP is spent when a client releases its update, whether or not the round then meets its quorum:
     // charged for every selected client as the plans go out (an upper bound: a client that never trained spent nothing).
     const recordEvents = events.filter((event) => event.unit === 'record');
-    if (recordEvents.length > 0) this.ledger.record(...recordEvents);
+    if (recordEvents.length > 0) await this.charge(recordEvents);
     const outcome = o.secureAggregation
       ? await this.collectSecurely(round, attempt, plan, config, aggregator)
       : await this.collectInTheClear(round, attempt, plan, config, aggregator);
     // Client-level DP is spent when an aggregate is released: only by a round that aggregated.
-    if (outcome.result && dp?.mechanism.unit === 'client') this.ledger.record(...events);
+    if (outcome.result && dp?.mechanism.unit === 'client' && !this.stopped) await this.charge(events);
     const privacy = dp ? { privacy: { events: outcome.result || recordEvents.length > 0 ? events : [], spent: this.ledger.spent(dp.delta) } } : {};
     this.currentPlan = undefined;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
@@ -751,6 +791,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.log.info('round aggregated', { round, accepted: outcome.accepted.length, failed: outcome.failures.length, accuracy: this.lastEvaluation.accuracy, ...(dp ? { privacy: this.ledger.spent(dp.delta).map(describeSpend).join('; ') } : {}) });
     this.emit('round', record);
     return true;
+  }
+
+  /** Records `events` in the ledger and stores it before anything they pay for is released. */
+  private async charge(events: PrivacyEvent[]): Promise<void> {
+    this.ledger.record(...events);
+    await this.options.privacy?.persist?.(this.ledger.toJSON());
   }
 
   /** Plans in the clear, updates validated, bounded and aggregated one by one as they arrive (RoundCollector). */

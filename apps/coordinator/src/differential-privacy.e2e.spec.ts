@@ -3,7 +3,7 @@
 // denominator, the ledger is charged exactly as PROTOCOL §7.1 says (checked against the accountant), a run with
 // a budget stops exactly where the ledger says it must, and a resumed run continues its ledger.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initialWeights } from '@fedtl/model';
 import { DP_FEDAVG_FEATURE, DP_SGD_FEATURE, type NamedTensor, type RoundPlan } from '@fedtl/protocol';
@@ -112,6 +112,81 @@ describe('differential privacy at the coordinator', () => {
     const resumed = JSON.parse(await readFile(join(outDir, 'summary.json'), 'utf8'));
     expect(resumed).toMatchObject({ status: 'finished', roundsCompleted: 5, resumedFrom: 3, privacy: { events: 5 } });
     expect(resumed.privacy.spent[0].epsilon).toBe(clientLevelEpsilon(5, z));
+  });
+
+  it('never gives budget back: failed attempts stay charged across a restart, a checkpoint fallback keeps the later charges, --init-from brings the source\'s ledger', async () => {
+    // 1. Record-level attempts that miss their quorum: both plans went out, both clients are charged, twice.
+    const failing = join(sandbox.dir, 'failing');
+    const recordFlags = ['--min-clients', '2', '--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '2'];
+    const first = await startScriptedFederation(sandbox, ['--rounds', '1', '--max-round-attempts', '2', '--round-retry-delay-ms', '0', ...recordFlags], { audit: false, outDir: failing });
+    const honest = first.client('org-1');
+    honest.onPlan(async (plan) => void (await honest.sendUpdate(plan, filled(plan, 0.001), 40)));
+    const refuser = first.client('org-2');
+    refuser.onPlan(async () => void (await refuser.sendRoundFailed('over my own budget')));
+    for (const c of [honest, refuser]) expect((await c.join({ features: [DP_SGD_FEATURE], numTestExamples: 0 })).ok).toBe(true);
+    await expect(first.started.finished).rejects.toMatchObject({ code: 'FEDTL_ERR_QUORUM_NOT_MET' });
+    const runId = first.started.coordinator.privacy && JSON.parse(await readFile(join(failing, 'privacy-ledger.json'), 'utf8')).runId;
+    const again = await startScriptedFederation(sandbox, ['--rounds', '1', ...recordFlags], { audit: false, outDir: failing });
+    expect(again.started.coordinator.privacy?.events).toBe(4);
+    expect(again.started.coordinator.privacy?.spent[0]).toMatchObject({ unit: 'record', events: 2 });
+    expect(JSON.parse(await readFile(join(failing, 'privacy-ledger.json'), 'utf8')).runId).toBe(runId);
+    await again.started.stop();
+
+    // 2. Two client-level rounds; the newest checkpoint is damaged: the run resumes from round 1, the ledger keeps round 2's charge.
+    const damaged = join(sandbox.dir, 'damaged');
+    const clientFlags = ['--min-clients', '2', '--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '2'];
+    const runTwo = async (rounds: number, outDir: string, extra: string[] = []) => {
+      const run = await startScriptedFederation(sandbox, ['--rounds', String(rounds), ...clientFlags, ...extra], { audit: false, outDir });
+      for (const id of ['org-1', 'org-2']) {
+        const c = run.client(id);
+        c.onPlan(async (plan) => void (await c.sendUpdate(plan, filled(plan, 0.01), 20)));
+        expect((await c.join({ features: [DP_FEDAVG_FEATURE], numTestExamples: 0 })).ok).toBe(true);
+      }
+      return run;
+    };
+    const original = await runTwo(2, damaged);
+    await original.started.finished;
+    await original.started.stop();
+    await writeFile(join(damaged, 'checkpoints', 'round-000002.ckpt'), 'damaged');
+    const resumed = await runTwo(2, damaged);
+    expect(resumed.started.coordinator.privacy?.events).toBe(2);
+    await resumed.started.finished;
+    await resumed.started.stop();
+    expect(resumed.started.coordinator.privacy?.spent).toEqual([{ unit: 'client', epsilon: clientLevelEpsilon(3, 2), delta: 1e-5, events: 3 }]);
+
+    // 3. A new run seeded from that one starts with its three charges.
+    const seeded = await startScriptedFederation(sandbox, ['--rounds', '1', ...clientFlags, '--init-from', damaged], { audit: false, outDir: join(sandbox.dir, 'seeded') });
+    expect(seeded.started.coordinator.privacy?.events).toBe(3);
+  });
+
+  it('record-level with a budget: a client whose data is spent is no longer selected and the others go on; the run stops when too few remain', async () => {
+    // σ = 2, 2 local epochs of batch 16: "tiny" (2 examples, q = 1) spends ε 3.19 a round and 4.73 over two; the
+    // others (200 examples, q = 0.08) 1.80 over three. A budget of 4 pays one round of tiny's data, three of theirs.
+    const flags = ['--rounds', '3', '--min-clients', '2', '--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '2', '--dp-epsilon', '4'];
+    const federate = async (name: string, minAvailable: number) => {
+      const run = await startScriptedFederation(sandbox, [...flags, '--min-available', String(minAvailable)], { audit: false, outDir: join(sandbox.dir, name) });
+      for (const [id, n] of [['tiny', 2], ['big-1', 200], ['big-2', 200]] as const) {
+        const c = run.client(id);
+        c.onPlan(async (plan) => void (await c.sendUpdate(plan, filled(plan, 0.001), n)));
+        expect((await c.join({ features: [DP_SGD_FEATURE], numTrainExamples: n, numTestExamples: 0 })).ok).toBe(true);
+      }
+      return run;
+    };
+    const goesOn = await federate('goes-on', 2);
+    expect((await goesOn.started.finished).roundsCompleted).toBe(3);
+    await goesOn.started.stop();
+    const logged = await records(join(sandbox.dir, 'goes-on'));
+    // Round 1 starts once two have joined (tiny first), so big-2 may or may not be in it.
+    expect(logged[0].selected).toContain('tiny');
+    expect(logged.slice(1).map((r) => r.selected)).toEqual([['big-1', 'big-2'], ['big-1', 'big-2']]);
+    expect(logged[2].privacy?.spent[0]).toMatchObject({ unit: 'record', subject: 'tiny', events: 1 });
+    expect(logged[2].privacy?.spent[0].epsilon).toBeLessThanOrEqual(4);
+
+    const stops = await federate('stops', 3);
+    const failure = await stops.started.finished.then(() => undefined, (err: Error & { code?: string }) => err);
+    expect(failure?.code).toBe('FEDTL_ERR_PRIVACY_BUDGET');
+    expect(failure?.message).toContain('round 2 cannot run within the budget of ε = 4 at δ = 0.00001 (--dp-epsilon, --dp-delta): one more round would take the data of 1 of the 3 joined clients over it (tiny), leaving 2, fewer than --min-available 3');
+    expect(stops.started.coordinator.roundsCompleted).toBe(1);
   });
 
   it('record-level: the plans ask for DP-SGD, and each selected client is charged its own q = batch / n as the plans go out', async () => {

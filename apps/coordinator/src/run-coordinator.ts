@@ -2,18 +2,19 @@
 // CLI (main.ts), the demo and the tests, so all of them run exactly the same code.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type BackboneRef, type ModelSpec } from '@fedtl/protocol';
-import { createLogger, errorMessage, toFedtlError } from '@fedtl/util';
-import { CheckpointStore } from './checkpoint-store';
-import { PrivacyLedger } from '@fedtl/privacy';
+import { FedtlError, createLogger, errorMessage, toFedtlError } from '@fedtl/util';
+import { CheckpointStore, type Checkpoint } from './checkpoint-store';
+import { PrivacyLedger, type PrivacyEvent } from '@fedtl/privacy';
 import { dpUnitOf, type CoordinatorConfig } from './config';
-import { initFrom } from './init-from';
+import { initFrom, type InitFromResult } from './init-from';
 import { Coordinator, type PrivacyStatus, type RunSummary } from './coordinator';
 import { MetricsLog } from './metrics-log';
 import { lockOutDir, type OutDirLock } from './out-dir-lock';
 import { roundEvents, type DifferentialPrivacyOptions } from './privacy/differential-privacy';
+import { readRunLedger, runLedgerPath, writeRunLedger, type RunLedger } from './privacy/run-ledger-file';
 import { RunStatus } from './dashboard/run-status';
 import { ClientCredentials } from './credentials/client-credentials';
 import { CoordinatorServer } from './server';
@@ -98,6 +99,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
   if (config.fresh) {
     await rm(checkpointsDir, { recursive: true, force: true });
     await rm(metricsPath, { force: true });
+    await rm(runLedgerPath(config.outDir), { force: true });
   }
   await ensureWritableDir(checkpointsDir, '--out-dir (its checkpoints directory)');
   if (config.auditDir) await ensureWritableDir(config.auditDir, '--audit-dir');
@@ -106,12 +108,18 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
   const previous = await store.loadLatest();
   const metricsLog = new MetricsLog(metricsPath);
   await metricsLog.repairTornTail();
-  const runId = previous?.runId ?? randomUUID();
+  const dp = privacyOf(config);
+  const ledgerFile = dp ? await readRunLedger(runLedgerPath(config.outDir)) : null;
+  if (previous && ledgerFile && ledgerFile.runId !== previous.runId) {
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${runLedgerPath(config.outDir)} is the privacy ledger of run ${ledgerFile.runId}, the checkpoints are run ${previous.runId}'s: expected one run in --out-dir; use --fresh or another --out-dir`);
+  }
+  // A run that charged its ledger before any checkpoint keeps its id: its charges stay its own.
+  const runId = previous?.runId ?? ledgerFile?.runId ?? randomUUID();
   const traffic = new TrafficCounter();
   // --init-from only seeds a new run: a restart continues from its own checkpoints and never reads the source.
-  const initial = config.initFrom !== undefined && !previous
-    ? (await initFrom(config.initFrom, model, backbone, config.seed)).weights
-    : initialWeights(model, config.seed);
+  const seeded = config.initFrom !== undefined && !previous ? await initFrom(config.initFrom, model, backbone, config.seed) : undefined;
+  const initial = seeded ? seeded.weights : initialWeights(model, config.seed);
+  const privacy = dp ? await runPrivacy(config, dp, runId, previous, ledgerFile, seeded) : undefined;
   const coordinator = new Coordinator({
     runId,
     configHash,
@@ -144,7 +152,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     },
     onAcceptedUpdate: config.auditDir ? auditWriter(config.auditDir) : undefined,
     ...(config.secureAggregation ? { secureAggregation: { threshold: config.secaggThreshold, phaseTimeoutMs: config.secaggPhaseTimeoutMs } } : {}),
-    ...(privacyOf(config) ? { privacy: privacyOf(config) } : {}),
+    ...(privacy ? { privacy } : {}),
   });
   coordinator.resume(previous);
   // A token that stops being valid ends its client's session at once, with the reason.
@@ -208,10 +216,11 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
       log.error('the run failed', { code: error.code, error: error.message, roundsCompleted: coordinator.roundsCompleted });
       // A run that got somewhere (e.g. stopped by its privacy budget) is summarised with why it ended; one that
       // completed nothing in this process leaves an earlier summary as it was.
-      if (coordinator.roundsCompleted > coordinator.resumedFromRound) {
+      // A budget that stopped the run is summarised even before any round: summary.json says why it ended.
+      if (coordinator.roundsCompleted > coordinator.resumedFromRound || error.code === 'FEDTL_ERR_PRIVACY_BUDGET') {
         await writeSummary({
           runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted,
-          resumedFrom: coordinator.resumedFromRound, checkpoint: store.pathFor(coordinator.roundsCompleted),
+          resumedFrom: coordinator.resumedFromRound, checkpoint: coordinator.roundsCompleted > 0 ? store.pathFor(coordinator.roundsCompleted) : null,
         }).catch((writeError) => log.error('could not write summary.json', { error: errorMessage(writeError) }));
       }
       await server.endRun({ runId, status: 'failed', error: { code: error.code, message: error.message }, roundsCompleted: coordinator.roundsCompleted });
@@ -248,6 +257,47 @@ export function privacyOf(config: CoordinatorConfig): DifferentialPrivacyOptions
     ? { unit, clipNorm: config.dpRecordClipNorm as number, noiseMultiplier: config.dpRecordNoiseMultiplier as number }
     : { unit, clipNorm: config.dpUpdateClipNorm as number, noiseMultiplier: config.dpUpdateNoiseMultiplier as number, samplingRate: config.dpClientSamplingRate ?? 1 };
   return { mechanism, delta: config.dpDelta, ...(config.dpEpsilon !== undefined ? { budget: { epsilon: config.dpEpsilon, delta: config.dpDelta } } : {}) };
+}
+
+/**
+ * The run's DP options with the ledger it starts from, and where every charge is stored. A resumed run takes the
+ * longer of its ledger file and its checkpoint's copy (the file has the charges of failed and abandoned attempts
+ * and of rounds after a checkpoint that resume fell back from). A new run seeded by --init-from starts with the
+ * source's ledger: its weights already spent that privacy.
+ */
+async function runPrivacy(
+  config: CoordinatorConfig,
+  dp: DifferentialPrivacyOptions,
+  runId: string,
+  previous: Checkpoint | null,
+  ledgerFile: RunLedger | null,
+  seeded: InitFromResult | undefined,
+): Promise<DifferentialPrivacyOptions> {
+  let events = ledgerFile?.events ?? [];
+  if ((previous?.privacy?.length ?? 0) > events.length) {
+    if (ledgerFile) log.warn('the newest checkpoint holds a longer privacy ledger than privacy-ledger.json: resuming with the checkpoint\'s', { file: ledgerFile.events.length, checkpoint: previous?.privacy?.length });
+    else log.warn('privacy-ledger.json is missing: the ledger resumes from the checkpoint\'s copy, without charges made after it', { events: previous?.privacy?.length });
+    events = previous?.privacy ?? [];
+  }
+  // The source's ledger enters once, when the run starts; a restart before the first checkpoint has it in the file.
+  if (seeded && !ledgerFile) events = await sourceLedger(seeded);
+  const path = runLedgerPath(config.outDir);
+  const persist = (all: PrivacyEvent[]) => writeRunLedger(path, { runId, events: all });
+  await persist(events);
+  return { ...dp, initialEvents: events, persist };
+}
+
+/** The privacy ledger of an --init-from source: its run dir's ledger file, else its checkpoint's copy. */
+async function sourceLedger(seeded: InitFromResult): Promise<PrivacyEvent[]> {
+  const sourceRunDir = dirname(dirname(seeded.source.path));
+  const file = await readRunLedger(runLedgerPath(sourceRunDir)).catch(() => null);
+  const events = file && file.runId === seeded.source.checkpoint.runId && file.events.length >= (seeded.source.checkpoint.privacy?.length ?? 0) ? file.events : (seeded.source.checkpoint.privacy ?? []);
+  if (events.length > 0) {
+    log.info('--init-from: the source run\'s privacy ledger carries over (its weights already spent it)', { source: seeded.source.path, events: events.length });
+  } else {
+    log.warn('--init-from: the source run kept no privacy ledger: its weights were trained without differential privacy, and this run\'s epsilon does not cover what they carry', { source: seeded.source.path });
+  }
+  return events;
 }
 
 /** summary.json's `privacy`: the mechanism, the budget and what the run spent (absent without DP). */

@@ -115,7 +115,7 @@ export class CoordinatorServer {
       : createHttpServer();
     // Registered before Socket.IO attaches: engine.io then hands us every request outside its own path.
     this.http.on('request', (req, res) => {
-      if (handleHttpRequest(req, res, status, { token: options.token, operatorToken: options.operatorToken, mutualTls: Boolean(options.tls?.clientCa) })) return;
+      if (handleHttpRequest(req, res, status, { token: options.token, operatorToken: options.operatorToken, mutualTls: Boolean(options.tls?.clientCa), clientTokens: Boolean(options.clientCredentials) })) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('not found: this coordinator serves /, /api/status, /metrics, /healthz and Socket.IO\n');
     });

@@ -6,7 +6,8 @@ import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, waitUntil } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
 import type { RunStatusSnapshot } from './dashboard/run-status';
-import { federationView } from './dashboard/status-access';
+import { federationView, statusViewer } from './dashboard/status-access';
+import type { IncomingMessage } from 'node:http';
 import { startCoordinator } from './run-coordinator';
 import { FEATURE_DIM } from './testing/federation-harness';
 import { ProtocolClient } from './testing/protocol-client';
@@ -88,5 +89,20 @@ describe('the federation view of the privacy ledger', () => {
     expect(org1.privacy?.spent).toEqual([{ unit: 'record', epsilon: 3.2, delta: 1e-5, events: 4 }]);
     expect(org1.rounds[0].privacy?.events.map((e) => e.subject)).toEqual(['org-1']);
     expect(federationView(snapshot, ['org-2']).privacy?.spent).toEqual(spent);
+  });
+});
+
+describe('status access with per-client tokens and no shared token', () => {
+  const request = (remoteAddress: string, authorization?: string) =>
+    ({ headers: authorization ? { authorization } : {}, socket: { remoteAddress } }) as unknown as IncomingMessage;
+  const url = new URL('http://coordinator/api/status');
+  const options = { token: '', operatorToken: OPERATOR, mutualTls: false, clientTokens: true };
+
+  it('denies another machine without the operator token (the federation is not unauthenticated), and admits the operator', () => {
+    expect(statusViewer(request('192.0.2.2'), url, options)).toEqual({ view: 'denied' });
+    expect(statusViewer(request('192.0.2.2', 'Bearer fedtl_0123456789abcdef_whatever'), url, options)).toEqual({ view: 'denied' });
+    expect(statusViewer(request('192.0.2.2', `Bearer ${OPERATOR}`), url, options)).toEqual({ view: 'operator' });
+    // Without a token store nothing guards the federation: the old rule, a federation view.
+    expect(statusViewer(request('192.0.2.2'), url, { ...options, clientTokens: false })).toMatchObject({ view: 'federation' });
   });
 });

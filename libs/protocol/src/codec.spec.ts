@@ -162,6 +162,26 @@ describe('codec round trips', () => {
     }
   });
 
+  it('refuses a RoundPlan that trains on batches of 0 examples or for 0 epochs, on both sides of the wire', () => {
+    // A hostile plan with batchSize 0 made the client's DP-SGD accounting throw (q = 0, steps = ∞); no plan
+    // trains on nothing, so such a config is malformed, named with what was expected and what came.
+    const plan = sampleRoundPlan();
+    const base = { localEpochs: 1, batchSize: 8, learningRate: 0.1, optimizer: 1, seed: 1, recordClipNorm: 1, recordNoiseMultiplier: 1 };
+    for (const field of ['batchSize', 'localEpochs'] as const) {
+      for (const config of [{ ...base, [field]: 0 }, Object.fromEntries(Object.entries(base).filter(([key]) => key !== field))]) {
+        expectFedtlError(
+          () => decodeRoundPlan(rawMessage('RoundPlan', { runId: 'r', round: 1, config })),
+          'FEDTL_ERR_MALFORMED_MESSAGE',
+          new RegExp(`^RoundPlan\\.config\\.${field}: expected a positive integer, got 0$`),
+        );
+      }
+      expect(() => encodeRoundPlan({ ...plan, config: { ...plan.config, [field]: 0 } })).toThrow(
+        new RegExp(`config\\.${field}: expected an integer in \\[1, 4294967295\\], got 0`),
+      );
+    }
+    expect(decodeRoundPlan(encodeRoundPlan({ ...plan, config: { ...plan.config, batchSize: 1, localEpochs: 1 } })).config).toMatchObject({ batchSize: 1, localEpochs: 1 });
+  });
+
   it('Update with metrics', () => {
     const update = sampleUpdate();
     expect(decodeUpdate(encodeUpdate(update))).toEqual(update);

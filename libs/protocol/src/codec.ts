@@ -368,8 +368,10 @@ function welcomeFromWire(wire: v1.Welcome.$Properties, fields: FieldReader): Wel
 
 function trainingConfigToWire(config: TrainingConfig, fields: FieldWriter): v1.TrainingConfig.$Properties {
   return {
-    localEpochs: fields.uint32('localEpochs', config.localEpochs),
-    batchSize: fields.uint32('batchSize', config.batchSize),
+    // No plan trains on batches of 0 examples or for 0 epochs (the sampling rate and step count of DP-SGD would be
+    // 0 and ∞): refused on both sides of the wire.
+    localEpochs: fields.positiveUint32('localEpochs', config.localEpochs),
+    batchSize: fields.positiveUint32('batchSize', config.batchSize),
     learningRate: config.learningRate,
     optimizer: OPTIMIZERS[config.optimizer],
     seed: fields.uint32('seed', config.seed),
@@ -391,8 +393,8 @@ const DP_FIELDS = ['recordClipNorm', 'recordNoiseMultiplier', 'updateClipNorm', 
 
 function trainingConfigFromWire(wire: v1.TrainingConfig.$Properties, fields: FieldReader): TrainingConfig {
   const config: TrainingConfig = {
-    localEpochs: wire.localEpochs ?? 0,
-    batchSize: wire.batchSize ?? 0,
+    localEpochs: fields.positive('localEpochs', wire.localEpochs),
+    batchSize: fields.positive('batchSize', wire.batchSize),
     learningRate: wire.learningRate ?? 0,
     optimizer: fields.enumValue('optimizer', OPTIMIZERS, wire.optimizer),
     seed: wire.seed ?? 0,

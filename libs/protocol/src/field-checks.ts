@@ -136,6 +136,15 @@ export class FieldWriter {
     }
     return value;
   }
+
+  /** An integer in [1, 2^32 - 1]: a count that 0 would make meaningless (a batch size, a number of epochs). */
+  positiveUint32(field: string, value: number): number {
+    if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+      throw new RangeError(`${this.path}.${field}: expected an integer in [1, 4294967295], got ${value}`);
+    }
+    return value;
+  }
+
   nonNegativeNumber(field: string, value: number): number {
     if (!Number.isFinite(value) || value < 0) {
       throw new RangeError(`${this.path}.${field}: expected a finite number ≥ 0, got ${value}`);

@@ -49,6 +49,8 @@ describe('npm run token', () => {
       [['list', '--out-dir', outDir, '--client', 'org-1'], '--client: expected no --client with list, got "org-1"'],
       [['list', '--out-dir', outDir, '--secret'], "command line: Unknown option '--secret'"],
       [['revoke', '--out-dir', outDir, '--token-id', 'abc'], 'which does not exist'],
+      [['issue', '--out-dir', outDir, '--client', 'org-1', '--client', 'org-2'], '--client: expected it once, got "2 times"'],
+      [['issue', '--out-dir', outDir, '--client=org-1', '--client', 'org-2'], '--client: expected it once'],
     ];
     for (const [argv, message] of cases) {
       const result = await run(argv);

@@ -59,6 +59,11 @@ export function parseTokenCommand(argv: string[]): TokenCommand | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
+  // parseArgs keeps the last of a repeated option: `--client org-1 --client org-2` must not quietly mean org-2.
+  for (const flag of Object.keys(FLAGS)) {
+    const given = argv.filter((arg) => arg === `--${flag}` || arg.startsWith(`--${flag}=`));
+    if (given.length > 1) throw usageError(`--${flag}`, 'it once', `${given.length} times`);
+  }
   if (positionals.length !== 1) throw usageError('command', 'one of issue, revoke, list', positionals.length === 0 ? 'none' : positionals.join(' '));
   const command = positionals[0];
   if (command !== 'issue' && command !== 'revoke' && command !== 'list') throw usageError('command', 'one of issue, revoke, list', command);

@@ -14,6 +14,11 @@ export interface StatusAccessOptions {
   operatorToken: string;
   /** Mutual TLS is on: a request's client certificate names the client it may see. */
   mutualTls: boolean;
+  /**
+   * Per-client tokens guard the federation (a token store exists): the coordinator is not unauthenticated even
+   * without a shared token, so the status API then takes the operator token (or the shared one) only.
+   */
+  clientTokens?: boolean;
 }
 
 export type StatusViewer = { view: 'operator' } | { view: 'federation'; ownClientIds: string[] } | { view: 'denied' };
@@ -30,7 +35,8 @@ function isLoopback(address: string | undefined): boolean {
 
 /**
  * Decides a request's view. Without any token configured (a loopback demo, or --allow-unauthenticated) a
- * request from this machine gets the operator view and any other the federation view.
+ * request from this machine gets the operator view and any other the federation view; with per-client tokens and
+ * no shared one, any other is denied unless it presents the operator token.
  */
 export function statusViewer(request: IncomingMessage, url: URL, options: StatusAccessOptions): StatusViewer {
   const given = presentedSecret(request, url);
@@ -38,6 +44,7 @@ export function statusViewer(request: IncomingMessage, url: URL, options: Status
   if (options.operatorToken && secretsEqual(given, options.operatorToken)) return { view: 'operator' };
   if (options.token) return secretsEqual(given, options.token) ? { view: 'federation', ownClientIds: own() } : { view: 'denied' };
   if (!options.operatorToken && isLoopback(request.socket.remoteAddress)) return { view: 'operator' };
+  if (options.clientTokens) return { view: 'denied' };
   return { view: 'federation', ownClientIds: own() };
 }
 

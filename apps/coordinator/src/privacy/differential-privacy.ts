@@ -32,6 +32,10 @@ export interface DifferentialPrivacyOptions {
   budget?: PrivacyBudget;
   /** δ at which every ε is reported (the budget's when there is one). */
   delta: number;
+  /** The ledger the run starts with (a resumed run's, or an --init-from source's); absent: the checkpoint's. */
+  initialEvents?: PrivacyEvent[];
+  /** Stores the whole ledger (run-ledger-file.ts); awaited after every charge, before what was charged is released. */
+  persist?: (events: PrivacyEvent[]) => Promise<void>;
 }
 
 /** The plan's DP terms (round.proto 18-20); the clients' share of the noise under secure aggregation is added later. */
@@ -91,6 +95,8 @@ export function checkRoundBudget(round: number, ledger: PrivacyLedger, options: 
   const spent = over.now ? describeSpend(over.now) : 'nothing';
   throw new FedtlError(
     'FEDTL_ERR_PRIVACY_BUDGET',
-    `round ${round} would take the run to ${describeSpend(over.would)}, over its budget of ε = ${budget.epsilon} at δ = ${budget.delta} (--dp-epsilon, --dp-delta); spent so far: ${spent}. The run stops at round ${round - 1}, whose checkpoint holds the last weights within the budget`,
+    `round ${round} would take the run to ${describeSpend(over.would)}, over its budget of ε = ${budget.epsilon} at δ = ${budget.delta} (--dp-epsilon, --dp-delta); spent so far: ${spent}. ${
+      round > 1 ? `The run stops at round ${round - 1}, whose checkpoint holds the last weights within the budget` : 'No round of this run fits the budget: raise --dp-epsilon or the noise'
+    }`,
   );
 }

@@ -37,6 +37,14 @@ describe('PrivacyLedger', () => {
     expect(ledger.overBudget({ epsilon: next, delta: 1e-5 }, [clientRound(3)])).toBeUndefined();
   });
 
+  it('checks one subject against the budget without the others', () => {
+    const ledger = new PrivacyLedger([recordRound(1, 'org-1', 0.5), recordRound(1, 'org-2', 0.01)]);
+    const budget = { epsilon: ledger.spent(1e-5, [recordRound(2, 'org-1', 0.5)])[0].epsilon - 1e-9, delta: 1e-5 };
+    expect(ledger.wouldExceed(budget, [recordRound(2, 'org-1', 0.5)])).toBe(true);
+    expect(ledger.wouldExceed(budget, [recordRound(2, 'org-2', 0.01)])).toBe(false);
+    expect(ledger.wouldExceed(budget, [recordRound(1, 'org-3', 0.01)])).toBe(false);
+  });
+
   it('round-trips through JSON and refuses a tampered ledger with what was expected', () => {
     const ledger = new PrivacyLedger([clientRound(1), recordRound(2, 'org-1', 0.5)]);
     const copy = PrivacyLedger.fromJSON(JSON.parse(JSON.stringify(ledger.toJSON())), 'ckpt');

@@ -7,7 +7,7 @@
 //     data was used, and a run's record-level ε is the largest over its clients (each client's data is disjoint
 //     from the others', so the guarantee of one example is its own client's ledger; parallel composition).
 import { FedtlError } from '@fedtl/util';
-import { DEFAULT_RDP_ORDERS, RdpAccountant } from './rdp-accountant';
+import { DEFAULT_RDP_ORDERS, epsilonFromRdp, sampledGaussianRdp } from './rdp-accountant';
 
 /** Whose presence the guarantee hides: one example of one client, or a whole client. */
 export type PrivacyUnit = 'record' | 'client';
@@ -86,13 +86,17 @@ function checkEvent(event: PrivacyEvent, where: string): PrivacyEvent {
  */
 export class PrivacyLedger {
   private readonly list: PrivacyEvent[] = [];
+  /** Composed RDP per unit and subject ("client", or "record:" + subject), kept as events arrive: spent() is O(orders). */
+  private readonly totals = new Map<string, { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number }>();
+  /** One step's RDP curve per (q, σ): a run repeats the same few. */
+  private readonly stepCurves = new Map<string, number[]>();
 
   /** @throws FedtlError FEDTL_ERR_BAD_CONFIG for a malformed event. */
   constructor(
     events: readonly PrivacyEvent[] = [],
     private readonly orders: readonly number[] = DEFAULT_RDP_ORDERS,
   ) {
-    events.forEach((event, i) => this.list.push(checkEvent(event, `privacy ledger event ${i}`)));
+    this.record(...events.map((event, i) => checkEvent(event, `privacy ledger event ${i}`)));
   }
 
   /** Reads a ledger written by toJSON(); `source` names it in errors. @throws FedtlError FEDTL_ERR_BAD_CONFIG. */
@@ -109,6 +113,7 @@ export class PrivacyLedger {
   record(...events: PrivacyEvent[]): void {
     const checked = events.map((event) => checkEvent(event, 'privacy event'));
     this.list.push(...checked);
+    this.addTo(this.totals, checked);
   }
 
   /** The events as plain JSON (for a checkpoint or a ledger file). */
@@ -123,18 +128,16 @@ export class PrivacyLedger {
    */
   spent(delta: number, extra: readonly PrivacyEvent[] = []): PrivacySpend[] {
     if (!(delta > 0 && delta < 1)) throw new RangeError(`PrivacyLedger: expected delta in (0, 1), got ${delta}`);
-    const all = [...this.list, ...extra.map((event) => checkEvent(event, 'privacy event'))];
+    const totals = new Map([...this.totals].map(([key, total]) => [key, { ...total, rdp: total.rdp.slice() }]));
+    this.addTo(totals, extra.map((event) => checkEvent(event, 'privacy event')));
     const spends: PrivacySpend[] = [];
-    const clientLevel = all.filter((event) => event.unit === 'client');
-    if (clientLevel.length > 0) spends.push({ unit: 'client', epsilon: this.epsilonOf(clientLevel, delta), delta, events: clientLevel.length });
-    const bySubject = new Map<string, PrivacyEvent[]>();
-    for (const event of all) {
-      if (event.unit === 'record') bySubject.set(event.subject ?? '', [...(bySubject.get(event.subject ?? '') ?? []), event]);
-    }
+    const clientLevel = totals.get(CLIENT_KEY);
+    if (clientLevel) spends.push({ unit: 'client', epsilon: epsilonFromRdp(this.orders, clientLevel.rdp, delta).epsilon, delta, events: clientLevel.events });
     let worst: PrivacySpend | undefined;
-    for (const [subject, events] of [...bySubject].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const epsilon = this.epsilonOf(events, delta);
-      if (!worst || epsilon > worst.epsilon) worst = { unit: 'record', epsilon, delta, ...(subject ? { subject } : {}), events: events.length };
+    for (const [key, total] of [...totals].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (key === CLIENT_KEY) continue;
+      const epsilon = epsilonFromRdp(this.orders, total.rdp, delta).epsilon;
+      if (!worst || epsilon > worst.epsilon) worst = { unit: 'record', epsilon, delta, ...(total.subject ? { subject: total.subject } : {}), events: total.events };
     }
     if (worst) spends.push(worst);
     return spends;
@@ -151,9 +154,45 @@ export class PrivacyLedger {
     return { would, ...(now ? { now } : {}) };
   }
 
-  private epsilonOf(events: readonly PrivacyEvent[], delta: number): number {
-    const accountant = new RdpAccountant(this.orders);
-    for (const event of events) accountant.compose(event);
-    return accountant.epsilon(delta);
+  /**
+   * Whether `extra` would take the unit and subject it touches over budget.epsilon at budget.delta, looking only at
+   * those (O(orders) per touched subject): the check for one client among many.
+   */
+  wouldExceed(budget: PrivacyBudget, extra: readonly PrivacyEvent[]): boolean {
+    const touched = new Map<string, { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number }>();
+    for (const event of extra) {
+      const key = event.unit === 'client' ? CLIENT_KEY : `record:${event.subject ?? ''}`;
+      const total = this.totals.get(key);
+      if (total && !touched.has(key)) touched.set(key, { ...total, rdp: total.rdp.slice() });
+    }
+    this.addTo(touched, extra.map((event) => checkEvent(event, 'privacy event')));
+    return [...touched.values()].some((total) => epsilonFromRdp(this.orders, total.rdp, budget.delta).epsilon > budget.epsilon);
+  }
+
+  /** Adds each event's steps of its (q, σ) curve to the total of its unit and subject (RDP composes by addition). */
+  private addTo(totals: Map<string, { unit: PrivacyUnit; subject?: string; rdp: number[]; events: number }>, events: readonly PrivacyEvent[]): void {
+    for (const event of events) {
+      const key = event.unit === 'client' ? CLIENT_KEY : `record:${event.subject ?? ''}`;
+      let total = totals.get(key);
+      if (!total) {
+        total = { unit: event.unit, ...(event.unit === 'record' && event.subject ? { subject: event.subject } : {}), rdp: this.orders.map(() => 0), events: 0 };
+        totals.set(key, total);
+      }
+      const curve = this.stepCurve(event.samplingRate, event.noiseMultiplier);
+      for (let i = 0; i < curve.length; i++) total.rdp[i] += curve[i] * event.steps;
+      total.events += 1;
+    }
+  }
+
+  private stepCurve(samplingRate: number, noiseMultiplier: number): number[] {
+    const key = `${samplingRate}/${noiseMultiplier}`;
+    let curve = this.stepCurves.get(key);
+    if (!curve) {
+      curve = sampledGaussianRdp(samplingRate, noiseMultiplier, this.orders);
+      this.stepCurves.set(key, curve);
+    }
+    return curve;
   }
 }
+
+const CLIENT_KEY = 'client';
