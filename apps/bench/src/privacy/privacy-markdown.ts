@@ -71,7 +71,9 @@ function clientLevelSection(report: PrivacyReport): string[] {
       `(Hsu, Qi, Brown 2019; per label, proportions over the clients ~ Dir(${s.alpha}); every client non-empty; ${c.clientExamples.min}–${c.clientExamples.max} examples, median ${c.clientExamples.median}). ` +
       `Each of ${s.rounds} rounds, every client trains with probability q = ${s.samplingRate} (Poisson sampling, ≈ ${Math.round(s.samplingRate * s.clients)} a round); ` +
       `updates clipped to S = ${s.clipNorm}, noise N(0, z²S²) on their sum, divided by q·N = ${s.samplingRate * s.clients}, then the strategy's server step. ` +
-      `z is calibrated for ${s.rounds} steps at q; ε spent is the PrivacyLedger's. Test accuracy (%) on each domain's test set.`,
+      `z is calibrated for ${s.rounds} steps at q; ε spent is the PrivacyLedger's. Test accuracy (%) on each domain's test set. ` +
+      'The unit of privacy is one client; the ε (amplified by sampling) holds against whoever sees the models but not which clients each round sampled; ' +
+      'against the coordinator, which draws the sample, a client has the ε of the rounds it took part in at q = 1 (README, Privacy).',
     '',
     '**Simulated in the bench process, no sockets:** a hundred client processes do not fit on a two-core machine. The simulation runs the code ' +
       "the processes run: each sampled client trains with @fedtl/model's `trainLocally` (the client's training) and each round is aggregated by " +
