@@ -57,6 +57,15 @@ describe('privacy report.md', () => {
     ]);
   });
 
+  it('shows no spread for a single seed', () => {
+    const one = { ...report, seeds: [1], recordLevel: [{ ...summarizePrivacyRow(dpHead, [privacySeedRun(1, { books: 0.6, dvd: 0.64 }, 3.98, 300)]), labelsPerClient: 200 }] };
+    expect(recordLevelTable(one).split('\n')).toEqual([
+      '| labels / client | strategy | target ε | σ | q | steps | books | dvd | **mean** | ε spent | s / run |',
+      '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| 200 | fedadam | 4 | 0.863 | 0.01 | 2000 | 60.0 | 64.0 | **62.0** | 3.98 | 300.0 |',
+    ]);
+  });
+
   it('renders the client-level table with z', () => {
     expect(clientLevelTable(report).split('\n')[3]).toBe('| fedadam | 4 | 0.863 | 61.0 | 62.0 | **61.5 ± 0.7** | 3.99 | 305.0 |');
   });

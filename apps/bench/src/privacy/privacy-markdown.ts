@@ -13,14 +13,18 @@ const spent = (value: number | null) => (value === null ? '–' : value.toFixed(
 const formatDelta = (delta: number) => delta.toExponential().replace('e-', 'e−');
 const ratio = (value: number, base: number) => (base > 0 && Number.isFinite(value / base) ? `${(value / base).toFixed(2)}×` : '–');
 
+const meanHeader = (report: PrivacyReport) => (report.seeds.length > 1 ? '**mean ± std**' : '**mean**');
+
 function rowCells(report: PrivacyReport, row: PrivacyRow): string {
   const cells = report.domains.map((d) => pct(row.perDomain[d]?.mean ?? NaN));
-  return `${cells.join(' | ')} | **${formatPercentSpread(row.mean)}** | ${spent(row.spentEpsilon)} | ${row.seconds.toFixed(1)}`;
+  // One seed has no spread to show: "± 0.0" would read as a measured one.
+  const mean = row.mean.n > 1 ? formatPercentSpread(row.mean) : pct(row.mean.mean);
+  return `${cells.join(' | ')} | **${mean}** | ${spent(row.spentEpsilon)} | ${row.seconds.toFixed(1)}`;
 }
 
 /** The record-level table: one line per labels × strategy × ε. */
 export function recordLevelTable(report: PrivacyReport): string {
-  const header = `| labels / client | strategy | target ε | σ | q | steps | ${report.domains.join(' | ')} | **mean ± std** | ε spent | s / run |`;
+  const header = `| labels / client | strategy | target ε | σ | q | steps | ${report.domains.join(' | ')} | ${meanHeader(report)} | ε spent | s / run |`;
   const rule = `|---:|---|---:|---:|---:|---:|${report.domains.map(() => '---:').join('|')}|---:|---:|---:|`;
   const lines = report.recordLevel.map(
     (row) =>
@@ -32,7 +36,7 @@ export function recordLevelTable(report: PrivacyReport): string {
 /** The client-level table: one line per strategy × ε. */
 export function clientLevelTable(report: PrivacyReport): string {
   const rows = report.clientLevel?.rows ?? [];
-  const header = `| strategy | target ε | z | ${report.domains.join(' | ')} | **mean ± std** | ε spent | s / run |`;
+  const header = `| strategy | target ε | z | ${report.domains.join(' | ')} | ${meanHeader(report)} | ε spent | s / run |`;
   const rule = `|---|---:|---:|${report.domains.map(() => '---:').join('|')}|---:|---:|---:|`;
   const lines = rows.map((row) => `| ${row.strategy} | ${formatEpsilon(row.epsilon)} | ${noise(row.noiseMultiplier)} | ${rowCells(report, row)} |`);
   return [header, rule, ...lines].join('\n');
