@@ -37,7 +37,7 @@ describe('parsePrivacyArgs', () => {
 
   it('refuses bad values with the flag named', () => {
     expect(() => parse('--epsilons', '8,8')).toThrow(/--epsilons: expected distinct numbers > 0 or inf/);
-    expect(() => parse('--epsilons', '0')).toThrow(/--epsilons/);
+    expect(() => parse('--epsilons', '0')).toThrow(/--epsilons: expected a positive finite number/);
     expect(() => parse('--delta', '1')).toThrow(/--delta: expected a number in \(0, 1\)/);
     expect(() => parse('--labels', '1')).toThrow(/--labels/);
     expect(() => parse('--seeds', '2,2')).toThrow(/--seeds: expected distinct integers/);

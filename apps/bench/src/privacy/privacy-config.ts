@@ -107,7 +107,7 @@ const FLAGS = {
 
 /** A comma-separated list of ε: numbers > 0, or inf for none; distinct, in the given order. */
 function parseEpsilons(value: string): Array<number | null> {
-  const epsilons = list(value).map((item) => (item === 'inf' || item === '∞' ? null : numberIn('--epsilons', item, NaN, false)));
+  const epsilons = list(value).map((item) => (item === 'inf' || item === '∞' ? null : parsePositiveNumber('--epsilons', item)));
   if (epsilons.length === 0 || new Set(epsilons).size !== epsilons.length) bad('--epsilons', 'distinct numbers > 0 or inf', value);
   return epsilons;
 }
