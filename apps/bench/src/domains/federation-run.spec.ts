@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useTestSandbox } from '@fedtl/util/testing';
 import { DOMAINS_DEFAULTS } from './domains-config';
-import { runFederation } from './federation-run';
+import { dpFlags, runFederation } from './federation-run';
 
 describe('runFederation', () => {
   const sandbox = useTestSandbox();
@@ -31,5 +31,17 @@ describe('runFederation', () => {
       }),
     ).rejects.toThrow(/secure aggregation/);
     expect(existsSync(join(runDir, 'keep'))).toBe(true);
+  });
+});
+
+describe('dpFlags', () => {
+  it('maps each unit of privacy and the budget to the coordinator’s --dp-* flags', () => {
+    expect(dpFlags({ record: { clipNorm: 1, noiseMultiplier: 0.75 }, budget: { epsilon: 4, delta: 1e-5 } })).toEqual([
+      '--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '0.75', '--dp-epsilon', '4', '--dp-delta', '0.00001',
+    ]);
+    expect(dpFlags({ client: { clipNorm: 0.5, noiseMultiplier: 2, samplingRate: 0.1 } })).toEqual([
+      '--dp-update-clip-norm', '0.5', '--dp-update-noise-multiplier', '2', '--dp-client-sampling-rate', '0.1',
+    ]);
+    expect(dpFlags({})).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { PrivacyEvent, PrivacySpend } from '@fedtl/privacy';
 import { createLogger } from '@fedtl/util';
 import { startApp, type AppProcess } from '../workspace';
 import type { ModelOptions, ServerOptimizerOptions, TrainingOptions } from './domains-config';
@@ -59,6 +60,25 @@ export interface FederationOptions {
   secureAggregation: boolean;
   /** Start from another run's global weights (the coordinator's --init-from: a checkpoint file or run dir). */
   initFrom?: string;
+  /** Differential privacy of the run (the coordinator's --dp-* flags, PROTOCOL §7.1); absent: none. */
+  dp?: FederationDp;
+}
+
+/** The coordinator's DP settings: at most one unit of privacy, and the budget the run may not exceed. */
+export interface FederationDp {
+  /** Record-level DP-SGD on every client: clipping bound C and noise multiplier σ. */
+  record?: { clipNorm: number; noiseMultiplier: number };
+  /** Client-level DP-FedAvg: update clipping bound S, noise multiplier z, Poisson client-sampling rate q. */
+  client?: { clipNorm: number; noiseMultiplier: number; samplingRate: number };
+  /** The coordinator refuses a round that would take the run over it. */
+  budget?: { epsilon: number; delta: number };
+}
+
+/** What the coordinator's summary.json says of the run's privacy (present when the run used DP). */
+export interface RunPrivacy {
+  budget?: { epsilon: number; delta: number };
+  spent: PrivacySpend[];
+  events: number;
 }
 
 /** The part of the coordinator's per-round record (apps/coordinator/src/metrics-log.ts) the bench reads. */
@@ -69,12 +89,16 @@ export interface RoundRecord {
   bytesUp: number;
   bytesDown: number;
   seconds: number;
+  /** Under DP: this round's events and the cumulative spend at the run's δ. */
+  privacy?: { events: PrivacyEvent[]; spent: PrivacySpend[] };
 }
 
 export interface FederationResult {
   records: RoundRecord[];
   seconds: number;
   auditDir: string;
+  /** summary.json's privacy section, when it has one. */
+  privacy?: RunPrivacy;
 }
 
 const log = createLogger('bench-federation');
@@ -104,6 +128,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       ...(options.audit ? ['--audit-dir', auditDir] : []),
       ...(options.secureAggregation ? ['--secure-aggregation'] : []),
       ...(options.initFrom !== undefined ? ['--init-from', options.initFrom] : []),
+      ...(options.dp ? dpFlags(options.dp) : []),
     ],
     join(logsDir, 'coordinator.log'),
   );
@@ -122,12 +147,21 @@ export async function runFederation(options: FederationOptions): Promise<Federat
             '--embed-threads', '1', '--seed', String(options.seed), '--log-level', 'warn',
             ...(options.personalizeEpochs > 0 ? ['--personalize-epochs', String(options.personalizeEpochs)] : []),
             ...(options.secureAggregation ? ['--require-secure-aggregation'] : []),
+            // The client's own DP-SGD ledger would default to the shared feature cache, where every run (and every
+            // bench sharing the cache) would add to one file per client id: each run keeps its own.
+            ...(options.dp ? ['--dp-ledger', join(runDir, 'ledgers', `${client.id}.json`)] : []),
           ],
           join(logsDir, `${client.id}.log`),
         ),
       );
     }
-    const codes = await Promise.all([coordinator.exited, ...clients.map((c) => c.exited)]);
+    // A client that fails (refused at Join, a crash) would leave the coordinator waiting for its quorum for ever:
+    // the first failing client stops the federation.
+    const everyone = Promise.all([coordinator.exited, ...clients.map((c) => c.exited)]);
+    const aClientFailed = new Promise<void>((failed) => clients.forEach((c) => void c.exited.then((code) => code !== 0 && failed())));
+    await Promise.race([everyone, aClientFailed]);
+    for (const app of [coordinator, ...clients]) app.stop();
+    const codes = await everyone;
     const failed = codes.map((code, i) => ({ code, name: i === 0 ? 'coordinator' : options.clients[i - 1].id })).filter((p) => p.code !== 0);
     if (failed.length > 0) {
       throw new Error(`federated run in ${runDir} failed: ${failed.map((p) => `${p.name} exited ${p.code}`).join(', ')} (logs in ${logsDir})`);
@@ -143,7 +177,28 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     .filter((record) => record.status === 'aggregated');
   // A coordinator that exits 0 aggregated every round; anything else would make "the last round" an earlier one.
   if (records.length !== options.rounds) throw new Error(`federated run in ${runDir}: expected ${options.rounds} aggregated rounds in metrics.jsonl, got ${records.length}`);
-  return { records, seconds: (performance.now() - started) / 1000, auditDir };
+  const privacy = await runPrivacyOf(runDir);
+  return { records, seconds: (performance.now() - started) / 1000, auditDir, ...(privacy ? { privacy } : {}) };
+}
+
+/** The coordinator flags of `dp`. */
+export function dpFlags(dp: FederationDp): string[] {
+  return [
+    ...(dp.record ? ['--dp-record-clip-norm', String(dp.record.clipNorm), '--dp-record-noise-multiplier', String(dp.record.noiseMultiplier)] : []),
+    ...(dp.client
+      ? [
+          '--dp-update-clip-norm', String(dp.client.clipNorm), '--dp-update-noise-multiplier', String(dp.client.noiseMultiplier),
+          '--dp-client-sampling-rate', String(dp.client.samplingRate),
+        ]
+      : []),
+    ...(dp.budget ? ['--dp-epsilon', String(dp.budget.epsilon), '--dp-delta', String(dp.budget.delta)] : []),
+  ];
+}
+
+async function runPrivacyOf(runDir: string): Promise<RunPrivacy | undefined> {
+  const file = join(runDir, 'summary.json');
+  if (!existsSync(file)) return undefined;
+  return (JSON.parse(await readFile(file, 'utf8')) as { privacy?: RunPrivacy }).privacy;
 }
 
 /** The coordinator flags that select `strategy` with its settings. */
