@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readUserTextSync } from '@fedtl/data';
 import { assertPrivacyPolicy, PERMISSIVE_POLICY, type PrivacyPolicy } from '@fedtl/privacy';
-import { FedtlError, configError, isLogLevel, parseInteger, parsePositiveNumber, redactUrl, refuseRepeatedOptions, type LogLevel } from '@fedtl/util';
+import { FedtlError, configError, isLogLevel, parseInteger, parsePositiveNumber, redactUrl, type LogLevel } from '@fedtl/util';
 
 /** Ten minutes without a session with the coordinator, then the client gives up. */
 export const DEFAULT_GIVE_UP_AFTER_MS = 600_000;
@@ -132,7 +132,7 @@ Differential privacy (this client trains by DP-SGD, or clips and noises its upda
 says so; these flags keep account of what DP-SGD spends on this organisation's data and cap it):
   --dp-epsilon E             budget: refuse (FEDTL_ERR_PRIVACY_BUDGET) a plan that would take the ledger over
                              ε = E at --dp-delta, and any plan without DP-SGD or without noise (ε = ∞)
-  --dp-delta D               the δ of the budget and of the ε logged after each round (default ${DEFAULT_DP_DELTA.toExponential()})
+  --dp-delta D               the δ of the budget and of the ε logged after each round, in (0, 0.01) (default ${DEFAULT_DP_DELTA.toExponential()})
   --dp-ledger FILE           what DP-SGD has spent on this data, kept across runs and written before each update
                              leaves (default CACHE-DIR/privacy-ledger-CLIENT-ID.json); use the same file for every
                              run on the same data, whatever its client id. A corrupt ledger stops the client (exit 2)
@@ -262,7 +262,6 @@ export function parseClientConfig(argv: string[], env: NodeJS.ProcessEnv = {}): 
     // node:util's own errors (an unknown option, a missing or dash-led value) as a configuration error, not a crash.
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `command line: ${(err as Error).message} (see --help)`);
   }
-  refuseRepeatedOptions(argv, Object.keys(FLAGS));
   if (values.help) return 'help';
   let v: Flags = values;
   if (values.config) {

@@ -338,7 +338,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       }
       if (await this.send('update', payload, plan.round)) {
         this.roundsJoined++;
-        this.log.info('update accepted', { round: plan.round, loss: metrics.loss, accuracy: metrics.accuracy });
+        // Under a DP plan the training metrics are withheld (learner.ts): say nothing rather than "undefined".
+        this.log.info('update accepted', { round: plan.round, ...(metrics.loss !== undefined ? { loss: metrics.loss, accuracy: metrics.accuracy } : {}) });
       }
       this.emit('trained', plan.round);
     });

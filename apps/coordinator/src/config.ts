@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { normalizeLabel, readUserTextSync } from '@fedtl/data';
-import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, refuseRepeatedOptions, tokenWeakness, type LogLevel } from '@fedtl/util';
+import { FedtlError, configError, isLogLevel, parseInteger, parseOneOf, parsePositiveNumber, tokenWeakness, type LogLevel } from '@fedtl/util';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
@@ -364,9 +364,11 @@ export const USAGE = `Usage: npm run coordinator -- [options]
                              client-level differential privacy (DP-FedAvg): each client's update clipped to
                              S, noise Z·S on the sum, a Poisson sample of the clients each round (each with
                              probability Q, default 1); the unit of privacy is one organisation
-  --dp-epsilon E [--dp-delta D]  the run's privacy budget: a round that would spend more than E at D (default
-                             1e-5) is refused and the run stops; the ledger is in every checkpoint,
-                             metrics.jsonl, summary.json, /api/status and /metrics
+  --dp-epsilon E [--dp-delta D]  the run's privacy budget, ε at δ (D in (0, 0.01), default 1e-5): record-level,
+                             a client whose data one more round would take over E is no longer selected, and
+                             the run stops when too few remain; client-level, a round that would spend more
+                             than E is refused and the run stops. The ledger: OUT/privacy-ledger.json, every
+                             checkpoint, metrics.jsonl, summary.json, /api/status and /metrics
   --tls-cert FILE --tls-key FILE     serve over TLS (wss://); --tls-client-ca FILE requires client certificates
   --fresh                    ignore existing checkpoints in --out-dir and start over
   --init-from PATH           start a new run from another run's global weights: a checkpoint file or a run's
@@ -622,7 +624,6 @@ export function parseCoordinatorConfig(argv: string[], env: NodeJS.ProcessEnv = 
     // node:util's own errors (an unknown option, a missing or dash-led value) as a configuration error, not a crash.
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `command line: ${(err as Error).message} (see --help)`);
   }
-  refuseRepeatedOptions(argv, Object.keys(FLAGS));
   if (values.help) return 'help';
   const v: FlagValues = { ...(values.config ? fileToFlags(values.config) : {}), ...values };
   const merged: CoordinatorConfig = { ...DEFAULT_CONFIG, training: { ...DEFAULT_CONFIG.training } };

@@ -35,8 +35,8 @@ export function parseIntegerList(name: string, value: string, min: number): numb
 }
 
 /**
- * Refuses an option given twice on one command line (node:util's parseArgs keeps the last, so `--dp-epsilon 4
- * --dp-epsilon 40` would quietly mean 40). `options` are the option names without dashes; `--name value` and
+ * Refuses an option given twice on one command line, for commands where the last-wins convention of node:util's
+ * parseArgs would be dangerous (`token issue --client org-1 --client org-2` issuing org-2's token). `options` are the option names without dashes; `--name value` and
  * `--name=value` both count. Nothing after a lone `--` is looked at.
  * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming the option and how often it came.
  */

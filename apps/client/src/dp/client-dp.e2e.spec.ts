@@ -104,7 +104,7 @@ describe('the client under differential privacy', () => {
     ]);
     expect(received.failures[0].error.message).toBe(
       `round 2 would take this client's data to ε = ${Number(epsilonOfSteps(8).toPrecision(3))} at δ = 1e-5 (ledger ${ledgerFile}: ε = ${Number(epsilonOfSteps(4).toPrecision(3))} ` +
-        `spent over 1 rounds; this round: q = 0.25, σ = 1.1, 4 steps); budget --dp-epsilon ${epsilon} at --dp-delta 1e-5`,
+        `spent over 1 round; this round: q = 0.25, σ = 1.1, 4 steps); budget --dp-epsilon ${epsilon} at --dp-delta 1e-5`,
     );
     expect(received.failures[1].error.message).toMatch(/^round 3 trains without DP-SGD \(its plan sets no record clip norm\): ε = ∞/);
     const file = JSON.parse(await readFile(ledgerFile, 'utf8'));

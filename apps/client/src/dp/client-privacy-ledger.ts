@@ -131,7 +131,7 @@ export class ClientPrivacyLedger {
     const now = this.spent();
     return (
       `round ${event.round} would take this client's data to ε = ${formatEpsilon(would.epsilon)} at δ = ${formatDelta(budget.delta)} ` +
-      `(ledger ${resolve(this.path)}: ε = ${formatEpsilon(now.epsilon)} spent over ${now.rounds} rounds; this round: q = ${formatEpsilon(event.samplingRate)}, ` +
+      `(ledger ${resolve(this.path)}: ε = ${formatEpsilon(now.epsilon)} spent over ${now.rounds} round${now.rounds === 1 ? '' : 's'}; this round: q = ${formatEpsilon(event.samplingRate)}, ` +
       `σ = ${event.noiseMultiplier}, ${event.steps} steps); budget --dp-epsilon ${budget.epsilon} at --dp-delta ${formatDelta(budget.delta)}`
     );
   }

@@ -130,7 +130,7 @@ describe('the client vetting a plan', () => {
 
     await waitUntil(() => seen.failures.length === 1, 30_000, 'round-failed');
     expect(seen.failures[0].code).toBe('FEDTL_ERR_PRIVACY_BUDGET');
-    expect(seen.failures[0].message).toMatch(/^round 1 would take this client's data to ε = .* spent over 1 rounds;/);
+    expect(seen.failures[0].message).toMatch(/^round 1 would take this client's data to ε = .* spent over 1 round;/);
     // The update would have left instead of the round-failed (the record comes first); a masked input needs a
     // ShareDelivery this stand-in never sends, and the attempt is dropped.
     expect(seen.events).toEqual(secure ? ['secagg-advertise', 'round-failed'] : ['round-failed']);

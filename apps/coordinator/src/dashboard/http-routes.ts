@@ -27,7 +27,7 @@ export function handleHttpRequest(request: IncomingMessage, response: ServerResp
       {
         const viewer = statusViewer(request, url, access);
         if (viewer.view === 'denied') {
-          send(401, 'text/plain; charset=utf-8', 'unauthorized: expected the operator or the federation token as "Authorization: Bearer <token>" or ?token=\n');
+          send(401, 'text/plain; charset=utf-8', `unauthorized: expected the operator token${access.token ? ' or the federation token' : ''} as "Authorization: Bearer <token>" or ?token=\n`);
         } else if (url.pathname === '/metrics') {
           // Run-level aggregates only, whoever asks.
           send(200, 'text/plain; version=0.0.4; charset=utf-8', renderPrometheus(status.snapshot()));
