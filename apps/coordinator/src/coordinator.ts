@@ -758,7 +758,9 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       : await this.collectInTheClear(round, attempt, plan, config, aggregator);
     // Client-level DP is spent when an aggregate is released: only by a round that aggregated.
     if (outcome.result && dp?.mechanism.unit === 'client' && !this.stopped) await this.charge(events);
-    const privacy = dp ? { privacy: { events: outcome.result || recordEvents.length > 0 ? events : [], spent: this.ledger.spent(dp.delta) } } : {};
+    const refunded = recordEvents.length > 0 ? await this.refundRefusals(round, outcome.failures) : new Set<string>();
+    const charged = outcome.result || recordEvents.length > 0 ? events.filter((event) => event.subject === undefined || !refunded.has(event.subject)) : [];
+    const privacy = dp ? { privacy: { events: charged, spent: this.ledger.spent(dp.delta) } } : {};
     this.currentPlan = undefined;
     for (const timer of this.graceTimers.values()) clearTimeout(timer);
     this.graceTimers.clear();
@@ -824,6 +826,28 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.log.info('round aggregated', { round, accepted: outcome.accepted.length, failed: outcome.failures.length, accuracy: this.lastEvaluation.accuracy, ...(dp ? { privacy: this.ledger.spent(dp.delta).map(describeSpend).join('; ') } : {}) });
     this.emit('round', record);
     return true;
+  }
+
+  /**
+   * Record-level: a client that refused the plan before training (its own policy or privacy budget) released
+   * nothing, so the charge made for it as the plans went out is taken back (this attempt's only). Returns whose.
+   */
+  private async refundRefusals(round: number, failures: readonly ClientFailure[]): Promise<Set<string>> {
+    const refused = new Set(failures.filter((f) => f.code === 'FEDTL_ERR_POLICY_REFUSED' || f.code === 'FEDTL_ERR_PRIVACY_BUDGET').map((f) => f.clientId));
+    if (refused.size === 0) return refused;
+    const kept = [...this.ledger.events];
+    for (const clientId of refused) {
+      for (let i = kept.length - 1; i >= 0; i--) {
+        if (kept[i].round === round && kept[i].unit === 'record' && kept[i].subject === clientId) {
+          kept.splice(i, 1);
+          break;
+        }
+      }
+    }
+    this.ledger = new PrivacyLedger(kept);
+    await this.options.privacy?.persist?.(this.ledger.toJSON());
+    this.log.info('privacy charge taken back: these clients refused the plan before training', { round, clients: [...refused].sort() });
+    return refused;
   }
 
   /** Records `events` in the ledger and stores it before anything they pay for is released. */

@@ -132,6 +132,19 @@ describe('differential privacy at the coordinator', () => {
     expect(JSON.parse(await readFile(join(failing, 'privacy-ledger.json'), 'utf8')).runId).toBe(runId);
     await again.started.stop();
 
+    // A client that refuses the plan before training (its own budget) released nothing: its charge is taken back.
+    const refusing = join(sandbox.dir, 'refusing');
+    const third = await startScriptedFederation(sandbox, ['--rounds', '1', '--max-round-attempts', '1', ...recordFlags], { audit: false, outDir: refusing });
+    const trains = third.client('org-1');
+    trains.onPlan(async (plan) => void (await trains.sendUpdate(plan, filled(plan, 0.001), 40)));
+    const spent = third.client('org-2');
+    spent.onPlan(async () => void (await spent.sendRoundFailed('over my own budget', 'FEDTL_ERR_PRIVACY_BUDGET')));
+    for (const c of [trains, spent]) expect((await c.join({ features: [DP_SGD_FEATURE], numTestExamples: 0 })).ok).toBe(true);
+    await expect(third.started.finished).rejects.toMatchObject({ code: 'FEDTL_ERR_QUORUM_NOT_MET' });
+    const ledger = JSON.parse(await readFile(join(refusing, 'privacy-ledger.json'), 'utf8'));
+    expect(ledger.events.map((e: { subject: string }) => e.subject)).toEqual(['org-1']);
+    expect((await records(refusing))[0].privacy?.events.map((e) => e.subject)).toEqual(['org-1']);
+
     // 2. Two client-level rounds; the newest checkpoint is damaged: the run resumes from round 1, the ledger keeps round 2's charge.
     const damaged = join(sandbox.dir, 'damaged');
     const clientFlags = ['--min-clients', '2', '--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '2'];

@@ -24,6 +24,7 @@ import {
   type RoundPlan,
   type RunEnd,
 } from '@fedtl/protocol';
+import type { ErrorCode } from '@fedtl/util';
 
 export interface ProtocolClientOptions {
   /** The federation token: sent at the handshake (Authorization header and Socket.IO auth) and in the Join. */
@@ -122,8 +123,8 @@ export class ProtocolClient {
   }
 
   /** Reports that this client cannot do the round it accepted; resolves with 'accepted' or the refusal's code. */
-  async sendRoundFailed(message: string): Promise<string> {
-    const payload = encodeError({ code: 'FEDTL_ERR_INTERNAL', message });
+  async sendRoundFailed(message: string, code: ErrorCode = 'FEDTL_ERR_INTERNAL'): Promise<string> {
+    const payload = encodeError({ code, message });
     const reply = decodeAck(await emitWithAck(this.socket as never, 'round-failed', payload, 10_000));
     return reply.ok ? 'accepted' : (reply.error?.code ?? 'refused without a code');
   }
