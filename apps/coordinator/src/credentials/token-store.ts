@@ -13,10 +13,11 @@
 //                   "scrypt": { "N": 16384, "r": 8, "p": 1, "keyLength": 32 }, "salt": "<base64url>", "hash": "<base64url>" } ] }
 // scrypt's input is `<storeId>\n<tokenId>\n<clientId>\n<secret>`.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { FedtlError } from '@fedtl/util';
+import writeFileAtomic from 'write-file-atomic';
 import { CLIENT_ID_RULE, isValidClientId } from '../client-registry';
 
 /** The store's name inside the coordinator's --out-dir. */
@@ -158,24 +159,11 @@ function checkScryptParams(params: unknown, fail: (expected: string, got: unknow
 }
 
 /**
- * Writes the store whole or not at all: a temporary file of mode 0600 next to it, synced, then renamed over it.
- * A reader (the coordinator's watch) sees the old contents or the new, never half of them.
+ * Writes the store whole or not at all (write-file-atomic: a temporary file of mode 0600 next to it, synced, then
+ * renamed over it). A reader (the coordinator's watch) sees the old contents or the new, never half of them.
  */
 export async function writeTokenStore(path: string, contents: TokenStoreContents): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const file = await open(temp, 'wx', 0o600);
-  try {
-    await file.writeFile(`${JSON.stringify(contents, null, 2)}\n`);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(path, `${JSON.stringify(contents, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**

@@ -3,10 +3,11 @@
 // Checkpoints carry a copy of the ledger too, but only of aggregated rounds: charges of attempts that failed or
 // were abandoned, and of rounds after the checkpoint a resume falls back to, live here. A resumed run takes the
 // longer of the two, so a restart never gives budget back.
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PrivacyLedger, type PrivacyEvent } from '@fedtl/privacy';
 import { FedtlError, errorMessage } from '@fedtl/util';
+import writeFileAtomic from 'write-file-atomic';
 
 export const RUN_LEDGER_FILE = 'privacy-ledger.json';
 const VERSION = 1;
@@ -49,22 +50,9 @@ export async function readRunLedger(path: string): Promise<RunLedger | null> {
   }
 }
 
-/** Replaces the ledger file atomically: a crash leaves the old or the new ledger, never half of one. */
+/** Replaces the ledger file atomically (write-file-atomic: temp file, fsync, rename): a crash leaves the old or the new ledger, never half of one. */
 export async function writeRunLedger(path: string, ledger: RunLedger): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
-  const file = await open(temp, 'w', 0o600);
-  try {
-    await file.writeFile(JSON.stringify({ version: VERSION, runId: ledger.runId, events: ledger.events }, null, 1));
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(path, JSON.stringify({ version: VERSION, runId: ledger.runId, events: ledger.events }, null, 1), { mode: 0o600 });
 }
 
 function corrupt(path: string, why: string): FedtlError {
