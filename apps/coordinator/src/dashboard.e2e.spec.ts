@@ -7,7 +7,9 @@ import { configureLogging } from '@fedtl/util';
 import { launchBrowser, useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
 import { startCoordinator } from './run-coordinator';
-import { FEATURE_DIM, startClientProcess } from './testing/federation-harness';
+import { DP_FEDAVG_FEATURE } from '@fedtl/protocol';
+import { RdpAccountant } from '@fedtl/privacy';
+import { FEATURE_DIM, startClientProcess, startScriptedFederation } from './testing/federation-harness';
 
 const TOKEN = 'dashboard-federation-5d0e7a';
 const OPERATOR = 'dashboard-operator-9c2f41';
@@ -90,4 +92,24 @@ describe('dashboard', () => {
     expect(metrics).toMatch(/fedtl_eval_metric\{metric="accuracy"\} 0\.\d+|fedtl_eval_metric\{metric="accuracy"\} 1/);
     expect(metrics).toContain('fedtl_updates_accepted_total 9');
   }, 120_000);
+  it("shows the run's privacy budget and what the ledger has spent of it", async () => {
+    const { started, client } = await startScriptedFederation(
+      sandbox,
+      ['--rounds', '2', '--min-clients', '2', '--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '2', '--dp-epsilon', '9'],
+      { audit: false, outDir: join(sandbox.dir, 'dp') },
+    );
+    const page = await openedBrowser().newPage();
+    sandbox.defer(() => page.close());
+    await page.goto(started.url);
+    await page.waitForFunction(`document.getElementById('privacy')?.textContent === '0 of 9 at δ = 0.00001 (client-level)'`, undefined, { timeout: 10_000 });
+    for (const id of ['org-1', 'org-2']) {
+      const c = client(id);
+      c.onPlan(async (plan) => void (await c.sendUpdate(plan, plan.weights.map((t) => ({ ...t, data: new Float32Array(t.data.length).fill(0.01) })), 20)));
+      expect((await c.join({ features: [DP_FEDAVG_FEATURE], numTestExamples: 0 })).ok).toBe(true);
+    }
+    await started.finished;
+    // Two rounds at z = 2, q = 1: the accountant's ε, to two decimals, as the page shows it.
+    const spent = new RdpAccountant().compose({ samplingRate: 1, noiseMultiplier: 2, steps: 2 }).epsilon(1e-5).toFixed(2);
+    await page.waitForFunction(`document.getElementById('privacy')?.textContent === '${spent} of 9 at δ = 0.00001 (client-level)'`, undefined, { timeout: 10_000 });
+  });
 });
