@@ -88,8 +88,6 @@ export class PrivacyLedger {
   private readonly list: PrivacyEvent[] = [];
   /** Composed RDP per unit and subject ("client", or "record:" + subject), kept as events arrive: spent() is O(orders). */
   private readonly totals = new Map<string, Total>();
-  /** One step's RDP curve per (q, σ): a run repeats the same few. */
-  private readonly stepCurves = new Map<string, number[]>();
 
   /** @throws FedtlError FEDTL_ERR_BAD_CONFIG for a malformed event. */
   constructor(
@@ -183,20 +181,11 @@ export class PrivacyLedger {
         total = { unit: event.unit, ...(event.unit === 'record' && event.subject ? { subject: event.subject } : {}), rdp: this.orders.map(() => 0), events: 0 };
         totals.set(key, total);
       }
-      const curve = this.stepCurve(event.samplingRate, event.noiseMultiplier);
+      // sampledGaussianRdp remembers the curves at the default orders: a run repeats a few (q, σ).
+      const curve = sampledGaussianRdp(event.samplingRate, event.noiseMultiplier, this.orders);
       for (let i = 0; i < curve.length; i++) total.rdp[i] += curve[i] * event.steps;
       total.events += 1;
     }
-  }
-
-  private stepCurve(samplingRate: number, noiseMultiplier: number): number[] {
-    const key = `${samplingRate}/${noiseMultiplier}`;
-    let curve = this.stepCurves.get(key);
-    if (!curve) {
-      curve = sampledGaussianRdp(samplingRate, noiseMultiplier, this.orders);
-      this.stepCurves.set(key, curve);
-    }
-    return curve;
   }
 }
 

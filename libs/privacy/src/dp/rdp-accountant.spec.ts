@@ -82,3 +82,13 @@ describe('conversion to (ε, δ)', () => {
     expect(new RdpAccountant().compose({ ...event, steps: 100 }).epsilon(1e-5)).toBeGreaterThan(once.epsilon(1e-5));
   });
 });
+
+describe('sampledGaussianRdp at the default orders', () => {
+  it('remembers a curve without letting a caller change what it remembers', () => {
+    const first = sampledGaussianRdp(0.01, 1.1, DEFAULT_RDP_ORDERS);
+    const copy = first.slice();
+    first.fill(0);
+    expect(sampledGaussianRdp(0.01, 1.1, DEFAULT_RDP_ORDERS)).toEqual(copy);
+    expect(sampledGaussianRdp(0.01, 1.1, [...DEFAULT_RDP_ORDERS])).toEqual(copy);
+  });
+});

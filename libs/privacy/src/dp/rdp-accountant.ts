@@ -100,6 +100,24 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
 export function sampledGaussianRdp(samplingRate: number, noiseMultiplier: number, orders: readonly number[]): number[] {
   if (!(samplingRate >= 0 && samplingRate <= 1)) throw new RangeError(`sampledGaussianRdp: expected a sampling rate in [0, 1], got ${samplingRate}`);
   if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier)) throw new RangeError(`sampledGaussianRdp: expected a finite noise multiplier ≥ 0, got ${noiseMultiplier}`);
+  // A run repeats a few (q, σ) over and over (every round, every check of a ledger), and a curve at the default
+  // orders costs tens of milliseconds of series: those are remembered (a copy is returned, the cache stays pure).
+  if (orders !== DEFAULT_RDP_ORDERS) return curveAt(samplingRate, noiseMultiplier, orders);
+  const key = `${samplingRate}/${noiseMultiplier}`;
+  let curve = DEFAULT_CURVES.get(key);
+  if (!curve) {
+    curve = curveAt(samplingRate, noiseMultiplier, orders);
+    if (DEFAULT_CURVES.size >= DEFAULT_CURVES_KEPT) DEFAULT_CURVES.delete(DEFAULT_CURVES.keys().next().value as string);
+    DEFAULT_CURVES.set(key, curve);
+  }
+  return curve.slice();
+}
+
+/** Curves at DEFAULT_RDP_ORDERS by "q/σ", oldest first; at most DEFAULT_CURVES_KEPT (a calibration visits ~30). */
+const DEFAULT_CURVES = new Map<string, number[]>();
+const DEFAULT_CURVES_KEPT = 256;
+
+function curveAt(samplingRate: number, noiseMultiplier: number, orders: readonly number[]): number[] {
   return orders.map((alpha) => {
     if (!(alpha >= 1)) throw new RangeError(`sampledGaussianRdp: expected Rényi orders ≥ 1, got ${alpha}`);
     if (samplingRate === 0) return 0;
