@@ -82,4 +82,4 @@ export {
   type PrivacyUnit,
 } from './dp/privacy-ledger';
 export { addGaussianNoiseInPlace, clipInPlace, l2NormOf, type ClipOutcome } from './dp/clip-update';
-export { cryptoRandomness, type DpRandomness, type GaussianSource } from './dp/crypto-randomness';
+export { cryptoRandomness, gaussianFrom, type DpRandomness, type GaussianSource } from './dp/crypto-randomness';

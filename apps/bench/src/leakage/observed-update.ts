@@ -7,7 +7,7 @@
 // with @fedtl/privacy's clipInPlace and addGaussianNoiseInPlace).
 import { trainLocally, trainLocallyDpSgd, type LabelledFeatures } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
-import { addGaussianNoiseInPlace, clipInPlace, type DpRandomness } from '@fedtl/privacy';
+import { addGaussianNoiseInPlace, clipInPlace, gaussianFrom, type DpRandomness } from '@fedtl/privacy';
 import { FedtlError, seededRandom } from '@fedtl/util';
 
 /** An update as the coordinator holds it. `delta` may be a real delta, a sum of deltas or a decoded masked vector. */
@@ -72,20 +72,7 @@ export function dpFedAvgUpdate(update: ObservedUpdate, dp: { clipNorm: number; n
  * (cryptoRandomness); the audit seeds its DP sampling and noise only so that a report repeats exactly for a --seed.
  */
 export function seededDpRandomness(seed: number): DpRandomness {
-  const random = seededRandom(seed);
-  return {
-    uniform: random,
-    gaussian(count) {
-      const out = new Float64Array(count);
-      for (let i = 0; i < count; i += 2) {
-        const radius = Math.sqrt(-2 * Math.log(1 - random()));
-        const angle = 2 * Math.PI * random();
-        out[i] = radius * Math.cos(angle);
-        if (i + 1 < count) out[i + 1] = radius * Math.sin(angle);
-      }
-      return out;
-    },
-  };
+  return gaussianFrom(seededRandom(seed));
 }
 
 /** The tensor named `name` of an update. Throws FEDTL_ERR_BAD_TENSOR_NAME when it is missing. */

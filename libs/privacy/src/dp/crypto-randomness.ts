@@ -30,7 +30,14 @@ export function cryptoRandomness(): DpRandomness {
     }
     return words[next++];
   };
-  const uniform = () => ((word() >>> 5) * 67108864 + (word() >>> 6)) / 9007199254740992;
+  return gaussianFrom(() => ((word() >>> 5) * 67108864 + (word() >>> 6)) / 9007199254740992);
+}
+
+/**
+ * A DpRandomness over any source of uniforms in [0, 1): the uniforms themselves and Box–Muller normals from them.
+ * Production uses cryptoRandomness(); a seeded source is for tests and repeatable audits only.
+ */
+export function gaussianFrom(uniform: () => number): DpRandomness {
   return {
     uniform,
     gaussian(count) {
