@@ -10,23 +10,20 @@ import {
   isCommandGroup,
   loadDeclaredOptions,
   type CommandGroupSpec,
+  type CommandIo,
   type CommandSpec,
   type OptionDeclarations,
 } from '@fedtl/util/options';
-import { COORDINATOR_COMMAND } from '@fedtl/coordinator';
+import { COORDINATOR_COMMAND, DEMO_COMMAND, TOKEN_COMMANDS } from '@fedtl/coordinator';
 import { fedtlVersion } from './version';
 
 /** Where the program writes and what it reads from its process (a test passes its own). */
-export interface ProgramIo {
-  env: Record<string, string | undefined>;
-  stdout(text: string): void;
-  stderr(text: string): void;
-}
+export type ProgramIo = CommandIo;
 
 /** Exit status of a command line the program refuses (unknown command or option, a bad value). */
 export const USAGE_EXIT_CODE = 2;
 
-export const COMMANDS: ReadonlyArray<CommandSpec<any> | CommandGroupSpec> = [COORDINATOR_COMMAND]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export const COMMANDS: ReadonlyArray<CommandSpec<any> | CommandGroupSpec> = [COORDINATOR_COMMAND, DEMO_COMMAND, TOKEN_COMMANDS]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * Runs `fedtl ARGV…` (without node and the script) and resolves with the exit status: the command's own, 0 for
@@ -80,7 +77,7 @@ async function runCommand<D extends OptionDeclarations>(command: Command, spec: 
       io.stdout(options.printed);
       return 0;
     }
-    return await spec.run(options);
+    return await spec.run(options, io);
   } catch (err) {
     const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
     io.stderr(`${name}: ${message}\n`);

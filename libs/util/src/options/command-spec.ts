@@ -4,6 +4,13 @@
 import type { OptionDeclarations } from './declare-option';
 import type { LoadedOptions } from './commander-options';
 
+/** What a command may write and read besides its options (the process's streams and environment, or a test's). */
+export interface CommandIo {
+  env: Record<string, string | undefined>;
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
 export interface CommandSpec<D extends OptionDeclarations = OptionDeclarations> {
   /** The subcommand's name: `fedtl NAME`. */
   name: string;
@@ -16,7 +23,7 @@ export interface CommandSpec<D extends OptionDeclarations = OptionDeclarations> 
    * Runs the command with its merged options (flags > environment > config file > defaults); resolves with the
    * process's exit status. Throws FedtlError FEDTL_ERR_BAD_CONFIG for a configuration it cannot run with.
    */
-  run(options: LoadedOptions<D>): Promise<number>;
+  run(options: LoadedOptions<D>, io: CommandIo): Promise<number>;
   /** The exit status for an error `run` threw (default: 2 for FEDTL_ERR_BAD_CONFIG, 1 for anything else). */
   exitCodeFor?(err: unknown): number;
 }

@@ -157,3 +157,15 @@ export function envName(key: string, declaration: OptionDeclaration<unknown>): s
   if (declaration.env !== undefined) return declaration.env;
   return 'FEDTL_' + flagName(key).replace(/-/g, '_').toUpperCase();
 }
+
+/**
+ * The same declarations with their environment variables under `prefix` (FEDTL_DEMO_ROUNDS for the demo's
+ * `rounds`), for a command whose options would otherwise share a variable with another command's.
+ */
+export function withEnvPrefix<D extends OptionDeclarations>(prefix: string, declarations: D): D {
+  const renamed: Record<string, OptionDeclaration<unknown>> = {};
+  for (const [key, declaration] of Object.entries(declarations)) {
+    renamed[key] = declaration.env === null ? declaration : { ...declaration, env: prefix + flagName(key).replace(/-/g, '_').toUpperCase() };
+  }
+  return renamed as D;
+}
