@@ -257,9 +257,10 @@ function kubernetesContainers(): FedtlContainer[] {
 interface ComposeService {
   image?: string;
   build?: { context?: string; dockerfile?: string };
-  entrypoint?: string[];
-  command?: string[];
-  environment?: Record<string, string>;
+  entrypoint?: string[] | string;
+  command?: string[] | string;
+  /** A map, or a list of NAME=VALUE; a name without a value passes the host's variable through. */
+  environment?: Record<string, string | null> | string[];
   volumes?: string[];
   ports?: string[];
 }
@@ -282,19 +283,31 @@ function composeContainers(): FedtlContainer[] {
     if (service.build?.dockerfile !== dockerfile) throw new Error(`${where}: image ${service.image} is built by ${dockerfile}, not ${service.build?.dockerfile}`);
     const image = imageStage(dockerfile);
     // Compose: `entrypoint` replaces ENTRYPOINT and drops CMD, `command` replaces CMD.
-    const argv = [...(service.entrypoint ?? image.entrypoint ?? []), ...(service.command ?? (service.entrypoint ? [] : image.cmd ?? []))];
+    const entrypoint = service.entrypoint === undefined ? undefined : execForm(service.entrypoint, `${where} entrypoint`);
+    const command = service.command === undefined ? undefined : execForm(service.command, `${where} command`);
+    const argv = [...(entrypoint ?? image.entrypoint ?? []), ...(command ?? (entrypoint ? [] : image.cmd ?? []))];
+    const environment = Array.isArray(service.environment)
+      ? service.environment.map((pair) => (pair.includes('=') ? [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)] : [pair, null]))
+      : Object.entries(service.environment ?? {});
     const env = { ...image.env };
-    for (const [variable, value] of Object.entries(service.environment ?? {})) env[variable] = interpolate(value);
+    for (const [variable, value] of environment) env[variable as string] = value === null ? PLACEHOLDER_SECRET : interpolate(value);
     const mounts = [
       ...image.volumes.map((path) => ({ path, writable: true })),
       ...(service.volumes ?? []).map((volume) => {
-        const [, path, mode] = volume.split(':');
-        return { path, writable: mode !== 'ro' };
+        // SOURCE:TARGET[:MODE], or TARGET alone for an anonymous volume.
+        const parts = volume.split(':');
+        return { path: parts.length === 1 ? parts[0] : parts[1], writable: parts[2] !== 'ro' };
       }),
     ];
     const ports = (service.ports ?? []).map((port) => Number((port.split(':').at(-1) as string).replace(/\/(tcp|udp)$/, '')));
     return { where, dockerfile, argv, env, ports, mounts, composeService: name };
   });
+}
+
+/** A compose command in its exec (list) form; the shell form would run the launcher under /bin/sh. */
+function execForm(command: string[] | string, where: string): string[] {
+  if (typeof command === 'string') throw new Error(`${where}: give it as a list (["client", "--coordinator", …]), not the shell form`);
+  return command;
 }
 
 function imageDefaultContainers(): FedtlContainer[] {
