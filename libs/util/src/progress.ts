@@ -1,0 +1,131 @@
+// Progress bars for long work (embedding, local training, benchmark suites), drawn with cli-progress.
+// Libraries only call an `onProgress(done, total)` callback; an app turns it into a bar here. A bar is drawn
+// only on a terminal and at log level info or more verbose: in a file, a pipe or a CI log nothing is written,
+// so no escape codes end up there.
+//
+// Log lines written to the same stream while a bar is drawn would land on the bar's line. So while a bar is
+// active it wraps its stream's `write`: any other write first clears the bar's line, and the bar redraws
+// itself below on its next tick. A logger that writes through that stream object (the fedtl logger, console,
+// a forwarded worker's stderr) is covered; one that writes to the file descriptor directly is not.
+import { SingleBar } from 'cli-progress';
+import { loggingSettings, type LogLevel } from './logger';
+
+/** A terminal (or not) to draw on: process.stderr, or a Writable with `isTTY` and `columns` in tests. */
+export type ProgressStream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export interface ProgressOptions {
+  /** Leads the line: 'embedding', 'training', 'strategies'. */
+  label: string;
+  /** What is counted: 'texts', 'steps', 'runs'. */
+  unit: string;
+  /** Known up front, or given with the first update. */
+  total?: number;
+  /** Also show `<rate> <unit>/s` (for many small units, such as texts). Default false. */
+  rate?: boolean;
+  /** Default process.stderr. */
+  stream?: ProgressStream;
+  /** Default the app's log level (loggingSettings()); above info, nothing is drawn. */
+  level?: LogLevel;
+}
+
+export interface Progress {
+  /** `done` of `total` units; `detail` (e.g. 'epoch 2/5', the current run) is shown after the counts. */
+  update(done: number, total?: number, detail?: string): void;
+  /** Draws the last state and ends the line; later updates are ignored. Safe to call twice. */
+  stop(): void;
+}
+
+/** Redraws per second: enough to look live, few enough to cost nothing. */
+const FPS = 5;
+/** Carriage return, then erase the whole line (ECMA-48 EL 2). */
+const CLEAR_LINE = '\r\x1b[2K';
+const SAVE_CURSOR = '\x1b7';
+const RESTORE_CURSOR = '\x1b8';
+
+const NO_PROGRESS: Progress = { update: () => undefined, stop: () => undefined };
+/** One bar per stream at a time: work started inside a drawn bar's work (a nested bar) stays quiet. */
+const streamsWithBar = new WeakSet<ProgressStream>();
+
+/**
+ * A progress bar on `stream` when it is a terminal and the log level is info or debug, else a no-op. Call
+ * `stop()` when the work ends or fails (in a `finally`): until then the bar's redraw timer keeps the process
+ * alive and the stream's `write` stays wrapped.
+ */
+export function createProgress(options: ProgressOptions): Progress {
+  const stream = options.stream ?? process.stderr;
+  const level = options.level ?? loggingSettings().level;
+  if (stream.isTTY !== true || (level !== 'info' && level !== 'debug') || streamsWithBar.has(stream)) return NO_PROGRESS;
+  return new TerminalProgress(stream, options);
+}
+
+class TerminalProgress implements Progress {
+  private readonly bar: SingleBar;
+  private readonly originalWrite: ProgressStream['write'];
+  private started?: { at: number; done: number };
+  private stopped = false;
+  /** The cursor is on the bar's line: another writer must clear it first. */
+  private barOnLine = false;
+
+  constructor(
+    private readonly stream: ProgressStream,
+    private readonly options: ProgressOptions,
+  ) {
+    this.originalWrite = stream.write;
+    const write = this.originalWrite.bind(stream) as ProgressStream['write'];
+    // cli-progress draws through this view of the stream, so its own writes bypass the wrapper below. The view
+    // drops cli-progress's save/restore-cursor pair: restoring at stop() would jump back to the row where the
+    // bar began, which log lines written meanwhile have scrolled away, and the next output would overwrite them.
+    const view = {
+      isTTY: true,
+      get columns() {
+        return stream.columns;
+      },
+      write: (chunk: string) => {
+        if (chunk === SAVE_CURSOR || chunk === RESTORE_CURSOR) return true;
+        this.barOnLine = true;
+        return write(chunk);
+      },
+    } as unknown as ProgressStream;
+    const rate = options.rate ? ` | {rate} ${options.unit}/s` : '';
+    this.bar = new SingleBar({
+      stream: view,
+      format: `${options.label} [{bar}] {percentage}% | {value}/{total} ${options.unit}${rate} | ETA {eta_formatted}{detail}`,
+      barsize: 24,
+      fps: FPS,
+      // Cut the bar at the terminal's width rather than turning the terminal's line wrapping off for everyone.
+      linewrap: true,
+      // Redraw on every tick, also when nothing moved, so a bar cleared by a log line comes back.
+      forceRedraw: true,
+      etaAsynchronousUpdate: true,
+    });
+    streamsWithBar.add(stream);
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (this.barOnLine) write(CLEAR_LINE);
+      this.barOnLine = false;
+      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as ProgressStream['write'];
+  }
+
+  update(done: number, total?: number, detail?: string): void {
+    if (this.stopped) return;
+    const payload = { detail: detail ? ` | ${detail}` : '', rate: '0.0' };
+    if (!this.started) {
+      // Work done before the first report (texts found in a cache) counts for neither the rate nor the ETA.
+      this.started = { at: performance.now(), done };
+      this.bar.start(total ?? this.options.total ?? done, done, payload);
+      return;
+    }
+    if (total !== undefined && total !== this.bar.getTotal()) this.bar.setTotal(total);
+    const seconds = (performance.now() - this.started.at) / 1000;
+    payload.rate = seconds > 0 ? ((done - this.started.done) / seconds).toFixed(1) : '0.0';
+    this.bar.update(done, payload);
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.bar.stop();
+    this.stream.write = this.originalWrite;
+    streamsWithBar.delete(this.stream);
+  }
+}
