@@ -1,9 +1,11 @@
 import { Writable } from 'node:stream';
 import { createProgress, type ProgressStream } from './progress';
 
-/** A Writable that records what is written; `isTTY` and `columns` as a terminal's (or not). */
-function fakeStream(isTTY: boolean): ProgressStream & { text: () => string } {
-  const chunks: string[] = [];
+/**
+ * A Writable that records what is written (into `chunks`: share them to see two streams interleave); `isTTY`
+ * and `columns` as a terminal's (or not).
+ */
+function fakeStream(isTTY: boolean, chunks: string[] = []): ProgressStream & { text: () => string } {
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       chunks.push(chunk.toString());
@@ -47,18 +49,33 @@ describe('createProgress', () => {
     expect(stream.text()).not.toContain('\x1b7');
   });
 
-  it('clears the bar before another write to its stream, and hands the stream back at stop()', () => {
-    const stream = fakeStream(true);
-    const write = stream.write;
-    const progress = createProgress({ label: 'training', unit: 'steps', stream, level: 'debug' });
+  it('clears the bar before another write to its stream or to a stream on the same terminal, and hands both back at stop()', () => {
+    const terminal: string[] = [];
+    const stream = fakeStream(true, terminal);
+    const stdout = fakeStream(true, terminal);
+    const [write, stdoutWrite] = [stream.write, stdout.write];
+    const progress = createProgress({ label: 'training', unit: 'steps', stream, sharedTerminal: [stdout], level: 'debug' });
     progress.update(1, 4);
+    stdout.write('a table\n');
     stream.write('a log line\n');
     progress.stop();
     expect(stream.write).toBe(write);
-    const text = stream.text();
+    expect(stdout.write).toBe(stdoutWrite);
+    const text = terminal.join('');
     expect(text).toContain('training [');
-    expect(text).toContain('\r\x1b[2Ka log line\n');
-    expect(text.indexOf('\r\x1b[2Ka log line')).toBeGreaterThan(text.indexOf('training ['));
+    // Cleared once, before the first write: the bar was not redrawn before the second.
+    expect(text).toContain('\r\x1b[2Ka table\na log line\n');
+    expect(text.indexOf('\r\x1b[2Ka table')).toBeGreaterThan(text.indexOf('training ['));
+  });
+
+  it('stops by itself when the work reaches its total', () => {
+    const stream = fakeStream(true);
+    const write = stream.write;
+    const progress = createProgress({ label: 'suite', unit: 'runs', stream, level: 'info' });
+    progress.update(0, 2, 'seed 1');
+    progress.update(2, 2);
+    expect(stream.write).toBe(write);
+    expect(stream.text()).toMatch(/suite \[=+\] 100% \| 2\/2 runs \| ETA \S+\n$/);
   });
 
   it('draws one bar per stream: a bar created while another is drawn stays quiet', () => {

@@ -3,10 +3,11 @@
 // only on a terminal and at log level info or more verbose: in a file, a pipe or a CI log nothing is written,
 // so no escape codes end up there.
 //
-// Log lines written to the same stream while a bar is drawn would land on the bar's line. So while a bar is
-// active it wraps its stream's `write`: any other write first clears the bar's line, and the bar redraws
-// itself below on its next tick. A logger that writes through that stream object (the fedtl logger, console,
-// a forwarded worker's stderr) is covered; one that writes to the file descriptor directly is not.
+// Log lines written to the terminal while a bar is drawn would land on the bar's line. So while a bar is
+// active it wraps the `write` of its stream (and of stdout, on the same terminal): any other write first clears
+// the bar's line, and the bar redraws itself below on its next tick. A logger that writes through those stream
+// objects (the fedtl logger, console, a forwarded worker's stderr) is covered; one that writes to the file
+// descriptor directly is not.
 import { SingleBar } from 'cli-progress';
 import { loggingSettings, type LogLevel } from './logger';
 
@@ -26,10 +27,18 @@ export interface ProgressOptions {
   stream?: ProgressStream;
   /** Default the app's log level (loggingSettings()); above info, nothing is drawn. */
   level?: LogLevel;
+  /**
+   * Other streams that print on the same terminal, whose writes must clear the bar's line first too. Default:
+   * process.stdout when the bar is on process.stderr and both are terminals (tables a suite prints, say).
+   */
+  sharedTerminal?: ProgressStream[];
 }
 
 export interface Progress {
-  /** `done` of `total` units; `detail` (e.g. 'epoch 2/5', the current run) is shown after the counts. */
+  /**
+   * `done` of `total` units; `detail` (e.g. 'epoch 2/5', the current run) is shown after the counts. Reaching
+   * the total stops the bar.
+   */
   update(done: number, total?: number, detail?: string): void;
   /** Draws the last state and ends the line; later updates are ignored. Safe to call twice. */
   stop(): void;
@@ -48,19 +57,21 @@ const streamsWithBar = new WeakSet<ProgressStream>();
 
 /**
  * A progress bar on `stream` when it is a terminal and the log level is info or debug, else a no-op. Call
- * `stop()` when the work ends or fails (in a `finally`): until then the bar's redraw timer keeps the process
- * alive and the stream's `write` stays wrapped.
+ * `stop()` when the work fails (in a `finally`): until the bar stops, its redraw timer keeps the process alive
+ * and the streams' `write` stay wrapped.
  */
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   const level = options.level ?? loggingSettings().level;
   if (stream.isTTY !== true || (level !== 'info' && level !== 'debug') || streamsWithBar.has(stream)) return NO_PROGRESS;
-  return new TerminalProgress(stream, options);
+  const shared = options.sharedTerminal ?? (stream === process.stderr && process.stdout.isTTY ? [process.stdout] : []);
+  return new TerminalProgress(stream, shared, options);
 }
 
 class TerminalProgress implements Progress {
   private readonly bar: SingleBar;
-  private readonly originalWrite: ProgressStream['write'];
+  /** Each wrapped stream and its own `write`, put back at stop(). */
+  private readonly wrapped: Array<{ stream: ProgressStream; write: ProgressStream['write'] }>;
   private started?: { at: number; done: number };
   private stopped = false;
   /** The cursor is on the bar's line: another writer must clear it first. */
@@ -68,11 +79,11 @@ class TerminalProgress implements Progress {
 
   constructor(
     private readonly stream: ProgressStream,
+    shared: ProgressStream[],
     private readonly options: ProgressOptions,
   ) {
-    this.originalWrite = stream.write;
-    const write = this.originalWrite.bind(stream) as ProgressStream['write'];
-    // cli-progress draws through this view of the stream, so its own writes bypass the wrapper below. The view
+    const write = stream.write.bind(stream) as (chunk: string) => boolean;
+    // cli-progress draws through this view of the stream, so its own writes bypass the wrappers below. The view
     // drops cli-progress's save/restore-cursor pair: restoring at stop() would jump back to the row where the
     // bar began, which log lines written meanwhile have scrolled away, and the next output would overwrite them.
     const view = {
@@ -99,11 +110,14 @@ class TerminalProgress implements Progress {
       etaAsynchronousUpdate: true,
     });
     streamsWithBar.add(stream);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (this.barOnLine) write(CLEAR_LINE);
-      this.barOnLine = false;
-      return (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-    }) as ProgressStream['write'];
+    this.wrapped = [stream, ...shared].map((target) => ({ stream: target, write: target.write }));
+    for (const { stream: target, write: own } of this.wrapped) {
+      target.write = ((...args: unknown[]) => {
+        if (this.barOnLine) write(CLEAR_LINE);
+        this.barOnLine = false;
+        return (own as (...args: unknown[]) => boolean).apply(target, args);
+      }) as ProgressStream['write'];
+    }
   }
 
   update(done: number, total?: number, detail?: string): void {
@@ -113,19 +127,20 @@ class TerminalProgress implements Progress {
       // Work done before the first report (texts found in a cache) counts for neither the rate nor the ETA.
       this.started = { at: performance.now(), done };
       this.bar.start(total ?? this.options.total ?? done, done, payload);
-      return;
+    } else {
+      if (total !== undefined && total !== this.bar.getTotal()) this.bar.setTotal(total);
+      const seconds = (performance.now() - this.started.at) / 1000;
+      payload.rate = seconds > 0 ? ((done - this.started.done) / seconds).toFixed(1) : '0.0';
+      this.bar.update(done, payload);
     }
-    if (total !== undefined && total !== this.bar.getTotal()) this.bar.setTotal(total);
-    const seconds = (performance.now() - this.started.at) / 1000;
-    payload.rate = seconds > 0 ? ((done - this.started.done) / seconds).toFixed(1) : '0.0';
-    this.bar.update(done, payload);
+    if (done >= this.bar.getTotal()) this.stop();
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.bar.stop();
-    this.stream.write = this.originalWrite;
+    for (const { stream, write } of this.wrapped) stream.write = write;
     streamsWithBar.delete(this.stream);
   }
 }
