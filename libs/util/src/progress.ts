@@ -8,7 +8,7 @@
 // the bar's line, and the bar redraws itself below on its next tick. A logger that writes through those stream
 // objects (the fedtl logger, console, a forwarded worker's stderr) is covered; one that writes to the file
 // descriptor directly is not.
-import { SingleBar } from 'cli-progress';
+import { Format, SingleBar, type Options as BarOptions, type Params as BarParams } from 'cli-progress';
 import { loggingSettings, type LogLevel } from './logger';
 
 /** A terminal (or not) to draw on: process.stderr, or a Writable with `isTTY` and `columns` in tests. */
@@ -98,16 +98,18 @@ class TerminalProgress implements Progress {
       },
     } as unknown as ProgressStream;
     const rate = options.rate ? ` | {rate} ${options.unit}/s` : '';
+    const template = `${options.label} [{bar}] {percentage}% | {value}/{total} ${options.unit}${rate} | ETA {remaining}{detail}`;
     this.bar = new SingleBar({
       stream: view,
-      format: `${options.label} [{bar}] {percentage}% | {value}/{total} ${options.unit}${rate} | ETA {eta_formatted}{detail}`,
+      // Rate and ETA are worked out at every draw, so the ETA keeps counting down while a long unit runs.
+      format: (barOptions: BarOptions, params: BarParams, payload: { detail: string }) =>
+        Format.Formatter({ ...barOptions, format: template }, params, { ...payload, ...this.pace(params.value, params.total, barOptions) }),
       barsize: 24,
       fps: FPS,
       // Cut the bar at the terminal's width rather than turning the terminal's line wrapping off for everyone.
       linewrap: true,
       // Redraw on every tick, also when nothing moved, so a bar cleared by a log line comes back.
       forceRedraw: true,
-      etaAsynchronousUpdate: true,
     });
     streamsWithBar.add(stream);
     this.wrapped = [stream, ...shared].map((target) => ({ stream: target, write: target.write }));
@@ -122,18 +124,25 @@ class TerminalProgress implements Progress {
 
   update(done: number, total?: number, detail?: string): void {
     if (this.stopped) return;
-    const payload = { detail: detail ? ` | ${detail}` : '', rate: '0.0' };
+    const payload = { detail: detail ? ` | ${detail}` : '' };
     if (!this.started) {
       // Work done before the first report (texts found in a cache) counts for neither the rate nor the ETA.
       this.started = { at: performance.now(), done };
       this.bar.start(total ?? this.options.total ?? done, done, payload);
     } else {
       if (total !== undefined && total !== this.bar.getTotal()) this.bar.setTotal(total);
-      const seconds = (performance.now() - this.started.at) / 1000;
-      payload.rate = seconds > 0 ? ((done - this.started.done) / seconds).toFixed(1) : '0.0';
       this.bar.update(done, payload);
     }
     if (done >= this.bar.getTotal()) this.stop();
+  }
+
+  /** Units per second since the first report, and the time left at that pace ('?' before any unit is done). */
+  private pace(done: number, total: number, barOptions: BarOptions): { rate: string; remaining: string } {
+    const since = this.started ?? { at: performance.now(), done };
+    const seconds = (performance.now() - since.at) / 1000;
+    const perSecond = seconds > 0 ? (done - since.done) / seconds : 0;
+    const remaining = perSecond > 0 ? Format.TimeFormat(Math.round((total - done) / perSecond), barOptions, 1) : '?';
+    return { rate: perSecond.toFixed(1), remaining };
   }
 
   stop(): void {
