@@ -8,3 +8,4 @@ export * from './untrusted-text';
 export * from './worker';
 export * from './process-alive';
 export * from './progress';
+export * from './fedtl-process';

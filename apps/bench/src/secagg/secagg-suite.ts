@@ -81,7 +81,7 @@ async function readRounds(path: string): Promise<RoundLine[]> {
 }
 
 function startCoordinator(outDir: string, mode: Mode, options: SecAggBenchOptions, clients: number, dropped: number): TsProcess {
-  return spawnTs('apps/coordinator/src/main.ts', [
+  return spawnTs('apps/cli/src/main.ts', ['coordinator', 
     '--port', '0', '--out-dir', outDir, '--ready-file', join(outDir, 'ready.json'), '--fresh',
     // All N connected before a round starts and all selected; the quorum is the survivors.
     '--rounds', String(options.rounds), '--min-clients', String(clients - dropped), '--min-available', String(clients),
