@@ -20,7 +20,7 @@ describe('trainingProgress', () => {
     progress.onProgress(4, 6);
     progress.stop();
     const text = stream.text();
-    expect(text).toMatch(/round 3 training \[[=-]+\] 66% \| 4\/6 steps \| ETA \S+ \| epoch 2\/2/);
+    expect(text).toMatch(/round 3 \[[=-]+\] 66% \| 4\/6 steps \| ETA \S+ \| epoch 2\/2/);
     expect(text.endsWith('\n')).toBe(true);
   });
 

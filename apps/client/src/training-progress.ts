@@ -10,11 +10,11 @@ export interface TrainingProgress {
 }
 
 /**
- * A bar "round <round> … <done>/<total> steps | ETA … | epoch k/<localEpochs>". `stream` and `level` as for
+ * A bar "round <round> […] <done>/<total> steps | ETA … | epoch k/<localEpochs>". `stream` and `level` as for
  * createProgress (defaults: stderr and the app's log level).
  */
 export function trainingProgress(round: number, localEpochs: number, options: Pick<ProgressOptions, 'stream' | 'level'> = {}): TrainingProgress {
-  const bar = createProgress({ label: `round ${round} training`, unit: 'steps', ...options });
+  const bar = createProgress({ label: `round ${round}`, unit: 'steps', ...options });
   return {
     onProgress: (done, total) => {
       // Every epoch has the same number of steps, so the epoch follows from the share of steps taken.

@@ -45,7 +45,7 @@ describe('createProgress', () => {
     expect(lines[1]).toBe('');
     // Each redraw moves to column 1 (CSI 1G) and writes the whole line.
     const last = lines[0].split('\x1b[1G').pop() ?? '';
-    expect(last).toMatch(/^embedding \[={10}-{14}\] 40% \| 4\/10 texts \| \d+\.\d texts\/s \| ETA \S+ \| worker pool/);
+    expect(last).toMatch(/^embedding \[={8}-{12}\] 40% \| 4\/10 texts \| \d+\.\d texts\/s \| ETA \S+ \| worker pool/);
     expect(stream.text()).not.toContain('\x1b7');
   });
 

@@ -104,7 +104,7 @@ class TerminalProgress implements Progress {
       // Rate and ETA are worked out at every draw, so the ETA keeps counting down while a long unit runs.
       format: (barOptions: BarOptions, params: BarParams, payload: { detail: string }) =>
         Format.Formatter({ ...barOptions, format: template }, params, { ...payload, ...this.pace(params.value, params.total, barOptions) }),
-      barsize: 24,
+      barsize: 20,
       fps: FPS,
       // Cut the bar at the terminal's width rather than turning the terminal's line wrapping off for everyone.
       linewrap: true,
