@@ -33,8 +33,8 @@ function milliseconds(help: string, min: number, defaultMs: number) {
 }
 
 /** A decay rate (momentum, β₁, β₂): a number in [0, 1). */
-function decayRate(help: string) {
-  return numberOption({ help, min: 0, max: 1, maxExclusive: true, valueName: 'B', group: SERVER });
+function decayRate(help: string, defaultText: string) {
+  return numberOption({ help, min: 0, max: 1, maxExclusive: true, valueName: 'B', group: SERVER, defaultText });
 }
 
 export const COORDINATOR_OPTIONS = {
@@ -55,21 +55,22 @@ export const COORDINATOR_OPTIONS = {
     group: SERVER,
   }),
   serverLearningRate: numberOption({ help: 'server step on the aggregate delta', min: 0, minExclusive: true, defaultText: '1; fedadam, fedadagrad 0.1; fedyogi 0.01', group: SERVER }),
-  serverMomentum: decayRate('fedavgm: momentum in [0, 1) (default 0.9)'),
-  serverBeta1: decayRate('fedadam, fedyogi, fedadagrad: first-moment decay in [0, 1) (default 0.9; fedadagrad 0)'),
-  serverBeta2: decayRate('fedadam, fedyogi: second-moment decay in [0, 1) (default 0.99)'),
-  serverTau: numberOption({ help: 'fedadam, fedyogi, fedadagrad: adaptivity τ > 0 (default 1e-9; fedyogi 1e-3)', min: 0, minExclusive: true, valueName: 'T', group: SERVER }),
-  proximalMu: numberOption({ help: 'fedprox: μ ≥ 0 of the term μ/2·‖w − w_global‖² in every local loss (default 0.01; 0 trains as fedavg)', min: 0, valueName: 'MU', group: SERVER }),
+  serverMomentum: decayRate('fedavgm: momentum in [0, 1)', '0.9'),
+  serverBeta1: decayRate('fedadam, fedyogi, fedadagrad: first-moment decay in [0, 1)', '0.9; fedadagrad 0'),
+  serverBeta2: decayRate('fedadam, fedyogi: second-moment decay in [0, 1)', '0.99'),
+  serverTau: numberOption({ help: 'fedadam, fedyogi, fedadagrad: adaptivity τ > 0', defaultText: '1e-9; fedyogi 1e-3', min: 0, minExclusive: true, valueName: 'T', group: SERVER }),
+  proximalMu: numberOption({ help: 'fedprox: μ ≥ 0 of the term μ/2·‖w − w_global‖² in every local loss (0 trains as fedavg)', defaultText: '0.01', min: 0, valueName: 'MU', group: SERVER }),
   metaInnerLearningRate: numberOption({
-    help: 'per-fedavg: α > 0, the SGD step of each inner adaptation, recorded in checkpoints for --adapt-only (default 0.2)',
+    help: 'per-fedavg: α > 0, the SGD step of each inner adaptation, recorded in checkpoints for --adapt-only',
+    defaultText: '0.2',
     min: 0,
     minExclusive: true,
     valueName: 'A',
     group: SERVER,
   }),
-  trimFraction: numberOption({ help: 'trimmed-mean: fraction trimmed from each end of every coordinate (default 0.2; --min-clients must make ⌊B·n⌋ ≥ 1)', min: 0, max: 0.5, minExclusive: true, maxExclusive: true, valueName: 'B', group: SERVER }),
-  byzantineClients: integerOption({ help: 'krum, multikrum: faulty clients tolerated per round (default 1; --min-clients at least 2F + 3)', min: 0, valueName: 'F', group: SERVER }),
-  multikrumSelected: integerOption({ help: 'multikrum: updates selected and averaged (default n − F of the round\'s n)', min: 1, valueName: 'M', group: SERVER }),
+  trimFraction: numberOption({ help: 'trimmed-mean: fraction trimmed from each end of every coordinate (--min-clients must make ⌊B·n⌋ ≥ 1)', defaultText: '0.2', min: 0, max: 0.5, minExclusive: true, maxExclusive: true, valueName: 'B', group: SERVER }),
+  byzantineClients: integerOption({ help: 'krum, multikrum: faulty clients tolerated per round (--min-clients at least 2F + 3)', defaultText: '1', min: 0, valueName: 'F', group: SERVER }),
+  multikrumSelected: integerOption({ help: 'multikrum: updates selected and averaged', defaultText: "n − F of the round's n", min: 1, valueName: 'M', group: SERVER }),
 
   roundTimeoutMs: milliseconds('deadline for a round\'s updates', 1, 300_000),
   evalTimeoutMs: milliseconds('deadline for evaluation reports', 1, 120_000),
@@ -122,7 +123,7 @@ export const COORDINATOR_OPTIONS = {
   dpRecordNoiseMultiplier: numberOption({ help: 'record-level DP: noise σ·C on each batch\'s clipped gradient sum', min: 0, minExclusive: true, valueName: 'SIGMA', group: PRIVACY }),
   dpUpdateClipNorm: numberOption({ help: 'client-level DP (DP-FedAvg): each client\'s update clipped to S', min: 0, minExclusive: true, valueName: 'S', group: PRIVACY }),
   dpUpdateNoiseMultiplier: numberOption({ help: 'client-level DP: noise Z·S on the sum of the updates', min: 0, minExclusive: true, valueName: 'Z', group: PRIVACY }),
-  dpClientSamplingRate: numberOption({ help: 'client-level DP: each client is in a round\'s Poisson sample with probability Q (default 1)', min: 0, minExclusive: true, max: 1, valueName: 'Q', group: PRIVACY }),
+  dpClientSamplingRate: numberOption({ help: 'client-level DP: each client is in a round\'s Poisson sample with probability Q', defaultText: '1', min: 0, minExclusive: true, max: 1, valueName: 'Q', group: PRIVACY }),
   dpEpsilon: numberOption({
     help: 'the run\'s privacy budget ε at --dp-delta: record-level, a client one more round would take over E is no longer selected; client-level, a round that would pass E is refused and the run stops',
     min: 0,
