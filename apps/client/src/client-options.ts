@@ -42,8 +42,8 @@ const ADAPT =
   'options apply):';
 
 export const CLIENT_OPTIONS = {
-  coordinator: stringOption({ help: 'the coordinator\'s URL, without a path (http://HOST:PORT, https:// for TLS)', valueName: 'URL', group: FEDERATION }),
-  clientId: stringOption({ help: 'this organisation\'s id: 1-64 letters, digits, ".", "_" or "-"', defaultText: 'adapt-only with --adapt-only', valueName: 'ID', group: FEDERATION }),
+  coordinator: stringOption({ help: 'the coordinator\'s URL, without a path (http://HOST:PORT, https:// for TLS); required unless --adapt-only', valueName: 'URL', group: FEDERATION }),
+  clientId: stringOption({ help: 'this organisation\'s id: 1-64 letters, digits, ".", "_" or "-"; required unless --adapt-only', defaultText: 'adapt-only with --adapt-only', valueName: 'ID', group: FEDERATION }),
   token: stringOption({ help: 'the federation\'s shared secret (visible in the process list as a flag: prefer the environment or --token-file)', secret: true, valueName: 'SECRET', group: FEDERATION }),
   tokenFile: stringOption({ help: 'file holding the shared secret (Docker and Kubernetes secrets are files)', valueName: 'FILE', group: FEDERATION }),
   tlsCa: stringOption({ help: 'CA certificate for a coordinator with a self-signed certificate', valueName: 'FILE', group: FEDERATION }),
