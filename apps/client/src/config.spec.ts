@@ -249,7 +249,9 @@ describe('client configuration: sources', () => {
   });
 
   it('ignores federation options set only in the environment under --adapt-only: they are there for every command', () => {
-    const env = { FEDTL_TOKEN: 'a-very-secret-federation-token', FEDTL_COORDINATOR: 'http://127.0.0.1:8080', FEDTL_TOKEN_FILE: join(sandbox.dir, 'absent') };
-    expect(parseClientConfig(['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl'], env)).toMatchObject({ coordinator: '', token: '', adaptOnly: { initFrom: 'r' } });
+    const env = { FEDTL_TOKEN: 'a-very-secret-federation-token', FEDTL_COORDINATOR: 'http://127.0.0.1:8080', FEDTL_TOKEN_FILE: join(sandbox.dir, 'absent'), FEDTL_TLS_CERT: 'client.crt' };
+    const config = parseClientConfig(['--adapt-only', '--init-from', 'r', '--data', 'd.jsonl'], env);
+    expect(config).toMatchObject({ coordinator: '', token: '', adaptOnly: { initFrom: 'r' } });
+    expect(config).not.toHaveProperty('tlsCert');
   });
 });

@@ -214,7 +214,7 @@ export function clientConfigFrom(resolved: ClientOptions): ClientConfig {
   const data = dataSourceOf(v);
   const token = adaptOnly ? '' : tokenOf(resolved);
   const warnings = resolved.sources.token === 'flag' && !adaptOnly ? ['--token on the command line is visible to every user of this machine (ps); use --token-file FILE or FEDTL_TOKEN'] : [];
-  if ((v.tlsCert === undefined) !== (v.tlsKey === undefined)) fail('--tls-cert/--tls-key', 'both or neither', { cert: v.tlsCert, key: v.tlsKey });
+  if (!adaptOnly && (v.tlsCert === undefined) !== (v.tlsKey === undefined)) fail('--tls-cert/--tls-key', 'both or neither', { cert: v.tlsCert, key: v.tlsKey });
   // One directory per client by default: a cache has one writer, and two clients may share a machine.
   const cacheDir = v.cacheDir ?? join('.fedtl-cache', clientId);
   return {
@@ -231,8 +231,8 @@ export function clientConfigFrom(resolved: ClientOptions): ClientConfig {
     personalizeEpochs: v.personalizeEpochs,
     trainLimit: v.trainLimit ?? 0,
     seed: v.seed,
-    ...(v.tlsCa !== undefined ? { tlsCa: v.tlsCa } : {}),
-    ...(v.tlsCert !== undefined ? { tlsCert: v.tlsCert, tlsKey: v.tlsKey } : {}),
+    ...(v.tlsCa !== undefined && !adaptOnly ? { tlsCa: v.tlsCa } : {}),
+    ...(v.tlsCert !== undefined && !adaptOnly ? { tlsCert: v.tlsCert, tlsKey: v.tlsKey } : {}),
     ackTimeoutMs: v.ackTimeoutMs,
     giveUpAfterMs: v.giveUpAfterMs,
     logLevel: v.logLevel,
