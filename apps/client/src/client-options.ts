@@ -97,7 +97,7 @@ export const CLIENT_OPTIONS = {
     valueName: 'E',
     group: DP,
   }),
-  dpDelta: numberOption({ help: 'the δ of the budget and of the ε logged after each round', min: 0, max: 0.01, minExclusive: true, maxExclusive: true, default: DEFAULT_DP_DELTA, valueName: 'D', group: DP }),
+  dpDelta: numberOption({ help: 'the δ of the budget and of the ε logged after each round, well below 1 / your training examples', min: 0, max: 0.01, minExclusive: true, maxExclusive: true, default: DEFAULT_DP_DELTA, valueName: 'D', group: DP }),
   dpLedger: stringOption({
     help: 'what DP-SGD has spent on this data, kept across runs and written before each update leaves; use the same file for every run on the same data, whatever its client id (a corrupt ledger stops the client, exit 2)',
     defaultText: 'CACHE-DIR/privacy-ledger-CLIENT-ID.json',
