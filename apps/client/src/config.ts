@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readUserTextSync } from '@fedtl/data';
 import type { PrivacyPolicy } from '@fedtl/privacy';
 import { configError, redactUrl } from '@fedtl/util';
-import { flagName, parseCommandLine, type LogFormat, type LogLevelName, type ResolvedOptions } from '@fedtl/util/options';
+import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type LogFormat, type LogLevelName, type ResolvedOptions } from '@fedtl/util/options';
 import { CLIENT_OPTIONS } from './client-options';
 
 export type DataSource =
@@ -97,17 +97,9 @@ function fail(name: string, expected: string, got: unknown): never {
   throw configError(name, expected, got);
 }
 
-/**
- * The value of `key` when this run asks for one that differs from its default, on the command line or in its
- * config file; else undefined. The environment does not ask: it is shared by every command a machine runs (the
- * FEDTL_TOKEN of a deployment is there for `--adapt-only` too), so a mode that ignores an option set only there
- * is not misconfigured.
- */
+/** The value of `key` when this run set it on purpose (isSetExplicitly: flag or file, not the default); else undefined. */
 function asked(resolved: ClientOptions, key: ClientOptionKey): unknown {
-  const source = resolved.sources[key];
-  if (source !== 'flag' && source !== 'file') return undefined;
-  const value = resolved.values[key];
-  return value === CLIENT_OPTIONS[key].default ? undefined : value;
+  return isSetExplicitly(resolved, CLIENT_OPTIONS, key) ? resolved.values[key] : undefined;
 }
 
 /**
@@ -173,28 +165,20 @@ function dataSourceOf(v: ClientOptions['values']): DataSource {
   return { kind: 'precomputed', path: v.features as string };
 }
 
-/** Which option a value came from ranks it: the command line over the environment over a config file. */
-const SOURCE_RANK = { flag: 3, env: 2, file: 1, default: 0 } as const;
-
 /**
- * The federation's token: --token, or the content of --token-file without its trailing newline. Given both ways,
- * the higher-precedence source wins; the same source twice is refused, since one of them would be silently ignored.
+ * The federation's token: --token, or the content of --token-file without its trailing newline; given both ways,
+ * the one from the higher-precedence source (preferredOf refuses both from the same source).
  */
 function tokenOf(resolved: ClientOptions): string {
-  const { values, sources } = resolved;
-  const fromFile = (path: string): string => {
-    try {
-      return readUserTextSync(path).replace(/\r?\n$/, '');
-    } catch (err) {
-      fail('--token-file', 'a readable file holding the secret', `${path} (${(err as Error).message})`);
-    }
-  };
-  if (values.tokenFile === undefined) return values.token ?? '';
-  if (values.token === undefined) return fromFile(values.tokenFile);
-  const rankToken = SOURCE_RANK[sources.token ?? 'default'];
-  const rankFile = SOURCE_RANK[sources.tokenFile ?? 'default'];
-  if (rankToken === rankFile) fail('--token/--token-file', 'one of them', 'both');
-  return rankToken > rankFile ? values.token : fromFile(values.tokenFile);
+  const which = preferredOf(resolved, 'token', 'tokenFile');
+  if (which === undefined) return '';
+  if (which === 'token') return resolved.values.token as string;
+  const path = resolved.values.tokenFile as string;
+  try {
+    return readUserTextSync(path).replace(/\r?\n$/, '');
+  } catch (err) {
+    fail('--token-file', 'a readable file holding the secret', `${path} (${(err as Error).message})`);
+  }
 }
 
 /**
