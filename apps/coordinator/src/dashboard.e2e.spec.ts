@@ -7,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import { configureLogging } from '@fedtl/util';
 import { launchBrowser, useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
+import type { RunStatusSnapshot } from './dashboard/run-status';
 import { startCoordinator } from './run-coordinator';
 import { DP_FEDAVG_FEATURE } from '@fedtl/protocol';
 import { RdpAccountant } from '@fedtl/privacy';
@@ -139,7 +140,11 @@ describe('dashboard', () => {
     };
     await (await trainRound(1))();
     await waitFor(textIs('rounds', '1 / 2'));
-    expect(await page.textContent('#round-traffic')).toMatch(/^\d+\.\d\d \/ \d+\.\d\d MB$/);
+    // Round 1's plans (down) and updates (up), as its record counted them.
+    const round1 = ((await (await fetch(`${started.url}/api/status`)).json()) as RunStatusSnapshot).rounds[0];
+    expect(round1.bytesUp).toBeGreaterThan(0);
+    expect(round1.bytesDown).toBeGreaterThan(0);
+    expect(await page.textContent('#round-traffic')).toMatch(/^\d+(\.\d)? k?B \/ \d+(\.\d)? k?B$/);
     const finishRound2 = await trainRound(2);
     mkdirSync(SCREENSHOT_DIR, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'dashboard.png'), fullPage: true });

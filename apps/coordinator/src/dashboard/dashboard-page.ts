@@ -43,7 +43,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <h2>Refused joins</h2>
 <table id="refused-joins"><thead><tr><th>client</th><th>code</th><th>why</th><th>at</th></tr></thead><tbody></tbody></table>
 <h2>Rounds</h2>
-<table id="rounds-table"><thead><tr><th>round</th><th>status</th><th>accepted / selected</th><th>left out</th><th>accuracy</th><th>macro-F1</th><th>loss</th><th>MB up</th><th>MB down</th><th>seconds</th></tr></thead><tbody></tbody></table>
+<table id="rounds-table"><thead><tr><th>round</th><th>status</th><th>accepted / selected</th><th>left out</th><th>accuracy</th><th>macro-F1</th><th>loss</th><th>up</th><th>down</th><th>seconds</th></tr></thead><tbody></tbody></table>
 <script src="dashboard/socket.io.min.js"></script>
 <script>
 (function () {
@@ -52,7 +52,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   function $(id) { return document.getElementById(id); }
   function pct(v) { return typeof v === 'number' ? (v * 100).toFixed(1) + '%' : '–'; }
   function num(v, digits) { return typeof v === 'number' ? v.toFixed(digits) : '–'; }
-  function mb(bytes) { return (bytes / 1e6).toFixed(2); }
+  // "812 B", "41.3 kB", "12.07 MB": a small model's round is kilobytes, a large one's megabytes.
+  function bytes(n) { return n < 1e3 ? n + ' B' : n < 1e6 ? (n / 1e3).toFixed(1) + ' kB' : (n / 1e6).toFixed(2) + ' MB'; }
   function row(cells, className) {
     var tr = document.createElement('tr');
     if (className) tr.className = className;
@@ -122,9 +123,9 @@ export const DASHBOARD_HTML = `<!doctype html>
     $('rounds').textContent = s.roundsCompleted + ' / ' + s.roundsPlanned + (s.secureAggregation ? ' (secure aggregation)' : '');
     $('clients-count').textContent = String(s.clientsConnected);
     $('failed').textContent = String(s.counters.roundsFailed);
-    $('traffic').textContent = mb(s.counters.bytesUp) + ' / ' + mb(s.counters.bytesDown) + ' MB';
+    $('traffic').textContent = bytes(s.counters.bytesUp) + ' / ' + bytes(s.counters.bytesDown);
     var lastRound = s.rounds[s.rounds.length - 1];
-    $('round-traffic').textContent = lastRound ? mb(lastRound.bytesUp) + ' / ' + mb(lastRound.bytesDown) + ' MB' : '–';
+    $('round-traffic').textContent = lastRound ? bytes(lastRound.bytesUp) + ' / ' + bytes(lastRound.bytesDown) : '–';
     $('privacy').textContent = privacyText(s.privacy);
     var aggregated = s.rounds.filter(function (r) { return r.status === 'aggregated'; });
     var last = aggregated[aggregated.length - 1];
@@ -141,7 +142,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     fill($('rounds-table').tBodies[0], s.rounds.slice().reverse().map(function (r) {
       var codes = r.failures.map(function (f) { return f.clientId + ': ' + f.code.replace('FEDTL_ERR_', ''); }).join(', ');
       return row([String(r.round) + (r.attempt > 1 ? ' (attempt ' + r.attempt + ')' : ''), r.status, r.acceptedCount + ' / ' + r.selectedCount, codes || '–',
-        pct(r.evaluation.accuracy), num(r.evaluation.macroF1, 3), num(r.train.loss, 4), mb(r.bytesUp), mb(r.bytesDown), num(r.seconds, 1)], r.status === 'failed' ? 'failed' : 'ok');
+        pct(r.evaluation.accuracy), num(r.evaluation.macroF1, 3), num(r.train.loss, 4), bytes(r.bytesUp), bytes(r.bytesDown), num(r.seconds, 1)], r.status === 'failed' ? 'failed' : 'ok');
     }));
     drawChart(s.rounds);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
