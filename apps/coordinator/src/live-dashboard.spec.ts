@@ -67,6 +67,8 @@ describe('the live dashboard namespace', () => {
       const error = await connectError(dashboard(token));
       expect(error.message).toBe('unauthorized: expected the operator token or the federation token as the auth token (the page\'s ?token=)');
       expect(error.data).toEqual({ code: 'FEDTL_ERR_UNAUTHORIZED' });
+      // The refused connection is closed at once, not left holding a dashboard slot.
+      await waitUntil(() => started.server.admission.openDashboardConnections === 0, 10_000, 'the refused connection to close');
     }
   });
 

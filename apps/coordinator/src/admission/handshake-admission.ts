@@ -2,7 +2,9 @@
 // token (header `Authorization: Bearer <token>`), caps on open connections in total and per remote address, and
 // a rate limit on failed authentication per address. A refused handshake never gets a WebSocket, so nothing it sends is
 // buffered (maxHttpBufferSize is sized for the model: tens of MB per connection). Refusals are answered with an
-// HTTP status the client can act on: 401 (wrong token: give up), 429 and 503 (retry later).
+// HTTP status the client can act on: 401 (wrong token: give up), 429 and 503 (retry later). A live dashboard's
+// handshake (dashboard-handshake.ts; a browser cannot send the header) is admitted under caps of its own and
+// authenticates in its namespace, where failures count against the same rate limit.
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createLogger, secretsEqual, type ErrorCode } from '@fedtl/util';

@@ -1,5 +1,5 @@
-// The coordinator's plain-HTTP side, next to Socket.IO on the same port: the dashboard page, its JSON
-// status, and Prometheus metrics. Read-only. Who sees what is status-access.ts's: the operator token sees every
+// The coordinator's plain-HTTP side, next to Socket.IO on the same port: the dashboard page and the Socket.IO
+// browser client it loads, the JSON status, Prometheus metrics, liveness (/healthz) and readiness (/readyz). Read-only. Who sees what is status-access.ts's: the operator token sees every
 // client, the federation token run-level aggregates (and its own client under mutual TLS).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DASHBOARD_HTML } from './dashboard-page';

@@ -5,7 +5,7 @@
 // emits anything is disconnected, so this namespace cannot reach or disturb the federation protocol.
 import type { Namespace, Server, Socket } from 'socket.io';
 import { createLogger } from '@fedtl/util';
-import { DASHBOARD_NAMESPACE } from './dashboard-handshake';
+import { DASHBOARD_NAMESPACE, isDashboardHandshake } from './dashboard-handshake';
 import type { RunStatus, RunStatusSnapshot } from './run-status';
 import { deniedReason, viewOf, viewerOf, type StatusAccessOptions, type StatusViewer } from './status-access';
 
@@ -48,7 +48,12 @@ export class LiveDashboard {
         onDenied(socket.handshake.address);
         const error = new Error(`${deniedReason(access)} as the auth token (the page's ?token=)`) as Error & { data: unknown };
         error.data = { code: 'FEDTL_ERR_UNAUTHORIZED' };
-        return next(error);
+        next(error);
+        // A dashboard-only connection has nothing left to do: closed once the connect_error is on its way (after
+        // Socket.IO's own next tick), so a refused peer does not hold one of the dashboards' slots until the
+        // connect timeout. A federation connection that tried this namespace keeps its federation session.
+        if (isDashboardHandshake(socket.request)) setImmediate(() => socket.conn.close());
+        return;
       }
       socket.data.viewer = viewer;
       next();
