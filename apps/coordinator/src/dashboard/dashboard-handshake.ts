@@ -10,8 +10,12 @@ export const DASHBOARD_HANDSHAKE_PARAM = 'fedtl-dashboard';
 /** The live dashboard's Socket.IO namespace. */
 export const DASHBOARD_NAMESPACE = '/dashboard';
 
-/** Open dashboard connections at most, in total and from one address (browser tabs; a few per operator). */
-export const DASHBOARD_CONNECTION_CAPS = { total: 64, perAddress: 8 } as const;
+/**
+ * Open dashboard connections at most, in total and from one address (browser tabs; a few per operator). Small on
+ * purpose: a dashboard's WebSocket is open before its token is checked, so until the namespace refuses it a peer
+ * could send one frame of up to the server's maxHttpBufferSize on each.
+ */
+export const DASHBOARD_CONNECTION_CAPS = { total: 16, perAddress: 4 } as const;
 
 /** Whether `request` (an engine.io handshake) is a dashboard's. */
 export function isDashboardHandshake(request: IncomingMessage): boolean {
