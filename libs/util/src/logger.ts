@@ -25,8 +25,8 @@ const settings: LoggerSettings = {
 };
 
 /** Set once at an app's edge (from flags or config). */
-export function configureLogging(options: Partial<LoggerSettings>): void {
-  Object.assign(settings, options);
+export function configureLogging(options: Partial<Omit<LoggerSettings, 'format'>> & { format?: 'pretty' | 'json' | 'auto' }): void {
+  Object.assign(settings, { ...options, format: options.format === 'auto' ? 'pretty' : options.format ?? settings.format });
 }
 
 /** The level and format set by the app, e.g. to hand them to a worker thread, which has its own logger. */
