@@ -22,7 +22,6 @@ describe('/healthz and /readyz', () => {
   it('is ready while it can run rounds, and says why not when its checkpoints directory is gone or the run has ended', async () => {
     const outDir = joinPath(sandbox.dir, 'out');
     const config = parseCoordinatorConfig(['--port', '0', '--out-dir', outDir, '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--rounds', '1', '--min-clients', '2']);
-    if (config === 'help') throw new Error('unexpected help');
     const started = await startCoordinator(config);
     sandbox.defer(() => started.stop());
     const get = async (path: string) => {
