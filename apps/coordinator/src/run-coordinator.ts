@@ -172,6 +172,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     ackTimeoutMs: config.ackTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    checkpointsDir,
     limits: {
       maxConnections: config.maxConnections,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
