@@ -76,7 +76,8 @@ async function main(options: DemoOptions): Promise<number> {
     '--port', '0', '--fresh', '--out-dir', outDir, '--ready-file', readyFile,
     '--rounds', String(rounds), '--min-clients', String(clients), '--labels', 'ham,spam',
     '--local-epochs', String(localEpochs), '--batch-size', String(options.batchSize), '--learning-rate', String(options.learningRate),
-    '--log-level', 'info',
+    // Relayed to a person, through pipes (no TTY): pretty, not the JSON the children would choose.
+    '--log-level', 'info', '--log-format', 'pretty',
     ...(options.secureAggregation ? ['--secure-aggregation'] : []),
   ]);
   const { url } = JSON.parse(await waitForFile(readyFile, 120_000, () => coordinator.child.exitCode === null));
@@ -87,7 +88,7 @@ async function main(options: DemoOptions): Promise<number> {
       '--local-baseline-epochs', String(rounds * localEpochs), '--personalize-epochs', String(options.personalizeEpochs),
       '--embed-threads', '1',
       ...(options.secureAggregation ? ['--require-secure-aggregation'] : []),
-      '--cache-dir', join(options.cacheDir, id), '--log-level', logLevel,
+      '--cache-dir', join(options.cacheDir, id), '--log-level', logLevel, '--log-format', 'pretty',
     ]),
   );
   // The coordinator waits for every organisation: a client that fails (bad data, a mailbox the corpus cannot

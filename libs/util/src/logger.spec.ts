@@ -1,4 +1,4 @@
-import { configureLogging, createLogger, isLogLevel, loggingSettings, REDACTED } from './logger';
+import { configureLogging, createLogger, isLogLevel, loggingSettings, REDACTED, withLogFields } from './logger';
 
 describe('logger', () => {
   const lines: string[] = [];
@@ -31,6 +31,21 @@ describe('logger', () => {
     configureLogging({ level: 'debug' });
     log.debug('shown');
     expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['shown']);
+  });
+
+  it('adds withLogFields to every line logged in its async context, and only there', async () => {
+    const log = createLogger('coordinator');
+    await withLogFields({ runId: 'run-1' }, async () => {
+      log.info('started');
+      await new Promise((resolve) => setImmediate(resolve));
+      withLogFields({ round: 2 }, () => log.child({ clientId: 'a' }).info('round started'));
+    });
+    log.info('outside');
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ msg: 'started', runId: 'run-1' }),
+      expect.objectContaining({ msg: 'round started', runId: 'run-1', round: 2, clientId: 'a' }),
+      expect.not.objectContaining({ runId: expect.anything() }),
+    ]);
   });
 
   it('renders pretty lines as key=value pairs', () => {

@@ -1,6 +1,7 @@
 // Structured logging on pino: one logger per module, fields such as `round`, `clientId` and `runId` as data,
 // not text. Libraries log through this and stay silent until an app calls configureLogging (as OpenTelemetry's
 // `diag` does): only apps decide whether lines are written, where, and how verbose they are.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger as PinoLogger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { escapeControlChars } from './untrusted-text';
@@ -53,6 +54,8 @@ const STDERR_SINK: LogSink = { write: (line) => process.stderr.write(line + '\n'
 const settings: LoggingOptions = { level: 'info', format: 'auto', sink: STDERR_SINK };
 /** Undefined until an app calls configureLogging: libraries then write nothing. */
 let root: PinoLogger | undefined;
+/** Fields added by withLogFields to every line logged in its async context. */
+const contextFields = new AsyncLocalStorage<LogFields>();
 /** Bumped by every configureLogging, so loggers made before it rebuild their pino child. */
 let generation = 0;
 
@@ -73,6 +76,16 @@ export function configureLogging(options: Partial<LoggingOptions>): void {
  */
 export function loggingSettings(): { level: LogLevel; format: 'pretty' | 'json' } {
   return { level: root ? settings.level : 'silent', format: resolvedFormat() };
+}
+
+/**
+ * Runs `fn` with `fields` (e.g. a coordinator's `{ runId }`) on every line logged within it, by any module and
+ * in everything it starts: promises, timers, the server it opens and the connections that server accepts.
+ * Nested calls add to the outer fields; a call's own fields and a child's bound ones take precedence.
+ * Returns what `fn` returns.
+ */
+export function withLogFields<T>(fields: LogFields, fn: () => T): T {
+  return contextFields.run({ ...contextFields.getStore(), ...fields }, fn);
 }
 
 export function isLogLevel(value: string): value is LogLevel {
@@ -136,6 +149,7 @@ function createRoot(level: LogLevel, format: 'pretty' | 'json', sink: LogSink): 
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      mixin: () => contextFields.getStore() ?? {},
       redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
     },
     destination,
