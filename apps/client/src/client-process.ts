@@ -3,9 +3,9 @@
 // or test entry may hand the client options no flag can set (ClientInjections).
 import { readFileSync } from 'node:fs';
 import { describePolicy } from '@fedtl/privacy';
-import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
+import { FedtlError, configureLogging, createLogger, withLogFields } from '@fedtl/util';
 import { describeAdaptation, runAdaptOnly } from './adapt-only';
-import { USAGE, parseClientConfig } from './config';
+import { USAGE, parseClientConfig, type ClientConfig } from './config';
 import { ClientPrivacyLedger } from './dp/client-privacy-ledger';
 import { EXIT_CODES, describeOutcome, exitCodeFor, exitCodeForError, type ClientOutcome } from './exit-codes';
 import { FederatedClient, type FederatedClientOptions } from './federated-client';
@@ -29,7 +29,13 @@ export async function runClient(argv: string[], env: NodeJS.ProcessEnv, injectio
     process.stdout.write(describeAdaptation(await runAdaptOnly(config, config.adaptOnly)));
     return EXIT_CODES.finished;
   }
-  const log = createLogger('client-main').child({ clientId: config.clientId });
+  // Every line of the session names this client, whichever module (data loading, the backbone) writes it.
+  return withLogFields({ clientId: config.clientId }, () => runSession(config, injections));
+}
+
+/** The session runClient starts once logging is set up: data, FederatedClient, outcome → exit status. */
+async function runSession(config: ClientConfig, injections: ClientInjections): Promise<number> {
+  const log = createLogger('client-main');
   for (const warning of config.warnings) log.warn(warning);
   log.info('privacy policy', { policy: describePolicy(config.privacyPolicy) });
   // Read before anything else starts: a corrupt ledger is a configuration error (exit 2), never an empty one.

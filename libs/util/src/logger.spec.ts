@@ -5,7 +5,7 @@ describe('logger', () => {
   const sink = { write: (line: string) => lines.push(line) };
   beforeEach(() => {
     lines.length = 0;
-    configureLogging({ level: 'info', format: 'json', sink });
+    configureLogging({ level: 'info', format: 'json', sink, fields: {} });
   });
   afterAll(() => configureLogging({ level: 'info', format: 'auto', sink: { write: (line) => process.stderr.write(line + '\n') } }));
 
@@ -48,6 +48,21 @@ describe('logger', () => {
     ]);
   });
 
+  it('writes a field once when the context, a child and the call all set it; the call wins', () => {
+    withLogFields({ clientId: 'context' }, () => createLogger('x').child({ clientId: 'bound' }).info('joined', { clientId: 'call' }));
+    expect(lines[0].match(/"clientId"/g)).toHaveLength(1);
+    expect(JSON.parse(lines[0]).clientId).toBe('call');
+  });
+
+  it("hands a worker thread the level, the resolved format and the caller's context fields", () => {
+    configureLogging({ level: 'warn', format: 'pretty', fields: { thread: 'main' } });
+    const settings = withLogFields({ clientId: 'org-1' }, () => loggingSettings());
+    expect(settings).toEqual({ level: 'warn', format: 'pretty', fields: { thread: 'main', clientId: 'org-1' } });
+    configureLogging({ ...settings, format: 'json', sink });
+    createLogger('learner').warn('diverged');
+    expect(JSON.parse(lines[0])).toMatchObject({ thread: 'main', clientId: 'org-1', msg: 'diverged' });
+  });
+
   it('renders pretty lines as key=value pairs', () => {
     configureLogging({ format: 'pretty' });
     createLogger('server').info('listening', { url: 'http://127.0.0.1:1', rounds: 2 });
@@ -59,7 +74,7 @@ describe('logger', () => {
     configureLogging({ format: 'auto' });
     createLogger('x').info('hello');
     expect(JSON.parse(lines[0])).toMatchObject({ msg: 'hello' });
-    expect(loggingSettings()).toEqual({ level: 'info', format: 'json' });
+    expect(loggingSettings()).toMatchObject({ level: 'info', format: 'json' });
   });
 
   it('keeps a pretty line one line when a message or field holds a newline, a CR or a bidi override', () => {

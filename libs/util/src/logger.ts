@@ -26,6 +26,15 @@ export interface LoggingOptions {
   format: LogFormat;
   /** Default: stderr. Tests pass their own to read the lines. */
   sink: LogSink;
+  /** Fields on every line of this process or thread, e.g. a worker's parent's context (loggingSettings().fields). */
+  fields: LogFields;
+}
+
+/** What a worker thread needs to log as its parent does: configureLogging(settings) in the thread. */
+export interface LoggingSettings {
+  level: LogLevel;
+  format: 'pretty' | 'json';
+  fields: LogFields;
 }
 
 /**
@@ -51,7 +60,7 @@ export const REDACTED = '[redacted]';
 
 const STDERR_SINK: LogSink = { write: (line) => process.stderr.write(line + '\n') };
 
-const settings: LoggingOptions = { level: 'info', format: 'auto', sink: STDERR_SINK };
+const settings: LoggingOptions = { level: 'info', format: 'auto', sink: STDERR_SINK, fields: {} };
 /** Undefined until an app calls configureLogging: libraries then write nothing. */
 let root: PinoLogger | undefined;
 /** Fields added by withLogFields to every line logged in its async context. */
@@ -70,12 +79,12 @@ export function configureLogging(options: Partial<LoggingOptions>): void {
 }
 
 /**
- * The level and the format in effect (never 'auto': the TTY question answered here), e.g. to hand them to a
- * worker thread, which has its own logger and whose stderr is no TTY. Level 'silent' when no app configured
- * logging, so the thread stays silent too.
+ * The level and the format in effect (never 'auto': the TTY question answered here) and the fields of the
+ * caller's context (withLogFields, e.g. the clientId), to hand to a worker thread, which has its own logger and
+ * whose stderr is no TTY. Level 'silent' when no app configured logging, so the thread stays silent too.
  */
-export function loggingSettings(): { level: LogLevel; format: 'pretty' | 'json' } {
-  return { level: root ? settings.level : 'silent', format: resolvedFormat() };
+export function loggingSettings(): LoggingSettings {
+  return { level: root ? settings.level : 'silent', format: resolvedFormat(), fields: { ...settings.fields, ...contextFields.getStore() } };
 }
 
 /**
@@ -107,26 +116,28 @@ export class Logger {
   }
 
   debug(message: string, fields?: LogFields): void {
-    this.current()?.debug(fields ?? {}, message);
+    this.log('debug', message, fields);
   }
   info(message: string, fields?: LogFields): void {
-    this.current()?.info(fields ?? {}, message);
+    this.log('info', message, fields);
   }
   warn(message: string, fields?: LogFields): void {
-    this.current()?.warn(fields ?? {}, message);
+    this.log('warn', message, fields);
   }
   error(message: string, fields?: LogFields): void {
-    this.current()?.error(fields ?? {}, message);
+    this.log('error', message, fields);
   }
 
-  /** The pino child for the current configuration, or undefined while logging is off. */
-  private current(): PinoLogger | undefined {
-    if (!root) return undefined;
+  /** One event; the context's, the bound and the call's fields merged (later ones win), so no key repeats. */
+  private log(level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: LogFields): void {
+    if (!root) return;
     if (this.builtFor !== generation) {
-      this.pinoLogger = root.child({ module: this.module, ...this.bound });
+      this.pinoLogger = root.child({ module: this.module });
       this.builtFor = generation;
     }
-    return this.pinoLogger;
+    const logger = this.pinoLogger as PinoLogger;
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level]({ ...settings.fields, ...contextFields.getStore(), ...this.bound, ...fields }, message);
   }
 }
 
@@ -149,7 +160,6 @@ function createRoot(level: LogLevel, format: 'pretty' | 'json', sink: LogSink): 
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      mixin: () => contextFields.getStore() ?? {},
       redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
     },
     destination,

@@ -77,6 +77,7 @@ export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.P
   };
 }
 
+export * from './log-events';
 export * from './synthetic-features';
 export * from './tcp-proxy';
 export * from './certificates';
