@@ -13,8 +13,8 @@ async function main(): Promise<number> {
     return 0;
   }
   configureLogging({ level: config.logLevel, format: config.logFormat });
-  const log = createLogger('coordinator-main');
   const started = await startCoordinator(config);
+  const log = createLogger('coordinator-main').child({ runId: started.runId });
   let stopping: Promise<number> | undefined;
   let runOver = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -24,6 +24,8 @@ import { ensureWritableDir } from './writable-dir';
 
 export interface StartedCoordinator {
   url: string;
+  /** The run's id: new, or the resumed run's (from its checkpoints or privacy ledger). */
+  runId: string;
   coordinator: Coordinator;
   /** The Socket.IO endpoint (its handshake admission, for tests and operators' introspection). */
   server: CoordinatorServer;
@@ -250,6 +252,7 @@ async function startRun(config: CoordinatorConfig, { backbone, model, configHash
   );
   return {
     url,
+    runId,
     coordinator,
     server,
     ...(credentials ? { credentials } : {}),
