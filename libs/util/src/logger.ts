@@ -97,10 +97,16 @@ export function withLogFields<T>(fields: LogFields, fn: () => T): T {
   return contextFields.run({ ...contextFields.getStore(), ...fields }, fn);
 }
 
+/** True for the names --log-level accepts: debug, info, warn, error, silent. */
 export function isLogLevel(value: string): value is LogLevel {
   return (LEVELS as readonly string[]).includes(value);
 }
 
+/**
+ * A module's logger: `info(message, fields)` and its siblings write one event (nothing until an app configured
+ * logging, or below the configured level). Cheap to make at module load: the pino logger behind it is built on
+ * first use and rebuilt after each configureLogging.
+ */
 export class Logger {
   private pinoLogger: PinoLogger | undefined;
   private builtFor = -1;
@@ -141,6 +147,7 @@ export class Logger {
   }
 }
 
+/** The logger of `module` (its lines' `module` field), e.g. `const log = createLogger('coordinator')`. */
 export function createLogger(module: string): Logger {
   return new Logger(module);
 }
