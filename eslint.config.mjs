@@ -11,8 +11,10 @@ export default [
         'error',
         {
           enforceBuildableLibDependency: true,
-          allow: [],
+          // The `fedtl` command (apps/cli, type:cli) is the one project that imports apps: their command specs.
+          allow: ['@fedtl/coordinator', '@fedtl/client', '@fedtl/bench'],
           depConstraints: [
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:app', 'type:lib'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'layer:domain', onlyDependOnLibsWithTags: ['layer:protocol', 'layer:base'] },

@@ -131,7 +131,7 @@ node --import tsx deploy/multihost/write-features.ts "$WORK" "$CLIENTS" "$DIM" 2
 # The coordinator listens beyond loopback, so it needs a token; every process here inherits it from the env.
 FEDTL_TOKEN=$(node -e "process.stdout.write(require('crypto').randomBytes(24).toString('hex'))")
 export FEDTL_TOKEN
-ip netns exec "$COORDINATOR_NS" node --import tsx apps/coordinator/src/main.ts \
+ip netns exec "$COORDINATOR_NS" node --import tsx apps/cli/src/main.ts coordinator \
   --host "$COORDINATOR_IP" --port "$PORT" --ready-file "$WORK/ready.json" --out-dir "$WORK/out" --fresh \
   --rounds "$ROUNDS" --min-clients "$CLIENTS" --min-available "$CLIENTS" \
   --round-timeout-ms 240000 --rejoin-grace-ms 150000 \

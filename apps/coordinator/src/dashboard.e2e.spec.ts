@@ -40,7 +40,6 @@ describe('dashboard', () => {
       ],
       { FEDTL_TOKEN: TOKEN, FEDTL_OPERATOR_TOKEN: OPERATOR },
     );
-    if (config === 'help') throw new Error('unexpected help');
     const started = await startCoordinator(config);
     sandbox.defer(() => started.stop());
 

@@ -1,24 +1,25 @@
-// `npm run demo`: a real federation on this machine — one coordinator and four client processes (by default) talking
+// `fedtl demo` (npm run demo): a real federation on this machine — one coordinator and four client processes (by default) talking
 // Socket.IO over loopback, each client holding one organisation's SpamAssassin mailbox (shipped with npm),
 // embedding its mail with the frozen use-lite backbone and training an adapter and head on a few labelled
 // mails (--train-limit). Prints a table of each organisation's held-out accuracy per round, next to what it
 // reaches training alone and with a personalised head.
 //
-// The defaults were chosen with `npm run bench -- demo-tuning` on a validation slice of each organisation's
-// training mail (docs/results/demo/tuning.md). `--validate` runs the same federation scored on that slice
-// instead of the test mail. The demo before the few-labels regime: see DEMO_USAGE in demo-options.ts.
+// The defaults were chosen with `fedtl bench demo-tuning` on a validation slice of each organisation's training
+// mail (docs/results/demo/tuning.md). `--validate` runs the same federation scored on that slice instead of the
+// test mail. The demo before the few-labels regime: see the epilogue of demo-command.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { spamAssassinMailboxes, validationMailbox, writeJsonl } from '@fedtl/data';
-import { FedtlError, configError } from '@fedtl/util';
-import { DEMO_USAGE, parseDemoOptions, type DemoOptions } from './demo-options';
+import { configError, fedtlProcessArgs } from '@fedtl/util';
+import type { DemoOptions } from './demo-options';
 import { renderRoundTable, renderVerdict } from './demo-table';
 import type { RoundRecord } from './metrics-log';
 
-const ROOT = resolve(__dirname, '../../..');
+/** Where relative paths (--out-dir, --cache-dir) start, and the directory the demo refuses to empty. */
+const ROOT = process.cwd();
 /** The client's seed (its default): it draws the labelled mails, so --validate carves its slice with it too. */
 const CLIENT_SEED = 7;
 /** --validate: the share of each organisation's training mail held out and scored instead of the test mail. */
@@ -29,8 +30,9 @@ const children: ChildProcess[] = [];
 /** Set by SIGINT/SIGTERM: the children's exits that follow are the stop's doing, not failures to report. */
 let stopping = false;
 
-function start(name: string, entry: string, args: string[]): { child: ChildProcess; exited: Promise<number> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `fedtl ARGS…` (the same build as this process) with its output relayed under `[name]`. */
+function start(name: string, args: string[]): { child: ChildProcess; exited: Promise<number> } {
+  const child = spawn(process.execPath, fedtlProcessArgs(args), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   const prefix = `[${name}]`.padEnd(14);
   const relay = (chunk: Buffer) => {
@@ -52,7 +54,25 @@ async function waitForFile(path: string, timeoutMs: number, alive: () => boolean
   throw new Error(`the coordinator did not start within ${timeoutMs / 1000} s`);
 }
 
-async function main(options: DemoOptions): Promise<number> {
+/**
+ * Runs the demo: prepares --out-dir, starts the coordinator and one client per organisation, waits for the run,
+ * prints the table. Resolves with the exit status (0 the table was printed, 1 a process failed); a SIGINT or
+ * SIGTERM stops the children and exits 130/143.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG for an --out-dir it must not empty (before anything starts).
+ */
+export async function runDemo(options: DemoOptions): Promise<number> {
+  stopOnSignals();
+  try {
+    return await demo(options);
+  } catch (err) {
+    await stopChildren();
+    throw err;
+  } finally {
+    removeValidationFiles();
+  }
+}
+
+async function demo(options: DemoOptions): Promise<number> {
   const started = Date.now();
   const { clients, rounds, localEpochs, trainLimit } = options;
   const outDir = resolve(ROOT, options.outDir);
@@ -72,8 +92,8 @@ async function main(options: DemoOptions): Promise<number> {
   const dataArgs = options.validate ? await validationFiles(clientIds, options.perOrganisation) : clientIds.map((_, i) => [
     '--demo-mailbox', String(i + 1), '--demo-organisations', String(clients), '--demo-per-organisation', String(options.perOrganisation),
   ]);
-  const coordinator = start('coordinator', 'apps/coordinator/src/main.ts', [
-    '--port', '0', '--fresh', '--out-dir', outDir, '--ready-file', readyFile,
+  const coordinator = start('coordinator', [
+    'coordinator', '--port', '0', '--fresh', '--out-dir', outDir, '--ready-file', readyFile,
     '--rounds', String(rounds), '--min-clients', String(clients), '--labels', 'ham,spam',
     '--local-epochs', String(localEpochs), '--batch-size', String(options.batchSize), '--learning-rate', String(options.learningRate),
     // Relayed to a person, through pipes (no TTY): pretty, not the JSON the children would choose.
@@ -82,8 +102,8 @@ async function main(options: DemoOptions): Promise<number> {
   ]);
   const { url } = JSON.parse(await waitForFile(readyFile, 120_000, () => coordinator.child.exitCode === null));
   const clientRuns = clientIds.map((id, i) =>
-    start(id, 'apps/client/src/main.ts', [
-      '--coordinator', url, '--client-id', id, ...dataArgs[i],
+    start(id, [
+      'client', '--coordinator', url, '--client-id', id, ...dataArgs[i],
       ...(trainLimit > 0 ? ['--train-limit', String(trainLimit)] : []),
       '--local-baseline-epochs', String(rounds * localEpochs), '--personalize-epochs', String(options.personalizeEpochs),
       '--embed-threads', '1',
@@ -105,7 +125,6 @@ async function main(options: DemoOptions): Promise<number> {
   }
   const coordinatorCode = first.code;
   const clientCodes = await Promise.all(clientRuns.map((c) => c.exited));
-  removeValidationFiles();
   if (coordinatorCode !== 0 || clientCodes.some((c) => c !== 0)) {
     console.error(`\nthe demo failed: coordinator exit ${coordinatorCode}, clients ${clientCodes.join(', ')}`);
     return 1;
@@ -184,31 +203,12 @@ async function stopChildren(): Promise<void> {
 
 // 128 + the signal's number, as shells report a process that a signal stopped.
 const signalExitCodes = { SIGINT: 130, SIGTERM: 143 } as const;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    stopping = true;
-    void stopChildren().then(() => process.exit(signalExitCodes[signal]));
-  });
-}
 
-function run(): Promise<number> {
-  const options = parseDemoOptions(process.argv.slice(2));
-  if (options === 'help') {
-    process.stdout.write(DEMO_USAGE);
-    return Promise.resolve(0);
+function stopOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      stopping = true;
+      void stopChildren().then(() => process.exit(signalExitCodes[signal]));
+    });
   }
-  return main(options);
 }
-
-Promise.resolve()
-  .then(run)
-  .then(
-    (code) => process.exit(code),
-    async (err) => {
-      const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).message;
-      console.error(`fedtl demo: ${message}`);
-      await stopChildren();
-      // An invalid option is a usage error (2), as for the client; anything else is a failed demo (1).
-      process.exit(err instanceof FedtlError && err.code === 'FEDTL_ERR_BAD_CONFIG' ? 2 : 1);
-    },
-  );

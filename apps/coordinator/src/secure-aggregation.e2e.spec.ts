@@ -42,7 +42,6 @@ async function startInProcess(sandbox: TestSandbox, outDir: string, args: string
     '--adapter-width', String(ADAPTER_WIDTH), '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05',
     '--seed', String(SEED), '--rounds', '1', '--log-level', 'warn', ...args,
   ]);
-  if (config === 'help') throw new Error('unexpected help');
   const started = await startCoordinator(config);
   sandbox.defer(() => started.stop());
   return started;
@@ -95,7 +94,6 @@ describe('secure aggregation', () => {
     // The same round in the clear, for reference (its audit trail holds each client's plain update).
     const outDir = join(shared, 'clear');
     const config = parseCoordinatorConfig(['--port', '0', '--out-dir', outDir, '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', String(ADAPTER_WIDTH), '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--seed', String(SEED), '--rounds', '1', '--log-level', 'warn', '--min-clients', '4', '--audit-dir', join(outDir, 'audit')]);
-    if (config === 'help') throw new Error('unexpected help');
     const started = await startCoordinator(config);
     const clients = startClients(started.url, 4);
     try {

@@ -27,7 +27,6 @@ describe('status API access', () => {
       ['--port', '0', '--out-dir', joinPath(sandbox.dir, 'out'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--rounds', '1', '--min-clients', '2', '--min-available', '3'],
       env,
     );
-    if (config === 'help') throw new Error('unexpected help');
     const started = await startCoordinator(config);
     sandbox.defer(() => started.stop());
     const clients = ['org-1', 'org-2', 'org-3'].map((id) => {

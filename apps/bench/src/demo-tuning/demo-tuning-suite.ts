@@ -23,6 +23,7 @@ import { configError, configureLogging, createLogger, deriveSeed, isLogLevel, pa
 import { describeMachine, machineInfo } from '../machine';
 import { labelledFeatures } from '../domains/domain-data';
 import { embedOnce } from '../domains/feature-store';
+import { SuiteProgress } from '../suite-progress';
 
 export const DEMO_TUNING_USAGE = `Usage: npm run bench -- demo-tuning [options]
 
@@ -177,6 +178,8 @@ export async function runDemoTuningSuite(argv: string[]): Promise<number> {
   const store = await embedOnce(texts, backbone, 'use-lite', options.cacheDir, 0);
   const spec: ModelSpec = { inputDim: backbone.dim, ...MODEL, labels };
   const results: SettingResult[] = [];
+  const grid = [options.budgets, options.strategies, options.localEpochs, options.learningRates, options.batchSizes];
+  const progress = new SuiteProgress('demo-tuning', grid.reduce((product, values) => product * values.length, 1), 'settings');
   for (const [b, budget] of options.budgets.entries()) {
     // A local-only model depends on the budget, draw, learning rate, batch size and total epochs only.
     const localCache = new Map<string, number>();
@@ -190,6 +193,7 @@ export async function runDemoTuningSuite(argv: string[]): Promise<number> {
         for (const learningRate of options.learningRates) {
           for (const batchSize of options.batchSizes) {
             const t = performance.now();
+            progress.begin(`${budget} per mailbox, ${strategy}, E=${localEpochs}, lr ${learningRate}, B=${batchSize}`);
             const perRounds = new Map<number, OrganisationScore[][]>(options.rounds.map((rounds) => [rounds, []]));
             for (const draw of draws) {
               const training = { localEpochs, batchSize, learningRate, optimizer: 'adam' as const };
@@ -199,6 +203,7 @@ export async function runDemoTuningSuite(argv: string[]): Promise<number> {
             }
             for (const [rounds, scores] of perRounds) results.push({ strategy, budget, rounds, localEpochs, learningRate, batchSize, scores });
             log.info('setting done', { strategy, budget, localEpochs, learningRate, batchSize, seconds: ((performance.now() - t) / 1000).toFixed(1) });
+            progress.end();
           }
         }
       }

@@ -25,7 +25,7 @@ const DEADLINE_MS = 600_000;
 
 export async function startCoordinatorProcess(options: CoordinatorProcessOptions): Promise<CoordinatorProcess> {
   const readyFile = join(options.outDir, 'ready.json');
-  const process = spawnTs('apps/coordinator/src/main.ts', [
+  const process = spawnTs('apps/cli/src/main.ts', ['coordinator', 
     '--port', '0', '--out-dir', options.outDir, '--ready-file', readyFile, '--fresh',
     '--rounds', String(options.rounds), '--min-clients', String(options.clients), '--min-available', String(options.clients),
     '--round-timeout-ms', String(DEADLINE_MS), '--eval-timeout-ms', String(DEADLINE_MS),

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useTestSandbox } from '@fedtl/util/testing';
-import { parseTokenCommand, runTokenCommand } from './token-command';
+import { runTokenCommand } from './token-command';
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -10,7 +10,7 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   return { code, stdout, stderr };
 }
 
-describe('npm run token', () => {
+describe('fedtl token', () => {
   const sandbox = useTestSandbox();
 
   it('issues a token (alone on stdout, shown once), lists tokens without secrets or hashes, and revokes', async () => {
@@ -46,16 +46,20 @@ describe('npm run token', () => {
       [['issue', '--out-dir', outDir], '--client: expected the client id to issue a token for, got "none"'],
       [['issue', '--out-dir', outDir, '--client', '../etc'], '--client: expected a client id of 1-64 letters'],
       [['revoke', '--out-dir', outDir], '--client/--token-id: expected exactly one of them, got "neither"'],
-      [['list', '--out-dir', outDir, '--client', 'org-1'], '--client: expected no --client with list, got "org-1"'],
-      [['list', '--out-dir', outDir, '--secret'], "command line: Unknown option '--secret'"],
+      [['list', '--out-dir', outDir, '--client', 'org-1'], "command line: unknown option '--client'"],
+      [['list', '--out-dir', outDir, '--secret'], "command line: unknown option '--secret'"],
       [['revoke', '--out-dir', outDir, '--token-id', 'abc'], 'which does not exist'],
-      [['issue', '--out-dir', outDir, '--client', 'org-1', '--client', 'org-2'], '--client: expected it once, got "2 times"'],
-      [['issue', '--out-dir', outDir, '--client=org-1', '--client', 'org-2'], '--client: expected it once'],
+      [['issue', '--out-dir', outDir, '--client', 'org-1', '--client', 'org-2'], '--client was given twice ("org-1", then "org-2"): give it once'],
+      [['issue', '--out-dir', outDir, '--client=org-1', '--client', 'org-2'], '--client was given twice'],
+      [['issue', '--out-dir', outDir, '--out-dir', sandbox.dir, '--client', 'org-1'], '--out-dir was given twice'],
     ];
     for (const [argv, message] of cases) {
       const result = await run(argv);
       expect({ argv, code: result.code, stderr: result.stderr }).toEqual({ argv, code: 2, stderr: expect.stringContaining(message) });
     }
-    expect(parseTokenCommand(['--help'])).toBe('help');
+    // --out-dir may come from the environment (the coordinator's own FEDTL_OUT_DIR); --client never does.
+    expect(await runTokenCommand(['list'], { stdout: () => undefined, stderr: () => undefined }, { FEDTL_OUT_DIR: outDir })).toBe(0);
+    const fromEnv = await runTokenCommand(['issue', '--out-dir', outDir], { stdout: () => undefined, stderr: () => undefined }, { FEDTL_CLIENT: 'org-9' });
+    expect(fromEnv).toBe(2);
   });
 });

@@ -1,34 +1,18 @@
-// `npm run token -- issue|revoke|list`: the operator's command for per-client tokens. Options are parsed here
-// and nowhere else; the store's operations are in token-store.ts.
+// `fedtl token issue|revoke|list`: the operator's command for per-client tokens. Its options are declared once
+// here; the store's operations are in token-store.ts.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { FedtlError, refuseRepeatedOptions } from '@fedtl/util';
+import { readUserTextSync } from '@fedtl/data';
+import { FedtlError } from '@fedtl/util';
+import { parseCommandLine, stringOption, type CommandGroupSpec, type CommandSpec } from '@fedtl/util/options';
 import { issueToken, listTokens, readTokenStore, revokeTokens, tokenStorePath, type TokenListing } from './token-store';
 
-export const TOKEN_USAGE = `usage: npm run token -- <command> (--out-dir DIR | --token-store FILE) [options]
-
-commands:
-  issue --client ID          issue a token for client ID: the token alone on stdout (shown this once, stored
-                             nowhere), how to use it on stderr
-  revoke --client ID         revoke every token of client ID
-  revoke --token-id ID       revoke one token; a running coordinator disconnects its holder at once
-  list                       client, token id, created, revoked (never a secret or a hash)
-
-options:
-  --out-dir DIR              the coordinator's --out-dir; the store is DIR/tokens.json
-  --token-store FILE         a store elsewhere (give the coordinator the same --token-store FILE)
-  --help                     this text
-
-exit status: 0 done, 2 bad usage or an unusable store, 1 anything else
-`;
-
-const FLAGS = {
-  'out-dir': { type: 'string' },
-  'token-store': { type: 'string' },
-  client: { type: 'string' },
-  'token-id': { type: 'string' },
-  help: { type: 'boolean' },
-} as const;
+const STORE_OPTIONS = {
+  outDir: stringOption({ help: "the coordinator's --out-dir; the store is DIR/tokens.json", valueName: 'DIR', once: true }),
+  tokenStore: stringOption({ help: 'a store elsewhere (give the coordinator the same --token-store FILE)', valueName: 'FILE', once: true }),
+};
+// A client id or token id names one organisation's credential: never taken from the environment.
+const CLIENT_OPTION = { client: stringOption({ help: 'the client id', valueName: 'ID', env: null, once: true }) };
+const TOKEN_ID_OPTION = { tokenId: stringOption({ help: 'one token, by the id `fedtl token list` shows', valueName: 'ID', env: null, once: true }) };
 
 export type TokenCommand =
   | { command: 'issue'; store: string; clientId: string }
@@ -45,54 +29,65 @@ function usageError(name: string, expected: string, got: unknown): FedtlError {
   return new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
 }
 
-/**
- * Parses the command line (without node and the script).
- * @returns the command, or 'help'
- * @throws FEDTL_ERR_BAD_CONFIG naming the option, what it expects and what came
- */
-export function parseTokenCommand(argv: string[]): TokenCommand | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `command line: ${(err as Error).message} (see --help)`);
+/** The store's path: exactly one of --out-dir and --token-store. */
+function storeOf(values: { outDir?: string; tokenStore?: string }): string {
+  if ((values.outDir === undefined) === (values.tokenStore === undefined)) {
+    throw usageError('--out-dir/--token-store', 'exactly one of them', values.outDir === undefined ? 'neither' : 'both');
   }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  // parseArgs keeps the last of a repeated option: `--client org-1 --client org-2` must not quietly mean org-2.
-  refuseRepeatedOptions(argv, Object.keys(FLAGS));
-  if (positionals.length !== 1) throw usageError('command', 'one of issue, revoke, list', positionals.length === 0 ? 'none' : positionals.join(' '));
-  const command = positionals[0];
-  if (command !== 'issue' && command !== 'revoke' && command !== 'list') throw usageError('command', 'one of issue, revoke, list', command);
-  if ((values['out-dir'] === undefined) === (values['token-store'] === undefined)) {
-    throw usageError('--out-dir/--token-store', 'exactly one of them', values['out-dir'] === undefined ? 'neither' : 'both');
-  }
-  const store = values['token-store'] ?? tokenStorePath(values['out-dir'] as string);
-  const allowed: Record<TokenCommand['command'], string[]> = { issue: ['client'], revoke: ['client', 'token-id'], list: [] };
-  for (const flag of ['client', 'token-id'] as const) {
-    if (values[flag] !== undefined && !allowed[command].includes(flag)) throw usageError(`--${flag}`, `no --${flag} with ${command}`, values[flag]);
-  }
-  if (command === 'list') return { command, store };
-  if (command === 'issue') {
-    if (values.client === undefined) throw usageError('--client', 'the client id to issue a token for', 'none');
-    return { command, store, clientId: values.client };
-  }
-  if ((values.client === undefined) === (values['token-id'] === undefined)) {
-    throw usageError('--client/--token-id', 'exactly one of them', values.client === undefined ? 'neither' : 'both');
-  }
-  return { command, store, which: values.client !== undefined ? { clientId: values.client } : { tokenId: values['token-id'] as string } };
+  return values.tokenStore ?? tokenStorePath(values.outDir as string);
 }
 
-/** Runs the command; resolves with the process's exit status (errors are written to stderr, not thrown). */
-export async function runTokenCommand(argv: string[], out: CommandOutput): Promise<number> {
-  try {
-    const command = parseTokenCommand(argv);
-    if (command === 'help') {
-      out.stdout(TOKEN_USAGE);
+const EXIT_STATUS = '\nExit status: 0 done; 2 bad usage or an unusable store; 1 anything else.';
+
+type TokenOptions = typeof STORE_OPTIONS & Partial<typeof CLIENT_OPTION & typeof TOKEN_ID_OPTION>;
+type TokenValues = { outDir?: string; tokenStore?: string; client?: string; tokenId?: string };
+
+function tokenCommand<D extends TokenOptions>(
+  name: TokenCommand['command'],
+  summary: string,
+  options: D,
+  toCommand: (values: TokenValues, store: string) => TokenCommand,
+): CommandSpec<D> {
+  return {
+    name,
+    summary,
+    epilogue: EXIT_STATUS,
+    options,
+    async run(loaded, io) {
+      const values = loaded.values as TokenValues;
+      await run(toCommand(values, storeOf(values)), io);
       return 0;
-    }
-    await run(command, out);
-    return 0;
+    },
+  };
+}
+
+export const TOKEN_COMMANDS: CommandGroupSpec = {
+  name: 'token',
+  summary: 'per-client tokens in a coordinator\'s token store: issue, revoke, list',
+  commands: [
+    tokenCommand('issue', 'issue a token for --client ID: the token alone on stdout (shown this once, stored nowhere), how to use it on stderr', { ...STORE_OPTIONS, ...CLIENT_OPTION }, (values, store) => {
+      if (values.client === undefined) throw usageError('--client', 'the client id to issue a token for', 'none');
+      return { command: 'issue', store, clientId: values.client };
+    }),
+    tokenCommand('revoke', 'revoke every token of --client ID, or one --token-id ID; a running coordinator disconnects its holder at once', { ...STORE_OPTIONS, ...CLIENT_OPTION, ...TOKEN_ID_OPTION }, (values, store) => {
+      if ((values.client === undefined) === (values.tokenId === undefined)) {
+        throw usageError('--client/--token-id', 'exactly one of them', values.client === undefined ? 'neither' : 'both');
+      }
+      return { command: 'revoke', store, which: values.client !== undefined ? { clientId: values.client } : { tokenId: values.tokenId as string } };
+    }),
+    tokenCommand('list', 'client, token id, created, revoked (never a secret or a hash)', STORE_OPTIONS, (_values, store) => ({ command: 'list', store })),
+  ],
+};
+
+/**
+ * `fedtl token ARGV…` without the program around it (tests, scripts): the first word picks the subcommand, the
+ * rest is parsed against its declarations. Resolves with the exit status; errors are written to `out.stderr`.
+ */
+export async function runTokenCommand(argv: readonly string[], out: CommandOutput, env: Record<string, string | undefined> = {}): Promise<number> {
+  try {
+    const spec = TOKEN_COMMANDS.commands.find((candidate) => candidate.name === argv[0]) as CommandSpec<TokenOptions> | undefined;
+    if (!spec) throw usageError('command', 'one of issue, revoke, list', argv[0] ?? 'none');
+    return await spec.run(parseCommandLine(spec.options, argv.slice(1), env, readUserTextSync), { env, ...out });
   } catch (err) {
     if (err instanceof FedtlError) {
       out.stderr(`fedtl token: ${err.code}: ${err.message}\n`);
@@ -113,10 +108,10 @@ async function run(command: TokenCommand, out: CommandOutput): Promise<void> {
         `issued token ${listing.tokenId} for client ${listing.clientId} (store ${store})`,
         'The line above is the token, shown this once: the store keeps only a hash of it. Hand it to',
         `${listing.clientId} over a channel you trust; they keep it in a file only they can read and start with:`,
-        `  npm run client -- --coordinator URL --client-id ${listing.clientId} --token-file ${listing.clientId}.token …`,
+        `  fedtl client --coordinator URL --client-id ${listing.clientId} --token-file ${listing.clientId}.token …`,
         `It admits client id ${listing.clientId} only, and only at a coordinator using this store. A coordinator`,
         'started with this store takes the token up while it runs; one started without a store needs a restart.',
-        `Straight into a file: (umask 077; npm run -s token -- issue … --client ${listing.clientId} > ${listing.clientId}.token)`,
+        `Straight into a file: (umask 077; fedtl token issue … --client ${listing.clientId} > ${listing.clientId}.token)`,
         '',
       ].join('\n'),
     );

@@ -23,7 +23,7 @@ export interface HarnessOptions {
 
 export async function startCoordinatorProcess(outDir: string, args: string[], options: HarnessOptions = {}): Promise<{ process: TsProcess; url: string }> {
   const readyFile = join(outDir, 'ready.json');
-  const process = spawnTs('apps/coordinator/src/main.ts', [
+  const process = spawnTs('apps/cli/src/main.ts', ['coordinator', 
     '--port', '0', '--out-dir', outDir, '--ready-file', readyFile, '--audit-dir', join(outDir, 'audit'),
     '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4',
     '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--log-level', 'warn', '--log-format', 'json',
@@ -93,7 +93,6 @@ export async function startScriptedFederation(
     '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4', '--local-epochs', '2',
     '--batch-size', '16', '--learning-rate', '0.05', '--seed', '5', ...args,
   ]);
-  if (config === 'help') throw new Error('unexpected help');
   const started = await startCoordinator(config);
   sandbox.defer(() => started.stop());
   const backbone = precomputedBackboneRef(FEATURE_DIM);

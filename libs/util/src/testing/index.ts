@@ -49,7 +49,17 @@ export interface TsProcess {
 
 /** Runs a TypeScript entry point of this workspace in its own Node.js process, through tsx. */
 export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}): TsProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(WORKSPACE_ROOT, entry), ...args], {
+  return spawnNode(['--import', 'tsx', resolve(WORKSPACE_ROOT, entry), ...args], options);
+}
+
+/** Runs the built `fedtl` command (bin/fedtl.js, which loads dist/fedtl/main.js) in its own process. */
+export function spawnBuiltFedtl(args: string[], options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}): TsProcess {
+  return spawnNode([resolve(WORKSPACE_ROOT, 'bin', 'fedtl.js'), ...args], options);
+}
+
+/** Runs `node NODE_ARGS…` in the workspace root, its output collected (see TsProcess). */
+function spawnNode(nodeArgs: string[], options: { env?: NodeJS.ProcessEnv; echo?: boolean }): TsProcess {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: WORKSPACE_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

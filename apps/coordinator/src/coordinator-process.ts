@@ -1,17 +1,17 @@
-// `npm run coordinator -- …`: the federation's server.
-import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
-import { USAGE, parseCoordinatorConfig } from './config';
+// `fedtl coordinator`: the federation's server as a process — start it, stop it on SIGINT/SIGTERM, and turn how
+// the run ended into the exit status.
+import { configureLogging, createLogger } from '@fedtl/util';
+import type { CoordinatorConfig } from './config';
 import { startCoordinator } from './run-coordinator';
 
 /** 128 + the signal's number, as shells report a process that a signal stopped. */
 const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
-async function main(): Promise<number> {
-  const config = parseCoordinatorConfig(process.argv.slice(2), process.env);
-  if (config === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+/**
+ * Runs the coordinator until its run ends (or a signal stops it) and resolves with the exit status: 0 when the
+ * run finished, 130/143 when stopped by SIGINT/SIGTERM. A run that fails rejects with its FedtlError.
+ */
+export async function runCoordinatorProcess(config: CoordinatorConfig): Promise<number> {
   configureLogging({ level: config.logLevel, format: config.logFormat });
   const started = await startCoordinator(config);
   const log = createLogger('coordinator-main').child({ runId: started.runId });
@@ -38,12 +38,3 @@ async function main(): Promise<number> {
   await started.stop();
   return 0;
 }
-
-main().then(
-  (code) => process.exit(code),
-  (err) => {
-    const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
-    process.stderr.write(`fedtl coordinator: ${message}\n`);
-    process.exit(1);
-  },
-);

@@ -1,0 +1,137 @@
+import { Command } from 'commander';
+import fc from 'fast-check';
+import { parse as parseYaml } from 'yaml';
+import {
+  addDeclaredOptions,
+  booleanOption,
+  choiceOption,
+  integerListOption,
+  integerOption,
+  loadDeclaredOptions,
+  numberOption,
+  parseConfigFile,
+  resolveOptions,
+  stringListOption,
+  stringOption,
+  type OptionDeclarations,
+} from './index';
+
+const DECLARATIONS = {
+  port: integerOption({ help: 'port', min: 0, max: 65535, default: 8080 }),
+  learningRate: numberOption({ help: 'step size', min: 0, minExclusive: true, default: 0.003 }),
+  strategy: choiceOption(['fedavg', 'fedadam'] as const, { help: 'strategy', default: 'fedavg' }),
+  labels: stringListOption({ help: 'labels', minItems: 2, default: ['ham', 'spam'] }),
+  budgets: integerListOption({ help: 'budgets', min: 1 }),
+  secureAggregation: booleanOption({ help: 'secagg' }),
+  personalize: booleanOption({ help: 'personalise', default: true }),
+  token: stringOption({ help: 'secret', secret: true, env: 'FEDTL_TOKEN' }),
+  outDir: stringOption({ help: 'out', default: 'out/run' }),
+  client: stringOption({ help: 'whose', once: true }),
+} satisfies OptionDeclarations;
+
+/** Parses `argv` as a real command would, with the given environment and config file text. */
+function load(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}) {
+  const command = addDeclaredOptions(new Command('test').exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined }), DECLARATIONS);
+  command.parse(argv, { from: 'user' });
+  return loadDeclaredOptions(command, DECLARATIONS, env, (path) => {
+    if (!(path in files)) throw new Error(`ENOENT: no such file, open '${path}'`);
+    return files[path];
+  });
+}
+
+describe('option declarations', () => {
+  it('give defaults when nothing is set, typed', () => {
+    const { values, sources } = load([]);
+    expect(values).toEqual({ port: 8080, learningRate: 0.003, strategy: 'fedavg', labels: ['ham', 'spam'], secureAggregation: false, personalize: true, outDir: 'out/run' });
+    expect(sources.port).toBe('default');
+    expect(sources.token).toBeUndefined();
+  });
+
+  it('take precedence flag > environment > file > default, for every subset of sources', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.boolean(), fc.boolean(), (flag, env, file) => {
+        const argv = flag ? ['--port', '1001'] : [];
+        const environment: Record<string, string> = env ? { FEDTL_PORT: '1002' } : {};
+        const files = { 'c.yaml': file ? 'port: 1003\n' : '{}\n' };
+        const { values, sources } = load([...argv, '--config', 'c.yaml'], environment, files);
+        const expected = flag ? [1001, 'flag'] : env ? [1002, 'env'] : file ? [1003, 'file'] : [8080, 'default'];
+        expect([values.port, sources.port]).toEqual(expected);
+      }),
+      { numRuns: 16 },
+    );
+  });
+
+  it('read every kind from the environment and from a YAML or a JSON file', () => {
+    const env = { FEDTL_STRATEGY: 'fedadam', FEDTL_LABELS: 'a, b ,c', FEDTL_SECURE_AGGREGATION: 'true', FEDTL_PERSONALIZE: 'false', FEDTL_BUDGETS: '50,200' };
+    expect(load([], env).values).toMatchObject({ strategy: 'fedadam', labels: ['a', 'b', 'c'], secureAggregation: true, personalize: false, budgets: [50, 200] });
+    const yaml = 'learningRate: 1e-4\nlabels: [x, y]\nbudgets: [8, 32]\nsecureAggregation: true\noutDir: out/y\n';
+    const json = JSON.stringify({ learningRate: 0.0001, labels: 'x,y', budgets: '8,32', secureAggregation: true, outDir: 'out/y' });
+    for (const text of [yaml, json]) {
+      expect(load(['--config', 'c'], {}, { c: text }).values).toMatchObject({ learningRate: 0.0001, labels: ['x', 'y'], budgets: [8, 32], secureAggregation: true, outDir: 'out/y' });
+    }
+  });
+
+  it('name the file through FEDTL_CONFIG, and --config wins over it', () => {
+    const files = { a: 'port: 1\n', b: 'port: 2\n' };
+    expect(load([], { FEDTL_CONFIG: 'a' }, files).values.port).toBe(1);
+    expect(load(['--config', 'b'], { FEDTL_CONFIG: 'a' }, files).values.port).toBe(2);
+  });
+
+  it('refuse a bad value naming where it came from, what came and what is allowed', () => {
+    expect(() => load(['--port', '80x'])).toThrow('--port: expected an integer in [0, 65535], got "80x"');
+    expect(() => load(['--port', '70000'])).toThrow('--port: expected an integer in [0, 65535], got "70000"');
+    expect(() => load([], { FEDTL_LEARNING_RATE: '0' })).toThrow('FEDTL_LEARNING_RATE (environment): expected a finite number > 0, got "0"');
+    expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'strategy: fedsgd\n' })).toThrow('c.yaml: strategy: expected one of fedavg|fedadam, got "fedsgd"');
+    expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'port: "8080"\nsecureAggregation: maybe\n' })).toThrow('c.yaml: secureAggregation: expected true or false, got "maybe"');
+    expect(() => load(['--labels', 'a,,b'])).toThrow('--labels: expected a comma-separated list of at least 2 non-empty items, got "a,,b"');
+    expect(() => load(['--budgets', '8,0'])).toThrow('--budgets: expected a comma-separated list of integers >= 1, got "8,0"');
+    expect(() => load(['--config', 'c'], {}, { c: 'port: .inf\n' })).toThrow('c: port: expected an integer in [0, 65535], got null');
+  });
+
+  it('refuse unknown config keys with the closest valid name, and files that are not a mapping', () => {
+    expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'prot: 1\n' })).toThrow('c.yaml: unknown option "prot" (did you mean "port"?)');
+    expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'out-dir: x\n' })).toThrow('unknown option "out-dir" (did you mean "outDir"?)');
+    expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': '- port\n' })).toThrow('c.yaml: expected a mapping of option names to values, got a list');
+    expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'port: 1\nport: 2\n' })).toThrow('c.yaml: expected a YAML or JSON mapping of options, got a syntax error');
+    expect(() => load(['--config', 'c.json'], {}, { 'c.json': '{"port": 1,' })).toThrow('c.json: expected a YAML or JSON mapping of options, got a syntax error');
+    expect(() => load(['--config', 'missing.yaml'])).toThrow("--config: expected a readable YAML or JSON file, got missing.yaml (ENOENT");
+  });
+
+  it('take the last of a repeated flag, refuse one declared `once` given twice, and refuse unknown flags with a suggestion', () => {
+    expect(load(['--port', '1', '--port', '2']).values.port).toBe(2);
+    expect(() => load(['--client', 'org-1', '--client', 'org-2'])).toThrow('--client was given twice ("org-1", then "org-2"): give it once');
+    expect(() => load(['--prot', '1'])).toThrow(/unknown option '--prot'[\s\S]*--port/);
+  });
+
+  it('print the merged configuration with sources, secrets redacted, as a file the command reads back', () => {
+    const loaded = load(['--port', '9000', '--print-config'], { FEDTL_TOKEN: 'a-very-secret-token-value', FEDTL_STRATEGY: 'fedadam' });
+    expect(loaded.printConfig).toBe(true);
+    expect(loaded.printed).not.toContain('a-very-secret-token-value');
+    expect(loaded.printed).toContain('# token: [redacted] (set, from environment FEDTL_TOKEN)');
+    expect(loaded.printed).toContain('port: 9000 # flag --port');
+    expect(loaded.printed).toContain('strategy: fedadam # environment FEDTL_STRATEGY');
+    const reread = load(['--config', 'printed.yaml'], {}, { 'printed.yaml': loaded.printed });
+    expect({ ...reread.values }).toEqual({ ...loaded.values, token: undefined });
+    expect(parseYaml(loaded.printed)).not.toHaveProperty('token');
+  });
+
+  it('show the default and the environment variable of each option in --help', () => {
+    const command = addDeclaredOptions(new Command('test'), DECLARATIONS);
+    const help = command.helpInformation();
+    expect(help).toContain('--port <N>');
+    expect(help).toContain('port (default 8080; env FEDTL_PORT)');
+    expect(help).toContain('--no-personalize');
+    expect(help).toContain('--config <FILE>');
+    expect(help).not.toMatch(/secret \(default/);
+  });
+
+  it('check defaults and keys when declared (programmer errors throw at once)', () => {
+    expect(() => integerOption({ help: 'x', min: 1, default: 0 })).toThrow('option default 0 is not an integer >= 1');
+    expect(() => addDeclaredOptions(new Command('t'), { config: stringOption({ help: 'x' }) })).toThrow('option key "config" is reserved');
+  });
+
+  it('resolve without commander too (the same precedence)', () => {
+    const { values } = resolveOptions(DECLARATIONS, { flags: { port: '1' }, env: { FEDTL_PORT: '2' }, file: parseConfigFile('port: 3', 'f', DECLARATIONS) });
+    expect(values.port).toBe(1);
+  });
+});
