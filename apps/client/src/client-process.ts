@@ -3,7 +3,7 @@
 // bench or test entry may hand the client options no flag can set (ClientInjections) through runClient.
 import { readFileSync } from 'node:fs';
 import { describePolicy } from '@fedtl/privacy';
-import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
+import { FedtlError, configureLogging, createLogger, withLogFields } from '@fedtl/util';
 import type { CommandIo } from '@fedtl/util/options';
 import { describeAdaptation, runAdaptOnly } from './adapt-only';
 import { parseClientConfig, type ClientConfig } from './config';
@@ -42,7 +42,13 @@ export async function runClientProcess(config: ClientConfig, io: CommandIo, inje
     io.stdout(describeAdaptation(await runAdaptOnly(config, config.adaptOnly)));
     return EXIT_CODES.finished;
   }
-  const log = createLogger('client-main').child({ clientId: config.clientId });
+  // Every line of the session names this client, whichever module (data loading, the backbone) writes it.
+  return withLogFields({ clientId: config.clientId }, () => runSession(config, io, injections));
+}
+
+/** The session runClient starts once logging is set up: data, FederatedClient, outcome → exit status. */
+async function runSession(config: ClientConfig, io: CommandIo, injections: ClientInjections): Promise<number> {
+  const log = createLogger('client-main');
   for (const warning of config.warnings) log.warn(warning);
   log.info('privacy policy', { policy: describePolicy(config.privacyPolicy) });
   // Read before anything else starts: a corrupt ledger is a configuration error (exit 2), never an empty one.

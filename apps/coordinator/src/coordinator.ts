@@ -630,7 +630,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** A client that could not evaluate (it said so): the round's evaluation stops waiting for it. */
   handleEvaluateFailed(senderId: string, error: ProtocolError): void {
-    this.log.warn('a client could not evaluate', { clientId: senderId, code: error.code, error: error.message });
+    this.log.warn('a client could not evaluate', { clientId: senderId, ...(this.evaluation ? { round: this.evaluation.round } : {}), code: error.code, error: error.message });
     this.evaluation?.forget(senderId);
   }
 

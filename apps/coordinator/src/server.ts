@@ -1,6 +1,7 @@
 // The Socket.IO endpoint: decodes every message at the edge, routes it to the Coordinator, and answers with
 // an acknowledgement. Nothing a client sends can throw past this file: a malformed or hostile message is
 // answered with an Error and, if the client was training this round, leaves it out of the round.
+import { AsyncResource } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -140,24 +141,27 @@ export class CoordinatorServer {
           rejectUnauthorized: Boolean(options.tls.clientCa),
         })
       : createHttpServer();
+    // Connections arrive outside the async context this server was made in (libuv creates their sockets), so
+    // every entry point below is bound to it (AsyncResource.bind): the run's log fields (withLogFields in
+    // run-coordinator, its runId) stay on every line logged while handling a client.
     // Registered before Socket.IO attaches: engine.io then hands us every request outside its own path.
-    this.http.on('request', (req, res) => {
+    this.http.on('request', AsyncResource.bind((req, res) => {
       if (handleHttpRequest(req, res, sources, access)) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(`not found: this coordinator serves ${HTTP_PATHS.join(', ')} and Socket.IO\n`);
-    });
+    }));
     this.maxMessageBytes = maxHttpBufferSizeFor(options.modelBytes);
     this.admission = new HandshakeAdmission({ token: options.token, clientTokens: options.clientCredentials, ...options.limits });
     this.io = new Server(this.http, {
       // WebSocket only: every handshake is an HTTP upgrade that allowRequest sees before any frame is read.
       transports: ['websocket'],
-      allowRequest: this.admission.allowRequest,
+      allowRequest: AsyncResource.bind(this.admission.allowRequest),
       maxHttpBufferSize: this.maxMessageBytes,
       serveClient: false,
       pingInterval: options.heartbeatIntervalMs,
       pingTimeout: options.heartbeatTimeoutMs,
     });
-    this.io.use((socket, next) => {
+    this.io.use(AsyncResource.bind((socket, next) => {
       if (isDashboardHandshake(socket.request)) {
         const error = new Error('forbidden: this connection was admitted for the dashboard (namespace /dashboard) only') as Error & { data: unknown };
         error.data = { code: 'FEDTL_ERR_UNAUTHORIZED' };
@@ -179,8 +183,8 @@ export class CoordinatorServer {
           next(new Error('internal error'));
         },
       );
-    });
-    this.io.on('connection', (socket) => this.onConnection(socket));
+    }));
+    this.io.on('connection', AsyncResource.bind((socket) => this.onConnection(socket)));
     this.dashboard = new LiveDashboard(this.io as unknown as Server, status, access, (address) => {
       this.admission.noteFailedAuthentication(address).catch((err: Error) => log.error('could not count a failed authentication', { error: err.message }));
     });
@@ -265,7 +269,7 @@ export class CoordinatorServer {
     }, joinDeadlineMs);
     joinDeadline.unref();
     const guard = (event: string, handler: (payload: unknown, ack: AckFn) => void | Promise<void>) =>
-      socket.on(event as 'join', (payload: unknown, ack: unknown) => {
+      socket.on(event as 'join', AsyncResource.bind((payload: unknown, ack: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         this.traffic.countUp(byteLength(payload));
         Promise.resolve()
@@ -275,7 +279,7 @@ export class CoordinatorServer {
             refusals.refused('refused a message', { event, code: error.code, error: error.message });
             reply(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
           });
-      });
+      }));
 
     let joining = false;
     guard('join', async (payload, ack) => {
@@ -377,16 +381,16 @@ export class CoordinatorServer {
 
     // An event outside the protocol is answered, not ignored: a sender waiting for its acknowledgement learns
     // why at once instead of at its timeout.
-    socket.onAny((event: unknown, ...args: unknown[]) => {
+    socket.onAny(AsyncResource.bind((event: unknown, ...args: unknown[]) => {
       if (typeof event === 'string' && CLIENT_EVENTS.has(event)) return;
       this.traffic.countUp(byteLength(args[0]));
       const error = new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected one of the events ${[...CLIENT_EVENTS].join(', ')}, got ${quoteUntrusted(String(event))}`);
       refusals.refused('refused a message', { event: quoteUntrusted(String(event)), code: error.code, error: error.message });
       const ack = args[args.length - 1];
       if (typeof ack === 'function') (ack as AckFn)(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
-    });
+    }));
 
-    socket.on('disconnect', (reason) => {
+    socket.on('disconnect', AsyncResource.bind((reason) => {
       clearTimeout(joinDeadline);
       refusals.flush();
       if (clientId) {
@@ -394,7 +398,7 @@ export class CoordinatorServer {
         log.info('client disconnected', { clientId, reason });
         this.coordinator.handleLeave(clientId, link);
       }
-    });
+    }));
   }
 
   /**

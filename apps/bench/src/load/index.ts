@@ -1,7 +1,7 @@
 // `npm run bench -- load …`: N simulated clients over real sockets against one coordinator process; reports
 // throughput, latency, bytes and the coordinator's peak memory for each N at two model sizes.
 import { writeFile } from 'node:fs/promises';
-import { createLogger } from '@fedtl/util';
+import { configureLogging, createLogger } from '@fedtl/util';
 import { LOAD_USAGE, parseLoadOptions, type LoadOptions } from './load-options';
 import { formatLoadReport } from './load-report';
 import { runScenario, type ScenarioResult } from './load-scenario';
@@ -46,6 +46,8 @@ export async function runLoadSuite(argv: string[]): Promise<number> {
     process.stdout.write(LOAD_USAGE);
     return 0;
   }
+  // The suite's progress lines (the library's logs stay off until an app turns them on); no --log-level here.
+  configureLogging({ level: 'info' });
   const result = await measureLoad(options);
   process.stdout.write(formatLoadReport(result.machine, result.scenarios, result.memoryScaling));
   if (options.out) await writeFile(options.out, JSON.stringify(result, null, 2) + '\n');

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { precomputedBackboneRef } from '@fedtl/model';
-import { createLogger } from '@fedtl/util';
+import { configureLogging, createLogger } from '@fedtl/util';
 import { spawnTs, waitUntil, type TsProcess } from '@fedtl/util/testing';
 import { machineInfo, type MachineInfo } from '../machine';
 import { dropoutCount, parseSecAggBenchOptions, SECAGG_BENCH_USAGE, type SecAggBenchOptions } from './secagg-options';
@@ -200,6 +200,8 @@ export async function runSecAggSuite(argv: string[]): Promise<number> {
     process.stdout.write(SECAGG_BENCH_USAGE);
     return 0;
   }
+  // The suite's progress lines (the library's logs stay off until an app turns them on); no --log-level here.
+  configureLogging({ level: 'info' });
   const report = await measureSecAgg(options);
   await mkdir(options.outDir, { recursive: true });
   await writeFile(join(options.outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');

@@ -87,6 +87,7 @@ function spawnNode(nodeArgs: string[], options: { env?: NodeJS.ProcessEnv; echo?
   };
 }
 
+export * from './log-events';
 export * from './synthetic-features';
 export * from './tcp-proxy';
 export * from './certificates';
