@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { readUserTextSync } from '@fedtl/data';
 import type { PrivacyPolicy } from '@fedtl/privacy';
-import { configError, redactUrl } from '@fedtl/util';
-import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type LogFormat, type LogLevelName, type ResolvedOptions } from '@fedtl/util/options';
+import { configError, redactUrl, type LogFormat, type LogLevel } from '@fedtl/util';
+import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type ResolvedOptions } from '@fedtl/util/options';
 import { CLIENT_OPTIONS } from './client-options';
 
 export type DataSource =
@@ -72,7 +72,7 @@ export interface ClientConfig {
   ackTimeoutMs: number;
   /** Give up (FEDTL_ERR_UNREACHABLE, exit 3) after this long without a session with the coordinator, in ms. */
   giveUpAfterMs: number;
-  logLevel: LogLevelName;
+  logLevel: LogLevel;
   logFormat: LogFormat;
   /** What this client accepts from the coordinator, checked locally on every plan (default: every plan). */
   privacyPolicy: PrivacyPolicy;

@@ -3,8 +3,8 @@
 // receives, with the checks that involve several options at once.
 import { existsSync } from 'node:fs';
 import { normalizeLabel, readUserTextSync } from '@fedtl/data';
-import { configError, tokenWeakness } from '@fedtl/util';
-import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type LogFormat, type LogLevelName, type ResolvedOptions } from '@fedtl/util/options';
+import { configError, tokenWeakness, type LogFormat, type LogLevel } from '@fedtl/util';
+import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type ResolvedOptions } from '@fedtl/util/options';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
@@ -145,7 +145,7 @@ export interface CoordinatorConfig {
   lingerMs: number;
   /** Write `{url, pid}` here once listening, so scripts need not parse logs. */
   readyFile?: string;
-  logLevel: LogLevelName;
+  logLevel: LogLevel;
   logFormat: LogFormat;
 }
 

@@ -6,12 +6,12 @@ import pino, { type Logger as PinoLogger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
 import { escapeControlChars } from './untrusted-text';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** 'pretty' for a person, 'json' (one object a line) for machines; 'auto' is pretty on a TTY stderr, JSON otherwise. */
-export type LogFormat = 'auto' | 'pretty' | 'json';
+export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export type LogFields = Record<string, unknown>;
 
@@ -99,7 +99,7 @@ export function withLogFields<T>(fields: LogFields, fn: () => T): T {
 
 /** True for the names --log-level accepts: debug, info, warn, error, silent. */
 export function isLogLevel(value: string): value is LogLevel {
-  return (LEVELS as readonly string[]).includes(value);
+  return (LOG_LEVELS as readonly string[]).includes(value);
 }
 
 /**
