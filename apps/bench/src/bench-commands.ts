@@ -39,9 +39,9 @@ async function runSuite(suite: () => Promise<number>): Promise<number> {
   }
 }
 
-/** One suite's subcommand: `run` loads `load()`'s module only when the suite runs. */
+/** One suite's subcommand; `run` imports the suite's module, so only a suite that runs loads its code. */
 function suite<D extends OptionDeclarations>(name: string, summary: string, options: D, run: (resolved: ResolvedOptions<D>) => Promise<number>, epilogue = ''): CommandSpec<D> {
-  return { name, summary, options, epilogue: epilogue + EXIT_STATUS, run: (resolved) => runSuite(() => run(resolved)) };
+  return { name, summary, options, epilogue: epilogue ? `${epilogue}\n${EXIT_STATUS}` : EXIT_STATUS, run: (resolved) => runSuite(() => run(resolved)) };
 }
 
 export const BENCH_COMMANDS: CommandGroupSpec = {

@@ -4,7 +4,6 @@ import { strategyFlags } from '../domains/federation-run';
 import { commandLine } from '../testing/command-line';
 import { STRATEGIES_DEFAULTS, STRATEGY_NAMES, checkRulesFit, federationStrategy, strategiesOptionsFrom } from './strategies-config';
 import { STRATEGIES_OPTIONS } from './strategies-options';
-import { benchCommand, shellWord } from '../bench-command';
 
 function parse(...flags: string[]) {
   return strategiesOptionsFrom(commandLine(STRATEGIES_OPTIONS, ['--data-dir', 'd', '--out', 'o', ...flags]).values);
@@ -63,20 +62,6 @@ describe('federationStrategy', () => {
     expect(flags('fedadagrad')).toBe('--strategy fedadagrad --server-learning-rate 0.01 --server-beta1 0 --server-tau 0.001');
     expect(flags('fedadam')).toBe('--strategy fedadam --server-learning-rate 0.003 --server-beta1 0.9 --server-beta2 0.99 --server-tau 0.001');
     expect(flags('fedavgm')).toBe('--strategy fedavgm --server-learning-rate 0.2 --server-momentum 0.8');
-  });
-});
-
-describe('shellWord', () => {
-  it('quotes what a shell would not read back as one word', () => {
-    expect(shellWord('--attacked')).toBe('--attacked');
-    expect(shellWord('../../shared/data/amazon-reviews')).toBe('../../shared/data/amazon-reviews');
-    expect(shellWord('')).toBe("''");
-    expect(shellWord("it's here")).toBe(`'it'\\''s here'`);
-  });
-
-  it('records the command line of every option not at its default, a value from a --config file as its flag', () => {
-    const resolved = commandLine(STRATEGIES_OPTIONS, ['--attacked', '', '--out', 'o', '--data-dir', 'my data', '--validate', '--seeds', '1,2']);
-    expect(benchCommand('strategies', STRATEGIES_OPTIONS, resolved)).toBe("fedtl bench strategies --seeds 1,2 --attacked '' --data-dir 'my data' --out o --validate");
   });
 });
 
