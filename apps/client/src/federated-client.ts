@@ -50,6 +50,7 @@ import { FedtlError, createLogger, deriveSeed, isErrorCode, redactUrl, toFedtlEr
 import { giveUpMessage } from './give-up';
 import { RETRYABLE_REFUSAL_CODES, describeRefusal, handshakeRefusalOf, type HandshakeRefusal } from './handshake-refusal';
 import { LearnerThread } from './learner-thread';
+import { trainingProgress } from './training-progress';
 import type { LocalUpdate } from './learner';
 import type { LocalData } from './local-data';
 import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
@@ -360,9 +361,10 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
     const started = Date.now();
     let trained: LocalUpdate;
+    const progress = trainingProgress(plan.round, plan.config.localEpochs);
     try {
       // The plan carries the round's seed; mixing in this client's id gives each client its own shuffles.
-      trained = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) });
+      trained = await this.learner.fit(plan.weights, { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) }, progress.onProgress).finally(progress.stop);
     } catch (err) {
       const error = toFedtlError(err);
       this.log.error('local training failed', { round: plan.round, code: error.code, error: error.message });

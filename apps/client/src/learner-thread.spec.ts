@@ -51,7 +51,10 @@ describe('LearnerThread', () => {
     const tensorsBefore = await thread.numTensors();
     for (let round = 1; round <= 3; round++) {
       const roundConfig = { ...config, seed: round };
-      const [remote, local] = [await thread.fit(weights, roundConfig), await inProcess.fit(weights, roundConfig)];
+      const progress: Array<[number, number]> = [];
+      const [remote, local] = [await thread.fit(weights, roundConfig, (done, total) => progress.push([done, total])), await inProcess.fit(weights, roundConfig)];
+      // 60 examples in batches of 16 for 2 epochs: 8 steps, the last one reported before the answer.
+      expect(progress[progress.length - 1]).toEqual([8, 8]);
       expect(remote.numExamples).toBe(60);
       expect(remote.delta.map((t) => [t.name, Array.from(t.data)])).toEqual(local.delta.map((t) => [t.name, Array.from(t.data)]));
       weights = applyDelta(weights, remote.delta);

@@ -4,7 +4,7 @@
 // kept across rounds and runs; the private features are copied into it when it starts (and again into the thread
 // that replaces one that crashed).
 import * as path from 'node:path';
-import type { BackendName } from '@fedtl/model';
+import type { BackendName, ProgressCallback } from '@fedtl/model';
 import type { EvaluateReport, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { RpcWorker, createLogger, loggingSettings, transferListOf } from '@fedtl/util';
 import type { LearnerData, LocalUpdate } from './learner';
@@ -55,12 +55,13 @@ export class LearnerThread {
 
   /**
    * Trains from `weights` (the round's global adapter and head) for `config.localEpochs` epochs and returns the
-   * delta (local − global), in the order and with the names of `weights`. Rejects with the learner's error
-   * code, or FEDTL_ERR_INTERNAL when the thread dies (the next call starts a new one).
+   * delta (local − global), in the order and with the names of `weights`. `onProgress` gets the training steps
+   * taken of all (over the local epochs) a few times a second, and the last step. Rejects with the learner's
+   * error code, or FEDTL_ERR_INTERNAL when the thread dies (the next call starts a new one).
    */
-  async fit(weights: readonly NamedTensor[], config: TrainingConfig): Promise<LocalUpdate> {
+  async fit(weights: readonly NamedTensor[], config: TrainingConfig, onProgress?: ProgressCallback): Promise<LocalUpdate> {
     const copies = ownedCopies(weights);
-    return (await this.running()).call<LocalUpdate>('fit', { weights: copies, config }, transferListOf(copies.map((t) => t.data)));
+    return (await this.running()).call<LocalUpdate>('fit', { weights: copies, config }, transferListOf(copies.map((t) => t.data)), onProgress);
   }
 
   /** Evaluates `weights` on the local test split (and the local-only and personalised models, when configured). */

@@ -5,7 +5,7 @@ import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
-import { FedtlError, configureLogging, serveRpc, transferListOf, type LogLevel } from '@fedtl/util';
+import { FedtlError, configureLogging, serveRpc, transferListOf, type LogLevel, type RpcCall } from '@fedtl/util';
 import { Learner, type LearnerData } from './learner';
 
 export interface LearnerWorkerPayload {
@@ -41,8 +41,9 @@ serveRpc<LearnerWorkerPayload>(async (init) => {
         learner = new Learner(spec, init.data, init.localBaselineEpochs, init.seed, init.personalizeEpochs);
         return { result: null };
       },
-      fit: async ({ weights, config }: { weights: NamedTensor[]; config: TrainingConfig }) => {
-        const update = await joined().fit(weights, config);
+      /** Reports its steps (done, total over all local epochs) as the call's progress, a few times a second. */
+      fit: async ({ weights, config }: { weights: NamedTensor[]; config: TrainingConfig }, call: RpcCall) => {
+        const update = await joined().fit(weights, config, (done, total) => call.progress(done, total));
         return { result: update, transfer: transferListOf(update.delta.map((t) => t.data)) };
       },
       evaluate: async (weights: NamedTensor[]) => ({ result: await joined().evaluate(weights) }),

@@ -6,7 +6,7 @@
 // thread. Either way the round's training metrics (loss, accuracy) are withheld: they are computed from the records
 // without noise and the guarantee does not cover them. Evaluation and personalisation are unchanged: their
 // metrics, reported to the coordinator, are not differentially private.
-import { evaluate, initialWeights, trainLocally, trainLocallyDpSgd, type LabelledFeatures, type LocalTrainingResult, type SampledGaussianSpend } from '@fedtl/model';
+import { evaluate, initialWeights, trainLocally, trainLocallyDpSgd, type LabelledFeatures, type LocalTrainingResult, type ProgressCallback, type SampledGaussianSpend } from '@fedtl/model';
 import type { EvaluateReport, Metrics, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { addGaussianNoiseInPlace, clipInPlace, cryptoRandomness } from '@fedtl/privacy';
 import { FedtlError, createLogger } from '@fedtl/util';
@@ -51,10 +51,10 @@ export class Learner {
     return this.train.n;
   }
 
-  async fit(global: NamedTensor[], config: TrainingConfig): Promise<LocalUpdate> {
+  async fit(global: NamedTensor[], config: TrainingConfig, onProgress?: ProgressCallback): Promise<LocalUpdate> {
     this.lastConfig = config;
     await this.ensureLocalBaseline(config);
-    const trained = await this.trainOnPlan(global, config);
+    const trained = await this.trainOnPlan(global, config, onProgress);
     const { privacy } = trained;
     const updateClipNorm = config.updateClipNorm ?? 0;
     if (updateClipNorm <= 0 && !privacy) return { delta: trained.delta, numExamples: trained.numExamples, metrics: trained.metrics };
@@ -78,14 +78,15 @@ export class Learner {
    * training rule. FedProx: μ anchors every trained tensor to the plan's weights (absent: 0, plain FedAvg
    * training). Per-FedAvg: α makes every local step a first-order meta-learning step (absent: 0, ordinary steps).
    */
-  private trainOnPlan(global: NamedTensor[], config: TrainingConfig): Promise<LocalTrainingResult & { privacy?: SampledGaussianSpend }> {
+  private trainOnPlan(global: NamedTensor[], config: TrainingConfig, onProgress?: ProgressCallback): Promise<LocalTrainingResult & { privacy?: SampledGaussianSpend }> {
     const recordClipNorm = config.recordClipNorm ?? 0;
     if (recordClipNorm > 0) {
-      return trainLocallyDpSgd(this.spec, global, this.train, config, { clipNorm: recordClipNorm, noiseMultiplier: config.recordNoiseMultiplier ?? 0 });
+      return trainLocallyDpSgd(this.spec, global, this.train, config, { clipNorm: recordClipNorm, noiseMultiplier: config.recordNoiseMultiplier ?? 0, onProgress });
     }
     return trainLocally(this.spec, global, this.train, config, {
       proximalMu: config.proximalMu ?? 0,
       metaInnerLearningRate: config.metaInnerLearningRate ?? 0,
+      onProgress,
     });
   }
 

@@ -1,9 +1,9 @@
 // Loads a client's private data and turns its text into frozen-backbone features (cached on disk).
 // Texts stay in this process; what leaves is computed from the features by the learner.
 import { normalizeLabel, readDataset, readUserText, stratifiedSample, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
-import { EmbeddingPool, FeatureCache, backboneRefFor, createProgressBar, precomputedBackboneRef, type ProgressCallback } from '@fedtl/model';
+import { EmbeddingPool, FeatureCache, backboneRefFor, precomputedBackboneRef, type ProgressCallback } from '@fedtl/model';
 import type { BackboneRef } from '@fedtl/protocol';
-import { FedtlError, createLogger } from '@fedtl/util';
+import { FedtlError, createLogger, createProgress } from '@fedtl/util';
 import type { ClientConfig } from './config';
 
 export interface FeatureSplit {
@@ -40,9 +40,11 @@ export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
     return pool.embed(missing);
   };
   let features: Float32Array;
+  const bar = createProgress({ label: 'embedding', unit: 'texts', rate: true });
   try {
-    features = await cache.embedAll(texts, embedMisses, { onProgress: embeddingProgress() });
+    features = await cache.embedAll(texts, embedMisses, { onProgress: embeddingProgress((done, total) => bar.update(done, total)) });
   } finally {
+    bar.stop();
     await pool?.close();
     cache.close();
   }
@@ -57,11 +59,11 @@ export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
   };
 }
 
-/** A bar on a terminal; in a log (piped output, the demo, CI) a line at every quarter instead. */
-function embeddingProgress(): ProgressCallback {
-  if (process.stderr.isTTY) return createProgressBar({ label: 'embedding' });
+/** `toBar` (drawn on a terminal only), and a log line at every quarter for logs (piped output, the demo, CI). */
+function embeddingProgress(toBar: ProgressCallback): ProgressCallback {
   let reported = 0;
   return (done, total) => {
+    toBar(done, total);
     const quarter = total === 0 ? 4 : Math.floor((4 * done) / total);
     if (quarter > reported) {
       reported = quarter;

@@ -7,4 +7,5 @@ export * from './typed-arrays';
 export * from './untrusted-text';
 export * from './worker';
 export * from './process-alive';
+export * from './progress';
 export * from './fedtl-process';

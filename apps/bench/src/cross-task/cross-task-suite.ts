@@ -17,6 +17,7 @@ import { crossTaskMarkdown, crossTaskTable, differenceTable, referenceLine } fro
 import { summarise, type CrossTaskReport, type SeedRuns } from './cross-task-report';
 import { runSeed, type SeedPlan } from './cross-task-run';
 import { asRatingTask, constantBaselines } from './rating-data';
+import { SuiteProgress } from '../suite-progress';
 
 const log = createLogger('bench-cross-task');
 
@@ -55,7 +56,12 @@ export async function runCrossTaskSuite(resolved: ResolvedOptions<typeof CROSS_T
     options.embedThreads,
   );
   const perSeed: SeedRuns[] = [];
-  for (const plan of plans) perSeed.push(await runSeed(plan));
+  const progress = new SuiteProgress('cross-task', plans.length, 'seeds');
+  for (const plan of plans) {
+    progress.begin(`seed ${plan.seed}`);
+    perSeed.push(await runSeed(plan));
+    progress.end();
+  }
 
   const domains = sentiment.map((d) => d.name);
   const summary = summarise(perSeed, domains, options.targetLabelsPerClient);

@@ -26,6 +26,7 @@ import { DEMO_TUNING_OPTIONS } from './demo-tuning-options';
 import { describeMachine, machineInfo } from '../machine';
 import { labelledFeatures } from '../domains/domain-data';
 import { embedOnce } from '../domains/feature-store';
+import { SuiteProgress } from '../suite-progress';
 
 /** The demo's seeds and model: the coordinator's and the client's defaults. */
 const COORDINATOR_SEED = 42;
@@ -132,6 +133,8 @@ export async function runDemoTuningSuite(resolved: ResolvedOptions<typeof DEMO_T
   const store = await embedOnce(texts, backbone, 'use-lite', options.cacheDir, 0);
   const spec: ModelSpec = { inputDim: backbone.dim, ...MODEL, labels };
   const results: SettingResult[] = [];
+  const grid = [options.budgets, options.strategies, options.localEpochs, options.learningRates, options.batchSizes];
+  const progress = new SuiteProgress('demo-tuning', grid.reduce((product, values) => product * values.length, 1), 'settings');
   for (const [b, budget] of options.budgets.entries()) {
     // A local-only model depends on the budget, draw, learning rate, batch size and total epochs only.
     const localCache = new Map<string, number>();
@@ -145,6 +148,7 @@ export async function runDemoTuningSuite(resolved: ResolvedOptions<typeof DEMO_T
         for (const learningRate of options.learningRates) {
           for (const batchSize of options.batchSizes) {
             const t = performance.now();
+            progress.begin(`${budget} per mailbox, ${strategy}, E=${localEpochs}, lr ${learningRate}, B=${batchSize}`);
             const perRounds = new Map<number, OrganisationScore[][]>(options.rounds.map((rounds) => [rounds, []]));
             for (const draw of draws) {
               const training = { localEpochs, batchSize, learningRate, optimizer: 'adam' as const };
@@ -154,6 +158,7 @@ export async function runDemoTuningSuite(resolved: ResolvedOptions<typeof DEMO_T
             }
             for (const [rounds, scores] of perRounds) results.push({ strategy, budget, rounds, localEpochs, learningRate, batchSize, scores });
             log.info('setting done', { strategy, budget, localEpochs, learningRate, batchSize, seconds: ((performance.now() - t) / 1000).toFixed(1) });
+            progress.end();
           }
         }
       }

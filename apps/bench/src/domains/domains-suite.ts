@@ -6,6 +6,7 @@ import { configureLogging, createLogger } from '@fedtl/util';
 import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
+import { SuiteProgress } from '../suite-progress';
 import { runBudget, type BenchContext } from './budget-run';
 import { labelSetOf, readDomains, textsToEmbed, withBudget } from './domain-data';
 import { domainsOptionsFrom } from './domains-config';
@@ -45,9 +46,12 @@ export async function runDomainsSuite(resolved: ResolvedOptions<typeof DOMAINS_O
   };
   const sweep = options.labelsPerClient.length > 1;
   const reports: DomainsReport[] = [];
+  const progress = new SuiteProgress('domains', options.labelsPerClient.length, 'budgets');
   for (const [i, labelsPerClient] of options.labelsPerClient.entries()) {
     const dir = budgetDir(options.out, labelsPerClient, sweep);
+    progress.begin(`${labelsPerClient} labels per client`);
     const report = await runBudget(context, labelsPerClient, draws[i], dir);
+    progress.end();
     // The first budget's wall time includes reading and embedding, so a single run reports the whole command.
     if (reports.length === 0) report.seconds = (performance.now() - started) / 1000;
     await writeBudgetReport(dir, report);

@@ -1,9 +1,9 @@
 // Embeds every text of the benchmark once, before any client starts: one worker pool in the bench process
 // fills the shared feature cache (one writer at a time), so the client processes, which open the same cache
 // directory, find every text there and never start a backbone of their own.
-import { EmbeddingPool, FeatureCache, createProgressBar } from '@fedtl/model';
+import { EmbeddingPool, FeatureCache } from '@fedtl/model';
 import type { BackboneRef } from '@fedtl/protocol';
-import { createLogger } from '@fedtl/util';
+import { createLogger, createProgress } from '@fedtl/util';
 
 export interface EmbeddingSummary {
   texts: number;
@@ -26,6 +26,7 @@ export async function embedOnce(texts: readonly string[], backbone: BackboneRef,
   const cache = FeatureCache.open(cacheDir, backbone);
   let pool: EmbeddingPool | undefined;
   let features: Float32Array;
+  const bar = createProgress({ label: 'embedding', unit: 'texts', rate: true });
   try {
     features = await cache.embedAll(
       texts,
@@ -33,9 +34,10 @@ export async function embedOnce(texts: readonly string[], backbone: BackboneRef,
         pool ??= await EmbeddingPool.start(spec, { threads: threads || undefined });
         return pool.embed(missing);
       },
-      { onProgress: createProgressBar({ label: 'embedding' }) },
+      { onProgress: (done, total) => bar.update(done, total) },
     );
   } finally {
+    bar.stop();
     await pool?.close();
     cache.close();
   }

@@ -25,6 +25,7 @@ import { runFederation, type FederationStrategy } from '../domains/federation-ru
 import { fewShotOptionsFrom, type FewShotOptions } from './few-shot-config';
 import { FEW_SHOT_OPTIONS } from './few-shot-options';
 import { INITS, chooseLearningRates, fewShotMarkdown, pairedDifferences, summarize, type AdaptationRecord, type FederationRecord, type FewShotReport, type InitName } from './few-shot-report';
+import { SuiteProgress } from '../suite-progress';
 
 const log = createLogger('bench-few-shot');
 
@@ -61,10 +62,12 @@ export async function runFewShotSuite(resolved: ResolvedOptions<typeof FEW_SHOT_
   await mkdir(options.out, { recursive: true });
   // The clients' copies of their texts live in a temporary folder, removed afterwards: OUT keeps results only.
   const clientDir = await mkdtemp(join(tmpdir(), 'fedtl-bench-few-shot-'));
+  const progress = new SuiteProgress('few-shot', draws.length * domains.length, 'new domains');
   try {
     for (const draw of draws) {
       const clients = await writeClientFiles(join(clientDir, `seed-${draw.seed}`), draw.federating);
       for (const domain of domains) {
+        progress.begin(`seed ${draw.seed} new ${domain.name}`);
         const inits: Partial<Record<InitName, NamedTensor[]>> = { scratch: initialWeights(spec, draw.seed) };
         const strategies: FederationStrategy[] = [{ name: 'fedavg' }, { name: 'per-fedavg', metaInnerLearningRate: options.metaInnerLearningRate }];
         for (const strategy of strategies) {
@@ -115,6 +118,7 @@ export async function runFewShotSuite(resolved: ResolvedOptions<typeof FEW_SHOT_
         }
         const done = records.filter((r) => r.seed === draw.seed && r.domain === domain.name && r.shots > 0);
         log.info('new domain adapted', { seed: draw.seed, domain: domain.name, ...Object.fromEntries(done.map((r) => [`${r.init}@${r.shots}/${r.learningRate}`, Number(r.accuracy.toFixed(3))])) });
+        progress.end();
       }
     }
   } finally {

@@ -11,6 +11,7 @@ import { FedtlError, configureLogging, createLogger, deriveSeed } from '@fedtl/u
 import type { ResolvedOptions } from '@fedtl/util/options';
 import { machineInfo } from '../machine';
 import { embedOnce } from '../domains/feature-store';
+import { SuiteProgress } from '../suite-progress';
 import { analyticInversion } from './analytic-inversion';
 import { auditTexts, readAmazonReviews, readDemoMail, type AuditDataset } from './audit-data';
 import { auditSettings, receive, type AuditSetting } from './audit-settings';
@@ -147,18 +148,21 @@ export async function runLeakageSuite(resolved: ResolvedOptions<typeof LEAKAGE_O
     const tensorsBefore = tf.memory().numTensors;
     const settings: SettingSummary[] = [];
     const blindCosine: Record<string, number> = {};
-    for (const dataset of datasets) {
+    const rowsOf = datasets.map((dataset) => (group === 'dp' ? dpAuditSettings(dataset, options.dpSizes) : auditSettings(dataset, options.sizes[dataset.name], options.sumOthers, options.trapExamples)));
+    const progress = new SuiteProgress(`leakage ${group}`, rowsOf.flat().length, 'settings');
+    for (const [d, dataset] of datasets.entries()) {
       const spec: ModelSpec = { inputDim: backbone.dim, ...MODEL, labels: dataset.labels };
       const others = dataset.others.map((e) => store.featuresOf(e.text));
       const mean = new Float32Array(spec.inputDim);
       for (const v of others) for (let i = 0; i < mean.length; i++) mean[i] += v[i] / others.length;
       const truths = dataset.organisations.flatMap((o) => o.examples).map((e) => store.featuresOf(e.text));
       blindCosine[dataset.name] = truths.reduce((sum, t) => sum + cosine(mean, t), 0) / Math.max(1, truths.length);
-      const rows = group === 'dp' ? dpAuditSettings(dataset, options.dpSizes) : auditSettings(dataset, options.sizes[dataset.name], options.sumOthers, options.trapExamples);
-      for (const setting of rows) {
+      for (const setting of rowsOf[d]) {
+        progress.begin(`${dataset.name} ${setting.id}`);
         const summary = await auditSetting(options, dataset, spec, setting, store.featuresOf);
         settings.push(summary);
         log.info('setting done', { dataset: dataset.name, setting: setting.id, seconds: Math.round(summary.seconds * 10) / 10 });
+        progress.end();
       }
     }
     if (tf.memory().numTensors !== tensorsBefore) log.warn('tensors left behind by the attacks', { before: tensorsBefore, after: tf.memory().numTensors });

@@ -16,6 +16,7 @@ import { machineInfo } from '../machine';
 import { writeClientFiles } from '../domains/budget-run';
 import { labelSetOf, labelledFeatures, readDomains, textsToEmbed, withBudget, type DomainBudget } from '../domains/domain-data';
 import { embedOnce, type FeatureStore } from '../domains/feature-store';
+import { SuiteProgress } from '../suite-progress';
 import { accuracyOf } from '../domains/in-process-training';
 import { simulateClientLevel, type SimulatedClient } from './client-level-simulation';
 import { dirichletLabelSplit } from './dirichlet-split';
@@ -107,8 +108,12 @@ export async function runPrivacySuite(resolved: ResolvedOptions<typeof PRIVACY_O
     const clientsOf = async (budget: number, seed: number) => writeClientFiles(join(clientDir, `${budget}-${seed}`), draws.get(drawKey(budget, seed)) ?? []);
 
     const overheadEpsilon = largestFinite(options.epsilons);
+    const grid = options.strategies.length * options.epsilons.length * options.seeds.length;
+    // The overhead measurement, the client-level simulations and the record-level federations.
+    const progress = new SuiteProgress('privacy', (overheadEpsilon !== null ? 1 : 0) + grid + options.labels.length * grid);
     if (overheadEpsilon !== null) {
       const seed = options.seeds[0];
+      progress.begin('overhead');
       overhead = await runOverhead(settings, {
         outDir: join(options.out, 'runs', 'overhead'),
         clients: await clientsOf(options.labels[0], seed),
@@ -119,10 +124,15 @@ export async function runPrivacySuite(resolved: ResolvedOptions<typeof PRIVACY_O
         updateClipNorm: options.clientLevel.clipNorm,
       });
       log.info('overhead done', { rows: overhead.rows.map((r) => ({ name: r.name, secondsPerRound: r.secondsPerRound.toFixed(2) })) });
+      progress.end();
       await save();
     }
 
-    clientLevel = await runClientLevel(options, spec, store, draws, drawKey, save, (section) => (clientLevel = section));
+    progress.begin('client-level simulations');
+    clientLevel = await runClientLevel(options, spec, store, draws, drawKey, save, (section) => {
+      clientLevel = section;
+      progress.end();
+    });
 
     for (const budget of options.labels) {
       for (const strategy of options.strategies) {
@@ -131,6 +141,7 @@ export async function runPrivacySuite(resolved: ResolvedOptions<typeof PRIVACY_O
           const runs: PrivacySeedRun[] = [];
           for (const seed of options.seeds) {
             const row = `${budget}-labels/${strategy}/eps-${formatEpsilon(epsilon).replace('∞', 'inf')}`;
+            progress.begin(`seed ${seed} ${row}`);
             const run = await runRecordLevel(settings, {
               runDir: join(options.out, 'runs', 'record-level', `seed-${seed}`, row),
               clients: await clientsOf(budget, seed),
@@ -142,6 +153,7 @@ export async function runPrivacySuite(resolved: ResolvedOptions<typeof PRIVACY_O
             });
             runs.push(run);
             log.info('federation done', { row, seed, mean: run.mean, spentEpsilon: run.spentEpsilon, seconds: Math.round(run.seconds) });
+            progress.end();
             const summary = summarizePrivacyRow(rowHead(strategy, epsilon, noise), runs);
             const at = recordLevel.findIndex((r) => r.labelsPerClient === budget && r.strategy === strategy && r.epsilon === epsilon);
             if (at >= 0) recordLevel[at] = { ...summary, labelsPerClient: budget };

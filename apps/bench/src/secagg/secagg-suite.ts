@@ -14,6 +14,7 @@ import { machineInfo, type MachineInfo } from '../machine';
 import { dropoutCount, secAggBenchOptionsFrom, SECAGG_OPTIONS, type SecAggBenchOptions } from './secagg-options';
 import { secaggMarkdown, secaggTable } from './secagg-report';
 import { SecAggSimClient, type ClientRoundStats } from './secagg-sim-client';
+import { SuiteProgress } from '../suite-progress';
 
 const LABELS = ['negative', 'neutral', 'positive'];
 const DEADLINE_MS = 300_000;
@@ -174,14 +175,17 @@ export async function measureSecAgg(options: SecAggBenchOptions): Promise<SecAgg
   const started = Date.now();
   const workDir = join(options.outDir, 'runs');
   const results: ConfigResult[] = [];
+  const progress = new SuiteProgress('secagg', options.clients.length * options.dropouts.length * 2, 'configurations');
   for (const clients of options.clients) {
     for (const dropout of options.dropouts) {
       // Plain and secure side by side, one after the other on the same machine state.
       for (const mode of ['plain', 'secagg'] as const) {
         log.info('configuration started', { mode, clients, dropout });
+        progress.begin(`${mode} ${clients} clients, dropout ${dropout}`);
         const result = await runConfiguration(mode, clients, dropout, options, workDir);
         log.info('configuration finished', { mode, clients, dropout, secondsPerRound: result.secondsPerRound, aggregated: result.aggregatedRounds, errors: result.clientErrors.length });
         results.push(result);
+        progress.end();
       }
     }
   }

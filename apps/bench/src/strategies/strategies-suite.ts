@@ -18,6 +18,7 @@ import { checkRulesFit, federationStrategy, strategiesOptionsFrom, type Strategi
 import { STRATEGIES_OPTIONS } from './strategies-options';
 import { strategiesMarkdown, strategiesTable, targetLines } from './strategies-markdown';
 import { checkTargets, seedRun, summarizeRow, type SeedRun, type StrategiesReport } from './strategies-report';
+import { SuiteProgress } from '../suite-progress';
 
 const log = createLogger('bench-strategies');
 
@@ -88,12 +89,14 @@ export async function runStrategiesSuite(resolved: ResolvedOptions<typeof STRATE
   };
 
   await mkdir(options.out, { recursive: true });
+  const progress = new SuiteProgress('strategies', options.seeds.length * plan.length);
   for (const seed of options.seeds) {
     // The clients' copies of their texts live in a temporary folder, removed afterwards: OUT keeps results only.
     const clientDir = await mkdtemp(join(tmpdir(), 'fedtl-bench-clients-'));
     try {
       const honest = await writeClientFiles(clientDir, draws.get(seed) ?? []);
       for (const row of plan) {
+        progress.begin(`seed ${seed} ${rowName(row)}`);
         const clients: FederationClient[] = honest.map((c) => (row.attacked && c.id === attacker ? { ...c, signFlipScale: options.signFlipScale } : c));
         const federation = await runFederation({
           runDir: join(options.out, 'runs', `seed-${seed}`, rowName(row)),
@@ -115,6 +118,7 @@ export async function runStrategiesSuite(resolved: ResolvedOptions<typeof STRATE
         const run = seedRun(seed, perDomain, attacker, { ...traffic(federation.records), seconds: federation.seconds });
         runs.get(rowName(row))?.push(run);
         log.info('federation done', { seed, row: rowName(row), mean: run.mean, honestMean: run.honestMean, seconds: Math.round(federation.seconds) });
+        progress.end();
       }
     } finally {
       await rm(clientDir, { recursive: true, force: true });

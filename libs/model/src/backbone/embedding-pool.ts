@@ -9,7 +9,7 @@ import { selectedBackend, type BackendName } from '../backend';
 import { validateBatchSize, type Backbone } from './backbone';
 import type { EmbedWorkerInfo, EmbedWorkerPayload } from './embed-worker-impl';
 import { loadBackbone, parseBackboneSpec } from './load-backbone';
-import type { ProgressCallback } from './progress-bar';
+import type { ProgressCallback } from '../progress-callback';
 
 /** Texts per batch sent to a worker (and per forward pass inside it). */
 export const POOL_BATCH_SIZE = 32;

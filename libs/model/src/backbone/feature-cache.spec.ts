@@ -3,7 +3,6 @@ import * as path from 'node:path';
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox } from '@fedtl/util/testing';
 import { FeatureCache } from './feature-cache';
-import { createProgressBar } from './progress-bar';
 
 const DIM = 4;
 const backbone = { id: 'test', contentHash: 'ab'.repeat(32), dim: DIM };
@@ -103,27 +102,6 @@ describe('FeatureCache', () => {
     await expect(cache.embedAll(['z'], async () => new Float32Array(3))).rejects.toThrow('should return 1 x 4 = 4 values; got 3');
     expect(() => FeatureCache.open(sandbox.dir, { ...backbone, contentHash: 'abc' })).toThrow('contentHash must be 64 hex digits');
     cache.close();
-  });
-});
-
-describe('createProgressBar', () => {
-  it('draws on a terminal, throttled, ending with a newline', () => {
-    let clock = 0;
-    const written: string[] = [];
-    const bar = createProgressBar({ label: 'emb', width: 10, now: () => clock, stream: { isTTY: true, write: (s: string) => written.push(s) > 0 } });
-    bar(0, 4);
-    clock = 50;
-    bar(1, 4); // too soon
-    clock = 2000;
-    bar(2, 4);
-    bar(4, 4);
-    expect(written).toEqual(['\remb [..........] 0/4 0%', '\remb [#####.....] 2/4 50% 1.0/s', '\remb [##########] 4/4 100% 2.0/s\n']);
-  });
-
-  it('stays silent when the stream is not a terminal', () => {
-    const write = jest.fn();
-    createProgressBar({ stream: { isTTY: false, write } })(1, 1);
-    expect(write).not.toHaveBeenCalled();
   });
 });
 

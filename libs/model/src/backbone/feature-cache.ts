@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import type { BackboneRef } from '@fedtl/protocol';
 import { FedtlError, createLogger, processAlive } from '@fedtl/util';
 import { validateBatchSize } from './backbone';
-import type { ProgressCallback } from './progress-bar';
+import type { ProgressCallback } from '../progress-callback';
 
 const MAGIC = Buffer.from('FEDTLFC1', 'ascii');
 const HEADER_BYTES = 16;

@@ -10,7 +10,5 @@ export { fingerprintBackbone, loadBackbone, parseBackboneSpec } from './load-bac
 export type { BackboneSpec, LoadBackboneOptions } from './load-backbone';
 export { FEATURE_CACHE_BATCH_SIZE, FeatureCache } from './feature-cache';
 export type { EmbedAllOptions, EmbedFunction, FeatureCacheStats } from './feature-cache';
-export { createProgressBar } from './progress-bar';
-export type { ProgressBarOptions, ProgressCallback } from './progress-bar';
 export { EmbeddingPool, POOL_BATCH_SIZE, embedWithPool } from './embedding-pool';
 export type { EmbedWithPoolOptions, EmbeddingPoolOptions } from './embedding-pool';

@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { cryptoRandomness, type DpRandomness } from '@fedtl/privacy';
 import { FedtlError, describeValue } from '@fedtl/util';
+import type { ProgressCallback } from '../progress-callback';
 import { AdapterHeadModel } from './adapter-head-model';
 import { divergedError, firstNonFinite } from './divergence';
 import { checkLabelledFeatures, checkTrainingConfig, createOptimizer, deltaFrom, type LabelledFeatures, type LocalTrainingResult } from './local-training';
@@ -29,6 +30,8 @@ export interface DpSgdOptions {
   noiseMultiplier: number;
   /** Default: cryptoRandomness(). Tests only may pass a seeded source. */
   randomness?: DpRandomness;
+  /** Called after every step with (steps taken, all steps of the localEpochs), e.g. to show a progress bar. */
+  onProgress?: ProgressCallback;
 }
 
 /** What one local training spent, as the accountant composes it. */
@@ -127,6 +130,7 @@ export async function trainLocallyDpSgd(spec: ModelSpec, global: readonly NamedT
         correctSum += outcome.correct;
         measured += rows.length;
       }
+      dp.onProgress?.(step + 1, steps);
       await new Promise((resolve) => setImmediate(resolve));
     }
     const delta = deltaFrom(global, model);

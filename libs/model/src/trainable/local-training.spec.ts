@@ -52,6 +52,14 @@ describe('trainLocally', () => {
     expect(trained.metrics.loss).toBeLessThan(start.metrics.loss);
   });
 
+  it('reports every step over all epochs to onProgress', async () => {
+    const spec = specFor();
+    const progress: Array<[number, number]> = [];
+    // 40 examples in batches of 16: 3 steps an epoch (16, 16, 8), 2 epochs.
+    await trainLocally(spec, initialWeights(spec, 3), gaussianClusters(40, 16, 2, 1), { ...CONFIG, localEpochs: 2 }, { onProgress: (done, total) => progress.push([done, total]) });
+    expect(progress).toEqual([1, 2, 3, 4, 5, 6].map((done) => [done, 6]));
+  });
+
   it('returns exactly local − global, with only the trainable names, in the order of the global list', async () => {
     const spec = specFor();
     const global = initialWeights(spec, 3).reverse();

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, describeValue, seededRandom, shuffled } from '@fedtl/util';
+import type { ProgressCallback } from '../progress-callback';
 import { AdapterHeadModel, checkFeatures } from './adapter-head-model';
 import { divergedError, firstNonFinite } from './divergence';
 import { checkTrainableWeights } from './trainable-spec';
@@ -35,6 +36,8 @@ export interface LocalTrainingOptions {
    * once as each; with one batch per epoch D' = D. Not together with proximalMu.
    */
   metaInnerLearningRate?: number;
+  /** Called after every step with (steps taken, localEpochs × batches per epoch), e.g. to show a progress bar. */
+  onProgress?: ProgressCallback;
 }
 
 export interface LocalTrainingResult {
@@ -147,6 +150,7 @@ export async function trainLocally(
   try {
     const variables = model.trainableVariables;
     const names = ordered.map((t) => t.name);
+    const stepsPerEpoch = Math.ceil(n / config.batchSize);
     for (let epoch = 0; epoch < config.localEpochs; epoch++) {
       const lastEpoch = epoch === config.localEpochs - 1;
       const order = shuffled(indices, random);
@@ -200,6 +204,7 @@ export async function trainLocally(
         } else {
           tf.dispose([step.lossSum, step.correct]);
         }
+        options.onProgress?.(epoch * stepsPerEpoch + k + 1, config.localEpochs * stepsPerEpoch);
         await yieldToEventLoop();
       }
     }

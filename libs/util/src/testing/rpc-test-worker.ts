@@ -1,6 +1,7 @@
-// A worker body for the tests of RpcWorker/serveRpc: echoes, fails with a code, transfers, crashes on request.
+// A worker body for the tests of RpcWorker/serveRpc: echoes, fails with a code, transfers, reports progress,
+// crashes on request.
 import { FedtlError } from '../errors';
-import { serveRpc } from '../worker';
+import { serveRpc, type RpcCall } from '../worker';
 
 export interface RpcTestPayload {
   /** Fail at start-up with this message (FEDTL_ERR_BAD_CONFIG). */
@@ -21,6 +22,11 @@ serveRpc<RpcTestPayload>((payload) => {
       },
       fail: (message: string) => {
         throw new FedtlError('FEDTL_ERR_BAD_DATA', message);
+      },
+      /** Reports progress `steps` times (1 of steps … steps of steps), then answers with `steps`. */
+      count: (steps: number, call: RpcCall) => {
+        for (let done = 1; done <= steps; done++) call.progress(done, steps);
+        return { result: steps };
       },
       slow: async (ms: number) => {
         await new Promise((resolve) => setTimeout(resolve, ms));

@@ -16,8 +16,12 @@ export interface RpcRequest {
   args: unknown;
 }
 
-/** Worker → host. `ready` once the body has started; then one `result` or `failed` per request. */
+/**
+ * Worker → host. `ready` once the body has started; then per request any number of `progress` (a few a second
+ * at most) and one `result` or `failed`.
+ */
 export type RpcReply =
   | { type: 'ready'; info: unknown }
+  | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'result'; id: number; result: unknown }
   | { type: 'failed'; id?: number; code: string; message: string };

@@ -33,6 +33,19 @@ describe('RpcWorker', () => {
     expect(Array.from(reply.doubled)).toEqual([2, 4, 6]);
   });
 
+  it('passes a call’s progress to its caller, thinned out, with the last report before the answer', async () => {
+    const worker = await start({ greeting: 'hi' });
+    const reports: Array<[number, number]> = [];
+    const answer = await worker.call('count', 1000, [], (done, total) => reports.push([done, total]));
+    expect(answer).toBe(1000);
+    expect(reports[0]).toEqual([1, 1000]);
+    expect(reports[reports.length - 1]).toEqual([1000, 1000]);
+    // A step takes microseconds and reports reach the host every 200 ms at most: far fewer than one a step.
+    expect(reports.length).toBeLessThan(100);
+    expect(await worker.call('echo', 'no progress', [], (done) => reports.push([done, -1]))).toBe('no progress');
+    expect(reports[reports.length - 1]).toEqual([1000, 1000]);
+  });
+
   it('lists a shared buffer once in a transfer list', () => {
     const buffer = new ArrayBuffer(16);
     expect(transferListOf([new Float32Array(buffer, 0, 2), new Float32Array(buffer, 8, 2)])).toEqual([buffer]);
@@ -41,7 +54,7 @@ describe('RpcWorker', () => {
   it('rejects a failing call with the body’s error code and keeps serving', async () => {
     const worker = await start({ greeting: 'hi' });
     await expect(worker.call('fail', 'row 3 is bad')).rejects.toMatchObject({ code: 'FEDTL_ERR_BAD_DATA', message: 'test worker: row 3 is bad' });
-    await expect(worker.call('nope', null)).rejects.toThrow('expected one of echo, double, fail, slow, crash; got method "nope"');
+    await expect(worker.call('nope', null)).rejects.toThrow('expected one of echo, double, fail, count, slow, crash; got method "nope"');
     expect(await worker.call('echo', 1)).toBe(1);
     expect(worker.dead).toBe(false);
   });

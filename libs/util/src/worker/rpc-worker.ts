@@ -17,6 +17,7 @@ export interface RpcWorkerOptions {
 interface PendingCall {
   resolve: (result: unknown) => void;
   reject: (err: Error) => void;
+  onProgress?: (done: number, total: number) => void;
 }
 
 export class RpcWorker<Info = unknown> {
@@ -34,6 +35,10 @@ export class RpcWorker<Info = unknown> {
       if (reply.type === 'ready' || reply.id === undefined) return;
       const call = this.pending.get(reply.id);
       if (call === undefined) return;
+      if (reply.type === 'progress') {
+        call.onProgress?.(reply.done, reply.total);
+        return;
+      }
       this.pending.delete(reply.id);
       if (reply.type === 'result') call.resolve(reply.result);
       else call.reject(new FedtlError(asErrorCode(reply.code), `${what}: ${reply.message}`));
@@ -90,14 +95,15 @@ export class RpcWorker<Info = unknown> {
 
   /**
    * Calls `method` in the worker. `transfer` lists buffers of `args` to move rather than copy (they are
-   * detached here afterwards). Rejects with the worker's error code and message, FEDTL_ERR_INTERNAL if the
+   * detached here afterwards). `onProgress` receives what the method reports through its `RpcCall` (a few
+   * times a second at most, and its last report), before the call settles. Rejects with the worker's error code and message, FEDTL_ERR_INTERNAL if the
    * thread dies before it answers, or FEDTL_ERR_INTERNAL if `args` cannot be posted (e.g. holds a function).
    */
-  call<Result>(method: string, args: unknown, transfer: readonly TransferListItem[] = []): Promise<Result> {
+  call<Result>(method: string, args: unknown, transfer: readonly TransferListItem[] = [], onProgress?: (done: number, total: number) => void): Promise<Result> {
     if (this.exited !== undefined) return Promise.reject(this.exited);
     const id = this.nextId++;
     return new Promise<Result>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject });
+      this.pending.set(id, { resolve: resolve as (result: unknown) => void, reject, onProgress });
       const request: RpcRequest = { id, method, args };
       try {
         this.worker.postMessage(request, transfer);

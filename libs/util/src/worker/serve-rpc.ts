@@ -10,7 +10,15 @@ export interface RpcResult {
   transfer?: readonly TransferListItem[];
 }
 
-export type RpcMethods = Record<string, (args: never) => Promise<RpcResult> | RpcResult>;
+/** What a method can do besides answering: report progress (`done` of `total`) to the host's caller. */
+export interface RpcCall {
+  progress(done: number, total: number): void;
+}
+
+export type RpcMethods = Record<string, (args: never, call: RpcCall) => Promise<RpcResult> | RpcResult>;
+
+/** Progress reaches the host at most this often (and at the end), so reporting every step costs nothing. */
+const PROGRESS_INTERVAL_MS = 200;
 
 /** What a worker body's start-up returns: what to tell the host when ready, and the methods it serves. */
 export interface RpcBody {
@@ -45,7 +53,7 @@ export function serveRpc<Payload>(start: (payload: Payload) => Promise<RpcBody> 
         try {
           const method = Object.prototype.hasOwnProperty.call(body.methods, request.method) ? body.methods[request.method] : undefined;
           if (method === undefined) throw new Error(`expected one of ${Object.keys(body.methods).join(', ')}; got method "${request.method}"`);
-          const { result, transfer } = await method(request.args as never);
+          const { result, transfer } = await method(request.args as never, { progress: throttledProgress(request.id) });
           reply({ type: 'result', id: request.id, result }, transfer);
         } catch (err) {
           reply(failure(err, request.id));
@@ -54,4 +62,14 @@ export function serveRpc<Payload>(start: (payload: Payload) => Promise<RpcBody> 
     });
     reply({ type: 'ready', info: body.info });
   })();
+
+  function throttledProgress(id: number): RpcCall['progress'] {
+    let last = -Infinity;
+    return (done, total) => {
+      const now = performance.now();
+      if (done < total && now - last < PROGRESS_INTERVAL_MS) return;
+      last = now;
+      reply({ type: 'progress', id, done, total });
+    };
+  }
 }
