@@ -28,7 +28,7 @@ export interface ServerOptimizerOptions {
   fedadam: { serverLearningRate: number; beta1: number; beta2: number; tau: number };
 }
 
-/** What `bench domains` and `bench strategies` both take: the data, how it is scored, the model and its training. */
+/** What `bench domains`, `bench strategies` and `bench privacy` take (SHARED_OPTIONS): the data, how it is scored, the model and its training. */
 export interface SharedBenchOptions {
   dataDir: string;
   /** Empty: every domain in dataDir that has both a train and a test file. */

@@ -1,7 +1,7 @@
 // `fedtl bench leakage`: its options, declared once. --quick is a small version for tests: the options it shrinks
 // have no declared default, leakage-config.ts fills in the full or the quick one.
 import { booleanOption, integerOption, stringListOption, stringOption, LOG_OPTIONS } from '@fedtl/util/options';
-import { DATA_GROUP, SUITE_GROUP, withoutEnvironment } from '../shared-options';
+import { DATA_GROUP, EMBEDDING_OPTIONS, SUITE_GROUP, withoutEnvironment } from '../shared-options';
 
 /** The shared Amazon reviews and the demo's mail. */
 export const DATASET_NAMES = ['amazon', 'mail'] as const;
@@ -42,15 +42,14 @@ export const LEAKAGE_OPTIONS = {
     }),
     dataDir: stringOption({ help: 'the Amazon reviews', defaultText: '../shared/data/amazon-reviews from the workspace root', valueName: 'DIR', group: DATA_GROUP }),
     outDir: stringOption({ help: 'where report.json and report.md go', default: 'out/bench-leakage', valueName: 'DIR', group: DATA_GROUP }),
-    cacheDir: stringOption({ help: 'feature cache, shared with the domains bench', default: '.fedtl-cache', valueName: 'DIR', group: DATA_GROUP }),
     trials: integerOption({ help: 'target clients per setting', min: 1, defaultText: both(FULL.trials, QUICK.trials), group: SUITE_GROUP }),
     matchingTrials: integerOption({ help: 'of those, how many the gradient-matching attack runs on (it is the slow one)', min: 0, defaultText: both(FULL.matching.trials, QUICK.matching.trials), group: SUITE_GROUP }),
     matchingIterations: integerOption({ help: 'Adam steps of gradient matching', min: 1, defaultText: both(FULL.matching.iterations, QUICK.matching.iterations), group: SUITE_GROUP }),
     others: integerOption({ help: 'distractor texts per pool', min: 1, defaultText: both(FULL.others, QUICK.others), group: SUITE_GROUP }),
     seed: integerOption({ help: "seed of every draw, the runs' initial weights and the attacks (the coordinator's default)", min: 0, default: 42, group: SUITE_GROUP }),
     quick: booleanOption({ help: 'a small version (few trials, small pools, sizes 1 and 4, one sum) for tests', group: SUITE_GROUP }),
-    embedThreads: integerOption({ help: 'embedding worker threads', min: 1, defaultText: 'one per core', group: DATA_GROUP }),
   }),
+  ...EMBEDDING_OPTIONS,
   ...LOG_OPTIONS,
   logLevel: { ...LOG_OPTIONS.logLevel, default: 'warn' as const },
 };
