@@ -53,7 +53,7 @@ describe('the fedtl program', () => {
     const suites = ['domains', 'cross-task', 'demo-tuning', 'embedding', 'load', 'leakage', 'secagg', 'few-shot', 'strategies', 'privacy', 'startup'];
     const help = await fedtl(['bench', '--help']);
     expect(help.code).toBe(0);
-    const listed = [...help.stdout.matchAll(/^  ([a-z-]+) \[options\]/gm)].map((match) => match[1]);
+    const listed = [...help.stdout.matchAll(/^ {2}([a-z-]+) \[options\]/gm)].map((match) => match[1]);
     expect(listed).toEqual(suites);
     const domains = await fedtl(['bench', 'domains', '--help']);
     expect(domains.code).toBe(0);
