@@ -153,7 +153,7 @@ say "every client host reaches the coordinator's status page over the bridge"
 
 CLIENT_PIDS=()
 for k in $(seq 1 "$CLIENTS"); do
-  ip netns exec "$(client_ns "$k")" node --import tsx apps/client/src/main.ts \
+  ip netns exec "$(client_ns "$k")" node --import tsx apps/cli/src/main.ts client \
     --coordinator "$URL" --client-id "org-$k" --features "$WORK/client-$k.features.json" \
     --backbone "precomputed:$DIM" --backend cpu --ack-timeout-ms 20000 --log-format json >"$WORK/org-$k.log" 2>&1 &
   CLIENT_PIDS+=($!)

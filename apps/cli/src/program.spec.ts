@@ -20,7 +20,7 @@ describe('the fedtl program', () => {
   it('lists its commands and prints its version', async () => {
     const help = await fedtl(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['coordinator', 'demo', 'token']) expect(help.stdout).toContain(command);
+    for (const command of ['coordinator', 'client', 'demo', 'token']) expect(help.stdout).toContain(command);
     expect(await fedtl(['--version'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
     expect((await fedtl(['token', '--help'])).stdout).toMatch(/issue[\s\S]*revoke[\s\S]*list/);
   });
@@ -72,6 +72,21 @@ describe('the fedtl program', () => {
     const fromFlag = await fedtl(['bench', 'privacy', '--config', config, '--rounds', '9', '--print-config'], env);
     expect(fromFlag.stdout).toContain('rounds: 9 # flag --rounds');
     expect(fromFlag.stdout).toContain('learningRate: 0.01 # config file');
+  });
+
+  it('prints the client\'s merged configuration with its token redacted, and refuses its bad values with exit status 2', async () => {
+    const config = join(dir, 'client.yaml');
+    writeFileSync(config, 'clientId: org-7\nfeatures: f.json\nminBatchSize: 8\n');
+    const env = { FEDTL_COORDINATOR: 'http://127.0.0.1:8080', FEDTL_TOKEN: 'a-very-long-federation-secret' };
+    const { code, stdout } = await fedtl(['client', '--config', config, '--min-batch-size', '16', '--print-config'], env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('coordinator: http://127.0.0.1:8080 # environment FEDTL_COORDINATOR');
+    expect(stdout).toContain('clientId: org-7 # config file');
+    expect(stdout).toContain('minBatchSize: 16 # flag --min-batch-size');
+    expect(stdout).toContain('# token: [redacted] (set, from environment FEDTL_TOKEN)');
+    expect(stdout).not.toContain('a-very-long-federation-secret');
+    const bad = await fedtl(['client', '--config', config, '--dp-delta', '0.5'], env);
+    expect(bad).toMatchObject({ code: 2, stderr: 'fedtl client: FEDTL_ERR_BAD_CONFIG: --dp-delta: expected a finite number in (0, 0.01), got "0.5"\n' });
   });
 
   it('refuses bad input in one line with exit status 2: unknown commands, flags and config keys, and bad values', async () => {

@@ -53,7 +53,7 @@ import { LearnerThread } from './learner-thread';
 import { trainingProgress } from './training-progress';
 import type { LocalUpdate } from './learner';
 import type { LocalData } from './local-data';
-import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
+import { DEFAULT_GIVE_UP_AFTER_MS } from './client-options';
 import type { ClientPrivacyLedger } from './dp/client-privacy-ledger';
 import { SecAggAttempt } from './secagg/secagg-attempt';
 import { describeTlsFailure, tlsFailureOf } from './tls-failure';

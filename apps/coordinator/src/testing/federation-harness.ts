@@ -36,8 +36,8 @@ export async function startCoordinatorProcess(outDir: string, args: string[], op
 }
 
 export function startClientProcess(url: string, clientId: string, featuresFile: string, extra: string[] = [], options: HarnessOptions = {}): TsProcess {
-  return spawnTs('apps/client/src/main.ts', [
-    '--coordinator', url, '--client-id', clientId, '--features', featuresFile,
+  return spawnTs('apps/cli/src/main.ts', [
+    'client', '--coordinator', url, '--client-id', clientId, '--features', featuresFile,
     '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--backend', 'cpu', '--log-level', 'warn', ...extra,
   ]);
 }
