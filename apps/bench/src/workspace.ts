@@ -1,10 +1,23 @@
-// Where the workspace is and how the bench runs the apps' real entry points: each as its own Node.js process
-// through tsx, exactly as `npm run coordinator` and `npm run client` do, with its output kept in a log file.
+// Where the workspace is and how the bench runs the apps' real entry points: each as its own Node.js process (the
+// same `fedtl` the bench runs from, see fedtlProcessArgs), with its output kept in a log file.
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
-export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
+/**
+ * The checkout's root: the nearest folder above `from` whose package.json is named "fedtl". Found by walking up,
+ * so that it is the same from the sources (apps/bench/src) and from the bundle (dist/fedtl).
+ * @throws Error when no such folder is above `from`.
+ */
+export function findWorkspaceRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'fedtl') return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json named "fedtl" in ${from} or above it`);
+  }
+}
+
+export const WORKSPACE_ROOT = findWorkspaceRoot(__dirname);
 
 const running = new Set<AppProcess>();
 
@@ -15,9 +28,12 @@ export interface AppProcess {
   stop(): void;
 }
 
-/** Starts `entry` (relative to the workspace) with `args`; stdout and stderr go to `logFile`. */
-export function startApp(entry: string, args: string[], logFile: string): AppProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(WORKSPACE_ROOT, entry), ...args], {
+/**
+ * Starts `node NODE_ARGS…` in the workspace root (`fedtlProcessArgs(['coordinator', …])` for a fedtl command);
+ * stdout and stderr go to `logFile`.
+ */
+export function startApp(nodeArgs: string[], logFile: string): AppProcess {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: WORKSPACE_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,6 +14,7 @@ import {
   type CommandSpec,
   type OptionDeclarations,
 } from '@fedtl/util/options';
+import { BENCH_COMMANDS } from '@fedtl/bench';
 import { CLIENT_COMMAND } from '@fedtl/client';
 import { COORDINATOR_COMMAND, DEMO_COMMAND, TOKEN_COMMANDS } from '@fedtl/coordinator';
 import { fedtlVersion } from './version';
@@ -24,7 +25,7 @@ export type ProgramIo = CommandIo;
 /** Exit status of a command line the program refuses (unknown command or option, a bad value). */
 export const USAGE_EXIT_CODE = 2;
 
-export const COMMANDS: ReadonlyArray<CommandSpec<any> | CommandGroupSpec> = [COORDINATOR_COMMAND, CLIENT_COMMAND, DEMO_COMMAND, TOKEN_COMMANDS]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export const COMMANDS: ReadonlyArray<CommandSpec<any> | CommandGroupSpec> = [COORDINATOR_COMMAND, CLIENT_COMMAND, DEMO_COMMAND, BENCH_COMMANDS, TOKEN_COMMANDS]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * Runs `fedtl ARGV…` (without node and the script) and resolves with the exit status: the command's own, 0 for

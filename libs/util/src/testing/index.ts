@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EventEmitter } from 'node:events';
+import { fedtlProcessArgs } from '../fedtl-process';
 
 /** Resolves with the first emission of `event` (its arguments), or rejects after `timeoutMs`. */
 export function waitFor<T extends unknown[] = unknown[]>(emitter: Pick<EventEmitter, 'once' | 'off'>, event: string, timeoutMs = 10_000): Promise<T> {
@@ -55,6 +56,11 @@ export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.P
 /** Runs the built `fedtl` command (bin/fedtl.js, which loads dist/fedtl/main.js) in its own process. */
 export function spawnBuiltFedtl(args: string[], options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}): TsProcess {
   return spawnNode([resolve(WORKSPACE_ROOT, 'bin', 'fedtl.js'), ...args], options);
+}
+
+/** Runs `fedtl ARGS…` from the same code as this process (the bundle or the sources, see fedtlProcessArgs). */
+export function spawnFedtl(args: string[], options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}): TsProcess {
+  return spawnNode(fedtlProcessArgs(args), options);
 }
 
 /** Runs `node NODE_ARGS…` in the workspace root, its output collected (see TsProcess). */
