@@ -1,21 +1,10 @@
 // Where the workspace is and how the bench runs the apps' real entry points: each as its own Node.js process (the
 // same `fedtl` the bench runs from, see fedtlProcessArgs), with its output kept in a log file.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { findWorkspaceRoot } from '@fedtl/util';
 
-/**
- * The checkout's root: the nearest folder above `from` whose package.json is named "fedtl". Found by walking up,
- * so that it is the same from the sources (apps/bench/src) and from the bundle (dist/fedtl).
- * @throws Error when no such folder is above `from`.
- */
-export function findWorkspaceRoot(from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'fedtl') return dir;
-    if (dirname(dir) === dir) throw new Error(`no package.json named "fedtl" in ${from} or above it`);
-  }
-}
+export { findWorkspaceRoot };
 
 export const WORKSPACE_ROOT = findWorkspaceRoot(__dirname);
 

@@ -18,7 +18,7 @@ import { spamAssassinMailboxes, stratifiedSample, validationMailbox, type Labell
 import { backboneRefFor, evaluate, initialWeights, selectBackend, trainLocally, type LabelledFeatures } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedAdam, FedAvg, FedAvgM, applyDelta, type Strategy } from '@fedtl/strategies';
-import { configError, configureLogging, createLogger, deriveSeed, parsePositiveNumber, type LogFormat, type LogLevel } from '@fedtl/util';
+import { configError, configureLogging, createLogger, deriveSeed, type LogFormat, type LogLevel } from '@fedtl/util';
 import type { OptionValues, ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { positiveNumbers } from '../option-checks';
@@ -184,7 +184,8 @@ export async function runDemoTuningSuite(resolved: ResolvedOptions<typeof DEMO_T
 /** `fedavg`, `fedavgm:LR:MOMENTUM` or `fedadam:LR:TAU`, as the coordinator builds them (every client each round). */
 export function createStrategy(spec: string): Strategy {
   const [name, ...numbers] = spec.split(':');
-  const values = numbers.map((n) => parsePositiveNumber(`--strategies ${spec}`, n));
+  const values = numbers.map(Number);
+  if (values.some((value) => !(Number.isFinite(value) && value > 0))) throw configError('--strategies', 'fedavg, fedavgm:LR:MOMENTUM or fedadam:LR:TAU with positive numbers', spec);
   if (name === 'fedavg' && values.length === 0) return new FedAvg();
   if (name === 'fedavgm' && values.length === 2) return new FedAvgM({ serverLearningRate: values[0], serverMomentum: values[1] });
   if (name === 'fedadam' && values.length === 2) return new FedAdam({ serverLearningRate: values[0], tau: values[1] });

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EventEmitter } from 'node:events';
-import { fedtlProcessArgs } from '../fedtl-process';
+import { fedtlProcessArgs, findWorkspaceRoot } from '../fedtl-process';
 
 /** Resolves with the first emission of `event` (its arguments), or rejects after `timeoutMs`. */
 export function waitFor<T extends unknown[] = unknown[]>(emitter: Pick<EventEmitter, 'once' | 'off'>, event: string, timeoutMs = 10_000): Promise<T> {
@@ -36,7 +36,7 @@ export async function makeTempDir(prefix = 'fedtl-test-'): Promise<{ dir: string
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
+export const WORKSPACE_ROOT = findWorkspaceRoot(__dirname);
 
 export interface TsProcess {
   child: ChildProcess;
