@@ -2,7 +2,6 @@
 // issue|revoke|list). Each subcommand's flags, --help and --print-config come from its option declarations;
 // what it does is loaded only when it runs, so --help answers without loading TensorFlow.js.
 import { Command, CommanderError } from 'commander';
-import { readUserTextSync } from '@fedtl/data';
 import { FedtlError } from '@fedtl/util';
 import {
   addDeclaredOptions,
@@ -74,6 +73,8 @@ function register(parent: Command, spec: CommandSpec<any> | CommandGroupSpec, io
 async function runCommand<D extends OptionDeclarations>(command: Command, spec: CommandSpec<D>, io: ProgramIo): Promise<number> {
   const name = fullName(command);
   try {
+    // Loaded here, not at the top: @fedtl/data brings the demo corpus' mail parser, which --help never needs.
+    const { readUserTextSync } = await import('@fedtl/data');
     const options = loadDeclaredOptions(command, spec.options, io.env, readUserTextSync);
     if (options.printConfig) {
       io.stdout(options.printed);

@@ -3,7 +3,7 @@
 // `diag` does): only apps decide whether lines are written, where, and how verbose they are.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type Logger as PinoLogger } from 'pino';
-import { prettyFactory } from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
 import { escapeControlChars } from './untrusted-text';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -182,6 +182,9 @@ const OWN_KEYS = new Set(['level', 'time', 'module', 'msg']);
  * start a forged line or reorder this one, so the message and every field are escaped.
  */
 function prettyLines(colorize: boolean): (chunk: string) => string {
+  // Required here rather than imported: only a process that logs for people needs pino-pretty, and every fedtl
+  // command's start-up (even --help) loads this module.
+  const { prettyFactory } = require('pino-pretty') as typeof PinoPretty;
   return prettyFactory({
     colorize,
     translateTime: 'HH:MM:ss.l',
