@@ -3,8 +3,8 @@
 // A line is kept when its `msg` starts with one of the prefixes and it is about CLIENT_ID (or names no client).
 import { readFileSync } from 'node:fs';
 
-/** Printed in the line's own prefix, or not worth the space. */
-const HEADER_KEYS = new Set(['time', 'level', 'module', 'msg', 'clientId']);
+/** Printed in the line's own prefix, or not worth the space (the coordinator's runId is on every line). */
+const HEADER_KEYS = new Set(['time', 'level', 'module', 'msg', 'clientId', 'runId']);
 
 function main(): void {
   const [path, label, clientId, ...prefixes] = process.argv.slice(2);

@@ -153,7 +153,7 @@ say "every client host reaches the coordinator's status page over the bridge"
 
 CLIENT_PIDS=()
 for k in $(seq 1 "$CLIENTS"); do
-  ip netns exec "$(client_ns "$k")" node --import tsx apps/client/src/main.ts \
+  ip netns exec "$(client_ns "$k")" node --import tsx apps/cli/src/main.ts client \
     --coordinator "$URL" --client-id "org-$k" --features "$WORK/client-$k.features.json" \
     --backbone "precomputed:$DIM" --backend cpu --ack-timeout-ms 20000 --log-format json >"$WORK/org-$k.log" 2>&1 &
   CLIENT_PIDS+=($!)
@@ -161,7 +161,8 @@ for k in $(seq 1 "$CLIENTS"); do
 done
 say "started clients org-1..org-$CLIENTS at $(client_ip 1)..$(client_ip "$CLIENTS")"
 
-round_started() { grep -q "\"msg\":\"round started\",\"round\":$CUT_ROUND," "$WORK/coordinator.log"; }
+# pino writes `msg` last, after the fields: the two are matched apart, not in one order.
+round_started() { grep '"msg":"round started"' "$WORK/coordinator.log" | grep -q "\"round\":$CUT_ROUND,"; }
 round_aggregated() { grep -q "\"round\":$1,[^}]*\"status\":\"aggregated\"" "$WORK/out/metrics.jsonl" 2>/dev/null; }
 wait_until "round $CUT_ROUND to start" round_started
 CUT_NS=$(client_ns "$CUT_CLIENT")

@@ -1,10 +1,12 @@
-// Where the workspace is and how the bench runs the apps' real entry points: each as its own Node.js process
-// through tsx, exactly as `npm run coordinator` and `npm run client` do, with its output kept in a log file.
+// Where the workspace is and how the bench runs the apps' real entry points: each as its own Node.js process (the
+// same `fedtl` the bench runs from, see fedtlProcessArgs), with its output kept in a log file.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { resolve } from 'node:path';
+import { findWorkspaceRoot } from '@fedtl/util';
 
-export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
+export { findWorkspaceRoot };
+
+export const WORKSPACE_ROOT = findWorkspaceRoot(__dirname);
 
 const running = new Set<AppProcess>();
 
@@ -15,9 +17,12 @@ export interface AppProcess {
   stop(): void;
 }
 
-/** Starts `entry` (relative to the workspace) with `args`; stdout and stderr go to `logFile`. */
-export function startApp(entry: string, args: string[], logFile: string): AppProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(WORKSPACE_ROOT, entry), ...args], {
+/**
+ * Starts `node NODE_ARGS…` in the workspace root (`fedtlProcessArgs(['coordinator', …])` for a fedtl command);
+ * stdout and stderr go to `logFile`.
+ */
+export function startApp(nodeArgs: string[], logFile: string): AppProcess {
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: WORKSPACE_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

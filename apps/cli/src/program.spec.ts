@@ -20,7 +20,7 @@ describe('the fedtl program', () => {
   it('lists its commands and prints its version', async () => {
     const help = await fedtl(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['coordinator', 'demo', 'token']) expect(help.stdout).toContain(command);
+    for (const command of ['coordinator', 'client', 'demo', 'token']) expect(help.stdout).toContain(command);
     expect(await fedtl(['--version'])).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/) });
     expect((await fedtl(['token', '--help'])).stdout).toMatch(/issue[\s\S]*revoke[\s\S]*list/);
   });
@@ -49,6 +49,46 @@ describe('the fedtl program', () => {
     expect(stdout).not.toContain('a-very-long-federation-secret');
   });
 
+  it('lists every bench suite in `fedtl bench --help`, each with its own --help', async () => {
+    const suites = ['domains', 'cross-task', 'demo-tuning', 'embedding', 'load', 'leakage', 'secagg', 'few-shot', 'strategies', 'privacy', 'startup'];
+    const help = await fedtl(['bench', '--help']);
+    expect(help.code).toBe(0);
+    const listed = [...help.stdout.matchAll(/^ {2}([a-z-]+) \[options\]/gm)].map((match) => match[1]);
+    expect(listed).toEqual(suites);
+    const domains = await fedtl(['bench', 'domains', '--help']);
+    expect(domains.code).toBe(0);
+    expect(domains.stdout).toMatch(/--fedavgm-server-lr <X>\s+fedavgm: server learning rate \(default 0.2\)\n/);
+  });
+
+  it('merges a shared bench option flag > config file > default, and reads no FEDTL_* variable for it', async () => {
+    const config = join(dir, 'bench.yaml');
+    writeFileSync(config, 'rounds: 7\nlearningRate: 0.01\n');
+    const env = { FEDTL_ROUNDS: '8', FEDTL_LEARNING_RATE: '0.5' };
+    const fromFile = await fedtl(['bench', 'strategies', '--config', config, '--print-config'], env);
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stdout).toContain('rounds: 7 # config file');
+    expect(fromFile.stdout).toContain('learningRate: 0.01 # config file');
+    expect(fromFile.stdout).toContain('batchSize: 16 # default');
+    const fromFlag = await fedtl(['bench', 'privacy', '--config', config, '--rounds', '9', '--print-config'], env);
+    expect(fromFlag.stdout).toContain('rounds: 9 # flag --rounds');
+    expect(fromFlag.stdout).toContain('learningRate: 0.01 # config file');
+  });
+
+  it('prints the client\'s merged configuration with its token redacted, and refuses its bad values with exit status 2', async () => {
+    const config = join(dir, 'client.yaml');
+    writeFileSync(config, 'clientId: org-7\nfeatures: f.json\nminBatchSize: 8\n');
+    const env = { FEDTL_COORDINATOR: 'http://127.0.0.1:8080', FEDTL_TOKEN: 'a-very-long-federation-secret' };
+    const { code, stdout } = await fedtl(['client', '--config', config, '--min-batch-size', '16', '--print-config'], env);
+    expect(code).toBe(0);
+    expect(stdout).toContain('coordinator: http://127.0.0.1:8080 # environment FEDTL_COORDINATOR');
+    expect(stdout).toContain('clientId: org-7 # config file');
+    expect(stdout).toContain('minBatchSize: 16 # flag --min-batch-size');
+    expect(stdout).toContain('# token: [redacted] (set, from environment FEDTL_TOKEN)');
+    expect(stdout).not.toContain('a-very-long-federation-secret');
+    const bad = await fedtl(['client', '--config', config, '--dp-delta', '0.5'], env);
+    expect(bad).toMatchObject({ code: 2, stderr: 'fedtl client: FEDTL_ERR_BAD_CONFIG: --dp-delta: expected a finite number in (0, 0.01), got "0.5"\n' });
+  });
+
   it('refuses bad input in one line with exit status 2: unknown commands, flags and config keys, and bad values', async () => {
     const config = join(dir, 'c.json');
     writeFileSync(config, JSON.stringify({ rouds: 3 }));
@@ -60,6 +100,8 @@ describe('the fedtl program', () => {
       [['coordinator'], { FEDTL_ROUNDS: '0' }, 'FEDTL_ROUNDS (environment): expected an integer >= 1, got "0"'],
       [['demo', '--clients', '1'], {}, 'fedtl demo: FEDTL_ERR_BAD_CONFIG: --clients: expected at least 2 under secure aggregation'],
       [['token', 'issue', '--out-dir', dir], {}, 'fedtl token issue: FEDTL_ERR_BAD_CONFIG: --client: expected the client id'],
+      [['bench', 'privacy', '--delta', '1'], {}, 'fedtl bench privacy: FEDTL_ERR_BAD_CONFIG: --delta: expected a finite number in (0, 1), got "1"'],
+      [['bench', 'domians'], {}, "fedtl bench: FEDTL_ERR_BAD_CONFIG: command line: unknown command 'domians' (Did you mean domains?)"],
     ];
     for (const [argv, env, message] of cases) {
       const result = await fedtl(argv, env);

@@ -2,7 +2,6 @@
 // issue|revoke|list). Each subcommand's flags, --help and --print-config come from its option declarations;
 // what it does is loaded only when it runs, so --help answers without loading TensorFlow.js.
 import { Command, CommanderError } from 'commander';
-import { readUserTextSync } from '@fedtl/data';
 import { FedtlError } from '@fedtl/util';
 import {
   addDeclaredOptions,
@@ -14,6 +13,8 @@ import {
   type CommandSpec,
   type OptionDeclarations,
 } from '@fedtl/util/options';
+import { BENCH_COMMANDS } from '@fedtl/bench';
+import { CLIENT_COMMAND } from '@fedtl/client';
 import { COORDINATOR_COMMAND, DEMO_COMMAND, TOKEN_COMMANDS } from '@fedtl/coordinator';
 import { fedtlVersion } from './version';
 
@@ -23,7 +24,7 @@ export type ProgramIo = CommandIo;
 /** Exit status of a command line the program refuses (unknown command or option, a bad value). */
 export const USAGE_EXIT_CODE = 2;
 
-export const COMMANDS: ReadonlyArray<CommandSpec<any> | CommandGroupSpec> = [COORDINATOR_COMMAND, DEMO_COMMAND, TOKEN_COMMANDS]; // eslint-disable-line @typescript-eslint/no-explicit-any
+export const COMMANDS: ReadonlyArray<CommandSpec<any> | CommandGroupSpec> = [COORDINATOR_COMMAND, CLIENT_COMMAND, DEMO_COMMAND, BENCH_COMMANDS, TOKEN_COMMANDS]; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * Runs `fedtl ARGV…` (without node and the script) and resolves with the exit status: the command's own, 0 for
@@ -72,6 +73,8 @@ function register(parent: Command, spec: CommandSpec<any> | CommandGroupSpec, io
 async function runCommand<D extends OptionDeclarations>(command: Command, spec: CommandSpec<D>, io: ProgramIo): Promise<number> {
   const name = fullName(command);
   try {
+    // Loaded here, not at the top: @fedtl/data brings the demo corpus' mail parser, which --help never needs.
+    const { readUserTextSync } = await import('@fedtl/data');
     const options = loadDeclaredOptions(command, spec.options, io.env, readUserTextSync);
     if (options.printConfig) {
       io.stdout(options.printed);

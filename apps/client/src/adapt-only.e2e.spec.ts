@@ -33,8 +33,8 @@ describe('--adapt-only after a Per-FedAvg federation', () => {
     const features = join(sandbox.dir, 'newcomer.json');
     await writeFile(features, JSON.stringify({ dim: FIXTURE_DIM, train: split(8, 0), test: split(40, 8) }));
     const saved = join(sandbox.dir, 'adapted.ckpt');
-    const adapt = spawnTs('apps/client/src/main.ts', [
-      '--adapt-only', '--init-from', join(sandbox.dir, 'out'), '--features', features, '--backbone', `precomputed:${FIXTURE_DIM}`,
+    const adapt = spawnTs('apps/cli/src/main.ts', [
+      'client', '--adapt-only', '--init-from', join(sandbox.dir, 'out'), '--features', features, '--backbone', `precomputed:${FIXTURE_DIM}`,
       '--steps', '10', '--save-adapted', saved, '--backend', 'cpu', '--log-level', 'warn',
     ]);
     sandbox.processes.push(adapt);
@@ -54,7 +54,7 @@ describe('--adapt-only after a Per-FedAvg federation', () => {
   it('refuses a missing run directory with exit 2, naming --init-from', async () => {
     const features = join(sandbox.dir, 'f.json');
     await writeFile(features, JSON.stringify({ dim: FIXTURE_DIM, train: { features: [[0, 0, 0, 0, 0, 0, 0, 0]], labels: ['no'] }, test: { features: [], labels: [] } }));
-    const adapt = spawnTs('apps/client/src/main.ts', ['--adapt-only', '--init-from', join(sandbox.dir, 'nowhere'), '--features', features, '--backbone', `precomputed:${FIXTURE_DIM}`]);
+    const adapt = spawnTs('apps/cli/src/main.ts', ['client', '--adapt-only', '--init-from', join(sandbox.dir, 'nowhere'), '--features', features, '--backbone', `precomputed:${FIXTURE_DIM}`]);
     sandbox.processes.push(adapt);
     expect(await adapt.exited).toBe(2);
     expect(adapt.output()).toMatch(/FEDTL_ERR_BAD_CONFIG: --init-from: expected an existing checkpoint file or run directory/);

@@ -1,4 +1,4 @@
-// `npm run client -- --adapt-only …`: a new organisation adapts a federation's model to its own domain from a
+// `fedtl client --adapt-only …`: a new organisation adapts a federation's model to its own domain from a
 // few labelled examples and keeps the result. It reads the global weights from a checkpoint the federation
 // published (a file, or a coordinator's run directory), takes a fixed number of full-batch gradient steps on its
 // labelled examples (adaptLocally: the step Per-FedAvg's initialisation is meta-learned for), evaluates before
@@ -9,7 +9,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { adaptLocally, evaluate, selectBackend } from '@fedtl/model';
 import { decodeCheckpointFile, encodeCheckpointFile, type BackboneRef, type ModelSpec, type NamedTensor } from '@fedtl/protocol';
 import { FedtlError, configError, createLogger, errorMessage } from '@fedtl/util';
-import { ADAPT_ONLY_DEFAULTS, type AdaptOnlyOptions, type ClientConfig } from './config';
+import { ADAPT_ONLY_DEFAULTS } from './client-options';
+import type { AdaptOnlyOptions, ClientConfig } from './config';
 import { encodeSplit } from './learner';
 import { loadLocalData } from './local-data';
 

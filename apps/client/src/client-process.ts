@@ -1,11 +1,12 @@
-// The client process around a FederatedClient: parse the flags, load the data, run one session and turn its
-// outcome into the exit status (exit-codes.ts). `npm run client` is this with the flags it was given; a bench
-// or test entry may hand the client options no flag can set (ClientInjections).
+// The client process around a FederatedClient: load the data, run one session and turn its outcome into the exit
+// status (exit-codes.ts). `fedtl client` runs it with the configuration of its options (client-command.ts); a
+// bench or test entry may hand the client options no flag can set (ClientInjections) through runClient.
 import { readFileSync } from 'node:fs';
 import { describePolicy } from '@fedtl/privacy';
-import { FedtlError, configureLogging, createLogger } from '@fedtl/util';
+import { FedtlError, configureLogging, createLogger, withLogFields } from '@fedtl/util';
+import type { CommandIo } from '@fedtl/util/options';
 import { describeAdaptation, runAdaptOnly } from './adapt-only';
-import { USAGE, parseClientConfig } from './config';
+import { parseClientConfig, type ClientConfig } from './config';
 import { ClientPrivacyLedger } from './dp/client-privacy-ledger';
 import { EXIT_CODES, describeOutcome, exitCodeFor, exitCodeForError, type ClientOutcome } from './exit-codes';
 import { FederatedClient, type FederatedClientOptions } from './federated-client';
@@ -14,22 +15,40 @@ import { loadLocalData } from './local-data';
 /** Options of FederatedClient that only code sets, never a flag (fault injection by benches and tests). */
 export type ClientInjections = Pick<FederatedClientOptions, 'tamperUpdate'>;
 
+/** This process's streams and environment, for a client run outside the `fedtl` program. */
+const PROCESS_IO: CommandIo = {
+  env: process.env,
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
 /**
- * One client session configured by `argv` and `env` (the flags and FEDTL_* variables of `npm run client`).
+ * One client session configured as `fedtl client ARGV…` would be in environment `env`, with `injections`: the
+ * entry of test and bench clients that are the real client plus something no flag sets (testing/sign-flip-main.ts).
  * Resolves with the process's exit status; rejects with a FedtlError for a configuration it cannot start with.
  */
-export async function runClient(argv: string[], env: NodeJS.ProcessEnv, injections: ClientInjections = {}): Promise<number> {
-  const config = parseClientConfig(argv, env);
-  if (config === 'help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+export async function runClient(argv: readonly string[], env: Record<string, string | undefined>, injections: ClientInjections = {}): Promise<number> {
+  return runClientProcess(parseClientConfig(argv, env), PROCESS_IO, injections);
+}
+
+/**
+ * Runs the client `config` describes: --adapt-only, or one session with its coordinator. Resolves with the
+ * process's exit status (exit-codes.ts); rejects with a FedtlError for a configuration it cannot start with (a
+ * corrupt privacy ledger, a policy the data can never meet).
+ */
+export async function runClientProcess(config: ClientConfig, io: CommandIo, injections: ClientInjections = {}): Promise<number> {
   configureLogging({ level: config.logLevel, format: config.logFormat });
   if (config.adaptOnly) {
-    process.stdout.write(describeAdaptation(await runAdaptOnly(config, config.adaptOnly)));
+    io.stdout(describeAdaptation(await runAdaptOnly(config, config.adaptOnly)));
     return EXIT_CODES.finished;
   }
-  const log = createLogger('client-main').child({ clientId: config.clientId });
+  // Every line of the session names this client, whichever module (data loading, the backbone) writes it.
+  return withLogFields({ clientId: config.clientId }, () => runSession(config, io, injections));
+}
+
+/** The session runClient starts once logging is set up: data, FederatedClient, outcome → exit status. */
+async function runSession(config: ClientConfig, io: CommandIo, injections: ClientInjections): Promise<number> {
+  const log = createLogger('client-main');
   for (const warning of config.warnings) log.warn(warning);
   log.info('privacy policy', { policy: describePolicy(config.privacyPolicy) });
   // Read before anything else starts: a corrupt ledger is a configuration error (exit 2), never an empty one.
@@ -86,15 +105,25 @@ export async function runClient(argv: string[], env: NodeJS.ProcessEnv, injectio
   const ended = await outcome;
   await client.close();
   const description = describeOutcome(ended);
-  if (description) process.stderr.write(`fedtl client: ${description}\n`);
+  if (description) io.stderr(`fedtl client: ${description}\n`);
   return exitCodeFor(ended);
 }
 
-/** Runs `session` as this process's whole life: its result, or the error it threw, is the exit status. */
-export function runAsClientProcess(session: () => Promise<number>): void {
-  // Should the event loop ever run dry before an outcome (nothing left to wait on), that is no success.
+/**
+ * Makes a client process that stops without an outcome fail: should the event loop ever run dry before the
+ * session resolves (nothing left to wait on), the process exits 1 saying so, never 0.
+ */
+export function failWithoutOutcome(): void {
   process.exitCode = EXIT_CODES.failed;
   process.once('beforeExit', () => process.stderr.write('fedtl client: stopped without an outcome (no verdict, refusal or failure)\n'));
+}
+
+/**
+ * Runs `session` as this process's whole life, outside the `fedtl` program (testing/sign-flip-main.ts): its
+ * result, or the error it threw, is the exit status.
+ */
+export function runAsClientProcess(session: () => Promise<number>): void {
+  failWithoutOutcome();
   session().then(
     (code) => process.exit(code),
     (err) => {

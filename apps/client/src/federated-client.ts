@@ -46,14 +46,14 @@ import {
 } from '@fedtl/protocol';
 import { PERMISSIVE_POLICY, describePolicy, policyRequiresSecureAggregation, policyViolation, type PrivacyPolicy } from '@fedtl/privacy';
 import type { BackendName } from '@fedtl/model';
-import { FedtlError, createLogger, deriveSeed, isErrorCode, redactUrl, toFedtlError } from '@fedtl/util';
+import { FedtlError, createLogger, deriveSeed, isErrorCode, redactUrl, toFedtlError, type Logger } from '@fedtl/util';
 import { giveUpMessage } from './give-up';
 import { RETRYABLE_REFUSAL_CODES, describeRefusal, handshakeRefusalOf, type HandshakeRefusal } from './handshake-refusal';
 import { LearnerThread } from './learner-thread';
 import { trainingProgress } from './training-progress';
 import type { LocalUpdate } from './learner';
 import type { LocalData } from './local-data';
-import { DEFAULT_GIVE_UP_AFTER_MS } from './config';
+import { DEFAULT_GIVE_UP_AFTER_MS } from './client-options';
 import type { ClientPrivacyLedger } from './dp/client-privacy-ledger';
 import { SecAggAttempt } from './secagg/secagg-attempt';
 import { describeTlsFailure, tlsFailureOf } from './tls-failure';
@@ -150,7 +150,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private readonly unmaskLedger = new UnmaskLedger();
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
-  private readonly log;
+  /** Every line carries the clientId, and once welcomed the runId of the run this client is in. */
+  private log: Logger;
 
   constructor(private readonly options: FederatedClientOptions) {
     super();
@@ -257,7 +258,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         'FEDTL_ERR_POLICY_REFUSED',
         `this client's privacy policy (${describePolicy(this.policy)}) requires secure aggregation, and run ${welcome.runId} does not use it (its terms carry no secure aggregation): its updates would be sent in the clear`,
       );
-      this.log.error('the run breaks this client\'s privacy policy', { runId: welcome.runId, code: error.code, error: error.message });
+      this.log.error('the run breaks this client\'s privacy policy', { offeredRunId: welcome.runId, code: error.code, error: error.message });
       this.end('refused', error);
       return;
     }
@@ -296,6 +297,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       this.roundsRefused = 0;
     }
     this.runId = welcome.runId;
+    this.log = createLogger('client').child({ clientId: this.options.clientId, runId: welcome.runId });
     this.maxMessageBytes = welcome.maxMessageBytes ?? 0;
     this.unacknowledgedJoins = 0;
     this.lastJoinedAt = Date.now();
@@ -304,7 +306,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     this.giveUpTimer = undefined;
     this.welcomedThisSession = true;
     this.markWelcomed();
-    this.log.info('joined', { runId: welcome.runId, round: welcome.currentRound, labels: welcome.model.labels });
+    this.log.info('joined', { round: welcome.currentRound, labels: welcome.model.labels });
     this.emit('welcome', welcome);
   }
 
@@ -633,7 +635,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
    */
   private isStale(runId: string, what: string, round: number): boolean {
     if (runId === this.runId) return false;
-    this.log.warn(`${what} skipped: it belongs to a run that is over`, { round, runId, currentRunId: this.runId });
+    this.log.warn(`${what} skipped: it belongs to a run that is over`, { round, staleRunId: runId });
     return true;
   }
 
@@ -721,17 +723,17 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         'FEDTL_ERR_WRONG_RUN',
         `the run ${verdict.runId} was already over when this client joined (it finished after ${verdict.roundsCompleted} rounds); start the client when the next run's coordinator is up`,
       );
-      this.log.error('the run was already over', { runId: verdict.runId, rounds: verdict.roundsCompleted, code: error.code, error: error.message });
+      this.log.error('the run was already over', { verdictRunId: verdict.runId, rounds: verdict.roundsCompleted, code: error.code, error: error.message });
       this.end('failed', error);
       return;
     }
     if (verdict.status === 'finished') {
-      this.log.info('the run finished', { runId: verdict.runId, rounds: verdict.roundsCompleted, roundsWithAnUpdateFromThisClient: this.roundsJoined, ...(this.roundsRefused > 0 ? { refusedByThisClientsPolicy: this.roundsRefused } : {}) });
+      this.log.info('the run finished', { rounds: verdict.roundsCompleted, roundsWithAnUpdateFromThisClient: this.roundsJoined, ...(this.roundsRefused > 0 ? { refusedByThisClientsPolicy: this.roundsRefused } : {}) });
       if (this.roundsJoined === 0) {
         this.log.warn('this client sent no update that counted in this run', { refusedByThisClientsPolicy: this.roundsRefused, policy: describePolicy(this.policy) });
       }
     } else {
-      this.log.error('the run failed', { runId: verdict.runId, rounds: verdict.roundsCompleted, code: verdict.error.code, error: verdict.error.message });
+      this.log.error('the run failed', { ...(verdict.runId !== this.runId ? { verdictRunId: verdict.runId } : {}), rounds: verdict.roundsCompleted, code: verdict.error.code, error: verdict.error.message });
     }
     this.end('finished', verdict);
   }

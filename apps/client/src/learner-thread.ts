@@ -100,11 +100,9 @@ export class LearnerThread {
 
   private async startWorker(): Promise<RpcWorker<LearnerWorkerInfo>> {
     const { backend, data, localBaselineEpochs, personalizeEpochs, seed } = this.options;
-    const { level, format } = loggingSettings();
     const payload: LearnerWorkerPayload = {
       backend,
-      logLevel: level,
-      logFormat: format,
+      logging: loggingSettings(),
       data,
       localBaselineEpochs,
       personalizeEpochs,

@@ -5,14 +5,14 @@ import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendName } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
-import { FedtlError, configureLogging, serveRpc, transferListOf, type LogLevel, type RpcCall } from '@fedtl/util';
+import { FedtlError, configureLogging, serveRpc, transferListOf, type LoggingSettings, type RpcCall } from '@fedtl/util';
 import { Learner, type LearnerData } from './learner';
 
 export interface LearnerWorkerPayload {
   /** The backend to insist on (undefined: the best one this thread can initialise). */
   backend?: BackendName;
-  logLevel: LogLevel;
-  logFormat: 'pretty' | 'json';
+  /** The parent's loggingSettings(): level, format, and its context's fields (the clientId). */
+  logging: LoggingSettings;
   data: LearnerData;
   localBaselineEpochs: number;
   personalizeEpochs: number;
@@ -25,7 +25,7 @@ export interface LearnerWorkerInfo {
 }
 
 serveRpc<LearnerWorkerPayload>(async (init) => {
-  configureLogging({ level: init.logLevel, format: init.logFormat });
+  configureLogging(init.logging);
   const backend = await selectBackend(init.backend);
   let learner: Learner | undefined;
   const joined = (): Learner => {

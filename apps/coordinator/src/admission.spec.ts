@@ -20,7 +20,7 @@ describe('handshake admission', () => {
 
   beforeEach(() => {
     lines = [];
-    configureLogging({ level: 'warn', format: 'pretty', sink: { write: (line) => lines.push(line) } });
+    configureLogging({ level: 'warn', format: 'json', sink: { write: (line) => lines.push(line) } });
   });
 
   afterAll(() => {
@@ -99,9 +99,10 @@ describe('handshake admission', () => {
     expect(limited.answer).toMatch(/Retry-After: \d+/);
 
     started.server.admission.logSummary();
-    const admissionLines = lines.filter((line) => line.includes('[admission]'));
-    expect(admissionLines).toHaveLength(2);
-    expect(admissionLines[0]).toContain('refused a handshake: missing or wrong token');
-    expect(admissionLines[1]).toContain('refused handshakes since the last summary failedAuthentications=3 addresses=1 rateLimited=18');
+    const admissionEvents = lines.map((line) => JSON.parse(line)).filter((event) => event.module === 'admission');
+    expect(admissionEvents).toEqual([
+      expect.objectContaining({ msg: expect.stringContaining('refused a handshake: missing or wrong token') }),
+      expect.objectContaining({ msg: 'refused handshakes since the last summary', failedAuthentications: 3, addresses: 1, rateLimited: 18 }),
+    ]);
   });
 });

@@ -3,8 +3,8 @@
 // receives, with the checks that involve several options at once.
 import { existsSync } from 'node:fs';
 import { normalizeLabel, readUserTextSync } from '@fedtl/data';
-import { configError, tokenWeakness } from '@fedtl/util';
-import { flagName, parseCommandLine, type LogFormat, type LogLevelName, type ResolvedOptions } from '@fedtl/util/options';
+import { configError, tokenWeakness, type LogFormat, type LogLevel } from '@fedtl/util';
+import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type ResolvedOptions } from '@fedtl/util/options';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
@@ -145,7 +145,7 @@ export interface CoordinatorConfig {
   lingerMs: number;
   /** Write `{url, pid}` here once listening, so scripts need not parse logs. */
   readyFile?: string;
-  logLevel: LogLevelName;
+  logLevel: LogLevel;
   logFormat: LogFormat;
 }
 
@@ -307,24 +307,14 @@ function checkDifferentialPrivacy(config: CoordinatorConfig, deltaGiven: boolean
   if (unit === 'client' && config.auditDir) fail('--audit-dir', 'no --dp-update-… (the audit would keep the individual updates the noise of the sum protects)', config.auditDir);
 }
 
-/** Which option a value came from ranks it: the command line over the environment over a config file. */
-const SOURCE_RANK = { flag: 3, env: 2, file: 1, default: 0 } as const;
-
 /**
- * A secret given two ways (`--token` and `--token-file`): the higher-precedence source wins; the same source
- * twice is refused, since one of them would be silently ignored.
+ * A secret given directly or as a file (`--token` or `--token-file`): the one from the higher-precedence source.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG when both come from the same source, or the file cannot be read.
  */
 function secretOf(resolved: CoordinatorOptions, key: 'token' | 'operatorToken', fileKey: 'tokenFile' | 'operatorTokenFile'): string {
-  const { values, sources } = resolved;
-  const direct = values[key];
-  const path = values[fileKey];
-  const fromFile = () => readSecretFile(`--${flagName(fileKey)}`, path as string);
-  if (direct === undefined) return path === undefined ? '' : fromFile();
-  if (path === undefined) return direct;
-  const rankDirect = SOURCE_RANK[sources[key] ?? 'default'];
-  const rankFile = SOURCE_RANK[sources[fileKey] ?? 'default'];
-  if (rankDirect === rankFile) fail(`--${flagName(key)}/--${flagName(fileKey)}`, 'one of them', 'both');
-  return rankDirect > rankFile ? direct : fromFile();
+  const which = preferredOf(resolved, key, fileKey);
+  if (which === undefined) return '';
+  return which === key ? (resolved.values[key] as string) : readSecretFile(`--${flagName(fileKey)}`, resolved.values[fileKey] as string);
 }
 
 export type CoordinatorOptions = ResolvedOptions<typeof COORDINATOR_OPTIONS>;
@@ -428,7 +418,7 @@ export function coordinatorConfigFrom(resolved: CoordinatorOptions): Coordinator
   if (config.minAvailable < config.minClients) fail('--min-available', `at least --min-clients (${config.minClients})`, config.minAvailable);
   if (config.labels.length < 2) fail('--labels', 'at least two labels', config.labels);
   checkSecureAggregation(config);
-  checkDifferentialPrivacy(config, resolved.sources.dpDelta !== 'default');
+  checkDifferentialPrivacy(config, isSetExplicitly(resolved, COORDINATOR_OPTIONS, 'dpDelta'));
   if (new Set(config.labels).size !== config.labels.length) fail('--labels', 'distinct labels', config.labels);
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) fail('--tls-cert/--tls-key', 'both or neither', { cert: config.tlsCert, key: config.tlsKey });
   if (config.tlsClientCa && !config.tlsCert) fail('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', config.tlsClientCa);

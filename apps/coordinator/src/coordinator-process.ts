@@ -13,8 +13,8 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
  */
 export async function runCoordinatorProcess(config: CoordinatorConfig): Promise<number> {
   configureLogging({ level: config.logLevel, format: config.logFormat });
-  const log = createLogger('coordinator-main');
   const started = await startCoordinator(config);
+  const log = createLogger('coordinator-main').child({ runId: started.runId });
   let stopping: Promise<number> | undefined;
   let runOver = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

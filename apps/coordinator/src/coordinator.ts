@@ -145,6 +145,8 @@ export interface CoordinatorEvents {
   joinRefused: [clientId: string | undefined, error: ProtocolError];
   left: [clientId: string];
   round: [record: RoundRecord];
+  /** The phase or its deadline changed, or a round accepted an update: what a live view redraws on. */
+  progress: [];
 }
 
 /** A decoded secure-aggregation message from a client, by its event. */
@@ -216,6 +218,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** The failures of the last round attempt, named in the verdict when the run gives up on its quorum. */
   private lastFailures: readonly ClientFailure[] = [];
   private currentPhase: CoordinatorPhase = 'waiting for clients';
+  /** When the current phase gives up waiting (epoch ms): the round's or the evaluation's timeout, or the quorum's. */
+  private phaseDeadline?: number;
   private activeRound?: number;
   private readonly expectedTensors: TensorSpec[];
   private readonly log = createLogger('coordinator');
@@ -249,6 +253,18 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   get phase(): CoordinatorPhase {
     return this.currentPhase;
+  }
+
+  /** When the current phase stops waiting, in epoch milliseconds; undefined when it waits for as long as it takes. */
+  get deadline(): number | undefined {
+    return this.phaseDeadline;
+  }
+
+  /** Enters `phase`, which gives up after `timeoutMs` (none: no deadline), and tells the live views. */
+  private enterPhase(phase: CoordinatorPhase, timeoutMs?: number): void {
+    this.currentPhase = phase;
+    this.phaseDeadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    this.emit('progress');
   }
 
   /** The round being trained or evaluated now, if any. */
@@ -579,6 +595,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       throw new FedtlError('FEDTL_ERR_WRONG_ROUND', `expected no update (no round in progress; ${this.completedRounds} completed), got one for round ${update.round}`);
     }
     const aggregated = this.collector.accept(senderId, update);
+    this.emit('progress');
     try {
       await this.options.onAcceptedUpdate?.(aggregated);
     } catch (err) {
@@ -613,7 +630,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
 
   /** A client that could not evaluate (it said so): the round's evaluation stops waiting for it. */
   handleEvaluateFailed(senderId: string, error: ProtocolError): void {
-    this.log.warn('a client could not evaluate', { clientId: senderId, code: error.code, error: error.message });
+    this.log.warn('a client could not evaluate', { clientId: senderId, ...(this.evaluation ? { round: this.evaluation.round } : {}), code: error.code, error: error.message });
     this.evaluation?.forget(senderId);
   }
 
@@ -654,14 +671,14 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         await this.waitBeforeRetry(round, attempt);
       }
     }
-    this.currentPhase = this.stopped ? 'stopped' : 'finished';
+    this.enterPhase(this.stopped ? 'stopped' : 'finished');
     return { runId: o.runId, roundsCompleted: this.completedRounds, resumedFrom: this.resumedFrom, weights: this.global, lastEvaluation: this.lastEvaluation };
   }
 
   /** Stops waiting; the current round is abandoned (it will be re-run after a restart). */
   stop(): void {
     this.stopped = true;
-    this.currentPhase = 'stopped';
+    this.enterPhase('stopped');
     this.quorumWaiter?.();
     this.retryWaiter?.();
     this.collector?.selected.forEach((id) => this.collector?.fail(id, 'FEDTL_ERR_INTERNAL', 'the coordinator is shutting down'));
@@ -690,7 +707,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   private waitForQuorum(deadlineMs?: number): Promise<boolean> {
     const eligible = this.eligibleIds().length;
     if (eligible >= this.options.minAvailable || this.stopped || this.recordBudgetBlocks()) return Promise.resolve(true);
-    this.currentPhase = 'waiting for clients';
+    this.enterPhase('waiting for clients', deadlineMs);
     const exhausted = this.registry.size - eligible;
     this.log.info('waiting for clients', { joined: this.registry.size, needed: this.options.minAvailable, ...(exhausted > 0 ? { atTheirRoundCap: exhausted } : {}), ...(deadlineMs !== undefined ? { deadlineMs } : {}) });
     return new Promise((resolve) => {
@@ -747,8 +764,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
         })
       : inner;
     this.planResends.clear();
-    this.currentPhase = 'training';
     this.activeRound = round;
+    this.enterPhase('training', o.roundTimeoutMs);
     // Record-level DP is spent when a client releases its update, whether or not the round then meets its quorum:
     // charged for every selected client as the plans go out (an upper bound: a client that never trained spent nothing).
     const recordEvents = events.filter((event) => event.unit === 'record');
@@ -1072,7 +1089,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   }
 
   private async evaluate(round: number): Promise<EvaluateReport[]> {
-    this.currentPhase = 'evaluating';
+    this.enterPhase('evaluating', this.options.evalTimeoutMs);
     const rng = seededRandom(deriveSeed(this.options.seed, 'evaluate', round));
     // A client without test examples could never report: asking it would make every round wait out the deadline.
     const canEvaluate = this.registry.ids().filter((id) => (this.registry.get(id)?.join.numTestExamples ?? 0) > 0);

@@ -96,6 +96,7 @@ async function demo(options: DemoOptions): Promise<number> {
     'coordinator', '--port', '0', '--fresh', '--out-dir', outDir, '--ready-file', readyFile,
     '--rounds', String(rounds), '--min-clients', String(clients), '--labels', 'ham,spam',
     '--local-epochs', String(localEpochs), '--batch-size', String(options.batchSize), '--learning-rate', String(options.learningRate),
+    // Relayed to a person, through pipes (no TTY): pretty, not the JSON the children would choose.
     '--log-level', 'info', '--log-format', 'pretty',
     ...(options.secureAggregation ? ['--secure-aggregation'] : []),
   ]);

@@ -10,7 +10,7 @@ import { CheckpointStore } from './checkpoint-store';
 import type { ClientLink } from './client-registry';
 import { Coordinator } from './coordinator';
 import { RunStatus } from './dashboard/run-status';
-import { renderPrometheus } from './dashboard/prometheus';
+import { CoordinatorMetrics } from './dashboard/metrics';
 import { MetricsLog, type RoundRecord } from './metrics-log';
 import { TrafficCounter } from './traffic-counter';
 
@@ -51,7 +51,7 @@ describe('privacy policies at the coordinator', () => {
     return { clientId, token: '', protocolVersion: 1, backbone, labels: ['a'], numTrainExamples: 40, numTestExamples: 0, privacyPolicy: policy };
   }
 
-  it('refuses at Join a client whose policy this run can never meet, and shows the refusal to operators', () => {
+  it('refuses at Join a client whose policy this run can never meet, and shows the refusal to operators', async () => {
     const c = coordinator(1);
     const status = new RunStatus(c, { runId: 'run', backbone, model: { inputDim: 2, adapterWidth: 0, head: 'linear', headHidden: 1, labels: ['a', 'b'] }, roundsPlanned: 1, secureAggregation: false });
     const attempt = (clientId: string, policy: PrivacyPolicy): FedtlError => {
@@ -77,7 +77,7 @@ describe('privacy policies at the coordinator', () => {
       ['secret', 'FEDTL_ERR_POLICY_REFUSED'],
     ]);
     expect(snapshot.clientsConnected).toBe(0);
-    expect(renderPrometheus(snapshot)).toContain('fedtl_join_refusals_total{code="FEDTL_ERR_POLICY_REFUSED"} 3');
+    expect(await new CoordinatorMetrics(status, c, false).render(snapshot)).toContain('fedtl_join_refusals_total{code="FEDTL_ERR_POLICY_REFUSED"} 3');
   });
 
   it('stops selecting a client once it reached its --max-rounds policy, instead of letting it refuse', async () => {

@@ -5,7 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { backboneRefFor, initialWeights } from '@fedtl/model';
 import { encodeUpdate, type BackboneRef, type ModelSpec } from '@fedtl/protocol';
-import { FedtlError, createLogger, errorMessage, toFedtlError } from '@fedtl/util';
+import { FedtlError, createLogger, errorMessage, toFedtlError, withLogFields } from '@fedtl/util';
 import { CheckpointStore, type Checkpoint } from './checkpoint-store';
 import { PrivacyLedger, type PrivacyEvent } from '@fedtl/privacy';
 import { dpUnitOf, type CoordinatorConfig } from './config';
@@ -24,6 +24,8 @@ import { ensureWritableDir } from './writable-dir';
 
 export interface StartedCoordinator {
   url: string;
+  /** The run's id: new, or the resumed run's (from its checkpoints or privacy ledger). */
+  runId: string;
   coordinator: Coordinator;
   /** The Socket.IO endpoint (its handshake admission, for tests and operators' introspection). */
   server: CoordinatorServer;
@@ -95,7 +97,8 @@ interface Prepared {
   credentials?: ClientCredentials;
 }
 
-async function startLocked(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, metricsPath, lock, credentials }: Prepared): Promise<StartedCoordinator> {
+async function startLocked(config: CoordinatorConfig, prepared: Prepared): Promise<StartedCoordinator> {
+  const { checkpointsDir, metricsPath } = prepared;
   if (config.fresh) {
     await rm(checkpointsDir, { recursive: true, force: true });
     await rm(metricsPath, { force: true });
@@ -115,6 +118,22 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
   }
   // A run that charged its ledger before any checkpoint keeps its id: its charges stay its own.
   const runId = previous?.runId ?? ledgerFile?.runId ?? randomUUID();
+  // From here on every line, whichever module logs it, names the run (the id survives a resume: it is in the
+  // checkpoints and the ledger). Lines before this point (start-up warnings, the out-dir lock) cannot.
+  return withLogFields({ runId }, () => startRun(config, { ...prepared, store, previous, metricsLog, dp, ledgerFile, runId }));
+}
+
+interface Identified extends Prepared {
+  store: CheckpointStore;
+  previous: Checkpoint | null;
+  metricsLog: MetricsLog;
+  dp: DifferentialPrivacyOptions | undefined;
+  ledgerFile: RunLedger | null;
+  runId: string;
+}
+
+/** startLocked once the run's id is known: the coordinator, its server, and what happens when the run ends. */
+async function startRun(config: CoordinatorConfig, { backbone, model, configHash, checkpointsDir, lock, credentials, store, previous, metricsLog, dp, ledgerFile, runId }: Identified): Promise<StartedCoordinator> {
   const traffic = new TrafficCounter();
   // --init-from only seeds a new run: a restart continues from its own checkpoints and never reads the source.
   const seeded = config.initFrom !== undefined && !previous ? await initFrom(config.initFrom, model, backbone, config.seed) : undefined;
@@ -172,6 +191,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
     ackTimeoutMs: config.ackTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    checkpointsDir,
     limits: {
       maxConnections: config.maxConnections,
       maxConnectionsPerAddress: config.maxConnectionsPerAddress,
@@ -233,6 +253,7 @@ async function startLocked(config: CoordinatorConfig, { backbone, model, configH
   );
   return {
     url,
+    runId,
     coordinator,
     server,
     ...(credentials ? { credentials } : {}),

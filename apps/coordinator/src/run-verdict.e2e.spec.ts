@@ -19,7 +19,7 @@ import {
   encodeUpdate,
   type JoinReply,
 } from '@fedtl/protocol';
-import { useTestSandbox, waitUntil, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
+import { logEvents, useTestSandbox, waitUntil, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import type { RoundRecord } from './metrics-log';
 import { FEATURE_DIM, startClientProcess, startCoordinatorProcess } from './testing/federation-harness';
 
@@ -89,14 +89,28 @@ describe('every run ends with a verdict', () => {
   it('a finished run tells every client so, and every client exits 0', async () => {
     const outDir = join(sandbox.dir, 'out');
     const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 2, dim: FEATURE_DIM, trainPerClient: 30, testPerClient: 10, seed: 4 });
-    const { process: coordinator, url } = await startCoordinatorProcess(outDir, ['--rounds', '2', '--min-clients', '2']);
+    const { process: coordinator, url } = await startCoordinatorProcess(outDir, ['--rounds', '2', '--min-clients', '2', '--log-level', 'info']);
     sandbox.processes.push(coordinator);
     const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file, ['--log-level', 'info']));
     sandbox.processes.push(...clients);
+    const { runId } = JSON.parse(await readFile(join(outDir, 'ready.json'), 'utf8'));
 
     expect(await coordinator.exited).toBe(0);
     expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0]);
-    for (const client of clients) expect(client.output()).toMatch(/the run finished .*rounds=2/);
+    // The logs as data: every coordinator line from 'listening' on names the run, lines about a round its
+    // number, lines about a client its id; each client's lines carry its id, and the run's once welcomed.
+    const coordinatorEvents = logEvents(coordinator.output());
+    const fromListening = coordinatorEvents.slice(coordinatorEvents.findIndex((event) => event.msg === 'listening'));
+    expect(fromListening.length).toBeGreaterThan(5);
+    expect(fromListening.filter((event) => event.runId !== runId)).toEqual([]);
+    expect(coordinatorEvents.filter((event) => event.msg === 'round aggregated').map((event) => event.round)).toEqual([1, 2]);
+    expect(coordinatorEvents.filter((event) => event.msg === 'client joined').map((event) => event.clientId).sort()).toEqual(['client-1', 'client-2']);
+    for (const [i, client] of clients.entries()) {
+      const events = logEvents(client.output());
+      expect(events.filter((event) => event.clientId !== `client-${i + 1}`)).toEqual([]);
+      expect(events.filter((event) => event.msg === 'update accepted').map((event) => event.round)).toEqual([1, 2]);
+      expect(events.filter((event) => event.msg === 'the run finished')).toEqual([expect.objectContaining({ runId, rounds: 2 })]);
+    }
   }, 120_000);
 
   it('a failed run (a frozen client, quorum never met) tells the healthy client why; it exits 1 and so does the coordinator', async () => {
@@ -112,7 +126,7 @@ describe('every run ends with a verdict', () => {
     sandbox.processes.push(frozen);
     // Thawed before the sandbox kills it, so nothing stays stopped whatever the test's outcome.
     sandbox.defer(() => frozen.child.kill('SIGCONT'));
-    await waitUntil(() => /client joined clientId=client-2/.test(coordinator.output()), 60_000, 'client-2 to join');
+    await waitUntil(() => logEvents(coordinator.output()).some((event) => event.msg === 'client joined' && event.clientId === 'client-2'), 60_000, 'client-2 to join');
     frozen.child.kill('SIGSTOP');
     const healthy = startClientProcess(url, 'client-1', files[0]);
     sandbox.processes.push(healthy);
@@ -157,7 +171,7 @@ describe('every run ends with a verdict', () => {
     expect(await coordinator.exited).toBe(0);
     expect(empty.received).not.toContain('evaluate-request');
     expect(failing.received.filter((e) => e === 'evaluate-request')).toHaveLength(2);
-    expect(coordinator.output()).toMatch(/client has no test examples.*clientId=no-test-split/);
+    expect(logEvents(coordinator.output()).filter((event) => event.msg.startsWith('client has no test examples'))).toEqual([expect.objectContaining({ clientId: 'no-test-split' })]);
     expect((await readRecords(outDir)).map((r) => [r.round, r.status])).toEqual([[1, 'aggregated'], [2, 'aggregated']]);
   }, 120_000);
 
@@ -173,7 +187,9 @@ describe('every run ends with a verdict', () => {
 
     coordinator.child.kill(signal);
     expect(await coordinator.exited).toBe(code);
-    expect(coordinator.output()).not.toMatch(/run finished/);
+    const said = logEvents(coordinator.output()).map((event) => event.msg);
+    expect(said).toContain('listening');
+    expect(said.filter((msg) => /run finished/.test(msg))).toEqual([]);
     expect(waiting.received).not.toContain('run-end');
   }, 60_000);
 

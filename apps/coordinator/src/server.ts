@@ -1,9 +1,12 @@
 // The Socket.IO endpoint: decodes every message at the edge, routes it to the Coordinator, and answers with
 // an acknowledgement. Nothing a client sends can throw past this file: a malformed or hostile message is
 // answered with an Error and, if the client was training this round, leaves it out of the round.
+import { AsyncResource } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { Server, type Socket } from 'socket.io';
 import {
   decodeAdvertiseKeys,
@@ -34,7 +37,11 @@ import { probeLiveness } from './admission/liveness';
 import type { ClientLink } from './client-registry';
 import type { ClientCredentials } from './credentials/client-credentials';
 import { RefusalLog } from './refusal-log';
-import { handleHttpRequest } from './dashboard/http-routes';
+import { HTTP_PATHS, handleHttpRequest } from './dashboard/http-routes';
+import { isDashboardHandshake } from './dashboard/dashboard-handshake';
+import { LiveDashboard } from './dashboard/live-dashboard';
+import { CoordinatorMetrics } from './dashboard/metrics';
+import { notReadyReason, type ReadinessState } from './dashboard/readiness';
 import type { RunStatus } from './dashboard/run-status';
 import type { Coordinator, SecAggMessage } from './coordinator';
 import type { TrafficCounter } from './traffic-counter';
@@ -56,6 +63,8 @@ export interface ServerOptions {
   clientCredentials?: ClientCredentials;
   /** Caps and the failed-authentication rate limit applied at the handshake (see HandshakeAdmission). */
   limits: Omit<HandshakeAdmissionOptions, 'token' | 'clientTokens'>;
+  /** Where rounds are checkpointed: /readyz reports not ready while it is not writable. */
+  checkpointsDir: string;
 }
 
 type FedtlSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -84,6 +93,14 @@ const SECAGG_EVENTS = {
   'secagg-unmask-shares': (payload: unknown): SecAggMessage => ({ kind: 'unmask-shares', body: decodeUnmaskShares(payload) }),
 } as const;
 
+/** The Socket.IO browser client the dashboard page loads from the coordinator itself (no CDN). */
+let socketIoClient: string | undefined;
+function socketIoClientScript(): string {
+  // The package exports only its unminified build; the minified one sits beside it.
+  socketIoClient ??= readFileSync(join(dirname(require.resolve('socket.io-client/package.json')), 'dist', 'socket.io.min.js'), 'utf8');
+  return socketIoClient;
+}
+
 /** How long close() lets connections end on their own before it cuts them (a half-closed peer never ends). */
 export const CLOSE_GRACE_MS = 2_000;
 
@@ -97,13 +114,24 @@ export class CoordinatorServer {
   readonly admission: HandshakeAdmission;
   /** The connection each joined client id is held by: one live connection per id. */
   private readonly holders = new Map<string, FedtlSocket>();
+  private readonly readiness: ReadinessState;
+  private readonly dashboard: LiveDashboard;
 
   constructor(
     private readonly coordinator: Coordinator,
     private readonly traffic: TrafficCounter,
     private readonly options: ServerOptions,
-    status: RunStatus,
+    private readonly status: RunStatus,
   ) {
+    this.readiness = { server: 'starting', stopped: false, checkpointsDir: options.checkpointsDir };
+    const access = { token: options.token, operatorToken: options.operatorToken, mutualTls: Boolean(options.tls?.clientCa), clientTokens: Boolean(options.clientCredentials) };
+    const metrics = new CoordinatorMetrics(status, coordinator, coordinator.privacy !== undefined);
+    const sources = {
+      status,
+      metrics,
+      socketIoClient: socketIoClientScript(),
+      notReadyReason: () => notReadyReason({ ...this.readiness, stopped: coordinator.phase === 'stopped' }),
+    };
     this.http = options.tls
       ? createHttpsServer({
           cert: options.tls.cert,
@@ -113,24 +141,32 @@ export class CoordinatorServer {
           rejectUnauthorized: Boolean(options.tls.clientCa),
         })
       : createHttpServer();
+    // Connections arrive outside the async context this server was made in (libuv creates their sockets), so
+    // every entry point below is bound to it (AsyncResource.bind): the run's log fields (withLogFields in
+    // run-coordinator, its runId) stay on every line logged while handling a client.
     // Registered before Socket.IO attaches: engine.io then hands us every request outside its own path.
-    this.http.on('request', (req, res) => {
-      if (handleHttpRequest(req, res, status, { token: options.token, operatorToken: options.operatorToken, mutualTls: Boolean(options.tls?.clientCa), clientTokens: Boolean(options.clientCredentials) })) return;
+    this.http.on('request', AsyncResource.bind((req, res) => {
+      if (handleHttpRequest(req, res, sources, access)) return;
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('not found: this coordinator serves /, /api/status, /metrics, /healthz and Socket.IO\n');
-    });
+      res.end(`not found: this coordinator serves ${HTTP_PATHS.join(', ')} and Socket.IO\n`);
+    }));
     this.maxMessageBytes = maxHttpBufferSizeFor(options.modelBytes);
     this.admission = new HandshakeAdmission({ token: options.token, clientTokens: options.clientCredentials, ...options.limits });
     this.io = new Server(this.http, {
       // WebSocket only: every handshake is an HTTP upgrade that allowRequest sees before any frame is read.
       transports: ['websocket'],
-      allowRequest: this.admission.allowRequest,
+      allowRequest: AsyncResource.bind(this.admission.allowRequest),
       maxHttpBufferSize: this.maxMessageBytes,
       serveClient: false,
       pingInterval: options.heartbeatIntervalMs,
       pingTimeout: options.heartbeatTimeoutMs,
     });
-    this.io.use((socket, next) => {
+    this.io.use(AsyncResource.bind((socket, next) => {
+      if (isDashboardHandshake(socket.request)) {
+        const error = new Error('forbidden: this connection was admitted for the dashboard (namespace /dashboard) only') as Error & { data: unknown };
+        error.data = { code: 'FEDTL_ERR_UNAUTHORIZED' };
+        return next(error);
+      }
       const token = (socket.handshake.auth as { token?: unknown }).token;
       const authentication = { token: options.token, clientTokens: options.clientCredentials };
       if (!authentication.token && !authentication.clientTokens) return next();
@@ -147,8 +183,11 @@ export class CoordinatorServer {
           next(new Error('internal error'));
         },
       );
+    }));
+    this.io.on('connection', AsyncResource.bind((socket) => this.onConnection(socket)));
+    this.dashboard = new LiveDashboard(this.io as unknown as Server, status, access, (address) => {
+      this.admission.noteFailedAuthentication(address).catch((err: Error) => log.error('could not count a failed authentication', { error: err.message }));
     });
-    this.io.on('connection', (socket) => this.onConnection(socket));
   }
 
   async listen(): Promise<string> {
@@ -159,6 +198,7 @@ export class CoordinatorServer {
         resolve();
       });
     });
+    this.readiness.server = 'listening';
     const { port } = this.http.address() as AddressInfo;
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
     return `${this.options.tls ? 'https' : 'http'}://${host}:${port}`;
@@ -172,6 +212,8 @@ export class CoordinatorServer {
   async endRun(verdict: RunEnd): Promise<void> {
     const payload = encodeRunEnd(verdict);
     this.verdict = { payload, summary: verdict };
+    this.readiness.verdict = verdict;
+    this.status.noteVerdict(verdict);
     // To the run's clients: a connection that never joined is no participant, and would only hold the end of the
     // run up for an acknowledgement it does not owe. It is disconnected with the rest.
     const sockets = [...this.holders.values()];
@@ -186,6 +228,8 @@ export class CoordinatorServer {
    * not ended after `graceMs` (a half-closed or frozen peer) are cut, so closing never waits on a client.
    */
   async close(graceMs = CLOSE_GRACE_MS): Promise<void> {
+    this.readiness.server = 'closing';
+    this.dashboard.close();
     this.admission.close();
     const closed = new Promise<void>((resolve) => this.io.close(() => resolve()));
     let timer: NodeJS.Timeout | undefined;
@@ -225,7 +269,7 @@ export class CoordinatorServer {
     }, joinDeadlineMs);
     joinDeadline.unref();
     const guard = (event: string, handler: (payload: unknown, ack: AckFn) => void | Promise<void>) =>
-      socket.on(event as 'join', (payload: unknown, ack: unknown) => {
+      socket.on(event as 'join', AsyncResource.bind((payload: unknown, ack: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         this.traffic.countUp(byteLength(payload));
         Promise.resolve()
@@ -235,7 +279,7 @@ export class CoordinatorServer {
             refusals.refused('refused a message', { event, code: error.code, error: error.message });
             reply(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
           });
-      });
+      }));
 
     let joining = false;
     guard('join', async (payload, ack) => {
@@ -337,16 +381,16 @@ export class CoordinatorServer {
 
     // An event outside the protocol is answered, not ignored: a sender waiting for its acknowledgement learns
     // why at once instead of at its timeout.
-    socket.onAny((event: unknown, ...args: unknown[]) => {
+    socket.onAny(AsyncResource.bind((event: unknown, ...args: unknown[]) => {
       if (typeof event === 'string' && CLIENT_EVENTS.has(event)) return;
       this.traffic.countUp(byteLength(args[0]));
       const error = new FedtlError('FEDTL_ERR_MALFORMED_MESSAGE', `expected one of the events ${[...CLIENT_EVENTS].join(', ')}, got ${quoteUntrusted(String(event))}`);
       refusals.refused('refused a message', { event: quoteUntrusted(String(event)), code: error.code, error: error.message });
       const ack = args[args.length - 1];
       if (typeof ack === 'function') (ack as AckFn)(encodeAck({ ok: false, error: { code: error.code, message: error.message } }));
-    });
+    }));
 
-    socket.on('disconnect', (reason) => {
+    socket.on('disconnect', AsyncResource.bind((reason) => {
       clearTimeout(joinDeadline);
       refusals.flush();
       if (clientId) {
@@ -354,7 +398,7 @@ export class CoordinatorServer {
         log.info('client disconnected', { clientId, reason });
         this.coordinator.handleLeave(clientId, link);
       }
-    });
+    }));
   }
 
   /**

@@ -17,8 +17,8 @@ describe('federated transfer learning on the real backbone', () => {
     ]);
     sandbox.processes.push(coordinator);
     const clients = [1, 2, 3].map((k) =>
-      spawnTs('apps/client/src/main.ts', [
-        '--coordinator', url, '--client-id', `org-${k}`, '--demo-mailbox', String(k), '--demo-per-organisation', '80',
+      spawnTs('apps/cli/src/main.ts', [
+        'client', '--coordinator', url, '--client-id', `org-${k}`, '--demo-mailbox', String(k), '--demo-per-organisation', '80',
         '--cache-dir', join(sandbox.dir, `cache-${k}`), '--embed-threads', '1', '--backend', 'wasm', '--log-level', 'warn',
       ]),
     );

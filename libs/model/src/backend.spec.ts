@@ -1,6 +1,6 @@
 // Each test loads a fresh copy of the backend module, because the choice is made once per process by design
-// (tfjs-core's engine itself stays shared: it lives on globalThis). Log lines are read where the logger's
-// default sink writes them, stderr.
+// (tfjs-core's engine itself stays shared: it lives on globalThis). Log lines are read from a sink given to that
+// fresh copy's logger (the logger is fresh too, and silent until configured).
 // These tests describe a machine without the native bindings, whatever this machine has installed. (jest.mock
 // calls are hoisted above everything, so each factory is self-contained.)
 jest.mock(
@@ -24,14 +24,10 @@ type Tf = typeof import('@tensorflow/tfjs-core');
 async function fresh<T>(body: (backend: BackendModule, tf: Tf, logLines: string[]) => Promise<T>): Promise<T> {
   let result!: T;
   const logLines: string[] = [];
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((line) => logLines.push(String(line)) > 0);
-  try {
-    await jest.isolateModulesAsync(async () => {
-      result = await body(require('./backend'), require('@tensorflow/tfjs-core'), logLines);
-    });
-  } finally {
-    stderr.mockRestore();
-  }
+  await jest.isolateModulesAsync(async () => {
+    (require('@fedtl/util') as typeof import('@fedtl/util')).configureLogging({ level: 'info', format: 'json', sink: { write: (line) => logLines.push(line) } });
+    result = await body(require('./backend'), require('@tensorflow/tfjs-core'), logLines);
+  });
   return result;
 }
 
@@ -40,7 +36,7 @@ async function fresh<T>(body: (backend: BackendModule, tf: Tf, logLines: string[
 beforeAll(() => jest.spyOn(console, 'warn').mockImplementation(() => undefined));
 afterAll(() => jest.restoreAllMocks());
 
-const selectedLines = (lines: string[]) => lines.filter((line) => line.includes('[backend] backend selected'));
+const selectedLines = (lines: string[]) => lines.map((line) => JSON.parse(line)).filter((event) => event.module === 'backend' && event.msg === 'backend selected');
 
 describe('selectBackend', () => {
   // First: tfjs-core's engine is process-global, so this must run before any test selects a backend.
@@ -71,7 +67,7 @@ describe('selectBackend', () => {
       expect([first, second]).toEqual(['wasm', 'wasm']);
       const selected = selectedLines(lines);
       expect(selected).toHaveLength(1);
-      expect(selected[0]).toContain('backend=wasm provider=@tensorflow/tfjs-backend-wasm');
+      expect(selected[0]).toMatchObject({ backend: 'wasm', provider: '@tensorflow/tfjs-backend-wasm' });
     });
   });
 

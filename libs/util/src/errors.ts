@@ -90,3 +90,11 @@ export function describeValue(value: unknown): string {
   if (typeof value === 'object') return 'object';
   return `${typeof value} ${String(value)}`;
 }
+
+/**
+ * A FEDTL_ERR_BAD_CONFIG for a check across options (the option declarations word their own refusals): `name`
+ * (the flag or flags), what it expects and what came.
+ */
+export function configError(name: string, expected: string, got: unknown): FedtlError {
+  return new FedtlError('FEDTL_ERR_BAD_CONFIG', `${name}: expected ${expected}, got ${JSON.stringify(got)}`);
+}

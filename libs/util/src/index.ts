@@ -1,4 +1,3 @@
-export * from './config-values';
 export * from './errors';
 export * from './logger';
 export * from './random';

@@ -8,7 +8,8 @@
 // the bar's line, and the bar redraws itself below on its next tick. A logger that writes through those stream
 // objects (the fedtl logger, console, a forwarded worker's stderr) is covered; one that writes to the file
 // descriptor directly is not.
-import { Format, SingleBar, type Options as BarOptions, type Params as BarParams } from 'cli-progress';
+import type * as CliProgress from 'cli-progress';
+import type { Options as BarOptions, Params as BarParams, SingleBar } from 'cli-progress';
 import { loggingSettings, type LogLevel } from './logger';
 
 /** A terminal (or not) to draw on: process.stderr, or a Writable with `isTTY` and `columns` in tests. */
@@ -42,6 +43,14 @@ export interface Progress {
   update(done: number, total?: number, detail?: string): void;
   /** Draws the last state and ends the line; later updates are ignored. Safe to call twice. */
   stop(): void;
+}
+
+/**
+ * cli-progress, required when a bar is first drawn rather than imported: every fedtl command's start-up (even
+ * --help) loads this module, and most never draw a bar.
+ */
+function cliProgress(): typeof CliProgress {
+  return require('cli-progress') as typeof CliProgress;
 }
 
 /** Redraws per second: enough to look live, few enough to cost nothing. */
@@ -99,7 +108,8 @@ class TerminalProgress implements Progress {
     } as unknown as ProgressStream;
     const rate = options.rate ? ` | {rate} ${options.unit}/s` : '';
     const template = `${options.label} [{bar}] {percentage}% | {value}/{total} ${options.unit}${rate} | ETA {remaining}{detail}`;
-    this.bar = new SingleBar({
+    const { Format, SingleBar: Bar } = cliProgress();
+    this.bar = new Bar({
       stream: view,
       // Rate and ETA are worked out at every draw, so the ETA keeps counting down while a long unit runs.
       format: (barOptions: BarOptions, params: BarParams, payload: { detail: string }) =>
@@ -141,7 +151,7 @@ class TerminalProgress implements Progress {
     const since = this.started ?? { at: performance.now(), done };
     const seconds = (performance.now() - since.at) / 1000;
     const perSecond = seconds > 0 ? (done - since.done) / seconds : 0;
-    const remaining = perSecond > 0 ? Format.TimeFormat(Math.round((total - done) / perSecond), barOptions, 1) : '?';
+    const remaining = perSecond > 0 ? cliProgress().Format.TimeFormat(Math.round((total - done) / perSecond), barOptions, 1) : '?';
     return { rate: perSecond.toFixed(1), remaining };
   }
 

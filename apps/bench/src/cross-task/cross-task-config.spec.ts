@@ -1,16 +1,18 @@
 import { FedtlError } from '@fedtl/util';
 import { DOMAINS_DEFAULTS } from '../domains/domains-config';
-import { CROSS_TASK_DEFAULTS, parseCrossTaskArgs } from './cross-task-config';
+import { commandLine } from '../testing/command-line';
+import { crossTaskOptionsFrom } from './cross-task-config';
+import { CROSS_TASK_OPTIONS } from './cross-task-options';
+
+const parseCrossTaskArgs = (argv: string[]) => crossTaskOptionsFrom(commandLine(CROSS_TASK_OPTIONS, argv).values);
 
 const required = ['--data-dir', 'd', '--out', 'o'];
 
 function parsed(argv: string[]) {
-  const options = parseCrossTaskArgs([...required, ...argv]);
-  if (options === 'help') throw new Error('unexpected help');
-  return options;
+  return parseCrossTaskArgs([...required, ...argv]);
 }
 
-describe('parseCrossTaskArgs', () => {
+describe('crossTaskOptionsFrom', () => {
   it('applies the documented defaults: 5 seeds, 200 sentiment labels, 20/50/200 rating labels, the domains benchmark’s model and training', () => {
     const options = parsed([]);
     expect(options.seeds).toEqual([1, 2, 3, 4, 5]);
@@ -20,7 +22,7 @@ describe('parseCrossTaskArgs', () => {
     expect(options.model).toEqual(DOMAINS_DEFAULTS.model);
     expect(options.training).toEqual(DOMAINS_DEFAULTS.training);
     expect(options.validate).toBe(false);
-    expect(options.cacheDir).toBe(CROSS_TASK_DEFAULTS.cacheDir);
+    expect(options.cacheDir).toBe(DOMAINS_DEFAULTS.cacheDir);
   });
 
   it('reads lists, budgets, training flags and --validate', () => {
@@ -33,16 +35,12 @@ describe('parseCrossTaskArgs', () => {
     expect(options.training).toEqual({ localEpochs: 2, batchSize: 4, learningRate: 0.01, optimizer: 'sgd' });
   });
 
-  it('returns help for --help, even without the required flags', () => {
-    expect(parseCrossTaskArgs(['--help'])).toBe('help');
-  });
-
   it.each([
     [['--seeds', '1,1'], /--seeds: expected distinct integers, got "1,1"/],
-    [['--seeds', '1,x'], /--seeds: expected an integer >= 0, got "x"/],
-    [['--labels-per-client', '2'], /--labels-per-client: expected an integer >= 4, got "2"/],
+    [['--seeds', '1,x'], /--seeds: expected a comma-separated list of integers >= 0, got "1,x"/],
+    [['--labels-per-client', '2'], /--labels-per-client: expected a comma-separated list of integers >= 4, got "2"/],
     [['--adapter-width', '0'], /--adapter-width: expected an integer >= 1, got "0"/],
-    [['--validation-fraction', '1'], /--validation-fraction: expected a number in \(0, 1\), got "1"/],
+    [['--validation-fraction', '1'], /--validation-fraction: expected a finite number in \(0, 1\), got "1"/],
     [['--optimizer', 'rmsprop'], /--optimizer: expected one of sgd\|adam, got "rmsprop"/],
   ])('refuses %j naming the flag, what it expects and what came', (argv, message) => {
     expect(() => parsed(argv)).toThrow(FedtlError);

@@ -26,7 +26,7 @@ function reportOf(perSeed: SeedRuns[]): CrossTaskReport {
     machine: { cpuModel: 'cpu', cores: 2, memoryGiB: 8, platform: 'linux x64', node: 'v20' },
     embedding: { texts: 10, cached: 10, computed: 0, seconds: 0.5 },
     seconds: 123.4,
-    command: 'npm run bench -- cross-task --data-dir d --out o',
+    command: 'fedtl bench cross-task --data-dir d --out o',
     perSeed,
   };
 }
@@ -77,6 +77,6 @@ describe('cross-task report.md', () => {
     expect(markdown).toContain('| seed | source (sentiment) | 20 init-from | 20 scratch |');
     expect(markdown).toContain('| 2 | 90.0 | 52.0 | 40.0 |');
     expect(markdown).toContain('- Wall time 123.4 s on cpu, 2 cores, 8 GiB RAM, linux x64, Node v20.');
-    expect(markdown).toContain('- Command: `npm run bench -- cross-task --data-dir d --out o`');
+    expect(markdown).toContain('- Command: `fedtl bench cross-task --data-dir d --out o`');
   });
 });

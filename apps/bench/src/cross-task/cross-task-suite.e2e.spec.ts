@@ -11,6 +11,8 @@ import { writeFixtureDomains } from '../testing/fixture-domains';
 import type { CrossTaskReport } from './cross-task-report';
 import { runDirOf } from './cross-task-run';
 import { runCrossTaskSuite } from './cross-task-suite';
+import { commandLine } from '../testing/command-line';
+import { CROSS_TASK_OPTIONS } from './cross-task-options';
 
 const ADAPTER_WIDTH = 8;
 
@@ -31,10 +33,10 @@ describe('bench cross-task', () => {
   it('runs source, init-from and scratch federations per seed and writes report.json and report.md', async () => {
     await writeFixtureDomains(sandbox.dir);
     const out = join(sandbox.dir, 'out');
-    const code = await runCrossTaskSuite([
+    const code = await runCrossTaskSuite(commandLine(CROSS_TASK_OPTIONS, [
       '--data-dir', sandbox.dir, '--out', out, '--cache-dir', join(sandbox.dir, 'cache'), '--seeds', '1,2', '--source-labels-per-client', '12',
       '--labels-per-client', '8', '--rounds', '2', '--adapter-width', String(ADAPTER_WIDTH), '--batch-size', '4', '--embed-threads', '1', '--log-level', 'warn',
-    ]);
+    ]));
     expect(code).toBe(0);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as CrossTaskReport;
     expect(report).toMatchObject({ suite: 'cross-task', domains: ['books', 'kitchen'], seeds: [1, 2], rounds: 2, evaluatedOn: 'test' });
@@ -59,7 +61,7 @@ describe('bench cross-task', () => {
     expect(report.perSeed.map((s) => s.seed)).toEqual([1, 2]);
     expect(report.embedding.computed).toBe(report.embedding.texts);
     expect(report.seconds).toBeGreaterThan(0);
-    expect(report.command).toContain('npm run bench -- cross-task --data-dir');
+    expect(report.command).toContain('fedtl bench cross-task --data-dir');
 
     // The init-from run started from the source's final adapter, the scratch run from the fresh one: after one
     // round each is nearer its own start than the other's. Both rating runs share the seed, so the fresh start is

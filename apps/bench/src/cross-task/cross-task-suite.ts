@@ -6,11 +6,13 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { backboneRefFor, selectBackend } from '@fedtl/model';
 import { configureLogging, createLogger } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
 import { labelSetOf, readDomains, textsToEmbed, withBudget } from '../domains/domain-data';
 import { embedOnce } from '../domains/feature-store';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
-import { CROSS_TASK_USAGE, parseCrossTaskArgs } from './cross-task-config';
+import { crossTaskOptionsFrom } from './cross-task-config';
+import { CROSS_TASK_OPTIONS } from './cross-task-options';
 import { crossTaskMarkdown, crossTaskTable, differenceTable, referenceLine } from './cross-task-markdown';
 import { summarise, type CrossTaskReport, type SeedRuns } from './cross-task-report';
 import { runSeed, type SeedPlan } from './cross-task-run';
@@ -19,16 +21,12 @@ import { SuiteProgress } from '../suite-progress';
 
 const log = createLogger('bench-cross-task');
 
-/** Runs the suite with `argv` (the flags after `cross-task`); resolves with the process exit code. */
-export async function runCrossTaskSuite(argv: string[]): Promise<number> {
-  const parsed = parseCrossTaskArgs(argv);
-  if (parsed === 'help') {
-    process.stdout.write(CROSS_TASK_USAGE);
-    return 0;
-  }
+/** Runs the suite with its resolved options (`fedtl bench cross-task`); resolves with the exit status. */
+export async function runCrossTaskSuite(resolved: ResolvedOptions<typeof CROSS_TASK_OPTIONS>): Promise<number> {
+  const parsed = crossTaskOptionsFrom(resolved.values);
   // Paths are handed to child processes that run in the workspace root: make them absolute.
   const options = { ...parsed, dataDir: resolve(parsed.dataDir), out: resolve(parsed.out), cacheDir: resolve(parsed.cacheDir) };
-  configureLogging({ level: options.logLevel });
+  configureLogging({ level: options.logLevel, format: options.logFormat });
   const started = performance.now();
   const backend = await selectBackend();
   // The validation slice is held out by sentiment label and then relabelled: both tasks see the same texts.
@@ -86,7 +84,7 @@ export async function runCrossTaskSuite(argv: string[]): Promise<number> {
     machine: machineInfo(),
     embedding: store.summary,
     seconds: (performance.now() - started) / 1000,
-    command: benchCommand('cross-task', argv),
+    command: benchCommand('cross-task', CROSS_TASK_OPTIONS, resolved),
     perSeed,
   };
   await mkdir(options.out, { recursive: true });

@@ -1,6 +1,10 @@
-import { createStrategy, meetsTargets, parseDemoTuningArgs, renderTuningMarkdown, summarise, type SettingResult } from './demo-tuning-suite';
+import { commandLine } from '../testing/command-line';
+import { DEMO_TUNING_OPTIONS } from './demo-tuning-options';
+import { createStrategy, demoTuningOptionsFrom, meetsTargets, renderTuningMarkdown, summarise, type SettingResult } from './demo-tuning-suite';
 
-describe('parseDemoTuningArgs', () => {
+const parseDemoTuningArgs = (argv: string[]) => demoTuningOptionsFrom(commandLine(DEMO_TUNING_OPTIONS, argv).values);
+
+describe('demoTuningOptionsFrom', () => {
   it('has defaults for every list and reads comma-separated ones', () => {
     const options = parseDemoTuningArgs(['--budgets', '10,20', '--learning-rates', '0.003', '--strategies', 'fedavg,fedavgm:0.2:0.8']);
     expect(options).toMatchObject({
@@ -20,7 +24,7 @@ describe('parseDemoTuningArgs', () => {
     expect(() => parseDemoTuningArgs(['--validation-fraction', '1'])).toThrow('--validation-fraction');
     expect(() => parseDemoTuningArgs(['--strategies', 'fedprox'])).toThrow('--strategies');
     expect(() => parseDemoTuningArgs(['--strategies', 'fedavgm:0.2'])).toThrow('--strategies');
-    expect(parseDemoTuningArgs(['--help'])).toBe('help');
+    expect(() => parseDemoTuningArgs(['--learning-rates', '0.003,0'])).toThrow('--learning-rates: expected a comma-separated list of numbers > 0, got "0.003,0"');
   });
 });
 

@@ -14,59 +14,19 @@
 // largest round count gives every smaller one.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { spamAssassinMailboxes, stratifiedSample, validationMailbox, type LabelledText } from '@fedtl/data';
 import { backboneRefFor, evaluate, initialWeights, selectBackend, trainLocally, type LabelledFeatures } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedAdam, FedAvg, FedAvgM, applyDelta, type Strategy } from '@fedtl/strategies';
-import { configError, configureLogging, createLogger, deriveSeed, isLogLevel, parseInteger, parseIntegerList, parsePositiveNumber, type LogLevel } from '@fedtl/util';
+import { configError, configureLogging, createLogger, deriveSeed, type LogFormat, type LogLevel } from '@fedtl/util';
+import type { OptionValues, ResolvedOptions } from '@fedtl/util/options';
+import { benchCommand } from '../bench-command';
+import { positiveNumbers } from '../option-checks';
+import { DEMO_TUNING_OPTIONS } from './demo-tuning-options';
 import { describeMachine, machineInfo } from '../machine';
 import { labelledFeatures } from '../domains/domain-data';
 import { embedOnce } from '../domains/feature-store';
 import { SuiteProgress } from '../suite-progress';
-
-export const DEMO_TUNING_USAGE = `Usage: npm run bench -- demo-tuning [options]
-
-Simulates the demo's federation in this process for every combination of the lists below and scores each
-organisation on a validation slice of its training mail (local only, the global model, personalised).
-
-  --out DIR                  results.json and results.md (default out/bench-demo-tuning)
-  --organisations N          default 3
-  --per-organisation N       mails per organisation, as the demo's --per-organisation (default 400)
-  --validation-fraction F    share of each organisation's training mail held out for scoring (default 0.3333)
-  --budgets a,b              labelled mails per organisation (the client's --train-limit) (default 10,20,30,40,60)
-  --rounds a,b               default 5,10,20
-  --local-epochs a,b         default 1,2,5
-  --learning-rates a,b       Adam learning rates (default 0.001,0.003,0.01)
-  --batch-sizes a,b          default 8,32
-  --personalize-epochs a,b   default 5,10,20,40
-  --strategies a,b           fedavg, fedavgm:LR:MOMENTUM, fedadam:LR:TAU (the coordinator's --strategy and
-                             --server-* options) (default fedavg)
-  --draws N                  seeds per setting: the demo's (coordinator 42, client 7), then both + 1, + 2… (default 3)
-  --fixed-validation         every draw scores on draw 0's validation slice (only the labelled sample and the
-                             training seeds change)
-  --cache-dir DIR            feature cache (default .fedtl-cache/demo-tuning)
-  --log-level LEVEL          default warn
-`;
-
-const FLAGS = {
-  out: { type: 'string' },
-  organisations: { type: 'string' },
-  'per-organisation': { type: 'string' },
-  'validation-fraction': { type: 'string' },
-  budgets: { type: 'string' },
-  rounds: { type: 'string' },
-  'local-epochs': { type: 'string' },
-  'learning-rates': { type: 'string' },
-  'batch-sizes': { type: 'string' },
-  'personalize-epochs': { type: 'string' },
-  strategies: { type: 'string' },
-  draws: { type: 'string' },
-  'fixed-validation': { type: 'boolean' },
-  'cache-dir': { type: 'string' },
-  'log-level': { type: 'string' },
-  help: { type: 'boolean' },
-} as const;
 
 /** The demo's seeds and model: the coordinator's and the client's defaults. */
 const COORDINATOR_SEED = 42;
@@ -89,35 +49,33 @@ export interface DemoTuningOptions {
   fixedValidation: boolean;
   cacheDir: string;
   logLevel: LogLevel;
+  logFormat: LogFormat;
 }
 
-export function parseDemoTuningArgs(argv: string[]): DemoTuningOptions | 'help' {
-  const { values: v } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
-  if (v.help) return 'help';
-  const numbers = (name: string, value: string) => value.split(',').map((part) => parsePositiveNumber(name, part.trim()));
-  const validationFraction = v['validation-fraction'] === undefined ? 0.3333 : Number(v['validation-fraction']);
-  if (!(validationFraction > 0 && validationFraction < 1)) throw configError('--validation-fraction', 'a number in (0, 1)', v['validation-fraction']);
-  const logLevel = v['log-level'] ?? 'warn';
-  if (!isLogLevel(logLevel)) throw configError('--log-level', 'debug|info|warn|error', logLevel);
+/**
+ * The suite's options from its resolved values, paths made absolute (relative ones from the working directory).
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming --learning-rates for a rate that is not a number > 0, and
+ *   --strategies for a strategy it cannot build.
+ */
+export function demoTuningOptionsFrom(v: OptionValues<typeof DEMO_TUNING_OPTIONS>): DemoTuningOptions {
+  for (const spec of v.strategies) createStrategy(spec);
   return {
-    out: resolve(v.out ?? 'out/bench-demo-tuning'),
-    organisations: v.organisations === undefined ? 3 : parseInteger('--organisations', v.organisations, 1),
-    perOrganisation: v['per-organisation'] === undefined ? 400 : parseInteger('--per-organisation', v['per-organisation'], 10),
-    validationFraction,
-    budgets: parseIntegerList('--budgets', v.budgets ?? '10,20,30,40,60', 2),
-    rounds: parseIntegerList('--rounds', v.rounds ?? '5,10,20', 1),
-    localEpochs: parseIntegerList('--local-epochs', v['local-epochs'] ?? '1,2,5', 1),
-    learningRates: numbers('--learning-rates', v['learning-rates'] ?? '0.001,0.003,0.01'),
-    batchSizes: parseIntegerList('--batch-sizes', v['batch-sizes'] ?? '8,32', 1),
-    personalizeEpochs: parseIntegerList('--personalize-epochs', v['personalize-epochs'] ?? '5,10,20,40', 1),
-    strategies: (v.strategies ?? 'fedavg').split(',').map((spec) => {
-      createStrategy(spec.trim());
-      return spec.trim();
-    }),
-    draws: v.draws === undefined ? 3 : parseInteger('--draws', v.draws, 1),
-    fixedValidation: v['fixed-validation'] ?? false,
-    cacheDir: resolve(v['cache-dir'] ?? '.fedtl-cache/demo-tuning'),
-    logLevel,
+    out: resolve(v.out),
+    organisations: v.organisations,
+    perOrganisation: v.perOrganisation,
+    validationFraction: v.validationFraction,
+    budgets: v.budgets,
+    rounds: v.rounds,
+    localEpochs: v.localEpochs,
+    learningRates: positiveNumbers(v.learningRates, '--learning-rates'),
+    batchSizes: v.batchSizes,
+    personalizeEpochs: v.personalizeEpochs,
+    strategies: v.strategies,
+    draws: v.draws,
+    fixedValidation: v.fixedValidation,
+    cacheDir: resolve(v.cacheDir),
+    logLevel: v.logLevel,
+    logFormat: v.logFormat,
   };
 }
 
@@ -151,13 +109,10 @@ interface Organisation {
   validation: LabelledFeatures[];
 }
 
-export async function runDemoTuningSuite(argv: string[]): Promise<number> {
-  const options = parseDemoTuningArgs(argv);
-  if (options === 'help') {
-    process.stdout.write(DEMO_TUNING_USAGE);
-    return 0;
-  }
-  configureLogging({ level: options.logLevel });
+/** Runs the suite with its resolved options (`fedtl bench demo-tuning`); resolves with the exit status. */
+export async function runDemoTuningSuite(resolved: ResolvedOptions<typeof DEMO_TUNING_OPTIONS>): Promise<number> {
+  const options = demoTuningOptionsFrom(resolved.values);
+  configureLogging({ level: options.logLevel, format: options.logFormat });
   const started = performance.now();
   const backend = await selectBackend();
   const mailboxes = await spamAssassinMailboxes({ organisations: options.organisations, perOrganisation: options.perOrganisation });
@@ -212,7 +167,7 @@ export async function runDemoTuningSuite(argv: string[]): Promise<number> {
   await mkdir(options.out, { recursive: true });
   const seconds = (performance.now() - started) / 1000;
   const header = {
-    command: `npm run bench -- demo-tuning ${argv.join(' ')}`.trim(),
+    command: benchCommand('demo-tuning', DEMO_TUNING_OPTIONS, resolved),
     machine: describeMachine(machineInfo()),
     backend,
     seconds,
@@ -229,7 +184,8 @@ export async function runDemoTuningSuite(argv: string[]): Promise<number> {
 /** `fedavg`, `fedavgm:LR:MOMENTUM` or `fedadam:LR:TAU`, as the coordinator builds them (every client each round). */
 export function createStrategy(spec: string): Strategy {
   const [name, ...numbers] = spec.split(':');
-  const values = numbers.map((n) => parsePositiveNumber(`--strategies ${spec}`, n));
+  const values = numbers.map(Number);
+  if (values.some((value) => !(Number.isFinite(value) && value > 0))) throw configError('--strategies', 'fedavg, fedavgm:LR:MOMENTUM or fedadam:LR:TAU with positive numbers', spec);
   if (name === 'fedavg' && values.length === 0) return new FedAvg();
   if (name === 'fedavgm' && values.length === 2) return new FedAvgM({ serverLearningRate: values[0], serverMomentum: values[1] });
   if (name === 'fedadam' && values.length === 2) return new FedAdam({ serverLearningRate: values[0], tau: values[1] });

@@ -1,9 +1,12 @@
-import { DOMAINS_DEFAULTS, METHOD_NAMES, parseDomainsArgs } from './domains-config';
+import { commandLine } from '../testing/command-line';
+import { DOMAINS_DEFAULTS, METHOD_NAMES, domainsOptionsFrom } from './domains-config';
+import { DOMAINS_OPTIONS } from './domains-options';
 
-describe('parseDomainsArgs', () => {
+const parseDomainsArgs = (argv: string[]) => domainsOptionsFrom(commandLine(DOMAINS_OPTIONS, argv).values);
+
+describe('domainsOptionsFrom', () => {
   it('applies the documented defaults', () => {
     const options = parseDomainsArgs(['--data-dir', 'd', '--out', 'o']);
-    if (options === 'help') throw new Error('unexpected help');
     expect(options.labelsPerClient).toEqual(DOMAINS_DEFAULTS.labelsPerClient);
     expect(options.rounds).toBe(DOMAINS_DEFAULTS.rounds);
     expect(options.methods).toEqual(METHOD_NAMES);
@@ -14,7 +17,6 @@ describe('parseDomainsArgs', () => {
 
   it('reads the server optimisers of the fedavgm and fedadam rows', () => {
     const options = parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedavgm-server-lr', '0.3', '--fedavgm-momentum', '0', '--fedadam-server-lr', '0.01', '--fedadam-tau', '1e-3']);
-    if (options === 'help') throw new Error('unexpected help');
     expect(options.serverOptimizers).toEqual({
       fedavgm: { serverLearningRate: 0.3, serverMomentum: 0 },
       fedadam: { ...DOMAINS_DEFAULTS.serverOptimizers.fedadam, serverLearningRate: 0.01, tau: 1e-3 },
@@ -23,7 +25,6 @@ describe('parseDomainsArgs', () => {
 
   it('reads a budget list as a sweep, and methods in canonical order', () => {
     const options = parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--labels-per-client', '50,200,1600', '--methods', 'fedavg,local', '--domains', 'books, dvd']);
-    if (options === 'help') throw new Error('unexpected help');
     expect(options.labelsPerClient).toEqual([50, 200, 1600]);
     expect(options.methods).toEqual(['local', 'fedavg']);
     expect(options.domains).toEqual(['books', 'dvd']);
@@ -31,18 +32,18 @@ describe('parseDomainsArgs', () => {
 
   it('knows fedavg-secagg, in the default list, right after fedavg', () => {
     const options = parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--methods', 'fedavg-secagg,fedavg']);
-    if (options === 'help') throw new Error('unexpected help');
     expect(options.methods).toEqual(['fedavg', 'fedavg-secagg']);
     expect(METHOD_NAMES.indexOf('fedavg-secagg')).toBe(METHOD_NAMES.indexOf('fedavg') + 1);
   });
 
   it('refuses bad values with the flag named', () => {
-    expect(() => parseDomainsArgs(['--out', 'o'])).toThrow(/--data-dir/);
+    expect(() => parseDomainsArgs(['--out', 'o'])).toThrow('--data-dir: expected a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files, got undefined');
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--labels-per-client', '50,x'])).toThrow(/--labels-per-client/);
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--methods', 'fedprox'])).toThrow(/--methods/);
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--validation-fraction', '1'])).toThrow(/--validation-fraction/);
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedavgm-momentum', '1'])).toThrow(/--fedavgm-momentum/);
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedadam-server-lr', '0'])).toThrow(/--fedadam-server-lr/);
-    expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedadam-tau', ''])).toThrow(/--fedadam-tau/);
+    expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--fedadam-tau', ''])).toThrow('--fedadam-tau: expected a finite number > 0, got ""');
+    expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--labels-per-client', '50,50'])).toThrow('--labels-per-client: expected distinct integers, got "50,50"');
   });
 });

@@ -10,6 +10,8 @@ import { METHOD_NAMES } from './domains-config';
 import { runDomainsSuite } from './domains-suite';
 import type { RoundRecord } from './federation-run';
 import type { DomainsReport } from './report';
+import { commandLine } from '../testing/command-line';
+import { DOMAINS_OPTIONS } from './domains-options';
 
 async function metricsOf(runDir: string): Promise<RoundRecord[]> {
   const lines = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean);
@@ -22,10 +24,10 @@ describe('bench domains', () => {
   it('runs every method and writes report.json in the issue’s shape, report.md and accuracy.svg', async () => {
     await writeFixtureDomains(sandbox.dir);
     const out = join(sandbox.dir, 'out');
-    const code = await runDomainsSuite([
+    const code = await runDomainsSuite(commandLine(DOMAINS_OPTIONS, [
       '--data-dir', sandbox.dir, '--out', out, '--cache-dir', join(sandbox.dir, 'cache'), '--labels-per-client', '8', '--rounds', '2',
       '--adapter-width', '8', '--batch-size', '4', '--local-epochs', '1', '--personalize-epochs', '1', '--embed-threads', '1', '--log-level', 'warn',
-    ]);
+    ]));
     expect(code).toBe(0);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as DomainsReport;
     expect(report).toMatchObject({ suite: 'domains', domains: ['books', 'kitchen'], labelsPerClient: 8, rounds: 2, seed: 7, evaluatedOn: 'test' });

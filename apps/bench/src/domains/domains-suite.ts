@@ -3,12 +3,14 @@
 import { resolve } from 'node:path';
 import { backboneRefFor, selectBackend } from '@fedtl/model';
 import { configureLogging, createLogger } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
 import { SuiteProgress } from '../suite-progress';
 import { runBudget, type BenchContext } from './budget-run';
 import { labelSetOf, readDomains, textsToEmbed, withBudget } from './domain-data';
-import { DOMAINS_USAGE, parseDomainsArgs } from './domains-config';
+import { domainsOptionsFrom } from './domains-config';
+import { DOMAINS_OPTIONS } from './domains-options';
 import { embedOnce } from './feature-store';
 import { accuracyTable, secureAggregationLines } from './markdown-report';
 import type { DomainsReport } from './report';
@@ -16,15 +18,12 @@ import { budgetDir, writeBudgetReport, writeSweepSummary } from './report-files'
 
 const log = createLogger('bench-domains');
 
-export async function runDomainsSuite(argv: string[]): Promise<number> {
-  const parsed = parseDomainsArgs(argv);
-  if (parsed === 'help') {
-    process.stdout.write(DOMAINS_USAGE);
-    return 0;
-  }
+/** Runs the suite with its resolved options (`fedtl bench domains`); resolves with the exit status. */
+export async function runDomainsSuite(resolved: ResolvedOptions<typeof DOMAINS_OPTIONS>): Promise<number> {
+  const parsed = domainsOptionsFrom(resolved.values);
   // Paths are handed to child processes that run in the workspace root: make them absolute.
   const options = { ...parsed, dataDir: resolve(parsed.dataDir), out: resolve(parsed.out), cacheDir: resolve(parsed.cacheDir) };
-  configureLogging({ level: options.logLevel });
+  configureLogging({ level: options.logLevel, format: options.logFormat });
   const started = performance.now();
   const backend = await selectBackend();
   const domains = await readDomains({
@@ -43,7 +42,7 @@ export async function runDomainsSuite(argv: string[]): Promise<number> {
     backbone,
     backend,
     machine: machineInfo(),
-    command: benchCommand('domains', argv),
+    command: benchCommand('domains', DOMAINS_OPTIONS, resolved),
   };
   const sweep = options.labelsPerClient.length > 1;
   const reports: DomainsReport[] = [];

@@ -3,16 +3,14 @@
 // clients' data files and reads back what the coordinator wrote (metrics.jsonl, checkpoints, audited updates).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { PrivacyEvent, PrivacySpend } from '@fedtl/privacy';
-import { createLogger } from '@fedtl/util';
-import { startApp, type AppProcess } from '../workspace';
+import { createLogger, fedtlProcessArgs } from '@fedtl/util';
+import { WORKSPACE_ROOT, startApp, type AppProcess } from '../workspace';
 import type { ModelOptions, ServerOptimizerOptions, TrainingOptions } from './domains-config';
 
-const COORDINATOR_ENTRY = 'apps/coordinator/src/main.ts';
-const CLIENT_ENTRY = 'apps/client/src/main.ts';
-/** The real client sending −S × its honest delta (apps/client/src/testing/sign-flip-main.ts). */
-const SIGN_FLIP_CLIENT_ENTRY = 'apps/client/src/testing/sign-flip-main.ts';
+/** The real client sending −S × its honest delta: a test entry, run from the sources under tsx. */
+const SIGN_FLIP_CLIENT_ENTRY = resolve(WORKSPACE_ROOT, 'apps/client/src/testing/sign-flip-main.ts');
 const READY_TIMEOUT_MS = 120_000;
 
 export interface FederationClient {
@@ -115,9 +113,8 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   const auditDir = join(runDir, 'audit');
   const { model, training } = options;
   const coordinator = startApp(
-    COORDINATOR_ENTRY,
-    [
-      '--port', '0', '--fresh', '--out-dir', runDir, '--ready-file', readyFile,
+    fedtlProcessArgs([
+      'coordinator', '--port', '0', '--fresh', '--out-dir', runDir, '--ready-file', readyFile,
       '--rounds', String(options.rounds), '--min-clients', String(options.clients.length),
       '--backbone', options.backbone, '--labels', options.labels.join(','),
       '--adapter-width', String(model.adapterWidth), '--head', model.head, '--head-hidden', String(model.headHidden),
@@ -129,7 +126,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       ...(options.secureAggregation ? ['--secure-aggregation'] : []),
       ...(options.initFrom !== undefined ? ['--init-from', options.initFrom] : []),
       ...(options.dp ? dpFlags(options.dp) : []),
-    ],
+    ]),
     join(logsDir, 'coordinator.log'),
   );
   const clients: AppProcess[] = [];
@@ -139,9 +136,8 @@ export async function runFederation(options: FederationOptions): Promise<Federat
     for (const client of options.clients) {
       clients.push(
         startApp(
-          client.signFlipScale === undefined ? CLIENT_ENTRY : SIGN_FLIP_CLIENT_ENTRY,
           [
-            ...(client.signFlipScale === undefined ? [] : ['--sign-flip-scale', String(client.signFlipScale)]),
+            ...(client.signFlipScale === undefined ? fedtlProcessArgs(['client']) : ['--import', 'tsx', SIGN_FLIP_CLIENT_ENTRY, '--sign-flip-scale', String(client.signFlipScale)]),
             '--coordinator', url, '--client-id', client.id, '--data', client.trainFile, '--test-data', client.testFile,
             '--backbone', options.backbone, '--backend', options.backend, '--cache-dir', options.cacheDir,
             '--embed-threads', '1', '--seed', String(options.seed), '--log-level', 'warn',

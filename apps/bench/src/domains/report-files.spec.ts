@@ -24,7 +24,7 @@ function report(labelsPerClient: number, level: number): DomainsReport {
     machine: { cpuModel: 'test cpu', cores: 2, memoryGiB: 4, platform: 'linux x64', node: 'v20' },
     embedding: { texts: 40, cached: 40, computed: 0, seconds: 0.1 },
     seconds: 3,
-    command: 'npm run bench -- domains',
+    command: 'fedtl bench domains',
     methods: { local: result(level), centralized: result(level + 0.05), fedavg: result(level + 0.03) },
     negativeTransfer: [],
   };

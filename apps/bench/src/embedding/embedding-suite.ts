@@ -4,21 +4,14 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { readDataset, loadSpamAssassin } from '@fedtl/data';
 import { EmbeddingPool, POOL_BATCH_SIZE, selectBackend } from '@fedtl/model';
-import { FedtlError, configureLogging } from '@fedtl/util';
+import { configureLogging } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
 import { describeMachine, machineInfo } from '../machine';
 import { WORKSPACE_ROOT } from '../workspace';
+import { EMBEDDING_SUITE_OPTIONS } from './embedding-options';
 import { withSpeedups, type ThroughputRow } from './throughput';
-
-export const EMBEDDING_USAGE = `Usage: npm run bench -- embedding [options]
-
-  --texts N          texts embedded per configuration (default 256)
-  --threads 1,2      configurations to compare; 1 is in-process, more are worker pools (default 1 and one per core)
-  --backbone SPEC    default use-lite
-  --out FILE         also write the results as JSON
-`;
 
 /** The shared reviews when this checkout has them; otherwise the SpamAssassin mails that ship with npm. */
 const REVIEWS = join(WORKSPACE_ROOT, '..', 'shared', 'data', 'amazon-reviews', 'books.train.jsonl');
@@ -47,25 +40,15 @@ async function measure(spec: string, threads: number, texts: string[]): Promise<
   }
 }
 
-export async function runEmbeddingSuite(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { texts: { type: 'string' }, threads: { type: 'string' }, backbone: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' } },
-    strict: true,
-  });
-  if (values.help) {
-    process.stdout.write(EMBEDDING_USAGE);
-    return 0;
-  }
-  configureLogging({ level: 'warn' });
-  const count = values.texts === undefined ? 256 : Number(values.texts);
-  if (!Number.isInteger(count) || count < 1) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--texts: expected an integer >= 1, got ${JSON.stringify(values.texts)}`);
+/** `fedtl bench embedding` with its resolved options: the table to stdout, JSON to --out. */
+export async function runEmbeddingSuite(resolved: ResolvedOptions<typeof EMBEDDING_SUITE_OPTIONS>): Promise<number> {
+  const values = resolved.values;
+  configureLogging({ level: values.logLevel, format: values.logFormat });
   const machine = machineInfo();
-  const threads = values.threads === undefined ? [...new Set([1, machine.cores])] : values.threads.split(',').map(Number);
-  if (threads.some((t) => !Number.isInteger(t) || t < 1)) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--threads: expected integers >= 1, got ${JSON.stringify(values.threads)}`);
-  const spec = values.backbone ?? 'use-lite';
+  const threads = values.threads ?? [...new Set([1, machine.cores])];
+  const spec = values.backbone;
   const backend = await selectBackend();
-  const { source, texts } = await fixedTexts(count);
+  const { source, texts } = await fixedTexts(values.texts);
   const rows: Array<Omit<ThroughputRow, 'speedup'>> = [];
   for (const t of threads) rows.push(await measure(spec, t, texts));
   const results = withSpeedups(rows);

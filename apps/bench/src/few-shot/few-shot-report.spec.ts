@@ -1,5 +1,4 @@
 import { machineInfo } from '../machine';
-import { parseFewShotArgs, FEW_SHOT_DEFAULTS } from './few-shot-config';
 import { chooseLearningRates, fewShotMarkdown, pairedDifferences, summarize, type AdaptationRecord, type FewShotReport, type InitName } from './few-shot-report';
 
 /**
@@ -52,7 +51,7 @@ describe('few-shot report', () => {
     const report: FewShotReport = {
       suite: 'few-shot', evaluatedOn: 'test', domains: ['a', 'b'], seeds: [1, 2, 3], shots: [8, 32], labelsPerClient: 200, rounds: 20, steps: 10, metaInnerLearningRate: 0.5,
       chosenLearningRates: { 'per-fedavg': 0.1, fedavg: 0.1, scratch: 0.1 },
-      hyperparameters: { adapterWidth: 64 }, backbone: { id: 'use-lite', hash: 'e7eb64d0bda7'.padEnd(64, '0') }, backend: 'wasm', machine: machineInfo(), seconds: 12, command: 'npm run bench -- few-shot',
+      hyperparameters: { adapterWidth: 64 }, backbone: { id: 'use-lite', hash: 'e7eb64d0bda7'.padEnd(64, '0') }, backend: 'wasm', machine: machineInfo(), seconds: 12, command: 'fedtl bench few-shot',
       cells: summarize(records(), [1, 2, 3], [8, 32], ['a', 'b']),
       comparisons: pairedDifferences(records(), [1, 2, 3], [8, 32], [['per-fedavg', 'fedavg'], ['fedavg', 'scratch']], { 'per-fedavg': 0.1, fedavg: 0.1, scratch: 0.1 }),
       federations: [{ seed: 1, newDomain: 'a', strategy: 'fedavg', seconds: 10, bytesUp: 3 * 2 ** 20, weightsSha256: '0'.repeat(64) }], records: records(),
@@ -64,29 +63,6 @@ describe('few-shot report', () => {
     expect(markdown).toContain('| per-fedavg − fedavg | +5.0 ± 0.0 | +5.0 ± 0.0 |');
     expect(markdown).toContain('| fedavg − scratch | +25.0 ± 0.0 | +25.0 ± 0.0 |');
     expect(markdown).toContain('bytes up per round 3.00 MiB');
-    expect(markdown).toContain('- Command: `npm run bench -- few-shot`');
-  });
-});
-
-describe('few-shot options', () => {
-  it('has the issue\'s defaults and reads every flag', () => {
-    expect(parseFewShotArgs(['--data-dir', 'd', '--out', 'o'])).toMatchObject({ seeds: [1, 2, 3, 4, 5], shots: [8, 32, 128], steps: FEW_SHOT_DEFAULTS.steps, validate: false, domains: [] });
-    expect(parseFewShotArgs(['--data-dir', 'd', '--out', 'o', '--seeds', '3,4', '--shots', '16', '--steps', '2', '--meta-inner-learning-rate', '0.1', '--validate', '--domains', 'books,dvd', '--adapt-lr-fedavg', '0.01,0.1'])).toMatchObject({
-      seeds: [3, 4], shots: [16], steps: 2, metaInnerLearningRate: 0.1, validate: true, domains: ['books', 'dvd'],
-      adaptLearningRates: { 'per-fedavg': FEW_SHOT_DEFAULTS.adaptLearningRates['per-fedavg'], fedavg: [0.01, 0.1], scratch: FEW_SHOT_DEFAULTS.adaptLearningRates.scratch },
-    });
-    expect(parseFewShotArgs(['--help'])).toBe('help');
-  });
-
-  it.each([
-    [['--out', 'o'], '--data-dir: expected a folder'],
-    [['--data-dir', 'd', '--out', 'o', '--shots', '8,8'], '--shots: expected distinct integers ≥ 1, comma-separated, got "8,8"'],
-    [['--data-dir', 'd', '--out', 'o', '--shots', '0'], '--shots: expected an integer >= 1, got "0"'],
-    [['--data-dir', 'd', '--out', 'o', '--domains', 'books'], '--domains: expected at least two domains'],
-    [['--data-dir', 'd', '--out', 'o', '--meta-inner-learning-rate', '-1'], "Option '--meta-inner-learning-rate' argument is ambiguous"],
-    [['--data-dir', 'd', '--out', 'o', '--adapt-lr-scratch', '0.1,1'], '--adapt-lr-scratch: expected one step size (lists are for choosing it with --validate), got "0.1,1"'],
-    [['--data-dir', 'd', '--out', 'o', '--adapt-lr-fedavg', '0'], '--adapt-lr-fedavg: expected a positive finite number, got "0"'],
-  ])('refuses %j', (args, message) => {
-    expect(() => parseFewShotArgs(args)).toThrow(message);
+    expect(markdown).toContain('- Command: `fedtl bench few-shot`');
   });
 });

@@ -7,6 +7,8 @@ import { useTestSandbox } from '@fedtl/util/testing';
 import { writeFixtureDomains } from '../testing/fixture-domains';
 import type { FewShotReport } from './few-shot-report';
 import { runFewShotSuite } from './few-shot-suite';
+import { commandLine } from '../testing/command-line';
+import { FEW_SHOT_OPTIONS } from './few-shot-options';
 
 describe('bench few-shot', () => {
   const sandbox = useTestSandbox();
@@ -14,10 +16,10 @@ describe('bench few-shot', () => {
   it('federates without the new domain twice, adapts it from every init and writes the report', async () => {
     await writeFixtureDomains(sandbox.dir);
     const out = join(sandbox.dir, 'out');
-    const code = await runFewShotSuite([
+    const code = await runFewShotSuite(commandLine(FEW_SHOT_OPTIONS, [
       '--data-dir', sandbox.dir, '--out', out, '--cache-dir', join(sandbox.dir, 'cache'), '--seeds', '1', '--shots', '4',
       '--labels-per-client', '8', '--rounds', '2', '--steps', '2', '--embed-threads', '1', '--log-level', 'warn',
-    ]);
+    ]));
     expect(code).toBe(0);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as FewShotReport;
     expect(report).toMatchObject({ suite: 'few-shot', domains: ['books', 'kitchen'], seeds: [1], shots: [4], evaluatedOn: 'test', steps: 2 });

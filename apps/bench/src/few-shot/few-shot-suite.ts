@@ -13,6 +13,7 @@ import { stratifiedSample, type LabelledText } from '@fedtl/data';
 import { adaptLocally, backboneRefFor, evaluate, initialWeights, selectBackend } from '@fedtl/model';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { configureLogging, createLogger, deriveSeed } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
 import { meanOf } from '../domains/report';
@@ -21,21 +22,19 @@ import { checkpointPath, readCheckpointWeights } from '../domains/checkpoint-rea
 import { labelSetOf, labelledFeatures, readDomains, textsToEmbed, withBudget } from '../domains/domain-data';
 import { embedOnce } from '../domains/feature-store';
 import { runFederation, type FederationStrategy } from '../domains/federation-run';
-import { FEW_SHOT_USAGE, parseFewShotArgs, type FewShotOptions } from './few-shot-config';
+import { fewShotOptionsFrom, type FewShotOptions } from './few-shot-config';
+import { FEW_SHOT_OPTIONS } from './few-shot-options';
 import { INITS, chooseLearningRates, fewShotMarkdown, pairedDifferences, summarize, type AdaptationRecord, type FederationRecord, type FewShotReport, type InitName } from './few-shot-report';
 import { SuiteProgress } from '../suite-progress';
 
 const log = createLogger('bench-few-shot');
 
-export async function runFewShotSuite(argv: string[]): Promise<number> {
-  const parsed = parseFewShotArgs(argv);
-  if (parsed === 'help') {
-    process.stdout.write(FEW_SHOT_USAGE);
-    return 0;
-  }
+/** Runs the suite with its resolved options (`fedtl bench few-shot`); resolves with the exit status. */
+export async function runFewShotSuite(resolved: ResolvedOptions<typeof FEW_SHOT_OPTIONS>): Promise<number> {
+  const parsed = fewShotOptionsFrom(resolved.values);
   // Paths are handed to child processes that run in the workspace root: make them absolute.
   const options: FewShotOptions = { ...parsed, dataDir: resolve(parsed.dataDir), out: resolve(parsed.out), cacheDir: resolve(parsed.cacheDir) };
-  configureLogging({ level: options.logLevel });
+  configureLogging({ level: options.logLevel, format: options.logFormat });
   const started = performance.now();
   const backend = await selectBackend();
   const domains = await readDomains({
@@ -146,7 +145,7 @@ export async function runFewShotSuite(argv: string[]): Promise<number> {
     backend,
     machine: machineInfo(),
     seconds: (performance.now() - started) / 1000,
-    command: benchCommand('few-shot', argv),
+    command: benchCommand('few-shot', FEW_SHOT_OPTIONS, resolved),
     cells,
     comparisons: pairedDifferences(records, options.seeds, options.shots, [['per-fedavg', 'fedavg'], ['fedavg', 'scratch'], ['per-fedavg', 'scratch']], chosenLearningRates),
     federations,

@@ -8,8 +8,9 @@ import type { TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, deriveSeed, seededRandom, shuffled } from '@fedtl/util';
 import { discoverDomains, labelSetOf, readDomains } from '../domains/domain-data';
 
-export const DATASET_NAMES = ['amazon', 'mail'] as const;
-export type DatasetName = (typeof DATASET_NAMES)[number];
+import type { DatasetName } from './leakage-options';
+
+export { DATASET_NAMES, type DatasetName } from './leakage-options';
 
 export interface AuditDataset {
   name: DatasetName;

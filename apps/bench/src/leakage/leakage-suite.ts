@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backboneRefFor, initialWeights, selectBackend } from '@fedtl/model';
 import type { ModelSpec } from '@fedtl/protocol';
 import { FedtlError, configureLogging, createLogger, deriveSeed } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
 import { machineInfo } from '../machine';
 import { embedOnce } from '../domains/feature-store';
 import { SuiteProgress } from '../suite-progress';
@@ -18,7 +19,9 @@ import { dpAuditSettings, DP_DELTA, RECORD_CLIP, UPDATE_CLIP } from './dp-settin
 import { imprintRecovery, imprintTrapWeights } from './imprint-trap';
 import { gradientMatchingAttack } from './gradient-matching';
 import type { LeakageAttack } from './leakage-attack';
-import { LEAKAGE_USAGE, parseLeakageArgs, type LeakageOptions } from './leakage-config';
+import { benchCommand } from '../bench-command';
+import { leakageOptionsFrom, type LeakageOptions } from './leakage-config';
+import { LEAKAGE_OPTIONS } from './leakage-options';
 import { leakageMarkdown, leakageTable, type AttackSummary, type LeakageReport, type SettingSummary } from './leakage-report';
 import { cosine, meanAndSd, scoreRecovery, type RecoveryScore } from './recovery-metrics';
 import { signPatternAttack } from './sign-pattern';
@@ -126,13 +129,10 @@ async function auditSetting(options: LeakageOptions, dataset: AuditDataset, spec
   };
 }
 
-export async function runLeakageSuite(argv: string[]): Promise<number> {
-  const options = parseLeakageArgs(argv);
-  if (options === 'help') {
-    process.stdout.write(LEAKAGE_USAGE);
-    return 0;
-  }
-  configureLogging({ level: options.logLevel });
+/** Runs the audit with its resolved options (`fedtl bench leakage`); resolves with the exit status. */
+export async function runLeakageSuite(resolved: ResolvedOptions<typeof LEAKAGE_OPTIONS>): Promise<number> {
+  const options = leakageOptionsFrom(resolved.values);
+  configureLogging({ level: options.logLevel, format: options.logFormat });
   const backend = await selectBackend();
   const datasets: AuditDataset[] = [];
   for (const name of options.datasets) {
@@ -169,7 +169,7 @@ export async function runLeakageSuite(argv: string[]): Promise<number> {
     const report: LeakageReport = {
       suite: 'leakage',
       group,
-      command: `npm run bench -- leakage ${argv.join(' ')}`.trim(),
+      command: benchCommand('leakage', LEAKAGE_OPTIONS, resolved),
       seed: options.seed,
       trials: options.trials,
       quick: options.quick,

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnTs, waitUntil, type TsProcess } from '@fedtl/util/testing';
+import { spawnFedtl, waitUntil, type TsProcess } from '@fedtl/util/testing';
 
 export interface CoordinatorProcessOptions {
   outDir: string;
@@ -25,7 +25,7 @@ const DEADLINE_MS = 600_000;
 
 export async function startCoordinatorProcess(options: CoordinatorProcessOptions): Promise<CoordinatorProcess> {
   const readyFile = join(options.outDir, 'ready.json');
-  const process = spawnTs('apps/cli/src/main.ts', ['coordinator', 
+  const process = spawnFedtl(['coordinator',
     '--port', '0', '--out-dir', options.outDir, '--ready-file', readyFile, '--fresh',
     '--rounds', String(options.rounds), '--min-clients', String(options.clients), '--min-available', String(options.clients),
     '--round-timeout-ms', String(DEADLINE_MS), '--eval-timeout-ms', String(DEADLINE_MS),

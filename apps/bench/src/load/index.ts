@@ -1,8 +1,9 @@
-// `npm run bench -- load …`: N simulated clients over real sockets against one coordinator process; reports
+// `fedtl bench load …`: N simulated clients over real sockets against one coordinator process; reports
 // throughput, latency, bytes and the coordinator's peak memory for each N at two model sizes.
 import { writeFile } from 'node:fs/promises';
-import { createLogger } from '@fedtl/util';
-import { LOAD_USAGE, parseLoadOptions, type LoadOptions } from './load-options';
+import { configureLogging, createLogger } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
+import { loadOptionsFrom, type LOAD_OPTIONS, type LoadOptions } from './load-options';
 import { formatLoadReport } from './load-report';
 import { runScenario, type ScenarioResult } from './load-scenario';
 import { machineInfo, type MachineInfo } from '../machine';
@@ -39,13 +40,10 @@ export async function measureLoad(options: LoadOptions): Promise<LoadSuiteResult
   return { machine: machineInfo(), options, scenarios, memoryScaling, ok: complete && memoryScaling.growsWithModelNotClients !== false };
 }
 
-/** The `load` command (argv after `load`): markdown to stdout, JSON to --out; 0 only when the result is ok. */
-export async function runLoadSuite(argv: string[]): Promise<number> {
-  const options = parseLoadOptions(argv);
-  if (options === 'help') {
-    process.stdout.write(LOAD_USAGE);
-    return 0;
-  }
+/** `fedtl bench load` with its resolved options: markdown to stdout, JSON to --out; 0 only when the result is ok. */
+export async function runLoadSuite(resolved: ResolvedOptions<typeof LOAD_OPTIONS>): Promise<number> {
+  configureLogging({ level: resolved.values.logLevel, format: resolved.values.logFormat });
+  const options = loadOptionsFrom(resolved.values);
   const result = await measureLoad(options);
   process.stdout.write(formatLoadReport(result.machine, result.scenarios, result.memoryScaling));
   if (options.out) await writeFile(options.out, JSON.stringify(result, null, 2) + '\n');

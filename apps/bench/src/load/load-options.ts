@@ -1,6 +1,7 @@
-// The load benchmark's flags, parsed and validated once: `npm run bench -- load --clients 10,100,500 …`.
-import { parseArgs } from 'node:util';
-import { parseInteger, parseIntegerList } from '@fedtl/util';
+// `fedtl bench load`: its options, declared once, and the LoadOptions they make.
+import { configError } from '@fedtl/util';
+import { integerListOption, integerOption, stringOption, LOG_OPTIONS, type OptionValues } from '@fedtl/util/options';
+import { DATA_GROUP, SUITE_GROUP, withoutEnvironment } from '../shared-options';
 
 export interface LoadOptions {
   /** Simulated client counts, one scenario each per model size. */
@@ -19,48 +20,34 @@ export interface LoadOptions {
   out?: string;
 }
 
-export const LOAD_USAGE = `Usage: npm run bench -- load [options]
+export const LOAD_OPTIONS = {
+  ...withoutEnvironment({
+    clients: integerListOption({ help: 'simulated clients per scenario', min: 1, default: [10, 100, 500], valueName: 'N,N,…', group: SUITE_GROUP }),
+    rounds: integerOption({ help: 'rounds per scenario', min: 1, default: 3, valueName: 'R', group: SUITE_GROUP }),
+    dim: integerOption({ help: "feature dimension, the adapter's input", min: 1, default: 256, valueName: 'D', group: SUITE_GROUP }),
+    adapterWidth: integerOption({ help: 'adapter width of the measured model', min: 1, default: 32, valueName: 'W', group: SUITE_GROUP }),
+    compareAdapterWidth: integerOption({ help: 'a larger adapter run side by side for memory scaling (more than --adapter-width)', min: 1, default: 256, valueName: 'W2', group: SUITE_GROUP }),
+    connectBatch: integerOption({ help: 'clients connecting at once', min: 1, default: 50, valueName: 'K', group: SUITE_GROUP }),
+    seed: integerOption({ help: 'seed of the simulated deltas', min: 1, default: 1, group: SUITE_GROUP }),
+    out: stringOption({ help: 'also write the results as JSON (stdout gets the markdown either way)', valueName: 'FILE', group: DATA_GROUP }),
+  }),
+  ...LOG_OPTIONS,
+};
 
-  --clients N[,N...]           simulated clients per scenario (default 10,100,500)
-  --rounds R                   rounds per scenario (default 3)
-  --dim D                      feature dimension, the adapter's input (default 256)
-  --adapter-width W            adapter width of the measured model (default 32)
-  --compare-adapter-width W2   a larger adapter run side by side for memory scaling (default 256)
-  --connect-batch K            clients connecting at once (default 50)
-  --seed N                     seed of the simulated deltas (default 1)
-  --out FILE                   also write the results as JSON
-`;
-
-const FLAGS = {
-  clients: { type: 'string' },
-  rounds: { type: 'string' },
-  dim: { type: 'string' },
-  'adapter-width': { type: 'string' },
-  'compare-adapter-width': { type: 'string' },
-  'connect-batch': { type: 'string' },
-  seed: { type: 'string' },
-  out: { type: 'string' },
-  help: { type: 'boolean' },
-} as const;
-
-const positiveInteger = (name: string, value: string): number => parseInteger(name, value, 1);
-
-export function parseLoadOptions(argv: string[]): LoadOptions | 'help' {
-  const { values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
-  if (values.help) return 'help';
-  const clients = parseIntegerList('--clients', values.clients ?? '10,100,500', 1);
-  const options: LoadOptions = {
-    clients: [...new Set(clients)].sort((a, b) => a - b),
-    rounds: positiveInteger('--rounds', values.rounds ?? '3'),
-    dim: positiveInteger('--dim', values.dim ?? '256'),
-    adapterWidth: positiveInteger('--adapter-width', values['adapter-width'] ?? '32'),
-    compareAdapterWidth: positiveInteger('--compare-adapter-width', values['compare-adapter-width'] ?? '256'),
-    seed: positiveInteger('--seed', values.seed ?? '1'),
-    connectBatch: positiveInteger('--connect-batch', values['connect-batch'] ?? '50'),
-    out: values.out,
+/**
+ * The suite's options from its resolved values; client counts sorted, repeats dropped.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG when --compare-adapter-width is not more than --adapter-width.
+ */
+export function loadOptionsFrom(v: OptionValues<typeof LOAD_OPTIONS>): LoadOptions {
+  if (v.compareAdapterWidth <= v.adapterWidth) throw configError('--compare-adapter-width', `more than --adapter-width (${v.adapterWidth})`, v.compareAdapterWidth);
+  return {
+    clients: [...new Set(v.clients)].sort((a, b) => a - b),
+    rounds: v.rounds,
+    dim: v.dim,
+    adapterWidth: v.adapterWidth,
+    compareAdapterWidth: v.compareAdapterWidth,
+    seed: v.seed,
+    connectBatch: v.connectBatch,
+    ...(v.out === undefined ? {} : { out: v.out }),
   };
-  if (options.compareAdapterWidth <= options.adapterWidth) {
-    throw new RangeError(`--compare-adapter-width: expected more than --adapter-width (${options.adapterWidth}), got ${options.compareAdapterWidth}`);
-  }
-  return options;
 }

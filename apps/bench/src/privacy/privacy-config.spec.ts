@@ -1,20 +1,19 @@
 import { DOMAINS_DEFAULTS } from '../domains/domains-config';
-import { PRIVACY_DEFAULTS, QUICK, formatEpsilon, parsePrivacyArgs } from './privacy-config';
+import { commandLine } from '../testing/command-line';
+import { PRIVACY_DEFAULTS, QUICK, formatEpsilon, privacyOptionsFrom } from './privacy-config';
+import { PRIVACY_OPTIONS } from './privacy-options';
 
 function parse(...flags: string[]) {
-  const options = parsePrivacyArgs(['--data-dir', 'd', '--out', 'o', ...flags]);
-  if (options === 'help') throw new Error('unexpected help');
-  return options;
+  return privacyOptionsFrom(commandLine(PRIVACY_OPTIONS, ['--data-dir', 'd', '--out', 'o', ...flags]).values);
 }
 
-describe('parsePrivacyArgs', () => {
+describe('privacyOptionsFrom', () => {
   it('applies the documented defaults: ε ∞/8/4/2 at δ 1e-5, 200 and 1,600 labels, fedavg and fedadam, 100 clients at α 0.5 and q 0.1', () => {
     const options = parse();
     expect(options).toMatchObject({ epsilons: [null, 8, 4, 2], delta: 1e-5, labels: [200, 1600], seeds: [1], strategies: ['fedavg', 'fedadam'], recordClipNorm: 1, quick: false });
     expect(options.rounds).toBe(DOMAINS_DEFAULTS.rounds);
     expect(options.training).toEqual(DOMAINS_DEFAULTS.training);
     expect(options.clientLevel).toEqual({ labelsPerDomain: 1600, clients: 100, alpha: 0.5, samplingRate: 0.1, rounds: 50, clipNorm: 1 });
-    expect(parsePrivacyArgs(['--help'])).toBe('help');
   });
 
   it('reads the lists, inf as no DP, and the simulation’s settings', () => {
@@ -37,16 +36,16 @@ describe('parsePrivacyArgs', () => {
 
   it('refuses bad values with the flag named', () => {
     expect(() => parse('--epsilons', '8,8')).toThrow(/--epsilons: expected distinct numbers > 0 or inf/);
-    expect(() => parse('--epsilons', '0')).toThrow(/--epsilons: expected a positive finite number/);
-    expect(() => parse('--delta', '1')).toThrow(/--delta: expected a number in \(0, 1\)/);
+    expect(() => parse('--epsilons', '0')).toThrow('--epsilons: expected a comma-separated list of numbers > 0, got "0"');
+    expect(() => parse('--delta', '1')).toThrow('--delta: expected a finite number in (0, 1), got "1"');
     expect(() => parse('--labels', '1')).toThrow(/--labels/);
     expect(() => parse('--seeds', '2,2')).toThrow(/--seeds: expected distinct integers/);
     expect(() => parse('--strategies', 'fedyogi')).toThrow(/--strategies: expected a subset of fedavg,fedadam/);
     expect(() => parse('--client-sampling-rate', '1.5')).toThrow(/--client-sampling-rate/);
     expect(() => parse('--dirichlet-alpha', '0')).toThrow(/--dirichlet-alpha/);
     expect(() => parse('--clients', '1')).toThrow(/--clients/);
-    expect(() => parsePrivacyArgs(['--out', 'o'])).toThrow(/--data-dir/);
-    expect(() => parse('--bogus')).toThrow(/bogus/);
+    expect(() => privacyOptionsFrom(commandLine(PRIVACY_OPTIONS, ['--out', 'o']).values)).toThrow(/--data-dir/);
+    expect(() => parse('--bogus')).toThrow("command line: unknown option '--bogus'");
   });
 
   it('formats ε = ∞', () => {

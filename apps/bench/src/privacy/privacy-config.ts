@@ -1,27 +1,12 @@
-// `bench privacy` flags, parsed and validated once here. The data, model and training flags are those of
-// `bench domains` (SHARED_FLAGS, same defaults); this suite adds the privacy targets, the label budgets, the seeds,
-// the strategies and the client-level simulation's settings. --quick is a tiny configuration for the e2e test.
-import { parseArgs } from 'node:util';
-import { parseInteger, parsePositiveNumber } from '@fedtl/util';
-import { SHARED_FLAGS, SHARED_USAGE, bad, list, numberIn, parseSharedOptions, type SharedBenchOptions } from '../domains/domains-config';
+// `bench privacy`: its declared options (privacy-options.ts) turned into PrivacyOptions, the --quick configuration
+// filling in what was not given, with the checks a single declaration cannot make.
+import { configError } from '@fedtl/util';
+import type { OptionValues } from '@fedtl/util/options';
+import { sharedOptionsFrom, type SharedBenchOptions } from '../domains/domains-config';
+import { distinct, positiveNumbers, subsetOf } from '../option-checks';
+import { PRIVACY_DEFAULTS, PRIVACY_STRATEGY_NAMES, QUICK, type ClientLevelOptions, type PRIVACY_OPTIONS, type PrivacyStrategyName } from './privacy-options';
 
-/** FedAvg and the best server optimiser of docs/results/strategies/report.md (FedAdam, 73.5 ± 1.0 at 50 labels). */
-export const PRIVACY_STRATEGY_NAMES = ['fedavg', 'fedadam'] as const;
-export type PrivacyStrategyName = (typeof PRIVACY_STRATEGY_NAMES)[number];
-
-/** The client-level rows: many clients simulated in this process. */
-export interface ClientLevelOptions {
-  /** Training examples per domain pooled and split among the clients. */
-  labelsPerDomain: number;
-  clients: number;
-  /** Dirichlet concentration of the label split. */
-  alpha: number;
-  /** Poisson client-sampling rate q per round. */
-  samplingRate: number;
-  rounds: number;
-  /** S: the L2 bound of a client's whole update. */
-  clipNorm: number;
-}
+export { PRIVACY_DEFAULTS, PRIVACY_STRATEGY_NAMES, QUICK, type ClientLevelOptions, type PrivacyStrategyName } from './privacy-options';
 
 export interface PrivacyOptions extends SharedBenchOptions {
   /** Target ε per row; null is ε = ∞, the row without DP. */
@@ -37,119 +22,38 @@ export interface PrivacyOptions extends SharedBenchOptions {
   quick: boolean;
 }
 
-export const PRIVACY_DEFAULTS = {
-  epsilons: [null, 8, 4, 2] as Array<number | null>,
-  delta: 1e-5,
-  labels: [200, 1600],
-  seeds: [1],
-  // Not tuned (no time for a validation sweep): 1 is the bound of Abadi et al.'s and Opacus's examples, and above
-  // the norm of most per-example gradients of this small adapter and head at initialisation, so it mostly bounds
-  // outliers; the noise's scale is σ·C either way.
-  recordClipNorm: 1,
-  clientLevel: { labelsPerDomain: 1600, clients: 100, alpha: 0.5, samplingRate: 0.1, rounds: 50, clipNorm: 1 } as ClientLevelOptions,
-} as const;
-
-/**
- * --quick: every part of the suite, as small as it goes (the fixture domains hold 12 training texts each); FedAvg
- * only, as six real federations already take a minute on two cores.
- */
-export const QUICK = {
-  epsilons: [null, 4] as Array<number | null>,
-  strategies: ['fedavg'] as PrivacyStrategyName[],
-  labels: [8],
-  seeds: [1],
-  rounds: 2,
-  clientLevel: { labelsPerDomain: 12, clients: 6, alpha: 0.5, samplingRate: 0.5, rounds: 3, clipNorm: 1 } as ClientLevelOptions,
-} as const;
-
-const epsilonText = (e: number | null) => (e === null ? 'inf' : String(e));
-
-export const PRIVACY_USAGE = `Usage: npm run bench -- privacy --data-dir DIR --out OUT [options]
-
-What differential privacy costs in accuracy, time and bytes: record-level DP-SGD in real federations (one client
-process per domain), client-level DP-FedAvg over many clients simulated in this process, and the overhead of each
-(and of DP with secure aggregation) against plain FedAvg, measured side by side.
-
-  --out OUT                  where report.json and report.md go (and runs/…, each federation's files)
-  --epsilons a,b             target ε of each row, inf for no DP (default ${PRIVACY_DEFAULTS.epsilons.map(epsilonText).join(',')})
-  --delta D                  δ of every guarantee (default ${PRIVACY_DEFAULTS.delta})
-  --labels a,b               record-level rows: labelled training examples per client (default ${PRIVACY_DEFAULTS.labels.join(',')})
-  --seeds a,b                one federation per seed and row (default ${PRIVACY_DEFAULTS.seeds.join(',')})
-  --strategies a,b           subset of ${PRIVACY_STRATEGY_NAMES.join(',')} (default: both)
-  --record-clip-norm C       DP-SGD's bound on one example's gradient (default ${PRIVACY_DEFAULTS.recordClipNorm})
-  --client-labels N          client-level rows: training examples per domain, pooled (default ${PRIVACY_DEFAULTS.clientLevel.labelsPerDomain})
-  --clients N                … split among N simulated clients (default ${PRIVACY_DEFAULTS.clientLevel.clients})
-  --dirichlet-alpha A        … by a Dirichlet label split of concentration A (default ${PRIVACY_DEFAULTS.clientLevel.alpha})
-  --client-sampling-rate Q   … each round each client trains with probability Q (default ${PRIVACY_DEFAULTS.clientLevel.samplingRate})
-  --client-rounds R          … for R rounds (default ${PRIVACY_DEFAULTS.clientLevel.rounds})
-  --update-clip-norm S       … DP-FedAvg's bound on a client's update (default ${PRIVACY_DEFAULTS.clientLevel.clipNorm})
-  --quick                    a tiny configuration (epsilons inf,4, 8 labels, 2 rounds, fedavg, 6 simulated clients
-                             for 3 rounds) for tests; explicit flags still apply
-  --rounds R                 record-level and overhead federations' rounds (default 20)
-${SHARED_USAGE}`;
-
-const FLAGS = {
-  ...SHARED_FLAGS,
-  epsilons: { type: 'string' },
-  delta: { type: 'string' },
-  labels: { type: 'string' },
-  seeds: { type: 'string' },
-  strategies: { type: 'string' },
-  'record-clip-norm': { type: 'string' },
-  'client-labels': { type: 'string' },
-  clients: { type: 'string' },
-  'dirichlet-alpha': { type: 'string' },
-  'client-sampling-rate': { type: 'string' },
-  'client-rounds': { type: 'string' },
-  'update-clip-norm': { type: 'string' },
-  quick: { type: 'boolean' },
-} as const;
-
-/** A comma-separated list of ε: numbers > 0, or inf for none; distinct, in the given order. */
-function parseEpsilons(value: string): Array<number | null> {
-  const epsilons = list(value).map((item) => (item === 'inf' || item === '∞' ? null : parsePositiveNumber('--epsilons', item)));
-  if (epsilons.length === 0 || new Set(epsilons).size !== epsilons.length) bad('--epsilons', 'distinct numbers > 0 or inf', value);
+/** A list of ε: numbers > 0, or inf (∞) for none; distinct, in the given order. */
+function epsilonsFrom(items: readonly string[]): Array<number | null> {
+  const epsilons = items.map((item) => (item === 'inf' || item === '∞' ? null : positiveNumbers([item], '--epsilons')[0]));
+  if (new Set(epsilons).size !== epsilons.length) throw configError('--epsilons', 'distinct numbers > 0 or inf', items.join(','));
   return epsilons;
 }
 
-function distinctIntegers(flag: string, value: string, least: number): number[] {
-  const values = list(value).map((item) => parseInteger(flag, item, least));
-  if (values.length === 0 || new Set(values).size !== values.length) bad(flag, `distinct integers >= ${least}`, value);
-  return values;
-}
-
 /**
- * The suite's options from its argv, defaults (or --quick's) filled in; 'help' for --help. Throws
- * FEDTL_ERR_BAD_CONFIG naming the flag, what it expects and what came.
+ * The suite's options from its resolved values, the full defaults (or --quick's) for what was not given.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming the flag: --data-dir or --out missing, a repeated ε, budget or
+ *   seed, an ε that is not a number > 0 or inf, an unknown strategy.
  */
-export function parsePrivacyArgs(argv: string[]): PrivacyOptions | 'help' {
-  const { values: v } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
-  if (v.help) return 'help';
-  const quick = v.quick ?? false;
-  const shared = parseSharedOptions(v);
-  const base = quick ? { ...PRIVACY_DEFAULTS, ...QUICK } : PRIVACY_DEFAULTS;
-  const strategies = v.strategies === undefined ? (quick ? [...QUICK.strategies] : [...PRIVACY_STRATEGY_NAMES]) : list(v.strategies);
-  for (const name of strategies) if (!(PRIVACY_STRATEGY_NAMES as readonly string[]).includes(name)) bad('--strategies', `a subset of ${PRIVACY_STRATEGY_NAMES.join(',')}`, name);
-  if (strategies.length === 0) bad('--strategies', `a subset of ${PRIVACY_STRATEGY_NAMES.join(',')}`, v.strategies);
+export function privacyOptionsFrom(v: OptionValues<typeof PRIVACY_OPTIONS>): PrivacyOptions {
+  const base = v.quick ? { ...PRIVACY_DEFAULTS, ...QUICK } : PRIVACY_DEFAULTS;
   const c = base.clientLevel;
   return {
-    ...shared,
-    rounds: v.rounds === undefined && quick ? QUICK.rounds : shared.rounds,
-    epsilons: v.epsilons === undefined ? [...base.epsilons] : parseEpsilons(v.epsilons),
-    delta: numberIn('--delta', v.delta, PRIVACY_DEFAULTS.delta, false, 1),
-    labels: v.labels === undefined ? [...base.labels] : distinctIntegers('--labels', v.labels, 2),
-    seeds: v.seeds === undefined ? [...base.seeds] : distinctIntegers('--seeds', v.seeds, 0),
-    strategies: PRIVACY_STRATEGY_NAMES.filter((name) => strategies.includes(name)),
-    recordClipNorm: numberIn('--record-clip-norm', v['record-clip-norm'], PRIVACY_DEFAULTS.recordClipNorm, false),
+    ...sharedOptionsFrom({ ...v, rounds: v.rounds ?? base.rounds }),
+    epsilons: v.epsilons === undefined ? [...base.epsilons] : epsilonsFrom(v.epsilons),
+    delta: v.delta,
+    labels: v.labels === undefined ? [...base.labels] : distinct(v.labels, '--labels', 'distinct integers >= 2'),
+    seeds: v.seeds === undefined ? [...base.seeds] : distinct(v.seeds, '--seeds', 'distinct integers >= 0'),
+    strategies: subsetOf(v.strategies ?? (v.quick ? QUICK.strategies : PRIVACY_STRATEGY_NAMES), PRIVACY_STRATEGY_NAMES, '--strategies'),
+    recordClipNorm: v.recordClipNorm,
     clientLevel: {
-      labelsPerDomain: v['client-labels'] === undefined ? c.labelsPerDomain : parseInteger('--client-labels', v['client-labels'], 2),
-      clients: v.clients === undefined ? c.clients : parseInteger('--clients', v.clients, 2),
-      alpha: numberIn('--dirichlet-alpha', v['dirichlet-alpha'], c.alpha, false),
-      samplingRate: v['client-sampling-rate'] === undefined ? c.samplingRate : parsePositiveNumber('--client-sampling-rate', v['client-sampling-rate'], 1),
-      rounds: v['client-rounds'] === undefined ? c.rounds : parseInteger('--client-rounds', v['client-rounds'], 1),
-      clipNorm: numberIn('--update-clip-norm', v['update-clip-norm'], c.clipNorm, false),
+      labelsPerDomain: v.clientLabels ?? c.labelsPerDomain,
+      clients: v.clients ?? c.clients,
+      alpha: v.dirichletAlpha,
+      samplingRate: v.clientSamplingRate ?? c.samplingRate,
+      rounds: v.clientRounds ?? c.rounds,
+      clipNorm: v.updateClipNorm,
     },
-    quick,
+    quick: v.quick,
   };
 }
 

@@ -43,7 +43,7 @@ const report: PrivacyReport = {
   machine: { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, platform: 'linux x64', node: 'v20.0.0' },
   embedding: { texts: 10, cached: 10, computed: 0, seconds: 0.1 },
   seconds: 1234,
-  command: 'npm run bench -- privacy --seeds 1,2',
+  command: 'fedtl bench privacy --seeds 1,2',
 };
 
 describe('privacy report.md', () => {
@@ -85,7 +85,7 @@ describe('privacy report.md', () => {
     expect(markdown).toContain('Median L2 norm of an unclipped update (ε = ∞ row): 0.812; S = 1.');
     expect(markdown).toContain('[docs/results/leakage/](../leakage/)');
     expect(markdown).toContain('Wall time 1234.0 s on Test CPU, 2 cores');
-    expect(markdown).toContain('Command: `npm run bench -- privacy --seeds 1,2`');
+    expect(markdown).toContain('Command: `fedtl bench privacy --seeds 1,2`');
   });
 
   it('leaves out the sections a partial run has not reached', () => {

@@ -8,6 +8,8 @@ import { useTestSandbox } from '@fedtl/util/testing';
 import { writeFixtureDomains } from '../testing/fixture-domains';
 import { runPrivacySuite } from './privacy-suite';
 import type { PrivacyReport } from './privacy-report';
+import { commandLine } from '../testing/command-line';
+import { PRIVACY_OPTIONS } from './privacy-options';
 
 describe('bench privacy', () => {
   const sandbox = useTestSandbox();
@@ -15,10 +17,10 @@ describe('bench privacy', () => {
   it('runs --quick and writes report.json and report.md with the record-level, client-level and overhead tables', async () => {
     await writeFixtureDomains(sandbox.dir, 12, 6);
     const out = join(sandbox.dir, 'out');
-    const code = await runPrivacySuite([
+    const code = await runPrivacySuite(commandLine(PRIVACY_OPTIONS, [
       '--data-dir', sandbox.dir, '--out', out, '--cache-dir', join(sandbox.dir, 'cache'), '--quick',
       '--adapter-width', '8', '--embed-threads', '1', '--log-level', 'warn',
-    ]);
+    ]));
     expect(code).toBe(0);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as PrivacyReport;
     expect(report).toMatchObject({ suite: 'privacy', domains: ['books', 'kitchen'], rounds: 2, delta: 1e-5, seeds: [1], evaluatedOn: 'test' });
@@ -62,6 +64,6 @@ describe('bench privacy', () => {
     expect(markdown).toContain('| 8 | fedavg | 4 |');
     expect(markdown).toContain('**Simulated in the bench process, no sockets:**');
     expect(markdown).toContain('| client-level DP-FedAvg + secure aggregation |');
-    expect(markdown).toContain('Command: `npm run bench -- privacy --data-dir');
+    expect(markdown).toContain('Command: `fedtl bench privacy --data-dir');
   }, 240_000);
 });

@@ -10,6 +10,7 @@ import { backboneRefFor, initialWeights, selectBackend } from '@fedtl/model';
 import type { ModelSpec } from '@fedtl/protocol';
 import { FedAdam, FedAvg, type Strategy } from '@fedtl/strategies';
 import { configureLogging, createLogger } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
 import { writeClientFiles } from '../domains/budget-run';
@@ -20,7 +21,8 @@ import { accuracyOf } from '../domains/in-process-training';
 import { simulateClientLevel, type SimulatedClient } from './client-level-simulation';
 import { dirichletLabelSplit } from './dirichlet-split';
 import { clientLevelNoise } from './dp-calibration';
-import { PRIVACY_USAGE, formatEpsilon, parsePrivacyArgs, type PrivacyOptions, type PrivacyStrategyName } from './privacy-config';
+import { formatEpsilon, privacyOptionsFrom, type PrivacyOptions, type PrivacyStrategyName } from './privacy-config';
+import { PRIVACY_OPTIONS } from './privacy-options';
 import { recordNoiseFor, runOverhead, runRecordLevel, type FederationSettings } from './privacy-federations';
 import { privacyMarkdown, recordLevelTable } from './privacy-markdown';
 import {
@@ -39,15 +41,12 @@ const log = createLogger('bench-privacy');
 
 const LEAKAGE_REPORT = 'docs/results/leakage/';
 
-export async function runPrivacySuite(argv: string[]): Promise<number> {
-  const parsed = parsePrivacyArgs(argv);
-  if (parsed === 'help') {
-    process.stdout.write(PRIVACY_USAGE);
-    return 0;
-  }
+/** Runs the suite with its resolved options (`fedtl bench privacy`); resolves with the exit status. */
+export async function runPrivacySuite(resolved: ResolvedOptions<typeof PRIVACY_OPTIONS>): Promise<number> {
+  const parsed = privacyOptionsFrom(resolved.values);
   // Paths are handed to child processes that run in the workspace root: make them absolute.
   const options: PrivacyOptions = { ...parsed, dataDir: resolve(parsed.dataDir), out: resolve(parsed.out), cacheDir: resolve(parsed.cacheDir) };
-  configureLogging({ level: options.logLevel });
+  configureLogging({ level: options.logLevel, format: options.logFormat });
   const started = performance.now();
   const backend = await selectBackend();
   const draws = new Map<string, DomainBudget[]>();
@@ -98,7 +97,7 @@ export async function runPrivacySuite(argv: string[]): Promise<number> {
     machine: machineInfo(),
     embedding: store.summary,
     seconds: (performance.now() - started) / 1000,
-    command: benchCommand('privacy', argv),
+    command: benchCommand('privacy', PRIVACY_OPTIONS, resolved),
   });
   const save = () => writeReport(options.out, report());
 

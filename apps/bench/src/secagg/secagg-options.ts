@@ -1,7 +1,9 @@
-// The secure-aggregation benchmark's flags: `npm run bench -- secagg --clients 4,16,64 --dropouts 0,0.1,0.3 …`.
+// `fedtl bench secagg`: its options, declared once. --quick is a smoke test: the options it shrinks have no declared
+// default, secAggBenchOptionsFrom fills in the full or the quick one.
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { parseInteger, parseIntegerList } from '@fedtl/util';
+import { configError } from '@fedtl/util';
+import { booleanOption, integerListOption, integerOption, stringListOption, stringOption, LOG_OPTIONS, type OptionValues } from '@fedtl/util/options';
+import { DATA_GROUP, SUITE_GROUP, withoutEnvironment } from '../shared-options';
 
 export interface SecAggBenchOptions {
   clients: number[];
@@ -17,57 +19,51 @@ export interface SecAggBenchOptions {
   outDir: string;
 }
 
-export const SECAGG_BENCH_USAGE = `Usage: npm run bench -- secagg [options]
+const FULL = { clients: [4, 16, 64], dropouts: [0, 0.1, 0.3], rounds: 2 };
+const QUICK = { clients: [4], dropouts: [0, 0.3], rounds: 1 };
+const both = (fullValue: number[] | number, quickValue: number[] | number) => `${fullValue}; --quick ${quickValue}`;
 
-  Time per round and bytes per client, secure aggregation (Bonawitz et al. 2017) vs plain FedAvg, against the
-  real coordinator process, N simulated clients over real sockets (real protocol, simulated training).
+export const SECAGG_OPTIONS = {
+  ...withoutEnvironment({
+    clients: integerListOption({ help: 'clients per configuration', min: 2, defaultText: both(FULL.clients, QUICK.clients), valueName: 'N,N,…', group: SUITE_GROUP }),
+    dropouts: stringListOption({ help: 'fractions in [0, 0.5) of the clients dropping out of each round', defaultText: both(FULL.dropouts, QUICK.dropouts), valueName: 'F,F,…', group: SUITE_GROUP }),
+    rounds: integerOption({ help: 'rounds per configuration', min: 1, defaultText: both(FULL.rounds, QUICK.rounds), valueName: 'R', group: SUITE_GROUP }),
+    dim: integerOption({ help: "feature dimension, the adapter's input (use-lite's)", min: 1, default: 512, valueName: 'D', group: SUITE_GROUP }),
+    adapterWidth: integerOption({ help: 'adapter width (the default: ~66k floats with the linear head)', min: 1, default: 64, valueName: 'W', group: SUITE_GROUP }),
+    trainDelayMs: integerOption({ help: 'simulated training time per client and round', min: 0, default: 200, valueName: 'MS', group: SUITE_GROUP }),
+    seed: integerOption({ help: 'seed of the simulated deltas', min: 1, default: 1, group: SUITE_GROUP }),
+    outDir: stringOption({ help: 'where report.json and report.md go', default: 'out/bench-secagg', valueName: 'DIR', group: DATA_GROUP }),
+    quick: booleanOption({ help: `${QUICK.clients} clients, dropouts ${QUICK.dropouts}, ${QUICK.rounds} round (a smoke test); explicit flags still apply`, group: SUITE_GROUP }),
+  }),
+  ...LOG_OPTIONS,
+};
 
-  --clients N[,N...]     clients per configuration (default 4,16,64)
-  --dropouts F[,F...]    fractions of clients dropping out of each round (default 0,0.1,0.3)
-  --rounds R             rounds per configuration (default 2)
-  --dim D                feature dimension, the adapter's input (default 512, use-lite's)
-  --adapter-width W      adapter width (default 64: ~66k floats with the linear head)
-  --train-delay-ms MS    simulated training time (default 200)
-  --seed N               seed of the simulated deltas (default 1)
-  --out-dir DIR          where report.json and report.md go (default out/bench-secagg)
-  --quick                4 clients, dropouts 0 and 0.3, 1 round (a smoke test)
-`;
-
-const FLAGS = {
-  clients: { type: 'string' },
-  dropouts: { type: 'string' },
-  rounds: { type: 'string' },
-  dim: { type: 'string' },
-  'adapter-width': { type: 'string' },
-  'train-delay-ms': { type: 'string' },
-  seed: { type: 'string' },
-  'out-dir': { type: 'string' },
-  quick: { type: 'boolean' },
-  help: { type: 'boolean' },
-} as const;
-
-function parseFractions(name: string, value: string): number[] {
-  return value.split(',').map((part) => {
-    const f = Number(part.trim());
-    if (part.trim() === '' || !Number.isFinite(f) || f < 0 || f >= 0.5) throw new RangeError(`${name}: expected fractions in [0, 0.5), got "${part}"`);
+/** Each item a fraction in [0, 0.5). */
+function fractions(items: readonly string[]): number[] {
+  return items.map((item) => {
+    const f = Number(item);
+    if (item.trim() === '' || !Number.isFinite(f) || f < 0 || f >= 0.5) throw configError('--dropouts', 'fractions in [0, 0.5)', items.join(','));
     return f;
   });
 }
 
-export function parseSecAggBenchOptions(argv: string[]): SecAggBenchOptions | 'help' {
-  const { values: v } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false });
-  if (v.help) return 'help';
-  const quick = v.quick === true;
-  const clients = parseIntegerList('--clients', v.clients ?? (quick ? '4' : '4,16,64'), 2);
+const sortedDistinct = (values: number[]) => [...new Set(values)].sort((a, b) => a - b);
+
+/**
+ * The suite's options from its resolved values, --quick's for what was not given; lists sorted, repeats dropped.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming --dropouts for a fraction outside [0, 0.5).
+ */
+export function secAggBenchOptionsFrom(v: OptionValues<typeof SECAGG_OPTIONS>): SecAggBenchOptions {
+  const base = v.quick ? QUICK : FULL;
   return {
-    clients: [...new Set(clients)].sort((a, b) => a - b),
-    dropouts: [...new Set(parseFractions('--dropouts', v.dropouts ?? (quick ? '0,0.3' : '0,0.1,0.3')))].sort((a, b) => a - b),
-    rounds: parseInteger('--rounds', v.rounds ?? (quick ? '1' : '2'), 1),
-    dim: parseInteger('--dim', v.dim ?? '512', 1),
-    adapterWidth: parseInteger('--adapter-width', v['adapter-width'] ?? '64', 1),
-    trainDelayMs: parseInteger('--train-delay-ms', v['train-delay-ms'] ?? '200', 0),
-    seed: parseInteger('--seed', v.seed ?? '1', 1),
-    outDir: resolve(v['out-dir'] ?? 'out/bench-secagg'),
+    clients: sortedDistinct(v.clients ?? base.clients),
+    dropouts: sortedDistinct(v.dropouts === undefined ? base.dropouts : fractions(v.dropouts)),
+    rounds: v.rounds ?? base.rounds,
+    dim: v.dim,
+    adapterWidth: v.adapterWidth,
+    trainDelayMs: v.trainDelayMs,
+    seed: v.seed,
+    outDir: resolve(v.outDir),
   };
 }
 

@@ -7,6 +7,8 @@ import { configureLogging } from '@fedtl/util';
 import { useTestSandbox } from '@fedtl/util/testing';
 import type { SecAggBenchReport } from './secagg-suite';
 import { runSecAggSuite } from './secagg-suite';
+import { commandLine } from '../testing/command-line';
+import { SECAGG_OPTIONS } from './secagg-options';
 
 describe('secagg benchmark', () => {
   const sandbox = useTestSandbox();
@@ -17,7 +19,7 @@ describe('secagg benchmark', () => {
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     let code: number;
     try {
-      code = await runSecAggSuite(['--quick', '--dim', '64', '--adapter-width', '8', '--train-delay-ms', '50', '--out-dir', out]);
+      code = await runSecAggSuite(commandLine(SECAGG_OPTIONS, ['--quick', '--dim', '64', '--adapter-width', '8', '--train-delay-ms', '50', '--out-dir', out, '--log-level', 'warn']));
     } finally {
       write.mockRestore();
     }

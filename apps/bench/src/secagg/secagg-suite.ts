@@ -1,4 +1,4 @@
-// `npm run bench -- secagg …`: time per round and bytes per client, secure aggregation vs plain FedAvg, side by
+// `fedtl bench secagg …`: time per round and bytes per client, secure aggregation vs plain FedAvg, side by
 // side in one run. For each N and dropout fraction, the real coordinator runs in its own process (with and
 // without --secure-aggregation, --secagg-threshold at its default: a majority) and N simulated clients in this
 // process speak the real protocol over real sockets (secagg-sim-client.ts). Seconds per round and the
@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { precomputedBackboneRef } from '@fedtl/model';
-import { createLogger } from '@fedtl/util';
-import { spawnTs, waitUntil, type TsProcess } from '@fedtl/util/testing';
+import { configureLogging, createLogger } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
+import { spawnFedtl, waitUntil, type TsProcess } from '@fedtl/util/testing';
 import { machineInfo, type MachineInfo } from '../machine';
-import { dropoutCount, parseSecAggBenchOptions, SECAGG_BENCH_USAGE, type SecAggBenchOptions } from './secagg-options';
+import { dropoutCount, secAggBenchOptionsFrom, SECAGG_OPTIONS, type SecAggBenchOptions } from './secagg-options';
 import { secaggMarkdown, secaggTable } from './secagg-report';
 import { SecAggSimClient, type ClientRoundStats } from './secagg-sim-client';
 import { SuiteProgress } from '../suite-progress';
@@ -81,7 +82,7 @@ async function readRounds(path: string): Promise<RoundLine[]> {
 }
 
 function startCoordinator(outDir: string, mode: Mode, options: SecAggBenchOptions, clients: number, dropped: number): TsProcess {
-  return spawnTs('apps/cli/src/main.ts', ['coordinator', 
+  return spawnFedtl(['coordinator',
     '--port', '0', '--out-dir', outDir, '--ready-file', join(outDir, 'ready.json'), '--fresh',
     // All N connected before a round starts and all selected; the quorum is the survivors.
     '--rounds', String(options.rounds), '--min-clients', String(clients - dropped), '--min-available', String(clients),
@@ -193,13 +194,10 @@ export async function measureSecAgg(options: SecAggBenchOptions): Promise<SecAgg
   return { machine: machineInfo(), options, modelFloats, results, ok, seconds: (Date.now() - started) / 1000 };
 }
 
-/** The `secagg` command (argv after `secagg`): the table to stdout, report.json and report.md to --out-dir. */
-export async function runSecAggSuite(argv: string[]): Promise<number> {
-  const options = parseSecAggBenchOptions(argv);
-  if (options === 'help') {
-    process.stdout.write(SECAGG_BENCH_USAGE);
-    return 0;
-  }
+/** `fedtl bench secagg` with its resolved options: the table to stdout, report.json and report.md to --out-dir. */
+export async function runSecAggSuite(resolved: ResolvedOptions<typeof SECAGG_OPTIONS>): Promise<number> {
+  configureLogging({ level: resolved.values.logLevel, format: resolved.values.logFormat });
+  const options = secAggBenchOptionsFrom(resolved.values);
   const report = await measureSecAgg(options);
   await mkdir(options.outDir, { recursive: true });
   await writeFile(join(options.outDir, 'report.json'), JSON.stringify(report, null, 2) + '\n');

@@ -1,15 +1,15 @@
+import { FEDPROX_DEFAULTS, FEDYOGI_DEFAULTS } from '@fedtl/strategies';
 import { DOMAINS_DEFAULTS } from '../domains/domains-config';
 import { strategyFlags } from '../domains/federation-run';
-import { STRATEGIES_DEFAULTS, STRATEGY_NAMES, checkRulesFit, federationStrategy, parseStrategiesArgs } from './strategies-config';
-import { benchCommand, shellWord } from '../bench-command';
+import { commandLine } from '../testing/command-line';
+import { STRATEGIES_DEFAULTS, STRATEGY_NAMES, checkRulesFit, federationStrategy, strategiesOptionsFrom } from './strategies-config';
+import { STRATEGIES_OPTIONS } from './strategies-options';
 
 function parse(...flags: string[]) {
-  const options = parseStrategiesArgs(['--data-dir', 'd', '--out', 'o', ...flags]);
-  if (options === 'help') throw new Error('unexpected help');
-  return options;
+  return strategiesOptionsFrom(commandLine(STRATEGIES_OPTIONS, ['--data-dir', 'd', '--out', 'o', ...flags]).values);
 }
 
-describe('parseStrategiesArgs', () => {
+describe('strategiesOptionsFrom', () => {
   it('applies the documented defaults: 50 labels, seeds 1–5, every strategy, fedavg and the robust ones attacked', () => {
     const options = parse();
     expect(options).toMatchObject({ labelsPerClient: 50, seeds: [1, 2, 3, 4, 5], signFlipScale: 10, rounds: DOMAINS_DEFAULTS.rounds });
@@ -19,7 +19,12 @@ describe('parseStrategiesArgs', () => {
     expect(options.training).toEqual(DOMAINS_DEFAULTS.training);
     expect(options.model).toEqual(DOMAINS_DEFAULTS.model);
     expect(options.settings).toEqual(STRATEGIES_DEFAULTS.settings);
-    expect(parseStrategiesArgs(['--help'])).toBe('help');
+  });
+
+  it('writes out the library defaults it does not tune (the declarations do not load @fedtl/strategies)', () => {
+    const { fedyogi, proximalMu } = STRATEGIES_DEFAULTS.settings;
+    expect({ ...fedyogi, serverLearningRate: FEDYOGI_DEFAULTS.serverLearningRate }).toEqual(FEDYOGI_DEFAULTS);
+    expect(proximalMu).toBe(FEDPROX_DEFAULTS.proximalMu);
   });
 
   it('reads lists in the table’s order, the attack and the strategies’ settings', () => {
@@ -35,10 +40,10 @@ describe('parseStrategiesArgs', () => {
     expect(() => parse('--seeds', '1,1')).toThrow(/--seeds: expected distinct integers/);
     expect(() => parse('--strategies', 'fedsgd')).toThrow(/--strategies: expected a subset of fedavg,.*got "fedsgd"/);
     expect(() => parse('--attacked', 'median,bulyan')).toThrow(/--attacked/);
-    expect(() => parse('--trim-fraction', '0.5')).toThrow(/--trim-fraction: expected a number in \(0, 0.5\)/);
+    expect(() => parse('--trim-fraction', '0.5')).toThrow('--trim-fraction: expected a finite number in (0, 0.5), got "0.5"');
     expect(() => parse('--sign-flip-scale', '0')).toThrow(/--sign-flip-scale/);
     expect(() => parse('--labels-per-client', '1')).toThrow(/--labels-per-client/);
-    expect(() => parseStrategiesArgs(['--out', 'o'])).toThrow(/--data-dir/);
+    expect(() => strategiesOptionsFrom(commandLine(STRATEGIES_OPTIONS, ['--out', 'o']).values)).toThrow('--data-dir: expected a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files, got undefined');
   });
 });
 
@@ -57,16 +62,6 @@ describe('federationStrategy', () => {
     expect(flags('fedadagrad')).toBe('--strategy fedadagrad --server-learning-rate 0.01 --server-beta1 0 --server-tau 0.001');
     expect(flags('fedadam')).toBe('--strategy fedadam --server-learning-rate 0.003 --server-beta1 0.9 --server-beta2 0.99 --server-tau 0.001');
     expect(flags('fedavgm')).toBe('--strategy fedavgm --server-learning-rate 0.2 --server-momentum 0.8');
-  });
-});
-
-describe('shellWord', () => {
-  it('quotes what a shell would not read back as one word', () => {
-    expect(shellWord('--attacked')).toBe('--attacked');
-    expect(shellWord('../../shared/data/amazon-reviews')).toBe('../../shared/data/amazon-reviews');
-    expect(shellWord('')).toBe("''");
-    expect(shellWord("it's here")).toBe(`'it'\\''s here'`);
-    expect(benchCommand('strategies', ['--attacked', '', '--out', 'o'])).toBe("npm run bench -- strategies --attacked '' --out o");
   });
 });
 

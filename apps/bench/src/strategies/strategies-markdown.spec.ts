@@ -28,7 +28,7 @@ const report: StrategiesReport = {
   machine: { cpuModel: 'Test CPU', cores: 2, memoryGiB: 8, platform: 'linux x64', node: 'v20.0.0' },
   embedding: { texts: 10, cached: 10, computed: 0, seconds: 0.1 },
   seconds: 125,
-  command: 'npm run bench -- strategies --seeds 1,2',
+  command: 'fedtl bench strategies --seeds 1,2',
   rows,
   targets: checkTargets(rows),
 };
@@ -60,6 +60,6 @@ describe('strategies report.md', () => {
     expect(markdown).toContain('Krum needs n > 2f + 2 updates, so 2 clients cannot run it');
     expect(markdown).toContain('- 4 federations, one after another.');
     expect(markdown).toContain('Wall time 125.0 s on Test CPU, 2 cores');
-    expect(markdown).toContain('Command: `npm run bench -- strategies --seeds 1,2`');
+    expect(markdown).toContain('Command: `fedtl bench strategies --seeds 1,2`');
   });
 });

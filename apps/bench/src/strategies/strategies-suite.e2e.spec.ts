@@ -13,6 +13,8 @@ import { runFederation, type FederationClient } from '../domains/federation-run'
 import { FIXTURE_ITEMS, THIRD_FIXTURE_DOMAIN, writeFixtureDomains } from '../testing/fixture-domains';
 import { runStrategiesSuite } from './strategies-suite';
 import type { StrategiesReport } from './strategies-report';
+import { commandLine } from '../testing/command-line';
+import { STRATEGIES_OPTIONS } from './strategies-options';
 
 const DOMAINS = { ...FIXTURE_ITEMS, ...THIRD_FIXTURE_DOMAIN };
 
@@ -56,11 +58,11 @@ describe('bench strategies', () => {
   it('runs each row once per seed and writes report.json and report.md with the spread and the targets', async () => {
     await writeFixtureDomains(sandbox.dir, 12, 6, DOMAINS);
     const out = join(sandbox.dir, 'out');
-    const code = await runStrategiesSuite([
+    const code = await runStrategiesSuite(commandLine(STRATEGIES_OPTIONS, [
       '--data-dir', sandbox.dir, '--out', out, '--cache-dir', join(sandbox.dir, 'cache'), '--labels-per-client', '8', '--rounds', '2',
       '--seeds', '1,2', '--strategies', 'fedavg,median', '--attacked', 'fedavg,median', '--attacker', 'kitchen',
       '--adapter-width', '8', '--batch-size', '4', '--embed-threads', '1', '--log-level', 'warn',
-    ]);
+    ]));
     expect(code).toBe(0);
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as StrategiesReport;
     expect(report).toMatchObject({ suite: 'strategies', domains: ['books', 'electronics', 'kitchen'], labelsPerClient: 8, rounds: 2, seeds: [1, 2], evaluatedOn: 'test' });
@@ -76,6 +78,6 @@ describe('bench strategies', () => {
     const markdown = await readFile(join(out, 'report.md'), 'utf8');
     expect(markdown).toContain('| median | kitchen (−10×) |');
     expect(markdown).toContain('mean ± std');
-    expect(markdown).toContain('Command: `npm run bench -- strategies --data-dir');
+    expect(markdown).toContain('Command: `fedtl bench strategies --labels-per-client 8 --seeds 1,2 --strategies fedavg,median --attacked fedavg,median --attacker kitchen --data-dir');
   }, 600_000);
 });

@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { backboneRefFor, selectBackend } from '@fedtl/model';
 import { configError, configureLogging, createLogger } from '@fedtl/util';
+import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
 import { resultFromCurves, traffic, writeClientFiles } from '../domains/budget-run';
 import { labelSetOf, readDomains, textsToEmbed, withBudget, type DomainBudget } from '../domains/domain-data';
 import { embedOnce } from '../domains/feature-store';
 import { runFederation, type FederationClient } from '../domains/federation-run';
-import { STRATEGIES_USAGE, checkRulesFit, federationStrategy, parseStrategiesArgs, type StrategiesOptions, type StrategyName } from './strategies-config';
+import { checkRulesFit, federationStrategy, strategiesOptionsFrom, type StrategiesOptions, type StrategyName } from './strategies-config';
+import { STRATEGIES_OPTIONS } from './strategies-options';
 import { strategiesMarkdown, strategiesTable, targetLines } from './strategies-markdown';
 import { checkTargets, seedRun, summarizeRow, type SeedRun, type StrategiesReport } from './strategies-report';
 import { SuiteProgress } from '../suite-progress';
@@ -32,15 +34,12 @@ export function rowPlan(options: Pick<StrategiesOptions, 'strategies' | 'attacke
 
 const rowName = (row: RowPlan) => (row.attacked ? `${row.strategy}-attacked` : row.strategy);
 
-export async function runStrategiesSuite(argv: string[]): Promise<number> {
-  const parsed = parseStrategiesArgs(argv);
-  if (parsed === 'help') {
-    process.stdout.write(STRATEGIES_USAGE);
-    return 0;
-  }
+/** Runs the suite with its resolved options (`fedtl bench strategies`); resolves with the exit status. */
+export async function runStrategiesSuite(resolved: ResolvedOptions<typeof STRATEGIES_OPTIONS>): Promise<number> {
+  const parsed = strategiesOptionsFrom(resolved.values);
   // Paths are handed to child processes that run in the workspace root: make them absolute.
   const options = { ...parsed, dataDir: resolve(parsed.dataDir), out: resolve(parsed.out), cacheDir: resolve(parsed.cacheDir) };
-  configureLogging({ level: options.logLevel });
+  configureLogging({ level: options.logLevel, format: options.logFormat });
   const started = performance.now();
   const backend = await selectBackend();
   // The seed also picks the validation slice under --validate, as in `bench domains --seed`.
@@ -83,7 +82,7 @@ export async function runStrategiesSuite(argv: string[]): Promise<number> {
       machine: machineInfo(),
       embedding: store.summary,
       seconds: (performance.now() - started) / 1000,
-      command: benchCommand('strategies', argv),
+      command: benchCommand('strategies', STRATEGIES_OPTIONS, resolved),
       rows,
       targets: checkTargets(rows),
     };

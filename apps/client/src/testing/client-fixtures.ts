@@ -36,7 +36,7 @@ export async function startFixtureCoordinator(sandbox: TestSandbox, rounds: numb
   const process = spawnTs('apps/cli/src/main.ts', ['coordinator', 
     '--port', '0', '--ready-file', readyFile, '--out-dir', join(sandbox.dir, 'out'), '--rounds', String(rounds),
     '--min-clients', '2', '--backbone', `precomputed:${FIXTURE_DIM}`, '--labels', 'no,yes', '--adapter-width', '4',
-    '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn', ...extra,
+    '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn', '--log-format', 'json', ...extra,
   ]);
   sandbox.processes.push(process);
   await waitUntil(() => existsSync(readyFile) || process.child.exitCode !== null, 60_000, 'the coordinator to listen');

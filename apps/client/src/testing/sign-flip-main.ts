@@ -1,4 +1,4 @@
-// A malicious client for benchmarks of robust aggregation: the real client process (`npm run client`, the same
+// A malicious client for benchmarks of robust aggregation: the real client process (`fedtl client`, the same
 // flags, data loading, training thread and honest evaluation) that sends −S × its honest delta every round, the
 // scaled sign-flip attack of Blanchard et al., "Machine Learning with Adversaries: Byzantine Tolerant Gradient
 // Descent" (NeurIPS 2017, https://proceedings.neurips.cc/paper/2017/hash/f4b9ec30ad9f68f89b29639786cb62ef-Abstract.html).

@@ -2,11 +2,14 @@
 // token (header `Authorization: Bearer <token>`), caps on open connections in total and per remote address, and
 // a rate limit on failed authentication per address. A refused handshake never gets a WebSocket, so nothing it sends is
 // buffered (maxHttpBufferSize is sized for the model: tens of MB per connection). Refusals are answered with an
-// HTTP status the client can act on: 401 (wrong token: give up), 429 and 503 (retry later).
+// HTTP status the client can act on: 401 (wrong token: give up), 429 and 503 (retry later). A live dashboard's
+// handshake (dashboard-handshake.ts; a browser cannot send the header) is admitted under caps of its own and
+// authenticates in its namespace, where failures count against the same rate limit.
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createLogger, secretsEqual, type ErrorCode } from '@fedtl/util';
 import type { TokenCheck } from '../credentials/token-store';
+import { DASHBOARD_CONNECTION_CAPS, isDashboardHandshake } from '../dashboard/dashboard-handshake';
 
 export interface HandshakeAdmissionOptions {
   /** The federation token; empty and no `clientTokens` means no authentication (loopback demos, or --allow-unauthenticated). */
@@ -58,9 +61,33 @@ export async function tokenAdmits(token: string, options: Pick<HandshakeAdmissio
 
 const log = createLogger('admission');
 
+/** Open connections of one kind, in total and per remote address, each counted until its TCP connection closes. */
+class OpenConnections {
+  private readonly perAddress = new Map<string, number>();
+  total = 0;
+
+  from(address: string): number {
+    return this.perAddress.get(address) ?? 0;
+  }
+
+  track(request: IncomingMessage): void {
+    const address = request.socket.remoteAddress ?? 'unknown';
+    this.total++;
+    this.perAddress.set(address, this.from(address) + 1);
+    request.socket.once('close', () => {
+      this.total--;
+      const left = this.from(address) - 1;
+      if (left > 0) this.perAddress.set(address, left);
+      else this.perAddress.delete(address);
+    });
+  }
+}
+
 export class HandshakeAdmission {
-  private readonly open = new Map<string, number>();
-  private total = 0;
+  /** Federation connections: the caps of the options. */
+  private readonly federation = new OpenConnections();
+  /** Live dashboards' connections (dashboard-handshake.ts): caps of their own, so they never crowd out clients. */
+  private readonly dashboards = new OpenConnections();
   private readonly failures: RateLimiterMemory;
   /** Failed handshakes per address since the last summary; an address is logged at its first one only. */
   private readonly windowFailures = new Map<string, number>();
@@ -73,9 +100,23 @@ export class HandshakeAdmission {
     this.summaryTimer.unref();
   }
 
-  /** Open connections admitted here and not yet closed, in total. */
+  /** Open federation connections admitted here and not yet closed, in total. */
   get openConnections(): number {
-    return this.total;
+    return this.federation.total;
+  }
+
+  /** Open dashboard connections admitted here and not yet closed, in total. */
+  get openDashboardConnections(): number {
+    return this.dashboards.total;
+  }
+
+  /**
+   * Counts a failed authentication that happened after the handshake (the dashboard's, in its namespace) against
+   * `address`'s rate limit, as a wrong token at the handshake would be.
+   */
+  async noteFailedAuthentication(address: string): Promise<void> {
+    await this.failures.penalty(address, 1);
+    this.noteFailure(address);
   }
 
   /**
@@ -86,7 +127,7 @@ export class HandshakeAdmission {
     this.decide(request).then(
       (refusal) => {
         if (!refusal) {
-          this.track(request);
+          (isDashboardHandshake(request) ? this.dashboards : this.federation).track(request);
           callback(null, true);
           return;
         }
@@ -107,6 +148,7 @@ export class HandshakeAdmission {
   async decide(request: IncomingMessage): Promise<HandshakeRefusal | undefined> {
     const o = this.options;
     const address = request.socket.remoteAddress ?? 'unknown';
+    const dashboard = isDashboardHandshake(request);
     if (o.token || o.clientTokens) {
       const limited = await this.failures.get(address);
       if (limited && limited.consumedPoints >= o.maxAuthFailures) {
@@ -118,17 +160,25 @@ export class HandshakeAdmission {
           retryAfterS: Math.ceil(limited.msBeforeNext / 1000),
         };
       }
-      if (!(await tokenAdmits(bearerToken(request), o))) {
+      // A dashboard authenticates in its namespace (a browser cannot send the header), where a refusal has a reason.
+      if (!dashboard && !(await tokenAdmits(bearerToken(request), o))) {
         await this.failures.penalty(address, 1);
         this.noteFailure(address);
         const expected = o.clientTokens ? `${o.token ? 'the federation token or ' : ''}a valid per-client token` : 'the federation token';
         return { status: 401, code: 'FEDTL_ERR_UNAUTHORIZED', message: `expected ${expected} in "Authorization: Bearer <token>", got a missing or wrong one` };
       }
     }
-    if (this.total >= o.maxConnections) {
+    if (dashboard) {
+      const caps = DASHBOARD_CONNECTION_CAPS;
+      if (this.dashboards.total >= caps.total || this.dashboards.from(address) >= caps.perAddress) {
+        return { status: 503, code: 'FEDTL_ERR_TOO_MANY_CONNECTIONS', message: `expected at most ${caps.total} open dashboard connections, ${caps.perAddress} from one address, got one more (${address})`, retryAfterS: 5 };
+      }
+      return undefined;
+    }
+    if (this.federation.total >= o.maxConnections) {
       return { status: 503, code: 'FEDTL_ERR_TOO_MANY_CONNECTIONS', message: `expected at most ${o.maxConnections} open connections in total (--max-connections), got one more`, retryAfterS: 5 };
     }
-    if ((this.open.get(address) ?? 0) >= o.maxConnectionsPerAddress) {
+    if (this.federation.from(address) >= o.maxConnectionsPerAddress) {
       return {
         status: 503,
         code: 'FEDTL_ERR_TOO_MANY_CONNECTIONS',
@@ -161,18 +211,6 @@ export class HandshakeAdmission {
     const seen = this.windowFailures.get(address) ?? 0;
     this.windowFailures.set(address, seen + 1);
     if (seen === 0) log.warn('refused a handshake: missing or wrong token (further ones from this address are counted in a summary)', { address });
-  }
-
-  private track(request: IncomingMessage): void {
-    const address = request.socket.remoteAddress ?? 'unknown';
-    this.total++;
-    this.open.set(address, (this.open.get(address) ?? 0) + 1);
-    request.socket.once('close', () => {
-      this.total--;
-      const left = (this.open.get(address) ?? 1) - 1;
-      if (left > 0) this.open.set(address, left);
-      else this.open.delete(address);
-    });
   }
 }
 

@@ -1,10 +1,10 @@
 // `fedtl token issue|revoke|list`: the operator's command for per-client tokens. Its options are declared once
 // here; the store's operations are in token-store.ts.
 import { resolve } from 'node:path';
-import { readUserTextSync } from '@fedtl/data';
 import { FedtlError } from '@fedtl/util';
 import { parseCommandLine, stringOption, type CommandGroupSpec, type CommandSpec } from '@fedtl/util/options';
-import { issueToken, listTokens, readTokenStore, revokeTokens, tokenStorePath, type TokenListing } from './token-store';
+// The store's code (and its locking and atomic-write packages) loads only when a command runs, not for --help.
+import type { TokenListing } from './token-store';
 
 const STORE_OPTIONS = {
   outDir: stringOption({ help: "the coordinator's --out-dir; the store is DIR/tokens.json", valueName: 'DIR', once: true }),
@@ -30,10 +30,11 @@ function usageError(name: string, expected: string, got: unknown): FedtlError {
 }
 
 /** The store's path: exactly one of --out-dir and --token-store. */
-function storeOf(values: { outDir?: string; tokenStore?: string }): string {
+async function storeOf(values: { outDir?: string; tokenStore?: string }): Promise<string> {
   if ((values.outDir === undefined) === (values.tokenStore === undefined)) {
     throw usageError('--out-dir/--token-store', 'exactly one of them', values.outDir === undefined ? 'neither' : 'both');
   }
+  const { tokenStorePath } = await import('./token-store');
   return values.tokenStore ?? tokenStorePath(values.outDir as string);
 }
 
@@ -55,7 +56,7 @@ function tokenCommand<D extends TokenOptions>(
     options,
     async run(loaded, io) {
       const values = loaded.values as TokenValues;
-      await run(toCommand(values, storeOf(values)), io);
+      await run(toCommand(values, await storeOf(values)), io);
       return 0;
     },
   };
@@ -87,6 +88,7 @@ export async function runTokenCommand(argv: readonly string[], out: CommandOutpu
   try {
     const spec = TOKEN_COMMANDS.commands.find((candidate) => candidate.name === argv[0]) as CommandSpec<TokenOptions> | undefined;
     if (!spec) throw usageError('command', 'one of issue, revoke, list', argv[0] ?? 'none');
+    const { readUserTextSync } = await import('@fedtl/data');
     return await spec.run(parseCommandLine(spec.options, argv.slice(1), env, readUserTextSync), { env, ...out });
   } catch (err) {
     if (err instanceof FedtlError) {
@@ -99,6 +101,7 @@ export async function runTokenCommand(argv: readonly string[], out: CommandOutpu
 }
 
 async function run(command: TokenCommand, out: CommandOutput): Promise<void> {
+  const { issueToken, listTokens, readTokenStore, revokeTokens } = await import('./token-store');
   const store = resolve(command.store);
   if (command.command === 'issue') {
     const { token, listing } = await issueToken(store, command.clientId);

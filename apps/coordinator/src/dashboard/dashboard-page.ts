@@ -1,5 +1,8 @@
-// The live dashboard: one self-contained page (no external scripts, fonts or styles, so it works on an
-// isolated network) that polls /api/status and redraws. Text is inserted with textContent, never as HTML.
+// The live dashboard: one page that the coordinator pushes the run's status to over Socket.IO (namespace
+// /dashboard, live-dashboard.ts) and that redraws on every push; the round's deadline counts down between pushes
+// against the coordinator's clock. Self-contained: its only script besides its own is the Socket.IO client, served
+// by the coordinator (/dashboard/socket.io.min.js); no fonts, styles or scripts from elsewhere, so it works on an
+// isolated network. Text is inserted with textContent, never as HTML.
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -28,7 +31,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div class="card">clients connected<b id="clients-count">–</b></div>
   <div class="card">accuracy (last round)<b id="accuracy">–</b></div>
   <div class="card">failed attempts<b id="failed">–</b></div>
+  <div class="card"><span id="deadline-what">deadline</span><b id="deadline">–</b></div>
   <div class="card">traffic up / down<b id="traffic">–</b></div>
+  <div class="card">last round up / down<b id="round-traffic">–</b></div>
   <div class="card">privacy spent (ε)<b id="privacy">–</b></div>
 </div>
 <h2>Accuracy of the global model per round</h2>
@@ -38,15 +43,17 @@ export const DASHBOARD_HTML = `<!doctype html>
 <h2>Refused joins</h2>
 <table id="refused-joins"><thead><tr><th>client</th><th>code</th><th>why</th><th>at</th></tr></thead><tbody></tbody></table>
 <h2>Rounds</h2>
-<table id="rounds-table"><thead><tr><th>round</th><th>status</th><th>accepted / selected</th><th>left out</th><th>accuracy</th><th>macro-F1</th><th>loss</th><th>MB up</th><th>seconds</th></tr></thead><tbody></tbody></table>
+<table id="rounds-table"><thead><tr><th>round</th><th>status</th><th>accepted / selected</th><th>left out</th><th>accuracy</th><th>macro-F1</th><th>loss</th><th>up</th><th>down</th><th>seconds</th></tr></thead><tbody></tbody></table>
+<script src="dashboard/socket.io.min.js"></script>
 <script>
 (function () {
   var token = new URLSearchParams(location.search).get('token');
-  var headers = token ? { authorization: 'Bearer ' + token } : {};
   var svgNs = 'http://www.w3.org/2000/svg';
   function $(id) { return document.getElementById(id); }
   function pct(v) { return typeof v === 'number' ? (v * 100).toFixed(1) + '%' : '–'; }
   function num(v, digits) { return typeof v === 'number' ? v.toFixed(digits) : '–'; }
+  // "812 B", "41.3 kB", "12.07 MB": a small model's round is kilobytes, a large one's megabytes.
+  function bytes(n) { return n < 1e3 ? n + ' B' : n < 1e6 ? (n / 1e3).toFixed(1) + ' kB' : (n / 1e6).toFixed(2) + ' MB'; }
   function row(cells, className) {
     var tr = document.createElement('tr');
     if (className) tr.className = className;
@@ -90,14 +97,35 @@ export const DASHBOARD_HTML = `<!doctype html>
     var spent = p.spent.length > 0 ? p.spent[0].epsilon.toFixed(2) : '0';
     return spent + (p.budget ? ' of ' + p.budget.epsilon : '') + ' at δ = ' + p.delta + ' (' + p.mechanism.unit + '-level)';
   }
+  function phaseText(s) {
+    if (s.verdict && s.verdict.status === 'failed') return 'failed (' + s.verdict.error.code + '): ' + s.verdict.error.message;
+    if (s.verdict) return 'finished';
+    return s.phase + (s.roundInProgress ? ' (round ' + s.roundInProgress + ')' : '');
+  }
+  // The deadline counts down against the coordinator's clock: skew = its clock minus ours, at the last push.
+  var deadline = { at: undefined, skewMs: 0 };
+  var DEADLINE_WHAT = { training: 'round closes in', evaluating: 'evaluation closes in', 'waiting for clients': 'quorum wait ends in' };
+  function clock(ms) {
+    var total = Math.max(0, Math.ceil(ms / 1000)), h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), sec = total % 60;
+    var mmss = (h > 0 && m < 10 ? '0' : '') + m + ':' + (sec < 10 ? '0' : '') + sec;
+    return h > 0 ? h + ':' + mmss : mmss;
+  }
+  function tick() {
+    $('deadline').textContent = deadline.at === undefined ? '–' : clock(deadline.at - (Date.now() + deadline.skewMs));
+  }
   function render(s) {
-    $('phase').textContent = s.phase + (s.roundInProgress ? ' (round ' + s.roundInProgress + ')' : '');
+    $('phase').textContent = phaseText(s);
+    deadline = { at: s.verdict ? undefined : s.deadline, skewMs: s.now - Date.now() };
+    $('deadline-what').textContent = (deadline.at !== undefined && DEADLINE_WHAT[s.phase]) || 'deadline';
+    tick();
     $('run-id').textContent = s.runId;
     $('backbone').textContent = s.backbone.id + ' (' + s.backbone.contentHash.slice(0, 12) + '…, ' + s.backbone.dim + '-d)';
     $('rounds').textContent = s.roundsCompleted + ' / ' + s.roundsPlanned + (s.secureAggregation ? ' (secure aggregation)' : '');
     $('clients-count').textContent = String(s.clientsConnected);
     $('failed').textContent = String(s.counters.roundsFailed);
-    $('traffic').textContent = (s.counters.bytesUp / 1e6).toFixed(2) + ' / ' + (s.counters.bytesDown / 1e6).toFixed(2) + ' MB';
+    $('traffic').textContent = bytes(s.counters.bytesUp) + ' / ' + bytes(s.counters.bytesDown);
+    var lastRound = s.rounds[s.rounds.length - 1];
+    $('round-traffic').textContent = lastRound ? bytes(lastRound.bytesUp) + ' / ' + bytes(lastRound.bytesDown) : '–';
     $('privacy').textContent = privacyText(s.privacy);
     var aggregated = s.rounds.filter(function (r) { return r.status === 'aggregated'; });
     var last = aggregated[aggregated.length - 1];
@@ -114,20 +142,22 @@ export const DASHBOARD_HTML = `<!doctype html>
     fill($('rounds-table').tBodies[0], s.rounds.slice().reverse().map(function (r) {
       var codes = r.failures.map(function (f) { return f.clientId + ': ' + f.code.replace('FEDTL_ERR_', ''); }).join(', ');
       return row([String(r.round) + (r.attempt > 1 ? ' (attempt ' + r.attempt + ')' : ''), r.status, r.acceptedCount + ' / ' + r.selectedCount, codes || '–',
-        pct(r.evaluation.accuracy), num(r.evaluation.macroF1, 3), num(r.train.loss, 4), (r.bytesUp / 1e6).toFixed(2), num(r.seconds, 1)], r.status === 'failed' ? 'failed' : 'ok');
+        pct(r.evaluation.accuracy), num(r.evaluation.macroF1, 3), num(r.train.loss, 4), bytes(r.bytesUp), bytes(r.bytesDown), num(r.seconds, 1)], r.status === 'failed' ? 'failed' : 'ok');
     }));
     drawChart(s.rounds);
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
     $('error').textContent = '';
   }
-  function poll() {
-    fetch('api/status', { headers: headers, cache: 'no-store' })
-      .then(function (res) { if (!res.ok) throw new Error('status ' + res.status); return res.json(); })
-      .then(render)
-      .catch(function (err) { $('error').textContent = 'cannot reach the coordinator (' + err.message + '); retrying'; })
-      .finally(function () { setTimeout(poll, 2000); });
-  }
-  poll();
+  var socket = io('/dashboard', { transports: ['websocket'], query: { 'fedtl-dashboard': '1' }, auth: { token: token || '' } });
+  socket.on('status', render);
+  socket.on('connect_error', function (err) {
+    // Refused (a wrong token): the client does not retry; a lost coordinator: it does, and says so.
+    $('error').textContent = 'cannot connect to the coordinator: ' + err.message + (socket.active ? '; retrying' : '');
+  });
+  socket.on('disconnect', function (reason) {
+    $('updated').textContent = 'disconnected (' + reason + ')' + (socket.active ? '; reconnecting…' : '');
+  });
+  setInterval(tick, 250);
 })();
 </script>
 </body>

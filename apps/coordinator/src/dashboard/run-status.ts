@@ -1,7 +1,9 @@
 // What an operator wants to see of a run, kept up to date from the coordinator's events: who is connected,
-// where the run is, every round's record, and counters for Prometheus.
+// where the run is, every round's record, and counters for Prometheus. It says when any of it changed ('changed'),
+// so live views push instead of polling.
+import { EventEmitter } from 'node:events';
 import { describePolicy, type PrivacyPolicy } from '@fedtl/privacy';
-import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
+import type { BackboneRef, ModelSpec, RunEnd } from '@fedtl/protocol';
 import type { Coordinator, CoordinatorPhase, PrivacyStatus } from '../coordinator';
 import type { RoundRecord } from '../metrics-log';
 
@@ -21,6 +23,15 @@ export interface RunStatusSnapshot {
   phase: CoordinatorPhase;
   /** The round being trained or evaluated now, if any. */
   roundInProgress?: number;
+  /**
+   * When the current phase stops waiting (the round's, the evaluation's or the quorum's timeout), in epoch
+   * milliseconds of the coordinator's clock; absent when it waits for as long as it takes. Count down against `now`.
+   */
+  deadline?: number;
+  /** The coordinator's clock when the snapshot was taken (epoch ms): `deadline - now` is what is left, skew-free. */
+  now: number;
+  /** The run's verdict once it has ended (finished, or failed with its cause). */
+  verdict?: RunEnd;
   startedAt: string;
   /** 'operator': every client; 'federation': aggregates and the viewer's own client only (status-access.ts). */
   view: 'operator' | 'federation';
@@ -53,22 +64,36 @@ export interface RunCounters {
   bytesDown: number;
 }
 
-export class RunStatus {
+export class RunStatus extends EventEmitter<{ changed: [] }> {
   private readonly rounds: RoundRecord[] = [];
   private readonly counters: RunCounters = { roundsFailed: 0, updatesAccepted: 0, failuresByCode: {}, joinRefusalsByCode: {}, bytesUp: 0, bytesDown: 0 };
   private readonly refusedJoins: RunStatusSnapshot['refusedJoins'] = [];
   private readonly startedAt = new Date().toISOString();
+  private verdict?: RunEnd;
 
   constructor(
     private readonly coordinator: Coordinator,
     private readonly info: { runId: string; backbone: BackboneRef; model: ModelSpec; roundsPlanned: number; secureAggregation: boolean },
   ) {
-    coordinator.on('round', (record) => this.record(record));
+    super();
+    const changed = () => this.emit('changed');
+    for (const event of ['progress', 'joined', 'left'] as const) coordinator.on(event, changed);
+    coordinator.on('round', (record) => {
+      this.record(record);
+      changed();
+    });
     coordinator.on('joinRefused', (clientId, error) => {
       this.refusedJoins.push({ ...(clientId !== undefined ? { clientId } : {}), code: error.code, message: error.message, at: new Date().toISOString() });
       if (this.refusedJoins.length > REFUSED_JOINS_KEPT) this.refusedJoins.shift();
       this.counters.joinRefusalsByCode[error.code] = (this.counters.joinRefusalsByCode[error.code] ?? 0) + 1;
+      changed();
     });
+  }
+
+  /** Records the run's verdict (the server sends it to the clients at the same time). */
+  noteVerdict(verdict: RunEnd): void {
+    this.verdict = verdict;
+    this.emit('changed');
   }
 
   snapshot(): RunStatusSnapshot {
@@ -77,6 +102,9 @@ export class RunStatus {
       roundsCompleted: this.coordinator.roundsCompleted,
       phase: this.coordinator.phase,
       roundInProgress: this.coordinator.roundInProgress,
+      ...(this.coordinator.deadline !== undefined ? { deadline: this.coordinator.deadline } : {}),
+      now: Date.now(),
+      ...(this.verdict ? { verdict: this.verdict } : {}),
       startedAt: this.startedAt,
       view: 'operator',
       clientsConnected: this.coordinator.registry.size,

@@ -2,6 +2,7 @@
 // and evaluation); a federation-token holder sees run-level aggregates only, plus, when a client certificate
 // proves its identity under mutual TLS, its own client's rows. Organisations do not learn about each other.
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { secretsEqual } from '@fedtl/util';
 import { certificateIdentities } from '../admission/certificate-identity';
 import type { PrivacySpend } from '@fedtl/privacy';
@@ -39,13 +40,30 @@ function isLoopback(address: string | undefined): boolean {
  * no shared one, any other is denied unless it presents the operator token.
  */
 export function statusViewer(request: IncomingMessage, url: URL, options: StatusAccessOptions): StatusViewer {
-  const given = presentedSecret(request, url);
-  const own = () => (options.mutualTls ? certificateIdentities(request.socket) : []);
+  return viewerOf(presentedSecret(request, url), request.socket, options);
+}
+
+/**
+ * The same rules for a secret presented otherwise (the live dashboard's Socket.IO auth), on the connection
+ * `socket` it came over (its remote address and, under mutual TLS, its client certificate).
+ */
+export function viewerOf(given: string, socket: Socket, options: StatusAccessOptions): StatusViewer {
+  const own = () => (options.mutualTls ? certificateIdentities(socket) : []);
   if (options.operatorToken && secretsEqual(given, options.operatorToken)) return { view: 'operator' };
   if (options.token) return secretsEqual(given, options.token) ? { view: 'federation', ownClientIds: own() } : { view: 'denied' };
-  if (!options.operatorToken && isLoopback(request.socket.remoteAddress)) return { view: 'operator' };
+  if (!options.operatorToken && isLoopback(socket.remoteAddress)) return { view: 'operator' };
   if (options.clientTokens) return { view: 'denied' };
   return { view: 'federation', ownClientIds: own() };
+}
+
+/** Why `viewerOf` denied: what to present instead, for a 401 body or a connect_error. */
+export function deniedReason(options: StatusAccessOptions): string {
+  return `unauthorized: expected the operator token${options.token ? ' or the federation token' : ''}`;
+}
+
+/** A snapshot as `viewer` may see it (not for 'denied'). */
+export function viewOf(snapshot: RunStatusSnapshot, viewer: Exclude<StatusViewer, { view: 'denied' }>): RunStatusSnapshot {
+  return viewer.view === 'operator' ? snapshot : federationView(snapshot, viewer.ownClientIds);
 }
 
 /**

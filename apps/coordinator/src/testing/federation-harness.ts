@@ -26,7 +26,7 @@ export async function startCoordinatorProcess(outDir: string, args: string[], op
   const process = spawnTs('apps/cli/src/main.ts', ['coordinator', 
     '--port', '0', '--out-dir', outDir, '--ready-file', readyFile, '--audit-dir', join(outDir, 'audit'),
     '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4',
-    '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--log-level', 'warn',
+    '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--log-level', 'warn', '--log-format', 'json',
     ...args,
   ]);
   await waitUntil(() => existsSync(readyFile) || process.child.exitCode !== null, 60_000, 'the coordinator to listen');
@@ -36,9 +36,9 @@ export async function startCoordinatorProcess(outDir: string, args: string[], op
 }
 
 export function startClientProcess(url: string, clientId: string, featuresFile: string, extra: string[] = [], options: HarnessOptions = {}): TsProcess {
-  return spawnTs('apps/client/src/main.ts', [
-    '--coordinator', url, '--client-id', clientId, '--features', featuresFile,
-    '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--backend', 'cpu', '--log-level', 'warn', ...extra,
+  return spawnTs('apps/cli/src/main.ts', [
+    'client', '--coordinator', url, '--client-id', clientId, '--features', featuresFile,
+    '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--backend', 'cpu', '--log-level', 'warn', '--log-format', 'json', ...extra,
   ]);
 }
 

@@ -4,7 +4,7 @@
 // input order. With one thread the pool embeds in-process: same features, no worker start-up.
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RpcWorker, createLogger } from '@fedtl/util';
+import { RpcWorker, createLogger, loggingSettings } from '@fedtl/util';
 import { selectedBackend, type BackendName } from '../backend';
 import { validateBatchSize, type Backbone } from './backbone';
 import type { EmbedWorkerInfo, EmbedWorkerPayload } from './embed-worker-impl';
@@ -65,7 +65,7 @@ export class EmbeddingPool {
     if (threads === 1) {
       slots = [new InProcessSlot(await loadBackbone(spec, { backend, batchSize }))];
     } else {
-      const starting = Array.from({ length: threads }, () => WorkerSlot.start({ spec, backend, batchSize }));
+      const starting = Array.from({ length: threads }, () => WorkerSlot.start({ spec, backend, batchSize, logging: loggingSettings() }));
       const settled = await Promise.allSettled(starting);
       const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       slots = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));

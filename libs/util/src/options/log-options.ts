@@ -1,10 +1,7 @@
 // The logging options every command takes, declared once.
+import { LOG_FORMATS, LOG_LEVELS } from '../logger';
 import { choiceOption } from './declare-option';
 
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
-export const LOG_FORMATS = ['auto', 'pretty', 'json'] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
-export type LogFormat = (typeof LOG_FORMATS)[number];
 const LOGGING = 'Logging:';
 
 export const LOG_OPTIONS = {

@@ -91,3 +91,33 @@ function textToNumber(text: string): number | string {
   if (!/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(trimmed)) return text;
   return Number(trimmed);
 }
+
+/** How a source ranks: the command line over the environment over a config file over the default. */
+export const SOURCE_RANK: Readonly<Record<OptionSource, number>> = { flag: 3, env: 2, file: 1, default: 0 };
+
+/**
+ * Of two options that set the same thing two ways (`--token` and `--token-file`), the one that counts: the one
+ * set, or the one from the higher-precedence source when both are; undefined when neither is.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG when both come from the same source, since one would be silently ignored.
+ */
+export function preferredOf<D extends OptionDeclarations, K extends keyof D & string>(resolved: ResolvedOptions<D>, first: K, second: K): K | undefined {
+  const values = resolved.values as Record<string, unknown>;
+  if (values[first] === undefined) return values[second] === undefined ? undefined : second;
+  if (values[second] === undefined) return first;
+  const rankFirst = SOURCE_RANK[resolved.sources[first] ?? 'default'];
+  const rankSecond = SOURCE_RANK[resolved.sources[second] ?? 'default'];
+  if (rankFirst === rankSecond) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--${flagName(first)}/--${flagName(second)}: expected one of them, got "both"`);
+  return rankFirst > rankSecond ? first : second;
+}
+
+/**
+ * Whether `key` was set on purpose for this command: on its command line or in its config file, to something else
+ * than the default. Environment variables do not count: one shell's FEDTL_* reach every command it starts, so a
+ * check such as "this option needs that one" must not fire on them. (--print-config writes every default into the
+ * file it prints; that file must read back.)
+ */
+export function isSetExplicitly<D extends OptionDeclarations>(resolved: ResolvedOptions<D>, declarations: D, key: keyof D & string): boolean {
+  const source = resolved.sources[key];
+  if (source !== 'flag' && source !== 'file') return false;
+  return JSON.stringify((resolved.values as Record<string, unknown>)[key]) !== JSON.stringify(declarations[key].default);
+}

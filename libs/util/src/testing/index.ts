@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EventEmitter } from 'node:events';
+import { fedtlProcessArgs, findWorkspaceRoot } from '../fedtl-process';
 
 /** Resolves with the first emission of `event` (its arguments), or rejects after `timeoutMs`. */
 export function waitFor<T extends unknown[] = unknown[]>(emitter: Pick<EventEmitter, 'once' | 'off'>, event: string, timeoutMs = 10_000): Promise<T> {
@@ -35,7 +36,7 @@ export async function makeTempDir(prefix = 'fedtl-test-'): Promise<{ dir: string
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export const WORKSPACE_ROOT = resolve(__dirname, '../../../..');
+export const WORKSPACE_ROOT = findWorkspaceRoot(__dirname);
 
 export interface TsProcess {
   child: ChildProcess;
@@ -55,6 +56,11 @@ export function spawnTs(entry: string, args: string[], options: { env?: NodeJS.P
 /** Runs the built `fedtl` command (bin/fedtl.js, which loads dist/fedtl/main.js) in its own process. */
 export function spawnBuiltFedtl(args: string[], options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}): TsProcess {
   return spawnNode([resolve(WORKSPACE_ROOT, 'bin', 'fedtl.js'), ...args], options);
+}
+
+/** Runs `fedtl ARGS…` from the same code as this process (the bundle or the sources, see fedtlProcessArgs). */
+export function spawnFedtl(args: string[], options: { env?: NodeJS.ProcessEnv; echo?: boolean } = {}): TsProcess {
+  return spawnNode(fedtlProcessArgs(args), options);
 }
 
 /** Runs `node NODE_ARGS…` in the workspace root, its output collected (see TsProcess). */
@@ -87,6 +93,7 @@ function spawnNode(nodeArgs: string[], options: { env?: NodeJS.ProcessEnv; echo?
   };
 }
 
+export * from './log-events';
 export * from './synthetic-features';
 export * from './tcp-proxy';
 export * from './certificates';

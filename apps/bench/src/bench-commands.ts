@@ -1,0 +1,109 @@
+// `fedtl bench SUITE`: the project's experiments and benchmarks, one subcommand each. This module holds only their
+// declarations and summaries (so `fedtl bench --help` and `fedtl bench SUITE --help` start fast); each suite's code
+// is imported when it runs.
+import type { CommandGroupSpec, CommandSpec, OptionDeclarations, ResolvedOptions } from '@fedtl/util/options';
+import { CROSS_TASK_OPTIONS } from './cross-task/cross-task-options';
+import { DEMO_TUNING_OPTIONS } from './demo-tuning/demo-tuning-options';
+import { DOMAINS_OPTIONS } from './domains/domains-options';
+import { EMBEDDING_SUITE_OPTIONS } from './embedding/embedding-options';
+import { FEW_SHOT_OPTIONS } from './few-shot/few-shot-options';
+import { LEAKAGE_OPTIONS } from './leakage/leakage-options';
+import { LOAD_OPTIONS } from './load/load-options';
+import { PRIVACY_OPTIONS } from './privacy/privacy-options';
+import { SECAGG_OPTIONS } from './secagg/secagg-options';
+import { STARTUP_OPTIONS } from './startup/startup-options';
+import { STRATEGIES_OPTIONS } from './strategies/strategies-options';
+
+const EXIT_STATUS = `
+Exit status: 0 the suite ran (and met its checks, where it has some); 1 it failed or missed them; 2 a bad
+configuration; 130/143 stopped by SIGINT/SIGTERM (every coordinator and client it started is stopped too).`;
+
+/**
+ * Runs a suite: on SIGINT or SIGTERM, and when it fails, every coordinator and client process it started is
+ * stopped, so none outlives the bench.
+ */
+async function runSuite(suite: () => Promise<number>): Promise<number> {
+  const { stopAllApps } = await import('./workspace');
+  const stop = (signal: NodeJS.Signals) => {
+    stopAllApps();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await suite();
+  } finally {
+    stopAllApps();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+/** One suite's subcommand; `run` imports the suite's module, so only a suite that runs loads its code. */
+function suite<D extends OptionDeclarations>(name: string, summary: string, options: D, run: (resolved: ResolvedOptions<D>) => Promise<number>, epilogue = ''): CommandSpec<D> {
+  return { name, summary, options, epilogue: epilogue ? `${epilogue}\n${EXIT_STATUS}` : EXIT_STATUS, run: (resolved) => runSuite(() => run(resolved)) };
+}
+
+export const BENCH_COMMANDS: CommandGroupSpec = {
+  name: 'bench',
+  summary: 'experiments and benchmarks: does federated transfer learning pay, what do privacy and robustness cost, how fast is it',
+  commands: [
+    suite('domains', 'does federated transfer learning beat training alone? methods × domains table and plots', DOMAINS_OPTIONS, async (resolved) =>
+      (await import('./domains/domains-suite')).runDomainsSuite(resolved),
+    `
+Example:
+  fedtl bench domains --data-dir ../shared/data/amazon-reviews --out docs/results/domains --labels-per-client 50,200,1600`),
+    suite('cross-task', 'star ratings learned from --init-from a sentiment federation vs from scratch, 20/50/200 labels, 5 seeds', CROSS_TASK_OPTIONS, async (resolved) =>
+      (await import('./cross-task/cross-task-suite')).runCrossTaskSuite(resolved),
+    `
+Per seed: a source federation (one client per domain) learns binary sentiment (the files' label field); then per
+target budget two federations of the same organisations learn the star rating (the files' rating field, labels
+"1","2","4","5"), one started with the coordinator's --init-from the source run, one from scratch.`),
+    suite('demo-tuning', "the demo's settings (labelled budget, rounds, epochs, learning rate…) on a validation slice", DEMO_TUNING_OPTIONS, async (resolved) =>
+      (await import('./demo-tuning/demo-tuning-suite')).runDemoTuningSuite(resolved),
+    `
+Simulates the demo's federation in this process for every combination of the lists and scores each organisation
+on a validation slice of its training mail (local only, the global model, personalised).`),
+    suite('embedding', 'sentences per second of the backbone, one thread vs the worker pool', EMBEDDING_SUITE_OPTIONS, async (resolved) =>
+      (await import('./embedding/embedding-suite')).runEmbeddingSuite(resolved),
+    ),
+    suite('load', 'the coordinator under load: N simulated clients over real sockets, at two model sizes', LOAD_OPTIONS, async (resolved) =>
+      (await import('./load')).runLoadSuite(resolved),
+    ),
+    suite('leakage', "the leakage audit: feature vectors a coordinator recovers from one client's update, per protection", LEAKAGE_OPTIONS, async (resolved) =>
+      (await import('./leakage/leakage-suite')).runLeakageSuite(resolved),
+    `
+Plays the coordinator: takes exactly what it receives from one client and recovers that client's feature vectors
+with three attacks (analytic inversion of the first dense layer, gradient matching, the sign pattern under Adam).
+Reports, per setting and attack, the cosine to the true vector and the top-1 rate at which the recovered vector
+picks the true text out of a pool (its own + --others). Writes report.json and report.md.`),
+    suite('secagg', 'secure aggregation vs plain FedAvg: seconds per round and bytes per client, 4/16/64 clients, dropouts', SECAGG_OPTIONS, async (resolved) =>
+      (await import('./secagg/secagg-suite')).runSecAggSuite(resolved),
+    `
+Against the real coordinator process, N simulated clients over real sockets (real protocol, simulated training).`),
+    suite('few-shot', 'a new domain adapts from k = 8/32/128 examples: Per-FedAvg vs FedAvg vs fresh initialisation', FEW_SHOT_OPTIONS, async (resolved) =>
+      (await import('./few-shot/few-shot-suite')).runFewShotSuite(resolved),
+    `
+Each domain in turn is the new one: the other domains federate (one real client process each, a real
+coordinator), once with --strategy fedavg and once with --strategy per-fedavg; then the new domain adapts from
+k labelled examples with the same few full-batch SGD steps (the client's --adapt-only procedure) from (a) the
+meta-learned (Per-FedAvg) weights, (b) the FedAvg weights and (c) a fresh adapter and head, and is scored on its
+test file. Figures are means over domains, then mean ± sample std over seeds. The model and the clients' local
+training are the domains bench's defaults.`),
+    suite('strategies', 'every aggregation strategy over 5 seeds, the robust ones also with 1 of 4 clients attacking (sign flip)', STRATEGIES_OPTIONS, async (resolved) =>
+      (await import('./strategies/strategies-suite')).runStrategiesSuite(resolved),
+    `
+Every aggregation strategy as a real federation (one client process per domain), over several seeds, and the
+robust ones (plus fedavg) again with one client sending −S × its honest delta (scaled sign flip).`),
+    suite('privacy', "DP's cost: record-level (DP-SGD) and client-level (DP-FedAvg) at ε = ∞/8/4/2, and its overhead per round", PRIVACY_OPTIONS, async (resolved) =>
+      (await import('./privacy/privacy-suite')).runPrivacySuite(resolved),
+    `
+What differential privacy costs in accuracy, time and bytes: record-level DP-SGD in real federations (one client
+process per domain), client-level DP-FedAvg over many clients simulated in this process, and the overhead of each
+(and of DP with secure aggregation) against plain FedAvg, measured side by side.`),
+    suite('startup', 'how long `fedtl <command> --help` takes: the built bundle vs the sources under tsx', STARTUP_OPTIONS, async (resolved) => {
+      const [{ runStartupSuite }, { benchCommand }] = await Promise.all([import('./startup/startup-suite'), import('./bench-command')]);
+      return runStartupSuite(resolved.values, benchCommand('startup', STARTUP_OPTIONS, resolved));
+    }),
+  ],
+};
