@@ -1,16 +1,5 @@
-import { Writable } from 'node:stream';
+import { fakeTerminal } from '@fedtl/util/testing';
 import { SuiteProgress } from './suite-progress';
-
-function fakeTerminal(): Writable & { isTTY: boolean; columns: number; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return Object.assign(stream, { isTTY: true, columns: 160, text: () => chunks.join('') });
-}
 
 describe('SuiteProgress', () => {
   it('shows the unit running and counts the finished ones, ending its line after the last', () => {

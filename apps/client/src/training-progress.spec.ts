@@ -1,16 +1,5 @@
-import { Writable } from 'node:stream';
+import { fakeTerminal } from '@fedtl/util/testing';
 import { trainingProgress } from './training-progress';
-
-function fakeTerminal(): Writable & { isTTY: boolean; columns: number; text: () => string } {
-  const chunks: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return Object.assign(stream, { isTTY: true, columns: 160, text: () => chunks.join('') });
-}
 
 describe('trainingProgress', () => {
   it('shows the round, the steps and the epoch they fall in, and ends its line at stop()', () => {

@@ -1,18 +1,9 @@
-import { Writable } from 'node:stream';
-import { createProgress, type ProgressStream } from './progress';
+import { createProgress } from './progress';
+import { fakeTerminal } from './testing/fake-terminal';
 
-/**
- * A Writable that records what is written (into `chunks`: share them to see two streams interleave); `isTTY`
- * and `columns` as a terminal's (or not).
- */
-function fakeStream(isTTY: boolean, chunks: string[] = []): ProgressStream & { text: () => string } {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk.toString());
-      callback();
-    },
-  });
-  return Object.assign(stream, { isTTY, columns: 120, text: () => chunks.join('') });
+/** A terminal (or not) that records what is written (into `chunks`: share them to see two streams interleave). */
+function fakeStream(isTTY: boolean, chunks: string[] = []) {
+  return fakeTerminal({ isTTY, columns: 120, chunks });
 }
 
 describe('createProgress', () => {

@@ -150,3 +150,4 @@ export function useTestSandbox(): TestSandbox {
     },
   };
 }
+export * from './fake-terminal';
