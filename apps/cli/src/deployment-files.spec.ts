@@ -20,6 +20,7 @@ import {
   type OptionDeclarations,
 } from '@fedtl/util/options';
 import { COMMANDS } from './program';
+import { readDockerfile, type DockerStage } from './testing/dockerfile';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const KUBERNETES_DIR = 'deploy/kubernetes';
@@ -58,108 +59,6 @@ const READINESS_PATH = '/readyz';
 
 function readRepoFile(path: string): string {
   return readFileSync(join(ROOT, path), 'utf8');
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// A reader of Dockerfile instructions: enough of the format for these files (comments, line continuations, the
-// JSON and shell forms), and nothing it does not understand passes silently.
-
-/** One build stage: its base, its name, and what the checks read of its instructions. */
-interface DockerStage {
-  from: string;
-  name?: string;
-  workdir: string;
-  user?: string;
-  env: Record<string, string>;
-  runs: string[];
-  copies: Array<{ from?: string; sources: string[]; destination: string }>;
-  expose: number[];
-  volumes: string[];
-  entrypoint?: string[];
-  cmd?: string[];
-}
-
-const DOCKER_INSTRUCTIONS = new Set(['FROM', 'WORKDIR', 'USER', 'ENV', 'ARG', 'RUN', 'COPY', 'EXPOSE', 'VOLUME', 'ENTRYPOINT', 'CMD']);
-
-/** The stages of a Dockerfile, in order (the last one is the image). */
-function readDockerfile(text: string): DockerStage[] {
-  const stages: DockerStage[] = [];
-  const lines: string[] = [];
-  let pending = '';
-  for (const raw of text.split('\n')) {
-    if (/^\s*#/.test(raw)) continue; // comments are whole lines, also inside a continued instruction
-    const continued = /\\\s*$/.test(raw);
-    pending += (pending ? ' ' : '') + raw.replace(/\\\s*$/, '').trim();
-    if (!continued) {
-      if (pending.trim()) lines.push(pending.trim());
-      pending = '';
-    }
-  }
-  for (const line of lines) {
-    const [, keyword, rest] = /^(\S+)\s*(.*)$/.exec(line) as RegExpExecArray;
-    const instruction = keyword.toUpperCase();
-    if (!DOCKER_INSTRUCTIONS.has(instruction)) throw new Error(`Dockerfile: ${instruction} is not an instruction this reader knows`);
-    if (instruction === 'FROM') {
-      const [from, as, name] = rest.split(/\s+/);
-      stages.push({ from, name: as?.toUpperCase() === 'AS' ? name : undefined, workdir: '/', env: {}, runs: [], copies: [], expose: [], volumes: [] });
-      continue;
-    }
-    const stage = stages.at(-1);
-    if (!stage) throw new Error(`Dockerfile: ${instruction} before FROM`);
-    switch (instruction) {
-      case 'WORKDIR':
-        stage.workdir = posix.resolve(stage.workdir, rest);
-        break;
-      case 'USER':
-        stage.user = rest;
-        break;
-      case 'ENV':
-        Object.assign(stage.env, readEnv(rest));
-        break;
-      case 'RUN':
-        stage.runs.push(rest);
-        break;
-      case 'COPY': {
-        const words = jsonOrWords(rest);
-        const from = words.find((word) => word.startsWith('--from='))?.slice('--from='.length);
-        const paths = words.filter((word) => !word.startsWith('--'));
-        stage.copies.push({ from, sources: paths.slice(0, -1), destination: posix.resolve(stage.workdir, paths.at(-1) as string) });
-        break;
-      }
-      case 'EXPOSE':
-        stage.expose.push(...rest.split(/\s+/).map((port) => Number(port.replace(/\/(tcp|udp)$/, ''))));
-        break;
-      case 'VOLUME':
-        stage.volumes.push(...jsonOrWords(rest));
-        break;
-      case 'ENTRYPOINT':
-      case 'CMD': {
-        // The shell form runs under /bin/sh -c, as Docker does.
-        const command = rest.startsWith('[') ? (JSON.parse(rest) as string[]) : ['/bin/sh', '-c', rest];
-        if (instruction === 'ENTRYPOINT') {
-          stage.entrypoint = command;
-          stage.cmd = undefined; // Docker resets an inherited CMD when ENTRYPOINT is set
-        } else {
-          stage.cmd = command;
-        }
-        break;
-      }
-    }
-  }
-  return stages;
-}
-
-function jsonOrWords(text: string): string[] {
-  return text.startsWith('[') ? (JSON.parse(text) as string[]) : text.split(/\s+/).filter(Boolean);
-}
-
-/** `ENV A=1 B=2` or the legacy `ENV A 1`; values unquoted. */
-function readEnv(text: string): Record<string, string> {
-  if (!/^\S+=/.test(text)) {
-    const [, name, value] = /^(\S+)\s+(.*)$/.exec(text) as RegExpExecArray;
-    return { [name]: value };
-  }
-  return Object.fromEntries(text.split(/\s+/).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1).replace(/^"(.*)"$/, '$1')]));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -393,48 +292,6 @@ function problemsOf(check: (container: FedtlContainer, run: ParsedRun) => string
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-
-describe('the Dockerfile reader', () => {
-  it('reads stages, both forms of ENTRYPOINT/CMD, ENV, COPY --from, EXPOSE and VOLUME, across continued lines', () => {
-    const stages = readDockerfile(
-      [
-        'FROM node:20 AS build',
-        'WORKDIR /src',
-        '# a comment',
-        'RUN npm ci \\',
-        '  # inside a continuation',
-        ' && npm run build',
-        'FROM node:20-slim',
-        'WORKDIR /app',
-        'ENV A=1 B="two"',
-        'COPY --from=build /src/dist dist',
-        'COPY bin/x.js ./bin/',
-        'EXPOSE 8080/tcp',
-        'VOLUME ["/data"]',
-        'USER node',
-        'ENTRYPOINT ["node", "/app/bin/x.js"]',
-        'CMD serve --port 1',
-      ].join('\n'),
-    );
-    expect(stages).toHaveLength(2);
-    expect(stages[0]).toMatchObject({ from: 'node:20', name: 'build', workdir: '/src', runs: ['npm ci && npm run build'] });
-    expect(stages[1]).toMatchObject({
-      from: 'node:20-slim',
-      workdir: '/app',
-      env: { A: '1', B: 'two' },
-      copies: [
-        { from: 'build', sources: ['/src/dist'], destination: '/app/dist' },
-        { sources: ['bin/x.js'], destination: '/app/bin' },
-      ],
-      expose: [8080],
-      volumes: ['/data'],
-      user: 'node',
-      entrypoint: ['node', '/app/bin/x.js'],
-      cmd: ['/bin/sh', '-c', 'serve --port 1'],
-    });
-    expect(() => readDockerfile('FROM x\nHEALTHCHECK NONE')).toThrow(/HEALTHCHECK/);
-  });
-});
 
 describe('the Kubernetes manifests', () => {
   it('are valid objects of their apiVersion and kind (the Kubernetes OpenAPI schema, through kubernetes-models)', () => {
