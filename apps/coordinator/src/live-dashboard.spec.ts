@@ -3,7 +3,7 @@
 // federation (a dashboard connection counts against no federation cap and cannot open the federation namespace).
 // Plus the page itself: nothing it loads comes from outside the coordinator.
 import { join as joinPath } from 'node:path';
-import { io, type Socket } from 'socket.io-client';
+import { Manager, io, type Socket } from 'socket.io-client';
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, waitUntil } from '@fedtl/util/testing';
 import { parseCoordinatorConfig } from './config';
@@ -77,6 +77,32 @@ describe('the live dashboard namespace', () => {
     expect(Math.abs(operator.now - Date.now())).toBeLessThan(60_000);
     const member = await firstStatus(dashboard(TOKEN));
     expect(member).toMatchObject({ view: 'federation', clients: [] });
+  });
+
+  it('closes a dashboard connection that never presents a token within seconds, counting it as a failed authentication', async () => {
+    // Its own coordinator, whose rate limit refuses an address after one failed authentication.
+    const strict = await startCoordinator(
+      parseCoordinatorConfig(
+        ['--port', '0', '--out-dir', joinPath(sandbox.dir, 'strict'), '--backbone', `precomputed:${FEATURE_DIM}`, '--labels', 'a,b', '--rounds', '1', '--max-auth-failures', '1'],
+        { FEDTL_TOKEN: TOKEN, FEDTL_OPERATOR_TOKEN: OPERATOR },
+      ),
+    );
+    sandbox.defer(() => strict.stop());
+    // A squatter: the dashboard's handshake, then silence (no namespace, no token).
+    const squatter = new Manager(strict.url, { transports: ['websocket'], query: { [DASHBOARD_HANDSHAKE_PARAM]: '1' }, reconnection: false, autoConnect: false });
+    await new Promise<void>((resolve, reject) => squatter.open((err) => (err ? reject(err) : resolve())));
+    sandbox.defer(() => squatter.engine?.close());
+    expect(strict.server.admission.openDashboardConnections).toBe(1);
+    // Closed well before Socket.IO's default 45 s connect timeout, so it cannot hold a dashboard slot for long...
+    await waitUntil(() => strict.server.admission.openDashboardConnections === 0, 20_000, 'the silent dashboard connection to be closed');
+    // ...and counted: with one failure allowed, the operator's own dashboard from the same address is refused now.
+    const socket = io(`${strict.url}/dashboard`, { transports: ['websocket'], query: { [DASHBOARD_HANDSHAKE_PARAM]: '1' }, auth: { token: OPERATOR }, reconnection: false, forceNew: true });
+    sandbox.defer(() => socket.close());
+    const refused = await new Promise<boolean>((resolve) => {
+      socket.once('connect_error', () => resolve(true));
+      socket.once('status', () => resolve(false));
+    });
+    expect(refused).toBe(true);
   });
 
   it('counts dashboards against no federation cap, and keeps them out of the federation namespace', async () => {

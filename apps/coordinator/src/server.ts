@@ -3,7 +3,7 @@
 // answered with an Error and, if the client was training this round, leaves it out of the round.
 import { AsyncResource } from 'node:async_hooks';
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -104,6 +104,9 @@ function socketIoClientScript(): string {
 /** How long close() lets connections end on their own before it cuts them (a half-closed peer never ends). */
 export const CLOSE_GRACE_MS = 2_000;
 
+/** How long a connection may stay open without opening a Socket.IO namespace (see connectTimeout below). */
+export const NAMESPACE_CONNECT_TIMEOUT_MS = 5_000;
+
 export class CoordinatorServer {
   private readonly http: HttpServer;
   readonly io: Server<ClientToServerEvents, ServerToClientEvents>;
@@ -160,6 +163,10 @@ export class CoordinatorServer {
       serveClient: false,
       pingInterval: options.heartbeatIntervalMs,
       pingTimeout: options.heartbeatTimeoutMs,
+      // A connection that opens no namespace is closed after this long (Socket.IO's default is 45 s). Clients open
+      // theirs at once; a dashboard connection that never does would otherwise hold one of the dashboards' few
+      // slots for 45 s without ever presenting a token.
+      connectTimeout: NAMESPACE_CONNECT_TIMEOUT_MS,
     });
     this.io.use(AsyncResource.bind((socket, next) => {
       if (isDashboardHandshake(socket.request)) {
@@ -185,8 +192,17 @@ export class CoordinatorServer {
       );
     }));
     this.io.on('connection', AsyncResource.bind((socket) => this.onConnection(socket)));
-    this.dashboard = new LiveDashboard(this.io as unknown as Server, status, access, (address) => {
+    const countFailure = (address: string) => {
       this.admission.noteFailedAuthentication(address).catch((err: Error) => log.error('could not count a failed authentication', { error: err.message }));
+    };
+    this.dashboard = new LiveDashboard(this.io as unknown as Server, status, access, countFailure);
+    // A dashboard connection that closes without ever presenting a token counts as a failed authentication, so an
+    // address that keeps squatting the dashboards' slots is soon refused at the upgrade (--max-auth-failures).
+    this.io.engine.on('connection', (raw: { request: IncomingMessage; once(event: 'close', listener: () => void): void }) => {
+      if (!isDashboardHandshake(raw.request)) return;
+      raw.once('close', () => {
+        if (!this.dashboard.triedToAuthenticate(raw)) countFailure(raw.request.socket.remoteAddress ?? 'unknown');
+      });
     });
   }
 

@@ -27,6 +27,8 @@ export class LiveDashboard {
   private timer?: NodeJS.Timeout;
   private lastPushAt = 0;
   private readonly onChanged = () => this.schedulePush();
+  /** Engine connections (socket.conn) that presented a token to this namespace, accepted or refused. */
+  private readonly authenticated = new WeakSet<object>();
 
   /**
    * @param io the coordinator's Socket.IO server (its default namespace is the federation's)
@@ -42,6 +44,7 @@ export class LiveDashboard {
   ) {
     this.namespace = io.of(DASHBOARD_NAMESPACE) as unknown as typeof this.namespace;
     this.namespace.use((socket, next) => {
+      this.authenticated.add(socket.conn);
       const given = (socket.handshake.auth as { token?: unknown }).token;
       const viewer = viewerOf(typeof given === 'string' ? given : '', socket.request.socket, access);
       if (viewer.view === 'denied') {
@@ -66,6 +69,11 @@ export class LiveDashboard {
       socket.emit('status', viewOf(this.status.snapshot(), socket.data.viewer));
     });
     status.on('changed', this.onChanged);
+  }
+
+  /** Whether the engine connection `connection` has presented a token here (a dashboard that never does is a squatter). */
+  triedToAuthenticate(connection: object): boolean {
+    return this.authenticated.has(connection);
   }
 
   /** Stops pushing (the sockets themselves close with the server). */
