@@ -141,6 +141,9 @@ describe('client configuration: the token', () => {
       warnings: ['--token on the command line is visible to every user of this machine (ps); use --token-file FILE or FEDTL_TOKEN'],
     });
     expect(() => parseClientConfig([...base, '--token', 'x', '--token-file', file])).toThrow('--token/--token-file: expected one of them, got "both"');
+    const empty = join(sandbox.dir, 'empty.token');
+    writeFileSync(empty, '\n');
+    expect(() => parseClientConfig([...base, '--token-file', empty])).toThrow(`--token-file: expected a file holding a secret, got "${empty} (empty)"`);
   });
 
   it('takes the token from the higher-precedence source when it comes both ways', () => {

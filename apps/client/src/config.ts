@@ -3,7 +3,7 @@
 // with the checks that involve several options at once: one data source, the two modes (joining a federation or
 // --adapt-only) and the options each takes, the token given two ways, the coordinator's URL.
 import { join } from 'node:path';
-import { readUserTextSync } from '@fedtl/data';
+import { readSecretFile, readUserTextSync } from '@fedtl/data';
 import type { PrivacyPolicy } from '@fedtl/privacy';
 import { configError, redactUrl, type LogFormat, type LogLevel } from '@fedtl/util';
 import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type ResolvedOptions } from '@fedtl/util/options';
@@ -173,12 +173,7 @@ function tokenOf(resolved: ClientOptions): string {
   const which = preferredOf(resolved, 'token', 'tokenFile');
   if (which === undefined) return '';
   if (which === 'token') return resolved.values.token as string;
-  const path = resolved.values.tokenFile as string;
-  try {
-    return readUserTextSync(path).replace(/\r?\n$/, '');
-  } catch (err) {
-    fail('--token-file', 'a readable file holding the secret', `${path} (${(err as Error).message})`);
-  }
+  return readSecretFile('--token-file', resolved.values.tokenFile as string);
 }
 
 /**

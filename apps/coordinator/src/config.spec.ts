@@ -254,6 +254,13 @@ describe('coordinator configuration', () => {
     });
     expect(() => parseCoordinatorConfig(['--token', STRONG, '--token-file', tokenFile])).toThrow('--token/--token-file: expected one of them, got "both"');
     expect(() => parseCoordinatorConfig(['--token-file', join(sandbox.dir, 'missing')])).toThrow('--token-file: expected a readable file holding the secret');
+    // An empty secret file is no token: taken as "no authentication", it would leave the federation open.
+    for (const [content, what] of [['', 'empty'], [' \n', 'only whitespace']]) {
+      const empty = join(sandbox.dir, `empty-${what}`);
+      writeFileSync(empty, content);
+      expect(() => parseCoordinatorConfig(['--token-file', empty])).toThrow(`--token-file: expected a file holding a secret, got "${empty} (${what})"`);
+      expect(() => parseCoordinatorConfig(['--operator-token-file', empty])).toThrow('--operator-token-file: expected a file holding a secret');
+    }
   });
 
   it('takes per-client tokens from --token-store or <out-dir>/tokens.json, which count as authentication beyond loopback', () => {

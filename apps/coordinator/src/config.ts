@@ -2,7 +2,7 @@
 // FEDTL_* environment variables, a --config file and defaults) turned into the plain values everything below
 // receives, with the checks that involve several options at once.
 import { existsSync } from 'node:fs';
-import { normalizeLabel, readUserTextSync } from '@fedtl/data';
+import { normalizeLabel, readSecretFile, readUserTextSync } from '@fedtl/data';
 import { configError, tokenWeakness, type LogFormat, type LogLevel } from '@fedtl/util';
 import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type ResolvedOptions } from '@fedtl/util/options';
 import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
@@ -151,15 +151,6 @@ export interface CoordinatorConfig {
 
 function fail(name: string, expected: string, got: unknown): never {
   throw configError(name, expected, got);
-}
-
-/** A secret from a file (Docker/Kubernetes secrets are files): its content without the trailing newline. */
-function readSecretFile(name: string, path: string): string {
-  try {
-    return readUserTextSync(path).replace(/\r?\n$/, '');
-  } catch (err) {
-    fail(name, 'a readable file holding the secret', `${path} (${(err as Error).message})`);
-  }
 }
 
 /** Loopback addresses: only this machine's users can reach a coordinator listening there. */

@@ -4,7 +4,7 @@
 // named, with the fix, instead. A UTF-8 byte-order mark is not data and is dropped.
 import { createReadStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { FedtlError } from '@fedtl/util';
+import { FedtlError, configError } from '@fedtl/util';
 
 const UTF8_BOM = [0xef, 0xbb, 0xbf];
 /** Longest first: UTF-32LE's mark starts with UTF-16LE's. */
@@ -125,4 +125,20 @@ function badEncoding(path: string, found: string, details: Record<string, unknow
     `${path}: expected a UTF-8 text file, but ${found}. Save it as UTF-8 (in a spreadsheet: "CSV UTF-8"; in an editor: encoding UTF-8) and try again`,
     { file: path, ...details },
   );
+}
+
+/**
+ * A secret kept in a file (Docker and Kubernetes secrets are files): its content without the trailing newline.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming `option` when the file cannot be read or holds no secret (it is
+ *   empty or only whitespace: taken as "no token", it would leave a federation open).
+ */
+export function readSecretFile(option: string, path: string): string {
+  let secret: string;
+  try {
+    secret = readUserTextSync(path).replace(/\r?\n$/, '');
+  } catch (err) {
+    throw configError(option, 'a readable file holding the secret', `${path} (${(err as Error).message})`);
+  }
+  if (secret.trim() === '') throw configError(option, 'a file holding a secret', `${path} (${secret === '' ? 'empty' : 'only whitespace'})`);
+  return secret;
 }
