@@ -89,6 +89,17 @@ describe('the fedtl program', () => {
     expect(bad).toMatchObject({ code: 2, stderr: 'fedtl client: FEDTL_ERR_BAD_CONFIG: --dp-delta: expected a finite number in (0, 0.01), got "0.5"\n' });
   });
 
+  it('prints only a configuration the command accepts (the checks across options run first), URL credentials masked', async () => {
+    expect(await fedtl(['coordinator', '--labels', 'a,a', '--print-config'])).toMatchObject({ code: 2, stdout: '', stderr: expect.stringContaining('--labels: expected distinct labels') });
+    const leaky = await fedtl(['client', '--coordinator', 'http://user:pass@127.0.0.1:9/?token=qsecret', '--client-id', 'a', '--demo-mailbox', '1', '--print-config']);
+    expect(leaky).toMatchObject({ code: 2, stdout: '' });
+    expect(leaky.stderr).not.toMatch(/pass|qsecret/);
+    const masked = await fedtl(['client', '--coordinator', 'http://user:pass@127.0.0.1:9', '--client-id', 'a', '--demo-mailbox', '1', '--print-config']);
+    expect(masked.code).toBe(0);
+    expect(masked.stdout).toContain('coordinator: http://***@127.0.0.1:9/ # flag --coordinator');
+    expect(masked.stdout).not.toContain('pass');
+  });
+
   it('refuses bad input in one line with exit status 2: unknown commands, flags and config keys, and bad values', async () => {
     const config = join(dir, 'c.json');
     writeFileSync(config, JSON.stringify({ rouds: 3 }));

@@ -77,6 +77,7 @@ async function runCommand<D extends OptionDeclarations>(command: Command, spec: 
     const { readUserTextSync } = await import('@fedtl/data');
     const options = loadDeclaredOptions(command, spec.options, io.env, readUserTextSync);
     if (options.printConfig) {
+      await spec.validate?.(options);
       io.stdout(options.printed);
       return 0;
     }

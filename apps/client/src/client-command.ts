@@ -18,6 +18,10 @@ Exit status: 0 the run finished; 1 the run failed (its cause is printed) or this
 the coordinator or by its own privacy policy, or misconfigured (options, a URL with a path, an untrusted
 certificate, a corrupt --dp-ledger); 3 the coordinator stayed unreachable; 130/143 stopped by SIGINT/SIGTERM.`,
   options: CLIENT_OPTIONS,
+  async validate(loaded) {
+    const { clientConfigFrom } = await import('./config');
+    clientConfigFrom(loaded);
+  },
   async run(loaded, io) {
     const [{ clientConfigFrom }, { failWithoutOutcome, runClientProcess }] = await Promise.all([import('./config'), import('./client-process')]);
     const config = clientConfigFrom(loaded);

@@ -11,6 +11,7 @@ import {
   LOG_OPTIONS,
   type OptionDeclarations,
 } from '@fedtl/util/options';
+import { redactUrl } from '@fedtl/util';
 
 /** Ten minutes without a session with the coordinator, then the client gives up. */
 export const DEFAULT_GIVE_UP_AFTER_MS = 600_000;
@@ -42,7 +43,7 @@ const ADAPT =
   'options apply):';
 
 export const CLIENT_OPTIONS = {
-  coordinator: stringOption({ help: 'the coordinator\'s URL, without a path (http://HOST:PORT, https:// for TLS); required unless --adapt-only', valueName: 'URL', group: FEDERATION }),
+  coordinator: stringOption({ help: 'the coordinator\'s URL, without a path (http://HOST:PORT, https:// for TLS); required unless --adapt-only', valueName: 'URL', group: FEDERATION, redact: redactUrl }),
   clientId: stringOption({ help: 'this organisation\'s id: 1-64 letters, digits, ".", "_" or "-"; required unless --adapt-only', defaultText: 'adapt-only with --adapt-only', valueName: 'ID', group: FEDERATION }),
   token: stringOption({ help: 'the federation\'s shared secret (visible in the process list as a flag: prefer the environment or --token-file)', secret: true, valueName: 'SECRET', group: FEDERATION }),
   tokenFile: stringOption({ help: 'file holding the shared secret (Docker and Kubernetes secrets are files)', valueName: 'FILE', group: FEDERATION }),

@@ -13,6 +13,10 @@ Examples:
 Exit status: 0 the run finished; 1 it failed (its verdict says why; clients are told); 2 a bad configuration;
 130/143 stopped by SIGINT/SIGTERM (a restart resumes from the last checkpoint).`,
   options: COORDINATOR_OPTIONS,
+  async validate(options) {
+    const { coordinatorConfigFrom } = await import('./config');
+    coordinatorConfigFrom(options);
+  },
   async run(options) {
     const [{ coordinatorConfigFrom }, { runCoordinatorProcess }] = await Promise.all([import('./config'), import('./coordinator-process')]);
     return runCoordinatorProcess(coordinatorConfigFrom(options));

@@ -16,6 +16,10 @@ The demo before issue 8, where every organisation had 225 labelled mails and tra
   fedtl demo --clients 3 --train-limit 0 --per-organisation 300 --rounds 5 --local-epochs 3 \\
     --batch-size 32 --learning-rate 0.003 --personalize-epochs 5`,
   options: DEMO_OPTIONS,
+  async validate(loaded) {
+    const { demoOptionsFrom } = await import('./demo-options');
+    demoOptionsFrom(loaded.values);
+  },
   async run(loaded) {
     const [{ demoOptionsFrom }, { runDemo }] = await Promise.all([import('./demo-options'), import('./demo')]);
     return runDemo(demoOptionsFrom(loaded.values));

@@ -23,5 +23,6 @@ describe('redactUrl', () => {
     expect(redactUrl('http://org-7:hunter2@coordinator.example:8080')).toBe('http://***@coordinator.example:8080/');
     expect(redactUrl('https://coordinator.example:8443')).toBe('https://coordinator.example:8443');
     expect(redactUrl('not a url')).toBe('not a url');
+    expect(redactUrl('http://127.0.0.1:9/api/status?token=qsecret&x=1#frag')).toBe('http://127.0.0.1:9/api/status?token=***&x=***#frag');
   });
 });

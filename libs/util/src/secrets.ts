@@ -30,8 +30,9 @@ export function tokenWeakness(token: string): string | undefined {
 }
 
 /**
- * `url` with its user name and password (if any) replaced by `***`, for logs and error messages: a coordinator
- * URL pasted with credentials must not end up in a terminal transcript. Text that is not a URL comes back as is.
+ * `url` with its user name and password and the values of its query parameters (if any) replaced by `***`, for
+ * logs, error messages and --print-config: a coordinator URL pasted with credentials (or a dashboard URL with its
+ * `?token=`) must not end up in a terminal transcript. Text that is not a URL comes back as is.
  */
 export function redactUrl(url: string): string {
   let parsed: URL;
@@ -40,8 +41,11 @@ export function redactUrl(url: string): string {
   } catch {
     return url;
   }
-  if (!parsed.username && !parsed.password) return url;
-  parsed.username = '***';
-  parsed.password = '';
+  if (!parsed.username && !parsed.password && !parsed.search) return url;
+  if (parsed.username || parsed.password) {
+    parsed.username = '***';
+    parsed.password = '';
+  }
+  for (const key of [...parsed.searchParams.keys()]) parsed.searchParams.set(key, '***');
   return parsed.toString();
 }

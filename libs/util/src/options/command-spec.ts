@@ -24,6 +24,11 @@ export interface CommandSpec<D extends OptionDeclarations = OptionDeclarations> 
    * process's exit status. Throws FedtlError FEDTL_ERR_BAD_CONFIG for a configuration it cannot run with.
    */
   run(options: LoadedOptions<D>, io: CommandIo): Promise<number>;
+  /**
+   * The checks across options that `run` makes before it starts, without starting anything: --print-config runs
+   * them, so that the configuration it prints is one the command accepts. Throws FedtlError FEDTL_ERR_BAD_CONFIG.
+   */
+  validate?(options: LoadedOptions<D>): Promise<void>;
   /** The exit status for an error `run` threw (default: 2 for FEDTL_ERR_BAD_CONFIG, 1 for anything else). */
   exitCodeFor?(err: unknown): number;
 }

@@ -23,6 +23,8 @@ export interface OptionDeclaration<T = unknown> {
   valueName?: string;
   /** Never printed: --print-config and logs show it as redacted. */
   secret?: boolean;
+  /** How --print-config shows a value that may hold a secret in part (a URL's credentials): `redactUrl`, say. */
+  redact?(value: T): unknown;
   /** The heading it is listed under in --help. */
   group?: string;
   /** A list's items are integers (kind 'list' only). */
@@ -44,6 +46,7 @@ export type OptionValues<D extends OptionDeclarations> = {
 
 interface Common<T> {
   help: string;
+  redact?(value: T): unknown;
   env?: string | null;
   valueName?: string;
   secret?: boolean;

@@ -12,7 +12,7 @@ export function formatConfig<D extends OptionDeclarations>(declarations: D, reso
     const value = (resolved.values as Record<string, unknown>)[key];
     if (value === undefined) continue;
     if (declaration.secret) redacted.push(`# ${key}: [redacted] (set, from ${describeSource(key, declarations, resolved)})`);
-    else shown[key] = value;
+    else shown[key] = declaration.redact ? declaration.redact(value) : value;
   }
   const document = new Document(shown);
   if (isMap(document.contents)) {
