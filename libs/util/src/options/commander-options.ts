@@ -30,6 +30,8 @@ export function addDeclaredOptions(command: Command, declarations: OptionDeclara
     if (option.attributeName() !== key) throw new Error(`option key "${key}" has the flag --${flag}, which commander reads as "${option.attributeName()}"`);
     if (declaration.group) option.helpGroup(declaration.group);
     command.addOption(option);
+    // The other form too, out of --help: `--no-fresh` must be able to undo `fresh: true` from a config file.
+    if (declaration.kind === 'boolean') command.addOption(new Option(declaration.default === true ? `--${flag}` : `--no-${flag}`).hideHelp());
   }
   command.addOption(new Option('--config <FILE>', `read options from a YAML or JSON file: camelCase keys, the same names and values as the flags (env ${CONFIG_FILE_ENV})`).helpGroup(CONFIGURATION_GROUP));
   command.addOption(new Option('--print-config', 'print the merged configuration as YAML (secrets redacted, each value with its source) and exit').helpGroup(CONFIGURATION_GROUP));

@@ -22,13 +22,22 @@ export function parseConfigFile(text: string, path: string, declarations: Option
     const first = document.errors[0];
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path}: expected a YAML or JSON mapping of options, got a syntax error: ${first.message.split('\n')[0]}`);
   }
-  const parsed: unknown = document.toJS();
+  let parsed: unknown;
+  try {
+    parsed = document.toJS();
+  } catch (err) {
+    // yaml's own guard against alias bombs ("billion laughs"), among others.
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path}: expected a YAML or JSON mapping of options, got a document yaml refuses to expand: ${(err as Error).message}`);
+  }
   if (parsed === null || parsed === undefined) return { path, values: {} };
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path}: expected a mapping of option names to values, got ${Array.isArray(parsed) ? 'a list' : JSON.stringify(parsed)}`);
   }
   const known = Object.keys(declarations);
   for (const key of Object.keys(parsed)) {
+    if (key === 'config' || key === 'printConfig') {
+      throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path}: "${key}" is a command-line flag, not an option a config file can set`);
+    }
     if (!Object.prototype.hasOwnProperty.call(declarations, key)) {
       const suggestion = known.length > 0 ? ` (did you mean "${closest(key, known)}"?)` : '';
       throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${path}: unknown option "${key}"${suggestion}; keys are the options' camelCase names, see --help`);

@@ -62,13 +62,25 @@ describe('option declarations', () => {
   });
 
   it('read every kind from the environment and from a YAML or a JSON file', () => {
-    const env = { FEDTL_STRATEGY: 'fedadam', FEDTL_LABELS: 'a, b ,c', FEDTL_SECURE_AGGREGATION: 'true', FEDTL_PERSONALIZE: 'false', FEDTL_BUDGETS: '50,200' };
+    const env = { FEDTL_STRATEGY: 'fedadam', FEDTL_LABELS: 'a, b ,c', FEDTL_SECURE_AGGREGATION: 'on', FEDTL_PERSONALIZE: 'false', FEDTL_BUDGETS: '50,200' };
     expect(load([], env).values).toMatchObject({ strategy: 'fedadam', labels: ['a', 'b', 'c'], secureAggregation: true, personalize: false, budgets: [50, 200] });
     const yaml = 'learningRate: 1e-4\nlabels: [x, y]\nbudgets: [8, 32]\nsecureAggregation: true\noutDir: out/y\n';
     const json = JSON.stringify({ learningRate: 0.0001, labels: 'x,y', budgets: '8,32', secureAggregation: true, outDir: 'out/y' });
     for (const text of [yaml, json]) {
       expect(load(['--config', 'c'], {}, { c: text }).values).toMatchObject({ learningRate: 0.0001, labels: ['x', 'y'], budgets: [8, 32], secureAggregation: true, outDir: 'out/y' });
     }
+  });
+
+  it('let a flag switch off a switch the file or the environment turned on, and on one they turned off', () => {
+    const files = { 'c.yaml': 'secureAggregation: true\npersonalize: false\n' };
+    expect(load(['--config', 'c.yaml'], {}, files).values).toMatchObject({ secureAggregation: true, personalize: false });
+    expect(load(['--config', 'c.yaml', '--no-secure-aggregation', '--personalize'], {}, files).values).toMatchObject({ secureAggregation: false, personalize: true });
+    expect(load(['--no-secure-aggregation'], { FEDTL_SECURE_AGGREGATION: 'true' }).sources.secureAggregation).toBe('flag');
+    const help = addDeclaredOptions(new Command('t'), DECLARATIONS).helpInformation();
+    expect(help).toContain('--secure-aggregation');
+    expect(help).not.toContain('--no-secure-aggregation');
+    expect(help).toContain('--no-personalize');
+    expect(help).not.toMatch(/^\s+--personalize\b/m);
   });
 
   it('name the file through FEDTL_CONFIG, and --config wins over it', () => {
@@ -85,13 +97,17 @@ describe('option declarations', () => {
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'port: "8080"\nsecureAggregation: maybe\n' })).toThrow('c.yaml: secureAggregation: expected true or false, got "maybe"');
     expect(() => load(['--labels', 'a,,b'])).toThrow('--labels: expected a comma-separated list of at least 2 non-empty items, got "a,,b"');
     expect(() => load(['--budgets', '8,0'])).toThrow('--budgets: expected a comma-separated list of integers >= 1, got "8,0"');
-    expect(() => load(['--config', 'c'], {}, { c: 'port: .inf\n' })).toThrow('c: port: expected an integer in [0, 65535], got null');
+    expect(() => load(['--config', 'c'], {}, { c: 'port: .inf\n' })).toThrow('c: port: expected an integer in [0, 65535], got Infinity');
   });
 
   it('refuse unknown config keys with the closest valid name, and files that are not a mapping', () => {
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'prot: 1\n' })).toThrow('c.yaml: unknown option "prot" (did you mean "port"?)');
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'out-dir: x\n' })).toThrow('unknown option "out-dir" (did you mean "outDir"?)');
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': '- port\n' })).toThrow('c.yaml: expected a mapping of option names to values, got a list');
+    expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'config: other.yaml\n' })).toThrow('c.yaml: "config" is a command-line flag, not an option a config file can set');
+    // A "billion laughs" alias bomb: yaml refuses to expand it, and that is one line, not a stack trace.
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((name, i) => `${name}: &${name} [${Array(9).fill('*' + 'abcdefgh'[i]).join(', ')}]`), 'labels: [*h, *h, *h, *h, *h, *h, *h, *h, *h]'].join('\n');
+    expect(() => load(['--config', 'bomb.yaml'], {}, { 'bomb.yaml': bomb })).toThrow(/^bomb\.yaml: expected a YAML or JSON mapping of options, got a document yaml refuses to expand/);
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'port: 1\nport: 2\n' })).toThrow('c.yaml: expected a YAML or JSON mapping of options, got a syntax error');
     expect(() => load(['--config', 'c.json'], {}, { 'c.json': '{"port": 1,' })).toThrow('c.json: expected a YAML or JSON mapping of options, got a syntax error');
     expect(() => load(['--config', 'missing.yaml'])).toThrow("--config: expected a readable YAML or JSON file, got missing.yaml (ENOENT");

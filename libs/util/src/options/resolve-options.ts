@@ -41,7 +41,7 @@ export function resolveOptions<D extends OptionDeclarations>(declarations: D, in
     const value = coerce(declaration, found.raw);
     const checked = declaration.schema.safeParse(value);
     if (!checked.success) {
-      throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${found.where}: expected ${declaration.expected}, got ${JSON.stringify(found.raw)}`, { option: key, source: found.source });
+      throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${found.where}: expected ${declaration.expected}, got ${shown(found.raw)}`, { option: key, source: found.source });
     }
     values[key] = checked.data;
     sources[key] = found.source;
@@ -61,7 +61,12 @@ function pick(key: string, declaration: OptionDeclaration<unknown>, input: Optio
   return undefined;
 }
 
-const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false };
+const BOOLEAN_WORDS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
+
+/** A value as an error message quotes it: JSON, except numbers JSON cannot write (a YAML `.inf` is Infinity, not null). */
+function shown(raw: unknown): string {
+  return typeof raw === 'number' && !Number.isFinite(raw) ? String(raw) : JSON.stringify(raw);
+}
 
 /**
  * Text (a flag, an environment variable, a string in a file) as the value its kind expects; anything that does not
