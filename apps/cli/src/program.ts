@@ -86,7 +86,8 @@ async function runCommand<D extends OptionDeclarations>(command: Command, spec: 
     const message = err instanceof FedtlError ? `${err.code}: ${err.message}` : (err as Error).stack ?? String(err);
     io.stderr(`${name}: ${message}\n`);
     if (spec.exitCodeFor) return spec.exitCodeFor(err);
-    return err instanceof FedtlError && err.code === 'FEDTL_ERR_BAD_CONFIG' ? USAGE_EXIT_CODE : 1;
+    // A configuration the user gave (options, a config or token file that is not UTF-8) is theirs to fix: 2.
+    return err instanceof FedtlError && (err.code === 'FEDTL_ERR_BAD_CONFIG' || err.code === 'FEDTL_ERR_BAD_ENCODING') ? USAGE_EXIT_CODE : 1;
   }
 }
 

@@ -466,7 +466,8 @@ function listenError(err: NodeJS.ErrnoException, host: string, port: number): Er
   if (err.code === 'EADDRINUSE') return new FedtlError('FEDTL_ERR_BAD_CONFIG', `--port: expected a free port on ${host}, got ${port}, which another process is listening on (EADDRINUSE); choose another --port or stop that process`);
   if (err.code === 'EACCES') return new FedtlError('FEDTL_ERR_BAD_CONFIG', `--port: expected a port this user may listen on, got ${port} (EACCES: ports below 1024 need privileges)`);
   if (err.code === 'EADDRNOTAVAIL') return new FedtlError('FEDTL_ERR_BAD_CONFIG', `--host: expected an address of this machine, got ${host} (EADDRNOTAVAIL)`);
-  return err;
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new FedtlError('FEDTL_ERR_BAD_CONFIG', `--host: expected an address or a name this machine resolves, got ${host} (${err.code})`);
+  return new FedtlError('FEDTL_ERR_BAD_CONFIG', `--host/--port: expected an address and port to listen on, got ${host}:${port} (${err.code ?? err.message})`);
 }
 
 function byteLength(payload: unknown): number {

@@ -130,7 +130,7 @@ async function run(command: TokenCommand, out: CommandOutput): Promise<void> {
   const contents = await readTokenStore(store);
   const tokens = contents ? listTokens(contents) : [];
   if (tokens.length === 0) {
-    out.stderr(`no tokens in ${store}\n`);
+    out.stderr(contents ? `no tokens in ${store}\n` : `no token store at ${store} (no token issued there yet; is --out-dir the coordinator's?)\n`);
     return;
   }
   out.stdout(formatTable(tokens));
