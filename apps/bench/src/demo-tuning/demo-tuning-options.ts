@@ -1,6 +1,6 @@
 // `fedtl bench demo-tuning`: its options, declared once. Every list is a grid axis: the suite simulates every
 // combination of them.
-import { booleanOption, integerListOption, integerOption, numberOption, stringListOption, stringOption, LOG_OPTIONS } from '@fedtl/util/options';
+import { booleanOption, integerListOption, integerOption, numberOption, stringListOption, stringOption, LOG_OPTIONS, positiveNumberListOption } from '@fedtl/util/options';
 import { DATA_GROUP, SUITE_GROUP, withoutEnvironment } from '../shared-options';
 
 export const DEMO_TUNING_OPTIONS = {
@@ -12,7 +12,7 @@ export const DEMO_TUNING_OPTIONS = {
     budgets: integerListOption({ help: "labelled mails per organisation (the demo's --train-limit)", min: 2, default: [10, 20, 30, 40, 60], group: SUITE_GROUP }),
     rounds: integerListOption({ help: 'federated rounds', min: 1, default: [5, 10, 20], group: SUITE_GROUP }),
     localEpochs: integerListOption({ help: 'local epochs per round', min: 1, default: [1, 2, 5], group: SUITE_GROUP }),
-    learningRates: stringListOption({ help: 'Adam learning rates', default: ['0.001', '0.003', '0.01'], valueName: 'X,X,…', group: SUITE_GROUP }),
+    learningRates: positiveNumberListOption({ help: 'Adam learning rates', default: [0.001, 0.003, 0.01], group: SUITE_GROUP }),
     batchSizes: integerListOption({ help: 'local batch sizes', min: 1, default: [8, 32], group: SUITE_GROUP }),
     personalizeEpochs: integerListOption({ help: 'epochs of private head fine-tuning', min: 1, default: [5, 10, 20, 40], group: SUITE_GROUP }),
     strategies: stringListOption({ help: "fedavg, fedavgm:LR:MOMENTUM, fedadam:LR:TAU (the coordinator's --strategy and --server-* options)", default: ['fedavg'], valueName: 'SPEC,…', group: SUITE_GROUP }),

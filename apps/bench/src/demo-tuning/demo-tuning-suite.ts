@@ -21,7 +21,6 @@ import { FedAdam, FedAvg, FedAvgM, applyDelta, type Strategy } from '@fedtl/stra
 import { configError, configureLogging, createLogger, deriveSeed, type LogFormat, type LogLevel } from '@fedtl/util';
 import type { OptionValues, ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
-import { positiveNumbers } from '../option-checks';
 import { DEMO_TUNING_OPTIONS } from './demo-tuning-options';
 import { describeMachine, machineInfo } from '../machine';
 import { labelledFeatures } from '../domains/domain-data';
@@ -67,7 +66,7 @@ export function demoTuningOptionsFrom(v: OptionValues<typeof DEMO_TUNING_OPTIONS
     budgets: v.budgets,
     rounds: v.rounds,
     localEpochs: v.localEpochs,
-    learningRates: positiveNumbers(v.learningRates, '--learning-rates'),
+    learningRates: v.learningRates,
     batchSizes: v.batchSizes,
     personalizeEpochs: v.personalizeEpochs,
     strategies: v.strategies,

@@ -3,7 +3,7 @@
 import { configError, type LogFormat, type LogLevel } from '@fedtl/util';
 import type { OptionValues } from '@fedtl/util/options';
 import { DOMAINS_DEFAULTS, type ModelOptions, type TrainingOptions } from '../domains/domains-config';
-import { distinct, positiveNumbers, required } from '../option-checks';
+import { distinct, required } from '../option-checks';
 import { ADAPT_LR_KEYS, type FEW_SHOT_OPTIONS } from './few-shot-options';
 import { INITS, type InitName } from './few-shot-report';
 
@@ -41,8 +41,8 @@ export interface FewShotOptions {
 }
 
 /** Positive step sizes, distinct; a list only when choosing them (--validate), so a reported run has one per init. */
-function rateList(flag: string, items: readonly string[], validate: boolean): number[] {
-  const rates = distinct(positiveNumbers(items, flag), flag, 'distinct numbers > 0');
+function rateList(flag: string, items: readonly number[], validate: boolean): number[] {
+  const rates = distinct(items, flag, 'distinct numbers > 0');
   if (rates.length > 1 && !validate) throw configError(flag, 'one step size (lists are for choosing it with --validate)', items.join(','));
   return rates;
 }

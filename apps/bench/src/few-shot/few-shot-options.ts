@@ -2,7 +2,7 @@
 // bench's (shared-options.ts), and so are the model and the clients' local training, which are not options here
 // (DOMAINS_DEFAULTS); what is new is the held-out-domain protocol and the adaptation. Light imports only (the
 // Per-FedAvg default is written out; few-shot-report.spec.ts checks it against @fedtl/strategies).
-import { integerListOption, integerOption, numberOption, stringListOption, LOG_OPTIONS } from '@fedtl/util/options';
+import { integerListOption, integerOption, numberOption, positiveNumberListOption, stringListOption, LOG_OPTIONS } from '@fedtl/util/options';
 import { DATA_GROUP, DATA_OPTIONS, EMBEDDING_OPTIONS, ROUNDS_OPTION, SUITE_GROUP, VALIDATION_OPTIONS, withoutEnvironment } from '../shared-options';
 import { INITS, type InitName } from './few-shot-report';
 
@@ -27,9 +27,9 @@ const ADAPT_HELP: Record<InitName, string> = {
 
 /** --adapt-lr-per-fedavg, --adapt-lr-fedavg, --adapt-lr-scratch: lists, since --validate tries several. */
 function adaptLearningRate(init: InitName) {
-  return stringListOption({
+  return positiveNumberListOption({
     help: `${ADAPT_HELP[init]} (chosen on validation data; with --validate a list, all tried)`,
-    default: FEW_SHOT_DEFAULTS.adaptLearningRates[init].map(String),
+    default: [...FEW_SHOT_DEFAULTS.adaptLearningRates[init]],
     valueName: 'A',
     group: SUITE_GROUP,
   });

@@ -29,6 +29,8 @@ export interface OptionDeclaration<T = unknown> {
   group?: string;
   /** A list's items are integers (kind 'list' only). */
   integerItems?: boolean;
+  /** A list's items are numbers (kind 'list' only). */
+  numberItems?: boolean;
   /**
    * Refuse the flag given twice on one command line, where last-wins (the default, which lets a wrapper append an
    * override) would be dangerous: `token issue --client org-1 --client org-2` issuing org-2's token.
@@ -138,6 +140,15 @@ export function stringListOption<const O extends Common<string[]> & { minItems?:
   const minItems = options.minItems ?? 1;
   return declare(options, 'list', z.array(z.string().min(1)).min(minItems), `a comma-separated list of at least ${minItems} non-empty item${minItems === 1 ? '' : 's'}`, {
     valueName: options.valueName ?? 'A,B,…',
+  });
+}
+
+/** A comma-separated list of finite numbers > 0 (learning rates, step sizes). */
+export function positiveNumberListOption<const O extends Common<number[]> & { minItems?: number }>(options: O): Declared<number[], O> {
+  const minItems = options.minItems ?? 1;
+  return declare(options, 'list', z.array(z.number().gt(0)).min(minItems), 'a comma-separated list of numbers > 0', {
+    valueName: options.valueName ?? 'X,X,…',
+    numberItems: true,
   });
 }
 

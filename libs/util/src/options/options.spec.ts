@@ -6,6 +6,7 @@ import {
   booleanOption,
   choiceOption,
   integerListOption,
+  positiveNumberListOption,
   integerOption,
   loadDeclaredOptions,
   numberOption,
@@ -22,6 +23,7 @@ const DECLARATIONS = {
   strategy: choiceOption(['fedavg', 'fedadam'] as const, { help: 'strategy', default: 'fedavg' }),
   labels: stringListOption({ help: 'labels', minItems: 2, default: ['ham', 'spam'] }),
   budgets: integerListOption({ help: 'budgets', min: 1 }),
+  rates: positiveNumberListOption({ help: 'rates', default: [0.001, 0.01] }),
   secureAggregation: booleanOption({ help: 'secagg' }),
   personalize: booleanOption({ help: 'personalise', default: true }),
   token: stringOption({ help: 'secret', secret: true, env: 'FEDTL_TOKEN' }),
@@ -42,7 +44,7 @@ function load(argv: string[], env: Record<string, string> = {}, files: Record<st
 describe('option declarations', () => {
   it('give defaults when nothing is set, typed', () => {
     const { values, sources } = load([]);
-    expect(values).toEqual({ port: 8080, learningRate: 0.003, strategy: 'fedavg', labels: ['ham', 'spam'], secureAggregation: false, personalize: true, outDir: 'out/run' });
+    expect(values).toEqual({ port: 8080, learningRate: 0.003, strategy: 'fedavg', labels: ['ham', 'spam'], secureAggregation: false, personalize: true, outDir: 'out/run', rates: [0.001, 0.01] });
     expect(sources.port).toBe('default');
     expect(sources.token).toBeUndefined();
   });
@@ -97,6 +99,9 @@ describe('option declarations', () => {
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'port: "8080"\nsecureAggregation: maybe\n' })).toThrow('c.yaml: secureAggregation: expected true or false, got "maybe"');
     expect(() => load(['--labels', 'a,,b'])).toThrow('--labels: expected a comma-separated list of at least 2 non-empty items, got "a,,b"');
     expect(() => load(['--budgets', '8,0'])).toThrow('--budgets: expected a comma-separated list of integers >= 1, got "8,0"');
+    expect(load(['--rates', '1e-4, 0.3']).values.rates).toEqual([0.0001, 0.3]);
+    expect(() => load(['--rates', '0.1,0'])).toThrow('--rates: expected a comma-separated list of numbers > 0, got "0.1,0"');
+    expect(() => load(['--rates', '0.1,x'])).toThrow('--rates: expected a comma-separated list of numbers > 0, got "0.1,x"');
     expect(() => load(['--config', 'c'], {}, { c: 'port: .inf\n' })).toThrow('c: port: expected an integer in [0, 65535], got Infinity');
   });
 
@@ -126,6 +131,7 @@ describe('option declarations', () => {
     expect(loaded.printed).toContain('# token: [redacted] (set, from environment FEDTL_TOKEN)');
     expect(loaded.printed).toContain('port: 9000 # flag --port');
     expect(loaded.printed).toContain('strategy: fedadam # environment FEDTL_STRATEGY');
+    expect(loaded.printed).toContain('labels: [ ham, spam ] # default');
     const reread = load(['--config', 'printed.yaml'], {}, { 'printed.yaml': loaded.printed });
     expect({ ...reread.values }).toEqual({ ...loaded.values, token: undefined });
     expect(parseYaml(loaded.printed)).not.toHaveProperty('token');

@@ -1,6 +1,6 @@
 // --print-config: the merged options as a YAML config file, each value's source in a comment, secrets redacted.
 // Without its secrets the output is a valid --config file for the same command.
-import { Document, isMap, isScalar, type Pair } from 'yaml';
+import { Document, isMap, isScalar, isSeq, type Pair } from 'yaml';
 import { envName, flagName, type OptionDeclarations } from './declare-option';
 import type { ResolvedOptions } from './resolve-options';
 
@@ -18,6 +18,8 @@ export function formatConfig<D extends OptionDeclarations>(declarations: D, reso
   if (isMap(document.contents)) {
     for (const pair of document.contents.items as Pair[]) {
       const key = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      // Lists on one line, as they are written on the command line, so that the source comment follows them.
+      if (isSeq(pair.value)) pair.value.flow = true;
       if (isScalar(pair.value) || pair.value) (pair.value as { comment?: string }).comment = ` ${describeSource(key, declarations, resolved)}`;
     }
   }

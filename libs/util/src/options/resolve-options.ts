@@ -82,7 +82,7 @@ function coerce(declaration: OptionDeclaration<unknown>, raw: unknown): unknown 
     case 'list': {
       const items = typeof raw === 'string' ? raw.split(',').map((item) => item.trim()) : raw;
       if (!Array.isArray(items)) return raw;
-      return declaration.integerItems ? items.map((item) => (typeof item === 'string' ? textToNumber(item) : item)) : items.map((item) => (typeof item === 'number' ? String(item) : item));
+      return declaration.integerItems || declaration.numberItems ? items.map((item) => (typeof item === 'string' ? textToNumber(item) : item)) : items.map((item) => (typeof item === 'number' ? String(item) : item));
     }
     case 'string':
     case 'choice':
