@@ -34,6 +34,7 @@ import {
   encodeShareKeys,
   encodeUnmaskShares,
   encodeUpdate,
+  formatUpdateCompression,
   type ClientRequestEvent,
   type ClientToServerEvents,
   type MaskedInput,
@@ -49,6 +50,7 @@ import type { BackendName } from '@fedtl/model';
 import { FedtlError, createLogger, deriveSeed, isErrorCode, redactUrl, toFedtlError, type Logger } from '@fedtl/util';
 import { giveUpMessage } from './give-up';
 import { RETRYABLE_REFUSAL_CODES, describeRefusal, handshakeRefusalOf, type HandshakeRefusal } from './handshake-refusal';
+import { ErrorFeedback } from './error-feedback';
 import { LearnerThread } from './learner-thread';
 import { trainingProgress } from './training-progress';
 import type { LocalUpdate } from './learner';
@@ -148,6 +150,11 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private secagg?: SecAggAttempt;
   /** What this client helped unmask, per round and model state, across attempts (unmask-ledger.ts in @fedtl/protocol). */
   private readonly unmaskLedger = new UnmaskLedger();
+  /**
+   * The top-k residual of this run (error-feedback.ts): kept across reconnections to the same run, since it is
+   * the part of accepted rounds' deltas not sent yet; reset when the client is welcomed into another run.
+   */
+  private readonly errorFeedback = new ErrorFeedback();
   /** Local work is done one job at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   /** Every line carries the clientId, and once welcomed the runId of the run this client is in. */
@@ -293,6 +300,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private async onWelcome(welcome: Welcome): Promise<void> {
     if (this.runId !== welcome.runId) {
       await this.learner.startRun(welcome.model);
+      this.errorFeedback.reset();
       this.roundsJoined = 0;
       this.roundsRefused = 0;
     }
@@ -327,7 +335,22 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       // The run may have ended while this client trained (a coordinator restarted with --fresh).
       if (!update || this.isStale(plan.runId, 'update', plan.round)) return;
       const metrics: Metrics = update.metrics;
-      const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics });
+      const compression = plan.config.updateCompression;
+      let compressed;
+      let payload: Uint8Array;
+      try {
+        compressed = this.errorFeedback.compress(update.delta, compression, plan.config.updateClipNorm);
+        payload = encodeUpdate(
+          { runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: compressed.delta, numExamples: update.numExamples, metrics },
+          { tensorEncoding: compressed.encoding },
+        );
+      } catch (err) {
+        // A value float16 cannot hold (beyond ±65504) or int8 cannot quantise (not finite): said, not thrown away.
+        const error = toFedtlError(err);
+        this.log.error('cannot encode the update as the plan asks', { round: plan.round, compression: formatUpdateCompression(compression), code: error.code, error: error.message });
+        await this.send('round-failed', encodeError({ code: error.code, message: `round ${plan.round}: ${error.message}` }), plan.round);
+        return;
+      }
       if (this.maxMessageBytes > 0 && payload.byteLength > this.maxMessageBytes) {
         // Sent anyway, it would only get the connection dropped, and the next try the same: stop, and say why.
         const error = new FedtlError(
@@ -340,9 +363,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
         return;
       }
       if (await this.send('update', payload, plan.round)) {
+        // Only now is the unsent part the residual: a refused update sent nothing, and the old residual stands.
+        this.errorFeedback.commit(compressed);
+        if (compressed.residual) this.log.debug('top-k residual kept for the next round', { round: plan.round, residualNorm: this.errorFeedback.residualNorm, carried: compressed.carried, clipped: compressed.clipped });
         this.roundsJoined++;
         // Under a DP plan the training metrics are withheld (learner.ts): say nothing rather than "undefined".
-        this.log.info('update accepted', { round: plan.round, ...(metrics.loss !== undefined ? { loss: metrics.loss, accuracy: metrics.accuracy } : {}) });
+        this.log.info('update accepted', { round: plan.round, bytes: payload.byteLength, compression: formatUpdateCompression(compression), ...(metrics.loss !== undefined ? { loss: metrics.loss, accuracy: metrics.accuracy } : {}) });
       }
       this.emit('trained', plan.round);
     });

@@ -23,19 +23,23 @@ import type {
   TensorEncoding,
   TrainingConfig,
   Update,
+  UpdateCompression,
   Welcome,
 } from './domain';
 import type { PrivacyPolicy } from '@fedtl/privacy';
 import { fedtl } from './generated/fedtl';
 import { FieldReader, FieldWriter } from './field-checks';
 import { FIELD_LIMITS } from './field-limits';
-import { decodeTensor, encodeTensor } from './tensor-codec';
+import { decodeTensor, encodeTensor, type DecodeBudget } from './tensor-codec';
 import { toUint8Array } from './transport';
 
 import v1 = fedtl.v1;
 
 export interface EncodeOptions {
-  /** How float32 tensors travel (default `raw`). int32 tensors always travel raw: the lossy encodings are for floats. */
+  /**
+   * How float32 tensors travel (default `raw`). int32 tensors always travel raw: the lossy encodings are for floats.
+   * `sparse` lists each tensor's non-zero entries: sparsify first (top-k.ts), or it is only a costlier raw.
+   */
   tensorEncoding?: TensorEncoding;
 }
 
@@ -385,7 +389,31 @@ function trainingConfigToWire(config: TrainingConfig, fields: FieldWriter): v1.T
     ...Object.fromEntries(
       DP_FIELDS.filter((key) => config[key] !== undefined && config[key] !== 0).map((key) => [key, fields.nonNegativeNumber(key, config[key] as number)]),
     ),
+    // float32 is left off the wire, as an older coordinator's plans say nothing, so those stay byte-identical.
+    ...(config.updateCompression && config.updateCompression.encoding !== 'raw'
+      ? { updateCompression: updateCompressionToWire(config.updateCompression, fields.at('updateCompression')) }
+      : {}),
   };
+}
+
+function updateCompressionToWire(compression: UpdateCompression, fields: FieldWriter): v1.UpdateCompression.$Properties {
+  if (compression.encoding !== 'sparse') return { encoding: ENCODINGS[compression.encoding] };
+  const fraction = compression.topkFraction;
+  if (!(fraction > 0 && fraction <= 1)) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${fields.path}.topkFraction: expected a fraction in (0, 1], got ${fraction}`);
+  return { encoding: ENCODINGS.sparse, topkFraction: fraction };
+}
+
+/** Absent, or raw: the delta travels as float32 (returned as undefined, the one form of "no compression"). */
+function updateCompressionFromWire(wire: v1.UpdateCompression.$Properties | null | undefined, fields: FieldReader): UpdateCompression | undefined {
+  if (!wire) return undefined;
+  const encoding = fields.enumValue('encoding', ENCODINGS, wire.encoding);
+  const fraction = wire.topkFraction ?? 0;
+  if (encoding !== 'sparse') {
+    if (fraction !== 0) throw fields.malformed('topkFraction', `0 with encoding ${encoding} (a fraction only for sparse)`, String(fraction));
+    return encoding === 'raw' ? undefined : { encoding };
+  }
+  if (!(fraction > 0 && fraction <= 1)) throw fields.malformed('topkFraction', 'a fraction in (0, 1] with the sparse encoding', String(fraction));
+  return { encoding, topkFraction: fraction };
 }
 
 /** The differential-privacy terms of a TrainingConfig (round.proto fields 18-21): 0 and absent both mean "none". */
@@ -409,6 +437,8 @@ function trainingConfigFromWire(wire: v1.TrainingConfig.$Properties, fields: Fie
     const value = wire[key];
     if (value !== undefined && value !== null && value !== 0) config[key] = fields.nonNegativeNumber(key, value);
   }
+  const updateCompression = updateCompressionFromWire(wire.updateCompression, fields.at('updateCompression'));
+  if (updateCompression) config.updateCompression = updateCompression;
   if (config.proximalMu !== undefined && config.metaInnerLearningRate !== undefined) {
     throw fields.malformed('metaInnerLearningRate', 'no Per-FedAvg step together with a FedProx proximalMu', `${config.metaInnerLearningRate} with proximalMu ${config.proximalMu}`);
   }
@@ -428,12 +458,14 @@ function tensorsToWire(tensors: NamedTensor[], options: EncodeOptions, fields: F
   const requested = options.tensorEncoding ?? 'raw';
   return tensors.map((tensor, index) => {
     tensor.shape.forEach((dim, axis) => fields.at(`${index}`).uint32(`shape[${axis}]`, dim));
-    const wire = encodeTensor(tensor, tensor.dtype === 'float32' ? requested : 'raw');
-    return { ...wire, dtype: DTYPES[wire.dtype], encoding: ENCODINGS[wire.encoding] };
+    const { sparse, ...wire } = encodeTensor(tensor, tensor.dtype === 'float32' ? requested : 'raw');
+    const sparseFields = sparse ? { sparseCount: sparse.count, sparseIndices: sparse.indices, sparseValues: ENCODINGS[sparse.values] } : {};
+    return { ...wire, ...sparseFields, dtype: DTYPES[wire.dtype], encoding: ENCODINGS[wire.encoding] };
   });
 }
 
 function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fields: FieldReader): NamedTensor[] {
+  const budget: DecodeBudget = { sparseDenseValues: FIELD_LIMITS.sparseDenseValuesPerMessage };
   return fields.count('', wires ?? [], FIELD_LIMITS.tensorsPerMessage).map((wire, index) => {
     const at = fields.at(`${index}`);
     const header = {
@@ -444,7 +476,10 @@ function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fiel
     };
     try {
       const data = wire.data ?? new Uint8Array(0);
-      return decodeTensor({ ...header, data, scale: wire.scale ?? 0, zeroPoint: wire.zeroPoint ?? 0 });
+      const sparse = header.encoding === 'sparse'
+        ? { count: wire.sparseCount ?? 0, indices: wire.sparseIndices ?? new Uint8Array(0), values: at.enumValue('sparseValues', ENCODINGS, wire.sparseValues) }
+        : undefined;
+      return decodeTensor({ ...header, data, scale: wire.scale ?? 0, zeroPoint: wire.zeroPoint ?? 0, ...(sparse ? { sparse } : {}) }, budget);
     } catch (err) {
       if (err instanceof FedtlError) throw new FedtlError(err.code, `${at.path}: ${err.message}`, err.details);
       throw err;

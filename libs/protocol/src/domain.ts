@@ -10,6 +10,14 @@ export type DType = 'float32' | 'int32';
 /** How a tensor's values are laid out in its `bytes` field. v1 clients all speak `raw` (little-endian). */
 export type TensorEncoding = 'raw' | 'float16' | 'int8' | 'sparse';
 
+/**
+ * How a round asks the clients to encode their deltas (round.proto UpdateCompression, docs/PROTOCOL.md §7.2).
+ * `raw` is float32, exact; `float16` and `int8` quantise every value; `sparse` sends the ceil(topkFraction · n)
+ * largest-magnitude values of each n-value tensor after adding the client's error-feedback residual (Stich,
+ * Cordonnier, Jaggi, "Sparsified SGD with Memory", NeurIPS 2018), topkFraction in (0, 1].
+ */
+export type UpdateCompression = { encoding: 'raw' | 'float16' | 'int8' } | { encoding: 'sparse'; topkFraction: number };
+
 export type TensorData = Float32Array | Int32Array;
 
 /**
@@ -79,6 +87,8 @@ export interface TrainingConfig {
    * secure aggregation, each client's share of the sum's noise). Absent or 0: none. Only with updateClipNorm.
    */
   updateNoiseStddev?: number;
+  /** How the client encodes its Update's delta. Absent: raw float32 (an older coordinator's plan says nothing). */
+  updateCompression?: UpdateCompression;
 }
 
 /** The feature name of the secure-aggregation protocol in proto/fedtl/v1/secagg.proto. */

@@ -19,6 +19,12 @@ export const FIELD_LIMITS = {
   tensorRank: 8,
   /** Largest tensor dimension (2^31): a dimension beyond what any backend can allocate is surely bogus. */
   tensorDim: 2 ** 31,
+  /**
+   * Dense values the sparse tensors of one message may expand to in all (2^24: 64 MiB of float32). A raw tensor's
+   * size is bounded by the message's bytes; a sparse one's shape is not, so a few bytes could otherwise make the
+   * receiver allocate gigabytes. Adapter-and-head models are ~10^5 values.
+   */
+  sparseDenseValuesPerMessage: 2 ** 24,
   labelChars: 128,
   labelsPerMessage: 1024,
   metricNameChars: 128,

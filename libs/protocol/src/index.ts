@@ -10,3 +10,6 @@ export * from './secagg-domain';
 export * from './secagg-codec';
 export * from './secagg-participant';
 export * from './unmask-ledger';
+export * from './top-k';
+export * from './update-compression';
+export * from './sparse-indices';

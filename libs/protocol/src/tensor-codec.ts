@@ -1,9 +1,12 @@
 // NamedTensor <-> the plain form of the `Tensor` wire message. Raw data travels as little-endian
-// float32/int32; float16 and int8 compress float32 tensors. Decoding always yields float32 (or int32) data.
+// float32/int32; float16 and int8 compress float32 tensors; sparse lists a float32 tensor's non-zero entries.
+// Decoding always yields dense float32 (or int32) data.
 import { FedtlError, isFloat32Array, isInt32Array } from '@fedtl/util';
 import type { DType, NamedTensor, TensorData, TensorEncoding } from './domain';
+import { FIELD_LIMITS } from './field-limits';
 import { FLOAT16_MAX, float16BitsToFloat32, float32ToFloat16Bits } from './float16';
 import { INT8_MAX, INT8_MIN, dequantizeInt8, quantizeInt8 } from './int8-quantization';
+import { decodeSparseIndices, encodeSparseIndices } from './sparse-indices';
 
 // Raw data is read through typed-array views over the received bytes, which use the host's byte order.
 // Every platform fedtl runs on (x86-64, arm64) is little-endian like the wire; checked once so that a
@@ -25,15 +28,45 @@ export interface WireTensor {
   /** int8 encoding only: value = (q - zeroPoint) * scale. */
   scale: number;
   zeroPoint: number;
+  /** sparse encoding only (tensor.proto fields 8-10); absent reads as no entries. */
+  sparse?: SparseLayout;
+}
+
+/**
+ * Where a sparse tensor's entries are: `count` positions in `indices` (varint gaps, sparse-indices.ts), their
+ * values in `data` as float32 (`raw`) or `float16`.
+ */
+export interface SparseLayout {
+  count: number;
+  indices: Uint8Array;
+  values: TensorEncoding;
 }
 
 const BYTES_PER_VALUE: Record<Exclude<TensorEncoding, 'sparse'>, number> = { raw: 4, float16: 2, int8: 1 };
+
+/** Decoding limits a message shares among its tensors. */
+export interface DecodeBudget {
+  /**
+   * Dense values the message's sparse tensors may still expand to (FIELD_LIMITS.sparseDenseValuesPerMessage at
+   * the start of a message); decoding a sparse tensor takes its dense length from it.
+   */
+  sparseDenseValues: number;
+}
 
 /** Number of values a tensor of this shape holds: 1 for a scalar (`[]`), 0 when any dimension is 0. */
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((count, dim) => count * dim, 1);
 }
 
+/**
+ * The wire form of `tensor` in `encoding`. `raw` is exact; `float16` rounds to nearest (relative error at most
+ * 2^-11 for normal values); `int8` quantises with one affine scale for the tensor (error at most scale / 2, with
+ * scale = (max − min) / 255 over the values and 0); `sparse` lists the non-zero entries (a top-k sparsified
+ * delta, top-k.ts) with float16 values when every one is within ±65504, float32 otherwise.
+ * @throws FedtlError FEDTL_ERR_BAD_TENSOR_DTYPE / _DATA when the data does not match dtype and shape, or a lossy
+ *   encoding is asked of int32 data; FEDTL_ERR_BAD_TENSOR_DATA for a finite value beyond float16's range;
+ *   FEDTL_ERR_NON_FINITE for int8 or sparse of a NaN or infinity.
+ */
 export function encodeTensor(tensor: NamedTensor, encoding: TensorEncoding = 'raw'): WireTensor {
   requireConsistent(tensor);
   const header = { name: tensor.name, shape: [...tensor.shape], dtype: tensor.dtype, encoding };
@@ -44,16 +77,26 @@ export function encodeTensor(tensor: NamedTensor, encoding: TensorEncoding = 'ra
       return { ...header, data: toFloat16Bytes(requireFloat32(tensor, encoding), tensor.name), scale: 0, zeroPoint: 0 };
     case 'int8': {
       const values = requireFloat32(tensor, encoding);
-      requireFiniteForInt8(values, tensor.name);
+      requireFinite(values, tensor.name, encoding);
       const quantized = quantizeInt8(values);
       return { ...header, data: bytesOf(quantized.values), scale: quantized.scale, zeroPoint: quantized.zeroPoint };
     }
-    case 'sparse':
-      throw sparseUnsupported(tensor.name);
+    case 'sparse': {
+      const values = requireFloat32(tensor, encoding);
+      requireFinite(values, tensor.name, encoding);
+      return { ...header, ...toSparse(values, tensor.name), scale: 0, zeroPoint: 0 };
+    }
   }
 }
 
-export function decodeTensor(wire: WireTensor): NamedTensor {
+/**
+ * The dense tensor `wire` describes.
+ * @param budget shared by one message's tensors: a sparse tensor's dense length is taken from it
+ * @throws FedtlError FEDTL_ERR_BAD_TENSOR_DATA when the bytes do not match the header (length, quantisation, sparse
+ *   count, indices or values encoding, or a sparse tensor beyond the budget); FEDTL_ERR_BAD_TENSOR_DTYPE for a
+ *   lossy encoding of int32.
+ */
+export function decodeTensor(wire: WireTensor, budget: DecodeBudget = { sparseDenseValues: FIELD_LIMITS.sparseDenseValuesPerMessage }): NamedTensor {
   const count = elementCount(wire.shape);
   const { name, shape, dtype } = wire;
   switch (wire.encoding) {
@@ -74,8 +117,54 @@ export function decodeTensor(wire: WireTensor): NamedTensor {
       return { name, shape, dtype, data: dequantizeInt8(quantized, wire.scale, wire.zeroPoint) };
     }
     case 'sparse':
-      throw sparseUnsupported(name);
+      requireFloat32Dtype(wire);
+      return { name, shape, dtype, data: fromSparse(wire, count, budget) };
   }
+}
+
+/** The non-zero entries of `values` as a sparse layout and its value bytes. */
+function toSparse(values: Float32Array, name: string): { data: Uint8Array; sparse: SparseLayout } {
+  const positions: number[] = [];
+  let fitsFloat16 = true;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === 0) continue;
+    positions.push(i);
+    if (Math.abs(values[i]) > FLOAT16_MAX) fitsFloat16 = false;
+  }
+  const kept = Float32Array.from(positions, (position) => values[position]);
+  return {
+    data: fitsFloat16 ? toFloat16Bytes(kept, name) : bytesOf(kept),
+    sparse: { count: positions.length, indices: encodeSparseIndices(positions), values: fitsFloat16 ? 'float16' : 'raw' },
+  };
+}
+
+function fromSparse(wire: WireTensor, denseLength: number, budget: DecodeBudget): Float32Array {
+  const { count, indices, values } = wire.sparse ?? { count: 0, indices: new Uint8Array(0), values: 'raw' };
+  const header = `tensor '${wire.name}' [${wire.shape.join(',')}] is sparse`;
+  if (denseLength > budget.sparseDenseValues) {
+    throw new FedtlError(
+      'FEDTL_ERR_BAD_TENSOR_DATA',
+      `${header}: expected its message's sparse tensors to hold at most ${FIELD_LIMITS.sparseDenseValuesPerMessage} values in all, ` +
+        `got ${denseLength} more with ${budget.sparseDenseValues} left`,
+    );
+  }
+  budget.sparseDenseValues -= denseLength;
+  if (count > denseLength) throw new FedtlError('FEDTL_ERR_BAD_TENSOR_DATA', `${header}: expected at most ${denseLength} entries (its dense length), got ${count}`);
+  if (values !== 'raw' && values !== 'float16') {
+    throw new FedtlError('FEDTL_ERR_BAD_TENSOR_DATA', `${header}: expected its values raw (float32) or float16, got ${values}`);
+  }
+  const bytesPerValue = BYTES_PER_VALUE[values];
+  if (wire.data.byteLength !== count * bytesPerValue) {
+    throw new FedtlError(
+      'FEDTL_ERR_BAD_TENSOR_DATA',
+      `${header}: expected ${count * bytesPerValue} value bytes (${count} entries × ${bytesPerValue}, ${values}), got ${wire.data.byteLength}`,
+    );
+  }
+  const positions = decodeSparseIndices(indices, count, denseLength, wire.name);
+  const kept = values === 'raw' ? float32View(wire.data, count) : fromFloat16Bytes(wire.data, count);
+  const dense = new Float32Array(denseLength);
+  for (let i = 0; i < count; i++) dense[positions[i]] = kept[i];
+  return dense;
 }
 
 function bytesOf(data: TensorData | Int8Array): Uint8Array {
@@ -153,12 +242,12 @@ function requireFloat32(tensor: NamedTensor, encoding: TensorEncoding): Float32A
   return tensor.data;
 }
 
-function requireFiniteForInt8(values: Float32Array, name: string): void {
+function requireFinite(values: Float32Array, name: string, encoding: TensorEncoding): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
       throw new FedtlError(
         'FEDTL_ERR_NON_FINITE',
-        `tensor '${name}' cannot be sent as int8: expected finite values, got ${values[i]} at index ${i}`,
+        `tensor '${name}' cannot be sent as ${encoding}: expected finite values, got ${values[i]} at index ${i}`,
       );
     }
   }
@@ -196,12 +285,4 @@ function requireQuantization(wire: WireTensor): void {
         `[${INT8_MIN}, ${INT8_MAX}], got scale ${scale} and zero point ${zeroPoint}`,
     );
   }
-}
-
-function sparseUnsupported(name: string): FedtlError {
-  return new FedtlError(
-    'FEDTL_ERR_BAD_TENSOR_DATA',
-    `tensor '${name}' uses the sparse encoding, which protocol v1 reserves but does not support: ` +
-      'expected raw, float16 or int8',
-  );
 }
