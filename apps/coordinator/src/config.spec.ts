@@ -31,7 +31,7 @@ describe('coordinator configuration', () => {
   });
 
   it('prints a configuration (--print-config) that reads back as the same configuration, secrets apart', () => {
-    const argv = ['--rounds', '9', '--strategy', 'fedadam', '--server-beta1', '0.8', '--labels', 'x,y,z', '--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '0.5'];
+    const argv = ['--rounds', '9', '--strategy', 'fedadam', '--server-beta1', '0.8', '--labels', 'x,y,z', '--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '0.5', '--compression', 'topk:0.05'];
     const printed = parseCommandLine(COORDINATOR_OPTIONS, ['--print-config', ...argv], { FEDTL_TOKEN: STRONG }, () => '').printed;
     expect(printed).not.toContain(STRONG);
     const path = join(sandbox.dir, 'printed.yaml');
@@ -195,6 +195,32 @@ describe('coordinator configuration', () => {
     expect(hash(dp)).not.toBe(hash([]));
     expect(hash([...dp.slice(0, 3), '2'])).not.toBe(hash(dp));
     expect(hash([...dp, '--dp-epsilon', '3'])).toBe(hash([...dp, '--dp-epsilon', '8']));
+  });
+
+  it('takes --compression from flags, the environment and files, carries it in the plan\'s training config, and refuses what cannot apply', () => {
+    expect(parseCoordinatorConfig([]).training.updateCompression).toBeUndefined();
+    expect(parseCoordinatorConfig(['--compression', 'float32']).training.updateCompression).toBeUndefined();
+    expect(parseCoordinatorConfig(['--compression', 'int8']).training.updateCompression).toEqual({ encoding: 'int8' });
+    expect(parseCoordinatorConfig([], { FEDTL_COMPRESSION: 'topk:0.05' }).training.updateCompression).toEqual({ encoding: 'sparse', topkFraction: 0.05 });
+    expect(parseCoordinatorConfig(['--config', file({ compression: 'float16' })]).training.updateCompression).toEqual({ encoding: 'float16' });
+    // float16 and int8 keep every coordinate: a robust rule still sees the updates.
+    expect(parseCoordinatorConfig(['--compression', 'int8', '--strategy', 'median']).strategy).toBe('median');
+    // Client-level DP: clients clip what they send (top-k's residual included) to S, and the coordinator clips again.
+    expect(parseCoordinatorConfig(['--compression', 'topk:0.1', '--dp-update-clip-norm', '1', '--dp-update-noise-multiplier', '1']).training.updateCompression).toEqual({ encoding: 'sparse', topkFraction: 0.1 });
+    const refusals: Array<[string[], string]> = [
+      [['--compression', 'topk:0'], '--compression: expected float32, float16, int8 or topk:FRACTION with FRACTION in (0, 1] (e.g. topk:0.01), got "topk:0"'],
+      [['--compression', 'int4'], '--compression: expected float32, float16, int8 or topk:FRACTION'],
+      [['--compression', 'float16', '--secure-aggregation'], '--compression: expected float32 with --secure-aggregation (clients send a masked fixed-point vector, not an update a compression could shrink), got "float16"'],
+      [['--compression', 'topk:0.01', '--strategy', 'krum', '--min-clients', '5'], '--compression: expected float32, float16 or int8 with --strategy krum (a per-coordinate robust rule over top-k updates would see mostly zeros), got "topk:0.01"'],
+    ];
+    for (const [argv, message] of refusals) expect(() => parseCoordinatorConfig(argv)).toThrow(message);
+  });
+
+  it('puts the compression in the config hash (only when not float32): a checkpoint resumes only under the same', () => {
+    const hash = (argv: string[]) => configHashOf(parseCoordinatorConfig(argv), { inputDim: 4, adapterWidth: 0, head: 'linear', headHidden: 1, labels: ['a', 'b'] }, 'h');
+    const hashes = [hash([]), hash(['--compression', 'float16']), hash(['--compression', 'int8']), hash(['--compression', 'topk:0.01']), hash(['--compression', 'topk:0.1'])];
+    expect(new Set(hashes).size).toBe(hashes.length);
+    expect(hash(['--compression', 'float32'])).toBe(hashes[0]);
   });
 
   it('normalises --labels to NFC, so a label typed with a precomposed accent matches a decomposed one', () => {

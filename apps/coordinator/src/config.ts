@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { normalizeLabel, readSecretFile, readUserTextSync } from '@fedtl/data';
 import { configError, tokenWeakness, type LogFormat, type LogLevel } from '@fedtl/util';
 import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type ResolvedOptions } from '@fedtl/util/options';
-import type { ModelSpec, TrainingConfig } from '@fedtl/protocol';
+import { formatUpdateCompression, parseUpdateCompression, type ModelSpec, type TrainingConfig, type UpdateCompression } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
 import { tokenStorePath } from './credentials/token-store';
@@ -78,6 +78,10 @@ export interface CoordinatorConfig {
   adapterWidth: number;
   head: ModelSpec['head'];
   headHidden: number;
+  /**
+   * What every plan asks of the clients' training, the update compression included (`updateCompression`, only
+   * when not float32, so that the config hashes of runs without it do not change: it is part of the run).
+   */
   training: Omit<TrainingConfig, 'seed'>;
   seed: number;
   /** Shared secret clients present at connection; empty means no authentication (loopback demos only). */
@@ -249,6 +253,31 @@ function checkSecureAggregation(config: CoordinatorConfig): void {
   if (config.secaggThreshold > config.maxClients) fail('--secagg-threshold', `at most --max-clients (${config.maxClients})`, config.secaggThreshold);
 }
 
+/** `--compression` as the plan carries it: nothing for float32 (the declaration has checked the syntax). */
+function compressionOf(text: string): { updateCompression?: UpdateCompression } {
+  const compression = parseUpdateCompression(text);
+  return compression && compression.encoding !== 'raw' ? { updateCompression: compression } : {};
+}
+
+/**
+ * Compression applies to an Update in the clear. Under secure aggregation a client sends a masked fixed-point
+ * vector instead, which neither float16, int8 nor top-k can shrink (masked values are uniform in the ring): the
+ * combination is refused rather than silently ignored. Top-k leaves most of each update zero, and the robust
+ * strategies take per-coordinate medians, trims or distances over the updates: they would mostly see zeros, so
+ * top-k is refused with them (float16 and int8 keep every coordinate and are allowed).
+ */
+function checkCompression(config: CoordinatorConfig): void {
+  const compression = config.training.updateCompression;
+  if (!compression) return;
+  const word = formatUpdateCompression(compression);
+  if (config.secureAggregation) {
+    fail('--compression', 'float32 with --secure-aggregation (clients send a masked fixed-point vector, not an update a compression could shrink)', word);
+  }
+  if (compression.encoding === 'sparse' && ROBUST_STRATEGY_NAMES.includes(config.strategy)) {
+    fail('--compression', `float32, float16 or int8 with --strategy ${config.strategy} (a per-coordinate robust rule over top-k updates would see mostly zeros)`, word);
+  }
+}
+
 /** Which differential privacy the run uses: none, record-level (DP-SGD) or client-level (DP-FedAvg). */
 export function dpUnitOf(config: CoordinatorConfig): 'record' | 'client' | undefined {
   if (config.dpRecordClipNorm !== undefined) return 'record';
@@ -369,7 +398,7 @@ export function coordinatorConfigFrom(resolved: CoordinatorOptions): Coordinator
     adapterWidth: v.adapterWidth,
     head: v.head,
     headHidden: v.headHidden,
-    training: { localEpochs: v.localEpochs, batchSize: v.batchSize, learningRate: v.learningRate, optimizer: v.optimizer },
+    training: { localEpochs: v.localEpochs, batchSize: v.batchSize, learningRate: v.learningRate, optimizer: v.optimizer, ...compressionOf(v.compression) },
     seed: v.seed,
     token,
     allowUnauthenticated: v.allowUnauthenticated,
@@ -410,6 +439,7 @@ export function coordinatorConfigFrom(resolved: CoordinatorOptions): Coordinator
   if (config.labels.length < 2) fail('--labels', 'at least two labels', config.labels);
   checkSecureAggregation(config);
   checkDifferentialPrivacy(config, isSetExplicitly(resolved, COORDINATOR_OPTIONS, 'dpDelta'));
+  checkCompression(config);
   if (new Set(config.labels).size !== config.labels.length) fail('--labels', 'distinct labels', config.labels);
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) fail('--tls-cert/--tls-key', 'both or neither', { cert: config.tlsCert, key: config.tlsKey });
   if (config.tlsClientCa && !config.tlsCert) fail('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', config.tlsClientCa);

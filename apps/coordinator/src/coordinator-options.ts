@@ -12,6 +12,7 @@ import {
   LOG_OPTIONS,
   type OptionDeclarations,
 } from '@fedtl/util/options';
+import { UPDATE_COMPRESSION_SYNTAX, parseUpdateCompression } from '@fedtl/protocol';
 import { NORM_ACTIONS } from './norm-bound';
 
 export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'per-fedavg', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
@@ -105,6 +106,17 @@ export const COORDINATOR_OPTIONS = {
   learningRate: numberOption({ help: 'local learning rate', min: 0, minExclusive: true, default: 0.003, group: MODEL }),
   optimizer: choiceOption(['sgd', 'adam'] as const, { help: 'local optimiser', default: 'adam', group: MODEL }),
   seed: integerOption({ help: 'base seed for initialisation, sampling and client shuffles', min: 0, default: 42, group: MODEL }),
+  compression: stringOption({
+    help:
+      'how clients encode their updates: float32 (exact), float16 (half the bytes), int8 (a quarter; one scale per tensor), ' +
+      'topk:F (the fraction F of each tensor\'s values of largest magnitude, the rest carried to later rounds by the client: error feedback). ' +
+      'Not with --secure-aggregation; topk not with the robust strategies',
+    default: 'float32',
+    accepts: (text: string) => parseUpdateCompression(text) !== undefined,
+    expected: UPDATE_COMPRESSION_SYNTAX,
+    valueName: 'ENCODING',
+    group: MODEL,
+  }),
 
   token: stringOption({ help: 'the shared secret clients must present (visible in the process list as a flag: prefer the environment or --token-file); at least 16 characters, required unless --host is loopback', secret: true, valueName: 'SECRET', group: ACCESS }),
   tokenFile: stringOption({ help: 'file holding the shared secret (Docker and Kubernetes secrets are files)', valueName: 'FILE', group: ACCESS }),

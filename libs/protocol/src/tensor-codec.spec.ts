@@ -1,6 +1,8 @@
 import { type ErrorCode, FedtlError } from '@fedtl/util';
 import type { NamedTensor } from './domain';
 import { float16BitsToFloat32, float32ToFloat16Bits } from './float16';
+import fc from 'fast-check';
+import { encodeSparseIndices } from './sparse-indices';
 import { type WireTensor, decodeTensor, encodeTensor } from './tensor-codec';
 import { randomFloat32 } from './testing/fixtures';
 
@@ -215,13 +217,121 @@ describe('int8', () => {
   });
 });
 
-describe('sparse', () => {
-  it('is reserved: decoding and encoding say this version does not support it', () => {
-    expectFedtlError(
-      () => decodeTensor(wire({ encoding: 'sparse' })),
-      'FEDTL_ERR_BAD_TENSOR_DATA',
-      /tensor 'w' uses the sparse encoding, which protocol v1 reserves but does not support/,
+describe('error bounds, for any values (fast-check)', () => {
+  const finiteFloats = (max: number) => fc.float32Array({ minLength: 1, maxLength: 300, noDefaultInfinity: true, noNaN: true, min: -max, max });
+
+  it('float16: relative error at most 2^-11 for normal values, and within 2^-25 below them', () => {
+    fc.assert(
+      fc.property(finiteFloats(65504), (values) => {
+        const decoded = decodeTensor(encodeTensor(float32Tensor([values.length], values), 'float16')).data;
+        values.forEach((value, i) => {
+          const bound = Math.abs(value) >= 2 ** -14 ? Math.abs(value) * 2 ** -11 : 2 ** -25;
+          expect(Math.abs(decoded[i] - value)).toBeLessThanOrEqual(bound);
+        });
+      }),
     );
-    expectFedtlError(() => encodeTensor(float32Tensor([1], Float32Array.of(1)), 'sparse'), 'FEDTL_ERR_BAD_TENSOR_DATA', /sparse/);
+  });
+
+  it('int8: every value within scale / 2, the scale (max − min) / 255 over the values and 0', () => {
+    fc.assert(
+      fc.property(finiteFloats(1e6), (values) => {
+        const encoded = encodeTensor(float32Tensor([values.length], values), 'int8');
+        const decoded = decodeTensor(encoded).data;
+        // float32 arithmetic of (q − zeroPoint) · scale adds at most one rounding of the result's size.
+        values.forEach((value, i) => expect(Math.abs(decoded[i] - value)).toBeLessThanOrEqual(encoded.scale / 2 + Math.abs(value) * 2 ** -23));
+      }),
+    );
+  });
+
+  it('sparse: zeros exact, every listed value within float16 rounding (float32 values beyond its range, exact)', () => {
+    const sparseValues = fc.float32Array({ minLength: 1, maxLength: 300, noDefaultInfinity: true, noNaN: true }).map((values) => values.map((v, i) => (i % 3 === 0 ? v : 0)));
+    fc.assert(
+      fc.property(sparseValues, (values) => {
+        const encoded = encodeTensor(float32Tensor([values.length], values), 'sparse');
+        const decoded = decodeTensor(encoded).data;
+        const nonZero = values.filter((v) => v !== 0).length;
+        expect(encoded.sparse?.count).toBe(nonZero);
+        const exact = values.some((v) => Math.abs(v) > 65504);
+        expect(encoded.sparse?.values).toBe(exact ? 'raw' : 'float16');
+        values.forEach((value, i) => {
+          if (value === 0 || exact) expect(decoded[i]).toBe(value === 0 ? 0 : value);
+          else expect(Math.abs(decoded[i] - value)).toBeLessThanOrEqual(Math.abs(value) >= 2 ** -14 ? Math.abs(value) * 2 ** -11 : 2 ** -25);
+        });
+      }),
+    );
+  });
+});
+
+describe('sparse', () => {
+  const dense = Float32Array.from({ length: 1000 }, (_, i) => (i % 97 === 0 ? (i - 500) / 64 : 0));
+
+  it('sends a top-1% tensor in about 3 bytes an entry: 2 for a float16 value, about 1 for its index gap', () => {
+    const encoded = encodeTensor(float32Tensor([10, 100], dense), 'sparse');
+    expect(encoded.sparse).toMatchObject({ count: 11, values: 'float16' });
+    expect(encoded.data.byteLength).toBe(22);
+    // Gaps of 97 fit one varint byte each.
+    expect(encoded.sparse?.indices.byteLength).toBe(11);
+    expect(Array.from(decodeTensor(encoded).data)).toEqual(Array.from(dense));
+  });
+
+  it('round-trips an empty and an all-zero tensor as no entries', () => {
+    for (const shape of [[0, 4], [3]]) {
+      const encoded = encodeTensor(float32Tensor(shape, new Float32Array(shape[0] * (shape[1] ?? 1))), 'sparse');
+      expect(encoded.sparse?.count).toBe(0);
+      expect(Array.from(decodeTensor(encoded).data)).toEqual(new Array(shape[0] * (shape[1] ?? 1)).fill(0));
+    }
+  });
+
+  /** A sparse wire tensor of `dense` values with the given positions and float32 values. */
+  function sparseWire(denseLength: number, positions: number[], overrides: Partial<WireTensor> = {}, indices = encodeSparseIndices(positions)): WireTensor {
+    const values = Float32Array.from(positions, (_, i) => i + 1);
+    return wire({
+      shape: [denseLength],
+      encoding: 'sparse',
+      data: new Uint8Array(values.buffer),
+      sparse: { count: positions.length, indices, values: 'raw' },
+      ...overrides,
+    });
+  }
+
+  it('decodes float32 values exactly at their positions', () => {
+    expect(Array.from(decodeTensor(sparseWire(6, [0, 2, 5])).data)).toEqual([1, 0, 2, 0, 0, 3]);
+  });
+
+  it('refuses hostile layouts with what was expected and what came', () => {
+    const cases: Array<[WireTensor, RegExp]> = [
+      // Position 6 of a 6-value tensor: the gap coding cannot hide it.
+      [sparseWire(6, [0, 6]), /expected positions below 6, got 6 at index 1/],
+      // A gap of 0 is a duplicate position.
+      [sparseWire(6, [2, 3], {}, Uint8Array.of(2, 0)), /a gap of 0 \(a duplicate position 2\)/],
+      // A continuation bit on the last byte: the varint never ends.
+      [sparseWire(6, [1, 2], {}, Uint8Array.of(1, 0x81)), /the bytes end inside index 1/],
+      // Six continuation bytes: not a uint32.
+      [sparseWire(6, [1], {}, Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0)), /index 0 in at most 5 varint bytes, got more/],
+      // Bytes left over after the last index.
+      [sparseWire(6, [1, 2], {}, Uint8Array.of(1, 1, 1)), /expected 2 indices in 2 bytes, got 1 bytes more/],
+      // More entries than values.
+      [sparseWire(2, [0, 1], { sparse: { count: 3, indices: Uint8Array.of(0, 1, 1), values: 'raw' }, data: new Uint8Array(12) }), /expected at most 2 entries \(its dense length\), got 3/],
+      // The count and the value bytes disagree.
+      [sparseWire(6, [0, 1], { data: new Uint8Array(4) }), /expected 8 value bytes \(2 entries × 4, raw\), got 4/],
+      // A huge count with few bytes is refused before anything is allocated.
+      [sparseWire(2 ** 24, [0], { sparse: { count: 2 ** 24, indices: Uint8Array.of(0), values: 'float16' }, data: new Uint8Array(2 ** 25) }), /expected at least 16777216 index bytes, got 1/],
+      [sparseWire(6, [0], { sparse: { count: 1, indices: Uint8Array.of(0), values: 'int8' } }), /expected its values raw \(float32\) or float16, got int8/],
+      // A shape of 2^31 × 2^31 with one entry would allocate 16 EiB.
+      [sparseWire(1, [0], { shape: [2 ** 31, 2 ** 31] }), /at most 16777216 values in all, got 4611686018427388000 more/],
+    ];
+    for (const [hostile, message] of cases) expectFedtlError(() => decodeTensor(hostile), 'FEDTL_ERR_BAD_TENSOR_DATA', message);
+    expectFedtlError(() => decodeTensor(sparseWire(2, [0], { dtype: 'int32' })), 'FEDTL_ERR_BAD_TENSOR_DTYPE', /sparse-encoded: expected dtype float32, got int32/);
+  });
+
+  it('shares one dense budget among the sparse tensors of a message', () => {
+    const budget = { sparseDenseValues: 10 };
+    decodeTensor(sparseWire(6, [0]), budget);
+    expect(budget.sparseDenseValues).toBe(4);
+    expectFedtlError(() => decodeTensor(sparseWire(6, [0]), budget), 'FEDTL_ERR_BAD_TENSOR_DATA', /got 6 more with 4 left/);
+  });
+
+  it('refuses NaN and infinity, which have no place among kept values', () => {
+    expectFedtlError(() => encodeTensor(float32Tensor([2], Float32Array.of(0, Infinity)), 'sparse'), 'FEDTL_ERR_NON_FINITE', /cannot be sent as sparse: expected finite values, got Infinity at index 1/);
   });
 });

@@ -19,6 +19,7 @@ import { runFederation, type FederationClient, type FederationStrategy, type Rou
 import { accuracyOf, trainAlone, union, type InProcessRun } from './in-process-training';
 import { meanOf, negativeTransfer, type CurvePoint, type DomainsReport, type MethodResult } from './report';
 import { compareSecAgg } from './secagg-comparison';
+import { compareCompressions, type CompressionComparison, type CompressionRun } from './compression-comparison';
 
 export interface BenchContext {
   options: DomainsOptions;
@@ -46,6 +47,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
   const run: InProcessRun = { spec, training: options.training, rounds: options.rounds, seed: options.seed };
   const methods: DomainsReport['methods'] = {};
   let secureAggregation: DomainsReport['secureAggregation'];
+  let compression: CompressionComparison | undefined;
   const wants = (method: MethodName) => options.methods.includes(method);
   await mkdir(outDir, { recursive: true });
 
@@ -70,6 +72,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
   try {
     const clients = await writeClientFiles(clientDir, budget);
     let plainRecords: RoundRecord[] | undefined;
+    let plainSeconds = 0;
     if (wants('fedavg') || wants('personalized')) {
       const federation = await runFederation({
         ...federationSettings(context),
@@ -81,6 +84,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
         secureAggregation: false,
       });
       plainRecords = federation.records;
+      plainSeconds = federation.seconds;
       const fromRecords = (metric: string): MethodResult => ({
         ...resultFromCurves(names.map((name) => ({ name, accuracies: federation.records.map((r) => r.clients[name]?.[metric] ?? NaN) }))),
         ...traffic(federation.records),
@@ -122,6 +126,32 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
         maxAccuracyDifference: secureAggregation?.maxAccuracyDifference,
         seconds: federation.seconds,
       });
+    }
+    // The fedavg federation once per update compression; float32 is the fedavg row's run when there is one.
+    if (options.compression.length > 0) {
+      const runs: CompressionRun[] = [];
+      for (const word of options.compression) {
+        if (word === 'float32' && plainRecords) {
+          runs.push({ compression: word, records: plainRecords, seconds: plainSeconds, sharedRunWith: 'fedavg' });
+          continue;
+        }
+        const federation = await runFederation({
+          ...federationSettings(context),
+          runDir: join(outDir, 'runs', `compression-${word.replace(':', '-')}`),
+          clients,
+          strategy: { name: 'fedavg' },
+          personalizeEpochs: 0,
+          audit: false,
+          secureAggregation: false,
+          compression: word,
+        });
+        runs.push({ compression: word, records: federation.records, seconds: federation.seconds });
+        log.info('federation done', { labelsPerClient, compression: word, seconds: federation.seconds });
+      }
+      compression = compareCompressions(runs, names);
+      for (const row of compression.rows) {
+        log.info('compression', { compression: row.compression, bytesUpPerRound: Math.round(row.bytesUpPerRound), reduction: row.bytesUpReduction, mean: row.mean, deltaVsFloat32: row.deltaVsFloat32 });
+      }
     }
     // The same federation with a server optimiser instead of the plain average: one run per row.
     const serverOptimized: Array<[MethodName, FederationStrategy]> = [
@@ -205,6 +235,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
     methods: Object.fromEntries(METHOD_NAMES.filter((name) => methods[name]).map((name) => [name, methods[name]])),
     negativeTransfer: negativeTransfer(methods),
     ...(secureAggregation ? { secureAggregation } : {}),
+    ...(compression ? { compression } : {}),
   };
 }
 

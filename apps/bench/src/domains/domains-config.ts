@@ -1,6 +1,7 @@
 // `bench domains`: its declared options (domains-options.ts, shared ones in shared-options.ts) turned into the plain
 // values everything below receives, with the checks a single declaration cannot make. The defaults are the ones
 // chosen on a validation slice of the shared reviews' training data (docs/results/domains/tuning.md).
+import { formatUpdateCompression, parseUpdateCompression } from '@fedtl/protocol';
 import type { LogFormat, LogLevel } from '@fedtl/util';
 import type { OptionValues } from '@fedtl/util/options';
 import { distinct, required, subsetOf } from '../option-checks';
@@ -55,6 +56,8 @@ export interface DomainsOptions extends SharedBenchOptions {
   seed: number;
   methods: MethodName[];
   personalizeEpochs: number;
+  /** Update compressions to compare on the fedavg federation (`--compression` words), float32 first; empty: none. */
+  compression: string[];
 }
 
 /** What every suite that takes SHARED_OPTIONS resolves them to (the LOG_OPTIONS too). */
@@ -98,5 +101,13 @@ export function domainsOptionsFrom(v: OptionValues<typeof DOMAINS_OPTIONS>): Dom
     seed: v.seed,
     methods: subsetOf(v.methods ?? METHOD_NAMES, METHOD_NAMES, '--methods'),
     personalizeEpochs: v.personalizeEpochs,
+    compression: compressionsToCompare(v.compression),
   };
+}
+
+/** The compressions in their canonical words, float32 (the baseline) first, each once; none when not asked. */
+function compressionsToCompare(items: readonly string[] | undefined): string[] {
+  if (!items || items.length === 0) return [];
+  const words = items.map((item) => formatUpdateCompression(parseUpdateCompression(item)));
+  return distinct(['float32', ...words.filter((word) => word !== 'float32')], '--compression', 'distinct compressions');
 }

@@ -1,5 +1,6 @@
 // `fedtl bench domains`: its options, declared once (the shared ones from shared-options.ts). Light imports only,
 // so that `fedtl bench domains --help` starts fast; domains-config.ts turns the values into DomainsOptions.
+import { UPDATE_COMPRESSION_SYNTAX, parseUpdateCompression } from '@fedtl/protocol';
 import { integerListOption, integerOption, stringListOption, LOG_OPTIONS } from '@fedtl/util/options';
 import { DOMAINS_DEFAULTS, SHARED_OPTIONS, SUITE_GROUP, withoutEnvironment } from '../shared-options';
 
@@ -21,6 +22,16 @@ export const DOMAINS_OPTIONS = {
         'every client --require-secure-aggregation); with fedavg in the same run the report gives the largest per-domain, per-round accuracy ' +
         'difference between the two and the bytes and seconds per round of each (--methods fedavg,fedavg-secagg runs just that comparison)',
       defaultText: 'all',
+      group: SUITE_GROUP,
+    }),
+    compression: stringListOption({
+      help:
+        'compare update compressions on the fedavg federation (the coordinator\'s --compression), e.g. float32,float16,int8,topk:0.01: ' +
+        'one federation per encoding, float32 the baseline (added if missing; the fedavg row\'s run when fedavg runs too); the report ' +
+        'gives each one\'s bytes up per round, mean accuracy and its difference from float32',
+      acceptsItem: (item: string) => parseUpdateCompression(item) !== undefined,
+      expectedItem: UPDATE_COMPRESSION_SYNTAX,
+      valueName: 'ENC,ENC,…',
       group: SUITE_GROUP,
     }),
     personalizeEpochs: integerOption({ help: 'epochs of private head fine-tuning for the personalized method', min: 1, default: DOMAINS_DEFAULTS.personalizeEpochs, group: SUITE_GROUP }),

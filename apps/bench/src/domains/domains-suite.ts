@@ -13,6 +13,7 @@ import { domainsOptionsFrom } from './domains-config';
 import { DOMAINS_OPTIONS } from './domains-options';
 import { embedOnce } from './feature-store';
 import { accuracyTable, secureAggregationLines } from './markdown-report';
+import { compressionLines } from './compression-comparison';
 import type { DomainsReport } from './report';
 import { budgetDir, writeBudgetReport, writeSweepSummary } from './report-files';
 
@@ -59,6 +60,7 @@ export async function runDomainsSuite(resolved: ResolvedOptions<typeof DOMAINS_O
     process.stdout.write(`\n${report.labelsPerClient} labels per client, ${report.evaluatedOn} accuracy (%), ${report.rounds} rounds, ${report.seconds.toFixed(0)} s:\n\n${accuracyTable(report)}\n`);
     const secure = secureAggregationLines(report);
     if (secure.length > 0) process.stdout.write(`\n${secure.join('\n')}\n`);
+    if (report.compression) process.stdout.write(`\n${compressionLines(report.compression, report.domains).join('\n')}\n`);
     if (report.negativeTransfer.length > 0) {
       process.stdout.write(`negative transfer: ${report.negativeTransfer.map((n) => `${n.method}/${n.domain} ${(100 * n.delta).toFixed(1)}`).join(', ')}\n`);
     }

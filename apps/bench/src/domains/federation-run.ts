@@ -60,6 +60,8 @@ export interface FederationOptions {
   initFrom?: string;
   /** Differential privacy of the run (the coordinator's --dp-* flags, PROTOCOL §7.1); absent: none. */
   dp?: FederationDp;
+  /** The coordinator's --compression (float32, float16, int8, topk:F); absent: float32. */
+  compression?: string;
 }
 
 /** The coordinator's DP settings: at most one unit of privacy, and the budget the run may not exceed. */
@@ -126,6 +128,7 @@ export async function runFederation(options: FederationOptions): Promise<Federat
       ...(options.secureAggregation ? ['--secure-aggregation'] : []),
       ...(options.initFrom !== undefined ? ['--init-from', options.initFrom] : []),
       ...(options.dp ? dpFlags(options.dp) : []),
+      ...(options.compression !== undefined ? ['--compression', options.compression] : []),
     ]),
     join(logsDir, 'coordinator.log'),
   );

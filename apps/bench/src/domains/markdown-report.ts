@@ -2,6 +2,7 @@
 import { describeMachine } from '../machine';
 import type { MethodName } from './domains-config';
 import type { DomainsReport } from './report';
+import { compressionLines } from './compression-comparison';
 
 const pct = (accuracy: number) => (Number.isFinite(accuracy) ? (100 * accuracy).toFixed(1) : '–');
 
@@ -94,6 +95,7 @@ export function markdownReport(report: DomainsReport): string {
     accuracyTable(report),
     '',
     ...(report.secureAggregation ? [...secureAggregationLines(report), ''] : []),
+    ...(report.compression ? [...compressionLines(report.compression, report.domains), ''] : []),
     'Negative transfer (a method below `local` on a domain): ' +
       (report.negativeTransfer.length === 0
         ? 'none.'

@@ -4,6 +4,7 @@ import type { MachineInfo } from '../machine';
 import type { MethodName, ModelOptions, ServerOptimizerOptions, TrainingOptions } from './domains-config';
 import type { EmbeddingSummary } from './feature-store';
 import type { SecAggComparison } from './secagg-comparison';
+import type { CompressionComparison } from './compression-comparison';
 
 export interface CurvePoint {
   round: number;
@@ -60,6 +61,8 @@ export interface DomainsReport extends DomainsRunContext {
   negativeTransfer: NegativeTransfer[];
   /** fedavg-secagg against fedavg, when both ran: accuracy difference per domain and round, cost per round. */
   secureAggregation?: SecAggComparison;
+  /** --compression: the fedavg federation per update compression, against float32 (bytes up, mean, difference). */
+  compression?: CompressionComparison;
 }
 
 /** Methods that learn from other organisations' data, which can therefore hurt a domain (vs local). */

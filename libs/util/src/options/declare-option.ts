@@ -114,11 +114,20 @@ export function numberOption<const O extends NumberOptions>(options: O): Declare
 export interface StringOptions extends Common<string> {
   /** The empty string is refused (default true). */
   nonEmpty?: boolean;
+  /** A syntax of its own (`topk:0.01`): the text is refused unless this says yes, with `expected` as the reason. */
+  accepts?: (text: string) => boolean;
+  /** What `accepts` allows, in words, as the error message says it (required with `accepts`). */
+  expected?: string;
 }
 
 export function stringOption<const O extends StringOptions>(options: O): Declared<string, O> {
   const nonEmpty = options.nonEmpty ?? true;
-  return declare(options, 'string', nonEmpty ? z.string().min(1) : z.string(), nonEmpty ? 'a non-empty string' : 'a string', {
+  const { accepts, expected, ...rest } = options;
+  if (accepts) {
+    if (!expected) throw new RangeError('a string option with `accepts` needs `expected`, the words its errors use');
+    return declare(rest as O, 'string', z.string().refine(accepts), expected, { valueName: options.valueName ?? 'VALUE' });
+  }
+  return declare(rest as O, 'string', nonEmpty ? z.string().min(1) : z.string(), nonEmpty ? 'a non-empty string' : 'a string', {
     valueName: options.valueName ?? 'VALUE',
   });
 }
@@ -135,10 +144,17 @@ export function choiceOption<const C extends readonly [string, ...string[]], con
   });
 }
 
-/** A comma-separated list on the command line and in the environment, a list (or the same string) in a file. */
-export function stringListOption<const O extends Common<string[]> & { minItems?: number }>(options: O): Declared<string[], O> {
+/**
+ * A comma-separated list on the command line and in the environment, a list (or the same string) in a file. With
+ * `acceptsItem`, every item must pass it (`expectedItem` says what an item is, for the error message).
+ */
+export function stringListOption<const O extends Common<string[]> & { minItems?: number; acceptsItem?: (item: string) => boolean; expectedItem?: string }>(options: O): Declared<string[], O> {
   const minItems = options.minItems ?? 1;
-  return declare(options, 'list', z.array(z.string().min(1)).min(minItems), `a comma-separated list of at least ${minItems} non-empty item${minItems === 1 ? '' : 's'}`, {
+  const { acceptsItem, expectedItem, ...rest } = options;
+  if (acceptsItem && !expectedItem) throw new RangeError('a list option with `acceptsItem` needs `expectedItem`, the words its errors use');
+  const item = acceptsItem ? z.string().refine(acceptsItem) : z.string().min(1);
+  const what = acceptsItem ? `item${minItems === 1 ? '' : 's'}, each ${expectedItem}` : `non-empty item${minItems === 1 ? '' : 's'}`;
+  return declare(rest as O, 'list', z.array(item).min(minItems), `a comma-separated list of at least ${minItems} ${what}`, {
     valueName: options.valueName ?? 'A,B,…',
   });
 }
