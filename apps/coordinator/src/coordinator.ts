@@ -728,7 +728,7 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
     this.log.warn('round failed: too few clients connected to start it', { round, attempt, joined: this.registry.size, eligible: this.eligibleIds().length, needed: o.minAvailable });
     const record: RoundRecord = {
       runId: o.runId, round, attempt, status: 'failed', selected: [], accepted: [], failures: [], train: {}, evaluation: {}, clients: {},
-      bytesUp: 0, bytesDown: 0, seconds: o.roundTimeoutMs / 1000, finishedAt: new Date().toISOString(),
+      bytesUp: 0, bytesDown: 0, updateBytesUp: 0, seconds: o.roundTimeoutMs / 1000, finishedAt: new Date().toISOString(),
     };
     await o.metricsLog.append(record);
     this.emit('round', record);

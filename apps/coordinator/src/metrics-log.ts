@@ -39,6 +39,8 @@ export interface RoundRecord {
   privacy?: { events: PrivacyEvent[]; spent: PrivacySpend[] };
   bytesUp: number;
   bytesDown: number;
+  /** Of bytesUp: the payloads of `update` events (absent from records written before it was counted). */
+  updateBytesUp?: number;
   seconds: number;
   finishedAt: string;
 }

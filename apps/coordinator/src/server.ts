@@ -287,7 +287,7 @@ export class CoordinatorServer {
     const guard = (event: string, handler: (payload: unknown, ack: AckFn) => void | Promise<void>) =>
       socket.on(event as 'join', AsyncResource.bind((payload: unknown, ack: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
-        this.traffic.countUp(byteLength(payload));
+        this.traffic.countUp(byteLength(payload), event === 'update');
         Promise.resolve()
           .then(() => handler(payload, reply))
           .catch((err) => {

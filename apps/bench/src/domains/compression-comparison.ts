@@ -5,6 +5,7 @@
 import { parseUpdateCompression } from '@fedtl/protocol';
 import type { RoundRecord } from './federation-run';
 import { resultFromCurves, traffic } from './budget-run';
+import { meanOf } from './report';
 
 /** One compression's federation, as the bench ran it. */
 export interface CompressionRun {
@@ -33,6 +34,10 @@ export interface CompressionRow {
   bytesDownPerRound: number;
   /** float32's bytesUpPerRound / this row's (1 for float32). */
   bytesUpReduction: number;
+  /** Of bytesUpPerRound: the Update messages alone (the rest, evaluation reports and acknowledgements, is never compressed). */
+  updateBytesPerRound: number;
+  /** float32's updateBytesPerRound / this row's. */
+  updateBytesReduction: number;
   /** Unweighted mean over domains of the final round's accuracy (a fraction). */
   mean: number;
   perDomain: Record<string, number>;
@@ -73,7 +78,7 @@ export function targetOf(compression: string): Omit<CompressionTarget, 'met'> | 
 export function compareCompressions(runs: readonly CompressionRun[], domains: readonly string[]): CompressionComparison {
   const rowOf = (run: CompressionRun) => {
     const accuracy = resultFromCurves(domains.map((name) => ({ name, accuracies: run.records.map((r) => r.clients[name]?.accuracy ?? NaN) })));
-    const cost = traffic(run.records);
+    const cost = { ...traffic(run.records), updateBytes: meanOf(run.records.map((r) => r.updateBytesUp ?? NaN)) };
     return { run, accuracy, cost };
   };
   const measured = runs.map(rowOf);
@@ -91,6 +96,8 @@ export function compareCompressions(runs: readonly CompressionRun[], domains: re
         bytesUpPerRound: cost.bytesUp,
         bytesDownPerRound: cost.bytesDown,
         bytesUpReduction,
+        updateBytesPerRound: cost.updateBytes,
+        updateBytesReduction: baseline.cost.updateBytes / cost.updateBytes,
         mean: accuracy.mean,
         perDomain: accuracy.perDomain,
         deltaVsFloat32,
@@ -110,17 +117,17 @@ export function compressionLines(comparison: CompressionComparison, domains: rea
   const points = (delta: number) => `${delta >= 0 ? '+' : '−'}${Math.abs(100 * delta).toFixed(2)}`;
   return [
     'Update compression on the fedavg federation (the coordinator\'s `--compression`; top-k with the clients\' error feedback). ' +
-      'Bytes up are protocol payloads from the clients per round, summed over clients (updates, evaluation reports, acknowledgements). ' +
-      'A target is met when bytes up shrink by at least its factor and the mean is at most its drop below float32\'s.',
+      'Bytes up are protocol payloads from the clients per round, summed over clients: all of them (updates, evaluation reports, acknowledgements), ' +
+      'and the Update messages alone. A target is met when all bytes up shrink by at least its factor and the mean is at most its drop below float32\'s.',
     '',
-    `| compression | ${domains.join(' | ')} | **mean** | Δ vs float32 (points) | up / round | reduction | target | met | wall s |`,
-    `|---|${domains.map(() => '---:').join('|')}|---:|---:|---:|---:|---|---|---:|`,
+    `| compression | ${domains.join(' | ')} | **mean** | Δ vs float32 (points) | up / round | reduction | updates / round | reduction | target | met | wall s |`,
+    `|---|${domains.map(() => '---:').join('|')}|---:|---:|---:|---:|---:|---:|---|---|---:|`,
     ...comparison.rows.map((row) => {
       const target = row.target ? `≥ /${row.target.bytesReduction}, ≥ −${(100 * row.target.maxAccuracyDrop).toFixed(1)}` : 'baseline';
       const met = row.target ? (row.target.met ? 'yes' : '**no**') : '–';
       const seconds = row.sharedRunWith ? `(${row.sharedRunWith})` : row.seconds.toFixed(1);
       return `| ${row.compression} | ${domains.map((d) => pct(row.perDomain[d])).join(' | ')} | **${pct(row.mean)}** | ${points(row.deltaVsFloat32)} | ` +
-        `${kib(row.bytesUpPerRound)} | /${row.bytesUpReduction.toFixed(1)} | ${target} | ${met} | ${seconds} |`;
+        `${kib(row.bytesUpPerRound)} | /${row.bytesUpReduction.toFixed(2)} | ${kib(row.updateBytesPerRound)} | /${row.updateBytesReduction.toFixed(2)} | ${target} | ${met} | ${seconds} |`;
     }),
   ];
 }

@@ -88,6 +88,8 @@ export interface RoundRecord {
   clients: Record<string, Record<string, number>>;
   bytesUp: number;
   bytesDown: number;
+  /** Of bytesUp: the `update` events' payloads. */
+  updateBytesUp?: number;
   seconds: number;
   /** Under DP: this round's events and the cumulative spend at the run's δ. */
   privacy?: { events: PrivacyEvent[]; spent: PrivacySpend[] };
