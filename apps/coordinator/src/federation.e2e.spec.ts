@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initialWeights } from '@fedtl/model';
+import { encodeUpdate, topkCount } from '@fedtl/protocol';
 import { logEvents, useTestSandbox, waitUntil, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import type { RoundRecord } from './metrics-log';
 import {
@@ -56,6 +57,37 @@ describe('federation of separate processes', () => {
     ]);
     expect(records[2].evaluation.accuracy).toBeGreaterThan(0.8);
     expect(Object.keys(records[2].clients).sort()).toEqual(['client-1', 'client-2', 'client-3']);
+  });
+
+  it('runs rounds with top-k compression: the clients send at least 8× fewer update bytes, at most k values a tensor, and FedAvg of the decoded updates is exact', async () => {
+    const outDir = join(sandbox.dir, 'out');
+    // 64-d features and a 64-wide adapter: 8,450 values, enough for 1% of each tensor to be a handful of entries.
+    const dim = 64;
+    const files = await writeSyntheticFeatureFiles(sandbox.dir, { clients: 2, dim, trainPerClient: [32, 48], testPerClient: 20, seed: 8 });
+    const { process: coordinator, url } = await startCoordinatorProcess(outDir, ['--rounds', '2', '--min-clients', '2', '--seed', '5', '--adapter-width', '64', '--compression', 'topk:0.01'], { dim });
+    sandbox.processes.push(coordinator);
+    const clients = files.map((file, i) => startClientProcess(url, `client-${i + 1}`, file, [], { dim }));
+    sandbox.processes.push(...clients);
+
+    // A client exits 0 only after the coordinator's FINISHED verdict.
+    expect(await coordinator.exited).toBe(0);
+    expect(await Promise.all(clients.map((c) => c.exited))).toEqual([0, 0]);
+    const records = await readRecords(outDir);
+    expect(records.map((r) => [r.round, r.status, r.accepted.length])).toEqual([[1, 'aggregated', 2], [2, 'aggregated', 2]]);
+    let previous = initialWeights({ ...SPEC, inputDim: dim, adapterWidth: 64 }, 5);
+    for (const record of records) {
+      const updates = await readAuditedUpdates(outDir, record.round);
+      for (const update of updates) {
+        for (const tensor of update.delta) expect(tensor.data.filter((v) => v !== 0).length).toBeLessThanOrEqual(topkCount(tensor.data.length, 0.01));
+      }
+      // The same updates in float32 (what a client without compression sends): the bytes the round would have cost.
+      const float32Bytes = updates.reduce((sum, update) => sum + encodeUpdate(update).byteLength, 0);
+      expect(record.updateBytesUp).toBeGreaterThan(0);
+      expect(float32Bytes / (record.updateBytesUp ?? Infinity)).toBeGreaterThanOrEqual(8);
+      const actual = await readCheckpointWeights(outDir, record.round);
+      expect(maxAbsDifference(actual, referenceFedAvg(previous, updates))).toBeLessThan(1e-6);
+      previous = actual;
+    }
   });
 
   it('completes a round with the others when a client dies mid-round', async () => {

@@ -31,6 +31,8 @@ import {
   sampleUpdate,
   sampleWelcome,
 } from './testing/fixtures';
+import { SPARSE_FAULTS, encodeHostileSparseUpdate, type SparseFault } from './testing/hostile-sparse';
+import type { Update } from './domain';
 
 const PROTO_ROOT = path.resolve(__dirname, '../../../proto');
 
@@ -499,5 +501,43 @@ describe('RunEnd validation', () => {
 
   it('refuses a rounds count that would wrap around as uint32', () => {
     expect(() => encodeRunEnd({ runId: 'run-7', status: 'finished', roundsCompleted: -1 })).toThrow(/RunEnd\.roundsCompleted/);
+  });
+});
+
+describe('hostile sparse updates', () => {
+  it('refuses each way of breaking the sparse layout with FEDTL_ERR_BAD_TENSOR_DATA (or a malformed field), naming the tensor', () => {
+    const update: Update = {
+      runId: 'run-1',
+      round: 2,
+      clientId: 'org-1',
+      delta: [{ name: 'head/out/kernel', shape: [4, 2], dtype: 'float32', data: Float32Array.of(0, 1, 0, 0, 0, 0, 2, 0) }],
+      numExamples: 3,
+      metrics: {},
+    };
+    expect(Array.from(decodeUpdate(encodeUpdate(update, { tensorEncoding: 'sparse' })).delta[0].data)).toEqual([0, 1, 0, 0, 0, 0, 2, 0]);
+    const expected: Record<SparseFault, RegExp> = {
+      'out-of-range': /Update\.delta\.0: tensor 'head\/out\/kernel' is sparse with 1 entries in 8 values: expected positions below 8, got 8 at index 0/,
+      duplicate: /a gap of 0 \(a duplicate position 1\)/,
+      unsorted: /expected positions below 8, got 4294967296 at index 1/,
+      'count-above-values': /expected 12 value bytes \(3 entries × 4, raw\), got 8/,
+      'count-above-dense': /expected at most 8 entries \(its dense length\), got 9/,
+      'truncated-indices': /the bytes end inside index 1/,
+      'trailing-index-bytes': /expected 1 indices in 1 bytes, got 1 bytes more/,
+      'overlong-varint': /index 0 in at most 5 varint bytes, got more/,
+      'huge-count': /expected at most 8 entries \(its dense length\), got 4000000000/,
+      'huge-shape': /at most 16777216 values in all/,
+      'int8-values': /expected its values raw \(float32\) or float16, got int8/,
+    };
+    for (const fault of SPARSE_FAULTS) {
+      let thrown: unknown;
+      try {
+        decodeUpdate(encodeHostileSparseUpdate(update, fault));
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(FedtlError);
+      expect([fault, (thrown as FedtlError).code]).toEqual([fault, 'FEDTL_ERR_BAD_TENSOR_DATA']);
+      expect((thrown as FedtlError).message).toMatch(expected[fault]);
+    }
   });
 });

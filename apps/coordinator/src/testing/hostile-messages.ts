@@ -17,6 +17,7 @@ import {
   type NamedTensor,
   type RoundPlan,
 } from '@fedtl/protocol';
+import { SPARSE_FAULTS, encodeHostileSparseUpdate, type SparseFault } from '@fedtl/protocol/testing';
 
 /** Who sends: `joined` is a client admitted to the run (selected every round); `stranger` never joined. */
 export type Sender = 'joined' | 'stranger';
@@ -40,6 +41,8 @@ export type HostileRecipe =
   | { kind: 'not-binary'; sender: Sender; event: string; payload: unknown; withAck: boolean }
   | { kind: 'update'; sender: Sender; faults: UpdateFaults }
   | { kind: 'mutated-update'; sender: Sender; flips: Array<{ at: number; xor: number }>; truncateTo: number | null }
+  /** A right-run, right-round update whose first tensor is sparse and breaks the layout (indices, counts, sizes). */
+  | { kind: 'sparse-update'; sender: Sender; fault: SparseFault }
   | { kind: 'join'; fault: 'version' | 'backbone' | 'labels' | 'bad-id' | 'huge-id' | 'token' | 'zero-examples' | 'duplicate' }
   | { kind: 'report'; sender: Sender; metrics: Record<string, number>; numExamples: number; labels: string[] }
   | { kind: 'round-failed'; sender: 'stranger'; message: string }
@@ -89,6 +92,7 @@ export const hostileRecipe: fc.Arbitrary<HostileRecipe> = fc.oneof(
       truncateTo: fc.option(fc.nat(), { nil: null }),
     }),
   },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('sparse-update' as const), sender, fault: fc.constantFrom(...SPARSE_FAULTS) }) },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -185,6 +189,13 @@ export function buildHostileMessage(recipe: HostileRecipe, context: FuzzContext)
       for (const { at, xor } of recipe.flips) bytes[at % bytes.length] ^= xor;
       const payload = recipe.truncateTo === null ? bytes : bytes.subarray(0, recipe.truncateTo % bytes.length);
       return { sender: recipe.sender, event: 'update', payload, withAck: true };
+    }
+    case 'sparse-update': {
+      // Everything right but the sparse layout: one non-zero value, so an honest sparse tensor would be accepted.
+      const delta = faultyDelta(context.plan.weights, 'none');
+      (delta[0].data as Float32Array)[1] = 0.5;
+      const update = { runId: context.plan.runId, round: context.plan.round, clientId: context.joinedId, delta, numExamples: 10, metrics: {} };
+      return { sender: recipe.sender, event: 'update', payload: encodeHostileSparseUpdate(update, recipe.fault), withAck: true };
     }
     case 'join':
       return { sender: 'stranger', event: 'join', payload: hostileJoinBytes(context, recipe.fault), withAck: true };
