@@ -105,6 +105,20 @@ describe('option declarations', () => {
     expect(() => load(['--config', 'c'], {}, { c: 'port: .inf\n' })).toThrow('c: port: expected an integer in [0, 65535], got Infinity');
   });
 
+  it('check strings and list items of a syntax of their own with the words the declaration gives', () => {
+    const even = (text: string) => /^\d*[02468]$/.test(text);
+    const declarations = {
+      pair: stringOption({ help: 'an even number', accepts: even, expected: 'an even number (e.g. 4)', default: '2' }),
+      pairs: stringListOption({ help: 'even numbers', acceptsItem: even, expectedItem: 'an even number' }),
+    };
+    const resolve = (flags: Record<string, string>) => resolveOptions(declarations, { flags, env: {} }).values;
+    expect(resolve({ pair: '18', pairs: '4,6' })).toEqual({ pair: '18', pairs: ['4', '6'] });
+    expect(() => resolve({ pair: '7' })).toThrow('--pair: expected an even number (e.g. 4), got "7"');
+    expect(() => resolve({ pairs: '4,5' })).toThrow('--pairs: expected a comma-separated list of at least 1 item, each an even number, got "4,5"');
+    expect(() => stringOption({ help: 'x', accepts: even })).toThrow('needs `expected`');
+    expect(() => stringListOption({ help: 'x', acceptsItem: even })).toThrow('needs `expectedItem`');
+  });
+
   it('refuse unknown config keys with the closest valid name, and files that are not a mapping', () => {
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'prot: 1\n' })).toThrow('c.yaml: unknown option "prot" (did you mean "port"?)');
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'out-dir: x\n' })).toThrow('unknown option "out-dir" (did you mean "outDir"?)');
