@@ -1,6 +1,7 @@
 // The operator's words for an update compression (`--compression float32|float16|int8|topk:FRACTION`) and the
 // plan's UpdateCompression (domain.ts), both ways. One spelling everywhere: the coordinator's flag, its
-// --print-config, its logs and the benchmark's rows.
+// --print-config, its logs and the benchmark's rows. Also a separate entry point, @fedtl/protocol/compression, that
+// imports nothing at run time: option declarations use it without loading the protocol (--help starts fast).
 import type { UpdateCompression } from './domain';
 
 /** What `--compression` accepts, as its error message says it. */

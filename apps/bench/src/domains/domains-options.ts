@@ -1,6 +1,6 @@
 // `fedtl bench domains`: its options, declared once (the shared ones from shared-options.ts). Light imports only,
 // so that `fedtl bench domains --help` starts fast; domains-config.ts turns the values into DomainsOptions.
-import { UPDATE_COMPRESSION_SYNTAX, parseUpdateCompression } from '@fedtl/protocol';
+import { UPDATE_COMPRESSION_SYNTAX, parseUpdateCompression } from '@fedtl/protocol/compression';
 import { integerListOption, integerOption, stringListOption, LOG_OPTIONS } from '@fedtl/util/options';
 import { DOMAINS_DEFAULTS, SHARED_OPTIONS, SUITE_GROUP, withoutEnvironment } from '../shared-options';
 
