@@ -3,7 +3,7 @@
 // secure aggregation (fedavg-secagg, compared round by round with fedavg), and one real federation per held-out
 // domain for leave-one-out.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonl } from '@fedtl/data';
 import { initialWeights } from '@fedtl/model';
@@ -129,6 +129,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
     }
     // The fedavg federation once per update compression; float32 is the fedavg row's run when there is one.
     if (options.compression.length > 0) {
+      const loadBefore = loadavg();
       const runs: CompressionRun[] = [];
       for (const word of options.compression) {
         if (word === 'float32' && plainRecords) {
@@ -148,7 +149,7 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
         runs.push({ compression: word, records: federation.records, seconds: federation.seconds });
         log.info('federation done', { labelsPerClient, compression: word, seconds: federation.seconds });
       }
-      compression = compareCompressions(runs, names);
+      compression = compareCompressions(runs, names, { before: loadBefore, after: loadavg() });
       for (const row of compression.rows) {
         log.info('compression', { compression: row.compression, bytesUpPerRound: Math.round(row.bytesUpPerRound), reduction: row.bytesUpReduction, mean: row.mean, deltaVsFloat32: row.deltaVsFloat32 });
       }

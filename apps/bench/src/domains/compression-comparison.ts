@@ -52,6 +52,11 @@ export interface CompressionRow {
 export interface CompressionComparison {
   baseline: 'float32';
   rows: CompressionRow[];
+  /**
+   * The machine's 1, 5 and 15 minute load averages (os.loadavg) before the first compressed run and after the last:
+   * on a shared machine the wall seconds depend on it (bytes and accuracies do not: the runs are seeded).
+   */
+  loadAverage: { before: number[]; after: number[] };
 }
 
 /** The issue's target for an encoding: bytes reduction and the largest accuracy drop allowed. */
@@ -75,7 +80,7 @@ export function targetOf(compression: string): Omit<CompressionTarget, 'met'> | 
  * @param domains the report's domains, whose final-round accuracies make the mean
  * @throws Error without a float32 run (nothing to compare with)
  */
-export function compareCompressions(runs: readonly CompressionRun[], domains: readonly string[]): CompressionComparison {
+export function compareCompressions(runs: readonly CompressionRun[], domains: readonly string[], loadAverage: CompressionComparison['loadAverage']): CompressionComparison {
   const rowOf = (run: CompressionRun) => {
     const accuracy = resultFromCurves(domains.map((name) => ({ name, accuracies: run.records.map((r) => r.clients[name]?.accuracy ?? NaN) })));
     const cost = { ...traffic(run.records), updateBytes: meanOf(run.records.map((r) => r.updateBytesUp ?? NaN)) };
@@ -87,6 +92,7 @@ export function compareCompressions(runs: readonly CompressionRun[], domains: re
   const ordered = [baseline, ...measured.filter((m) => m !== baseline)];
   return {
     baseline: 'float32',
+    loadAverage,
     rows: ordered.map(({ run, accuracy, cost }) => {
       const bytesUpReduction = baseline.cost.bytesUp / cost.bytesUp;
       const deltaVsFloat32 = accuracy.mean - baseline.accuracy.mean;
@@ -133,5 +139,8 @@ export function compressionLines(comparison: CompressionComparison, domains: rea
       return `| ${row.compression} | ${domains.map((d) => pct(row.perDomain[d])).join(' | ')} | **${pct(row.mean)}** | ${points(row.deltaVsFloat32)} | ` +
         `${kib(row.bytesUpPerRound)} | ${factor(row.bytesUpReduction)} | ${kib(row.updateBytesPerRound)} | ${factor(row.updateBytesReduction)} | ${target} | ${met} | ${seconds} |`;
     }),
+    '',
+    `Load average (1, 5, 15 min) of the shared machine: ${comparison.loadAverage.before.map((l) => l.toFixed(2)).join(', ')} before the compressed runs, ` +
+      `${comparison.loadAverage.after.map((l) => l.toFixed(2)).join(', ')} after; wall seconds depend on it, bytes and accuracies (seeded) do not.`,
   ];
 }

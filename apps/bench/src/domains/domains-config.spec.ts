@@ -36,6 +36,15 @@ describe('domainsOptionsFrom', () => {
     expect(METHOD_NAMES.indexOf('fedavg-secagg')).toBe(METHOD_NAMES.indexOf('fedavg') + 1);
   });
 
+  it('reads the compressions to compare in their canonical words, float32 first, and refuses unknown or repeated ones', () => {
+    const base = ['--data-dir', 'd', '--out', 'o'];
+    expect(parseDomainsArgs(base).compression).toEqual([]);
+    expect(parseDomainsArgs([...base, '--compression', 'topk:0.010,INT8']).compression).toEqual(['float32', 'topk:0.01', 'int8']);
+    expect(parseDomainsArgs([...base, '--compression', 'float16,float32']).compression).toEqual(['float32', 'float16']);
+    expect(() => parseDomainsArgs([...base, '--compression', 'int8,gzip'])).toThrow('--compression: expected a comma-separated list of at least 1 item, each float32, float16, int8 or topk:FRACTION');
+    expect(() => parseDomainsArgs([...base, '--compression', 'topk:0.1,topk:0.10'])).toThrow('--compression: expected distinct compressions');
+  });
+
   it('refuses bad values with the flag named', () => {
     expect(() => parseDomainsArgs(['--out', 'o'])).toThrow('--data-dir: expected a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files, got undefined');
     expect(() => parseDomainsArgs(['--data-dir', 'd', '--out', 'o', '--labels-per-client', '50,x'])).toThrow(/--labels-per-client/);
