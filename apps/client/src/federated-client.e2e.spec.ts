@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { initialWeights, selectedBackend } from '@fedtl/model';
 import { configureLogging, type FedtlError } from '@fedtl/util';
-import { decodeError, encodeAck, encodeJoinReply, encodeRoundPlan, type RunEnd } from '@fedtl/protocol';
+import { decodeError, encodeAck, encodeJoinReply, encodeRoundPlan, encodeUpdate, type RunEnd } from '@fedtl/protocol';
 import { TcpProxy, useTestSandbox, waitFor, waitUntil } from '@fedtl/util/testing';
 import { FederatedClient } from './federated-client';
 import { FIXTURE_DIM as DIM, startFixtureClient, startFixtureCoordinator } from './testing/client-fixtures';
@@ -24,8 +24,9 @@ describe('FederatedClient', () => {
 
   const startClient = (port: number, clientId: string, shift: number, path = ''): FederatedClient => startFixtureClient(sandbox, port, clientId, shift, path);
 
-  it('takes part in every round without leaking tensors, and survives a dropped connection', async () => {
-    const { port, process: coordinatorProcess } = await startCoordinator(4);
+  it('takes part in every round without leaking tensors, and survives a dropped connection, its updates top-k compressed', async () => {
+    // Top-k with error feedback: the flaky client keeps its residual across the reconnection (same run).
+    const { port, process: coordinatorProcess } = await startCoordinator(4, ['--compression', 'topk:0.2']);
     const proxy = await TcpProxy.start(port);
     sandbox.defer(() => proxy.close());
     const flaky = startClient(proxy.port, 'flaky', 0.2);
@@ -52,6 +53,14 @@ describe('FederatedClient', () => {
     const last = records[records.length - 1];
     expect(last.round).toBe(4);
     expect(last.accepted).toEqual(['flaky', 'steady']);
+    // What both clients' updates would weigh in float32 (a raw update's size does not depend on its values): top-k
+    // of 20% sends about 3 bytes for each kept value against 4 for every value, so each round's updates weigh
+    // well under it (~60% with the messages' headers), reconnection or not.
+    const model = { inputDim: DIM, adapterWidth: 4, head: 'linear' as const, headHidden: 8, labels: ['no', 'yes'] };
+    const rawBytes = (clientId: string) =>
+      encodeUpdate({ runId: last.runId, round: 4, clientId, delta: initialWeights(model, 1), numExamples: 1, metrics: { loss: 1, accuracy: 1, seconds: 1 } }).byteLength;
+    const float32Round = rawBytes('flaky') + rawBytes('steady');
+    for (const record of records.filter((r) => r.status === 'aggregated')) expect([record.round, record.updateBytesUp < 0.8 * float32Round]).toEqual([record.round, true]);
   }, 120_000);
 
   it('ends at once with FEDTL_ERR_BAD_CONFIG for a URL with a path (a Socket.IO namespace the coordinator lacks)', async () => {
