@@ -120,7 +120,11 @@ export function compareCompressions(runs: readonly CompressionRun[], domains: re
 export function compressionLines(comparison: CompressionComparison, domains: readonly string[]): string[] {
   const pct = (accuracy: number) => (Number.isFinite(accuracy) ? (100 * accuracy).toFixed(1) : '–');
   const kib = (n: number) => `${(n / 2 ** 10).toFixed(1)} KiB`;
-  const points = (delta: number) => `${delta >= 0 ? '+' : '−'}${Math.abs(100 * delta).toFixed(2)}`;
+  // A float difference of −1e-16 is no difference: rounded before its sign is chosen.
+  const points = (delta: number) => {
+    const rounded = Math.round(10_000 * delta) / 100;
+    return `${rounded >= 0 ? '+' : '−'}${Math.abs(rounded).toFixed(2)}`;
+  };
   // Four significant digits: /1.998 must not read as /2.00 next to a target of /2.
   const factor = (reduction: number) => `/${reduction.toPrecision(4)}`;
   return [
