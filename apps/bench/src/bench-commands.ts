@@ -13,6 +13,7 @@ import { PRIVACY_OPTIONS } from './privacy/privacy-options';
 import { SECAGG_OPTIONS } from './secagg/secagg-options';
 import { STARTUP_OPTIONS } from './startup/startup-options';
 import { STRATEGIES_OPTIONS } from './strategies/strategies-options';
+import { WIRE_OPTIONS } from './wire/wire-options';
 
 const EXIT_STATUS = `
 Exit status: 0 the suite ran (and met its checks, where it has some); 1 it failed or missed them; 2 a bad
@@ -105,5 +106,14 @@ process per domain), client-level DP-FedAvg over many clients simulated in this 
       const [{ runStartupSuite }, { benchCommand }] = await Promise.all([import('./startup/startup-suite'), import('./bench-command')]);
       return runStartupSuite(resolved.values, benchCommand('startup', STARTUP_OPTIONS, resolved));
     }),
+    suite('wire', 'one Update of P floats client → coordinator: fedtl vs a JSON array over Socket.IO vs raw TCP, MB/s and ratios', WIRE_OPTIONS, async (resolved) => {
+      const [{ runWireSuite }, { benchCommand }] = await Promise.all([import('./wire/wire-suite'), import('./bench-command')]);
+      return runWireSuite(resolved.values, benchCommand('wire', WIRE_OPTIONS, resolved));
+    },
+    `
+Client and server in this process over 127.0.0.1: (a) encodeUpdate + the client's emit-with-ack over Socket.IO +
+decodeUpdate on a server configured as the coordinator's, (b) the values as a JSON array of numbers over the same
+Socket.IO, (c) the same bytes over raw TCP; plus the passes of (a) timed alone against one plain copy. Medians of
+interleaved repetitions; writes report.json and report.md under --out.`),
   ],
 };
