@@ -17,6 +17,7 @@ import { Server } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
 
 const ACK_TIMEOUT_MS = 600_000;
+const HEARTBEAT_MS = 600_000;
 /** JSON writes a float32 value widened to a double with up to 17 significant digits, a sign, a point and a comma. */
 const JSON_BYTES_PER_VALUE = 26;
 
@@ -46,6 +47,10 @@ export class SocketIoLink {
       transports: ['websocket'],
       maxHttpBufferSize: Math.max(maxHttpBufferSizeFor(maxFloats * 4), maxFloats * JSON_BYTES_PER_VALUE + 65_536),
       serveClient: false,
+      // One JSON transfer of 1e7 values holds this one event loop for tens of seconds, longer than Socket.IO's
+      // default heartbeat allows (25 + 20 s); the coordinator sets these from its own options too.
+      pingInterval: HEARTBEAT_MS,
+      pingTimeout: HEARTBEAT_MS,
     });
     server.on('connection', (socket) => {
       socket.on('update', (payload, reply) => {
