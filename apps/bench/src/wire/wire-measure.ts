@@ -2,9 +2,11 @@
 // over Socket.IO, (b) a JSON array of numbers over the same Socket.IO, (c) raw TCP, plus the passes that make up
 // (a) timed alone (the codec's encode and decode, ws's mask and unmask, Socket.IO carrying already encoded bytes)
 // and a plain copy of the payload as the yardstick of one pass over it. Every repetition runs every measurement
-// once, in turn, so that the machine's load falls on all alike; the figures are medians.
+// once, in turn, so that the machine's load falls on all alike, each after a full garbage collection so that none
+// pays for another's garbage; the figures are medians.
 import { decodeUpdate, encodeUpdate } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';
+import { collectGarbage } from '../collect-garbage';
 import { median } from '../load/statistics';
 import { RawTcpLink } from './raw-tcp-link';
 import { SocketIoLink, type WebSocketSettings } from './socket-io-link';
@@ -83,7 +85,12 @@ export async function measureWire(sizes: readonly number[], repetitions: number,
       };
       const samplesMs = Object.fromEntries(WIRE_STEPS.map((step) => [step, [] as number[]])) as Record<WireStep, number[]>;
       for (const step of WIRE_STEPS) await steps[step]();
-      for (let rep = 0; rep < repetitions; rep++) for (const step of WIRE_STEPS) samplesMs[step].push(await millis(steps[step]));
+      for (let rep = 0; rep < repetitions; rep++) {
+        for (const step of WIRE_STEPS) {
+          collectGarbage();
+          samplesMs[step].push(await millis(steps[step]));
+        }
+      }
       measured.push({
         floats,
         payloadBytes: payload.byteLength,
