@@ -23,7 +23,7 @@ export interface WireRow {
   ratioRaw: number;
   /** Socket.IO carrying the already encoded Update, acknowledged undecoded: the transport alone. */
   socketIoMBps: number;
-  /** One plain copy of the payload (Uint8Array.prototype.slice), the yardstick of one pass. */
+  /** One plain copy of the payload (Buffer.allocUnsafe + set: one memcpy), the yardstick of one pass. */
   copyMBps: number;
   encodeMBps: number;
   decodeMBps: number;
@@ -133,6 +133,10 @@ export function renderWireReport(report: WireReport): string {
     ...report.rows.map((r) => `| ${r.floats} | ${fixed(r.fedtlMBps, 0)} | ${fixed(r.jsonMBps, 1)} | ${fixed(r.rawMBps, 0)} | ${fixed(r.ratioJson, 1)} | ${fixed(r.ratioRaw, 2)} | ${fixed(r.socketIoMBps, 0)} |`),
     '',
     '## The codec against one plain copy of the payload',
+    '',
+    'copy: `Buffer.allocUnsafe(4P)` and one `set` (a memcpy), the cheapest way to have the payload in a buffer of its own. encode: `encodeUpdate`',
+    '(one buffer, one copy of the data). decode: `decodeUpdate` of the bytes as received ("in place": the tensor is a view over them). ws mask:',
+    "bufferutil masking the encoded Update into a new frame, as ws's sender does on the client; ws unmask: in place, as ws's receiver does.",
     '',
     '| P (floats) | copy MB/s | encode MB/s | encode / copy | decode MB/s | decode / copy | decode in place | ws mask MB/s | ws unmask MB/s |',
     '|---:|---:|---:|---:|---:|---:|:---:|---:|---:|',
