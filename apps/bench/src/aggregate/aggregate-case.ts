@@ -3,10 +3,11 @@
 // JavaScript: a plain Float64Array multiply-add loop over the same values. Each update is drawn from a seeded
 // generator, encoded and decoded by the protocol codec (so its data is a view over a received message, as the
 // coordinator's are), handed to both, and dropped: the updates are never all in memory. The two are timed
-// update by update, in turn, so that the machine's load falls on both alike.
+// update by update, in turn, so that the machine's load falls on both alike; speeds are per update, from medians.
 import { decodeUpdate, encodeUpdate, type NamedTensor, type Update } from '@fedtl/protocol';
 import { FedAvg } from '@fedtl/strategies';
 import { FedtlError, deriveSeed, seededRandom } from '@fedtl/util';
+import { median } from '../load/statistics';
 
 export interface AggregateCase {
   clients: number;
@@ -17,7 +18,9 @@ export interface AggregateCase {
   aggregateMs: number;
   /** The plain multiply-add loop over the same updates, summed. */
   ceilingMs: number;
+  /** Per update: 4 × P bytes over the median time of one add() (medians, so a burst of the shared machine's load does not decide). */
   MBps: number;
+  /** The same over the median time of the plain loop on one update. */
   ceilingMBps: number;
   /** MBps / ceilingMBps: the share of the plain loop's speed that the real aggregation reaches. */
   ratioToCeiling: number;
@@ -55,14 +58,13 @@ const WARM_UP = { updates: 3, maxFloats: 65_536 };
 export function runAggregateCase(clients: number, floats: number, seed: number): AggregateCase {
   const baselineRssMB = process.memoryUsage().rss / MIB;
   aggregateUpdates(WARM_UP.updates, Math.min(floats, WARM_UP.maxFloats), seed + 1);
-  const measured = aggregateUpdates(clients, floats, seed);
-  const bytes = clients * floats * 4;
-  const MBps = bytes / 1e6 / (measured.aggregateMs / 1e3);
-  const ceilingMBps = bytes / 1e6 / (measured.ceilingMs / 1e3);
+  const { perUpdate, ...measured } = aggregateUpdates(clients, floats, seed);
+  const MBps = (floats * 4) / 1e6 / (median(perUpdate.aggregateMs) / 1e3);
+  const ceilingMBps = (floats * 4) / 1e6 / (median(perUpdate.ceilingMs) / 1e3);
   return {
     clients,
     floats,
-    bytes,
+    bytes: clients * floats * 4,
     ...measured,
     MBps,
     ceilingMBps,
@@ -73,15 +75,14 @@ export function runAggregateCase(clients: number, floats: number, seed: number):
   };
 }
 
-type Timings = Pick<AggregateCase, 'aggregateMs' | 'ceilingMs' | 'finishMs' | 'maxAbsDifference'>;
+type Timings = Pick<AggregateCase, 'aggregateMs' | 'ceilingMs' | 'finishMs' | 'maxAbsDifference'> & { perUpdate: { aggregateMs: number[]; ceilingMs: number[] } };
 
 function aggregateUpdates(clients: number, floats: number, seed: number): Timings {
   const global: NamedTensor[] = [{ name: TENSOR, shape: [floats], dtype: 'float32', data: new Float32Array(floats) }];
   const aggregator = new FedAvg().beginRound(1, global);
   const ceilingSum = new Float64Array(floats);
   let ceilingWeight = 0;
-  let aggregateMs = 0;
-  let ceilingMs = 0;
+  const perUpdate = { aggregateMs: [] as number[], ceilingMs: [] as number[] };
   for (let index = 0; index < clients; index++) {
     const update = receivedUpdate(index, floats, seed);
     const weight = update.numExamples;
@@ -93,11 +94,11 @@ function aggregateUpdates(clients: number, floats: number, seed: number): Timing
     };
     const real = () => aggregator.add({ clientId: update.clientId, delta: update.delta, numExamples: update.numExamples, metrics: update.metrics });
     if (index % 2 === 0) {
-      aggregateMs += millis(real);
-      ceilingMs += millis(ceiling);
+      perUpdate.aggregateMs.push(millis(real));
+      perUpdate.ceilingMs.push(millis(ceiling));
     } else {
-      ceilingMs += millis(ceiling);
-      aggregateMs += millis(real);
+      perUpdate.ceilingMs.push(millis(ceiling));
+      perUpdate.aggregateMs.push(millis(real));
     }
   }
   let next: NamedTensor[] = [];
@@ -109,5 +110,6 @@ function aggregateUpdates(clients: number, floats: number, seed: number): Timing
   let maxAbsDifference = 0;
   const weights = next[0].data;
   for (let i = 0; i < floats; i++) maxAbsDifference = Math.max(maxAbsDifference, Math.abs(weights[i] - Math.fround(ceilingSum[i] / ceilingWeight)));
-  return { aggregateMs, ceilingMs, finishMs, maxAbsDifference };
+  const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
+  return { aggregateMs: total(perUpdate.aggregateMs), ceilingMs: total(perUpdate.ceilingMs), finishMs, maxAbsDifference, perUpdate };
 }

@@ -65,7 +65,7 @@ export function renderAggregateReport(report: AggregateReport): string {
     '# Aggregation: N updates of P floats, streamed into FedAvg',
     '',
     `Machine: ${describeMachine(report.machine)}. Load average (1/5/15 min): ${load(report.loadAverage.start)} at the start, ${load(report.loadAverage.end)} at the end.`,
-    `Command: \`${report.command}\`. Each case runs ${report.isolation === 'child process' ? 'in a child process of its own' : 'in this one process'}; MB = 10^6 bytes of float32 updates (N × P × 4).`,
+    `Command: \`${report.command}\`. Each case runs ${report.isolation === 'child process' ? 'in a child process of its own' : 'in this one process'}; MB/s = 4 × P bytes (10^6 a MB) over the median time of one update.`,
     '',
     "fedtl: each update is encoded and decoded by the protocol codec, then added to FedAvg's round aggregator (`FedAvg.beginRound(…).add`, as",
     "the coordinator's RoundCollector does: layout and finiteness checks, then a float64 weighted sum) and dropped. Ceiling: a plain",

@@ -14,7 +14,7 @@ import { benchUpdate, payloadBytes } from './wire-payload';
 import { clientBufferUtil, webSocketMasking, type WebSocketMasking } from './ws-masking';
 
 /** The timed steps, each once per repetition. */
-export const WIRE_STEPS = ['fedtl', 'json', 'raw', 'socketIoBytes', 'copy', 'encode', 'decode', 'mask', 'unmask'] as const;
+export const WIRE_STEPS = ['fedtl', 'json', 'raw', 'socketIoBytes', 'copy', 'slice', 'encode', 'decode', 'mask', 'unmask'] as const;
 export type WireStep = (typeof WIRE_STEPS)[number];
 
 /** Median milliseconds per step for one size. */
@@ -77,6 +77,8 @@ export async function measureWire(sizes: readonly number[], repetitions: number,
         socketIoBytes: () => socketIo.sendBytes(encoded),
         // The fastest plain copy Node has: an uninitialised buffer (as encodeUpdate's) and one memcpy into it.
         copy: () => Buffer.allocUnsafe(payload.byteLength).set(payload),
+        // The plain copy in JavaScript: a new (zeroed) ArrayBuffer and a memcpy.
+        slice: () => payload.slice(),
         encode: () => encodeUpdate(update),
         decode: () => decodeUpdate(received),
         // As ws's Sender does with a buffer it may not modify: a new frame, the payload masked into it.
