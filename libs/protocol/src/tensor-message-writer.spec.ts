@@ -8,7 +8,7 @@ import { writeTensorMessage } from './tensor-message-writer';
 import v1 = fedtl.v1;
 
 const tensorArbitrary = fc.record({
-  name: fc.string({ maxLength: 40 }),
+  name: fc.string({ unit: 'grapheme', maxLength: 40 }),
   shape: fc.array(fc.integer({ min: 0, max: 300_000 }), { maxLength: 4 }),
   dtype: fc.constantFrom(0, 1),
   encoding: fc.constantFrom(0, 1, 2),

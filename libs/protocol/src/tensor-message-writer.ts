@@ -2,8 +2,9 @@
 // final size, with one copy of each tensor's data. protobufjs's own encoder grows its buffer by doubling (a copy
 // per doubling), moves each nested Tensor forward once its length is known (ldelim: another pass over the data)
 // and copies the result out in finish(): four to five passes over a weight set of tens of MB. Here every field
-// except the tensors' `data` is still encoded by the generated code; only the framing around the data is written
-// by hand, so the bytes are protobufjs's own (byte for byte, with `alignData: false`).
+// around the tensors, and each tensor's fields above `data`, are still encoded by the generated code; the tensor's
+// first fields and the framing around its data are written here, so that the bytes are protobufjs's own (byte for
+// byte with `alignData: false`; the property test in tensor-message-writer.spec.ts holds the two together).
 //
 // With `alignData` (the default) the length varints in front of a tensor's data may be written with redundant
 // continuation bytes (a "padded" varint, e.g. 5 as 0x85 0x80 0x00: the same value, as every protobuf parser reads
@@ -30,9 +31,13 @@ export interface TensorMessageOptions {
   alignData?: boolean;
 }
 
-/** Tensor field numbers below and above `data` (5): the generated encoder writes fields in number order. */
-const DATA_TAG = (5 << 3) | 2;
+/** The Tensor's field tags (number << 3 | wire type): the generated encoder writes fields in number order. */
+const NAME_TAG = (1 << 3) | 2;
 const SHAPE_TAG = (2 << 3) | 2;
+const DTYPE_TAG = 3 << 3;
+const ENCODING_TAG = 4 << 3;
+const DATA_TAG = (5 << 3) | 2;
+const UTF8 = new TextEncoder();
 /** The longest varint protobufjs reads as a uint32 (and as a length): 5 bytes, 7 bits each. */
 const MAX_VARINT32_BYTES = 5;
 const ALIGNMENT = 4;
@@ -89,7 +94,7 @@ export function writeTensorMessage(message: TensorCarrier, options: TensorMessag
   return out;
 }
 
-/** One Tensor message in pieces: the generated code encodes each, the data is referenced, not copied. */
+/** One Tensor message in pieces; the data is referenced, not copied. */
 interface TensorParts {
   /** Field 1 (name), encoded. */
   name: Uint8Array;
@@ -107,12 +112,13 @@ interface TensorParts {
   dataPad: number;
 }
 
+// Fields 1-4 are written here, as the generated code writes them (a string, packed uint32s, two enums, each left out
+// when it has its default value): that is a few bytes, but the generated code's allocations cost more than the
+// memcpy of a 100k-float tensor in a process where V8 has not optimised them yet (a client encodes one Update a round).
 function tensorParts(tensor: v1.Tensor.$Properties): TensorParts {
-  const name = v1.Tensor.encode({ name: tensor.name }).finish();
-  const shapeField = v1.Tensor.encode({ shape: tensor.shape ?? [] }).finish();
-  // Tag, length varint, then the packed dims.
-  const shape = shapeField.length === 0 ? EMPTY : shapeField.subarray(1 + varintLengthAt(shapeField, 1));
-  const kinds = v1.Tensor.encode({ dtype: tensor.dtype, encoding: tensor.encoding }).finish();
+  const name = tensor.name ? lengthDelimited(NAME_TAG, UTF8.encode(tensor.name)) : EMPTY;
+  const shape = packedVarints(tensor.shape ?? []);
+  const kinds = enumFields(tensor.dtype ?? 0, tensor.encoding ?? 0);
   const data = tensor.data ?? EMPTY;
   const rest = v1.Tensor.encode({ ...tensor, name: '', shape: [], dtype: 0, encoding: 0, data: EMPTY }).finish();
   const contentLength =
@@ -152,11 +158,36 @@ function varintSize(value: number): number {
   return size;
 }
 
-/** The number of bytes of the varint that starts at `offset`. */
-function varintLengthAt(bytes: Uint8Array, offset: number): number {
-  let end = offset;
-  while (bytes[end] & 0x80) end++;
-  return end - offset + 1;
+function lengthDelimited(tag: number, bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(1 + varintSize(bytes.length) + bytes.length);
+  out[0] = tag;
+  out.set(bytes, writeVarint(out, 1, bytes.length, 0));
+  return out;
+}
+
+/** The varints of `values` one after the other: the body of a packed repeated uint32 field. */
+function packedVarints(values: readonly number[]): Uint8Array {
+  if (values.length === 0) return EMPTY;
+  const out = new Uint8Array(values.reduce((size, value) => size + varintSize(value), 0));
+  let position = 0;
+  for (const value of values) position = writeVarint(out, position, value, 0);
+  return out;
+}
+
+/** Fields 3 (dtype) and 4 (encoding); enum values are small and non-negative, each one varint byte or more. */
+function enumFields(dtype: number, encoding: number): Uint8Array {
+  if (dtype < 0 || encoding < 0) return v1.Tensor.encode({ dtype, encoding }).finish();
+  const out = new Uint8Array((dtype ? 1 + varintSize(dtype) : 0) + (encoding ? 1 + varintSize(encoding) : 0));
+  let position = 0;
+  if (dtype) {
+    out[position++] = DTYPE_TAG;
+    position = writeVarint(out, position, dtype, 0);
+  }
+  if (encoding) {
+    out[position++] = ENCODING_TAG;
+    writeVarint(out, position, encoding, 0);
+  }
+  return out;
 }
 
 /** Writes `value` as a varint of its minimal length plus `pad` redundant bytes; returns the position after it. */
