@@ -38,10 +38,13 @@ export class SocketIoLink {
     private readonly http: HttpServer,
     private readonly server: Server,
     private readonly client: Socket<Record<string, never>, ClientToServerEvents & JsonEvents>,
+    /** Per Update the server decoded: whether every tensor came out as a view over the received message (no copy). */
+    readonly decodedInPlace: boolean[],
   ) {}
 
   /** Listens on 127.0.0.1 port 0 with a buffer limit for Updates and JSON arrays of up to `maxFloats` values; connects. */
   static async open(maxFloats: number): Promise<SocketIoLink> {
+    const decodedInPlace: boolean[] = [];
     const http = createServer();
     const server = new Server<ClientToServerEvents & JsonEvents>(http, {
       transports: ['websocket'],
@@ -55,6 +58,7 @@ export class SocketIoLink {
     server.on('connection', (socket) => {
       socket.on('update', (payload, reply) => {
         const update = decodeUpdate(payload);
+        decodedInPlace.push(update.delta.every((tensor) => tensor.data.buffer === payload.buffer));
         reply(encodeAck(update.delta.length === 1 ? { ok: true } : { ok: false, error: { code: 'FEDTL_ERR_BAD_TENSOR_NAME', message: 'expected one tensor' } }));
       });
       socket.on('update-json', (values, reply) => reply(Float32Array.from(values).length));
@@ -74,7 +78,7 @@ export class SocketIoLink {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw err;
     }
-    return new SocketIoLink(http, server as unknown as Server, client as never);
+    return new SocketIoLink(http, server as unknown as Server, client as never, decodedInPlace);
   }
 
   /** (a) encode, send, decode on the server, acknowledgement back. */

@@ -26,8 +26,10 @@ export interface WireMeasurement {
   payloadBytes: number;
   /** Bytes of the encoded Update (payload plus protobuf framing and the other fields). */
   encodedBytes: number;
-  /** The decoded tensor is a view over the received buffer (no copy): its data was aligned on the wire. */
+  /** decodeUpdate of the encoded bytes (at an aligned address) returns a view over them: the data is aligned in the message. */
   decodeZeroCopy: boolean;
+  /** How many of the Updates the Socket.IO server received (warm-up included) it decoded without copying, and of how many. */
+  serverDecodedInPlace: { inPlace: number; of: number };
   medianMs: StepMillis;
   /** Every repetition's milliseconds, in order. */
   samplesMs: Record<WireStep, number[]>;
@@ -87,6 +89,7 @@ export async function measureWire(sizes: readonly number[], repetitions: number,
         unmask: () => bufferUtil.unmask(frame, MASK_KEY),
       };
       const samplesMs = Object.fromEntries(WIRE_STEPS.map((step) => [step, [] as number[]])) as Record<WireStep, number[]>;
+      socketIo.decodedInPlace.length = 0;
       for (const step of WIRE_STEPS) await steps[step]();
       for (let rep = 0; rep < repetitions; rep++) {
         for (const step of WIRE_STEPS) {
@@ -99,6 +102,7 @@ export async function measureWire(sizes: readonly number[], repetitions: number,
         payloadBytes: payload.byteLength,
         encodedBytes: encoded.byteLength,
         decodeZeroCopy: decoded.buffer === received.buffer,
+        serverDecodedInPlace: { inPlace: socketIo.decodedInPlace.filter(Boolean).length, of: socketIo.decodedInPlace.length },
         medianMs: Object.fromEntries(WIRE_STEPS.map((step) => [step, median(samplesMs[step])])) as StepMillis,
         samplesMs,
       });
