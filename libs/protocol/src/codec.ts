@@ -87,6 +87,7 @@ export function decodeJoinReply(payload: unknown): JoinReply {
   });
 }
 
+/** A RoundPlan as protobuf bytes, its weights written as encodeUpdate writes a delta (tensor-message-writer.ts). */
 export function encodeRoundPlan(plan: RoundPlan, options: EncodeOptions = {}): Uint8Array {
   const fields = new FieldWriter('RoundPlan');
   return writeTensorMessage({
@@ -133,6 +134,7 @@ export function decodeUpdate(payload: unknown): Update {
   }));
 }
 
+/** An EvaluateRequest as protobuf bytes, its weights written as encodeUpdate writes a delta. */
 export function encodeEvaluateRequest(request: EvaluateRequest, options: EncodeOptions = {}): Uint8Array {
   const fields = new FieldWriter('EvaluateRequest');
   return writeTensorMessage({

@@ -36,6 +36,7 @@ export interface AggregateReport {
 
 const MIB = 2 ** 20;
 
+/** Per P measured at two or more N: the peak RSS at the fewest and the most clients, and whether it stayed flat. */
 export function memoryFlatness(cases: readonly AggregateCase[]): MemoryFlatness[] {
   const sizes = [...new Set(cases.map((c) => c.floats))].sort((a, b) => a - b);
   return sizes.flatMap((floats) => {
@@ -60,6 +61,7 @@ export function memoryFlatness(cases: readonly AggregateCase[]): MemoryFlatness[
 const fixed = (value: number, digits: number) => value.toFixed(digits);
 const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(' / ');
 
+/** The report as markdown: one row per case, the memory's flatness in N, and the target. */
 export function renderAggregateReport(report: AggregateReport): string {
   const lines = [
     '# Aggregation: N updates of P floats, streamed into FedAvg',

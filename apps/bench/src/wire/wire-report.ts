@@ -61,6 +61,10 @@ export interface WireReport {
 
 const mbps = (bytes: number, ms: number) => bytes / 1e6 / (ms / 1e3);
 
+/**
+ * The report from the measurements: per size the MB/s of every transfer and pass (payload bytes, 4 × P, over the
+ * median time), their ratios, the gap to raw TCP split into the passes, and the targets checked at P ≥ 1e6.
+ */
 export function buildWireReport(measurements: WireMeasurements, context: { command: string; machine: MachineInfo; loadAverage: WireReport['loadAverage'] }): WireReport {
   const rows = measurements.sizes.map((size): WireRow => {
     const ms = size.medianMs;
@@ -121,6 +125,7 @@ export function buildWireReport(measurements: WireMeasurements, context: { comma
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '∞');
 const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(' / ');
 
+/** The report as markdown: three tables (transfers, codec against a copy, the gap pass by pass) and the targets. */
 export function renderWireReport(report: WireReport): string {
   const t = report.targets;
   const lines = [
