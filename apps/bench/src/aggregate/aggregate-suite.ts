@@ -4,9 +4,9 @@
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FedtlError } from '@fedtl/util';
-import { spawnFedtl } from '@fedtl/util/testing';
+import { FedtlError, fedtlProcessArgs } from '@fedtl/util';
 import { machineInfo } from '../machine';
+import { startApp } from '../workspace';
 import { runAggregateCase, type AggregateCase } from './aggregate-case';
 import { AGGREGATE_TARGET_RATIO, memoryFlatness, renderAggregateReport, type AggregateReport } from './aggregate-report';
 
@@ -18,13 +18,16 @@ export interface AggregateSuiteOptions {
   inProcess: boolean;
 }
 
-/** One case in a child `fedtl bench aggregate --in-process`, its result read back from the child's report.json. */
+/**
+ * One case in a child `fedtl bench aggregate --in-process` (started as the bench starts apps, so Ctrl-C stops it
+ * too), its result read back from the child's report.json.
+ */
 async function caseInChild(clients: number, floats: number, seed: number): Promise<AggregateCase> {
   const out = mkdtempSync(join(tmpdir(), 'fedtl-aggregate-'));
   try {
-    const child = spawnFedtl(['bench', 'aggregate', '--in-process', '--clients', String(clients), '--floats', String(floats), '--seed', String(seed), '--out', out, '--log-level', 'warn']);
-    const status = await child.exited;
-    if (status !== 0) throw new FedtlError('FEDTL_ERR_INTERNAL', `the child of case N=${clients} P=${floats} exited ${status}:\n${child.output()}`);
+    const args = ['bench', 'aggregate', '--in-process', '--clients', String(clients), '--floats', String(floats), '--seed', String(seed), '--out', out, '--log-level', 'warn'];
+    const status = await startApp(fedtlProcessArgs(args), join(out, 'child.log')).exited;
+    if (status !== 0) throw new FedtlError('FEDTL_ERR_INTERNAL', `the child of case N=${clients} P=${floats} exited ${status}:\n${readFileSync(join(out, 'child.log'), 'utf8')}`);
     return (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as AggregateReport).cases[0];
   } finally {
     rmSync(out, { recursive: true, force: true });
