@@ -2,6 +2,7 @@
 // declarations and summaries (so `fedtl bench --help` and `fedtl bench SUITE --help` start fast); each suite's code
 // is imported when it runs.
 import type { CommandGroupSpec, CommandSpec, OptionDeclarations, ResolvedOptions } from '@fedtl/util/options';
+import { AGGREGATE_OPTIONS } from './aggregate/aggregate-options';
 import { CROSS_TASK_OPTIONS } from './cross-task/cross-task-options';
 import { DEMO_TUNING_OPTIONS } from './demo-tuning/demo-tuning-options';
 import { DOMAINS_OPTIONS } from './domains/domains-options';
@@ -13,6 +14,7 @@ import { PRIVACY_OPTIONS } from './privacy/privacy-options';
 import { SECAGG_OPTIONS } from './secagg/secagg-options';
 import { STARTUP_OPTIONS } from './startup/startup-options';
 import { STRATEGIES_OPTIONS } from './strategies/strategies-options';
+import { WIRE_OPTIONS } from './wire/wire-options';
 
 const EXIT_STATUS = `
 Exit status: 0 the suite ran (and met its checks, where it has some); 1 it failed or missed them; 2 a bad
@@ -105,5 +107,23 @@ process per domain), client-level DP-FedAvg over many clients simulated in this 
       const [{ runStartupSuite }, { benchCommand }] = await Promise.all([import('./startup/startup-suite'), import('./bench-command')]);
       return runStartupSuite(resolved.values, benchCommand('startup', STARTUP_OPTIONS, resolved));
     }),
+    suite('wire', 'one Update of P floats client → coordinator: fedtl vs a JSON array over Socket.IO vs raw TCP, MB/s and ratios', WIRE_OPTIONS, async (resolved) => {
+      const [{ runWireSuite }, { benchCommand }] = await Promise.all([import('./wire/wire-suite'), import('./bench-command')]);
+      return runWireSuite(resolved.values, benchCommand('wire', WIRE_OPTIONS, resolved));
+    },
+    `
+Client and server in this process over 127.0.0.1: (a) encodeUpdate + the client's emit-with-ack over Socket.IO +
+decodeUpdate on a server configured as the coordinator's, (b) the values as a JSON array of numbers over the same
+Socket.IO, (c) the same bytes over raw TCP; plus the passes of (a) timed alone against one plain copy. Medians of
+interleaved repetitions; writes report.json and report.md under --out.`),
+    suite('aggregate', "streaming aggregation of N updates of P floats (FedAvg) vs a plain multiply-add loop, MB/s and peak RSS", AGGREGATE_OPTIONS, async (resolved) => {
+      const [{ runAggregateSuite }, { benchCommand }] = await Promise.all([import('./aggregate/aggregate-suite'), import('./bench-command')]);
+      return runAggregateSuite(resolved.values, benchCommand('aggregate', AGGREGATE_OPTIONS, resolved));
+    },
+    `
+Per case, N updates generated one at a time go through encodeUpdate/decodeUpdate into FedAvg's round aggregator
+(the coordinator's streaming aggregation) and, in turn, into a plain Float64Array multiply-add loop (the ceiling).
+Each case runs in a child process of its own (unless --in-process) so its peak RSS is its own. Writes report.json
+and report.md under --out.`),
   ],
 };

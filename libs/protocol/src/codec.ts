@@ -31,6 +31,7 @@ import { fedtl } from './generated/fedtl';
 import { FieldReader, FieldWriter } from './field-checks';
 import { FIELD_LIMITS } from './field-limits';
 import { decodeTensor, encodeTensor, type DecodeBudget } from './tensor-codec';
+import { writeTensorMessage } from './tensor-message-writer';
 import { toUint8Array } from './transport';
 
 import v1 = fedtl.v1;
@@ -90,15 +91,18 @@ export function decodeJoinReply(payload: unknown): JoinReply {
   });
 }
 
+/** A RoundPlan as protobuf bytes, its weights written as encodeUpdate writes a delta (tensor-message-writer.ts). */
 export function encodeRoundPlan(plan: RoundPlan, options: EncodeOptions = {}): Uint8Array {
   const fields = new FieldWriter('RoundPlan');
-  return v1.RoundPlan.encode({
-    runId: plan.runId,
-    round: fields.uint32('round', plan.round),
-    weights: tensorsToWire(plan.weights, options, fields.at('weights')),
-    config: trainingConfigToWire(plan.config, fields.at('config')),
-    secureAggregation: plan.secureAggregation ? secAggParamsToWire(plan.secureAggregation, fields.at('secureAggregation')) : null,
-  }).finish();
+  return writeTensorMessage({
+    before: v1.RoundPlan.encode({ runId: plan.runId, round: fields.uint32('round', plan.round) }).finish(),
+    tensorField: 3,
+    tensors: tensorsToWire(plan.weights, options, fields.at('weights')),
+    after: v1.RoundPlan.encode({
+      config: trainingConfigToWire(plan.config, fields.at('config')),
+      secureAggregation: plan.secureAggregation ? secAggParamsToWire(plan.secureAggregation, fields.at('secureAggregation')) : null,
+    }).finish(),
+  });
 }
 export function decodeRoundPlan(payload: unknown): RoundPlan {
   return decodeMessage('RoundPlan', v1.RoundPlan, payload, (wire, fields) => ({
@@ -110,16 +114,18 @@ export function decodeRoundPlan(payload: unknown): RoundPlan {
   }));
 }
 
+/**
+ * An Update as protobuf bytes, in one buffer with one copy of each delta tensor's data, each aligned to 4 bytes
+ * from the message start (tensor-message-writer.ts), so the coordinator decodes it without copying.
+ */
 export function encodeUpdate(update: Update, options: EncodeOptions = {}): Uint8Array {
   const fields = new FieldWriter('Update');
-  return v1.Update.encode({
-    runId: update.runId,
-    round: fields.uint32('round', update.round),
-    clientId: update.clientId,
-    delta: tensorsToWire(update.delta, options, fields.at('delta')),
-    numExamples: fields.uint32('numExamples', update.numExamples),
-    metrics: update.metrics,
-  }).finish();
+  return writeTensorMessage({
+    before: v1.Update.encode({ runId: update.runId, round: fields.uint32('round', update.round), clientId: update.clientId }).finish(),
+    tensorField: 4,
+    tensors: tensorsToWire(update.delta, options, fields.at('delta')),
+    after: v1.Update.encode({ numExamples: fields.uint32('numExamples', update.numExamples), metrics: update.metrics }).finish(),
+  });
 }
 export function decodeUpdate(payload: unknown): Update {
   return decodeMessage('Update', v1.Update, payload, (wire, fields) => ({
@@ -132,13 +138,15 @@ export function decodeUpdate(payload: unknown): Update {
   }));
 }
 
+/** An EvaluateRequest as protobuf bytes, its weights written as encodeUpdate writes a delta. */
 export function encodeEvaluateRequest(request: EvaluateRequest, options: EncodeOptions = {}): Uint8Array {
   const fields = new FieldWriter('EvaluateRequest');
-  return v1.EvaluateRequest.encode({
-    runId: request.runId,
-    round: fields.uint32('round', request.round),
-    weights: tensorsToWire(request.weights, options, fields.at('weights')),
-  }).finish();
+  return writeTensorMessage({
+    before: v1.EvaluateRequest.encode({ runId: request.runId, round: fields.uint32('round', request.round) }).finish(),
+    tensorField: 3,
+    tensors: tensorsToWire(request.weights, options, fields.at('weights')),
+    after: new Uint8Array(0),
+  });
 }
 export function decodeEvaluateRequest(payload: unknown): EvaluateRequest {
   return decodeMessage('EvaluateRequest', v1.EvaluateRequest, payload, (wire, fields) => ({

@@ -1,6 +1,7 @@
 import type { NamedTensor } from '@fedtl/protocol';
 import { FedtlError, seededRandom } from '@fedtl/util';
-import { WeightedDeltaAccumulator, WeightedMetricsAccumulator, applyDelta, serverAdamStep, serverMomentumStep, weightedMean } from './aggregate';
+import fc from 'fast-check';
+import { WeightedDeltaAccumulator, WeightedMetricsAccumulator, addScaled, applyDelta, serverAdamStep, serverMomentumStep, weightedMean } from './aggregate';
 
 const LAYOUT = [
   { name: 'adapter/down/kernel', shape: [4, 3] },
@@ -112,6 +113,19 @@ describe('WeightedDeltaAccumulator', () => {
     expectClose(accumulator.mean(), referenceMean([deltas[0]], [1]));
   });
 
+  it('leaves the sums bit for bit as they were when a later tensor holds ±Infinity or NaN at any index', () => {
+    const accumulator = new WeightedDeltaAccumulator(LAYOUT);
+    accumulator.add(deltas[0], 3);
+    const before = accumulator.mean();
+    for (const bad of [Infinity, -Infinity, NaN]) {
+      for (let index = 0; index < 8; index++) {
+        const hostile = deltas[1].map((t, i) => (i === 2 ? { ...t, data: Float32Array.from(t.data, (v, j) => (j === index ? bad : v * 1e30)) } : t));
+        expect(codeOf(() => accumulator.add(hostile, 7))).toBe('FEDTL_ERR_NON_FINITE');
+      }
+    }
+    expect(accumulator.mean()).toEqual(before);
+  });
+
   it('says what was expected and what came', () => {
     const accumulator = new WeightedDeltaAccumulator(LAYOUT);
     const wrongShape = deltas[0].map((t, i) => (i === 0 ? { ...t, shape: [3, 4] } : t));
@@ -218,5 +232,35 @@ describe('server optimiser steps', () => {
     expect(() => serverMomentumStep(weights, new Float32Array(3), gradient, 0.9, 1)).toThrow(RangeError);
     const settings = { learningRate: 0.1, beta1: 0.9, beta2: 0.99, tau: 1e-3 };
     expect(() => serverAdamStep(weights, new Float32Array(4), new Float32Array(4), new Float32Array(5), settings)).toThrow(RangeError);
+  });
+});
+
+describe('addScaled', () => {
+  const finite = fc.float({ noNaN: true, noDefaultInfinity: true });
+
+  it('writes sums + weight · values, as a plain loop does, and reports finite values', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), finite), { maxLength: 23 }), fc.integer({ min: 1, max: 1e6 }), (pairs, weight) => {
+        const sums = Float64Array.from(pairs, ([sum]) => sum);
+        const values = Float32Array.from(pairs, ([, value]) => value);
+        const next = new Float64Array(pairs.length);
+        expect(addScaled(sums, values, weight, next)).toBe(true);
+        expect(next).toEqual(Float64Array.from(pairs, ([sum], i) => sum + weight * values[i]));
+        expect(sums).toEqual(Float64Array.from(pairs, ([sum]) => sum));
+      }),
+      { numRuns: 200, seed: 21 },
+    );
+  });
+
+  it('reports a NaN or ±Infinity at any position of any length', () => {
+    for (let length = 1; length <= 9; length++) {
+      for (let index = 0; index < length; index++) {
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          const values = new Float32Array(length).fill(0.5);
+          values[index] = bad;
+          expect(addScaled(new Float64Array(length), values, 2, new Float64Array(length))).toBe(false);
+        }
+      }
+    }
   });
 });

@@ -1,11 +1,11 @@
 // Pure arithmetic of aggregation on plain typed arrays; no tensors, no I/O, tested alone.
 //
 // Sums are kept in float64 so that a weighted mean over many clients matches an exact reference to float32
-// rounding; the order updates arrive in changes only the last float64 bits, far below float32's. Memory is O(model): one float64 array per tensor,
-// however many updates are added.
+// rounding; the order updates arrive in changes only the last float64 bits, far below float32's. Memory is O(model):
+// two float64 arrays per tensor (the sums and the next sums, see addScaled), however many updates are added.
 import type { NamedTensor } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';
-import { elementCount, layoutOf, matchLayout, type TensorLayout } from './tensor-layout';
+import { elementCount, layoutOf, matchLayout, requireFinite, type TensorLayout } from './tensor-layout';
 
 /**
  * Running weighted sum of deltas, one update at a time. The layout (names and shapes) is given up front or taken
@@ -19,6 +19,8 @@ import { elementCount, layoutOf, matchLayout, type TensorLayout } from './tensor
 export class WeightedDeltaAccumulator {
   private layout: TensorLayout[] | null;
   private sums: Float64Array[] = [];
+  /** Where the next sums are written; swapped with `sums` once every tensor of a delta has been added. */
+  private nextSums: Float64Array[] = [];
   private added = 0;
   private weightSum = 0;
 
@@ -44,12 +46,12 @@ export class WeightedDeltaAccumulator {
       });
     }
     if (!this.layout) this.setLayout(layoutOf(delta));
-    const ordered = matchLayout(delta, this.layout as TensorLayout[]);
+    // Finiteness is checked in the same pass as the sum (addScaled), not in a pass of its own before it.
+    const ordered = matchLayout(delta, this.layout as TensorLayout[], false);
     for (let t = 0; t < ordered.length; t++) {
-      const sum = this.sums[t];
-      const data = ordered[t].data;
-      for (let i = 0; i < sum.length; i++) sum[i] += weight * data[i];
+      if (!addScaled(this.sums[t], ordered[t].data as Float32Array, weight, this.nextSums[t])) requireFinite(ordered[t]);
     }
+    [this.sums, this.nextSums] = [this.nextSums, this.sums];
     this.added += 1;
     this.weightSum += weight;
   }
@@ -80,7 +82,45 @@ export class WeightedDeltaAccumulator {
     }
     this.layout = layout.map((entry) => ({ name: entry.name, shape: entry.shape.slice() }));
     this.sums = this.layout.map((entry) => new Float64Array(elementCount(entry.shape)));
+    this.nextSums = this.layout.map((entry) => new Float64Array(elementCount(entry.shape)));
   }
+}
+
+/**
+ * `next[i] = sums[i] + weight · values[i]` for every i, in one pass, and whether every value was finite; `sums` is
+ * not written, so a delta with a NaN or ±Infinity anywhere leaves the caller's sums as they were (the caller
+ * discards `next`). A value x is finite exactly when x − x is 0 (it is NaN for NaN and ±Infinity); those
+ * differences are summed into four independent accumulators, unrolled by four, which checks every value for
+ * about the cost of the multiply-add alone (a test and branch per value would double it).
+ * Arrays of one length (`values` float32, `sums` and `next` float64); `weight` finite.
+ */
+export function addScaled(sums: Float64Array, values: Float32Array, weight: number, next: Float64Array): boolean {
+  const length = sums.length;
+  let nan0 = 0;
+  let nan1 = 0;
+  let nan2 = 0;
+  let nan3 = 0;
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    const x0 = values[i];
+    const x1 = values[i + 1];
+    const x2 = values[i + 2];
+    const x3 = values[i + 3];
+    next[i] = sums[i] + weight * x0;
+    next[i + 1] = sums[i + 1] + weight * x1;
+    next[i + 2] = sums[i + 2] + weight * x2;
+    next[i + 3] = sums[i + 3] + weight * x3;
+    nan0 += x0 - x0;
+    nan1 += x1 - x1;
+    nan2 += x2 - x2;
+    nan3 += x3 - x3;
+  }
+  for (; i < length; i++) {
+    const x = values[i];
+    next[i] = sums[i] + weight * x;
+    nan0 += x - x;
+  }
+  return nan0 + nan1 + nan2 + nan3 === 0;
 }
 
 /** Weighted mean of whole deltas at once (the batch form of WeightedDeltaAccumulator). */

@@ -54,9 +54,10 @@ export function layoutOf(tensors: readonly NamedTensor[]): TensorLayout[] {
 
 /**
  * Checks that `tensors` holds exactly the tensors of `layout` (in any order), each float32, with the expected
- * shape and finite values. Returns, for each layout entry, the tensor that carries it.
+ * shape and (unless `checkFinite` is false, for a caller that checks finiteness in its own pass over the values)
+ * finite values. Returns, for each layout entry, the tensor that carries it.
  */
-export function matchLayout(tensors: readonly NamedTensor[], layout: readonly TensorLayout[]): NamedTensor[] {
+export function matchLayout(tensors: readonly NamedTensor[], layout: readonly TensorLayout[], checkFinite = true): NamedTensor[] {
   const byName = new Map<string, NamedTensor>();
   for (const tensor of tensors) {
     if (byName.has(tensor.name)) {
@@ -81,6 +82,7 @@ export function matchLayout(tensors: readonly NamedTensor[], layout: readonly Te
       throw new FedtlError('FEDTL_ERR_BAD_TENSOR_NAME', `tensor "${entry.name}" is missing`, { name: entry.name });
     }
     checkTensor(tensor, entry);
+    if (checkFinite) requireFinite(tensor);
     return tensor;
   });
 }
@@ -107,10 +109,14 @@ function checkTensor(tensor: NamedTensor, expected: TensorLayout): void {
       { name },
     );
   }
+}
+
+/** @throws FedtlError FEDTL_ERR_NON_FINITE naming the first element of `tensor` that is NaN or ±Infinity. */
+export function requireFinite(tensor: NamedTensor): void {
   const data = tensor.data;
   for (let i = 0; i < data.length; i++) {
     if (!Number.isFinite(data[i])) {
-      throw new FedtlError('FEDTL_ERR_NON_FINITE', `tensor "${name}": element ${i} is ${data[i]}`, { name, index: i });
+      throw new FedtlError('FEDTL_ERR_NON_FINITE', `tensor "${tensor.name}": element ${i} is ${data[i]}`, { name: tensor.name, index: i });
     }
   }
 }
