@@ -4,7 +4,7 @@ export { DEFAULT_MAX_TOKENS, SentencePieceTokenizer, UNK_PENALTY, WORD_BOUNDARY 
 export type { ScoredVocabulary, SentencePieceOptions } from './sentencepiece';
 export { USE_LITE_BATCH_SIZE, USE_LITE_DIM, USE_LITE_ID, loadUseLite, loadUseLiteTokenizer, useLiteFingerprint, useLiteModelDir } from './use-lite';
 export { inputOrderBatches, lengthBuckets } from './length-buckets';
-export type { UseLiteOptions } from './use-lite';
+export type { UseLiteBackbone, UseLiteOptions } from './use-lite';
 export { TFJS_MODEL_BATCH_SIZE, TFJS_MODEL_PREFIX, TOKENIZER_FILE, loadTfjsModel, tfjsModelFingerprint } from './tfjs-model';
 export type { TfjsModelOptions, TokenizerSpec } from './tfjs-model';
 export { fingerprintBackbone, loadBackbone, parseBackboneSpec } from './load-backbone';

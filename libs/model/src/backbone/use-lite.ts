@@ -56,6 +56,12 @@ export interface UseLiteOptions {
   modelDir?: string;
 }
 
+/** USE lite as `loadUseLite` returns it: a Backbone that also says how many tokens a text it feeds the graph. */
+export interface UseLiteBackbone extends Backbone {
+  /** Tokens per text the graph reads (its ClipToMaxLength bound, 128 for the packaged model); later ones are dropped. */
+  readonly maxTokens: number;
+}
+
 export function useLiteModelDir(): string {
   return path.join(path.dirname(require.resolve(`${MODEL_PACKAGE}/package.json`)), 'dist');
 }
@@ -67,7 +73,7 @@ export async function useLiteFingerprint(modelDir = useLiteModelDir()): Promise<
   return { id: USE_LITE_ID, contentHash: hashUseLite([{ name: MODEL_FILE, bytes }, ...shardsAndVocab]), dim: USE_LITE_DIM };
 }
 
-export async function loadUseLite(options: UseLiteOptions = {}): Promise<Backbone> {
+export async function loadUseLite(options: UseLiteOptions = {}): Promise<UseLiteBackbone> {
   const batchSize = validateBatchSize(options.batchSize ?? USE_LITE_BATCH_SIZE);
   const modelDir = options.modelDir ?? useLiteModelDir();
   const started = Date.now();
@@ -113,11 +119,11 @@ function graphMaxTokens(model: GraphModel): number {
   return Math.max(1, Math.min(DEFAULT_MAX_TOKENS, bound.dataSync()[0]));
 }
 
-class UseLite implements Backbone {
+class UseLite implements UseLiteBackbone {
   readonly id = USE_LITE_ID;
   readonly dim = USE_LITE_DIM;
   /** Tokens fed per text: the graph ignores positions from its bound on, so sending them is waste. */
-  private readonly maxTokens: number;
+  readonly maxTokens: number;
 
   constructor(
     private readonly model: GraphModel,
