@@ -15,7 +15,7 @@ export function describeConfiguration(configuration: EmbeddingConfiguration, bat
     case 'batched':
       return `batches of ${batchSize} in input order (padded to each batch's longest text), one thread`;
     case 'bucketed':
-      return `batches of ${batchSize} of similar token counts (length buckets), one thread`;
+      return `batches of ${batchSize} of similar token counts (length buckets within the chunk), one thread`;
     case 'pool':
       return `EmbeddingPool: ${threads} worker threads, batches of ${batchSize} bucketed by length`;
   }

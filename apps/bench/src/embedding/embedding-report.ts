@@ -9,6 +9,9 @@ import type { ThroughputRow } from './throughput';
 export interface BackendReport {
   backend: EmbeddingBenchWorkerInfo;
   texts: number;
+  /** Texts every configuration embeds in turn (at most `texts`), and texts per forward pass on this backend. */
+  chunk: number;
+  batchSize: number;
   /** Tokens per text at the tokenizer's cap: mean, and the share of texts past the graph's bound. */
   meanTokens: number;
   clippedFraction: number;
@@ -36,7 +39,8 @@ export interface EmbeddingReport {
   machine: MachineInfo;
   /** os.loadavg() (1, 5, 15 minutes) when the run started and when it ended. */
   loadAverage: { start: number[]; end: number[] };
-  settings: { repetitions: number; batchSize: number; threads: number; tokenizerMaxTokens: number };
+  /** As requested; each backend states the chunk and batch size it used (fewer texts make both smaller). */
+  settings: { repetitions: number; chunk: number; batchSize: number; threads: number; tokenizerMaxTokens: number };
   backends: BackendReport[];
   seconds: number;
 }
@@ -64,8 +68,8 @@ export function renderEmbeddingReport(report: EmbeddingReport): string {
     '# Embedding throughput: use-lite on the review data',
     '',
     `${report.source}, at most ${report.settings.tokenizerMaxTokens} tokens a text (the tokenizer's cap; the graph reads the first ${report.backends[0]?.backend.maxTokens ?? '?'}), no feature cache. ` +
-      `${report.settings.repetitions} interleaved repetitions per configuration; texts/s is the median, the speedup the median of the per-repetition ratios to naive. ` +
-      `Batch size ${report.settings.batchSize}; the pool has ${report.settings.threads} worker threads.`,
+      `${report.settings.repetitions} repetitions over the texts; in each, every configuration embeds a chunk in turn before the next chunk, so the configurations are interleaved within seconds. ` +
+      `texts/s is the median over repetitions, speedupOverNaive the median of the per-repetition ratios to naive. The pool has ${report.settings.threads} worker threads.`,
     '',
     `Machine: ${describeMachine(report.machine)}. Load average (1/5/15 min) at start ${load(report.loadAverage.start)}, at end ${load(report.loadAverage.end)}: other work shared the cores, so absolute figures are low and the ratios are what compares.`,
     '',
@@ -75,7 +79,7 @@ export function renderEmbeddingReport(report: EmbeddingReport): string {
     lines.push(
       `## ${b.backend.backend} (${b.backend.provider}${b.backend.wasmSimd === undefined ? '' : `, SIMD ${b.backend.wasmSimd ? 'on' : 'off'}, multi-threaded binary ${b.backend.wasmMultithread ? 'on' : 'off'}`})`,
       '',
-      `${b.texts} texts, ${b.meanTokens.toFixed(1)} tokens on average, ${pct(b.clippedFraction)} past the graph's ${b.backend.maxTokens}.`,
+      `${b.texts} texts in chunks of ${b.chunk}, batches of ${b.batchSize}; ${b.meanTokens.toFixed(1)} tokens a text on average, ${pct(b.clippedFraction)} of texts past the graph's ${b.backend.maxTokens}.`,
       '',
       '| configuration | what | texts/s | speedupOverNaive | GFLOP/s | padding |',
       '|---|---|---:|---:|---:|---:|',

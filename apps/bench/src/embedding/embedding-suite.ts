@@ -2,8 +2,9 @@
 // configurations measured side by side: naive (one text per forward pass), batched (fixed batches in input order),
 // bucketed (batches of similar token counts) and the worker pool (one thread per core, bucketed). Each backend
 // runs in a worker thread of its own (TF.js chooses one backend per thread), the pool in its own workers on the
-// same backend. Repetitions are interleaved, every configuration in a different place of the order each time, so
-// that the machine's load falls on all alike; the report gives medians and the ratios to naive. Then, per
+// same backend. The configurations are interleaved finely: each repetition goes over the texts a chunk at a time,
+// every configuration embedding the chunk in turn (in an order that rotates), so that the load of a shared
+// machine, which changes within seconds, falls on all alike; the report gives medians and the ratios to naive. Then, per
 // backend: the graph profiled (kernels, their time, bytes, tensors), the tokenizer timed alone, the model's FLOPs
 // counted from its profiled kernels, and a dense matmul timed on the same backend: the best configuration's
 // arithmetic rate against it is what the backend loses besides the model's own arithmetic.
@@ -55,6 +56,7 @@ export async function fixedTexts(count: number, dataFile?: string): Promise<{ so
 
 interface Settings {
   repetitions: number;
+  chunk: number;
   batchSize: number;
   threads: number;
 }
@@ -62,7 +64,10 @@ interface Settings {
 type WorkerResult = { seconds: number; leakedTensors: number };
 
 /** Everything measured on one backend, with its worker thread and its pool started and stopped here. */
-async function measureBackend(backend: BackendName, texts: string[], settings: Settings, progress: (line: string) => void): Promise<BackendReport> {
+async function measureBackend(backend: BackendName, texts: string[], requested: Settings, progress: (line: string) => void): Promise<BackendReport> {
+  // A chunk must feed every pool thread a batch, or the pool would run on fewer threads than it has.
+  const chunk = Math.min(requested.chunk, texts.length);
+  const settings = { ...requested, chunk, batchSize: Math.max(1, Math.min(requested.batchSize, Math.ceil(chunk / requested.threads))) };
   const payload: EmbeddingBenchWorkerPayload = { backend, batchSize: settings.batchSize, logging: loggingSettings() };
   const worker = await RpcWorker.start<EmbeddingBenchWorkerInfo, EmbeddingBenchWorkerPayload>(WORKER_ENTRY, payload, { what: `embedding bench worker (${backend})` });
   let pool: EmbeddingPool | undefined;
@@ -81,15 +86,20 @@ async function measureBackend(backend: BackendName, texts: string[], settings: S
       return result.seconds;
     };
 
-    for (const configuration of CONFIGURATIONS) await run(configuration, texts.slice(0, settings.batchSize * settings.threads));
+    const chunks = inputOrderBatches(texts.length, settings.chunk);
+    for (const configuration of CONFIGURATIONS) await run(configuration, chunks[0].map((i) => texts[i]));
     const seconds = new Map<EmbeddingConfiguration, number[]>(CONFIGURATIONS.map((c) => [c, []]));
     for (let r = 0; r < settings.repetitions; r++) {
-      const order = CONFIGURATIONS.map((_, i) => CONFIGURATIONS[(i + r) % CONFIGURATIONS.length]);
-      for (const configuration of order) {
-        const s = await run(configuration, texts);
-        seconds.get(configuration)?.push(s);
-        progress(`${backend} repetition ${r + 1}/${settings.repetitions} ${configuration}: ${(texts.length / s).toFixed(2)} texts/s`);
+      const totals = new Map<EmbeddingConfiguration, number>(CONFIGURATIONS.map((c) => [c, 0]));
+      for (const [c, indices] of chunks.entries()) {
+        const slice = indices.map((i) => texts[i]);
+        for (let k = 0; k < CONFIGURATIONS.length; k++) {
+          const configuration = CONFIGURATIONS[(k + r + c) % CONFIGURATIONS.length];
+          totals.set(configuration, (totals.get(configuration) ?? 0) + (await run(configuration, slice)));
+        }
       }
+      for (const configuration of CONFIGURATIONS) seconds.get(configuration)?.push(totals.get(configuration) ?? 0);
+      progress(`${backend} repetition ${r + 1}/${settings.repetitions}: ${CONFIGURATIONS.map((c) => `${c} ${(texts.length / (totals.get(c) ?? 1)).toFixed(2)}`).join(', ')} texts/s`);
     }
 
     const tokenized = await worker.call<{ seconds: number; tokens: number[] }>('tokenize', { texts });
@@ -106,11 +116,13 @@ async function measureBackend(backend: BackendName, texts: string[], settings: S
     };
     const matmul = await worker.call<{ gflops: number }>('matmul', MATMUL);
 
+    // The batches each configuration formed, chunk by chunk, as indices into `texts`.
+    const within = (plan: (indices: number[]) => number[][]) => chunks.flatMap((indices) => plan(indices).map((batch) => batch.map((k) => indices[k])));
     const batches: Record<EmbeddingConfiguration, number[][]> = {
-      naive: inputOrderBatches(texts.length, 1),
-      batched: inputOrderBatches(texts.length, settings.batchSize),
-      bucketed: lengthBuckets(fed, settings.batchSize),
-      pool: lengthBuckets(texts.map((text) => text.length), settings.batchSize),
+      naive: within((indices) => inputOrderBatches(indices.length, 1)),
+      batched: within((indices) => inputOrderBatches(indices.length, settings.batchSize)),
+      bucketed: within((indices) => lengthBuckets(indices.map((i) => fed[i]), settings.batchSize)),
+      pool: within((indices) => lengthBuckets(indices.map((i) => texts[i].length), settings.batchSize)),
     };
     const rows = throughputRows(
       CONFIGURATIONS.map((configuration) => ({
@@ -129,6 +141,8 @@ async function measureBackend(backend: BackendName, texts: string[], settings: S
     return {
       backend: info,
       texts: texts.length,
+      chunk: settings.chunk,
+      batchSize: settings.batchSize,
       meanTokens: tokenized.tokens.reduce((sum, n) => sum + n, 0) / texts.length,
       clippedFraction: tokenized.tokens.filter((n) => n > info.maxTokens).length / texts.length,
       rows,
@@ -154,7 +168,7 @@ export async function runEmbeddingSuite(resolved: ResolvedOptions<typeof EMBEDDI
   const machine = machineInfo();
   const backends = subsetOf(values.backends, EMBEDDING_BACKENDS, '--backends');
   if (backends.length === 0) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--backends must name at least one of ${EMBEDDING_BACKENDS.join(', ')}`);
-  const settings: Settings = { repetitions: values.repetitions, batchSize: values.batchSize, threads: values.threads ?? Math.max(2, machine.cores) };
+  const settings: Settings = { repetitions: values.repetitions, chunk: values.chunk, batchSize: values.batchSize, threads: values.threads ?? Math.max(2, machine.cores) };
   const { source, texts } = await fixedTexts(Math.max(values.texts, values.cpuTexts), values.dataFile);
   const loadStart = os.loadavg();
   const reports: BackendReport[] = [];
