@@ -1,6 +1,6 @@
 // The body of one `bench embedding` worker thread: one backend, chosen for this thread alone (each thread has its
-// own TF.js), holding USE lite three ways (one text per call; fixed batches in input order; length buckets) and its
-// tokenizer. It times the single-thread configurations, profiles the graph, counts its FLOPs and measures the
+// own TF.js), holding USE lite once, embedding with three batchings (one text per pass; fixed batches in input
+// order; length buckets), and its tokenizer. It times the single-thread configurations, profiles the graph, counts its FLOPs and measures the
 // backend's dense matmul rate, all on the backend of this thread, so two backends can be measured in one run.
 import * as tf from '@tensorflow/tfjs-core';
 import { loadUseLite, loadUseLiteTokenizer, selectBackend, selectedBackend, type BackendName, type UseLiteBackbone } from '@fedtl/model';
@@ -15,7 +15,7 @@ export interface EmbeddingBenchWorkerPayload {
   logging: LoggingSettings;
 }
 
-/** What the thread reports once its backbones are loaded. */
+/** What the thread reports once its backbone is loaded. */
 export interface EmbeddingBenchWorkerInfo {
   backend: BackendName;
   provider: string;
@@ -66,23 +66,25 @@ function envFlag(name: string): boolean | undefined {
 serveRpc<EmbeddingBenchWorkerPayload>(async (init) => {
   configureLogging({ ...init.logging, level: 'warn' });
   await selectBackend(init.backend);
-  const backbones: Record<SingleThreadConfiguration, UseLiteBackbone> = {
-    naive: await loadUseLite({ batchSize: 1 }),
-    batched: await loadUseLite({ batchSize: init.batchSize, bucketByLength: false }),
-    bucketed: await loadUseLite({ batchSize: init.batchSize, bucketByLength: true }),
+  const backbone: UseLiteBackbone = await loadUseLite();
+  const batchings: Record<SingleThreadConfiguration, { batchSize: number; bucketByLength: boolean }> = {
+    naive: { batchSize: 1, bucketByLength: false },
+    batched: { batchSize: init.batchSize, bucketByLength: false },
+    bucketed: { batchSize: init.batchSize, bucketByLength: true },
   };
+  const embed = (configuration: SingleThreadConfiguration, texts: string[]) => backbone.embedWith(texts, batchings[configuration]);
   const tokenizer = await loadUseLiteTokenizer();
   const info: EmbeddingBenchWorkerInfo = {
     backend: init.backend,
     provider: selectedBackend()?.provider ?? init.backend,
-    maxTokens: backbones.naive.maxTokens,
+    maxTokens: backbone.maxTokens,
     ...(init.backend === 'wasm' ? { wasmSimd: envFlag('WASM_HAS_SIMD_SUPPORT'), wasmMultithread: envFlag('WASM_HAS_MULTITHREAD_SUPPORT') } : {}),
   };
 
   const profile = async (configuration: SingleThreadConfiguration, texts: string[]): Promise<GraphProfile> => {
     const started = performance.now();
     const info = await tf.profile(async () => {
-      await backbones[configuration].embed(texts);
+      await embed(configuration, texts);
     });
     const wallMs = performance.now() - started;
     const byName = new Map<string, KernelTotals>();
@@ -107,7 +109,7 @@ serveRpc<EmbeddingBenchWorkerPayload>(async (init) => {
       embed: async ({ configuration, texts }: { configuration: SingleThreadConfiguration; texts: string[] }) => {
         const tensors = tf.memory().numTensors;
         const started = performance.now();
-        await backbones[configuration].embed(texts);
+        await embed(configuration, texts);
         const seconds = (performance.now() - started) / 1000;
         return { result: { seconds, leakedTensors: tf.memory().numTensors - tensors } };
       },

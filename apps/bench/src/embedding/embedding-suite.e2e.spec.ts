@@ -17,7 +17,7 @@ describe('embedding benchmark', () => {
   it('measures naive, batched, bucketed and the pool on wasm and writes report.json and report.md', async () => {
     const data = join(sandbox.dir, 'reviews.jsonl');
     const long = 'A long review that goes on about the plot, the characters and the ending. ';
-    const texts = ['Fine.', long.repeat(12), '', long.repeat(4)];
+    const texts = ['Fine.', long.repeat(12), 'Ok', long.repeat(4)];
     await writeFile(data, texts.map((text) => JSON.stringify({ text, label: 'positive' })).join('\n') + '\n');
     const out = join(sandbox.dir, 'out');
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);

@@ -60,6 +60,12 @@ export interface UseLiteOptions {
 export interface UseLiteBackbone extends Backbone {
   /** Tokens per text the graph reads (its ClipToMaxLength bound, 128 for the packaged model); later ones are dropped. */
   readonly maxTokens: number;
+  /**
+   * `embed` with another batching than the backbone's own (for measuring batchings on one model): `batchSize`
+   * texts per forward pass (an integer >= 1), length buckets or input order. Same features, same layout.
+   * @throws RangeError when `batchSize` is not an integer >= 1.
+   */
+  embedWith(texts: string[], batching: { batchSize: number; bucketByLength: boolean }): Promise<Float32Array>;
 }
 
 export function useLiteModelDir(): string {
@@ -139,15 +145,18 @@ class UseLite implements UseLiteBackbone {
     return { id: this.id, contentHash: this.contentHash, dim: this.dim };
   }
 
-  async embed(texts: string[]): Promise<Float32Array> {
+  embed(texts: string[]): Promise<Float32Array> {
+    return this.embedWith(texts, { batchSize: this.batchSize, bucketByLength: this.bucketByLength });
+  }
+
+  async embedWith(texts: string[], { batchSize, bucketByLength }: { batchSize: number; bucketByLength: boolean }): Promise<Float32Array> {
+    validateBatchSize(batchSize);
     const features = new Float32Array(texts.length * this.dim);
     const encoded = texts.map((text) => {
       const ids = this.tokenizer.encode(text);
       return ids.length > 0 ? ids.slice(0, this.maxTokens) : [USE_LITE_UNK_ID];
     });
-    const batches = this.bucketByLength
-      ? lengthBuckets(encoded.map((ids) => ids.length), this.batchSize)
-      : inputOrderBatches(texts.length, this.batchSize);
+    const batches = bucketByLength ? lengthBuckets(encoded.map((ids) => ids.length), batchSize) : inputOrderBatches(texts.length, batchSize);
     for (const batch of batches) {
       const vectors = await this.embedBatch(batch.map((index) => encoded[index]));
       batch.forEach((index, row) => features.set(vectors.subarray(row * this.dim, (row + 1) * this.dim), index * this.dim));
