@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadUseLite, loadUseLiteTokenizer, selectBackend, selectedBackend, type BackendName, type UseLiteBackbone } from '@fedtl/model';
 import { configureLogging, serveRpc, type LoggingSettings } from '@fedtl/util';
 import { kernelFlops } from './kernel-flops';
+import { median } from './throughput';
 import type { SingleThreadConfiguration } from './configurations';
 
 export interface EmbeddingBenchWorkerPayload {
@@ -47,12 +48,6 @@ export interface GraphProfile {
   newBytes: number;
   newTensors: number;
   peakBytes: number;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function envFlag(name: string): boolean | undefined {
