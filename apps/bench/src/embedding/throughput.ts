@@ -3,6 +3,7 @@
 // one repetition falls on both sides of its ratio), the model's arithmetic rate, and the padding it computes.
 import type { EmbeddingConfiguration } from './configurations';
 
+/** The middle value of `values` (the mean of the two middle ones for an even count). @throws RangeError when empty. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of no values');
   const sorted = [...values].sort((a, b) => a - b);
