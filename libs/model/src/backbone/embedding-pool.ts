@@ -14,8 +14,8 @@ import type { EmbedWorkerInfo, EmbedWorkerPayload } from './embed-worker-impl';
 import { loadBackbone, parseBackboneSpec } from './load-backbone';
 import type { ProgressCallback } from '../progress-callback';
 
-/** Texts per batch sent to a worker (and per forward pass inside it). */
-export const POOL_BATCH_SIZE = 32;
+/** Texts per batch sent to a worker (and per forward pass inside it); as USE_LITE_BATCH_SIZE, for the same reason. */
+export const POOL_BATCH_SIZE = 8;
 // The body's extension follows this file's: .ts from sources (tsx, Jest), .js once built.
 const WORKER_ENTRY = path.join(__dirname, `embed-worker-impl${path.extname(__filename)}`);
 

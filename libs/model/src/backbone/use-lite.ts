@@ -24,8 +24,13 @@ import { DEFAULT_MAX_TOKENS, SentencePieceTokenizer, type ScoredVocabulary } fro
 
 export const USE_LITE_ID = 'use-lite';
 export const USE_LITE_DIM = 512;
-/** Texts per forward pass. */
-export const USE_LITE_BATCH_SIZE = 32;
+/**
+ * Texts per forward pass. Small on purpose: one 128-token text already gives the graph [128, 512] products that
+ * XNNPACK runs near its matmul rate, so a batch mostly saves the executor's per-call cost (about 12% of a pass),
+ * which 8 texts do; 32 long texts' intermediates (87 MB at the peak) leave the CPU's cache and ran slower than one
+ * text at a time (docs/performance/embedding.md).
+ */
+export const USE_LITE_BATCH_SIZE = 8;
 /** USE lite's vocabulary reserves its first six ids: unk "�", <s>, </s> and three extra ids. */
 const USE_LITE_RESERVED_IDS = 6;
 const USE_LITE_UNK_ID = 0;
