@@ -66,9 +66,17 @@ target budget two federations of the same organisations learn the star rating (t
     `
 Simulates the demo's federation in this process for every combination of the lists and scores each organisation
 on a validation slice of its training mail (local only, the global model, personalised).`),
-    suite('embedding', 'sentences per second of the backbone, one thread vs the worker pool', EMBEDDING_SUITE_OPTIONS, async (resolved) =>
+    suite('embedding', 'texts per second of use-lite: naive, batched, length-bucketed, worker pool; wasm and cpu; GFLOP/s vs matmul', EMBEDDING_SUITE_OPTIONS, async (resolved) =>
       (await import('./embedding/embedding-suite')).runEmbeddingSuite(resolved),
-    ),
+    `
+On the shared reviews (books.train.jsonl; the SpamAssassin mails without them), per backend in a worker thread of
+its own: naive (one text per forward pass), batched (fixed batches in input order), bucketed (batches of similar
+token counts) and the worker pool, repetitions interleaved; texts/s and the speedup over naive (medians). Then the
+graph under tf.profile, the tokenizer alone, the model's FLOPs counted from its kernels and the backend's dense
+matmul rate. Writes report.json and report.md under --out.
+
+Example:
+  fedtl bench embedding --out docs/results/embedding`),
     suite('load', 'the coordinator under load: N simulated clients over real sockets, at two model sizes', LOAD_OPTIONS, async (resolved) =>
       (await import('./load')).runLoadSuite(resolved),
     ),

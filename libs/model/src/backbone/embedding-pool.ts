@@ -1,18 +1,21 @@
 // Embeds many texts with several worker threads, each holding its own copy of the backbone. TF.js runs one op at a
 // time per thread (and the wasm backend has no threads of its own under Node), so on a CPU machine the way to use
 // all cores is one backbone per core. Texts go out in batches to whichever worker is free; results come back in
-// input order. With one thread the pool embeds in-process: same features, no worker start-up.
+// input order. Batches are length buckets (texts ordered by length, longest first, then cut): the pool has no
+// tokenizer, so characters stand in for tokens; a batch of similar lengths pads little, and longest-first lets the
+// workers finish together. With one thread the pool embeds in-process: same features, no worker start-up.
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RpcWorker, createLogger, loggingSettings } from '@fedtl/util';
 import { selectedBackend, type BackendName } from '../backend';
 import { validateBatchSize, type Backbone } from './backbone';
+import { lengthBuckets } from './length-buckets';
 import type { EmbedWorkerInfo, EmbedWorkerPayload } from './embed-worker-impl';
 import { loadBackbone, parseBackboneSpec } from './load-backbone';
 import type { ProgressCallback } from '../progress-callback';
 
-/** Texts per batch sent to a worker (and per forward pass inside it). */
-export const POOL_BATCH_SIZE = 32;
+/** Texts per batch sent to a worker (and per forward pass inside it); as USE_LITE_BATCH_SIZE, for the same reason. */
+export const POOL_BATCH_SIZE = 8;
 // The body's extension follows this file's: .ts from sources (tsx, Jest), .js once built.
 const WORKER_ENTRY = path.join(__dirname, `embed-worker-impl${path.extname(__filename)}`);
 
@@ -96,17 +99,16 @@ export class EmbeddingPool {
 
   private async run(texts: readonly string[], onProgress?: ProgressCallback): Promise<Float32Array> {
     const features = new Float32Array(texts.length * this.dim);
-    const starts: number[] = [];
-    for (let start = 0; start < texts.length; start += this.batchSize) starts.push(start);
+    const batches = lengthBuckets(texts.map((text) => text.length), this.batchSize);
     let next = 0;
     let done = 0;
     let failed = false;
     const drain = async (slot: Slot) => {
-      while (!failed && next < starts.length) {
-        const start = starts[next++];
-        const batch = texts.slice(start, start + this.batchSize);
+      while (!failed && next < batches.length) {
+        const batch = batches[next++];
         try {
-          features.set(await slot.embed(batch), start * this.dim);
+          const vectors = await slot.embed(batch.map((index) => texts[index]));
+          batch.forEach((index, row) => features.set(vectors.subarray(row * this.dim, (row + 1) * this.dim), index * this.dim));
         } catch (err) {
           failed = true;
           throw err;

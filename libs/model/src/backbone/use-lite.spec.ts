@@ -1,14 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { configureLogging } from '@fedtl/util';
-import type { Backbone } from './backbone';
-import { USE_LITE_DIM, loadUseLite, useLiteFingerprint } from './use-lite';
+import { USE_LITE_DIM, loadUseLite, loadUseLiteTokenizer, useLiteFingerprint, type UseLiteBackbone } from './use-lite';
 
 const row = (features: Float32Array, i: number, dim = USE_LITE_DIM) => features.subarray(i * dim, (i + 1) * dim);
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, k) => sum + value * b[k], 0);
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((max, value, k) => Math.max(max, Math.abs(value - b[k])), 0);
 
 describe('USE lite backbone (the packaged model)', () => {
-  let backbone: Backbone;
+  let backbone: UseLiteBackbone;
 
   beforeAll(async () => {
     configureLogging({ level: 'warn' });
@@ -46,6 +45,23 @@ describe('USE lite backbone (the packaged model)', () => {
     for (let i = 0; i < 5; i++) expect(Math.sqrt(dot(row(features, i), row(features, i)))).toBeCloseTo(1, 4);
     expect(row(features, 0)).toEqual(row(features, 1));
     expect(await backbone.embed([])).toHaveLength(0);
+  });
+
+  it('embeds length buckets and input-order batches as it embeds one text at a time (max abs diff <= 1e-5)', async () => {
+    // Varied lengths, shuffled: empty, a word, sentences, and texts past the graph's 128 positions and at the
+    // tokenizer's 256-token cap, so that without buckets a batch would pad short texts to the longest.
+    const long = (n: number) => Array.from({ length: n }, (_, i) => `word${i % 50}`).join(' ');
+    const texts = ['Short.', long(300), '', 'A review of moderate length, saying the book was fine but slow.', long(30), 'ok', '  ', long(8)];
+    expect((await loadUseLiteTokenizer()).encode(long(300)).length).toBe(256);
+    const before = tf.memory().numTensors;
+    const bucketed = await backbone.embed(texts);
+    const inputOrder = await backbone.embedWith(texts, { batchSize: 4, bucketByLength: false });
+    const reference = new Float32Array(bucketed.length);
+    for (const [i, text] of texts.entries()) reference.set(await backbone.embed([text]), i * USE_LITE_DIM);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxAbsDiff(bucketed, reference)).toBeLessThanOrEqual(1e-5);
+    expect(maxAbsDiff(inputOrder, reference)).toBeLessThanOrEqual(1e-5);
+    await expect(backbone.embedWith(texts, { batchSize: 0, bucketByLength: true })).rejects.toThrow(RangeError);
   });
 
   it('leaks no tensors', async () => {
