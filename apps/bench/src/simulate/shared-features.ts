@@ -18,15 +18,14 @@ export interface RowRange {
 }
 
 /**
- * Copies the rows of `features` (n × dim) and their `labels` into shared memory, the rows of `parts[0]` first,
- * then those of `parts[1]`…, and returns each part's range. Rows in no part are left out.
- * @throws RangeError when features is not n × dim, a row index is out of range, or a row is in two parts.
+ * Copies the features of rows 0…n−1 (`featuresOf(row)`, dim values each) and their `labels` into shared memory,
+ * the rows of `parts[0]` first, then those of `parts[1]`…, and returns each part's range. Rows in no part are
+ * left out. One copy in all: the caller's features may be views into a larger store.
+ * @throws RangeError when a row's features are not dim values, a row index is out of range, or a row is in two parts.
  */
-export function sharedFeatureTable(features: Float32Array, labels: ArrayLike<number>, dim: number, parts: readonly (readonly number[])[]): { table: SharedFeatureTable; ranges: RowRange[] } {
+export function sharedFeatureTable(featuresOf: (row: number) => Float32Array, labels: ArrayLike<number>, dim: number, parts: readonly (readonly number[])[]): { table: SharedFeatureTable; ranges: RowRange[] } {
   const n = labels.length;
-  if (!Number.isInteger(dim) || dim < 1 || features.length !== n * dim) {
-    throw new RangeError(`sharedFeatureTable: expected ${n} × ${dim} features for ${n} labels, got ${features.length} values`);
-  }
+  if (!Number.isInteger(dim) || dim < 1) throw new RangeError(`sharedFeatureTable: expected dim to be an integer ≥ 1, got ${dim}`);
   const rows = parts.reduce((sum, part) => sum + part.length, 0);
   const table: SharedFeatureTable = {
     dim,
@@ -43,7 +42,9 @@ export function sharedFeatureTable(features: Float32Array, labels: ArrayLike<num
       if (!Number.isInteger(row) || row < 0 || row >= n) throw new RangeError(`sharedFeatureTable: expected row indices in [0, ${n}), got ${row}`);
       if (used[row]) throw new RangeError(`sharedFeatureTable: row ${row} is in two parts`);
       used[row] = 1;
-      table.features.set(features.subarray(row * dim, (row + 1) * dim), next * dim);
+      const vector = featuresOf(row);
+      if (vector.length !== dim) throw new RangeError(`sharedFeatureTable: expected ${dim} features for row ${row}, got ${vector.length}`);
+      table.features.set(vector, next * dim);
       table.labels[next] = labels[row];
       next++;
     }

@@ -25,9 +25,9 @@ describe('bench simulate: runSimulation', () => {
     const train = clusters(200, 1);
     const labelNames = Array.from(train.labels, (label) => LABELS[label]);
     const parts = partitionRows(labelNames, undefined, { kind: 'dirichlet', alpha: 0.5 }, 20, 3);
-    const { table, ranges } = sharedFeatureTable(train.features, train.labels, DIM, parts);
+    const { table, ranges } = sharedFeatureTable((row) => train.features.subarray(row * DIM, (row + 1) * DIM), train.labels, DIM, parts);
     const test = clusters(40, 2);
-    const testTable = sharedFeatureTable(test.features, test.labels, DIM, [Array.from({ length: 40 }, (_, i) => i)]).table;
+    const testTable = sharedFeatureTable((row) => test.features.subarray(row * DIM, (row + 1) * DIM), test.labels, DIM, [Array.from({ length: 40 }, (_, i) => i)]).table;
     const model = { adapterWidth: 4, head: 'linear' as const, headHidden: 4 };
 
     const result = await runSimulation({
