@@ -77,17 +77,19 @@ export function dominantTime(result: SimulationResult, preparation: SimulateRepo
 export function dominantMemory(result: SimulationResult): string {
   const { simulation, coordinator } = result.memory;
   const steps = simulation.stages.slice(1).map((stage, i) => ({ stage: stage.stage, growth: stage.rssBytes - simulation.stages[i].rssBytes }));
-  steps.unshift({ stage: 'features ready', growth: simulation.stages[0]?.rssBytes ?? NaN });
+  steps.unshift({ stage: 'up to features ready (Node.js, the modules, the texts and their features)', growth: simulation.stages[0]?.rssBytes ?? NaN });
   steps.sort((a, b) => b.growth - a.growth);
   const joined = simulation.stages.find((s) => s.stage.endsWith('virtual clients joined'));
   const before = simulation.stages[simulation.stages.indexOf(joined as never) - 1];
   const perClient = joined && before ? (joined.rssBytes - before.rssBytes) / result.clients : NaN;
   const coordinatorPerClient = (coordinator.joinedRssBytes - coordinator.idleRssBytes) / result.clients;
+  // RSS moves with the garbage collector: growth below zero is no measurable growth, not memory given back per client.
+  const perClientText = (bytes: number) => (bytes > 0 ? `${fixed(bytes / 1024, 0)} KiB per client` : 'no measurable growth per client');
   return (
     `Simulation process: peak ${mib(simulation.peakRssBytes)} MiB (VmHWM, the embedding included when it ran here); of its resident memory, "${steps[0].stage}" added the most ` +
-    `(${mib(steps[0].growth)} MiB); the virtual clients' sockets cost ${fixed(perClient / 1024, 0)} KiB each. ` +
+    `(${mib(steps[0].growth)} MiB); the virtual clients' sockets: ${perClientText(perClient)}. ` +
     `Coordinator: ${mib(coordinator.idleRssBytes)} MiB listening, ${mib(coordinator.joinedRssBytes)} MiB with ${result.clients} clients joined ` +
-    `(${fixed(coordinatorPerClient / 1024, 0)} KiB per client), peak ${mib(coordinator.peakRssBytes)} MiB: its Node.js baseline dominates, ` +
+    `(${perClientText(coordinatorPerClient)}), peak ${mib(coordinator.peakRssBytes)} MiB: its Node.js baseline dominates, ` +
     `the model (${result.modelParameters} parameters, ${fixed((result.modelParameters * 4) / 1024, 0)} KiB) is held a few times, not once per client.`
   );
 }
