@@ -28,6 +28,7 @@ export function parsePartition(text: string): PartitionSpec {
   throw configError('--partition', expected, text);
 }
 
+/** The spec as --partition takes it, for reports. */
 export function describePartition(spec: PartitionSpec): string {
   return spec.kind === 'dirichlet' ? `dirichlet:${spec.alpha}` : `field:${spec.field}`;
 }

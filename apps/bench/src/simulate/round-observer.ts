@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EvaluationResult } from '@fedtl/model';
-import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
+import type { NamedTensor } from '@fedtl/protocol';
 import { createLogger } from '@fedtl/util';
 import { checkpointPath, readCheckpointWeights } from '../domains/checkpoint-reader';
 
@@ -114,9 +114,4 @@ export class RoundObserver {
     log.info('round evaluated', { round: record.round, accuracy: result.metrics.accuracy, seconds: record.seconds });
     return { ...observed, test: result.metrics };
   }
-}
-
-/** An Evaluate for `spec` that scores in the pool. */
-export function evaluateWith(pool: { evaluate(spec: ModelSpec, weights: readonly NamedTensor[]): Promise<EvaluationResult> }, spec: ModelSpec): Evaluate {
-  return (weights) => pool.evaluate(spec, weights);
 }

@@ -94,6 +94,7 @@ export function dominantMemory(result: SimulationResult): string {
   );
 }
 
+/** The report as markdown: settings, the per-round table, stage timings, memory by stage, the target and what dominates. */
 export function formatSimulateReport(report: SimulateReport): string {
   const r = report.result;
   const { simulation, coordinator } = r.memory;

@@ -130,6 +130,10 @@ export class TrainingPool {
           if (job.method === 'train') this.totals.trainingSeconds += seconds;
           else this.totals.evaluationSeconds += seconds;
           if (!this.closed && !worker.dead) this.idle.push(worker);
+          // A crashed worker is not replaced: with none left alive, what waits would wait forever.
+          if (this.workers.every((w) => w.dead)) {
+            for (const queued of this.queue.splice(0)) queued.reject(new Error('every simulation worker has died'));
+          }
           this.dispatch();
         });
     }
