@@ -7,4 +7,6 @@ module.exports = {
   // Whole federations of separate processes: minutes on a loaded 2-core machine are normal, and a test must not
   // fail because the machine is busy. Each test still waits on its own events with its own bounds.
   testTimeout: 300_000,
+  globalSetup: require.resolve('./jest.e2e.global-setup.js'),
+  globalTeardown: require.resolve('./jest.e2e.global-teardown.js'),
 };

@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeCheckpointFile } from '@fedtl/protocol';
 import { configureLogging } from '@fedtl/util';
-import { spawnTs, useTestSandbox, waitFor } from '@fedtl/util/testing';
+import { spawnFedtl, useTestSandbox, waitFor } from '@fedtl/util/testing';
 import { FIXTURE_DIM, fixtureSplit, startFixtureClient, startFixtureCoordinator } from './testing/client-fixtures';
 
 const readCheckpointFile = async (path: string) => decodeCheckpointFile(await readFile(path), path);
@@ -33,7 +33,7 @@ describe('--adapt-only after a Per-FedAvg federation', () => {
     const features = join(sandbox.dir, 'newcomer.json');
     await writeFile(features, JSON.stringify({ dim: FIXTURE_DIM, train: split(8, 0), test: split(40, 8) }));
     const saved = join(sandbox.dir, 'adapted.ckpt');
-    const adapt = spawnTs('apps/cli/src/main.ts', [
+    const adapt = spawnFedtl([
       'client', '--adapt-only', '--init-from', join(sandbox.dir, 'out'), '--features', features, '--backbone', `precomputed:${FIXTURE_DIM}`,
       '--steps', '10', '--save-adapted', saved, '--backend', 'cpu', '--log-level', 'warn',
     ]);
@@ -54,7 +54,7 @@ describe('--adapt-only after a Per-FedAvg federation', () => {
   it('refuses a missing run directory with exit 2, naming --init-from', async () => {
     const features = join(sandbox.dir, 'f.json');
     await writeFile(features, JSON.stringify({ dim: FIXTURE_DIM, train: { features: [[0, 0, 0, 0, 0, 0, 0, 0]], labels: ['no'] }, test: { features: [], labels: [] } }));
-    const adapt = spawnTs('apps/cli/src/main.ts', ['client', '--adapt-only', '--init-from', join(sandbox.dir, 'nowhere'), '--features', features, '--backbone', `precomputed:${FIXTURE_DIM}`]);
+    const adapt = spawnFedtl(['client', '--adapt-only', '--init-from', join(sandbox.dir, 'nowhere'), '--features', features, '--backbone', `precomputed:${FIXTURE_DIM}`]);
     sandbox.processes.push(adapt);
     expect(await adapt.exited).toBe(2);
     expect(adapt.output()).toMatch(/FEDTL_ERR_BAD_CONFIG: --init-from: expected an existing checkpoint file or run directory/);

@@ -2,7 +2,7 @@
 // npm) with the frozen use-lite backbone on wasm, train adapter + head, and the federation learns.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnTs, useTestSandbox } from '@fedtl/util/testing';
+import { spawnFedtl, useTestSandbox } from '@fedtl/util/testing';
 import type { RoundRecord } from './metrics-log';
 import { readAuditedUpdates, startCoordinatorProcess } from './testing/federation-harness';
 
@@ -17,7 +17,7 @@ describe('federated transfer learning on the real backbone', () => {
     ]);
     sandbox.processes.push(coordinator);
     const clients = [1, 2, 3].map((k) =>
-      spawnTs('apps/cli/src/main.ts', [
+      spawnFedtl([
         'client', '--coordinator', url, '--client-id', `org-${k}`, '--demo-mailbox', String(k), '--demo-per-organisation', '80',
         '--cache-dir', join(sandbox.dir, `cache-${k}`), '--embed-threads', '1', '--backend', 'wasm', '--log-level', 'warn',
       ]),

@@ -5,10 +5,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /**
+ * When set to a built `main.js`, processes started from the sources run that bundle instead of the sources under
+ * tsx. The e2e tests set it to a bundle they build from the same sources first, since compiling every coordinator
+ * and client on the fly costs about a second of CPU each.
+ */
+export const BUILT_ENTRY_ENV = 'FEDTL_BUILT_ENTRY';
+
+/**
  * The arguments after `process.execPath` that run `fedtl ARGS…` from the same code as this process: for the
  * bundle `[dist/fedtl/main.js, …args]`, for the sources `[--import, tsx, apps/cli/src/main.ts, …args]`.
  */
 export function fedtlProcessArgs(args: readonly string[]): string[] {
+  const built = process.env[BUILT_ENTRY_ENV];
+  if (built) return [built, ...args];
   // This file is bundled into dist/fedtl/main.js (then __dirname is dist/fedtl) or runs as libs/util/src/*.ts.
   const fromSources = __filename.endsWith('.ts');
   const entry = fromSources ? resolve(__dirname, '..', '..', '..', 'apps', 'cli', 'src', 'main.ts') : join(__dirname, 'main.js');

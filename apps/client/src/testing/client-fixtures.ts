@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { precomputedBackboneRef } from '@fedtl/model';
-import { spawnTs, waitUntil, type TestSandbox, type TsProcess } from '@fedtl/util/testing';
+import { spawnFedtl, waitUntil, type TestSandbox, type TsProcess } from '@fedtl/util/testing';
 import { FederatedClient, type FederatedClientOptions } from '../federated-client';
 import type { FeatureSplit, LocalData } from '../local-data';
 
@@ -33,7 +33,7 @@ export function fixtureLocalData(shift: number): LocalData {
  */
 export async function startFixtureCoordinator(sandbox: TestSandbox, rounds: number, extra: string[] = []): Promise<{ port: number; process: TsProcess }> {
   const readyFile = join(sandbox.dir, 'ready.json');
-  const process = spawnTs('apps/cli/src/main.ts', ['coordinator', 
+  const process = spawnFedtl(['coordinator', 
     '--port', '0', '--ready-file', readyFile, '--out-dir', join(sandbox.dir, 'out'), '--rounds', String(rounds),
     '--min-clients', '2', '--backbone', `precomputed:${FIXTURE_DIM}`, '--labels', 'no,yes', '--adapter-width', '4',
     '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--rejoin-grace-ms', '20000', '--log-level', 'warn', '--log-format', 'json', ...extra,

@@ -2,9 +2,13 @@
 // changes, with the revocations each re-read brings announced as events (the coordinator disconnects those
 // clients). A presented token is verified with scrypt once; the same token again (the handshake, the Socket.IO
 // auth and the Join of one connection, every reconnect) is matched against a SHA-256 of it kept in memory.
+//
+// Changes are found by polling the file's stat and comparing it with the stat taken just before the last read,
+// not with fs.watchFile's own first stat: that one is taken asynchronously after watching starts, so a write
+// landing between our read and it (a token revoked the moment the coordinator starts) was never seen.
 import { EventEmitter } from 'node:events';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { FedtlError, createLogger, toFedtlError } from '@fedtl/util';
 import { parseTokenText, readTokenStore, verifyToken, type TokenCheck, type TokenStoreContents } from './token-store';
 
@@ -26,7 +30,7 @@ export interface ClientCredentialsEvents {
 export interface ClientCredentialsOptions {
   /** How often the file's stat is polled, in ms. Polling survives the rename that replaces the file. */
   pollIntervalMs?: number;
-  /** A change is read this long after the last one seen, in ms, so a burst of writes is read once. */
+  /** A change is read this long after it is first seen, in ms, so a burst of writes is read once. */
   debounceMs?: number;
 }
 
@@ -42,6 +46,8 @@ export class ClientCredentials extends EventEmitter<ClientCredentialsEvents> {
   /** Per token id, the SHA-256 of the token text that verified, and the record's hash it verified against. */
   private readonly verified = new Map<string, { digest: Buffer; hash: string }>();
   private debounce?: NodeJS.Timeout;
+  private readonly poll: NodeJS.Timeout;
+  private polling = false;
   private reading: Promise<void> = Promise.resolve();
   private closed = false;
   private verifying = 0;
@@ -50,9 +56,13 @@ export class ClientCredentials extends EventEmitter<ClientCredentialsEvents> {
   private constructor(
     readonly path: string,
     private contents: TokenStoreContents,
+    /** The file's stat taken just before `contents` was read ('missing' when it was gone). */
+    private readStat: string,
     private readonly options: Required<ClientCredentialsOptions>,
   ) {
     super();
+    this.poll = setInterval(() => void this.checkForChange(), options.pollIntervalMs);
+    this.poll.unref();
   }
 
   /**
@@ -60,12 +70,12 @@ export class ClientCredentials extends EventEmitter<ClientCredentialsEvents> {
    * @throws FEDTL_ERR_BAD_CONFIG when the file does not exist or is not a valid store
    */
   static async open(path: string, options: ClientCredentialsOptions = {}): Promise<ClientCredentials> {
+    const readStat = await statSignature(path);
     const contents = await readTokenStore(path);
     if (!contents) {
       throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--token-store: expected a token store, got ${path}, which does not exist (issue a token first: npm run token -- issue)`);
     }
-    const credentials = new ClientCredentials(path, contents, { pollIntervalMs: options.pollIntervalMs ?? 500, debounceMs: options.debounceMs ?? 100 });
-    watchFile(path, { interval: credentials.options.pollIntervalMs, persistent: false }, credentials.onChange);
+    const credentials = new ClientCredentials(path, contents, readStat, { pollIntervalMs: options.pollIntervalMs ?? 500, debounceMs: options.debounceMs ?? 100 });
     log.info('per-client tokens on', { store: path, active: contents.tokens.filter((t) => t.revokedAt === null).length });
     return credentials;
   }
@@ -116,19 +126,32 @@ export class ClientCredentials extends EventEmitter<ClientCredentialsEvents> {
   close(): void {
     this.closed = true;
     clearTimeout(this.debounce);
-    unwatchFile(this.path, this.onChange);
+    clearInterval(this.poll);
   }
 
-  private readonly onChange = (current: Stats, previous: Stats): void => {
-    if (this.closed || (current.mtimeMs === previous.mtimeMs && current.ino === previous.ino && current.size === previous.size)) return;
-    clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.reload(), this.options.debounceMs);
-  };
+  /** One poll: a stat unlike the one taken before the last read schedules a re-read (debounced). */
+  private async checkForChange(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    try {
+      const now = await statSignature(this.path);
+      if (this.closed || now === this.readStat || this.debounce) return;
+      this.debounce = setTimeout(() => {
+        this.debounce = undefined;
+        void this.reload();
+      }, this.options.debounceMs);
+    } finally {
+      this.polling = false;
+    }
+  }
 
   private async read(): Promise<void> {
     if (this.closed) return;
     let next: TokenStoreContents | undefined;
     try {
+      // Taken before the read: a write landing during the read leaves a stat unlike this one, and the next poll
+      // reads again.
+      this.readStat = await statSignature(this.path);
       next = await readTokenStore(this.path);
       if (!next) throw new Error(`${this.path} is gone`);
     } catch (err) {
@@ -150,5 +173,15 @@ export class ClientCredentials extends EventEmitter<ClientCredentialsEvents> {
       this.emit('revoked', revocation);
     }
     this.emit('reloaded');
+  }
+}
+
+/** What identifies one version of the file: inode (an atomic rename makes a new one), size, mtime and ctime. */
+async function statSignature(path: string): Promise<string> {
+  try {
+    const s = await stat(path, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return 'missing';
   }
 }

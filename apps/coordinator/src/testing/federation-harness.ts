@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeUpdate, type NamedTensor, type Update } from '@fedtl/protocol';
 import { precomputedBackboneRef } from '@fedtl/model';
-import { spawnTs, waitUntil, type TestSandbox, type TsProcess } from '@fedtl/util/testing';
+import { spawnFedtl, waitUntil, type TestSandbox, type TsProcess } from '@fedtl/util/testing';
 import { decodeCheckpoint } from '../checkpoint-store';
 import { parseCoordinatorConfig } from '../config';
 import { startCoordinator, type StartedCoordinator } from '../run-coordinator';
@@ -23,7 +23,7 @@ export interface HarnessOptions {
 
 export async function startCoordinatorProcess(outDir: string, args: string[], options: HarnessOptions = {}): Promise<{ process: TsProcess; url: string }> {
   const readyFile = join(outDir, 'ready.json');
-  const process = spawnTs('apps/cli/src/main.ts', ['coordinator', 
+  const process = spawnFedtl(['coordinator', 
     '--port', '0', '--out-dir', outDir, '--ready-file', readyFile, '--audit-dir', join(outDir, 'audit'),
     '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4',
     '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--log-level', 'warn', '--log-format', 'json',
@@ -36,7 +36,7 @@ export async function startCoordinatorProcess(outDir: string, args: string[], op
 }
 
 export function startClientProcess(url: string, clientId: string, featuresFile: string, extra: string[] = [], options: HarnessOptions = {}): TsProcess {
-  return spawnTs('apps/cli/src/main.ts', [
+  return spawnFedtl([
     'client', '--coordinator', url, '--client-id', clientId, '--features', featuresFile,
     '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--backend', 'cpu', '--log-level', 'warn', '--log-format', 'json', ...extra,
   ]);
