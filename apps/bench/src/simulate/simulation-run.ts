@@ -106,6 +106,13 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
     const running = pool;
     const labelOf = (row: number) => spec.labels[spec.train.labels[row]];
     let welcomeSpec: ModelSpec | undefined;
+    // An honest virtual client never fails: the first error stops the run (the coordinator would otherwise wait
+    // out its round deadline for an update that will not come).
+    let failed!: (err: Error) => void;
+    const clientFailure = new Promise<never>((_, reject) => {
+      failed = reject;
+    });
+    clientFailure.catch(() => undefined);
     observer = new RoundObserver(outDir, spec.test ? (weights) => running.evaluate(welcomeSpec as ModelSpec, weights) : undefined);
 
     const connectStarted = performance.now();
@@ -120,10 +127,11 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
           rows,
           ackTimeoutMs: ACK_TIMEOUT_MS,
           train: (job) => running.train(job),
+          onError: (message) => failed(new Error(`a virtual client failed, the run is stopped: ${message}`)),
         });
       });
       virtual.push(...batch);
-      await Promise.all(batch.map((client) => client.join()));
+      await Promise.race([Promise.all(batch.map((client) => client.join())), clientFailure]);
       welcomeSpec ??= batch[0].modelSpec;
     }
     const connect = since(connectStarted);
@@ -133,7 +141,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
 
     // The last join lets round 1 start; the coordinator exits once its verdict is acknowledged.
     const roundsStarted = performance.now();
-    const exit = await coordinator.process.exited;
+    const exit = await Promise.race([coordinator.process.exited, clientFailure]);
     const rounds = await observer.finish();
     const roundsSeconds = since(roundsStarted);
     mark('after the last round');

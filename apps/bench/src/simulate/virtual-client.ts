@@ -36,11 +36,20 @@ export interface VirtualClientOptions {
   ackTimeoutMs: number;
   /** Where its training jobs go: the pool shared by all virtual clients. */
   train: (job: TrainingJob) => Promise<TrainedUpdate>;
+  /** Called with each error as it happens (it is also kept in `errors`), so a run can stop at once. */
+  onError?: (message: string) => void;
 }
 
 export class VirtualClient {
   private readonly socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   private spec?: ModelSpec;
+  /**
+   * The welcome's model, once the join is acknowledged. A plan can be handled before the join's continuation
+   * runs (the coordinator starts round 1 as the last client joins, and both packets may arrive in one read), so
+   * training waits on this rather than reading `spec`.
+   */
+  private readonly welcomed: Promise<ModelSpec>;
+  private welcome!: (spec: ModelSpec) => void;
   /** Everything that went wrong (refused requests, failed jobs, errors from the coordinator); a clean run has none. */
   readonly errors: string[] = [];
   /** Rounds this client trained in and had its update accepted. */
@@ -48,6 +57,9 @@ export class VirtualClient {
   verdict?: RunEnd;
 
   constructor(private readonly options: VirtualClientOptions) {
+    this.welcomed = new Promise((resolve) => {
+      this.welcome = resolve;
+    });
     this.socket = io(options.url, { transports: ['websocket'], reconnection: false, forceNew: true, autoConnect: false });
     this.socket.on('round-plan', (payload, ack) => {
       ack(encodeAck({ ok: true }));
@@ -55,7 +67,7 @@ export class VirtualClient {
     });
     this.socket.on('evaluate-request', (_payload, ack) => {
       ack(encodeAck({ ok: false, error: { code: 'FEDTL_ERR_INTERNAL', message: 'a virtual client declares no test examples and cannot evaluate' } }));
-      this.errors.push(`${options.clientId}: asked to evaluate, having declared no test examples`);
+      this.fail(`${options.clientId}: asked to evaluate, having declared no test examples`);
     });
     this.socket.on('run-end', (payload, ack) => {
       this.verdict = decodeRunEnd(payload);
@@ -63,7 +75,7 @@ export class VirtualClient {
     });
     this.socket.on('fedtl-error', (payload) => {
       const error = decodeError(payload);
-      this.errors.push(`${options.clientId}: the coordinator said ${error.code}: ${error.message}`);
+      this.fail(`${options.clientId}: the coordinator said ${error.code}: ${error.message}`);
     });
   }
 
@@ -88,6 +100,7 @@ export class VirtualClient {
     const reply = decodeJoinReply(await emitWithAck(this.socket, 'join', payload, this.options.ackTimeoutMs));
     if (!reply.ok) throw new Error(`${clientId} was refused: ${reply.error.code}: ${reply.error.message}`);
     this.spec = reply.welcome.model;
+    this.welcome(reply.welcome.model);
   }
 
   close(): void {
@@ -96,10 +109,10 @@ export class VirtualClient {
 
   /** As the real client: its own shuffle seed mixed from the round's and its id (federated-client.ts). */
   private async trainAndSend(plan: RoundPlan): Promise<void> {
-    if (!this.spec) throw new Error('a plan came before the welcome');
+    const spec = await this.welcomed;
     if (plan.secureAggregation) throw new Error('the simulation does not run secure aggregation');
     const config = { ...plan.config, seed: deriveSeed(plan.config.seed, this.options.clientId) };
-    const update = await this.options.train({ spec: this.spec, weights: plan.weights, config, rows: this.options.rows });
+    const update = await this.options.train({ spec, weights: plan.weights, config, rows: this.options.rows });
     const payload = encodeUpdate({ runId: plan.runId, round: plan.round, clientId: this.options.clientId, delta: update.delta, numExamples: update.numExamples, metrics: update.metrics });
     const reply = decodeAck(await emitWithAck(this.socket, 'update', payload, this.options.ackTimeoutMs));
     if (!reply.ok) throw new Error(`${reply.error?.code}: ${reply.error?.message}`);
@@ -110,7 +123,12 @@ export class VirtualClient {
     try {
       await send();
     } catch (err) {
-      this.errors.push(`${this.options.clientId} ${what}: ${(err as Error).message}`);
+      this.fail(`${this.options.clientId} ${what}: ${(err as Error).message}`);
     }
+  }
+
+  private fail(message: string): void {
+    this.errors.push(message);
+    this.options.onError?.(message);
   }
 }
