@@ -13,6 +13,7 @@ function result(overrides: Partial<SimulationResult> = {}): SimulationResult {
     backend: 'wasm',
     workers: 2,
     modelParameters: 1000,
+    clientsTrained: 20,
     clientRows: { min: 6, median: 6, max: 7 },
     rounds: [1, 2].map((round) => ({ round, attempt: 1, status: 'aggregated' as const, sampled: 10, accepted: 10, bytesDown: 2 * MIB, bytesUp: 3 * MIB, seconds: 2, finishedAt: '', trainLoss: 0.5, test: { accuracy: 0.5 + round / 10, macroF1: 0.5, loss: 0.6 } })),
     seconds: { coordinatorStart: 3, poolStart: 2, connect: 8, rounds: 5, total: 18 },

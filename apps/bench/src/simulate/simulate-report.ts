@@ -112,7 +112,7 @@ export function formatSimulateReport(report: SimulateReport): string {
       `Features: ${report.data.embedding.texts} texts, ${report.data.embedding.cached} from the feature cache, ${report.data.embedding.computed} embedded now (${fixed(report.data.embedding.seconds, 1)} s).`,
     '',
     `Federation: the real coordinator process sampling ${r.clientsPerRound} of ${r.clients} connected clients per round, ${r.roundsCompleted}/${r.roundsPlanned} rounds, ` +
-      `verdict ${r.verdict}; ${r.workers} training worker${r.workers === 1 ? '' : 's'} (${r.backend} backend), each with one adapter+head model of ${r.modelParameters} parameters.`,
+      `verdict ${r.verdict}; ${r.clientsTrained} distinct clients trained at least once; ${r.workers} training worker${r.workers === 1 ? '' : 's'} (${r.backend} backend), each with one adapter+head model of ${r.modelParameters} parameters.`,
     '',
     '| round | seconds | clients sampled | accepted | MiB down | MiB up | test accuracy | test macro-F1 | train loss |',
     '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -62,6 +62,8 @@ describe('bench simulate: runSimulation', () => {
     // The clusters are far apart: two rounds of four clients separate them.
     expect(result.rounds[1].test?.accuracy).toBeGreaterThan(0.9);
     expect(result.pool.jobs).toBe(2 * 4 + 2);
+    expect(result.clientsTrained).toBeGreaterThanOrEqual(4);
+    expect(result.clientsTrained).toBeLessThanOrEqual(8);
     // One worker, one model: its tensors are the model's own and nothing else after 8 training jobs.
     const modelTensors = trainableTensorSpecs({ inputDim: DIM, labels: LABELS, ...model }).length;
     expect(result.workerTensors).toEqual([modelTensors]);

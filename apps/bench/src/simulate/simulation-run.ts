@@ -55,6 +55,8 @@ export interface SimulationResult {
   backend: string;
   workers: number;
   modelParameters: number;
+  /** Distinct clients whose update was accepted in at least one round (sampling draws anew every round). */
+  clientsTrained: number;
   /** Rows per client: the smallest, median and largest. */
   clientRows: { min: number; median: number; max: number };
   rounds: ObservedRound[];
@@ -159,6 +161,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
       backend: pool.backend,
       workers: pool.size,
       modelParameters: modelParameters(welcomeSpec),
+      clientsTrained: virtual.filter((client) => client.roundsTrained.length > 0).length,
       clientRows: { min: sizes[0], median: sizes[Math.floor(sizes.length / 2)], max: sizes[sizes.length - 1] },
       rounds,
       seconds: { coordinatorStart, poolStart, connect, rounds: roundsSeconds, total: since(started) },
