@@ -37,6 +37,8 @@ describe('the simulate report', () => {
     expect(dominantMemory(result())).toContain('"up to features ready (Node.js, the modules, the texts and their features)" added the most (200 MiB)');
     expect(dominantMemory(result())).toContain('20 KiB per client');
     expect(dominantMemory(result())).toContain('51 KiB per client');
+    expect(dominantMemory(result())).not.toContain('while embedding');
+    expect(dominantMemory(result(), 1574)).toContain('peak 400 MiB (VmHWM), reached while embedding 1574 texts (the backbone in each embedding worker), above every stage of the federation (at most 300 MiB)');
   });
 
   it('meets the target only with every round done within 15 minutes and both peaks under 2 GiB', () => {

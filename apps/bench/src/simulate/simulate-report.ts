@@ -73,8 +73,11 @@ export function dominantTime(result: SimulationResult, preparation: SimulateRepo
   );
 }
 
-/** Which stage raised each process's memory most. */
-export function dominantMemory(result: SimulationResult): string {
+/**
+ * Which stage raised each process's memory most. `embeddedTexts` > 0 when this run embedded texts: the backbone's
+ * workers then set the simulation's peak before the federation started, when the peak is above every stage.
+ */
+export function dominantMemory(result: SimulationResult, embeddedTexts = 0): string {
   const { simulation, coordinator } = result.memory;
   const steps = simulation.stages.slice(1).map((stage, i) => ({ stage: stage.stage, growth: stage.rssBytes - simulation.stages[i].rssBytes }));
   steps.unshift({ stage: 'up to features ready (Node.js, the modules, the texts and their features)', growth: simulation.stages[0]?.rssBytes ?? NaN });
@@ -85,8 +88,12 @@ export function dominantMemory(result: SimulationResult): string {
   const coordinatorPerClient = (coordinator.joinedRssBytes - coordinator.idleRssBytes) / result.clients;
   // RSS moves with the garbage collector: growth below zero is no measurable growth, not memory given back per client.
   const perClientText = (bytes: number) => (bytes > 0 ? `${fixed(bytes / 1024, 0)} KiB per client` : 'no measurable growth per client');
+  const highestStage = Math.max(...simulation.stages.map((stage) => stage.rssBytes));
+  const peakWhileEmbedding = embeddedTexts > 0 && simulation.peakRssBytes > 1.1 * highestStage;
   return (
-    `Simulation process: peak ${mib(simulation.peakRssBytes)} MiB (VmHWM, the embedding included when it ran here); of its resident memory, "${steps[0].stage}" added the most ` +
+    `Simulation process: peak ${mib(simulation.peakRssBytes)} MiB (VmHWM)` +
+    (peakWhileEmbedding ? `, reached while embedding ${embeddedTexts} texts (the backbone in each embedding worker), above every stage of the federation (at most ${mib(highestStage)} MiB)` : '') +
+    `; of its resident memory at the stages, "${steps[0].stage}" added the most ` +
     `(${mib(steps[0].growth)} MiB); the virtual clients' sockets: ${perClientText(perClient)}. ` +
     `Coordinator: ${mib(coordinator.idleRssBytes)} MiB listening, ${mib(coordinator.joinedRssBytes)} MiB with ${result.clients} clients joined ` +
     `(${perClientText(coordinatorPerClient)}), peak ${mib(coordinator.peakRssBytes)} MiB: its Node.js baseline dominates, ` +

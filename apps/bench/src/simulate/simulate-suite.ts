@@ -94,7 +94,7 @@ export async function simulate(options: SimulateOptions, command: string): Promi
     result,
     totalSeconds,
     target: { ...TARGET, met: metTarget(result, totalSeconds) },
-    dominant: { time: dominantTime(result, preparationSeconds), memory: dominantMemory(result) },
+    dominant: { time: dominantTime(result, preparationSeconds), memory: dominantMemory(result, store.summary.computed) },
   };
 }
 
