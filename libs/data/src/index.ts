@@ -1,5 +1,7 @@
 export type { BadRow, BadRowPolicy } from './bad-rows';
 export * from './csv';
+export * from './dirichlet-client-split';
+export * from './dirichlet-split';
 export * from './example';
 export * from './jsonl';
 export * from './label-set';

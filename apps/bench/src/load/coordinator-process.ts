@@ -24,15 +24,22 @@ export interface CoordinatorProcess {
 const DEADLINE_MS = 600_000;
 
 export async function startCoordinatorProcess(options: CoordinatorProcessOptions): Promise<CoordinatorProcess> {
-  const readyFile = join(options.outDir, 'ready.json');
-  const process = spawnFedtl(['coordinator',
-    '--port', '0', '--out-dir', options.outDir, '--ready-file', readyFile, '--fresh',
+  return spawnCoordinator(options.outDir, [
     '--rounds', String(options.rounds), '--min-clients', String(options.clients), '--min-available', String(options.clients),
     '--round-timeout-ms', String(DEADLINE_MS), '--eval-timeout-ms', String(DEADLINE_MS),
     '--backbone', `precomputed:${options.dim}`, '--labels', options.labels.join(','), '--adapter-width', String(options.adapterWidth),
     // Every simulated client connects from loopback: the per-address cap must hold them all.
     '--max-connections-per-address', String(options.clients + 10), '--log-level', 'warn',
   ]);
+}
+
+/**
+ * `fedtl coordinator --port 0 --out-dir OUT_DIR --fresh ARGS…` in its own process; resolves once it listens
+ * (its --ready-file is written). On failure it is killed and the error carries its output.
+ */
+export async function spawnCoordinator(outDir: string, args: readonly string[]): Promise<CoordinatorProcess> {
+  const readyFile = join(outDir, 'ready.json');
+  const process = spawnFedtl(['coordinator', '--port', '0', '--out-dir', outDir, '--ready-file', readyFile, '--fresh', ...args]);
   try {
     await waitUntil(() => existsSync(readyFile) || process.child.exitCode !== null, 60_000, 'the coordinator to listen');
     if (!existsSync(readyFile)) throw new Error('it exited');

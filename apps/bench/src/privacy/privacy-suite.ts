@@ -6,6 +6,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { dirichletLabelSplit } from '@fedtl/data';
 import { backboneRefFor, initialWeights, selectBackend } from '@fedtl/model';
 import type { ModelSpec } from '@fedtl/protocol';
 import { FedAdam, FedAvg, type Strategy } from '@fedtl/strategies';
@@ -19,7 +20,6 @@ import { embedOnce, type FeatureStore } from '../domains/feature-store';
 import { SuiteProgress } from '../suite-progress';
 import { accuracyOf } from '../domains/in-process-training';
 import { simulateClientLevel, type SimulatedClient } from './client-level-simulation';
-import { dirichletLabelSplit } from './dirichlet-split';
 import { clientLevelNoise } from './dp-calibration';
 import { formatEpsilon, privacyOptionsFrom, type PrivacyOptions, type PrivacyStrategyName } from './privacy-config';
 import { PRIVACY_OPTIONS } from './privacy-options';

@@ -52,6 +52,26 @@ describe('trainLocally', () => {
     expect(trained.metrics.loss).toBeLessThan(start.metrics.loss);
   });
 
+  it('trains in a reused model exactly as in a fresh one, leaving the model alive and no other tensor behind', async () => {
+    const spec = specFor();
+    const model = new AdapterHeadModel(spec, initialWeights(spec, 99));
+    try {
+      const before = tf.memory().numTensors;
+      for (const [seed, data] of [[3, gaussianClusters(40, 16, 2, 1)], [4, gaussianClusters(25, 16, 2, 2)]] as const) {
+        const global = initialWeights(spec, seed);
+        const fresh = await trainLocally(spec, global, data, CONFIG);
+        const reused = await trainLocally(spec, global, data, CONFIG, { model });
+        expect(reused.delta).toEqual(fresh.delta);
+        expect(tf.memory().numTensors).toBe(before);
+      }
+      await expect(trainLocally(specFor({ labels: ['x', 'y', 'z'] }), initialWeights(specFor({ labels: ['x', 'y', 'z'] }), 1), gaussianClusters(9, 16, 3, 1), CONFIG, { model })).rejects.toThrow(
+        /expected options.model of the spec/,
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('reports every step over all epochs to onProgress', async () => {
     const spec = specFor();
     const progress: Array<[number, number]> = [];

@@ -38,6 +38,12 @@ export interface LocalTrainingOptions {
   metaInnerLearningRate?: number;
   /** Called after every step with (steps taken, localEpochs × batches per epoch), e.g. to show a progress bar. */
   onProgress?: ProgressCallback;
+  /**
+   * A model of `spec` to train in, reused across calls: its weights are set to `global` first, and it is left
+   * alive (holding the trained weights) for the caller. Default: a model made for this call and disposed after.
+   * A simulation's worker trains many clients one after the other in one such model.
+   */
+  model?: AdapterHeadModel;
 }
 
 export interface LocalTrainingResult {
@@ -140,7 +146,12 @@ export async function trainLocally(
   const random = seededRandom(config.seed);
   const indices = Array.from({ length: n }, (_, i) => i);
 
-  const model = new AdapterHeadModel(spec, ordered);
+  const reused = options.model;
+  if (reused && !sameModelSpec(reused.spec, spec)) {
+    throw new RangeError(`trainLocally: expected options.model of the spec ${JSON.stringify(spec)}, got one of ${JSON.stringify(reused.spec)}`);
+  }
+  reused?.setWeights(ordered);
+  const model = reused ?? new AdapterHeadModel(spec, ordered);
   const optimizer = createOptimizer(config);
   const xAll = tf.tensor2d(data.features, [n, spec.inputDim]);
   const yAll = tf.tensor1d(data.labels, 'int32');
@@ -222,7 +233,7 @@ export async function trainLocally(
       metrics: { loss: loss / n, accuracy: accuracy / n, seconds: (performance.now() - started) / 1000 },
     };
   } finally {
-    model.dispose();
+    if (!reused) model.dispose();
     optimizer.dispose();
     xAll.dispose();
     yAll.dispose();
@@ -230,6 +241,10 @@ export async function trainLocally(
     lossSum.dispose();
     correctSum.dispose();
   }
+}
+
+function sameModelSpec(a: ModelSpec, b: ModelSpec): boolean {
+  return a.inputDim === b.inputDim && a.adapterWidth === b.adapterWidth && a.head === b.head && a.headHidden === b.headHidden && a.labels.join('\u0000') === b.labels.join('\u0000');
 }
 
 /** `model`'s weights minus `global`, tensor by tensor, in `global`'s order and names. */

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { seededRandom } from '@fedtl/util';
 import { dirichletLabelSplit, dirichletVariate, gammaVariate } from './dirichlet-split';
 
@@ -63,5 +64,57 @@ describe('dirichletLabelSplit', () => {
     expect(() => dirichletLabelSplit(items.slice(0, 10), labelOf, { clients: 11, alpha: 0.5, seed: 1 })).toThrow(/expected at least 11 items/);
     expect(() => dirichletLabelSplit(items, labelOf, { clients: 100, alpha: 0.01, seed: 1, minExamples: 60, maxDraws: 3 })).toThrow(/no draw in 3/);
     expect(() => dirichletLabelSplit(items, labelOf, { clients: 10, alpha: 0, seed: 1 })).toThrow(/alpha > 0/);
+  });
+});
+
+describe('dirichletLabelSplit properties (fast-check)', () => {
+  const pools = fc.record({
+    labels: fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 20, maxLength: 300 }),
+    clients: fc.integer({ min: 1, max: 20 }),
+    alpha: fc.double({ min: 0.05, max: 50, noNaN: true }),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  });
+  const split = (labels: number[], clients: number, alpha: number, seed: number) =>
+    dirichletLabelSplit(
+      labels.map((label, id) => ({ id, label: `l${label}` })),
+      labelOf,
+      { clients, alpha, seed, minExamples: 0 },
+    );
+
+  it('assigns every example to exactly one client, deterministically for a seed', () => {
+    fc.assert(
+      fc.property(pools, ({ labels, clients, alpha, seed }) => {
+        const parts = split(labels, clients, alpha, seed);
+        expect(parts).toHaveLength(clients);
+        expect(parts.flat().map((item) => item.id).sort((a, b) => a - b)).toEqual(labels.map((_, id) => id));
+        expect(split(labels, clients, alpha, seed)).toEqual(parts);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("keeps each label's examples together: per-client label counts add up to the pool's", () => {
+    fc.assert(
+      fc.property(pools, ({ labels, clients, alpha, seed }) => {
+        const parts = split(labels, clients, alpha, seed);
+        for (const label of new Set(labels)) {
+          const inPool = labels.filter((l) => l === label).length;
+          const dealt = parts.reduce((sum, part) => sum + part.filter((item) => item.label === `l${label}`).length, 0);
+          expect(dealt).toBe(inPool);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('gives every client the pool\'s label proportions on average at a large alpha', () => {
+    // Dir(α·1) has mean 1/N per client whatever α; at α = 1000 each client's share of each label is within a
+    // few percent of 1/N, so every client sees the pool's mix.
+    const labels = Array.from({ length: 4000 }, (_, i) => (i % 4 === 0 ? 1 : 0));
+    const parts = split(labels, 10, 1000, 9);
+    for (const part of parts) {
+      const share = part.filter((item) => item.label === 'l1').length / part.length;
+      expect(Math.abs(share - 0.25)).toBeLessThan(0.05);
+    }
   });
 });
