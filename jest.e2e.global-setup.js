@@ -7,7 +7,7 @@ const { mkdirSync, mkdtempSync } = require('node:fs');
 const { join } = require('node:path');
 
 module.exports = async function buildFedtlForE2e() {
-  if (process.env.FEDTL_BUILT_ENTRY) return;
+  // Always a fresh build: a value left from an earlier run (watch mode) or the environment names a stale bundle.
   const root = __dirname;
   mkdirSync(join(root, 'dist'), { recursive: true });
   const out = mkdtempSync(join(root, 'dist', 'e2e-fedtl-'));
