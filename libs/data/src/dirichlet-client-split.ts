@@ -10,8 +10,8 @@
 // client sizes are fixed first (⌊n/N⌋ or ⌈n/N⌉), so no client is empty while N ≤ n. When a client's drawn label has
 // no example left, the draw is repeated over the labels that still have some: every example still goes to exactly
 // one client, and the last clients' mixes lean towards what the others left (as with any draw without replacement).
-import { seededRandom, shuffled } from '@fedtl/util';
-import { gammaVariate } from './dirichlet-split';
+import { seededRandom } from '@fedtl/util';
+import { gammaVariate, shuffledLabelPools } from './dirichlet-split';
 
 export interface DirichletClientSplitOptions {
   clients: number;
@@ -32,14 +32,7 @@ export function dirichletClientSplit<T>(items: readonly T[], labelOf: (item: T) 
   }
   if (!(alpha > 0) || !Number.isFinite(alpha)) throw new RangeError(`dirichletClientSplit: expected alpha > 0 and finite, got ${alpha}`);
   const random = seededRandom(seed);
-  const byLabel = new Map<string, T[]>();
-  for (const item of items) {
-    const label = labelOf(item);
-    const list = byLabel.get(label) ?? [];
-    list.push(item);
-    byLabel.set(label, list);
-  }
-  const pools = [...byLabel.keys()].sort().map((label) => shuffled(byLabel.get(label) ?? [], random));
+  const pools = shuffledLabelPools(items, labelOf, random);
   const prior = pools.map((pool) => pool.length / items.length);
   const taken = pools.map(() => 0);
   const parts: T[][] = [];

@@ -54,6 +54,21 @@ export function dirichletVariate(n: number, alpha: number, random: () => number)
  * @throws RangeError for fewer than 1 client, α not > 0, more clients × minExamples than items, or no draw within
  *   maxDraws that gives every client minExamples.
  */
+/**
+ * The items grouped by label, labels in sorted order, each group shuffled with `random`: the pools both Dirichlet
+ * splits deal from (sorted, so that a seed gives the same split whatever the items' order of labels).
+ */
+export function shuffledLabelPools<T>(items: readonly T[], labelOf: (item: T) => string, random: () => number): T[][] {
+  const byLabel = new Map<string, T[]>();
+  for (const item of items) {
+    const label = labelOf(item);
+    const list = byLabel.get(label) ?? [];
+    list.push(item);
+    byLabel.set(label, list);
+  }
+  return [...byLabel.keys()].sort().map((label) => shuffled(byLabel.get(label) ?? [], random));
+}
+
 export function dirichletLabelSplit<T>(items: readonly T[], labelOf: (item: T) => string, options: DirichletSplitOptions): T[][] {
   const { clients, alpha, seed } = options;
   const minExamples = options.minExamples ?? 1;
@@ -64,15 +79,7 @@ export function dirichletLabelSplit<T>(items: readonly T[], labelOf: (item: T) =
     throw new RangeError(`dirichletLabelSplit: expected at least ${clients * minExamples} items for ${clients} clients of ${minExamples}, got ${items.length}`);
   }
   const random = seededRandom(seed);
-  const byLabel = new Map<string, T[]>();
-  for (const item of items) {
-    const label = labelOf(item);
-    const list = byLabel.get(label) ?? [];
-    list.push(item);
-    byLabel.set(label, list);
-  }
-  const labels = [...byLabel.keys()].sort();
-  const pools = labels.map((label) => shuffled(byLabel.get(label) ?? [], random));
+  const pools = shuffledLabelPools(items, labelOf, random);
   for (let draw = 0; draw < maxDraws; draw++) {
     const parts: T[][] = Array.from({ length: clients }, () => []);
     for (const pool of pools) {
