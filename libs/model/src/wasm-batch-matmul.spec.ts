@@ -41,6 +41,13 @@ describe('BatchMatMul on wasm through XNNPACK', () => {
     expect(maxDifference).toBeLessThanOrEqual(1e-6 * scale * Math.max(aShape[aShape.length - 1], aShape[aShape.length - 2]));
   });
 
+  it('refuses mismatched inner sizes as the stock kernel does', () => {
+    const a = tf.zeros([4, 32, 64]);
+    const b = tf.zeros([4, 48, 32]);
+    expect(() => tf.matMul(a, b)).toThrow(/inner shapes/);
+    tf.dispose([a, b]);
+  });
+
   it('is the kernel the wasm backend runs once selectBackend has chosen wasm', () => {
     expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc.name).toBe('batchMatMulThroughXnnpack');
     useStockWasmBatchMatMul(true);

@@ -91,7 +91,9 @@ function batchMatMulThroughXnnpack(args: Parameters<tf.KernelFunc>[0]): tf.Tenso
   const m = a.shape[rank - (transposeA ? 1 : 2)];
   const k = a.shape[rank - (transposeA ? 2 : 1)];
   const n = b.shape[rank - (transposeB ? 2 : 1)];
-  const sameBatch = b.shape.length === rank && a.shape.slice(0, -2).every((size, axis) => size === b.shape[axis]);
+  const innerB = b.shape[rank - (transposeB ? 1 : 2)];
+  // Mismatched inner sizes go to the stock kernel too, which throws tfjs's own error for them.
+  const sameBatch = b.shape.length === rank && innerB === k && a.shape.slice(0, -2).every((size, axis) => size === b.shape[axis]);
   // The stock kernel already uses XNNPACK for one plain product, and handles broadcasting and non-float data.
   const stockIsFine = batch <= 1 && !transposeA && !transposeB;
   if (stockIsFine || !sameBatch || a.dtype !== 'float32' || b.dtype !== 'float32' || m * k * n < MIN_MULTIPLY_ADDS) {
