@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { readDataset, stratifiedSample, stratifiedSplit, type LabelledText } from '@fedtl/data';
 import type { LabelledFeatures } from '@fedtl/model';
 import { FedtlError, deriveSeed } from '@fedtl/util';
+import { existingPath } from '../option-checks';
 
 export interface DomainTexts {
   name: string;
@@ -27,8 +28,7 @@ const TEST_SUFFIX = '.test.jsonl';
 
 /** Domains in `dataDir` with both a train and a test file, sorted. */
 export function discoverDomains(dataDir: string): string[] {
-  if (!existsSync(dataDir)) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--data-dir: expected an existing folder, got ${dataDir}`);
-  return readdirSync(dataDir)
+  return readdirSync(existingPath(dataDir, '--data-dir', 'folder'))
     .filter((name) => name.endsWith(TRAIN_SUFFIX))
     .map((name) => name.slice(0, -TRAIN_SUFFIX.length))
     .filter((domain) => existsSync(join(dataDir, domain + TEST_SUFFIX)))

@@ -2,10 +2,11 @@
 // the folder's DOMAIN.test.* files or, without them, a stratified seeded share of the pool. With a field
 // partition, each row's value of that field comes along (read by the same reader, that field as the "label", so
 // a field missing or not a string in any row is refused with the row's line).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { readDataset, stratifiedSplit, type LabelledText } from '@fedtl/data';
 import { FedtlError, deriveSeed } from '@fedtl/util';
+import { existingPath } from '../option-checks';
 import { FILE_FIELD } from './partition-spec';
 
 export interface SimulationData {
@@ -37,7 +38,7 @@ export interface ReadSimulationDataOptions {
  *   FEDTL_ERR_BAD_DATA for a bad row (of the text, the label or the group field).
  */
 export async function readSimulationData(path: string, options: ReadSimulationDataOptions): Promise<SimulationData> {
-  if (!existsSync(path)) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--data: expected an existing file or folder, got ${path}`);
+  existingPath(path, '--data', 'file or folder');
   const trainFiles = statSync(path).isDirectory() ? dataFiles(path, TRAIN_INFIX) : [path];
   if (trainFiles.length === 0) {
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--data: expected DOMAIN${TRAIN_INFIX}{${DATA_EXTENSIONS.join(',')}} files in ${path}, found none`);
