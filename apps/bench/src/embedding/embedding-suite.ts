@@ -1,6 +1,7 @@
-// `bench embedding`: texts per second of the use-lite backbone on the review data, on each backend, for four
-// configurations measured side by side: naive (one text per forward pass), batched (fixed batches in input order),
-// bucketed (batches of similar token counts) and the worker pool (one thread per core, bucketed). Each backend
+// `bench embedding`: texts per second of the use-lite backbone on the review data, on each backend, for five
+// configurations measured side by side: naive (one text per forward pass on the backend's stock kernels, the
+// baseline), unbatched (the same on fedtl's wasm BatchMatMul, as everything else runs), batched (fixed batches in
+// input order), bucketed (batches of similar token counts) and the worker pool (one thread per core). Each backend
 // runs in a worker thread of its own (TF.js chooses one backend per thread), the pool in its own workers on the
 // same backend. The configurations are interleaved finely: each repetition goes over the texts a chunk at a time,
 // every configuration embedding the chunk in turn (in an order that rotates), so that the load of a shared
@@ -121,6 +122,7 @@ async function measureBackend(backend: BackendName, texts: string[], requested: 
     const within = (plan: (indices: number[]) => number[][]) => chunks.flatMap((indices) => plan(indices).map((batch) => batch.map((k) => indices[k])));
     const batches: Record<EmbeddingConfiguration, number[][]> = {
       naive: within((indices) => inputOrderBatches(indices.length, 1)),
+      unbatched: within((indices) => inputOrderBatches(indices.length, 1)),
       batched: within((indices) => inputOrderBatches(indices.length, settings.batchSize)),
       bucketed: within((indices) => lengthBuckets(indices.map((i) => fed[i]), settings.batchSize)),
       pool: within((indices) => lengthBuckets(indices.map((i) => texts[i].length), settings.batchSize)),
