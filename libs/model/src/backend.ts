@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { FedtlError, createLogger } from '@fedtl/util';
+import { installWasmBatchMatMul } from './wasm-batch-matmul';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -128,7 +129,9 @@ async function tryWasm(): Promise<Attempt> {
     wasm.setThreadsCount(1);
     wasmConfigured = true;
   }
-  return (await activate('wasm')) ? { provider: WASM_PACKAGE } : { reason: 'the wasm binary did not initialise' };
+  if (!(await activate('wasm'))) return { reason: 'the wasm binary did not initialise' };
+  installWasmBatchMatMul(wasm.version_wasm);
+  return { provider: WASM_PACKAGE };
 }
 
 let wasmConfigured = false;

@@ -1,4 +1,5 @@
 export * from './backend';
+export { MIN_MULTIPLY_ADDS, WASM_BATCH_MATMUL_TESTED_VERSION, useStockWasmBatchMatMul } from './wasm-batch-matmul';
 export * from './backbone';
 export * from './trainable';
 export * from './precomputed';

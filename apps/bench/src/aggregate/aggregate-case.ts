@@ -89,7 +89,7 @@ function aggregateUpdates(clients: number, floats: number, seed: number): Timing
     const data = update.delta[0].data as Float32Array;
     // Alternate which goes first, so that neither always finds the update's values warm in the cache.
     const ceiling = () => {
-      for (let i = 0; i < floats; i++) ceilingSum[i] += weight * data[i];
+      multiplyAdd(ceilingSum, data, weight);
       ceilingWeight += weight;
     };
     const real = () => aggregator.add({ clientId: update.clientId, delta: update.delta, numExamples: update.numExamples, metrics: update.metrics });
@@ -112,4 +112,14 @@ function aggregateUpdates(clients: number, floats: number, seed: number): Timing
   for (let i = 0; i < floats; i++) maxAbsDifference = Math.max(maxAbsDifference, Math.abs(weights[i] - Math.fround(ceilingSum[i] / ceilingWeight)));
   const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
   return { aggregateMs: total(perUpdate.aggregateMs), ceilingMs: total(perUpdate.ceilingMs), finishMs, maxAbsDifference, perUpdate };
+}
+
+/**
+ * The ceiling: sum[i] += weight · data[i], the plainest loop JS has. A function of its own, over its arguments
+ * only, so V8 optimises it as it would in any program (a loop in a closure writing captured variables ran about
+ * half as fast and flattered the aggregation's ratio).
+ */
+export function multiplyAdd(sum: Float64Array, data: Float32Array, weight: number): void {
+  const length = sum.length;
+  for (let i = 0; i < length; i++) sum[i] += weight * data[i];
 }

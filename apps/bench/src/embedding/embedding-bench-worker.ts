@@ -1,9 +1,9 @@
 // The body of one `bench embedding` worker thread: one backend, chosen for this thread alone (each thread has its
-// own TF.js), holding USE lite once, embedding with three batchings (one text per pass; fixed batches in input
-// order; length buckets), and its tokenizer. It times the single-thread configurations, profiles the graph, counts its FLOPs and measures the
+// own TF.js), holding USE lite once, embedding with three batchings (one text per pass, on the stock kernels or
+// fedtl's; fixed batches in input order; length buckets), and its tokenizer. It times the single-thread configurations, profiles the graph, counts its FLOPs and measures the
 // backend's dense matmul rate, all on the backend of this thread, so two backends can be measured in one run.
 import * as tf from '@tensorflow/tfjs-core';
-import { loadUseLite, loadUseLiteTokenizer, selectBackend, selectedBackend, type BackendName, type UseLiteBackbone } from '@fedtl/model';
+import { loadUseLite, loadUseLiteTokenizer, selectBackend, selectedBackend, useStockWasmBatchMatMul, type BackendName, type UseLiteBackbone } from '@fedtl/model';
 import { configureLogging, serveRpc, type LoggingSettings } from '@fedtl/util';
 import { kernelFlops } from './kernel-flops';
 import { median } from './throughput';
@@ -64,10 +64,19 @@ serveRpc<EmbeddingBenchWorkerPayload>(async (init) => {
   const backbone: UseLiteBackbone = await loadUseLite();
   const batchings: Record<SingleThreadConfiguration, { batchSize: number; bucketByLength: boolean }> = {
     naive: { batchSize: 1, bucketByLength: false },
+    unbatched: { batchSize: 1, bucketByLength: false },
     batched: { batchSize: init.batchSize, bucketByLength: false },
     bucketed: { batchSize: init.batchSize, bucketByLength: true },
   };
-  const embed = (configuration: SingleThreadConfiguration, texts: string[]) => backbone.embedWith(texts, batchings[configuration]);
+  // The baseline runs on the stock kernels; the others on fedtl's (installed by selectBackend on wasm).
+  const embed = async (configuration: SingleThreadConfiguration, texts: string[]) => {
+    useStockWasmBatchMatMul(configuration === 'naive');
+    try {
+      return await backbone.embedWith(texts, batchings[configuration]);
+    } finally {
+      useStockWasmBatchMatMul(false);
+    }
+  };
   const tokenizer = await loadUseLiteTokenizer();
   const info: EmbeddingBenchWorkerInfo = {
     backend: init.backend,

@@ -71,7 +71,8 @@ export function renderEmbeddingReport(report: EmbeddingReport): string {
       `${report.settings.repetitions} repetitions over the texts; in each, every configuration embeds a chunk in turn before the next chunk, so the configurations are interleaved within seconds. ` +
       `texts/s is the median over repetitions, speedupOverNaive the median of the per-repetition ratios to naive. The pool has ${report.settings.threads} worker threads.`,
     '',
-    `Machine: ${describeMachine(report.machine)}. Load average (1/5/15 min) at start ${load(report.loadAverage.start)}, at end ${load(report.loadAverage.end)}: other work shared the cores, so absolute figures are low and the ratios are what compares.`,
+    `Machine: ${describeMachine(report.machine)}. Load average (1/5/15 min) at start ${load(report.loadAverage.start)}, at end ${load(report.loadAverage.end)}` +
+      (report.loadAverage.start[0] >= 1 ? ': other work shared the cores, so absolute figures are low and the ratios are what compares.' : ' (no other work at the start).'),
     '',
   ];
   for (const b of report.backends) {
@@ -97,7 +98,7 @@ export function renderEmbeddingReport(report: EmbeddingReport): string {
       '',
       ...profileTable(b.profiles.bucketed),
       '',
-      `Naive (${b.profiles.naive.texts} texts, ${b.profiles.naive.wallMs.toFixed(0)} ms under tf.profile):`,
+      `Naive, on the stock kernels (${b.profiles.naive.texts} texts, ${b.profiles.naive.wallMs.toFixed(0)} ms under tf.profile):`,
       '',
       ...profileTable(b.profiles.naive),
       '',

@@ -1,6 +1,7 @@
-// `bench embedding`: texts per second of the use-lite backbone on the review data, on each backend, for four
-// configurations measured side by side: naive (one text per forward pass), batched (fixed batches in input order),
-// bucketed (batches of similar token counts) and the worker pool (one thread per core, bucketed). Each backend
+// `bench embedding`: texts per second of the use-lite backbone on the review data, on each backend, for five
+// configurations measured side by side: naive (one text per forward pass on the backend's stock kernels, the
+// baseline), unbatched (the same on fedtl's wasm BatchMatMul, as everything else runs), batched (fixed batches in
+// input order), bucketed (batches of similar token counts) and the worker pool (one thread per core). Each backend
 // runs in a worker thread of its own (TF.js chooses one backend per thread), the pool in its own workers on the
 // same backend. The configurations are interleaved finely: each repetition goes over the texts a chunk at a time,
 // every configuration embedding the chunk in turn (in an order that rotates), so that the load of a shared
@@ -17,7 +18,7 @@ import { FedtlError, RpcWorker, configureLogging, loggingSettings } from '@fedtl
 import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
-import { subsetOf } from '../option-checks';
+import { existingPath, subsetOf } from '../option-checks';
 import { WORKSPACE_ROOT } from '../workspace';
 import { CONFIGURATIONS, describeConfiguration, type EmbeddingConfiguration } from './configurations';
 import type { EmbeddingBenchWorkerInfo, EmbeddingBenchWorkerPayload, GraphProfile } from './embedding-bench-worker';
@@ -41,11 +42,12 @@ const MATMUL = { m: 256, k: 512, n: 1536, runs: 7 };
 /**
  * The first `count` texts of `dataFile`, else of the shared reviews (books.train.jsonl next to the repository),
  * else of the SpamAssassin mails that ship with npm.
- * @throws FEDTL_ERR_BAD_CONFIG (from readDataset) when `dataFile` is given and cannot be read.
+ * @throws FEDTL_ERR_BAD_CONFIG naming --data-file when `dataFile` is given and is no file, or (from readDataset)
+ *   cannot be read.
  */
 export async function fixedTexts(count: number, dataFile?: string): Promise<{ source: string; texts: string[] }> {
   if (dataFile !== undefined || existsSync(REVIEWS)) {
-    const file = dataFile ?? REVIEWS;
+    const file = dataFile === undefined ? REVIEWS : existingPath(dataFile, '--data-file', 'file');
     const examples = (await readDataset(file)).examples;
     const source = dataFile === undefined ? 'amazon-reviews/books.train.jsonl' : path.basename(path.dirname(path.resolve(file))) + '/' + path.basename(file);
     return { source, texts: examples.slice(0, count).map((e) => e.text) };
@@ -120,6 +122,7 @@ async function measureBackend(backend: BackendName, texts: string[], requested: 
     const within = (plan: (indices: number[]) => number[][]) => chunks.flatMap((indices) => plan(indices).map((batch) => batch.map((k) => indices[k])));
     const batches: Record<EmbeddingConfiguration, number[][]> = {
       naive: within((indices) => inputOrderBatches(indices.length, 1)),
+      unbatched: within((indices) => inputOrderBatches(indices.length, 1)),
       batched: within((indices) => inputOrderBatches(indices.length, settings.batchSize)),
       bucketed: within((indices) => lengthBuckets(indices.map((i) => fed[i]), settings.batchSize)),
       pool: within((indices) => lengthBuckets(indices.map((i) => texts[i].length), settings.batchSize)),
