@@ -2,10 +2,11 @@
 // few hostile bytes claiming a huge sparse tensor (or one the model does not have) never reach decodeTensor, where
 // a sparse tensor is expanded into a dense Float32Array of its header's shape.
 import { type ErrorCode, FedtlError } from '@fedtl/util';
-import { decodeUpdate, encodeUpdate } from './codec';
+import { decodeEvaluateRequest, decodeRoundPlan, decodeUpdate, encodeEvaluateRequest, encodeRoundPlan, encodeUpdate } from './codec';
 import type { NamedTensor, TensorEncoding, Update } from './domain';
 import { decodeTensor } from './tensor-codec';
-import { encodeHostileSparseUpdate } from './testing/hostile-sparse';
+import { encodeHostileSparseUpdate, encodeInflatedEvaluateRequest, encodeInflatedRoundPlan } from './testing/hostile-sparse';
+import { sampleRoundPlan } from './testing/fixtures';
 import { validateTensors, type TensorSpec } from './validate';
 
 // The codec's decodeTensor, wrapped so a test can tell whether (and for which tensor) it was reached.
@@ -78,5 +79,31 @@ describe('decodeUpdate with the expected tensors', () => {
     const repeated = refusal(() => decodeUpdate(encodeUpdate(updateOf([bias, bias]), { tensorEncoding: 'sparse' }), { expectedTensors: model }));
     expect([repeated.code, repeated.message]).toEqual(['FEDTL_ERR_BAD_TENSOR_NAME', 'Update.delta.1: expected each tensor once, got "head/out/bias" twice']);
     expect(decodeTensorCalls).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('decodeRoundPlan and decodeEvaluateRequest with the expected tensors (a client checking its coordinator)', () => {
+  it('decodes the model\'s weights as without them', () => {
+    const plan = { ...sampleRoundPlan(), weights: [kernel, bias] };
+    const bytes = encodeRoundPlan(plan, { tensorEncoding: 'sparse' });
+    expect(decodeRoundPlan(bytes, { expectedTensors: model })).toEqual(decodeRoundPlan(bytes));
+    const request = encodeEvaluateRequest({ runId: 'run-1', round: 2, weights: [kernel, bias] });
+    expect(decodeEvaluateRequest(request, { expectedTensors: model })).toEqual(decodeEvaluateRequest(request));
+  });
+
+  it('refuses an inflated sparse tensor from its header, before expanding it', () => {
+    const plan = encodeInflatedRoundPlan({ ...sampleRoundPlan(), weights: [kernel, bias] });
+    const request = encodeInflatedEvaluateRequest({ runId: 'run-1', round: 2, weights: [kernel, bias] });
+    // Without the check, both decode to the inflated dense tensor.
+    expect(decodeRoundPlan(plan).weights[0].data).toHaveLength(4096 * 4095);
+    for (const [decode, where] of [
+      [() => decodeRoundPlan(plan, { expectedTensors: model }), 'RoundPlan.weights.0'],
+      [() => decodeEvaluateRequest(request, { expectedTensors: model }), 'EvaluateRequest.weights.0'],
+    ] as const) {
+      decodeTensorCalls.mockClear();
+      const error = refusal(decode);
+      expect([error.code, error.message]).toEqual(['FEDTL_ERR_BAD_TENSOR_SHAPE', `${where}: tensor 'head/out/kernel': expected shape [4,2], got [4096,4095] (rank 2)`]);
+      expect(decodeTensorCalls).not.toHaveBeenCalled();
+    }
   });
 });

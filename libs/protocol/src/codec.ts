@@ -105,11 +105,12 @@ export function encodeRoundPlan(plan: RoundPlan, options: EncodeOptions = {}): U
     }).finish(),
   });
 }
-export function decodeRoundPlan(payload: unknown): RoundPlan {
+/** Decodes a RoundPlan (errors as described at the top; the weights' headers checked as `options` asks). */
+export function decodeRoundPlan(payload: unknown, options: DecodeTensorsOptions = {}): RoundPlan {
   return decodeMessage('RoundPlan', v1.RoundPlan, payload, (wire, fields) => ({
     runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
-    weights: tensorsFromWire(wire.weights, fields.at('weights')),
+    weights: tensorsFromWire(wire.weights, fields.at('weights'), options.expectedTensors),
     config: trainingConfigFromWire(fields.present('config', wire.config), fields.at('config')),
     ...(wire.secureAggregation ? { secureAggregation: secAggParamsFromWire(wire.secureAggregation, fields.at('secureAggregation')) } : {}),
   }));
@@ -129,8 +130,8 @@ export function encodeUpdate(update: Update, options: EncodeOptions = {}): Uint8
   });
 }
 
-/** How decodeUpdate checks a delta against the receiver's model. */
-export interface DecodeUpdateOptions {
+/** How decodeUpdate, decodeRoundPlan and decodeEvaluateRequest check tensors against the receiver's model. */
+export interface DecodeTensorsOptions {
   /**
    * The tensors the receiver's model has. When given, each delta tensor's header is checked against them as it
    * is read, before its data is read or a sparse tensor expanded (a hostile header would otherwise make the
@@ -144,7 +145,7 @@ export interface DecodeUpdateOptions {
 }
 
 /** Decodes an Update (errors as described at the top; header checks as `options` asks). */
-export function decodeUpdate(payload: unknown, options: DecodeUpdateOptions = {}): Update {
+export function decodeUpdate(payload: unknown, options: DecodeTensorsOptions = {}): Update {
   return decodeMessage('Update', v1.Update, payload, (wire, fields) => ({
     runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
@@ -165,11 +166,12 @@ export function encodeEvaluateRequest(request: EvaluateRequest, options: EncodeO
     after: new Uint8Array(0),
   });
 }
-export function decodeEvaluateRequest(payload: unknown): EvaluateRequest {
+/** Decodes an EvaluateRequest (errors as described at the top; the weights' headers checked as `options` asks). */
+export function decodeEvaluateRequest(payload: unknown, options: DecodeTensorsOptions = {}): EvaluateRequest {
   return decodeMessage('EvaluateRequest', v1.EvaluateRequest, payload, (wire, fields) => ({
     runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
-    weights: tensorsFromWire(wire.weights, fields.at('weights')),
+    weights: tensorsFromWire(wire.weights, fields.at('weights'), options.expectedTensors),
   }));
 }
 

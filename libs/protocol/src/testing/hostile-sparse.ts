@@ -1,8 +1,8 @@
 // Test support: Updates whose sparse tensors (tensor.proto fields 8-10) break the layout rules in one way each, as
 // a hostile client could write them, for the coordinator's hostile-message fuzz. Written with the generated code
 // directly: fedtl's own encoder cannot produce any of them.
-import { encodeUpdate } from '../codec';
-import type { Update } from '../domain';
+import { encodeEvaluateRequest, encodeRoundPlan, encodeUpdate } from '../codec';
+import type { EvaluateRequest, RoundPlan, Update } from '../domain';
 import { FIELD_LIMITS } from '../field-limits';
 import { fedtl } from '../generated/fedtl';
 
@@ -107,4 +107,25 @@ function varint(value: number): number[] {
   }
   bytes.push(value);
   return bytes;
+}
+
+/** The shape an inflated weight tensor claims: 16,773,120 values, just under the per-message sparse budget. */
+export const INFLATED_SHAPE = [4096, 4095];
+
+/**
+ * `plan` with its first weight tensor sparse, listing no entry, its header claiming INFLATED_SHAPE: a few bytes a
+ * hostile coordinator could send that expand to 64 MiB in a receiver that does not check headers first.
+ */
+export function encodeInflatedRoundPlan(plan: RoundPlan): Uint8Array {
+  return v1.RoundPlan.encode(inflateFirst(v1.RoundPlan.decode(encodeRoundPlan(plan, { tensorEncoding: 'sparse' })))).finish();
+}
+
+/** `request` inflated as encodeInflatedRoundPlan inflates a plan. */
+export function encodeInflatedEvaluateRequest(request: EvaluateRequest): Uint8Array {
+  return v1.EvaluateRequest.encode(inflateFirst(v1.EvaluateRequest.decode(encodeEvaluateRequest(request, { tensorEncoding: 'sparse' })))).finish();
+}
+
+function inflateFirst<M extends { weights: v1.ITensor[] }>(message: M): M {
+  Object.assign(message.weights[0], { shape: INFLATED_SHAPE, sparseCount: 0, sparseIndices: new Uint8Array(0), data: new Uint8Array(0) });
+  return message;
 }
