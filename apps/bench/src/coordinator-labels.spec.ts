@@ -10,6 +10,7 @@ import { coordinatorLabelArgs, LABELS_CONFIG_FILE } from './coordinator-labels';
 import { DOMAINS_DEFAULTS } from './domains/domains-config';
 import { federationCoordinatorArgs } from './domains/federation-run';
 import { coordinatorProcessArgs } from './load/coordinator-process';
+import { sampleFederationOptions } from './testing/federation-options';
 import { coordinatorArgs, type SimulationSpec } from './simulate/simulation-run';
 
 const LABELS = ['good, not great', 'bad', 'so-so: "meh"', 'très bien'];
@@ -40,22 +41,7 @@ describe('coordinatorLabelArgs', () => {
     const simulation = { backboneSpec: 'use-lite', labels: LABELS, rounds: 2, seed: 1, clientsPerRound: 2, connectBatch: 1, model: DOMAINS_DEFAULTS.model, training: DOMAINS_DEFAULTS.training } as unknown as SimulationSpec;
     expect(await coordinatorLabels(await coordinatorArgs(simulation, 4, sandbox.dir))).toEqual(LABELS);
     expect(await coordinatorLabels(await coordinatorProcessArgs({ outDir: sandbox.dir, clients: 3, rounds: 1, dim: 8, adapterWidth: 4, labels: LABELS }))).toEqual(LABELS);
-    const federation = await federationCoordinatorArgs({
-      runDir: sandbox.dir,
-      clients: ['books', 'kitchen'].map((id) => ({ id, trainFile: `${id}.train.jsonl`, testFile: `${id}.test.jsonl` })),
-      labels: LABELS,
-      rounds: 1,
-      seed: 7,
-      backbone: 'use-lite',
-      backend: 'cpu',
-      cacheDir: join(sandbox.dir, 'cache'),
-      model: DOMAINS_DEFAULTS.model,
-      training: DOMAINS_DEFAULTS.training,
-      strategy: { name: 'fedavg' },
-      personalizeEpochs: 0,
-      audit: false,
-      secureAggregation: false,
-    });
+    const federation = await federationCoordinatorArgs(sampleFederationOptions(sandbox.dir, { labels: LABELS }));
     expect(await coordinatorLabels(federation)).toEqual(LABELS);
   });
 });
