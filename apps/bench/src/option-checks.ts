@@ -1,6 +1,7 @@
 // The checks a declaration cannot express on its own, shared by the suites' builders (DOMAINS' domainsOptionsFrom
 // and the others): an option every run needs, a list without repeats, a list of positive numbers. Each throws
 // FedtlError FEDTL_ERR_BAD_CONFIG naming the flag, what it expects and what came, as the declarations' own errors do.
+import { statSync } from 'node:fs';
 import { configError } from '@fedtl/util';
 
 /** `value`, or FEDTL_ERR_BAD_CONFIG when the option was not given (no source had it and it has no default). */
@@ -28,4 +29,16 @@ export function positiveNumbers(items: readonly string[], flag: string): number[
 export function subsetOf<const K extends readonly string[]>(names: readonly string[], known: K, flag: string): Array<K[number]> {
   for (const name of names) if (!known.includes(name)) throw configError(flag, `a subset of ${known.join(',')}`, name);
   return known.filter((name) => names.includes(name));
+}
+
+/**
+ * `path` when it names an existing file or folder, as `kind` asks: a path option is checked before its suite reads
+ * it, so that a missing one is a FEDTL_ERR_BAD_CONFIG naming the flag and the path, not an ENOENT stack mid-run.
+ */
+export function existingPath(path: string, flag: string, kind: 'file' | 'folder' | 'file or folder'): string {
+  const stats = statSync(path, { throwIfNoEntry: false });
+  if (!stats) throw configError(flag, `an existing ${kind}`, path);
+  if (kind === 'file' && !stats.isFile()) throw configError(flag, 'an existing file, not a folder', path);
+  if (kind === 'folder' && !stats.isDirectory()) throw configError(flag, 'an existing folder, not a file', path);
+  return path;
 }

@@ -98,6 +98,20 @@ describe('error feedback for top-k (Stich et al. 2018)', () => {
     expect(feedback.residualNorm).toBeGreaterThan(4 * Math.hypot(3, 3) - 4 * 1 - 1e-3 - 1);
   });
 
+  it('can exceed a tiny clip norm after float16 rounding, by at most 2^-25·√k (so the coordinator clips again)', () => {
+    // Four equal magnitudes clipped to S / (1 + 2^-11) are about 0.8 · 2^-24 each, below float16's normal range:
+    // each rounds up to 2^-24, so the sent norm is 2 · 2^-24 > S.
+    const clipNorm = 1.6 * 2 ** -24;
+    const values = [Float32Array.of(1, 1), Float32Array.of(-1, 1)];
+    const compressed = new ErrorFeedback().compress(tensors(values), { encoding: 'sparse', topkFraction: 1 }, clipNorm);
+    const sent = compressed.delta.flatMap((tensor) => Array.from(tensor.data));
+    const kept = sent.filter((value) => value !== 0).length;
+    const norm = Math.hypot(...sent);
+    expect(compressed.clipped).toBe(true);
+    expect(norm).toBeGreaterThan(clipNorm);
+    expect(norm).toBeLessThanOrEqual(clipNorm + 2 ** -25 * Math.sqrt(kept));
+  });
+
   it('passes other compressions through untouched, with no residual', () => {
     const feedback = new ErrorFeedback();
     const delta = tensors([Float32Array.of(1, 2)]);

@@ -24,8 +24,11 @@ export interface CompressedDelta {
   clipped?: boolean;
 }
 
-// float16 rounding moves each value by at most 2^-11 of itself, so a vector clipped to S / (1 + 2^-11) is still
-// within S once its values are rounded to float16 for the wire.
+// float16 rounding moves a value in its normal range (|v| >= 2^-14) by at most 2^-11 of itself, so a vector of
+// such values clipped to S / (1 + 2^-11) stays within S (up to float32 rounding) once rounded for the wire. Not a
+// guarantee: a smaller value is rounded to a multiple of 2^-24, an error of up to 2^-25 that can be any fraction of
+// it, so with a tiny S the sent part can exceed S by up to 2^-25·sqrt(k) for its k values below 2^-14. DP does not
+// rest on this: the coordinator clips every decoded update to S again before it sums and noises them.
 const FLOAT16_ROUNDING = 2 ** -11;
 
 /** One client's error-feedback memory, for one run and one tensor layout at a time. */
@@ -52,8 +55,9 @@ export class ErrorFeedback {
    * @param delta local − global per tensor (float32; the client's DP clip, if any, already applied)
    * @param compression the plan's; absent or raw: the delta as it is
    * @param clipNorm the plan's update clip norm S (client-level DP), if any: top-k's sent part is scaled to L2 norm
-   *   at most S, whatever the residual added, and what the clip removes stays in the residual; each round's release
-   *   is thus bounded by S as DP-FedAvg's sensitivity needs
+   *   at most S / (1 + 2^-11), whatever the residual added, and what the clip removes stays in the residual; after
+   *   float16 rounding it is within S for normal values (see FLOAT16_ROUNDING), and the coordinator's own clip to S
+   *   is what DP-FedAvg's sensitivity rests on
    */
   compress(delta: readonly NamedTensor[], compression: UpdateCompression | undefined, clipNorm?: number): CompressedDelta {
     if (!compression || compression.encoding !== 'sparse') return { delta: [...delta], encoding: compression?.encoding ?? 'raw' };

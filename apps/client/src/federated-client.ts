@@ -43,6 +43,7 @@ import {
   type RoundPlan,
   type RunEnd,
   type ServerToClientEvents,
+  type TensorSpec,
   type Welcome,
 } from '@fedtl/protocol';
 import { PERMISSIVE_POLICY, describePolicy, policyRequiresSecureAggregation, policyViolation, type PrivacyPolicy } from '@fedtl/privacy';
@@ -126,6 +127,14 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private markWelcomed!: () => void;
   private welcomedThisSession = true;
   private runId?: string;
+  /** The run's model tensors, from the learner at the run's first Welcome. */
+  private runTensors?: readonly TensorSpec[];
+  /**
+   * What plans and evaluation requests are checked against as they are decoded (a hostile header naming a huge
+   * sparse tensor is refused before it is expanded): the run's tensors once this session is welcomed; none before,
+   * when a plan may belong to a run whose model this client has not seen yet.
+   */
+  private expectedTensors?: readonly TensorSpec[];
   private stopped = false;
   /** Set once a terminal event was emitted: nothing after it (a late disconnect, a join reply) counts. */
   private ended = false;
@@ -299,7 +308,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
 
   private async onWelcome(welcome: Welcome): Promise<void> {
     if (this.runId !== welcome.runId) {
-      await this.learner.startRun(welcome.model);
+      this.runTensors = await this.learner.startRun(welcome.model);
       this.errorFeedback.reset();
       this.roundsJoined = 0;
       this.roundsRefused = 0;
@@ -313,13 +322,14 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     clearTimeout(this.giveUpTimer);
     this.giveUpTimer = undefined;
     this.welcomedThisSession = true;
+    this.expectedTensors = this.runTensors;
     this.markWelcomed();
     this.log.info('joined', { round: welcome.currentRound, labels: welcome.model.labels });
     this.emit('welcome', welcome);
   }
 
   private onRoundPlan(payload: unknown, ack: (reply: Uint8Array) => void): void {
-    const plan = this.acceptRequest(decodeRoundPlan, payload, ack);
+    const plan = this.acceptRequest((bytes) => decodeRoundPlan(bytes, { expectedTensors: this.expectedTensors }), payload, ack);
     if (!plan) return;
     if (plan.secureAggregation) {
       // Not in the training queue, so nothing else would catch what it throws: answered here, never unhandled.
@@ -631,7 +641,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   private onEvaluateRequest(payload: unknown, ack: (reply: Uint8Array) => void): void {
-    const request = this.acceptRequest(decodeEvaluateRequest, payload, ack);
+    const request = this.acceptRequest((bytes) => decodeEvaluateRequest(bytes, { expectedTensors: this.expectedTensors }), payload, ack);
     if (!request) return;
     this.enqueue(async () => {
       await this.welcomed;
@@ -727,6 +737,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   private startSession(): void {
     if (!this.welcomedThisSession) return;
     this.welcomedThisSession = false;
+    this.expectedTensors = undefined;
     this.welcomed = new Promise((resolve) => (this.markWelcomed = resolve));
   }
 

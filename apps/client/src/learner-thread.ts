@@ -5,7 +5,7 @@
 // that replaces one that crashed).
 import * as path from 'node:path';
 import type { BackendName, ProgressCallback } from '@fedtl/model';
-import type { EvaluateReport, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
+import type { EvaluateReport, ModelSpec, NamedTensor, TensorSpec, TrainingConfig } from '@fedtl/protocol';
 import { RpcWorker, createLogger, loggingSettings, transferListOf } from '@fedtl/util';
 import type { LearnerData, LocalUpdate } from './learner';
 import type { LearnerWorkerInfo, LearnerWorkerPayload } from './learner-worker';
@@ -46,11 +46,13 @@ export class LearnerThread {
 
   /**
    * Starts a run: a fresh learner for `spec` (the local-only baseline and personalised head belong to a run).
-   * Rejects with FEDTL_ERR_UNKNOWN_LABEL when this client's data holds a label outside `spec.labels`.
+   * Resolves to the tensors the model has (names, shapes, dtypes), which the run's plans and evaluation requests
+   * carry. Rejects with FEDTL_ERR_UNKNOWN_LABEL when this client's data holds a label outside `spec.labels`.
    */
-  async startRun(spec: ModelSpec): Promise<void> {
-    await (await this.running()).call('startRun', spec);
+  async startRun(spec: ModelSpec): Promise<TensorSpec[]> {
+    const tensors = await (await this.running()).call<TensorSpec[]>('startRun', spec);
     this.spec = spec;
+    return tensors;
   }
 
   /**

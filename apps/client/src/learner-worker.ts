@@ -3,7 +3,7 @@
 // of local training and evaluation happens here, off the thread that serves the connection.
 import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend, type BackendName } from '@fedtl/model';
+import { selectBackend, trainableTensorSpecs, type BackendName } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, configureLogging, serveRpc, transferListOf, type LoggingSettings, type RpcCall } from '@fedtl/util';
 import { Learner, type LearnerData } from './learner';
@@ -37,9 +37,10 @@ serveRpc<LearnerWorkerPayload>(async (init) => {
     info,
     methods: {
       /** A new run (a Welcome with another run id): a fresh learner for its model, baseline and head included. */
+      /** Returns the tensors the run's model has (names, shapes, dtypes): what the run's plans carry. */
       startRun: (spec: ModelSpec) => {
         learner = new Learner(spec, init.data, init.localBaselineEpochs, init.seed, init.personalizeEpochs);
-        return { result: null };
+        return { result: trainableTensorSpecs(spec) };
       },
       /** Reports its steps (done, total over all local epochs) as the call's progress, a few times a second. */
       fit: async ({ weights, config }: { weights: NamedTensor[]; config: TrainingConfig }, call: RpcCall) => {

@@ -39,6 +39,14 @@ describe('coordinator configuration', () => {
     expect(parseCoordinatorConfig(['--config', path], { FEDTL_TOKEN: STRONG })).toEqual(parseCoordinatorConfig(argv, { FEDTL_TOKEN: STRONG }));
   });
 
+  it('prints and runs with the canonical --compression, however it was spelt', () => {
+    const printed = (argv: string[]) => parseCommandLine(COORDINATOR_OPTIONS, ['--print-config', ...argv], {}, () => 'compression: " INT8"\n').printed;
+    expect(printed(['--compression', 'TopK:0.010'])).toContain('compression: topk:0.01 # flag --compression');
+    expect(printed(['--compression', 'topk:1e-2'])).toContain('compression: topk:0.01 # flag --compression');
+    expect(printed(['--config', 'c.yaml'])).toContain('compression: int8 # config file');
+    expect(parseCoordinatorConfig(['--compression', 'TopK:0.010'])).toEqual(parseCoordinatorConfig(['--compression', 'topk:0.01']));
+  });
+
   it('validates file values exactly like flags, naming the option', () => {
     const path = file({ roundTimeoutMs: -1 });
     expect(() => parseCoordinatorConfig(['--config', path])).toThrow(`${path}: roundTimeoutMs: expected an integer in [1, 2147483647], got -1`);

@@ -12,7 +12,7 @@ import {
   LOG_OPTIONS,
   type OptionDeclarations,
 } from '@fedtl/util/options';
-import { UPDATE_COMPRESSION_SYNTAX, parseUpdateCompression } from '@fedtl/protocol/compression';
+import { UPDATE_COMPRESSION_SYNTAX, canonicalUpdateCompression, parseUpdateCompression } from '@fedtl/protocol/compression';
 import { NORM_ACTIONS } from './norm-bound';
 
 export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'per-fedavg', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
@@ -114,6 +114,7 @@ export const COORDINATOR_OPTIONS = {
     default: 'float32',
     accepts: (text: string) => parseUpdateCompression(text) !== undefined,
     expected: UPDATE_COMPRESSION_SYNTAX,
+    normalize: canonicalUpdateCompression,
     valueName: 'ENCODING',
     group: MODEL,
   }),

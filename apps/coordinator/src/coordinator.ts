@@ -221,7 +221,8 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
   /** When the current phase gives up waiting (epoch ms): the round's or the evaluation's timeout, or the quorum's. */
   private phaseDeadline?: number;
   private activeRound?: number;
-  private readonly expectedTensors: TensorSpec[];
+  /** The model's tensors: what every update's delta must consist of (checked as it is decoded, server.ts, and in full by RoundCollector). */
+  readonly expectedTensors: readonly TensorSpec[];
   private readonly log = createLogger('coordinator');
   /** Every privacy event of the run so far; stored at every charge (privacy.persist) and in every checkpoint. */
   private ledger: PrivacyLedger;

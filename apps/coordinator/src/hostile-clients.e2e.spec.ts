@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { initialWeights } from '@fedtl/model';
 import { encodeUpdate, type NamedTensor, type RoundPlan } from '@fedtl/protocol';
+import { encodeHostileSparseUpdate } from '@fedtl/protocol/testing';
 import { configureLogging } from '@fedtl/util';
 import { useTestSandbox, writeSyntheticFeatureFiles } from '@fedtl/util/testing';
 import { FEATURE_DIM, maxAbsDifference, readAuditedUpdates, readCheckpointWeights, referenceFedAvg, startClientProcess, startScriptedFederation, HARNESS_SPEC } from './testing/federation-harness';
@@ -13,6 +14,11 @@ type Tamper = (plan: RoundPlan, clientId: string) => Uint8Array;
 const zeroDelta = (plan: RoundPlan): NamedTensor[] => plan.weights.map((t) => ({ ...t, data: new Float32Array(t.data.length) }));
 const update = (plan: RoundPlan, clientId: string, delta: NamedTensor[], round = plan.round, numExamples = 10) =>
   encodeUpdate({ runId: plan.runId, round, clientId, delta, numExamples, metrics: {} });
+const sparseInflated = (plan: RoundPlan, clientId: string, fault: 'inflated-shapes' | 'inflated-unknown-name') => {
+  const payload = encodeHostileSparseUpdate({ runId: plan.runId, round: plan.round, clientId, delta: zeroDelta(plan), numExamples: 10, metrics: {} }, fault);
+  expect(payload.byteLength).toBeLessThan(1024);
+  return payload;
+};
 const replaceFirst = (plan: RoundPlan, change: (t: NamedTensor) => NamedTensor, index = 0) =>
   zeroDelta(plan).map((t, i) => (i === index ? change(t) : t));
 
@@ -28,6 +34,10 @@ const ROGUES: Record<string, { tamper: Tamper; code: string }> = {
   'rogue-inf': { tamper: (p, id) => update(p, id, replaceFirst(p, (t) => ({ ...t, data: new Float32Array(t.data.length).fill(Infinity) }))), code: 'FEDTL_ERR_NON_FINITE' },
   'rogue-garbage': { tamper: () => Uint8Array.from([0xff, 0x13, 0x37, 0x00, 0x99, 0x42, 0x08]), code: 'FEDTL_ERR_MALFORMED_MESSAGE' },
   'rogue-examples': { tamper: (p, id) => update(p, id, zeroDelta(p), p.round, 1_000_000), code: 'FEDTL_ERR_BAD_EXAMPLE_COUNT' },
+  // A few bytes whose sparse tensors each claim 2^24 values: refused from the headers, before anything is expanded
+  // (a coordinator that expanded first would spend 64 MiB on the first tensor and refuse the second as over budget).
+  'rogue-sparse-shape': { tamper: (p, id) => sparseInflated(p, id, 'inflated-shapes'), code: 'FEDTL_ERR_BAD_TENSOR_SHAPE' },
+  'rogue-sparse-name': { tamper: (p, id) => sparseInflated(p, id, 'inflated-unknown-name'), code: 'FEDTL_ERR_BAD_TENSOR_NAME' },
 };
 
 describe('hostile clients', () => {

@@ -50,7 +50,7 @@ export class RoundCollector {
     readonly runId: string,
     readonly round: number,
     readonly selected: ReadonlySet<string>,
-    private readonly expected: TensorSpec[],
+    private readonly expected: readonly TensorSpec[],
     private readonly aggregator: RoundAggregator,
     /** Largest example count each client may claim: what it declared at Join. */
     private readonly maxExamples: (clientId: string) => number,

@@ -339,7 +339,9 @@ export class CoordinatorServer {
       const sender = this.requireJoined(clientId);
       let update;
       try {
-        update = decodeUpdate(payload);
+        // Headers are checked against the model before any data is read: a sparse tensor is expanded only when
+        // it is one of the model's, so a few hostile bytes cannot make the coordinator allocate more than the model.
+        update = decodeUpdate(payload, { expectedTensors: this.coordinator.expectedTensors });
       } catch (err) {
         const error = toFedtlError(err);
         this.coordinator.handleBadMessage(sender, error.code, error.message);

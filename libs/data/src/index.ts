@@ -1,5 +1,6 @@
 export type { BadRow, BadRowPolicy } from './bad-rows';
 export * from './csv';
+export { csvRecords, type CsvRecord } from './csv-records';
 export * from './dirichlet-client-split';
 export * from './dirichlet-split';
 export * from './example';

@@ -31,7 +31,7 @@ import {
   sampleUpdate,
   sampleWelcome,
 } from './testing/fixtures';
-import { SPARSE_FAULTS, encodeHostileSparseUpdate, type SparseFault } from './testing/hostile-sparse';
+import { SPARSE_LAYOUT_FAULTS, encodeHostileSparseUpdate, type SparseLayoutFault } from './testing/hostile-sparse';
 import type { Update } from './domain';
 
 const PROTO_ROOT = path.resolve(__dirname, '../../../proto');
@@ -515,7 +515,7 @@ describe('hostile sparse updates', () => {
       metrics: {},
     };
     expect(Array.from(decodeUpdate(encodeUpdate(update, { tensorEncoding: 'sparse' })).delta[0].data)).toEqual([0, 1, 0, 0, 0, 0, 2, 0]);
-    const expected: Record<SparseFault, RegExp> = {
+    const expected: Record<SparseLayoutFault, RegExp> = {
       'out-of-range': /Update\.delta\.0: tensor 'head\/out\/kernel' is sparse with 1 entries in 8 values: expected positions below 8, got 8 at index 0/,
       duplicate: /a gap of 0 \(a duplicate position 1\)/,
       unsorted: /expected positions below 8, got 4294967296 at index 1/,
@@ -528,7 +528,7 @@ describe('hostile sparse updates', () => {
       'huge-shape': /at most 16777216 values in all/,
       'int8-values': /expected its values raw \(float32\) or float16, got int8/,
     };
-    for (const fault of SPARSE_FAULTS) {
+    for (const fault of SPARSE_LAYOUT_FAULTS) {
       let thrown: unknown;
       try {
         decodeUpdate(encodeHostileSparseUpdate(update, fault));

@@ -32,6 +32,7 @@ import { FieldReader, FieldWriter } from './field-checks';
 import { FIELD_LIMITS } from './field-limits';
 import { decodeTensor, encodeTensor, type DecodeBudget } from './tensor-codec';
 import { writeTensorMessage } from './tensor-message-writer';
+import { TensorHeaderCheck, type TensorSpec } from './validate';
 import { toUint8Array } from './transport';
 
 import v1 = fedtl.v1;
@@ -104,11 +105,12 @@ export function encodeRoundPlan(plan: RoundPlan, options: EncodeOptions = {}): U
     }).finish(),
   });
 }
-export function decodeRoundPlan(payload: unknown): RoundPlan {
+/** Decodes a RoundPlan (errors as described at the top; the weights' headers checked as `options` asks). */
+export function decodeRoundPlan(payload: unknown, options: DecodeTensorsOptions = {}): RoundPlan {
   return decodeMessage('RoundPlan', v1.RoundPlan, payload, (wire, fields) => ({
     runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
-    weights: tensorsFromWire(wire.weights, fields.at('weights')),
+    weights: tensorsFromWire(wire.weights, fields.at('weights'), options.expectedTensors),
     config: trainingConfigFromWire(fields.present('config', wire.config), fields.at('config')),
     ...(wire.secureAggregation ? { secureAggregation: secAggParamsFromWire(wire.secureAggregation, fields.at('secureAggregation')) } : {}),
   }));
@@ -127,12 +129,28 @@ export function encodeUpdate(update: Update, options: EncodeOptions = {}): Uint8
     after: v1.Update.encode({ numExamples: fields.uint32('numExamples', update.numExamples), metrics: update.metrics }).finish(),
   });
 }
-export function decodeUpdate(payload: unknown): Update {
+
+/** How decodeUpdate, decodeRoundPlan and decodeEvaluateRequest check tensors against the receiver's model. */
+export interface DecodeTensorsOptions {
+  /**
+   * The tensors the receiver's model has. When given, each delta tensor's header is checked against them as it
+   * is read, before its data is read or a sparse tensor expanded (a hostile header would otherwise make the
+   * receiver allocate up to FIELD_LIMITS.sparseDenseValuesPerMessage values from a few bytes): a name not among
+   * them or repeated is FEDTL_ERR_BAD_TENSOR_NAME, another dtype or shape FEDTL_ERR_BAD_TENSOR_DTYPE / _SHAPE
+   * (validateTensors's codes), and the message's sparse tensors may expand to at most these tensors' values in
+   * all. Missing tensors, data and finiteness are still validateTensors's to check. Without it, any well-formed
+   * tensor decodes.
+   */
+  expectedTensors?: readonly TensorSpec[];
+}
+
+/** Decodes an Update (errors as described at the top; header checks as `options` asks). */
+export function decodeUpdate(payload: unknown, options: DecodeTensorsOptions = {}): Update {
   return decodeMessage('Update', v1.Update, payload, (wire, fields) => ({
     runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
     clientId: fields.identifier('clientId', wire.clientId, FIELD_LIMITS.clientIdChars),
-    delta: tensorsFromWire(wire.delta, fields.at('delta')),
+    delta: tensorsFromWire(wire.delta, fields.at('delta'), options.expectedTensors),
     numExamples: wire.numExamples ?? 0,
     metrics: fields.metrics('metrics', wire.metrics),
   }));
@@ -148,11 +166,12 @@ export function encodeEvaluateRequest(request: EvaluateRequest, options: EncodeO
     after: new Uint8Array(0),
   });
 }
-export function decodeEvaluateRequest(payload: unknown): EvaluateRequest {
+/** Decodes an EvaluateRequest (errors as described at the top; the weights' headers checked as `options` asks). */
+export function decodeEvaluateRequest(payload: unknown, options: DecodeTensorsOptions = {}): EvaluateRequest {
   return decodeMessage('EvaluateRequest', v1.EvaluateRequest, payload, (wire, fields) => ({
     runId: fields.identifier('runId', wire.runId, FIELD_LIMITS.runIdChars),
     round: wire.round ?? 0,
-    weights: tensorsFromWire(wire.weights, fields.at('weights')),
+    weights: tensorsFromWire(wire.weights, fields.at('weights'), options.expectedTensors),
   }));
 }
 
@@ -472,8 +491,11 @@ function tensorsToWire(tensors: NamedTensor[], options: EncodeOptions, fields: F
   });
 }
 
-function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fields: FieldReader): NamedTensor[] {
-  const budget: DecodeBudget = { sparseDenseValues: FIELD_LIMITS.sparseDenseValuesPerMessage };
+/** The tensors of a message; with `expected`, each header is checked against it before its data is decoded. */
+function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fields: FieldReader, expected?: readonly TensorSpec[]): NamedTensor[] {
+  const headers = expected ? new TensorHeaderCheck(expected) : undefined;
+  const limit = Math.min(FIELD_LIMITS.sparseDenseValuesPerMessage, headers?.totalValues ?? Infinity);
+  const budget: DecodeBudget = { sparseDenseValues: limit, sparseDenseLimit: limit };
   return fields.count('', wires ?? [], FIELD_LIMITS.tensorsPerMessage).map((wire, index) => {
     const at = fields.at(`${index}`);
     const header = {
@@ -483,6 +505,7 @@ function tensorsFromWire(wires: v1.Tensor.$Properties[] | null | undefined, fiel
       encoding: at.enumValue('encoding', ENCODINGS, wire.encoding),
     };
     try {
+      headers?.check(header);
       const data = wire.data ?? new Uint8Array(0);
       const sparse = header.encoding === 'sparse'
         ? { count: wire.sparseCount ?? 0, indices: wire.sparseIndices ?? new Uint8Array(0), values: at.enumValue('sparseValues', ENCODINGS, wire.sparseValues) }

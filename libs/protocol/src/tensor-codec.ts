@@ -51,6 +51,8 @@ export interface DecodeBudget {
    * the start of a message); decoding a sparse tensor takes its dense length from it.
    */
   sparseDenseValues: number;
+  /** What `sparseDenseValues` was at the start of the message, for the refusal's wording (default the field limit). */
+  readonly sparseDenseLimit?: number;
 }
 
 /** Number of values a tensor of this shape holds: 1 for a scalar (`[]`), 0 when any dimension is 0. */
@@ -144,7 +146,7 @@ function fromSparse(wire: WireTensor, denseLength: number, budget: DecodeBudget)
   if (denseLength > budget.sparseDenseValues) {
     throw new FedtlError(
       'FEDTL_ERR_BAD_TENSOR_DATA',
-      `${header}: expected its message's sparse tensors to hold at most ${FIELD_LIMITS.sparseDenseValuesPerMessage} values in all, ` +
+      `${header}: expected its message's sparse tensors to hold at most ${budget.sparseDenseLimit ?? FIELD_LIMITS.sparseDenseValuesPerMessage} values in all, ` +
         `got ${denseLength} more with ${budget.sparseDenseValues} left`,
     );
   }

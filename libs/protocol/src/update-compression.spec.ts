@@ -2,7 +2,7 @@ import { decodeRoundPlan, encodeRoundPlan } from './codec';
 import type { RoundPlan, UpdateCompression } from './domain';
 import { fedtl } from './generated/fedtl';
 import { adapterWeights } from './testing/fixtures';
-import { formatUpdateCompression, parseUpdateCompression } from './update-compression';
+import { canonicalUpdateCompression, formatUpdateCompression, parseUpdateCompression } from './update-compression';
 
 const plan = (updateCompression?: UpdateCompression): RoundPlan => ({
   runId: 'run-1',
@@ -20,6 +20,13 @@ describe('the operator\'s words for a compression', () => {
     expect(parseUpdateCompression('topk:1')).toEqual({ encoding: 'sparse', topkFraction: 1 });
     for (const word of ['float32', 'float16', 'int8', 'topk:0.01', 'topk:0.25']) expect(formatUpdateCompression(parseUpdateCompression(word))).toBe(word);
     expect(formatUpdateCompression(undefined)).toBe('float32');
+  });
+
+  it('gives the canonical word of every accepted spelling, and refuses the rest', () => {
+    expect(canonicalUpdateCompression(' TopK:0.010 ')).toBe('topk:0.01');
+    expect(canonicalUpdateCompression('topk:1e-2')).toBe('topk:0.01');
+    expect(canonicalUpdateCompression('INT8')).toBe('int8');
+    expect(() => canonicalUpdateCompression('gzip')).toThrow(RangeError);
   });
 
   it('names nothing for anything else', () => {

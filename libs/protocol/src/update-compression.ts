@@ -26,3 +26,14 @@ export function formatUpdateCompression(compression: UpdateCompression | undefin
   if (!compression || compression.encoding === 'raw') return 'float32';
   return compression.encoding === 'sparse' ? `topk:${compression.topkFraction}` : compression.encoding;
 }
+
+/**
+ * The canonical word of a spelling `parseUpdateCompression` accepts (`TopK:0.010` -> `topk:0.01`, ` INT8` -> `int8`):
+ * what option declarations normalise to, so that --print-config shows the compression the run uses.
+ * @throws RangeError for text that names no compression (declarations check the syntax first).
+ */
+export function canonicalUpdateCompression(text: string): string {
+  const compression = parseUpdateCompression(text);
+  if (!compression) throw new RangeError(`canonicalUpdateCompression: expected ${UPDATE_COMPRESSION_SYNTAX}, got ${JSON.stringify(text)}`);
+  return formatUpdateCompression(compression);
+}

@@ -21,6 +21,13 @@ describe('domain data', () => {
     expect(kitchen.evaluation.every((e) => !testIds.has(e.id) && !trainIds.has(e.id))).toBe(true);
   });
 
+  it('refuses data of fewer than two labels when the label set is taken, before anything is embedded', () => {
+    const positive = (id: string) => ({ id, text: id, label: 'positive' });
+    expect(() => labelSetOf([{ name: 'books', trainPool: [positive('a')], evaluation: [positive('b')] }])).toThrow(
+      '--data-dir: expected domain files of at least two distinct labels (the classes the federation learns), got ["positive"]',
+    );
+  });
+
   it('refuses unknown domains', async () => {
     await expect(readDomains({ dataDir: sandbox.dir, domains: ['dvd'], seed: 1 })).rejects.toThrow(/books, kitchen/);
   });

@@ -6,7 +6,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDataset, stratifiedSample, stratifiedSplit, type LabelledText } from '@fedtl/data';
 import type { LabelledFeatures } from '@fedtl/model';
-import { FedtlError, deriveSeed } from '@fedtl/util';
+import { FedtlError, configError, deriveSeed } from '@fedtl/util';
+import { existingPath } from '../option-checks';
 
 export interface DomainTexts {
   name: string;
@@ -27,8 +28,7 @@ const TEST_SUFFIX = '.test.jsonl';
 
 /** Domains in `dataDir` with both a train and a test file, sorted. */
 export function discoverDomains(dataDir: string): string[] {
-  if (!existsSync(dataDir)) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--data-dir: expected an existing folder, got ${dataDir}`);
-  return readdirSync(dataDir)
+  return readdirSync(existingPath(dataDir, '--data-dir', 'folder'))
     .filter((name) => name.endsWith(TRAIN_SUFFIX))
     .map((name) => name.slice(0, -TRAIN_SUFFIX.length))
     .filter((domain) => existsSync(join(dataDir, domain + TEST_SUFFIX)))
@@ -72,6 +72,8 @@ export function withBudget(domains: readonly DomainTexts[], labelsPerClient: num
 export function labelSetOf(domains: readonly DomainTexts[]): string[] {
   const labels = new Set<string>();
   for (const domain of domains) for (const example of [...domain.trainPool, ...domain.evaluation]) labels.add(example.label);
+  // Checked here, before anything is embedded: the coordinator would refuse it too, but only minutes later.
+  if (labels.size < 2) throw configError('--data-dir', 'domain files of at least two distinct labels (the classes the federation learns)', [...labels]);
   return [...labels].sort();
 }
 

@@ -41,6 +41,7 @@ describe('domainsOptionsFrom', () => {
     expect(parseDomainsArgs(base).compression).toEqual([]);
     expect(parseDomainsArgs([...base, '--compression', 'topk:0.010,INT8']).compression).toEqual(['float32', 'topk:0.01', 'int8']);
     expect(parseDomainsArgs([...base, '--compression', 'float16,float32']).compression).toEqual(['float32', 'float16']);
+    expect(commandLine(DOMAINS_OPTIONS, [...base, '--compression', 'TopK:0.010,INT8', '--print-config']).printed).toContain('compression: [ topk:0.01, int8 ] # flag --compression');
     expect(() => parseDomainsArgs([...base, '--compression', 'int8,gzip'])).toThrow('--compression: expected a comma-separated list of at least 1 item, each float32, float16, int8 or topk:FRACTION');
     expect(() => parseDomainsArgs([...base, '--compression', 'topk:0.1,topk:0.10'])).toThrow('--compression: expected distinct compressions');
   });

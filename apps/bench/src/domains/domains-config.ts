@@ -1,7 +1,6 @@
 // `bench domains`: its declared options (domains-options.ts, shared ones in shared-options.ts) turned into the plain
 // values everything below receives, with the checks a single declaration cannot make. The defaults are the ones
 // chosen on a validation slice of the shared reviews' training data (docs/results/domains/tuning.md).
-import { formatUpdateCompression, parseUpdateCompression } from '@fedtl/protocol';
 import type { LogFormat, LogLevel } from '@fedtl/util';
 import type { OptionValues } from '@fedtl/util/options';
 import { distinct, required, subsetOf } from '../option-checks';
@@ -105,9 +104,8 @@ export function domainsOptionsFrom(v: OptionValues<typeof DOMAINS_OPTIONS>): Dom
   };
 }
 
-/** The compressions in their canonical words, float32 (the baseline) first, each once; none when not asked. */
-function compressionsToCompare(items: readonly string[] | undefined): string[] {
-  if (!items || items.length === 0) return [];
-  const words = items.map((item) => formatUpdateCompression(parseUpdateCompression(item)));
+/** The compressions (canonical words: the declaration normalises them), float32 (the baseline) first, each once; none when not asked. */
+function compressionsToCompare(words: readonly string[] | undefined): string[] {
+  if (!words || words.length === 0) return [];
   return distinct(['float32', ...words.filter((word) => word !== 'float32')], '--compression', 'distinct compressions');
 }

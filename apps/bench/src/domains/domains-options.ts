@@ -1,6 +1,6 @@
 // `fedtl bench domains`: its options, declared once (the shared ones from shared-options.ts). Light imports only,
 // so that `fedtl bench domains --help` starts fast; domains-config.ts turns the values into DomainsOptions.
-import { UPDATE_COMPRESSION_SYNTAX, parseUpdateCompression } from '@fedtl/protocol/compression';
+import { UPDATE_COMPRESSION_SYNTAX, canonicalUpdateCompression, parseUpdateCompression } from '@fedtl/protocol/compression';
 import { integerListOption, integerOption, stringListOption, LOG_OPTIONS } from '@fedtl/util/options';
 import { DOMAINS_DEFAULTS, SHARED_OPTIONS, SUITE_GROUP, withoutEnvironment } from '../shared-options';
 
@@ -31,6 +31,7 @@ export const DOMAINS_OPTIONS = {
         'gives each one\'s bytes up per round, mean accuracy and its difference from float32',
       acceptsItem: (item: string) => parseUpdateCompression(item) !== undefined,
       expectedItem: UPDATE_COMPRESSION_SYNTAX,
+      normalize: (items: string[]) => items.map(canonicalUpdateCompression),
       valueName: 'ENC,ENC,…',
       group: SUITE_GROUP,
     }),

@@ -33,12 +33,14 @@ export async function runDomainsSuite(resolved: ResolvedOptions<typeof DOMAINS_O
     seed: options.seed,
     validationFraction: options.validate ? options.validationFraction : undefined,
   });
-  const backbone = await backboneRefFor(options.backbone);
+  // Before the embedding (minutes): what the rows alone can refuse, at once.
+  const labels = labelSetOf(domains);
   const draws = options.labelsPerClient.map((labelsPerClient) => withBudget(domains, labelsPerClient, options.seed));
+  const backbone = await backboneRefFor(options.backbone);
   const store = await embedOnce(textsToEmbed(draws.flat()), backbone, options.backbone, options.cacheDir, options.embedThreads);
   const context: BenchContext = {
     options,
-    labels: labelSetOf(domains),
+    labels,
     store,
     backbone,
     backend,

@@ -6,12 +6,15 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PrivacyEvent, PrivacySpend } from '@fedtl/privacy';
 import { createLogger, fedtlProcessArgs } from '@fedtl/util';
+import { coordinatorLabelArgs } from '../coordinator-labels';
 import { WORKSPACE_ROOT, startApp, type AppProcess } from '../workspace';
 import type { ModelOptions, ServerOptimizerOptions, TrainingOptions } from './domains-config';
 
 /** The real client sending −S × its honest delta: a test entry, run from the sources under tsx. */
 const SIGN_FLIP_CLIENT_ENTRY = resolve(WORKSPACE_ROOT, 'apps/client/src/testing/sign-flip-main.ts');
 const READY_TIMEOUT_MS = 120_000;
+const READY_FILE = 'ready.json';
+const AUDIT_DIR = 'audit';
 
 export interface FederationClient {
   id: string;
@@ -105,6 +108,29 @@ export interface FederationResult {
 
 const log = createLogger('bench-federation');
 
+/**
+ * The coordinator's options for one federation (after `fedtl coordinator`), into `runDir`, which must exist: its
+ * labels go in a config file there.
+ */
+export async function federationCoordinatorArgs(options: FederationOptions): Promise<string[]> {
+  const { runDir, model, training } = options;
+  return [
+    '--port', '0', '--fresh', '--out-dir', runDir, '--ready-file', join(runDir, READY_FILE),
+    '--rounds', String(options.rounds), '--min-clients', String(options.clients.length),
+    '--backbone', options.backbone, ...(await coordinatorLabelArgs(runDir, options.labels)),
+    '--adapter-width', String(model.adapterWidth), '--head', model.head, '--head-hidden', String(model.headHidden),
+    '--local-epochs', String(training.localEpochs), '--batch-size', String(training.batchSize),
+    '--learning-rate', String(training.learningRate), '--optimizer', training.optimizer,
+    '--seed', String(options.seed), '--log-level', 'warn',
+    ...strategyFlags(options.strategy),
+    ...(options.audit ? ['--audit-dir', join(runDir, AUDIT_DIR)] : []),
+    ...(options.secureAggregation ? ['--secure-aggregation'] : []),
+    ...(options.initFrom !== undefined ? ['--init-from', options.initFrom] : []),
+    ...(options.dp ? dpFlags(options.dp) : []),
+    ...(options.compression !== undefined ? ['--compression', options.compression] : []),
+  ];
+}
+
 export async function runFederation(options: FederationOptions): Promise<FederationResult> {
   const { runDir } = options;
   // The coordinator would refuse it too, but only after the bench had emptied runDir.
@@ -113,25 +139,10 @@ export async function runFederation(options: FederationOptions): Promise<Federat
   await rm(runDir, { recursive: true, force: true });
   const logsDir = join(runDir, 'logs');
   await mkdir(logsDir, { recursive: true });
-  const readyFile = join(runDir, 'ready.json');
-  const auditDir = join(runDir, 'audit');
-  const { model, training } = options;
+  const readyFile = join(runDir, READY_FILE);
+  const auditDir = join(runDir, AUDIT_DIR);
   const coordinator = startApp(
-    fedtlProcessArgs([
-      'coordinator', '--port', '0', '--fresh', '--out-dir', runDir, '--ready-file', readyFile,
-      '--rounds', String(options.rounds), '--min-clients', String(options.clients.length),
-      '--backbone', options.backbone, '--labels', options.labels.join(','),
-      '--adapter-width', String(model.adapterWidth), '--head', model.head, '--head-hidden', String(model.headHidden),
-      '--local-epochs', String(training.localEpochs), '--batch-size', String(training.batchSize),
-      '--learning-rate', String(training.learningRate), '--optimizer', training.optimizer,
-      '--seed', String(options.seed), '--log-level', 'warn',
-      ...strategyFlags(options.strategy),
-      ...(options.audit ? ['--audit-dir', auditDir] : []),
-      ...(options.secureAggregation ? ['--secure-aggregation'] : []),
-      ...(options.initFrom !== undefined ? ['--init-from', options.initFrom] : []),
-      ...(options.dp ? dpFlags(options.dp) : []),
-      ...(options.compression !== undefined ? ['--compression', options.compression] : []),
-    ]),
+    fedtlProcessArgs(['coordinator', ...(await federationCoordinatorArgs(options))]),
     join(logsDir, 'coordinator.log'),
   );
   const clients: AppProcess[] = [];

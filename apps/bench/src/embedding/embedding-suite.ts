@@ -18,7 +18,7 @@ import { FedtlError, RpcWorker, configureLogging, loggingSettings } from '@fedtl
 import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
-import { subsetOf } from '../option-checks';
+import { existingPath, subsetOf } from '../option-checks';
 import { WORKSPACE_ROOT } from '../workspace';
 import { CONFIGURATIONS, describeConfiguration, type EmbeddingConfiguration } from './configurations';
 import type { EmbeddingBenchWorkerInfo, EmbeddingBenchWorkerPayload, GraphProfile } from './embedding-bench-worker';
@@ -42,11 +42,12 @@ const MATMUL = { m: 256, k: 512, n: 1536, runs: 7 };
 /**
  * The first `count` texts of `dataFile`, else of the shared reviews (books.train.jsonl next to the repository),
  * else of the SpamAssassin mails that ship with npm.
- * @throws FEDTL_ERR_BAD_CONFIG (from readDataset) when `dataFile` is given and cannot be read.
+ * @throws FEDTL_ERR_BAD_CONFIG naming --data-file when `dataFile` is given and is no file, or (from readDataset)
+ *   cannot be read.
  */
 export async function fixedTexts(count: number, dataFile?: string): Promise<{ source: string; texts: string[] }> {
   if (dataFile !== undefined || existsSync(REVIEWS)) {
-    const file = dataFile ?? REVIEWS;
+    const file = dataFile === undefined ? REVIEWS : existingPath(dataFile, '--data-file', 'file');
     const examples = (await readDataset(file)).examples;
     const source = dataFile === undefined ? 'amazon-reviews/books.train.jsonl' : path.basename(path.dirname(path.resolve(file))) + '/' + path.basename(file);
     return { source, texts: examples.slice(0, count).map((e) => e.text) };

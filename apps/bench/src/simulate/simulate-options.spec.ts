@@ -22,6 +22,14 @@ describe('simulateOptionsFrom', () => {
     expect(() => parse(['--out', 'o'])).toThrow('--data: expected a labelled file or a folder of them');
     expect(() => parse(['--data', 'd'])).toThrow('--out: expected a folder');
     expect(() => parse(['--data', 'd', '--out', 'o', '--partition', 'iid'])).toThrow('--partition: expected dirichlet:ALPHA');
+    expect(() => parse(['--data', 'd', '--out', 'o', '--partition', 'dirichlet:0'])).toThrow('--partition: expected dirichlet:ALPHA with ALPHA > 0, or field:NAME, got "dirichlet:0"');
     expect(() => parse(['--data', 'd', '--out', 'o', '--clients', '5', '--clients-per-round', '6'])).toThrow('--clients-per-round: expected at most --clients (5), got 6');
+  });
+
+  it('reads the --partition kind in any case and prints its canonical form, the field name as written', () => {
+    const loaded = commandLine(SIMULATE_OPTIONS, ['--data', 'd', '--out', 'o', '--partition', 'Dirichlet:0.50', '--print-config']);
+    expect(loaded.printed).toContain('partition: dirichlet:0.5 # flag --partition');
+    expect(simulateOptionsFrom(loaded.values).partition).toEqual({ kind: 'dirichlet', alpha: 0.5 });
+    expect(parse(['--data', 'd', '--out', 'o', '--partition', 'Field:Domain']).partition).toEqual({ kind: 'field', field: 'Domain' });
   });
 });

@@ -5,7 +5,7 @@ import { integerOption, numberOption, stringOption, LOG_OPTIONS, type OptionValu
 import { configError } from '@fedtl/util';
 import { required } from '../option-checks';
 import { DATA_GROUP, EMBEDDING_OPTIONS, MODEL_OPTIONS, SUITE_GROUP, TRAINING_OPTIONS, withoutEnvironment } from '../shared-options';
-import { parsePartition, type PartitionSpec } from './partition-spec';
+import { describePartition, parsePartition, PARTITION_SYNTAX, readPartition, type PartitionSpec } from './partition-spec';
 
 export interface SimulateOptions {
   /** A labelled file or a folder of them. */
@@ -39,8 +39,11 @@ export const SIMULATE_OPTIONS = {
     out: stringOption({ help: 'where report.json and report.md go; required', valueName: 'DIR', group: DATA_GROUP }),
     testFraction: numberOption({ help: 'with no test files: share of the training data held out (stratified) to score the global model', min: 0, max: 1, minExclusive: true, maxExclusive: true, default: 0.2, valueName: 'F', group: DATA_GROUP }),
     partition: stringOption({
-      help: 'dirichlet:ALPHA (each client draws its label mix from Dir(ALPHA·p), Hsu et al. 2019) or field:NAME (clients dealt to the values of the string field NAME, e.g. domain; field:file for the file a row came from)',
+      help: 'dirichlet:ALPHA (each client draws its label mix from Dir(ALPHA·p), Hsu et al. 2019) or field:NAME (clients dealt to the values of the string field NAME, e.g. domain; field:file for the file a row came from); the kind in any case, NAME as the rows spell it',
       default: 'dirichlet:0.5',
+      accepts: (text: string) => readPartition(text) !== undefined,
+      expected: PARTITION_SYNTAX,
+      normalize: (text: string) => describePartition(parsePartition(text)),
       valueName: 'SPEC',
       group: SUITE_GROUP,
     }),

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { backboneRefFor, PRECOMPUTED_PREFIX } from '@fedtl/model';
-import { configureLogging, createLogger, FedtlError } from '@fedtl/util';
+import { configError, configureLogging, createLogger, FedtlError } from '@fedtl/util';
 import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
 import { embedOnce } from '../domains/feature-store';
@@ -40,15 +40,11 @@ export async function simulate(options: SimulateOptions, command: string): Promi
   });
   const read = since(readStarted);
   log.info('data read', { train: data.train.length, test: data.test.length, labels: data.labels, files: data.files });
+  if (data.labels.length < 2) throw configError('--data', 'rows of at least two distinct labels (the classes the federation learns)', data.labels);
 
-  const embedStarted = performance.now();
-  const backbone = await backboneRefFor(options.backbone);
-  const texts = [...new Set([...data.train, ...data.test].map((row) => row.text))];
-  const store = await embedOnce(texts, backbone, options.backbone, resolve(options.cacheDir), options.embedThreads ?? 0);
-  const embed = since(embedStarted);
-
-  const partitionStarted = performance.now();
-  const labelIndex = (label: string) => data.labels.indexOf(label);
+  // The rows are dealt before anything is embedded (minutes): what the partition refuses (more clients than rows,
+  // fewer clients than field values) comes at once.
+  let partitionStarted = performance.now();
   const parts = partitionRows(
     data.train.map((row) => row.label),
     data.trainGroups,
@@ -56,9 +52,19 @@ export async function simulate(options: SimulateOptions, command: string): Promi
     options.clients,
     options.seed,
   );
+  let partition = since(partitionStarted);
+
+  const embedStarted = performance.now();
+  const backbone = await backboneRefFor(options.backbone);
+  const texts = [...new Set([...data.train, ...data.test].map((row) => row.text))];
+  const store = await embedOnce(texts, backbone, options.backbone, resolve(options.cacheDir), options.embedThreads ?? 0);
+  const embed = since(embedStarted);
+
+  partitionStarted = performance.now();
+  const labelIndex = (label: string) => data.labels.indexOf(label);
   const { table, ranges } = sharedFeatureTable((row) => store.featuresOf(data.train[row].text), data.train.map((row) => labelIndex(row.label)), backbone.dim, parts);
   const test = sharedFeatureTable((row) => store.featuresOf(data.test[row].text), data.test.map((row) => labelIndex(row.label)), backbone.dim, [data.test.map((_, i) => i)]).table;
-  const partition = since(partitionStarted);
+  partition += since(partitionStarted);
 
   const result = await runSimulation({
     backboneSpec: options.backbone,

@@ -33,7 +33,19 @@ describe('readSimulationData', () => {
     expect(new Set([...data.train, ...data.test].map((row) => row.id)).size).toBe(20);
 
     await writeFile(file, JSON.stringify({ text: 'a', label: 'positive' }) + '\n');
-    await expect(readSimulationData(file, { groupField: 'shop', testFraction: 0.5, seed: 1 })).rejects.toThrow(/"shop"/);
+    await expect(readSimulationData(file, { groupField: 'shop', testFraction: 0.5, seed: 1 })).rejects.toThrow(/^--partition: .* got "field:shop"$/);
     await expect(readSimulationData(join(temp.dir, 'missing'), { testFraction: 0.5, seed: 1 })).rejects.toThrow('--data: expected an existing file or folder');
+  });
+
+  it('refuses a partition field the rows do not have, naming --partition, the field and the fields there are', async () => {
+    const jsonl = join(temp.dir, 'reviews.jsonl');
+    await writeFile(jsonl, [{ id: 'r1', text: 'a', label: 'positive', shop: 's1' }, { text: 'b', label: 'negative', shop: 's2', stars: 4 }].map((row) => JSON.stringify(row)).join('\n'));
+    await expect(readSimulationData(jsonl, { groupField: 'Shop', testFraction: 0.5, seed: 1 })).rejects.toThrow(
+      '--partition: expected field:NAME with NAME a field of every row (the first rows of reviews.jsonl have "id", "text", "label", "shop", "stars"), or field:file, got "field:Shop"',
+    );
+    const csv = join(temp.dir, 'reviews.csv');
+    await writeFile(csv, 'text,label,shop\na,positive,s1\nb,negative,s2\n');
+    await expect(readSimulationData(csv, { groupField: 'nosuch', testFraction: 0.5, seed: 1 })).rejects.toThrow(/^--partition: expected .*reviews.csv have "text", "label", "shop".*got "field:nosuch"$/);
+    expect((await readSimulationData(csv, { groupField: 'shop', testFraction: 0.5, seed: 1 })).trainGroups).toEqual(['s1', 's2']);
   });
 });

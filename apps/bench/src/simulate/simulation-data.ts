@@ -2,11 +2,12 @@
 // the folder's DOMAIN.test.* files or, without them, a stratified seeded share of the pool. With a field
 // partition, each row's value of that field comes along (read by the same reader, that field as the "label", so
 // a field missing or not a string in any row is refused with the row's line).
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { readDataset, stratifiedSplit, type LabelledText } from '@fedtl/data';
-import { FedtlError, deriveSeed } from '@fedtl/util';
-import { FILE_FIELD } from './partition-spec';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { csvRecords, readDataset, stratifiedSplit, userTextChunks, type LabelledText } from '@fedtl/data';
+import { FedtlError, configError, deriveSeed } from '@fedtl/util';
+import { existingPath } from '../option-checks';
+import { FILE_FIELD, describePartition } from './partition-spec';
 
 export interface SimulationData {
   train: LabelledText[];
@@ -33,11 +34,12 @@ export interface ReadSimulationDataOptions {
 
 /**
  * Reads `path` (a file, or a folder whose DOMAIN.train.EXT files are the data and DOMAIN.test.EXT the test set).
- * @throws FedtlError FEDTL_ERR_BAD_CONFIG when the path is missing or a folder holds no training file;
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG when the path is missing, a folder holds no training file, or the
+ *   first rows of a file lack the partition field (naming --partition and the fields they have);
  *   FEDTL_ERR_BAD_DATA for a bad row (of the text, the label or the group field).
  */
 export async function readSimulationData(path: string, options: ReadSimulationDataOptions): Promise<SimulationData> {
-  if (!existsSync(path)) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--data: expected an existing file or folder, got ${path}`);
+  existingPath(path, '--data', 'file or folder');
   const trainFiles = statSync(path).isDirectory() ? dataFiles(path, TRAIN_INFIX) : [path];
   if (trainFiles.length === 0) {
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `--data: expected DOMAIN${TRAIN_INFIX}{${DATA_EXTENSIONS.join(',')}} files in ${path}, found none`);
@@ -49,7 +51,10 @@ export async function readSimulationData(path: string, options: ReadSimulationDa
     const rows = (await readDataset(file)).examples;
     train.push(...rows);
     if (options.groupField === FILE_FIELD) groups.push(...rows.map(() => domainOf(file)));
-    else if (options.groupField !== undefined) groups.push(...(await readDataset(file, { labelField: options.groupField })).examples.map((row) => row.label));
+    else if (options.groupField !== undefined) {
+      await checkGroupField(file, options.groupField);
+      groups.push(...(await readDataset(file, { labelField: options.groupField })).examples.map((row) => row.label));
+    }
   }
   let pool = train;
   let poolGroups = options.groupField === undefined ? undefined : groups;
@@ -69,6 +74,51 @@ export async function readSimulationData(path: string, options: ReadSimulationDa
   }
   const labels = [...new Set([...pool, ...test].map((row) => row.label))].sort();
   return { train: pool, ...(poolGroups ? { trainGroups: poolGroups } : {}), test, labels, files: trainFiles.map((file) => basename(file)), testSource };
+}
+
+const PEEKED_ROWS = 5;
+
+/**
+ * Refuses a partition field that the first rows of `file` (a CSV file's header) do not have, naming --partition
+ * and the fields they do have: every row needs it, and otherwise the reader's error would name only a row.
+ */
+async function checkGroupField(file: string, field: string): Promise<void> {
+  const fields = await firstRowsFields(file);
+  if (fields.includes(field)) return;
+  const spec = describePartition({ kind: 'field', field });
+  throw configError('--partition', `field:NAME with NAME a field of every row (the first rows of ${basename(file)} have ${fields.map((name) => JSON.stringify(name)).join(', ') || 'none'}), or field:${FILE_FIELD}`, spec);
+}
+
+/** The field names of the first rows of a JSONL file, or of a CSV/TSV file's header. */
+async function firstRowsFields(file: string): Promise<string[]> {
+  const extension = extname(file).toLowerCase();
+  if (extension === '.csv' || extension === '.tsv') {
+    for await (const header of csvRecords(userTextChunks(file), extension === '.csv' ? ',' : '\t')) return header.fields.map((name) => name.trim());
+    return [];
+  }
+  const fields = new Set<string>();
+  let rows = 0;
+  let pending = '';
+  const take = (line: string) => {
+    if (!line.trim()) return;
+    rows++;
+    try {
+      const row: unknown = JSON.parse(line);
+      if (row && typeof row === 'object' && !Array.isArray(row)) Object.keys(row).forEach((name) => fields.add(name));
+    } catch {
+      // A malformed row is the reader's to report, with its line.
+    }
+  };
+  for await (const chunk of userTextChunks(file)) {
+    const lines = (pending + chunk).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      take(line);
+      if (rows >= PEEKED_ROWS) return [...fields];
+    }
+  }
+  take(pending);
+  return [...fields];
 }
 
 /** DOMAIN<infix>.EXT files of `dir`, sorted. */

@@ -8,7 +8,8 @@ import { sharedFeatureTable } from './shared-features';
 import { runSimulation } from './simulation-run';
 
 const DIM = 8;
-const LABELS = ['negative', 'positive'];
+// A label with a comma: the coordinator must get it as one label (coordinatorLabelArgs), or no client could join.
+const LABELS = ['negative, mostly', 'positive'];
 
 /** n rows of two clusters around ±1 in every feature, label = cluster, seeded. */
 function clusters(n: number, seed: number): { features: Float32Array; labels: Int32Array } {

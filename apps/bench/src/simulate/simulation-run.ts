@@ -10,6 +10,7 @@ import { makeTempDir } from '@fedtl/util/testing';
 import { trainableTensorSpecs } from '@fedtl/model';
 import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
 import { createLogger } from '@fedtl/util';
+import { coordinatorLabelArgs } from '../coordinator-labels';
 import { spawnCoordinator, type CoordinatorProcess } from '../load/coordinator-process';
 import { MemorySampler, readMemory } from '../load/memory-sampler';
 import { RoundObserver, type ObservedRound } from './round-observer';
@@ -96,7 +97,7 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
   let observer: RoundObserver | undefined;
   const virtual: VirtualClient[] = [];
   try {
-    coordinator = await spawnCoordinator(outDir, coordinatorArgs(spec, clients));
+    coordinator = await spawnCoordinator(outDir, await coordinatorArgs(spec, clients, outDir));
     sampler = new MemorySampler(coordinator.pid);
     const idleRssBytes = readMemory(coordinator.pid)?.rssBytes ?? NaN;
     const coordinatorStart = since(started);
@@ -186,14 +187,14 @@ export async function runSimulation(spec: SimulationSpec): Promise<SimulationRes
 /**
  * The coordinator's own options for the run: N connected before round 1, K sampled per round (--fraction-fit
  * K/N, which its seeded sampler floors to exactly K) and a quorum of K, the model and local training, caps sized
- * for N loopback connections, deadlines generous for a loaded machine.
+ * for N loopback connections, deadlines generous for a loaded machine. The labels go in a config file in `dir`.
  */
-export function coordinatorArgs(spec: SimulationSpec, clients: number): string[] {
+export async function coordinatorArgs(spec: SimulationSpec, clients: number, dir: string): Promise<string[]> {
   const { model, training } = spec;
   return [
     '--rounds', String(spec.rounds), '--seed', String(spec.seed),
     '--min-available', String(clients), '--min-clients', String(spec.clientsPerRound), '--fraction-fit', String(spec.clientsPerRound / clients),
-    '--backbone', spec.backboneSpec, '--labels', spec.labels.join(','),
+    '--backbone', spec.backboneSpec, ...(await coordinatorLabelArgs(dir, spec.labels)),
     '--adapter-width', String(model.adapterWidth), '--head', model.head, '--head-hidden', String(model.headHidden),
     '--local-epochs', String(training.localEpochs), '--batch-size', String(training.batchSize), '--learning-rate', String(training.learningRate), '--optimizer', training.optimizer,
     '--round-timeout-ms', String(DEADLINE_MS), '--eval-timeout-ms', String(DEADLINE_MS), '--ack-timeout-ms', String(ACK_TIMEOUT_MS),

@@ -25,6 +25,11 @@ export interface OptionDeclaration<T = unknown> {
   secret?: boolean;
   /** How --print-config shows a value that may hold a secret in part (a URL's credentials): `redactUrl`, say. */
   redact?(value: T): unknown;
+  /**
+   * The canonical form of a value the schema accepted (`TopK:0.010` -> `topk:0.01`): what the command runs with and
+   * --print-config shows, whatever the spelling it came in.
+   */
+  normalize?(value: T): T;
   /** The heading it is listed under in --help. */
   group?: string;
   /** A list's items are integers (kind 'list' only). */
@@ -49,6 +54,7 @@ export type OptionValues<D extends OptionDeclarations> = {
 interface Common<T> {
   help: string;
   redact?(value: T): unknown;
+  normalize?(value: T): T;
   env?: string | null;
   valueName?: string;
   secret?: boolean;
@@ -65,6 +71,9 @@ function declare<T, O extends Common<T>>(options: O, kind: OptionKind, schema: z
   if (options.default !== undefined) {
     const checked = schema.safeParse(options.default);
     if (!checked.success) throw new RangeError(`option default ${JSON.stringify(options.default)} is not ${expected}`);
+    if (options.normalize && JSON.stringify(options.normalize(checked.data)) !== JSON.stringify(options.default)) {
+      throw new RangeError(`option default ${JSON.stringify(options.default)} is not in its canonical form ${JSON.stringify(options.normalize(checked.data))}`);
+    }
   }
   return { ...options, ...extra, kind, schema, expected } as Declared<T, O>;
 }
@@ -168,10 +177,13 @@ export function positiveNumberListOption<const O extends Common<number[]> & { mi
   });
 }
 
-export function integerListOption<const O extends Common<number[]> & { minItems?: number; min?: number }>(options: O): Declared<number[], O> {
+/** A comma-separated list of integers in [min, max] (min default 0; max: none). */
+export function integerListOption<const O extends Common<number[]> & { minItems?: number; min?: number; max?: number }>(options: O): Declared<number[], O> {
   const minItems = options.minItems ?? 1;
   const min = options.min ?? 0;
-  return declare(options, 'list', z.array(z.number().int().gte(min)).min(minItems), `a comma-separated list of integers >= ${min}`, {
+  const { max } = options;
+  const item = max === undefined ? z.number().int().gte(min) : z.number().int().gte(min).lte(max);
+  return declare(options, 'list', z.array(item).min(minItems), `a comma-separated list of integers ${range(min, max)}`, {
     valueName: options.valueName ?? 'N,N,…',
     integerItems: true,
   });

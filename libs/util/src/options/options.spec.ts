@@ -119,6 +119,29 @@ describe('option declarations', () => {
     expect(() => stringListOption({ help: 'x', acceptsItem: even })).toThrow('needs `expectedItem`');
   });
 
+  it('run with and print the canonical form of a value its declaration normalises, from every source', () => {
+    const canonical = (text: string) => text.trim().toLowerCase();
+    const declarations = {
+      mode: stringOption({ help: 'a word', default: 'fast', normalize: canonical }),
+      modes: stringListOption({ help: 'words', normalize: (items) => items.map(canonical) }),
+    };
+    const command = addDeclaredOptions(new Command('t').exitOverride(), declarations);
+    command.parse(['--mode', ' FAST ', '--print-config', '--config', 'c.yaml'], { from: 'user' });
+    const loaded = loadDeclaredOptions(command, declarations, {}, () => 'modes: [Slow, FAST]\n');
+    expect(loaded.values).toEqual({ mode: 'fast', modes: ['slow', 'fast'] });
+    expect(loaded.printed).toContain('mode: fast # flag --mode');
+    expect(loaded.printed).toContain('modes: [ slow, fast ] # config file');
+    expect(resolveOptions(declarations, { flags: {}, env: { FEDTL_MODES: 'A,b' } }).values.modes).toEqual(['a', 'b']);
+    expect(() => stringOption({ help: 'x', default: 'Fast', normalize: canonical })).toThrow('option default "Fast" is not in its canonical form "fast"');
+  });
+
+  it('bound the items of an integer list from above too', () => {
+    const declarations = { sizes: integerListOption({ help: 'sizes', min: 1, max: 100 }) };
+    const resolve = (sizes: string) => resolveOptions(declarations, { flags: { sizes }, env: {} }).values.sizes;
+    expect(resolve('1,100')).toEqual([1, 100]);
+    expect(() => resolve('1,101')).toThrow('--sizes: expected a comma-separated list of integers in [1, 100], got "1,101"');
+  });
+
   it('refuse unknown config keys with the closest valid name, and files that are not a mapping', () => {
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'prot: 1\n' })).toThrow('c.yaml: unknown option "prot" (did you mean "port"?)');
     expect(() => load(['--config', 'c.yaml'], {}, { 'c.yaml': 'out-dir: x\n' })).toThrow('unknown option "out-dir" (did you mean "outDir"?)');

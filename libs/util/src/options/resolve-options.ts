@@ -43,7 +43,7 @@ export function resolveOptions<D extends OptionDeclarations>(declarations: D, in
     if (!checked.success) {
       throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `${found.where}: expected ${declaration.expected}, got ${shown(found.raw)}`, { option: key, source: found.source });
     }
-    values[key] = checked.data;
+    values[key] = declaration.normalize ? declaration.normalize(checked.data) : checked.data;
     sources[key] = found.source;
   }
   return { values: values as OptionValues<D>, sources: sources as ResolvedOptions<D>['sources'] };
