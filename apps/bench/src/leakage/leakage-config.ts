@@ -46,7 +46,7 @@ export function leakageOptionsFrom(v: OptionValues<typeof LEAKAGE_OPTIONS>): Lea
     datasets: subsetOf(v.datasets, DATASET_NAMES, '--datasets'),
     settings: subsetOf(v.settings, SETTING_GROUPS, '--settings'),
     dataDir: resolve(v.dataDir ?? resolve(WORKSPACE_ROOT, '../shared/data/amazon-reviews')),
-    outDir: resolve(v.outDir),
+    outDir: resolve(v.out),
     cacheDir: resolve(v.cacheDir),
     trials,
     seed: v.seed,

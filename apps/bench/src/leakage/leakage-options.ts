@@ -41,7 +41,7 @@ export const LEAKAGE_OPTIONS = {
       group: SUITE_GROUP,
     }),
     dataDir: stringOption({ help: 'the Amazon reviews', defaultText: '../shared/data/amazon-reviews from the workspace root', valueName: 'DIR', group: DATA_GROUP }),
-    outDir: stringOption({ help: 'where report.json and report.md go', default: 'out/bench-leakage', valueName: 'DIR', group: DATA_GROUP }),
+    out: stringOption({ help: 'where report.json and report.md go', default: 'out/bench-leakage', valueName: 'DIR', group: DATA_GROUP }),
     trials: integerOption({ help: 'target clients per setting', min: 1, defaultText: both(FULL.trials, QUICK.trials), group: SUITE_GROUP }),
     matchingTrials: integerOption({ help: 'of those, how many the gradient-matching attack runs on (it is the slow one)', min: 0, defaultText: both(FULL.matching.trials, QUICK.matching.trials), group: SUITE_GROUP }),
     matchingIterations: integerOption({ help: 'Adam steps of gradient matching', min: 1, defaultText: both(FULL.matching.iterations, QUICK.matching.iterations), group: SUITE_GROUP }),

@@ -18,7 +18,7 @@ describe('bench leakage', () => {
     await writeFixtureDomains(sandbox.dir, 12, 30);
     const out = join(sandbox.dir, 'out');
     const tensorsBefore = tf.memory().numTensors;
-    const code = await runLeakageSuite(commandLine(LEAKAGE_OPTIONS, ['--quick', '--datasets', 'amazon', '--data-dir', sandbox.dir, '--out-dir', out, '--cache-dir', join(sandbox.dir, 'cache'), '--embed-threads', '1', '--log-level', 'warn']));
+    const code = await runLeakageSuite(commandLine(LEAKAGE_OPTIONS, ['--quick', '--datasets', 'amazon', '--data-dir', sandbox.dir, '--out', out, '--cache-dir', join(sandbox.dir, 'cache'), '--embed-threads', '1', '--log-level', 'warn']));
     expect(code).toBe(0);
     // Every tensor the client's training and the attacks made is gone (the backbone ran in worker threads).
     expect(tf.memory().numTensors).toBe(tensorsBefore);
@@ -54,7 +54,7 @@ describe('bench leakage', () => {
     await writeFixtureDomains(sandbox.dir, 12, 30);
     const out = join(sandbox.dir, 'out-dp');
     const tensorsBefore = tf.memory().numTensors;
-    const code = await runLeakageSuite(commandLine(LEAKAGE_OPTIONS, ['--quick', '--settings', 'dp', '--datasets', 'amazon', '--data-dir', sandbox.dir, '--out-dir', out, '--cache-dir', join(sandbox.dir, 'cache'), '--embed-threads', '1', '--log-level', 'warn']));
+    const code = await runLeakageSuite(commandLine(LEAKAGE_OPTIONS, ['--quick', '--settings', 'dp', '--datasets', 'amazon', '--data-dir', sandbox.dir, '--out', out, '--cache-dir', join(sandbox.dir, 'cache'), '--embed-threads', '1', '--log-level', 'warn']));
     expect(code).toBe(0);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(existsSync(join(out, 'report.json'))).toBe(false);
@@ -78,6 +78,6 @@ describe('bench leakage', () => {
   }, 120_000);
 
   it('names the missing data folder', async () => {
-    await expect(runLeakageSuite(commandLine(LEAKAGE_OPTIONS, ['--datasets', 'amazon', '--data-dir', join(sandbox.dir, 'nowhere'), '--out-dir', join(sandbox.dir, 'out2')]))).rejects.toThrow(/expected DOMAIN.train.jsonl and DOMAIN.test.jsonl files in .*nowhere.*no such folder/);
+    await expect(runLeakageSuite(commandLine(LEAKAGE_OPTIONS, ['--datasets', 'amazon', '--data-dir', join(sandbox.dir, 'nowhere'), '--out', join(sandbox.dir, 'out2')]))).rejects.toThrow(/expected DOMAIN.train.jsonl and DOMAIN.test.jsonl files in .*nowhere.*no such folder/);
   });
 });

@@ -32,7 +32,7 @@ export const SECAGG_OPTIONS = {
     adapterWidth: integerOption({ help: 'adapter width (the default: ~66k floats with the linear head)', min: 1, default: 64, valueName: 'W', group: SUITE_GROUP }),
     trainDelayMs: integerOption({ help: 'simulated training time per client and round', min: 0, default: 200, valueName: 'MS', group: SUITE_GROUP }),
     seed: integerOption({ help: 'seed of the simulated deltas', min: 1, default: 1, group: SUITE_GROUP }),
-    outDir: stringOption({ help: 'where report.json and report.md go', default: 'out/bench-secagg', valueName: 'DIR', group: DATA_GROUP }),
+    out: stringOption({ help: 'where report.json and report.md go', default: 'out/bench-secagg', valueName: 'DIR', group: DATA_GROUP }),
     quick: booleanOption({ help: `${QUICK.clients} clients, dropouts ${QUICK.dropouts}, ${QUICK.rounds} round (a smoke test); explicit flags still apply`, group: SUITE_GROUP }),
   }),
   ...LOG_OPTIONS,
@@ -63,7 +63,7 @@ export function secAggBenchOptionsFrom(v: OptionValues<typeof SECAGG_OPTIONS>): 
     adapterWidth: v.adapterWidth,
     trainDelayMs: v.trainDelayMs,
     seed: v.seed,
-    outDir: resolve(v.outDir),
+    outDir: resolve(v.out),
   };
 }
 

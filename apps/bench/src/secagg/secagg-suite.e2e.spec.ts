@@ -19,7 +19,7 @@ describe('secagg benchmark', () => {
     const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
     let code: number;
     try {
-      code = await runSecAggSuite(commandLine(SECAGG_OPTIONS, ['--quick', '--dim', '64', '--adapter-width', '8', '--train-delay-ms', '50', '--out-dir', out, '--log-level', 'warn']));
+      code = await runSecAggSuite(commandLine(SECAGG_OPTIONS, ['--quick', '--dim', '64', '--adapter-width', '8', '--train-delay-ms', '50', '--out', out, '--log-level', 'warn']));
     } finally {
       write.mockRestore();
     }

@@ -194,7 +194,7 @@ export async function measureSecAgg(options: SecAggBenchOptions): Promise<SecAgg
   return { machine: machineInfo(), options, modelFloats, results, ok, seconds: (Date.now() - started) / 1000 };
 }
 
-/** `fedtl bench secagg` with its resolved options: the table to stdout, report.json and report.md to --out-dir. */
+/** `fedtl bench secagg` with its resolved options: the table to stdout, report.json and report.md to --out. */
 export async function runSecAggSuite(resolved: ResolvedOptions<typeof SECAGG_OPTIONS>): Promise<number> {
   configureLogging({ level: resolved.values.logLevel, format: resolved.values.logFormat });
   const options = secAggBenchOptionsFrom(resolved.values);
