@@ -18,8 +18,9 @@ import { STRATEGIES_OPTIONS } from './strategies/strategies-options';
 import { WIRE_OPTIONS } from './wire/wire-options';
 
 const EXIT_STATUS = `
-Exit status: 0 the suite ran (and met its checks, where it has some); 1 it failed or missed them; 2 a bad
-configuration; 130/143 stopped by SIGINT/SIGTERM (every coordinator and client it started is stopped too).`;
+Exit status: 0 the suite ran (performance targets are reported, met or not, and never change it); 1 it failed, or
+a correctness check failed (a tensor left behind, a federation that did not finish); 2 a bad configuration;
+130/143 stopped by SIGINT/SIGTERM (every coordinator and client it started is stopped too).`;
 
 /**
  * Runs a suite: on SIGINT or SIGTERM, and when it fails, every coordinator and client process it started is

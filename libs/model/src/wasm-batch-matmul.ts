@@ -3,15 +3,17 @@
 // tfjs-backend-wasm 4.22's BatchMatMul kernel (src/cc/batch_mat_mul_impl.cc) calls XNNPACK only for a single
 // matrix pair without transposes; anything batched or transposed falls to a scalar blocked triple loop at about
 // 1.9 GFLOP/s, against about 25 GFLOP/s for XNNPACK on the same core. A Transformer's attention is exactly that
-// case: per head, Q·Kᵀ and softmax(…)·V are a batch of [n, d] products (use-lite: 8 heads per text per layer),
-// and on use-lite they took 27–31 % of an embedding's time at 8 % of its arithmetic (bench embedding, profile).
+// case: per head, Q·Kᵀ and softmax(…)·V are a batch of [n, d] products (use-lite: 4 heads per text per layer),
+// and on use-lite they took 25–31 % of an embedding's time at 4 % of its arithmetic (bench embedding, profile).
 //
 // This kernel keeps the stock kernel's contract and result, and only changes how the work is dispatched: it
 // transposes what needs transposing once (the wasm Transpose kernel), then runs the stock C function once per
 // matrix of the batch on views of the same heap memory (registered with the backend's C++ tensor table, never
 // copied, never freed through JavaScript), so each product takes XNNPACK's path. Measured on this repository's
-// 2-core machine: 8.7× faster at [64, 128, 64]·[64, 64, 128], 2.5× at 16×16×64, break-even near 8×8×64 — so
-// products smaller than MIN_MULTIPLY_ADDS per matrix, and broadcast batches, stay with the stock kernel.
+// 2-core machine: 8.7× faster at [64, 128, 64]·[64, 64, 128], 2.5× at 16×16×64, break-even near 8×8×64; each
+// matrix costs an XNNPACK operator and a packing of B, which thin products (m or n of 1, or batches of 8×32
+// matrices) do not repay. So only products of at least MIN_ROWS rows and columns and MIN_MULTIPLY_ADDS per
+// matrix take this path; smaller ones, empty ones and broadcast batches stay with the stock kernel.
 //
 // It relies on the backend's internals (dataIdMap, the C++ register_tensor/dispose_data pair and the
 // 'BatchMatMul' C export), so it is installed only for the exact tfjs-backend-wasm version it was written and
@@ -23,7 +25,10 @@ import { createLogger } from '@fedtl/util';
 export const WASM_BATCH_MATMUL_TESTED_VERSION = '4.22.0';
 
 /** Per-matrix products below this many multiply-adds (m·k·n) run faster in the stock loop than through XNNPACK. */
-export const MIN_MULTIPLY_ADDS = 8192;
+export const MIN_MULTIPLY_ADDS = 16384;
+
+/** Products with fewer rows (m) or columns (n) than this stay with the stock kernel (thin products lose). */
+export const MIN_ROWS = 16;
 
 const log = createLogger('backend');
 
@@ -96,12 +101,19 @@ function batchMatMulThroughXnnpack(args: Parameters<tf.KernelFunc>[0]): tf.Tenso
   const sameBatch = b.shape.length === rank && innerB === k && a.shape.slice(0, -2).every((size, axis) => size === b.shape[axis]);
   // The stock kernel already uses XNNPACK for one plain product, and handles broadcasting and non-float data.
   const stockIsFine = batch <= 1 && !transposeA && !transposeB;
-  if (stockIsFine || !sameBatch || a.dtype !== 'float32' || b.dtype !== 'float32' || m * k * n < MIN_MULTIPLY_ADDS) {
+  const large = batch > 0 && m >= MIN_ROWS && n >= MIN_ROWS && k > 0 && m * k * n >= MIN_MULTIPLY_ADDS;
+  if (stockIsFine || !sameBatch || a.dtype !== 'float32' || b.dtype !== 'float32' || !large) {
     return stock(args) as tf.TensorInfo;
   }
 
   const plainA = transposeA ? swapLastAxes(a, backend) : a;
-  const plainB = transposeB ? swapLastAxes(b, backend) : b;
+  let plainB: tf.TensorInfo;
+  try {
+    plainB = transposeB ? swapLastAxes(b, backend) : b;
+  } catch (err) {
+    if (plainA !== a) backend.disposeData(plainA.dataId);
+    throw err;
+  }
   const out = backend.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
   const offsetA = backend.dataIdMap.get(plainA.dataId).memoryOffset;
   const offsetB = backend.dataIdMap.get(plainB.dataId).memoryOffset;

@@ -32,7 +32,8 @@ import {
   sampleWelcome,
 } from './testing/fixtures';
 import { SPARSE_LAYOUT_FAULTS, encodeHostileSparseUpdate, type SparseLayoutFault } from './testing/hostile-sparse';
-import type { Update } from './domain';
+import type { NamedTensor, Update } from './domain';
+import { fedtl } from './generated/fedtl';
 
 const PROTO_ROOT = path.resolve(__dirname, '../../../proto');
 
@@ -251,6 +252,15 @@ describe('codec round trips', () => {
       });
       expect(decoded.delta[6]).toEqual(update.delta[6]);
     }
+  });
+
+  it('sends a float32 tensor beyond float16\'s range raw under float16, and the others in half precision', () => {
+    const large: NamedTensor = { name: 'large', shape: [3], dtype: 'float32', data: Float32Array.of(0.5, 1e5, -2) };
+    const small: NamedTensor = { name: 'small', shape: [2], dtype: 'float32', data: Float32Array.of(0.25, -0.75) };
+    const update = { ...sampleUpdate(), delta: [large, small] };
+    const bytes = encodeUpdate(update, { tensorEncoding: 'float16' });
+    expect(fedtl.v1.Update.decode(bytes).delta.map((t) => t.encoding)).toEqual([fedtl.v1.TensorEncoding.TENSOR_ENCODING_RAW, fedtl.v1.TensorEncoding.TENSOR_ENCODING_FLOAT16]);
+    expect(decodeUpdate(bytes).delta).toEqual(update.delta);
   });
 
   it('accepts what Socket.IO delivers: a Buffer, an ArrayBuffer, a Uint8Array at an offset', () => {

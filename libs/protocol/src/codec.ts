@@ -30,6 +30,7 @@ import type { PrivacyPolicy } from '@fedtl/privacy';
 import { fedtl } from './generated/fedtl';
 import { FieldReader, FieldWriter } from './field-checks';
 import { FIELD_LIMITS } from './field-limits';
+import { fitsFloat16 } from './float16';
 import { decodeTensor, encodeTensor, type DecodeBudget } from './tensor-codec';
 import { writeTensorMessage } from './tensor-message-writer';
 import { TensorHeaderCheck, type TensorSpec } from './validate';
@@ -485,10 +486,22 @@ function tensorsToWire(tensors: NamedTensor[], options: EncodeOptions, fields: F
   const requested = options.tensorEncoding ?? 'raw';
   return tensors.map((tensor, index) => {
     tensor.shape.forEach((dim, axis) => fields.at(`${index}`).uint32(`shape[${axis}]`, dim));
-    const { sparse, ...wire } = encodeTensor(tensor, tensor.dtype === 'float32' ? requested : 'raw');
+    const { sparse, ...wire } = encodeTensor(tensor, encodingFor(tensor, requested));
     const sparseFields = sparse ? { sparseCount: sparse.count, sparseIndices: sparse.indices, sparseValues: ENCODINGS[sparse.values] } : {};
     return { ...wire, ...sparseFields, dtype: DTYPES[wire.dtype], encoding: ENCODINGS[wire.encoding] };
   });
+}
+
+/**
+ * The encoding a tensor is written in when `requested` is asked: raw for int32 data (the lossy encodings are for
+ * float32), and raw for a float32 tensor holding a finite value beyond float16's ±65504 when float16 is asked, as
+ * the sparse encoding falls back to float32 values: the receiver decodes any encoding, and a client whose delta
+ * has one large value is not shut out of every round.
+ */
+function encodingFor(tensor: NamedTensor, requested: TensorEncoding): TensorEncoding {
+  if (tensor.dtype !== 'float32') return 'raw';
+  if (requested === 'float16' && !fitsFloat16(tensor.data as Float32Array)) return 'raw';
+  return requested;
 }
 
 /** The tensors of a message; with `expected`, each header is checked against it before its data is decoded. */

@@ -57,3 +57,11 @@ function buildHalfToFloatTable(): Float32Array {
   }
   return table;
 }
+
+/** Whether every finite value of `values` is within ±FLOAT16_MAX (infinities and NaN have float16 forms). */
+export function fitsFloat16(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) {
+    if (Math.abs(values[i]) > FLOAT16_MAX && Number.isFinite(values[i])) return false;
+  }
+  return true;
+}

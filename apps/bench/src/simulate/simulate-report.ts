@@ -115,7 +115,7 @@ export function formatSimulateReport(report: SimulateReport): string {
     '',
     `Data: ${report.data.files.join(', ')}: ${report.data.trainRows} training rows split among ${r.clients} virtual clients by ${report.data.partition} ` +
       `(rows per client: min ${r.clientRows.min}, median ${r.clientRows.median}, max ${r.clientRows.max}); the global model is scored after every round on ` +
-      `${report.data.testRows} held-out rows (${report.data.testSource}) in the bench process's worker pool. Labels: ${report.data.labels.join(', ')}. ` +
+      `${report.data.testRows} held-out rows (${report.data.testSource}) in the bench process's worker pool. Labels: ${report.data.labels.map((label) => JSON.stringify(label)).join(', ')}. ` +
       `Features: ${report.data.embedding.texts} texts, ${report.data.embedding.cached} from the feature cache, ${report.data.embedding.computed} embedded now (${fixed(report.data.embedding.seconds, 1)} s).`,
     '',
     `Federation: the real coordinator process sampling ${r.clientsPerRound} of ${r.clients} connected clients per round, ${r.roundsCompleted}/${r.roundsPlanned} rounds, ` +
