@@ -90,6 +90,7 @@ describe('USE lite as TF.js ops (use-lite-encoder) against the packaged graph mo
     const edgeCases = [
       '',
       '   \n\t ',
+      textOfTokens(tokenizer, 1),
       'hello',
       '.',
       textOfTokens(tokenizer, 128),
