@@ -10,6 +10,15 @@ export function required<T>(value: T | undefined, flag: string, expected: string
   return value;
 }
 
+/** Where a domains-family suite reads its data and writes its report: --data-dir and --out, both required. */
+export function dataAndOut(v: { dataDir?: string; out?: string; domains?: string[] }): { dataDir: string; out: string; domains: string[] } {
+  return {
+    dataDir: required(v.dataDir, '--data-dir', 'a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files'),
+    out: required(v.out, '--out', 'an output folder'),
+    domains: v.domains ?? [],
+  };
+}
+
 /** `values` when no item repeats. */
 export function distinct<T>(values: readonly T[], flag: string, expected: string): T[] {
   if (new Set(values).size !== values.length) throw configError(flag, expected, values.join(','));

@@ -2,7 +2,7 @@
 // single declaration cannot make; everything below gets plain values.
 import type { OptionValues } from '@fedtl/util/options';
 import { DOMAINS_DEFAULTS, type DomainsOptions } from '../domains/domains-config';
-import { distinct, required } from '../option-checks';
+import { dataAndOut, distinct } from '../option-checks';
 import type { CROSS_TASK_OPTIONS } from './cross-task-options';
 
 export { CROSS_TASK_DEFAULTS } from './cross-task-options';
@@ -24,9 +24,7 @@ export interface CrossTaskOptions
  */
 export function crossTaskOptionsFrom(v: OptionValues<typeof CROSS_TASK_OPTIONS>): CrossTaskOptions {
   return {
-    dataDir: required(v.dataDir, '--data-dir', 'a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files'),
-    out: required(v.out, '--out', 'an output folder'),
-    domains: v.domains ?? [],
+    ...dataAndOut(v),
     seeds: distinct(v.seeds, '--seeds', 'distinct integers'),
     sourceLabelsPerClient: v.sourceLabelsPerClient,
     targetLabelsPerClient: distinct(v.labelsPerClient, '--labels-per-client', 'distinct integers'),

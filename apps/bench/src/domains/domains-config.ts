@@ -3,7 +3,7 @@
 // chosen on a validation slice of the shared reviews' training data (docs/results/domains/tuning.md).
 import type { LogFormat, LogLevel } from '@fedtl/util';
 import type { OptionValues } from '@fedtl/util/options';
-import { distinct, required, subsetOf } from '../option-checks';
+import { dataAndOut, distinct, subsetOf } from '../option-checks';
 import { DOMAINS_DEFAULTS, type SHARED_OPTIONS } from '../shared-options';
 import { METHOD_NAMES, type DOMAINS_OPTIONS, type MethodName } from './domains-options';
 
@@ -68,9 +68,7 @@ type SharedValues = OptionValues<typeof SHARED_OPTIONS> & { logLevel: LogLevel; 
  */
 export function sharedOptionsFrom(v: SharedValues): SharedBenchOptions {
   return {
-    dataDir: required(v.dataDir, '--data-dir', 'a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files'),
-    out: required(v.out, '--out', 'an output folder'),
-    domains: v.domains ?? [],
+    ...dataAndOut(v),
     rounds: v.rounds,
     validate: v.validate,
     validationFraction: v.validationFraction,

@@ -3,7 +3,7 @@
 import { configError, type LogFormat, type LogLevel } from '@fedtl/util';
 import type { OptionValues } from '@fedtl/util/options';
 import { DOMAINS_DEFAULTS, type ModelOptions, type TrainingOptions } from '../domains/domains-config';
-import { distinct, required } from '../option-checks';
+import { dataAndOut, distinct } from '../option-checks';
 import { ADAPT_LR_KEYS, type FEW_SHOT_OPTIONS } from './few-shot-options';
 import { INITS, type InitName } from './few-shot-report';
 
@@ -54,9 +54,7 @@ function rateList(flag: string, items: readonly number[], validate: boolean): nu
  */
 export function fewShotOptionsFrom(v: OptionValues<typeof FEW_SHOT_OPTIONS>): FewShotOptions {
   return {
-    dataDir: required(v.dataDir, '--data-dir', 'a folder of DOMAIN.train.jsonl / DOMAIN.test.jsonl files'),
-    out: required(v.out, '--out', 'an output folder'),
-    domains: v.domains ?? [],
+    ...dataAndOut(v),
     seeds: distinct(v.seeds, '--seeds', 'distinct integers'),
     shots: distinct(v.shots, '--shots', 'distinct integers'),
     labelsPerClient: v.labelsPerClient,
