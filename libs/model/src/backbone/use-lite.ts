@@ -123,6 +123,15 @@ function useLiteTokenizer(vocabBytes: Uint8Array): SentencePieceTokenizer {
   return new SentencePieceTokenizer(vocabulary, { unkId: USE_LITE_UNK_ID, reservedCount: USE_LITE_RESERVED_IDS, maxTokens: DEFAULT_MAX_TOKENS });
 }
 
+/**
+ * The token ids USE lite feeds its graph for `text`: the tokenizer's, cut to `maxTokens` (the graph's bound),
+ * and the unk token alone for a text without tokens (empty or whitespace-only; see USE_LITE_RECIPE).
+ */
+export function useLiteTokenIds(tokenizer: SentencePieceTokenizer, text: string, maxTokens: number): number[] {
+  const ids = tokenizer.encode(text);
+  return ids.length > 0 ? ids.slice(0, maxTokens) : [USE_LITE_UNK_ID];
+}
+
 /** The graph's own bound on positions per text, or the tokenizer's cap when the graph does not say. */
 function graphMaxTokens(model: GraphModel): number {
   const bound = model.weights[GRAPH_MAX_TOKENS_NODE]?.[0];
@@ -157,10 +166,7 @@ class UseLite implements UseLiteBackbone {
   async embedWith(texts: string[], { batchSize, bucketByLength }: { batchSize: number; bucketByLength: boolean }): Promise<Float32Array> {
     validateBatchSize(batchSize);
     const features = new Float32Array(texts.length * this.dim);
-    const encoded = texts.map((text) => {
-      const ids = this.tokenizer.encode(text);
-      return ids.length > 0 ? ids.slice(0, this.maxTokens) : [USE_LITE_UNK_ID];
-    });
+    const encoded = texts.map((text) => useLiteTokenIds(this.tokenizer, text, this.maxTokens));
     const batches = bucketByLength ? lengthBuckets(encoded.map((ids) => ids.length), batchSize) : inputOrderBatches(texts.length, batchSize);
     for (const batch of batches) {
       const vectors = await this.embedBatch(batch.map((index) => encoded[index]));
