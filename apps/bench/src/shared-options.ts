@@ -36,7 +36,7 @@ export const DOMAINS_DEFAULTS = {
 
 export const DATA_GROUP = 'Data and output:';
 export const SUITE_GROUP = 'Suite:';
-const MODEL_GROUP = 'Model:';
+export const MODEL_GROUP = 'Model:';
 const TRAINING_GROUP = 'Local training (each client, every round):';
 const SERVER_GROUP = 'Server optimisers of the fedavgm and fedadam rows:';
 

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initialWeights, selectBackend } from '@fedtl/model';
 import { encodeEvaluateReport, encodeUpdate, type ModelSpec, type NamedTensor, type TrainingConfig } from '@fedtl/protocol';
 import { seededRandom } from '@fedtl/util';
-import { Learner, type LearnerData, type LocalUpdate } from './learner';
+import { Learner, featureExamples, type LearnerData, type LocalUpdate } from './learner';
 import type { FeatureSplit } from './local-data';
 
 const DIM = 8;
@@ -70,7 +70,7 @@ describe('Learner personalisation (FedRep-style private head)', () => {
 
   beforeAll(async () => {
     await selectBackend('cpu');
-    const learners = [new Learner(spec, dataA, 0, 5), new Learner(spec, dataB, 0, 6)];
+    const learners = [new Learner(spec, featureExamples(spec, dataA), 0, 5), new Learner(spec, featureExamples(spec, dataB), 0, 6)];
     global = initialWeights(spec, 1);
     for (let round = 0; round < ROUNDS; round++) {
       const updates: LocalUpdate[] = [];
@@ -83,7 +83,7 @@ describe('Learner personalisation (FedRep-style private head)', () => {
     ['A (90 % a)', dataA, 5],
     ['B (90 % b)', dataB, 6],
   ])('beats the global model on client %s own test split, deterministically', async (_name, data, seed) => {
-    const learner = new Learner(spec, data, 0, seed, PERSONALIZE_EPOCHS);
+    const learner = new Learner(spec, featureExamples(spec, data), 0, seed, PERSONALIZE_EPOCHS);
     await learner.fit(global, config);
     const report = await learner.evaluate(global);
     const { accuracy, personalizedAccuracy } = report.metrics;
@@ -99,8 +99,8 @@ describe('Learner personalisation (FedRep-style private head)', () => {
 
   it('never sends the private head, leaves the global weights untouched and leaks no tensors', async () => {
     // Twins on client A's data: one personalises at each evaluation, the other never does.
-    const personalizing = new Learner(spec, dataA, 0, 5, PERSONALIZE_EPOCHS);
-    const plain = new Learner(spec, dataA, 0, 5, 0);
+    const personalizing = new Learner(spec, featureExamples(spec, dataA), 0, 5, PERSONALIZE_EPOCHS);
+    const plain = new Learner(spec, featureExamples(spec, dataA), 0, 5, 0);
     const before = copyWeights(global);
     await personalizing.fit(global, config);
     await plain.fit(global, config);

@@ -5,7 +5,7 @@ import { initialWeights, selectBackend } from '@fedtl/model';
 import type { ModelSpec } from '@fedtl/protocol';
 import { applyDelta } from '@fedtl/strategies';
 import { configureLogging, seededRandom } from '@fedtl/util';
-import { Learner, type LearnerData } from './learner';
+import { Learner, featureExamples, type LearnerData } from './learner';
 import { LearnerThread } from './learner-thread';
 
 const DIM = 8;
@@ -45,7 +45,7 @@ describe('LearnerThread', () => {
     expect(info.threadId).not.toBe(threadId);
     expect(info.backend).toBe('cpu');
     await thread.startRun(spec);
-    const inProcess = new Learner(spec, data, options.localBaselineEpochs, options.seed, options.personalizeEpochs);
+    const inProcess = new Learner(spec, featureExamples(spec, data), options.localBaselineEpochs, options.seed, options.personalizeEpochs);
 
     let weights = initialWeights(spec, 2);
     const tensorsBefore = await thread.numTensors();
@@ -68,7 +68,7 @@ describe('LearnerThread', () => {
   it('trains by DP-SGD and clips by DP-FedAvg in the thread as in this one, with what it spent, leaving no tensor behind', async () => {
     thread = new LearnerThread(options);
     await thread.startRun(spec);
-    const inProcess = new Learner(spec, data, 0, options.seed);
+    const inProcess = new Learner(spec, featureExamples(spec, data), 0, options.seed);
     const weights = initialWeights(spec, 2);
     const tensorsBefore = await thread.numTensors();
     // q = 1, σ = 0 and a clip bound never reached: DP-SGD without its randomness, so both threads agree.

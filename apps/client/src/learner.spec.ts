@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { dpSgdSpend, initialWeights, selectBackend, trainLocally } from '@fedtl/model';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { seededRandom } from '@fedtl/util';
-import { Learner } from './learner';
+import { Learner, featureExamples } from './learner';
 import type { FeatureSplit, LocalData } from './local-data';
 import { precomputedBackboneRef } from '@fedtl/model';
 
@@ -30,7 +30,7 @@ describe('Learner', () => {
   });
 
   it('trains, evaluates and reports a local-only baseline without leaking tensors across rounds', async () => {
-    const learner = new Learner(spec, data, 4, 9);
+    const learner = new Learner(spec, featureExamples(spec, data), 4, 9);
     let weights = initialWeights(spec, 1);
     const before = tf.memory().numTensors;
     for (let round = 0; round < 3; round++) {
@@ -47,7 +47,7 @@ describe('Learner', () => {
   });
 
   it("trains under the plan's FedProx proximalMu, anchored to the plan's weights, and exactly as before without it", async () => {
-    const learner = new Learner(spec, data, 0, 9);
+    const learner = new Learner(spec, featureExamples(spec, data), 0, 9);
     const weights = initialWeights(spec, 1);
     const labels = Int32Array.from(data.train.labels, (label) => spec.labels.indexOf(label));
     const train = { features: data.train.features, labels, n: labels.length };
@@ -67,7 +67,7 @@ describe('Learner', () => {
 
   it('refuses data whose labels the federation does not know', () => {
     const odd: LocalData = { ...data, train: { ...data.train, labels: data.train.labels.map((l, i) => (i === 5 ? 'maybe' : l)) } };
-    expect(() => new Learner(spec, odd, 0, 1)).toThrow(/"maybe" is not in the federation's label set/);
+    expect(() => new Learner(spec, featureExamples(spec, odd), 0, 1)).toThrow(/"maybe" is not in the federation's label set/);
   });
 });
 
@@ -85,7 +85,7 @@ describe('Learner under differential privacy (PROTOCOL.md §7.1)', () => {
   });
 
   it('trains by DP-SGD when the plan sets a record clip norm: plain full-batch SGD with q = 1, σ = 0 and a clip never reached', async () => {
-    const learner = new Learner(spec, data, 0, 9);
+    const learner = new Learner(spec, featureExamples(spec, data), 0, 9);
     const weights = initialWeights(spec, 1);
     const fullBatch = { ...config, batchSize: 40 };
     const before = tf.memory().numTensors;
@@ -100,7 +100,7 @@ describe('Learner under differential privacy (PROTOCOL.md §7.1)', () => {
   });
 
   it('draws DP-SGD sampling and noise from the operating system: two fits differ from each other and from plain training', async () => {
-    const learner = new Learner(spec, data, 0, 9);
+    const learner = new Learner(spec, featureExamples(spec, data), 0, 9);
     const weights = initialWeights(spec, 1);
     const plan = { ...config, recordClipNorm: 0.5, recordNoiseMultiplier: 1.1 };
     const before = tf.memory().numTensors;
@@ -113,7 +113,7 @@ describe('Learner under differential privacy (PROTOCOL.md §7.1)', () => {
   });
 
   it('clips the whole delta to the plan\'s update clip norm (DP-FedAvg), the plain delta scaled, and adds noise when asked', async () => {
-    const learner = new Learner(spec, data, 0, 9);
+    const learner = new Learner(spec, featureExamples(spec, data), 0, 9);
     const weights = initialWeights(spec, 1);
     const before = tf.memory().numTensors;
     const plain = await learner.fit(weights, config);

@@ -6,7 +6,7 @@
 // thread. Either way the round's training metrics (loss, accuracy) are withheld: they are computed from the records
 // without noise and the guarantee does not cover them. Evaluation and personalisation are unchanged: their
 // metrics, reported to the coordinator, are not differentially private.
-import { evaluate, initialWeights, trainLocally, trainLocallyDpSgd, type LabelledFeatures, type LocalTrainingResult, type ProgressCallback, type SampledGaussianSpend } from '@fedtl/model';
+import { evaluate, initialWeights, trainLocally, trainLocallyDpSgd, type LabelledExamples, type LabelledFeatures, type LocalTrainingResult, type ProgressCallback, type SampledGaussianSpend } from '@fedtl/model';
 import type { EvaluateReport, Metrics, ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { addGaussianNoiseInPlace, clipInPlace, cryptoRandomness } from '@fedtl/privacy';
 import { FedtlError, createLogger } from '@fedtl/util';
@@ -16,6 +16,14 @@ import type { FeatureSplit } from './local-data';
 export interface LearnerData {
   train: FeatureSplit;
   test: FeatureSplit;
+  /** The texts behind `train` and `test`, in their order, when the backbone is use-lite (LocalData.texts). */
+  texts?: { train: string[]; test: string[] };
+}
+
+/** What a Learner trains and evaluates on, labels as indices into the spec's: features, or encoder states (LoRA). */
+export interface LearnerExamples {
+  train: LabelledExamples;
+  test: LabelledExamples;
 }
 
 export interface LocalUpdate {
@@ -29,22 +37,23 @@ export interface LocalUpdate {
 }
 
 export class Learner {
-  private readonly train: LabelledFeatures;
-  private readonly test: LabelledFeatures;
+  private readonly train: LabelledExamples;
+  private readonly test: LabelledExamples;
   private localOnlyAccuracy?: number;
   /** The run's latest training config (learning rate, batch size), reused for local fine-tuning. */
   private lastConfig?: TrainingConfig;
   private readonly log = createLogger('learner');
 
+  /** `data`: features (encodeSplit), or for a spec with LoRA the encoder states of the same examples. */
   constructor(
     readonly spec: ModelSpec,
-    data: LearnerData,
+    data: LearnerExamples,
     private readonly localBaselineEpochs: number,
     private readonly seed: number,
     private readonly personalizeEpochs = 0,
   ) {
-    this.train = encodeSplit(spec, data.train, 'training');
-    this.test = encodeSplit(spec, data.test, 'test');
+    this.train = data.train;
+    this.test = data.test;
   }
 
   get numTrain(): number {
@@ -125,6 +134,14 @@ export class Learner {
   }
 }
 
+/**
+ * `data`'s features with labels as indices into `spec.labels`: what a Learner of a spec without LoRA takes.
+ * @throws FedtlError FEDTL_ERR_UNKNOWN_LABEL naming the first label outside the federation's label set.
+ */
+export function featureExamples(spec: ModelSpec, data: LearnerData): LearnerExamples {
+  return { train: encodeSplit(spec, data.train, 'training'), test: encodeSplit(spec, data.test, 'test') };
+}
+
 function addDelta(base: NamedTensor, delta: NamedTensor): NamedTensor {
   const data = new Float32Array(base.data.length);
   for (let i = 0; i < data.length; i++) data[i] = base.data[i] + delta.data[i];
@@ -136,13 +153,21 @@ function addDelta(base: NamedTensor, delta: NamedTensor): NamedTensor {
  * @throws FedtlError FEDTL_ERR_UNKNOWN_LABEL naming the first label outside the federation's label set.
  */
 export function encodeSplit(spec: ModelSpec, split: FeatureSplit, what: string): LabelledFeatures {
-  const labels = new Int32Array(split.labels.length);
-  split.labels.forEach((label, i) => {
+  return { features: split.features, labels: labelIndices(spec, split.labels, what), n: split.labels.length };
+}
+
+/**
+ * Each label's index in `spec.labels`.
+ * @throws FedtlError FEDTL_ERR_UNKNOWN_LABEL naming the first label outside the federation's label set.
+ */
+export function labelIndices(spec: ModelSpec, names: readonly string[], what: string): Int32Array {
+  const labels = new Int32Array(names.length);
+  names.forEach((label, i) => {
     const index = spec.labels.indexOf(label);
     if (index < 0) {
       throw new FedtlError('FEDTL_ERR_UNKNOWN_LABEL', `${what} label "${label}" is not in the federation's label set ${JSON.stringify(spec.labels)}`);
     }
     labels[i] = index;
   });
-  return { features: split.features, labels, n: split.labels.length };
+  return labels;
 }

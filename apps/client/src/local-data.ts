@@ -1,7 +1,7 @@
 // Loads a client's private data and turns its text into frozen-backbone features (cached on disk).
 // Texts stay in this process; what leaves is computed from the features by the learner.
 import { normalizeLabel, readDataset, readUserText, stratifiedSample, stratifiedSplit, spamAssassinMailboxes, type LabelledText } from '@fedtl/data';
-import { EmbeddingPool, FeatureCache, backboneRefFor, precomputedBackboneRef, type ProgressCallback } from '@fedtl/model';
+import { EmbeddingPool, FeatureCache, USE_LITE_ID, backboneRefFor, precomputedBackboneRef, type ProgressCallback } from '@fedtl/model';
 import type { BackboneRef } from '@fedtl/protocol';
 import { FedtlError, createLogger, createProgress } from '@fedtl/util';
 import type { ClientConfig } from './config';
@@ -18,6 +18,11 @@ export interface LocalData {
   test: FeatureSplit;
   /** The labels this client holds (sent at Join so the coordinator can refuse unknown ones early). */
   labelSet: string[];
+  /**
+   * The texts of `train` and `test`, in their order, kept when the backbone is use-lite: a run with LoRA inside
+   * the backbone trains through its encoder from them (they never leave this process). Absent otherwise.
+   */
+  texts?: { train: string[]; test: string[] };
 }
 
 const log = createLogger('local-data');
@@ -56,6 +61,7 @@ export async function loadLocalData(config: ClientConfig): Promise<LocalData> {
     train: { features: features.subarray(0, split), labels: train.map((e) => e.label) },
     test: { features: features.subarray(split), labels: test.map((e) => e.label) },
     labelSet: [...new Set([...train, ...test].map((e) => e.label))].sort(),
+    ...(backbone.id === USE_LITE_ID ? { texts: { train: train.map((e) => e.text), test: test.map((e) => e.text) } } : {}),
   };
 }
 

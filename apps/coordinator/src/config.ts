@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { normalizeLabel, readSecretFile, readUserTextSync } from '@fedtl/data';
 import { configError, tokenWeakness, type LogFormat, type LogLevel } from '@fedtl/util';
 import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type ResolvedOptions } from '@fedtl/util/options';
-import { formatUpdateCompression, parseUpdateCompression, type ModelSpec, type TrainingConfig, type UpdateCompression } from '@fedtl/protocol';
+import { loraSpecOf } from '@fedtl/model';
+import { formatUpdateCompression, parseUpdateCompression, type LoraSpec, type ModelSpec, type TrainingConfig, type UpdateCompression } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
 import { tokenStorePath } from './credentials/token-store';
@@ -78,6 +79,8 @@ export interface CoordinatorConfig {
   adapterWidth: number;
   head: ModelSpec['head'];
   headHidden: number;
+  /** LoRA inside the use-lite encoder (--lora-*); absent: the backbone stays frozen. */
+  lora?: LoraSpec;
   /**
    * What every plan asks of the clients' training, the update compression included (`updateCompression`, only
    * when not float32, so that the config hashes of runs without it do not change: it is part of the run).
@@ -278,6 +281,15 @@ function checkCompression(config: CoordinatorConfig): void {
   }
 }
 
+/** LoRA trains inside use-lite's encoder: no other backbone has one, and DP-SGD's per-record gradients through it are not built. */
+function checkLora(config: CoordinatorConfig): void {
+  if (!config.lora) return;
+  if (config.backbone !== 'use-lite') fail('--lora-rank', `0 with --backbone ${config.backbone} (LoRA trains inside the use-lite encoder only)`, config.lora.rank);
+  if (config.dpRecordClipNorm !== undefined) {
+    fail('--lora-rank', '0 with --dp-record-clip-norm (DP-SGD through the encoder is not supported; client-level DP, --dp-update-clip-norm, is)', config.lora.rank);
+  }
+}
+
 /** Which differential privacy the run uses: none, record-level (DP-SGD) or client-level (DP-FedAvg). */
 export function dpUnitOf(config: CoordinatorConfig): 'record' | 'client' | undefined {
   if (config.dpRecordClipNorm !== undefined) return 'record';
@@ -398,6 +410,7 @@ export function coordinatorConfigFrom(resolved: CoordinatorOptions): Coordinator
     adapterWidth: v.adapterWidth,
     head: v.head,
     headHidden: v.headHidden,
+    lora: loraSpecOf(v),
     training: { localEpochs: v.localEpochs, batchSize: v.batchSize, learningRate: v.learningRate, optimizer: v.optimizer, ...compressionOf(v.compression) },
     seed: v.seed,
     token,
@@ -440,6 +453,7 @@ export function coordinatorConfigFrom(resolved: CoordinatorOptions): Coordinator
   checkSecureAggregation(config);
   checkDifferentialPrivacy(config, isSetExplicitly(resolved, COORDINATOR_OPTIONS, 'dpDelta'));
   checkCompression(config);
+  checkLora(config);
   if (new Set(config.labels).size !== config.labels.length) fail('--labels', 'distinct labels', config.labels);
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) fail('--tls-cert/--tls-key', 'both or neither', { cert: config.tlsCert, key: config.tlsKey });
   if (config.tlsClientCa && !config.tlsCert) fail('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', config.tlsClientCa);

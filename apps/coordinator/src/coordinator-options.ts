@@ -13,6 +13,7 @@ import {
   type OptionDeclarations,
 } from '@fedtl/util/options';
 import { UPDATE_COMPRESSION_SYNTAX, canonicalUpdateCompression, parseUpdateCompression } from '@fedtl/protocol/compression';
+import { loraOptions } from '@fedtl/model';
 import { NORM_ACTIONS } from './norm-bound';
 
 export const STRATEGY_NAMES = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'fedprox', 'per-fedavg', 'median', 'trimmed-mean', 'krum', 'multikrum'] as const;
@@ -101,6 +102,7 @@ export const COORDINATOR_OPTIONS = {
   adapterWidth: integerOption({ help: 'adapter bottleneck width, 0 for none', min: 0, default: 64, group: MODEL }),
   head: choiceOption(['linear', 'mlp'] as const, { help: 'classification head', default: 'linear', group: MODEL }),
   headHidden: integerOption({ help: 'hidden width of the mlp head', min: 1, default: 64, group: MODEL }),
+  ...loraOptions(MODEL),
   localEpochs: integerOption({ help: 'local epochs per round', min: 1, default: 3, group: MODEL }),
   batchSize: integerOption({ help: 'local batch size', min: 1, default: 32, group: MODEL }),
   learningRate: numberOption({ help: 'local learning rate', min: 0, minExclusive: true, default: 0.003, group: MODEL }),

@@ -69,6 +69,7 @@ export async function startCoordinator(config: CoordinatorConfig): Promise<Start
     head: config.head,
     headHidden: config.headHidden,
     labels: config.labels,
+    ...(config.lora ? { lora: config.lora } : {}),
   };
   const configHash = configHashOf(config, model, backbone.contentHash);
   const checkpointsDir = join(config.outDir, 'checkpoints');

@@ -224,6 +224,24 @@ describe('codec round trips', () => {
     expect(decodeWelcome(encodeWelcome({ ...sampleWelcome, maxMessageBytes: undefined })).maxMessageBytes).toBe(0);
   });
 
+  it('Welcome with LoRA inside the backbone round-trips, and without it has no lora field', () => {
+    const lora = { rank: 4, alpha: 8, layers: [1], targets: ['query' as const, 'value' as const] };
+    const withLora = { ...sampleWelcome, model: { ...sampleWelcome.model, lora } };
+    expect(decodeWelcome(encodeWelcome(withLora))).toEqual(withLora);
+    expect(decodeWelcome(encodeWelcome(sampleWelcome)).model).not.toHaveProperty('lora');
+  });
+
+  it.each([
+    [{ rank: 0, alpha: 8, layers: [1], targets: ['query'] }, /Welcome\.model\.lora\.rank: expected a positive integer, got 0/],
+    [{ rank: 4, alpha: 0, layers: [1], targets: ['query'] }, /Welcome\.model\.lora\.alpha: expected a positive finite number, got 0/],
+    [{ rank: 4, alpha: 8, layers: [], targets: ['query'] }, /Welcome\.model\.lora\.layers: expected 1 to 64 layer indices, got 0/],
+    [{ rank: 4, alpha: 8, layers: [1], targets: ['query', 'attention'] }, /Welcome\.model\.lora\.targets: expected 1 or more of query, key, value, output, ffn-inner, ffn-outer, got "attention"/],
+    [{ rank: 4, alpha: 8, layers: [1], targets: [] }, /Welcome\.model\.lora\.targets: expected 1 or more of .*, got none/],
+  ])('refuses a Welcome whose LoRA terms are malformed: %j', (lora, message) => {
+    const welcome = { runId: 'r', clientId: 'c', protocolVersion: 1, model: { inputDim: 512, head: 1, labels: ['a', 'b'], lora } };
+    expectFedtlError(() => decodeWelcome(rawMessage('Welcome', welcome)), 'FEDTL_ERR_MALFORMED_MESSAGE', message);
+  });
+
   it('Error', () => {
     const error = { code: 'FEDTL_ERR_ROUND_TIMEOUT' as const, message: 'expected an update within 60000 ms, got none' };
     expect(decodeError(encodeError(error))).toEqual(error);

@@ -14,6 +14,7 @@ import type {
   EvaluateRequest,
   JoinReply,
   JoinRequest,
+  LoraSpec,
   ModelSpec,
   NamedTensor,
   ProtocolError,
@@ -26,6 +27,7 @@ import type {
   UpdateCompression,
   Welcome,
 } from './domain';
+import { LORA_TARGETS, type LoraTarget } from './domain';
 import type { PrivacyPolicy } from '@fedtl/privacy';
 import { fedtl } from './generated/fedtl';
 import { FieldReader, FieldWriter } from './field-checks';
@@ -349,6 +351,34 @@ function backboneFromWire(wire: v1.BackboneRef.$Properties, fields: FieldReader)
   };
 }
 
+function loraToWire(lora: LoraSpec, fields: FieldWriter): v1.LoraSpec.$Properties {
+  return {
+    rank: fields.positiveUint32('rank', lora.rank),
+    alpha: fields.nonNegativeNumber('alpha', lora.alpha),
+    layers: lora.layers.map((layer, i) => fields.uint32(`layers[${i}]`, layer)),
+    targets: lora.targets.slice(),
+  };
+}
+
+/** The wire's LoRA terms, bounded; whether they fit the backbone is the model's check (trainableTensorSpecs). */
+function loraFromWire(wire: v1.LoraSpec.$Properties, fields: FieldReader): LoraSpec {
+  const layers = wire.layers ?? [];
+  if (layers.length === 0 || layers.length > FIELD_LIMITS.loraLayers) {
+    throw fields.malformed('layers', `1 to ${FIELD_LIMITS.loraLayers} layer indices`, `${layers.length}`);
+  }
+  const targets = fields.identifiers('targets', wire.targets, LORA_TARGETS.length, FIELD_LIMITS.featureChars);
+  const unknown = targets.find((target) => !(LORA_TARGETS as readonly string[]).includes(target));
+  if (unknown !== undefined || targets.length === 0) {
+    throw fields.malformed('targets', `1 or more of ${LORA_TARGETS.join(', ')}`, unknown === undefined ? 'none' : quoteUntrusted(unknown));
+  }
+  return {
+    rank: fields.positive('rank', wire.rank),
+    alpha: fields.positiveNumber('alpha', wire.alpha),
+    layers: layers.slice(),
+    targets: targets as LoraTarget[],
+  };
+}
+
 function welcomeToWire(welcome: Welcome): v1.Welcome.$Properties {
   const fields = new FieldWriter('Welcome');
   const model = fields.at('model');
@@ -362,6 +392,7 @@ function welcomeToWire(welcome: Welcome): v1.Welcome.$Properties {
       head: HEADS[welcome.model.head],
       headHidden: model.uint32('headHidden', welcome.model.headHidden),
       labels: welcome.model.labels.map((label) => label.normalize('NFC')),
+      lora: welcome.model.lora ? loraToWire(welcome.model.lora, model.at('lora')) : null,
     },
     currentRound: fields.uint32('currentRound', welcome.currentRound),
     maxMessageBytes: fields.uint32('maxMessageBytes', welcome.maxMessageBytes ?? 0),
@@ -384,6 +415,7 @@ function welcomeFromWire(wire: v1.Welcome.$Properties, fields: FieldReader): Wel
       head: modelFields.enumValue('head', HEADS, model.head),
       headHidden: model.headHidden ?? 0,
       labels: modelFields.identifiers('labels', model.labels, FIELD_LIMITS.labelsPerMessage, FIELD_LIMITS.labelChars),
+      ...(model.lora ? { lora: loraFromWire(model.lora, modelFields.at('lora')) } : {}),
     },
     currentRound: wire.currentRound ?? 0,
     maxMessageBytes: wire.maxMessageBytes ?? 0,

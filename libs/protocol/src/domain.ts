@@ -49,6 +49,29 @@ export interface ModelSpec {
   /** Hidden width of an MLP head (ignored for `linear`). */
   headHidden: number;
   labels: string[];
+  /** Low-rank adapters inside the backbone's encoder (use-lite only); absent: the backbone is frozen. */
+  lora?: LoraSpec;
+}
+
+/** The projections of a Transformer layer that LoRA can adapt. */
+export const LORA_TARGETS = ['query', 'key', 'value', 'output', 'ffn-inner', 'ffn-outer'] as const;
+export type LoraTarget = (typeof LORA_TARGETS)[number];
+
+/**
+ * LoRA (Hu et al., "LoRA: Low-Rank Adaptation of Large Language Models", ICLR 2022,
+ * https://arxiv.org/abs/2106.09685): every targeted projection kernel W [in, out] of the chosen encoder layers runs
+ * as W + (alpha / rank)·A·B with A [in, rank] and B [rank, out] trainable; W stays frozen and is pinned by the
+ * backbone's content hash, so only A and B travel.
+ */
+export interface LoraSpec {
+  /** Rank r of every A·B pair, ≥ 1. */
+  rank: number;
+  /** The scaling numerator α > 0: the update is scaled by α / r (the paper's §4.1). */
+  alpha: number;
+  /** Encoder layers (0-based), ascending and distinct. */
+  layers: number[];
+  /** Projections adapted in each of those layers, distinct, in LORA_TARGETS order. */
+  targets: LoraTarget[];
 }
 
 export interface TrainingConfig {

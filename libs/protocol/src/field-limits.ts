@@ -27,6 +27,8 @@ export const FIELD_LIMITS = {
   sparseDenseValuesPerMessage: 2 ** 24,
   labelChars: 128,
   labelsPerMessage: 1024,
+  /** Encoder layers a LoRA spec may name (use-lite has 2; room for deeper backbones). */
+  loraLayers: 64,
   metricNameChars: 128,
   metricsPerMessage: 64,
   /** Error codes are catalogue names (FEDTL_ERR_…); a newer peer's unknown code is still a short name. */

@@ -6,13 +6,14 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeJsonl } from '@fedtl/data';
-import { initialWeights } from '@fedtl/model';
+import { firstLoraLayer, initialWeights, type LabelledExamples, type TrainableUseLite } from '@fedtl/model';
+import type { LabelledText } from '@fedtl/data';
 import type { BackboneRef, ModelSpec } from '@fedtl/protocol';
 import { createLogger } from '@fedtl/util';
 import type { MachineInfo } from '../machine';
 import { replayGlobals, maxAbsDifference } from './audit-replay';
 import { checkpointPath, readCheckpointWeights } from './checkpoint-reader';
-import { labelledFeatures, type DomainBudget } from './domain-data';
+import { labelledEncoderStates, labelledFeatures, type DomainBudget } from './domain-data';
 import { METHOD_NAMES, type DomainsOptions, type MethodName } from './domains-config';
 import type { FeatureStore } from './feature-store';
 import { runFederation, type FederationClient, type FederationStrategy, type RoundRecord } from './federation-run';
@@ -25,6 +26,8 @@ export interface BenchContext {
   options: DomainsOptions;
   labels: string[];
   store: FeatureStore;
+  /** The re-implemented use-lite encoder, when the model has LoRA (the references train through it). */
+  encoder?: TrainableUseLite;
   backbone: BackboneRef;
   backend: string;
   machine: MachineInfo;
@@ -41,9 +44,17 @@ export async function runBudget(context: BenchContext, labelsPerClient: number, 
   const { options, labels } = context;
   const names = budget.map((domain) => domain.name);
   // Indexed like `names`.
-  const train = budget.map((d) => labelledFeatures(d.train, context.store.featuresOf, labels));
-  const evaluation = budget.map((d) => labelledFeatures(d.evaluation, context.store.featuresOf, labels));
   const spec: ModelSpec = { inputDim: context.backbone.dim, ...options.model, labels };
+  const examplesOf = async (examples: readonly LabelledText[]): Promise<LabelledExamples> =>
+    spec.lora && context.encoder ? labelledEncoderStates(context.encoder, examples, labels, firstLoraLayer(spec.lora)) : labelledFeatures(examples, context.store.featuresOf, labels);
+  const wantsReferences = options.methods.includes('local') || options.methods.includes('centralized') || options.methods.includes('leave-one-out');
+  // Indexed like `names`; only the references and leave-one-out's evaluation read them (clients prepare their own).
+  const train: LabelledExamples[] = [];
+  const evaluation: LabelledExamples[] = [];
+  for (const d of wantsReferences ? budget : []) {
+    train.push(await examplesOf(d.train));
+    evaluation.push(await examplesOf(d.evaluation));
+  }
   const run: InProcessRun = { spec, training: options.training, rounds: options.rounds, seed: options.seed };
   const methods: DomainsReport['methods'] = {};
   let secureAggregation: DomainsReport['secureAggregation'];

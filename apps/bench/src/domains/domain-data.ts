@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDataset, stratifiedSample, stratifiedSplit, type LabelledText } from '@fedtl/data';
-import type { LabelledFeatures } from '@fedtl/model';
+import type { LabelledEncoderStates, LabelledFeatures, TrainableUseLite } from '@fedtl/model';
 import { FedtlError, configError, deriveSeed } from '@fedtl/util';
 import { existingPath } from '../option-checks';
 
@@ -96,4 +96,11 @@ export function labelledFeatures(examples: readonly LabelledText[], featuresOf: 
     indices[i] = labels.indexOf(example.label);
   });
   return { features, labels: indices, n: examples.length };
+}
+
+/** The frozen encoder's states entering layer `fromLayer` (the first with LoRA) and label indices of `examples`. */
+export async function labelledEncoderStates(encoder: TrainableUseLite, examples: readonly LabelledText[], labels: readonly string[], fromLayer: number): Promise<LabelledEncoderStates> {
+  const { states, tokens, width } = await encoder.states(examples.map((example) => example.text), fromLayer);
+  const indices = Int32Array.from(examples, (example) => labels.indexOf(example.label));
+  return { encoder: encoder.weights, fromLayer, states, tokens, width, labels: indices, n: examples.length };
 }

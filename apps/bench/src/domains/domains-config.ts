@@ -1,7 +1,9 @@
 // `bench domains`: its declared options (domains-options.ts, shared ones in shared-options.ts) turned into the plain
 // values everything below receives, with the checks a single declaration cannot make. The defaults are the ones
 // chosen on a validation slice of the shared reviews' training data (docs/results/domains/tuning.md).
-import type { LogFormat, LogLevel } from '@fedtl/util';
+import { loraSpecOf } from '@fedtl/model';
+import type { LoraSpec } from '@fedtl/protocol';
+import { configError, type LogFormat, type LogLevel } from '@fedtl/util';
 import type { OptionValues } from '@fedtl/util/options';
 import { dataAndOut, distinct, subsetOf } from '../option-checks';
 import { DOMAINS_DEFAULTS, type SHARED_OPTIONS } from '../shared-options';
@@ -14,6 +16,8 @@ export interface ModelOptions {
   adapterWidth: number;
   head: 'linear' | 'mlp';
   headHidden: number;
+  /** LoRA inside the use-lite encoder (`bench domains --lora-*`); absent: the backbone stays frozen. */
+  lora?: LoraSpec;
 }
 
 export interface TrainingOptions {
@@ -92,8 +96,12 @@ export function sharedOptionsFrom(v: SharedValues): SharedBenchOptions {
  *   unknown method.
  */
 export function domainsOptionsFrom(v: OptionValues<typeof DOMAINS_OPTIONS>): DomainsOptions {
+  const shared = sharedOptionsFrom(v);
+  const lora = loraSpecOf(v);
+  if (lora && shared.backbone !== 'use-lite') throw configError('--lora-rank', `0 with --backbone ${shared.backbone} (LoRA trains inside the use-lite encoder only)`, lora.rank);
   return {
-    ...sharedOptionsFrom(v),
+    ...shared,
+    model: { ...shared.model, ...(lora ? { lora } : {}) },
     labelsPerClient: distinct(v.labelsPerClient, '--labels-per-client', 'distinct integers'),
     seed: v.seed,
     methods: subsetOf(v.methods ?? METHOD_NAMES, METHOD_NAMES, '--methods'),

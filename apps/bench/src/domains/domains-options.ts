@@ -2,7 +2,8 @@
 // so that `fedtl bench domains --help` starts fast; domains-config.ts turns the values into DomainsOptions.
 import { UPDATE_COMPRESSION_SYNTAX, canonicalUpdateCompression, parseUpdateCompression } from '@fedtl/protocol/compression';
 import { integerListOption, integerOption, stringListOption, LOG_OPTIONS } from '@fedtl/util/options';
-import { DOMAINS_DEFAULTS, SHARED_OPTIONS, SUITE_GROUP, withoutEnvironment } from '../shared-options';
+import { loraOptions } from '@fedtl/model';
+import { DOMAINS_DEFAULTS, MODEL_GROUP, SHARED_OPTIONS, SUITE_GROUP, withoutEnvironment } from '../shared-options';
 
 export const METHOD_NAMES = ['local', 'centralized', 'fedavg', 'fedavg-secagg', 'fedavgm', 'fedadam', 'personalized', 'leave-one-out'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
@@ -36,6 +37,9 @@ export const DOMAINS_OPTIONS = {
       group: SUITE_GROUP,
     }),
     personalizeEpochs: integerOption({ help: 'epochs of private head fine-tuning for the personalized method', min: 1, default: DOMAINS_DEFAULTS.personalizeEpochs, group: SUITE_GROUP }),
+    // Every method's model, the references' included: --lora-rank R > 0 trains LoRA inside use-lite instead of
+    // on frozen features.
+    ...loraOptions(MODEL_GROUP),
   }),
   ...SHARED_OPTIONS,
   ...LOG_OPTIONS,

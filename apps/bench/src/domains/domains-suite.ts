@@ -1,7 +1,7 @@
 // `bench domains`: reads the domains, embeds every text once into the shared feature cache, runs every method
 // at each labelled budget, writes the reports and prints the table.
 import { resolve } from 'node:path';
-import { backboneRefFor, selectBackend } from '@fedtl/model';
+import { backboneRefFor, loadTrainableUseLite, selectBackend } from '@fedtl/model';
 import { configureLogging, createLogger } from '@fedtl/util';
 import type { ResolvedOptions } from '@fedtl/util/options';
 import { benchCommand } from '../bench-command';
@@ -38,10 +38,13 @@ export async function runDomainsSuite(resolved: ResolvedOptions<typeof DOMAINS_O
   const draws = options.labelsPerClient.map((labelsPerClient) => withBudget(domains, labelsPerClient, options.seed));
   const backbone = await backboneRefFor(options.backbone);
   const store = await embedOnce(textsToEmbed(draws.flat()), backbone, options.backbone, options.cacheDir, options.embedThreads);
+  // With LoRA the references train through the encoder in this process; the clients load their own copies.
+  const encoder = options.model.lora ? await loadTrainableUseLite({ backend }) : undefined;
   const context: BenchContext = {
     options,
     labels,
     store,
+    ...(encoder ? { encoder } : {}),
     backbone,
     backend,
     machine: machineInfo(),
@@ -67,6 +70,7 @@ export async function runDomainsSuite(resolved: ResolvedOptions<typeof DOMAINS_O
       process.stdout.write(`negative transfer: ${report.negativeTransfer.map((n) => `${n.method}/${n.domain} ${(100 * n.delta).toFixed(1)}`).join(', ')}\n`);
     }
   }
+  encoder?.dispose();
   if (sweep) await writeSweepSummary(options.out, reports);
   log.info('domains benchmark done', { out: options.out, seconds: Math.round((performance.now() - started) / 1000) });
   return 0;

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PrivacyEvent, PrivacySpend } from '@fedtl/privacy';
+import type { LoraSpec } from '@fedtl/protocol';
 import { createLogger, fedtlProcessArgs } from '@fedtl/util';
 import { coordinatorLabelArgs } from '../coordinator-labels';
 import { WORKSPACE_ROOT, startApp, type AppProcess } from '../workspace';
@@ -119,6 +120,7 @@ export async function federationCoordinatorArgs(options: FederationOptions): Pro
     '--rounds', String(options.rounds), '--min-clients', String(options.clients.length),
     '--backbone', options.backbone, ...(await coordinatorLabelArgs(runDir, options.labels)),
     '--adapter-width', String(model.adapterWidth), '--head', model.head, '--head-hidden', String(model.headHidden),
+    ...(model.lora ? loraFlags(model.lora) : []),
     '--local-epochs', String(training.localEpochs), '--batch-size', String(training.batchSize),
     '--learning-rate', String(training.learningRate), '--optimizer', training.optimizer,
     '--seed', String(options.seed), '--log-level', 'warn',
@@ -129,6 +131,11 @@ export async function federationCoordinatorArgs(options: FederationOptions): Pro
     ...(options.dp ? dpFlags(options.dp) : []),
     ...(options.compression !== undefined ? ['--compression', options.compression] : []),
   ];
+}
+
+/** The coordinator's --lora-* flags for `lora`. */
+function loraFlags(lora: LoraSpec): string[] {
+  return ['--lora-rank', String(lora.rank), '--lora-alpha', String(lora.alpha), '--lora-layers', lora.layers.join(','), '--lora-targets', lora.targets.join(',')];
 }
 
 export async function runFederation(options: FederationOptions): Promise<FederationResult> {

@@ -57,38 +57,98 @@ export function toUseLiteBatch(tokenIds: readonly (readonly number[])[]): UseLit
  *   when `ids` is not [B, T] or `lengths` not [B].
  */
 export function encodeUseLite(weights: UseLiteWeights, batch: UseLiteBatch): tf.Tensor2D {
+  return tf.tidy(() => {
+    const states = encodeUseLiteStates(weights, batch, 0);
+    return encodeUseLiteFrom(weights, { states, lengths: batch.lengths }, 0);
+  });
+}
+
+/** A padded batch of the encoder's hidden states between two layers, as `encodeUseLiteFrom` takes it. */
+export interface UseLiteStatesBatch {
+  /** float32 [B, T, width]: row b's first `lengths[b]` positions are its tokens' states, the rest zeros. */
+  states: tf.Tensor3D;
+  /** int32 [B]: tokens per row, 0 … T. */
+  lengths: tf.Tensor1D;
+}
+
+/**
+ * The encoder's hidden states after its first `layers` layers (0: the embeddings with the timing signal):
+ * [B, min(T, maxTokens), width], zero at padding. What stays frozen below the first adapted layer is computed once
+ * with this and fed to `encodeUseLiteFrom` at every training step. The caller disposes the result.
+ * @throws FedtlError as `encodeUseLite`, and FEDTL_ERR_BAD_CONFIG when `layers` is not in 0 … layer count.
+ */
+export function encodeUseLiteStates(weights: UseLiteWeights, batch: UseLiteBatch, layers: number): tf.Tensor3D {
   const { ids, lengths } = batch;
-  if (ids.dtype !== 'int32' || lengths.dtype !== 'int32') {
-    throw new FedtlError('FEDTL_ERR_BAD_TENSOR_DTYPE', `encodeUseLite: ids and lengths should be int32; got ${ids.dtype} and ${lengths.dtype}`);
-  }
-  if (ids.rank !== 2 || lengths.rank !== 1 || lengths.shape[0] !== ids.shape[0]) {
-    throw new FedtlError('FEDTL_ERR_BAD_TENSOR_SHAPE', `encodeUseLite: ids should be [B, T] and lengths [B]; got [${ids.shape.join(', ')}] and [${lengths.shape.join(', ')}]`);
-  }
+  checkBatch(ids, lengths, 'int32', 2);
+  checkLayer(weights, layers, 'layers');
   const rows = ids.shape[0];
   const positions = Math.min(ids.shape[1], weights.maxTokens);
-  const width = weights.pooler.kernel.shape[0];
+  return tf.tidy(() => {
+    if (rows === 0 || positions === 0) {
+      const width = layers === 0 ? weights.embeddings.shape[1] : weights.layers[layers - 1].ffnOuter.kernel.shape[1];
+      return tf.zeros([rows, positions, width]) as tf.Tensor3D;
+    }
+    const kept = positions < ids.shape[1] ? tf.slice(ids, [0, 0], [rows, positions]) : ids;
+    const { atTokens, attentionBias } = masks(weights, lengths, rows, positions);
+    let states = tf.mul(embedWithTiming(weights, kept, positions), atTokens) as tf.Tensor3D;
+    for (const layer of weights.layers.slice(0, layers)) states = tf.mul(transformerLayer(states, layer, attentionBias, weights), atTokens) as tf.Tensor3D;
+    return states;
+  });
+}
 
+/**
+ * The rest of the encoder from the states entering layer `fromLayer` (as `encodeUseLiteStates(…, fromLayer)` made
+ * them): the remaining layers, the mean over each row's tokens, the tanh pooler and the graph's L2 normalisation:
+ * [B, 512]. Differentiable with respect to every tensor of `weights` and to `states`. The caller disposes the result.
+ * @throws FedtlError FEDTL_ERR_BAD_TENSOR_DTYPE / _SHAPE for states that are not float32 [B, T, width] with int32
+ *   lengths [B]; FEDTL_ERR_BAD_CONFIG when `fromLayer` is not in 0 … layer count.
+ */
+export function encodeUseLiteFrom(weights: UseLiteWeights, batch: UseLiteStatesBatch, fromLayer: number): tf.Tensor2D {
+  const { states, lengths } = batch;
+  checkBatch(states, lengths, 'float32', 3);
+  checkLayer(weights, fromLayer, 'fromLayer');
+  const [rows, positions] = states.shape;
+  const width = weights.pooler.kernel.shape[0];
   return tf.tidy(() => {
     let pooled: tf.Tensor2D;
     if (rows === 0 || positions === 0) {
       pooled = tf.zeros([rows, width]);
     } else {
-      const kept = positions < ids.shape[1] ? tf.slice(ids, [0, 0], [rows, positions]) : ids;
-      const keptLengths = tf.minimum(lengths, positions);
-      // The graph's mask is "a token was fed here"; fed tokens are each row's first `length` positions.
-      const mask = tf.cast(tf.less(tf.expandDims(tf.range(0, positions, 1, 'int32'), 0), tf.expandDims(keptLengths, 1)), 'float32');
-      const atTokens = tf.expandDims(mask, 2);
-      const attentionBias = tf.reshape(tf.mul(tf.sub(1, mask), weights.paddingBias), [rows, 1, 1, positions]);
-
-      let states = tf.mul(embedWithTiming(weights, kept, positions), atTokens) as tf.Tensor3D;
-      for (const layer of weights.layers) states = transformerLayer(states, layer, attentionBias, weights);
-
+      const { atTokens, attentionBias, keptLengths } = masks(weights, lengths, rows, positions);
+      let hidden = states;
+      for (const layer of weights.layers.slice(fromLayer)) hidden = transformerLayer(hidden, layer, attentionBias, weights);
       const tokenCounts = tf.expandDims(tf.cast(tf.maximum(keptLengths, 1), 'float32'), 1);
-      pooled = tf.div(tf.sum(tf.mul(states, atTokens), 1), tokenCounts);
+      pooled = tf.div(tf.sum(tf.mul(hidden, atTokens), 1), tokenCounts);
     }
     const hidden = tf.tanh(tf.add(tf.matMul(pooled, weights.pooler.kernel), weights.pooler.bias));
     return tf.mul(hidden, tf.rsqrt(tf.maximum(tf.sum(tf.square(hidden), 1, true), weights.l2Epsilon))) as tf.Tensor2D;
   });
+}
+
+function checkBatch(values: tf.Tensor, lengths: tf.Tensor, dtype: 'int32' | 'float32', rank: number): void {
+  const what = rank === 2 ? 'ids' : 'states';
+  if (values.dtype !== dtype || lengths.dtype !== 'int32') {
+    throw new FedtlError('FEDTL_ERR_BAD_TENSOR_DTYPE', `use-lite encoder: ${what} should be ${dtype} and lengths int32; got ${values.dtype} and ${lengths.dtype}`);
+  }
+  if (values.rank !== rank || lengths.rank !== 1 || lengths.shape[0] !== values.shape[0]) {
+    const expected = rank === 2 ? '[B, T]' : '[B, T, width]';
+    throw new FedtlError('FEDTL_ERR_BAD_TENSOR_SHAPE', `use-lite encoder: ${what} should be ${expected} and lengths [B]; got [${values.shape.join(', ')}] and [${lengths.shape.join(', ')}]`);
+  }
+}
+
+function checkLayer(weights: UseLiteWeights, layer: number, what: string): void {
+  if (!Number.isInteger(layer) || layer < 0 || layer > weights.layers.length) {
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `use-lite encoder: ${what} should be an integer in 0…${weights.layers.length}; got ${layer}`);
+  }
+}
+
+/** The token mask [B, T, 1], the attention's padding bias [B, 1, 1, T] and the lengths capped at T. */
+function masks(weights: UseLiteWeights, lengths: tf.Tensor1D, rows: number, positions: number) {
+  const keptLengths = tf.minimum(lengths, positions);
+  // The graph's mask is "a token was fed here"; fed tokens are each row's first `length` positions.
+  const mask = tf.cast(tf.less(tf.expandDims(tf.range(0, positions, 1, 'int32'), 0), tf.expandDims(keptLengths, 1)), 'float32');
+  const attentionBias = tf.reshape(tf.mul(tf.sub(1, mask), weights.paddingBias), [rows, 1, 1, positions]);
+  return { atTokens: tf.expandDims(mask, 2), attentionBias, keptLengths };
 }
 
 /** e + (e + [sin(p·τ), cos(p·τ)]) for every position p < positions: [B, T, 256], in the graph's order of adds. */

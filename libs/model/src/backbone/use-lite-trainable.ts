@@ -10,7 +10,7 @@ import { l2NormalizeRows, validateBatchSize } from './backbone';
 import { lengthBuckets } from './length-buckets';
 import type { SentencePieceTokenizer } from './sentencepiece';
 import { USE_LITE_BATCH_SIZE, USE_LITE_DIM, USE_LITE_ID, loadUseLiteTokenizer, useLiteModelDir, useLiteTokenIds } from './use-lite';
-import { encodeUseLite, toUseLiteBatch } from './use-lite-encoder';
+import { encodeUseLite, encodeUseLiteStates, toUseLiteBatch } from './use-lite-encoder';
 import { disposeUseLiteWeights, loadUseLiteWeights, type UseLiteWeights } from './use-lite-weights';
 
 const log = createLogger('backbone');
@@ -42,6 +42,13 @@ export interface TrainableUseLite {
   encode(texts: readonly string[], weights?: UseLiteWeights): Promise<Float32Array>;
   /** `encode`, then each row scaled to unit L2 norm as every fedtl backbone does (`l2NormalizeRows`). */
   embed(texts: readonly string[], weights?: UseLiteWeights): Promise<Float32Array>;
+  /**
+   * Each text's hidden states after the packaged encoder's first `layers` layers (0: the embeddings with the
+   * timing signal), computed in length buckets: text i's states are row-major [tokens[i], width]. What a model
+   * with LoRA from layer `layers` on trains from (LabelledEncoderStates).
+   * @throws FedtlError FEDTL_ERR_BAD_CONFIG when `layers` is not in 0 … the encoder's layer count.
+   */
+  states(texts: readonly string[], layers: number): Promise<{ states: Float32Array[]; tokens: Int32Array; width: number }>;
   /** Frees the weights; the object is unusable afterwards. */
   dispose(): void;
 }
@@ -95,6 +102,27 @@ class TrainableUseLiteEncoder implements TrainableUseLite {
       }
     }
     return features;
+  }
+
+  async states(texts: readonly string[], layers: number): Promise<{ states: Float32Array[]; tokens: Int32Array; width: number }> {
+    const encoded = this.tokenIds(texts);
+    const tokens = Int32Array.from(encoded, (ids) => ids.length);
+    const width = layers === 0 ? this.weights.embeddings.shape[1] : this.weights.layers[Math.min(layers, this.weights.layers.length) - 1].ffnOuter.kernel.shape[1];
+    const states: Float32Array[] = new Array(texts.length);
+    for (const batchIndices of lengthBuckets(encoded.map((ids) => ids.length), this.batchSize)) {
+      const batch = toUseLiteBatch(batchIndices.map((index) => encoded[index]));
+      let output: tf.Tensor3D | undefined;
+      try {
+        output = encodeUseLiteStates(this.weights, batch, layers);
+        const values = (await output.data()) as Float32Array;
+        const stride = output.shape[1] * width;
+        // slice, not subarray: each text keeps only its own states, not the whole batch's buffer.
+        batchIndices.forEach((index, row) => (states[index] = values.slice(row * stride, row * stride + tokens[index] * width)));
+      } finally {
+        tf.dispose([batch.ids, batch.lengths, ...(output === undefined ? [] : [output])]);
+      }
+    }
+    return { states, tokens, width };
   }
 
   async embed(texts: readonly string[], weights?: UseLiteWeights): Promise<Float32Array> {

@@ -5,7 +5,7 @@
 // fresh one), so they can be compared step for step.
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { FedtlError, describeValue } from '@fedtl/util';
-import { trainLocally, type LabelledFeatures } from './local-training';
+import { trainLocally, type LabelledExamples } from './local-training';
 
 export interface AdaptationOptions {
   /** Full-batch gradient steps (an integer ≥ 1). */
@@ -31,7 +31,7 @@ export interface AdaptationResult {
  * @throws FedtlError FEDTL_ERR_BAD_CONFIG for steps < 1 or a learning rate that is not positive and finite,
  *   FEDTL_ERR_BAD_DATA for features or labels that do not fit `spec`, FEDTL_ERR_DIVERGED when the steps diverge.
  */
-export async function adaptLocally(spec: ModelSpec, init: readonly NamedTensor[], data: LabelledFeatures, options: AdaptationOptions): Promise<AdaptationResult> {
+export async function adaptLocally(spec: ModelSpec, init: readonly NamedTensor[], data: LabelledExamples, options: AdaptationOptions): Promise<AdaptationResult> {
   if (!Number.isInteger(options.steps) || options.steps < 1) {
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `adaptation: steps must be an integer ≥ 1, got ${describeValue(options.steps)}`, { field: 'steps' });
   }

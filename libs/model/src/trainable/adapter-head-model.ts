@@ -2,12 +2,27 @@
 // (Houlsby et al., ICML 2019, https://arxiv.org/abs/1902.00751) followed by a linear or one-hidden-layer
 // classification head. It owns one tf.Variable per trainable tensor and is the only place that knows the
 // forward pass; gradients come from TF.js automatic differentiation (see lossAndGradients).
+//
+// With `spec.lora` the model also owns LoRA pairs inside the use-lite encoder: its input is then the frozen
+// encoder's states entering the first adapted layer, and its features are computed by the rest of the encoder
+// with the pairs merged in (use-lite-lora.ts) before the adapter and head.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';
+import { encodeUseLiteFrom, type UseLiteStatesBatch } from '../backbone/use-lite-encoder';
+import { withLora } from '../backbone/use-lite-lora';
+import type { UseLiteWeights } from '../backbone/use-lite-weights';
 import { meanCrossEntropy } from './cross-entropy';
 import './gradient-registry';
+import { firstLoraLayer } from './lora-spec';
 import { checkTrainableWeights, trainableTensorSpecs } from './trainable-spec';
+
+/** What the model reads: backbone features [n, inputDim], or (with LoRA) the frozen encoder's states. */
+export type ModelInput = tf.Tensor2D | UseLiteStatesBatch;
+
+function isStatesBatch(input: ModelInput): input is UseLiteStatesBatch {
+  return !(input instanceof tf.Tensor);
+}
 
 /** Rows per forward pass in `predict`, so memory stays bounded on large inputs. */
 const PREDICT_CHUNK_ROWS = 8192;
@@ -26,10 +41,19 @@ export class AdapterHeadModel {
   private readonly variables = new Map<string, tf.Variable>();
   private disposed = false;
 
+  /**
+   * @param encoder the packaged use-lite weights (frozen, not owned) that a spec with LoRA adapts; needed then,
+   *   ignored otherwise.
+   * @throws FedtlError as checkTrainableWeights; FEDTL_ERR_BAD_CONFIG for a spec with LoRA and no encoder.
+   */
   constructor(
     readonly spec: ModelSpec,
     weights: readonly NamedTensor[],
+    private readonly encoder?: UseLiteWeights,
   ) {
+    if (spec.lora && !encoder) {
+      throw new FedtlError('FEDTL_ERR_BAD_CONFIG', 'a model with LoRA inside the backbone needs the use-lite encoder weights; got none');
+    }
     const ordered = checkTrainableWeights(spec, weights);
     for (const tensor of ordered) {
       // Inside tidy so the initial-value tensor is released; tidy never disposes a variable.
@@ -73,8 +97,17 @@ export class AdapterHeadModel {
     return tf.tidy(() => this.adapted(x).clone());
   }
 
-  /** Unnormalised class scores [n, labels] for features x [n, inputDim]. The caller disposes the result. */
-  logits(x: tf.Tensor2D): tf.Tensor2D {
+  /**
+   * The features [n, inputDim] the adapter reads: `input` itself when it is features, else the encoder's output
+   * from the states with the current LoRA pairs merged in. The caller disposes the result.
+   */
+  features(input: ModelInput): tf.Tensor2D {
+    this.checkAlive();
+    return tf.tidy(() => this.featuresOf(input).clone());
+  }
+
+  /** Unnormalised class scores [n, labels] for `input`. The caller disposes the result. */
+  logits(x: ModelInput): tf.Tensor2D {
     this.checkAlive();
     return this.forward(x);
   }
@@ -84,20 +117,22 @@ export class AdapterHeadModel {
    * many rows it predicts right, and the gradient of that loss with respect to every trainable tensor (by name),
    * from TF.js automatic differentiation (`tf.variableGrads`; gradients registered by ./gradient-registry). It
    * may run inside an outer gradient: the leakage audit differentiates these gradients again with respect to x.
-   * The caller disposes everything returned.
+   * The caller disposes everything returned. With `trains`, only the tensors it accepts get a gradient, and the
+   * backward pass stops where nothing below needs one (a head-only step never goes back through the encoder).
    */
-  lossAndGradients(x: tf.Tensor2D, labels: tf.Tensor1D): BatchGradients {
+  lossAndGradients(x: ModelInput, labels: tf.Tensor1D, trains: (name: string) => boolean = () => true): BatchGradients {
     this.checkAlive();
     let keptCorrect: tf.Scalar | undefined;
     try {
+      const differentiated = [...this.variables].filter(([name]) => trains(name));
       const { value: loss, grads } = tf.variableGrads(() => {
         const logits = this.forward(x);
         // variableGrads disposes whatever its function made except the loss, so the count is kept past it ...
         keptCorrect = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar);
         return meanCrossEntropy(logits, labels, this.spec.labels.length);
-      }, this.trainableVariables);
+      }, differentiated.map(([, variable]) => variable));
       const gradients: Record<string, tf.Tensor> = {};
-      for (const [name, variable] of this.variables) gradients[name] = grads[variable.name];
+      for (const [name, variable] of differentiated) gradients[name] = grads[variable.name];
       // ... and handed back as a copy in the caller's scope, so an enclosing tf.tidy releases it like the rest.
       return { loss, correct: tf.clone(keptCorrect as tf.Scalar), gradients };
     } finally {
@@ -133,9 +168,17 @@ export class AdapterHeadModel {
     this.variables.clear();
   }
 
-  /** The forward pass: logits [n, labels] for x [n, inputDim]. Call inside tf.tidy (or a gradient function). */
-  private forward(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.logitsOf(this.adapted(x)));
+  /** The forward pass: logits [n, labels] for `x`. Call inside tf.tidy (or a gradient function). */
+  private forward(x: ModelInput): tf.Tensor2D {
+    return tf.tidy(() => this.logitsOf(this.adapted(this.featuresOf(x))));
+  }
+
+  private featuresOf(input: ModelInput): tf.Tensor2D {
+    if (!isStatesBatch(input)) return input;
+    const { lora } = this.spec;
+    if (!lora || !this.encoder) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', 'expected features for a model without LoRA, got encoder states');
+    const adapted = withLora(this.encoder, lora, (name) => this.variables.get(name));
+    return encodeUseLiteFrom(adapted, input, firstLoraLayer(lora));
   }
 
   /** h = x + relu(x·Wd + bd)·Wu + bu, or x itself without an adapter. */

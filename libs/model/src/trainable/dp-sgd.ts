@@ -20,7 +20,7 @@ import { FedtlError, describeValue } from '@fedtl/util';
 import type { ProgressCallback } from '../progress-callback';
 import { AdapterHeadModel } from './adapter-head-model';
 import { divergedError, firstNonFinite } from './divergence';
-import { checkLabelledFeatures, checkTrainingConfig, createOptimizer, deltaFrom, type LabelledFeatures, type LocalTrainingResult } from './local-training';
+import { checkLabelledFeatures, checkTrainingConfig, createOptimizer, deltaFrom, isEncoderStates, type LabelledExamples, type LocalTrainingResult } from './local-training';
 import { checkTrainableWeights } from './trainable-spec';
 
 export interface DpSgdOptions {
@@ -68,10 +68,14 @@ export function dpSgdSpend(config: Pick<TrainingConfig, 'batchSize' | 'localEpoc
  * @throws FedtlError FEDTL_ERR_BAD_CONFIG for a clip norm that is not positive and finite or a negative noise
  *   multiplier, as trainLocally for the config, data and weights, and FEDTL_ERR_DIVERGED when training diverges.
  */
-export async function trainLocallyDpSgd(spec: ModelSpec, global: readonly NamedTensor[], data: LabelledFeatures, config: TrainingConfig, dp: DpSgdOptions): Promise<DpSgdResult> {
+export async function trainLocallyDpSgd(spec: ModelSpec, global: readonly NamedTensor[], data: LabelledExamples, config: TrainingConfig, dp: DpSgdOptions): Promise<DpSgdResult> {
   if (!(dp.clipNorm > 0) || !Number.isFinite(dp.clipNorm)) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `DP-SGD: clipNorm must be positive and finite, got ${describeValue(dp.clipNorm)}`, { field: 'clipNorm' });
   if (!(dp.noiseMultiplier >= 0) || !Number.isFinite(dp.noiseMultiplier)) {
     throw new FedtlError('FEDTL_ERR_BAD_CONFIG', `DP-SGD: noiseMultiplier must be finite and ≥ 0, got ${describeValue(dp.noiseMultiplier)}`, { field: 'noiseMultiplier' });
+  }
+  if (spec.lora || isEncoderStates(data)) {
+    // Per-example gradients through the encoder cost a forward and backward pass per record; not built yet.
+    throw new FedtlError('FEDTL_ERR_BAD_CONFIG', 'DP-SGD (a record clip norm) with LoRA inside the backbone is not supported; use client-level DP (an update clip norm) or the frozen backbone', { field: 'recordClipNorm' });
   }
   checkTrainingConfig(config);
   checkLabelledFeatures(spec, data, 1);

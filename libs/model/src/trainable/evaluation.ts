@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { AdapterHeadModel } from './adapter-head-model';
 import { summedCrossEntropy } from './cross-entropy';
-import { type LabelledFeatures, checkLabelledFeatures } from './local-training';
+import { type LabelledExamples, checkLabelledFeatures, featuresOf, isEncoderStates } from './local-training';
 
 /** Rows per forward pass, so memory stays bounded on large test sets. */
 const EVALUATE_CHUNK_ROWS = 8192;
@@ -84,20 +84,25 @@ export interface EvaluationResult {
   perLabel: Record<string, { support: number; correct: number }>;
 }
 
-/** Evaluates `weights` on `data` (at least one example). Leaves no tensors behind. */
+/**
+ * Evaluates `weights` on `examples` (at least one): backbone features, or for a spec with LoRA the frozen encoder's
+ * states, which run through the adapted encoder once. Leaves no tensors behind.
+ * @throws FedtlError FEDTL_ERR_BAD_DATA for examples that do not fit the spec, as checkLabelledFeatures.
+ */
 export async function evaluate(
   spec: ModelSpec,
   weights: readonly NamedTensor[],
-  data: LabelledFeatures,
+  examples: LabelledExamples,
 ): Promise<EvaluationResult> {
-  checkLabelledFeatures(spec, data, 1);
-  const { n } = data;
+  checkLabelledFeatures(spec, examples, 1);
+  const { n } = examples;
   const d = spec.inputDim;
   const numLabels = spec.labels.length;
   const predicted = new Int32Array(n);
   let lossSum = 0;
-  const model = new AdapterHeadModel(spec, weights);
+  const model = new AdapterHeadModel(spec, weights, isEncoderStates(examples) ? examples.encoder : undefined);
   try {
+    const data = await featuresOf(model, examples);
     for (let start = 0; start < n; start += EVALUATE_CHUNK_ROWS) {
       const rows = Math.min(EVALUATE_CHUNK_ROWS, n - start);
       const [guesses, loss] = tf.tidy(() => {
@@ -117,7 +122,7 @@ export async function evaluate(
   } finally {
     model.dispose();
   }
-  const metrics = classificationMetrics(predicted, data.labels, numLabels);
+  const metrics = classificationMetrics(predicted, examples.labels, numLabels);
   const perLabel: EvaluationResult['perLabel'] = {};
   spec.labels.forEach((label, i) => {
     perLabel[label] = { support: metrics.perLabel[i].support, correct: metrics.perLabel[i].correct };

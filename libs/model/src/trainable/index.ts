@@ -5,3 +5,6 @@ export * from './evaluation';
 export * from './divergence';
 export * from './adaptation';
 export * from './dp-sgd';
+export * from './lora-spec';
+export * from './encoder-states';
+export * from './lora-options';

@@ -11,8 +11,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, describeValue, seededRandom, shuffled } from '@fedtl/util';
 import type { ProgressCallback } from '../progress-callback';
-import { AdapterHeadModel, checkFeatures } from './adapter-head-model';
+import { AdapterHeadModel, checkFeatures, type ModelInput } from './adapter-head-model';
 import { divergedError, firstNonFinite } from './divergence';
+import { lengthGroupedBatches, statesBatch, type LabelledEncoderStates } from './encoder-states';
+import { LORA_PREFIX, firstLoraLayer } from './lora-spec';
 import { checkTrainableWeights } from './trainable-spec';
 
 /** n examples: features row-major (n × inputDim), labels as indices into `spec.labels`. */
@@ -21,6 +23,16 @@ export interface LabelledFeatures {
   labels: Int32Array;
   n: number;
 }
+
+/** What a model trains and is evaluated on: backbone features, or (a spec with LoRA) the frozen encoder's states. */
+export type LabelledExamples = LabelledFeatures | LabelledEncoderStates;
+
+export function isEncoderStates(data: LabelledExamples): data is LabelledEncoderStates {
+  return 'states' in data;
+}
+
+/** Rows per pass when a model with LoRA turns states into features (evaluation, head-only training). */
+const STATES_CHUNK_ROWS = 32;
 
 export interface LocalTrainingOptions {
   /** FedProx proximal coefficient μ ≥ 0. Default 0 (plain local SGD, as FedAvg). */
@@ -80,9 +92,15 @@ export function checkTrainingConfig(config: TrainingConfig): void {
   if (!Number.isInteger(config.seed)) throw bad('seed', 'an integer', config.seed);
 }
 
-/** Checks that `data` holds n ≥ minRows labelled rows for `spec`. */
-export function checkLabelledFeatures(spec: ModelSpec, data: LabelledFeatures, minRows: number): void {
-  checkFeatures(spec, data.features, data.n);
+/**
+ * Checks that `data` holds n ≥ minRows labelled rows for `spec`: features for a spec without LoRA, the encoder's
+ * states entering the first LoRA layer for one with it.
+ * @throws FedtlError FEDTL_ERR_BAD_DATA naming what was expected and what came.
+ */
+export function checkLabelledFeatures(spec: ModelSpec, data: LabelledExamples, minRows: number): void {
+  if (isEncoderStates(data)) checkEncoderStates(spec, data);
+  else if (spec.lora) throw new FedtlError('FEDTL_ERR_BAD_DATA', 'expected the encoder states a model with LoRA trains on, got backbone features');
+  else checkFeatures(spec, data.features, data.n);
   if (data.n < minRows) {
     throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected at least ${minRows} examples, got ${data.n}`, { n: data.n });
   }
@@ -100,6 +118,47 @@ export function checkLabelledFeatures(spec: ModelSpec, data: LabelledFeatures, m
       { index },
     );
   }
+}
+
+function checkEncoderStates(spec: ModelSpec, data: LabelledEncoderStates): void {
+  if (!spec.lora) throw new FedtlError('FEDTL_ERR_BAD_DATA', 'expected backbone features for a model without LoRA, got encoder states');
+  const fromLayer = firstLoraLayer(spec.lora);
+  if (data.fromLayer !== fromLayer) {
+    throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected encoder states entering layer ${fromLayer} (the first with LoRA), got states entering layer ${data.fromLayer}`);
+  }
+  if (data.states.length !== data.n || data.tokens.length !== data.n) {
+    throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected ${data.n} examples' states and token counts, got ${data.states.length} and ${data.tokens.length}`);
+  }
+  const bad = data.states.findIndex((states, i) => states.length !== data.tokens[i] * data.width);
+  if (bad >= 0) {
+    throw new FedtlError('FEDTL_ERR_BAD_DATA', `example ${bad}: expected ${data.tokens[bad]} tokens × ${data.width} state values, got ${data.states[bad].length} values`);
+  }
+}
+
+/**
+ * `data` as features: unchanged when it holds features, else the rest of the encoder run once over the states
+ * with `model`'s current LoRA pairs (in chunks of similar length). For training that leaves every LoRA tensor
+ * frozen and for evaluation, so the encoder runs once per example rather than once per step.
+ */
+export async function featuresOf(model: AdapterHeadModel, data: LabelledExamples): Promise<LabelledFeatures> {
+  if (!isEncoderStates(data)) return data;
+  const dim = model.spec.inputDim;
+  const features = new Float32Array(data.n * dim);
+  const byLength = Array.from({ length: data.n }, (_, i) => i).sort((a, b) => data.tokens[b] - data.tokens[a]);
+  for (let start = 0; start < data.n; start += STATES_CHUNK_ROWS) {
+    const rows = byLength.slice(start, start + STATES_CHUNK_ROWS);
+    const batch = statesBatch(data, rows);
+    let out: tf.Tensor2D | undefined;
+    try {
+      out = model.features(batch);
+      const values = (await out.data()) as Float32Array;
+      rows.forEach((row, k) => features.set(values.subarray(k * dim, (k + 1) * dim), row * dim));
+    } finally {
+      tf.dispose([batch.states, batch.lengths, ...(out ? [out] : [])]);
+    }
+    await yieldToEventLoop();
+  }
+  return { features, labels: data.labels, n: data.n };
 }
 
 /** The plan's optimiser: SGD, or Adam with TF.js's β₁ 0.9, β₂ 0.999, ε 1e-7. */
@@ -122,7 +181,7 @@ function accumulate(sum: tf.Scalar, value: tf.Scalar): tf.Scalar {
 export async function trainLocally(
   spec: ModelSpec,
   global: readonly NamedTensor[],
-  data: LabelledFeatures,
+  examples: LabelledExamples,
   config: TrainingConfig,
   options: LocalTrainingOptions = {},
 ): Promise<LocalTrainingResult> {
@@ -138,27 +197,35 @@ export async function trainLocally(
     throw new RangeError(`trainLocally: expected a Per-FedAvg step or a FedProx term, got both (metaInnerLearningRate ${alpha}, proximalMu ${proximalMu})`);
   }
   checkTrainingConfig(config);
-  checkLabelledFeatures(spec, data, 1);
+  checkLabelledFeatures(spec, examples, 1);
   const ordered = checkTrainableWeights(spec, global);
 
   const started = performance.now();
-  const { n } = data;
+  const { n } = examples;
   const random = seededRandom(config.seed);
   const indices = Array.from({ length: n }, (_, i) => i);
+  const trainsName = (name: string) => !options.trainable || options.trainable(name);
 
   const reused = options.model;
   if (reused && !sameModelSpec(reused.spec, spec)) {
     throw new RangeError(`trainLocally: expected options.model of the spec ${JSON.stringify(spec)}, got one of ${JSON.stringify(reused.spec)}`);
   }
   reused?.setWeights(ordered);
-  const model = reused ?? new AdapterHeadModel(spec, ordered);
+  const model = reused ?? new AdapterHeadModel(spec, ordered, isEncoderStates(examples) ? examples.encoder : undefined);
   const optimizer = createOptimizer(config);
-  const xAll = tf.tensor2d(data.features, [n, spec.inputDim]);
-  const yAll = tf.tensor1d(data.labels, 'int32');
+  let xAll: tf.Tensor2D | undefined;
+  let yAll: tf.Tensor1D | undefined;
   const anchors = proximalMu > 0 ? ordered.map((t) => tf.tensor(t.data, t.shape, 'float32')) : [];
   let lossSum = tf.scalar(0);
   let correctSum = tf.scalar(0);
   try {
+    // With every LoRA tensor frozen (a head-only step), the encoder's output cannot change: compute it once.
+    const loraTrains = ordered.some((t) => t.name.startsWith(LORA_PREFIX) && trainsName(t.name));
+    const data = loraTrains ? examples : await featuresOf(model, examples);
+    const states = isEncoderStates(data) ? data : undefined;
+    if (!isEncoderStates(data)) xAll = tf.tensor2d(data.features, [n, spec.inputDim]);
+    yAll = tf.tensor1d(data.labels, 'int32');
+    const labelsAll = yAll;
     const variables = model.trainableVariables;
     const names = ordered.map((t) => t.name);
     const stepsPerEpoch = Math.ceil(n / config.batchSize);
@@ -166,20 +233,22 @@ export async function trainLocally(
       const lastEpoch = epoch === config.localEpochs - 1;
       const order = shuffled(indices, random);
       const batches: number[][] = [];
-      for (let start = 0; start < n; start += config.batchSize) batches.push(order.slice(start, start + config.batchSize));
+      if (states) batches.push(...lengthGroupedBatches(order, states.tokens, config.batchSize, random));
+      else for (let start = 0; start < n; start += config.batchSize) batches.push(order.slice(start, start + config.batchSize));
       for (const [k, batchRows] of batches.entries()) {
         const step = tf.tidy(() => {
-          const slice = (rows: number[]) => {
+          const slice = (rows: number[]): { x: ModelInput; y: tf.Tensor1D } => {
             const batch = tf.tensor1d(rows, 'int32');
-            return { x: tf.gather(xAll, batch) as tf.Tensor2D, y: tf.gather(yAll, batch) as tf.Tensor1D };
+            const y = tf.gather(labelsAll, batch) as tf.Tensor1D;
+            return { x: states ? statesBatch(states, rows) : (tf.gather(xAll as tf.Tensor2D, batch) as tf.Tensor2D), y };
           };
-          const trains = (i: number) => !options.trainable || options.trainable(names[i]);
+          const trains = (i: number) => trainsName(names[i]);
           let measured = batchRows;
           let saved: tf.Tensor[] = [];
           if (alpha > 0) {
             // Per-FedAvg (FO): adapt on D, then take the gradient at the adapted weights on D' (below).
             const inner = slice(batchRows);
-            const { gradients: innerGradients } = model.lossAndGradients(inner.x, inner.y);
+            const { gradients: innerGradients } = model.lossAndGradients(inner.x, inner.y, trainsName);
             saved = variables.map((v) => tf.clone(v));
             variables.forEach((v, i) => {
               if (trains(i)) v.assign(tf.sub(v, tf.mul(innerGradients[names[i]], alpha)));
@@ -187,7 +256,7 @@ export async function trainLocally(
             measured = batches[(k + 1) % batches.length];
           }
           const outer = slice(measured);
-          const { loss, correct, gradients } = model.lossAndGradients(outer.x, outer.y);
+          const { loss, correct, gradients } = model.lossAndGradients(outer.x, outer.y, trainsName);
           // Back to w: the optimiser moves w itself, along the gradient taken at the adapted point.
           saved.forEach((value, i) => variables[i].assign(value));
           // Keyed by the engine's variable names, as Optimizer.applyGradients expects.
@@ -235,8 +304,8 @@ export async function trainLocally(
   } finally {
     if (!reused) model.dispose();
     optimizer.dispose();
-    xAll.dispose();
-    yAll.dispose();
+    xAll?.dispose();
+    yAll?.dispose();
     for (const anchor of anchors) anchor.dispose();
     lossSum.dispose();
     correctSum.dispose();
@@ -244,7 +313,14 @@ export async function trainLocally(
 }
 
 function sameModelSpec(a: ModelSpec, b: ModelSpec): boolean {
-  return a.inputDim === b.inputDim && a.adapterWidth === b.adapterWidth && a.head === b.head && a.headHidden === b.headHidden && a.labels.join('\u0000') === b.labels.join('\u0000');
+  return (
+    a.inputDim === b.inputDim &&
+    a.adapterWidth === b.adapterWidth &&
+    a.head === b.head &&
+    a.headHidden === b.headHidden &&
+    a.labels.join('\u0000') === b.labels.join('\u0000') &&
+    JSON.stringify(a.lora ?? null) === JSON.stringify(b.lora ?? null)
+  );
 }
 
 /** `model`'s weights minus `global`, tensor by tensor, in `global`'s order and names. */

@@ -4,8 +4,12 @@
 // The adapter is a residual bottleneck (Houlsby et al., "Parameter-Efficient Transfer Learning for NLP",
 // ICML 2019, https://arxiv.org/abs/1902.00751): h = x + relu(x·Wd + bd)·Wu + bu. Its up-projection starts at
 // zero, so a fresh adapter is the identity and training starts from the frozen backbone's features.
+//
+// With `spec.lora`, LoRA pairs inside the use-lite encoder come first (lora-spec.ts); their B starts at zero, so a
+// fresh model computes exactly the frozen backbone's features too.
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { FedtlError, deriveSeed, describeValue, seededRandom } from '@fedtl/util';
+import { LORA_PREFIX, USE_LITE_PROJECTION_SHAPES, checkLoraSpec, loraTensorSpecs } from './lora-spec';
 
 export interface TrainableTensorSpec {
   name: string;
@@ -29,15 +33,23 @@ function checkSpec(spec: ModelSpec): void {
   if (spec.labels.length < 2 || new Set(spec.labels).size !== spec.labels.length) {
     throw bad('labels', 'at least two distinct labels', spec.labels);
   }
+  if (spec.lora) {
+    checkLoraSpec(spec.lora);
+    const pooledWidth = USE_LITE_PROJECTION_SHAPES[USE_LITE_PROJECTION_SHAPES.length - 1]['ffn-outer'][1];
+    if (spec.inputDim !== pooledWidth) throw bad('inputDim', `${pooledWidth} (use-lite's width) with lora`, spec.inputDim);
+  }
 }
 
-/** The trainable tensors of `spec`, in a fixed order: adapter (if any), then head. */
+/**
+ * The trainable tensors of `spec`, in a fixed order: LoRA pairs (if any), adapter (if any), then head.
+ * @throws FedtlError FEDTL_ERR_BAD_CONFIG naming the field of `spec` that is out of range.
+ */
 export function trainableTensorSpecs(spec: ModelSpec): TrainableTensorSpec[] {
   checkSpec(spec);
   const d = spec.inputDim;
   const labels = spec.labels.length;
   const tensor = (name: string, shape: number[]): TrainableTensorSpec => ({ name, shape, dtype: 'float32' });
-  const specs: TrainableTensorSpec[] = [];
+  const specs: TrainableTensorSpec[] = spec.lora ? loraTensorSpecs(spec.lora).map(({ name, shape }) => tensor(name, shape)) : [];
   if (spec.adapterWidth > 0) {
     const w = spec.adapterWidth;
     specs.push(
@@ -65,17 +77,23 @@ function isKernel(name: string): boolean {
   return name.endsWith('/kernel');
 }
 
+/** The bound of a tensor's uniform initialisation, or 0 for one that starts at zero. */
+function initialBound(name: string, shape: number[]): number {
+  const [fanIn, fanOut] = shape;
+  if (name.startsWith(LORA_PREFIX)) return name.endsWith('/a') ? 1 / Math.sqrt(fanIn) : 0;
+  return isKernel(name) && name !== 'adapter/up/kernel' ? Math.sqrt(6 / (fanIn + fanOut)) : 0;
+}
+
 /**
- * Initial weights for `spec`: Glorot-uniform kernels (Glorot & Bengio, AISTATS 2010), zero biases, and a zero
- * adapter up-projection. Each tensor draws from its own seed derived from `seed` and its name, so adding a
- * tensor never changes the others.
+ * Initial weights for `spec`: Glorot-uniform kernels (Glorot & Bengio, AISTATS 2010), zero biases, a zero
+ * adapter up-projection, and LoRA's A uniform in ±1/√in with B zero (lora-spec.ts). Each tensor draws from its
+ * own seed derived from `seed` and its name, so adding a tensor never changes the others.
  */
 export function initialWeights(spec: ModelSpec, seed: number): NamedTensor[] {
   return trainableTensorSpecs(spec).map(({ name, shape, dtype }) => {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-    if (isKernel(name) && name !== 'adapter/up/kernel') {
-      const [fanIn, fanOut] = shape;
-      const limit = Math.sqrt(6 / (fanIn + fanOut));
+    const limit = initialBound(name, shape);
+    if (limit > 0) {
       const random = seededRandom(deriveSeed(seed, name));
       for (let i = 0; i < data.length; i++) data[i] = (2 * random() - 1) * limit;
     }
