@@ -63,6 +63,20 @@ describe('coordinator configuration', () => {
     expect(() => parseCoordinatorConfig(['--labels', 'spam'])).toThrow('--labels: expected a comma-separated list of at least 2 non-empty items, got "spam"');
   });
 
+  it('takes LoRA inside use-lite (α twice the rank unless given), refusing it where it cannot train', () => {
+    expect(parseCoordinatorConfig([]).lora).toBeUndefined();
+    expect(parseCoordinatorConfig(['--lora-rank', '4']).lora).toEqual({ rank: 4, alpha: 8, layers: [1], targets: ['query', 'value'] });
+    expect(parseCoordinatorConfig(['--lora-rank', '2', '--lora-alpha', '3', '--lora-layers', '1,0', '--lora-targets', 'ffn-inner,key']).lora).toEqual({ rank: 2, alpha: 3, layers: [0, 1], targets: ['key', 'ffn-inner'] });
+    expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--lora-layers', '2'])).toThrow('--lora-layers: expected a comma-separated list');
+    expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--lora-targets', 'attention'])).toThrow(/--lora-targets: expected a comma-separated list of at least 1 item, each one of query, key, value, output, ffn-inner, ffn-outer, got "attention"/);
+    expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--lora-targets', 'query,query'])).toThrow(/lora\.targets must be distinct projections/);
+    expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--backbone', 'precomputed:16'])).toThrow('--lora-rank: expected 0 with --backbone precomputed:16 (LoRA trains inside the use-lite encoder only), got 4');
+    expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '1'])).toThrow(/--lora-rank: expected 0 with --dp-record-clip-norm/);
+    // LoRA changes the model, so the run's config hash: a checkpoint of the frozen model is never resumed with it.
+    const hash = (config: CoordinatorConfig) => configHashOf(config, { inputDim: 512, adapterWidth: 64, head: 'linear', headHidden: 64, labels: ['ham', 'spam'], ...(config.lora ? { lora: config.lora } : {}) }, 'h');
+    expect(hash(parseCoordinatorConfig(['--lora-rank', '4']))).not.toBe(hash(parseCoordinatorConfig([])));
+  });
+
   it('takes secure aggregation, refusing settings that no round could meet before anything starts', () => {
     expect(parseCoordinatorConfig(['--secure-aggregation', '--secagg-threshold', '3', '--min-clients', '3', '--min-available', '4'])).toMatchObject({ secureAggregation: true, secaggThreshold: 3 });
     const refusals: Array<[string[], string]> = [
