@@ -11,7 +11,7 @@ import { decodeCheckpointFile, encodeCheckpointFile, type BackboneRef, type Mode
 import { FedtlError, configError, createLogger, errorMessage } from '@fedtl/util';
 import { ADAPT_ONLY_DEFAULTS } from './client-options';
 import type { AdaptOnlyOptions, ClientConfig } from './config';
-import { encodeSplit } from './learner';
+import { LearnerExampleSource } from './learner-examples';
 import { loadLocalData } from './local-data';
 
 const CHECKPOINT_FILE = /^round-(\d{6})\.ckpt$/;
@@ -112,9 +112,9 @@ export async function runAdaptOnly(config: ClientConfig, options: AdaptOnlyOptio
   if (model.backbone && model.backbone.contentHash !== data.backbone.contentHash) {
     throw configError('--backbone', `the backbone the checkpoint was trained on (${model.backbone.id}, ${model.backbone.contentHash.slice(0, 12)})`, `${data.backbone.id} (${data.backbone.contentHash.slice(0, 12)})`);
   }
-  await selectBackend(config.backend);
-  const train = encodeSplit(model.spec, data.train, 'training');
-  const test = encodeSplit(model.spec, data.test, 'test');
+  const backend = await selectBackend(config.backend);
+  const source = new LearnerExampleSource(data, backend);
+  const { train, test } = await source.examples(model.spec);
   log.info('adapting', { from: model.path, round: model.round, train: train.n, test: test.n, steps: options.steps, learningRate, learningRateFrom });
   const measure = async (weights: NamedTensor[]) => {
     if (test.n === 0) return undefined;
@@ -133,6 +133,7 @@ export async function runAdaptOnly(config: ClientConfig, options: AdaptOnlyOptio
     throw err;
   }
   const after = await measure(adapted.weights);
+  await source.dispose();
   if (options.saveTo) await saveAdapted(options.saveTo, model, adapted.weights, { steps: options.steps, learningRate, optimizer: options.optimizer });
   return {
     source: model.path,

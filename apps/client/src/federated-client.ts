@@ -385,7 +385,8 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
   }
 
   /**
-   * Local training on the plan, with its wall time in the metrics (`seconds`); undefined when the privacy budget
+   * Local training on the plan, with its wall time in the metrics (`seconds`; its throughput and memory are logged,
+   * not sent: a coordinator refuses metrics it does not know); undefined when the privacy budget
    * refused the plan or training failed, after `onFailure` ran and the coordinator was told at once with
    * 'round-failed', so the round does not wait for its deadline on this client. A DP-SGD round's spend is in the
    * ledger before this returns, so before its update leaves; a ledger that cannot be written stops the client.
@@ -433,7 +434,12 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
     }
     if (trained.clientLevel) this.log.info('delta clipped and noised (DP-FedAvg)', { round: plan.round, ...trained.clientLevel, clip: plan.config.updateClipNorm });
     const update = this.options.tamperUpdate?.(trained) ?? trained;
-    return { ...update, metrics: { ...update.metrics, seconds: (Date.now() - started) / 1000 } };
+    const seconds = (Date.now() - started) / 1000;
+    // Throughput over all local epochs (texts, or feature rows, per second) and the process's memory: what a round
+    // costs this machine, LoRA through the encoder or a head on frozen features.
+    const textsPerSecond = (trained.numExamples * plan.config.localEpochs) / Math.max(seconds, 1e-3);
+    this.log.info('local training done', { round: plan.round, examples: trained.numExamples, epochs: plan.config.localEpochs, seconds, textsPerSecond: Math.round(textsPerSecond * 10) / 10, rssMiB: Math.round(process.memoryUsage().rss / 2 ** 20) });
+    return { ...update, metrics: { ...update.metrics, seconds } };
   }
 
   /**

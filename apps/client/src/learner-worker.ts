@@ -3,10 +3,11 @@
 // of local training and evaluation happens here, off the thread that serves the connection.
 import { threadId } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { firstLoraLayer, loadTrainableUseLite, selectBackend, trainableTensorSpecs, type BackendName, type LabelledEncoderStates, type TrainableUseLite } from '@fedtl/model';
+import { selectBackend, trainableTensorSpecs, type BackendName } from '@fedtl/model';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
-import { FedtlError, configureLogging, createLogger, serveRpc, transferListOf, type LoggingSettings, type RpcCall } from '@fedtl/util';
-import { Learner, featureExamples, labelIndices, type LearnerData, type LearnerExamples } from './learner';
+import { FedtlError, configureLogging, serveRpc, transferListOf, type LoggingSettings, type RpcCall } from '@fedtl/util';
+import { Learner, type LearnerData } from './learner';
+import { LearnerExampleSource } from './learner-examples';
 
 export interface LearnerWorkerPayload {
   /** The backend to insist on (undefined: the best one this thread can initialise). */
@@ -24,50 +25,10 @@ export interface LearnerWorkerInfo {
   threadId: number;
 }
 
-type EncoderStates = Omit<LabelledEncoderStates, 'labels'>;
-
-/**
- * The examples a run of `spec` trains on: the features, or with LoRA inside the backbone the frozen encoder's
- * states below the first adapted layer, computed once per layer from the texts and kept for later runs.
- */
-class ExampleSource {
-  private encoder?: Promise<TrainableUseLite>;
-  private readonly states = new Map<number, { train: EncoderStates; test: EncoderStates }>();
-  private readonly log = createLogger('learner');
-
-  constructor(
-    private readonly data: LearnerData,
-    private readonly backend: BackendName,
-  ) {}
-
-  async examples(spec: ModelSpec): Promise<LearnerExamples> {
-    if (!spec.lora) return featureExamples(spec, this.data);
-    const { texts } = this.data;
-    if (!texts) {
-      throw new FedtlError('FEDTL_ERR_BAD_CONFIG', "the run trains LoRA inside the use-lite backbone, which needs this client's texts; expected --backbone use-lite with text data, got precomputed features");
-    }
-    const fromLayer = firstLoraLayer(spec.lora);
-    let cached = this.states.get(fromLayer);
-    if (!cached) {
-      const started = Date.now();
-      this.encoder ??= loadTrainableUseLite({ backend: this.backend });
-      const encoder = await this.encoder;
-      const statesOf = async (split: string[]): Promise<EncoderStates> => ({ encoder: encoder.weights, fromLayer, ...(await encoder.states(split, fromLayer)), n: split.length });
-      cached = { train: await statesOf(texts.train), test: await statesOf(texts.test) };
-      this.states.set(fromLayer, cached);
-      this.log.info('encoder states ready', { fromLayer, texts: texts.train.length + texts.test.length, seconds: (Date.now() - started) / 1000 });
-    }
-    return {
-      train: { ...cached.train, labels: labelIndices(spec, this.data.train.labels, 'training') },
-      test: { ...cached.test, labels: labelIndices(spec, this.data.test.labels, 'test') },
-    };
-  }
-}
-
 serveRpc<LearnerWorkerPayload>(async (init) => {
   configureLogging(init.logging);
   const backend = await selectBackend(init.backend);
-  const source = new ExampleSource(init.data, backend);
+  const source = new LearnerExampleSource(init.data, backend);
   let learner: Learner | undefined;
   const joined = (): Learner => {
     if (!learner) throw new FedtlError('FEDTL_ERR_NOT_JOINED', 'expected a run to be started (a Welcome) before training or evaluation');

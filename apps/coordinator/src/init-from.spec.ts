@@ -85,6 +85,31 @@ describe('--init-from', () => {
     expect(line.reinitialised).toEqual([expect.stringMatching(/^head\/out\/kernel \(shape/), expect.stringMatching(/^head\/out\/bias \(shape/)]);
   });
 
+  it('keeps LoRA pairs of the same name and shape, and starts the others fresh, saying why', async () => {
+    const lora = (rank: number) => ({ inputDim: 512, adapterWidth: 0, head: 'linear' as const, headHidden: 64, labels: ['a', 'b'], lora: { rank, alpha: 2 * rank, layers: [1], targets: ['query' as const, 'value' as const] } });
+    const wide = precomputedBackboneRef(512);
+    const dir = join(sandbox.dir, 'lora-run');
+    const source = trained(lora(4), 7);
+    await new CheckpointStore(join(dir, 'checkpoints')).save({ ...checkpointOf(source, 1, lora(4)), backbone: wide });
+    const LORA = ['lora/layer_1/query/a', 'lora/layer_1/query/b', 'lora/layer_1/value/a', 'lora/layer_1/value/b'];
+
+    const same = await initFrom(dir, { ...lora(4), labels: ['x', 'y', 'z'] }, wide, 42);
+    expect(same.kept).toEqual(LORA);
+    for (const name of LORA) expect(bytes(byName(same.weights, name)).equals(bytes(byName(source, name)))).toBe(true);
+    expect(same.reinitialised.map((r) => r.name)).toEqual(HEAD);
+
+    const otherRank = await initFrom(dir, lora(8), wide, 42);
+    expect(otherRank.kept).toEqual(HEAD);
+    expect(otherRank.reinitialised.map((r) => `${r.name}: ${r.reason}`)[0]).toBe('lora/layer_1/query/a: shape [512,4] in the source, [512,8] here');
+
+    const frozenSource = join(sandbox.dir, 'frozen-run');
+    const frozen = { ...lora(4), lora: undefined };
+    await new CheckpointStore(join(frozenSource, 'checkpoints')).save({ ...checkpointOf(trained(frozen, 8), 1, frozen), backbone: wide });
+    const fromFrozen = await initFrom(frozenSource, lora(4), wide, 42);
+    expect(fromFrozen.kept).toEqual(HEAD);
+    expect(fromFrozen.reinitialised.map((r) => [r.name, r.reason])).toEqual(LORA.map((name) => [name, 'not in the source']));
+  });
+
   it('re-initialises the head when the labels are as many but others or in another order', async () => {
     const { dir } = await sourceRun(spec(['a', 'b']));
     for (const labels of [['b', 'a'], ['a', 'c']]) {

@@ -12,17 +12,18 @@ const LORA = ['--lora-rank', '4', '--lora-layers', '1', '--lora-targets', 'query
 describe('federated LoRA inside the use-lite encoder', () => {
   const sandbox = useTestSandbox();
 
-  async function runUntil(outDir: string, rounds: number): Promise<void> {
+  async function runUntil(outDir: string, rounds: number, extra: { coordinator?: string[]; client?: string[]; audit?: boolean } = {}): Promise<void> {
     const { process: coordinator, url } = await startCoordinatorProcess(outDir, [
       '--backbone', 'use-lite', '--labels', 'ham,spam', '--adapter-width', '0', '--rounds', String(rounds), '--min-clients', '2',
-      '--local-epochs', '3', '--batch-size', '8', '--learning-rate', '0.01', '--optimizer', 'adam',
-      '--strategy', 'fedadam', '--server-learning-rate', '0.03', ...LORA,
-    ]);
+      '--local-epochs', '3', '--batch-size', '8', '--learning-rate', '0.01', '--optimizer', 'adam', ...LORA,
+      ...(extra.coordinator ?? ['--strategy', 'fedadam', '--server-learning-rate', '0.03']),
+    ], { audit: extra.audit ?? true });
     sandbox.processes.push(coordinator);
     const clients = [1, 2].map((k) =>
       spawnFedtl([
         'client', '--coordinator', url, '--client-id', `org-${k}`, '--demo-mailbox', String(k), '--demo-per-organisation', '40',
         '--cache-dir', join(sandbox.dir, `cache-${k}`), '--embed-threads', '1', '--backend', 'wasm', '--log-level', 'warn',
+        ...(extra.client ?? []),
       ]),
     );
     sandbox.processes.push(...clients);
@@ -61,5 +62,13 @@ describe('federated LoRA inside the use-lite encoder', () => {
     const last = records[records.length - 1];
     expect(last).toMatchObject({ round: 2, status: 'aggregated' });
     expect(last.evaluation.accuracy).toBeGreaterThanOrEqual(0.7);
+  }, 300_000);
+
+  it('aggregates LoRA pairs under secure aggregation', async () => {
+    const outDir = join(sandbox.dir, 'secure');
+    await runUntil(outDir, 1, { coordinator: ['--secure-aggregation'], client: ['--require-secure-aggregation'], audit: false });
+    const weights = await readCheckpointWeights(outDir, 1);
+    expect(weights.map((t) => t.name)).toEqual(['lora/layer_1/query/a', 'lora/layer_1/query/b', 'lora/layer_1/value/a', 'lora/layer_1/value/b', 'head/out/kernel', 'head/out/bias']);
+    expect(weights.find((t) => t.name === 'lora/layer_1/query/b')?.data.some((v) => v !== 0)).toBe(true);
   }, 300_000);
 });

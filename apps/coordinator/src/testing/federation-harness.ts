@@ -19,12 +19,14 @@ export const HARNESS_SPEC = { inputDim: FEATURE_DIM, adapterWidth: 4, head: 'lin
 /** The precomputed features' dimension (default FEATURE_DIM); coordinator and clients must agree on it. */
 export interface HarnessOptions {
   dim?: number;
+  /** Record every update under OUT/audit (default true; secure aggregation refuses it). */
+  audit?: boolean;
 }
 
 export async function startCoordinatorProcess(outDir: string, args: string[], options: HarnessOptions = {}): Promise<{ process: TsProcess; url: string }> {
   const readyFile = join(outDir, 'ready.json');
   const process = spawnFedtl(['coordinator', 
-    '--port', '0', '--out-dir', outDir, '--ready-file', readyFile, '--audit-dir', join(outDir, 'audit'),
+    '--port', '0', '--out-dir', outDir, '--ready-file', readyFile, ...(options.audit === false ? [] : ['--audit-dir', join(outDir, 'audit')]),
     '--backbone', `precomputed:${options.dim ?? FEATURE_DIM}`, '--labels', 'a,b', '--adapter-width', '4',
     '--local-epochs', '2', '--batch-size', '16', '--learning-rate', '0.05', '--log-level', 'warn', '--log-format', 'json',
     ...args,
