@@ -9,18 +9,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { FedtlError } from '@fedtl/util';
-import { encodeUseLiteFrom, type UseLiteStatesBatch } from '../backbone/use-lite-encoder';
+import { encodeUseLiteFrom } from '../backbone/use-lite-encoder';
 import { withLora } from '../backbone/use-lite-lora';
 import type { UseLiteWeights } from '../backbone/use-lite-weights';
 import { meanCrossEntropy } from './cross-entropy';
+import type { EncoderStatesBatch } from './encoder-states';
 import './gradient-registry';
 import { firstLoraLayer } from './lora-spec';
 import { checkTrainableWeights, trainableTensorSpecs } from './trainable-spec';
 
 /** What the model reads: backbone features [n, inputDim], or (with LoRA) the frozen encoder's states. */
-export type ModelInput = tf.Tensor2D | UseLiteStatesBatch;
+export type ModelInput = tf.Tensor2D | EncoderStatesBatch;
 
-function isStatesBatch(input: ModelInput): input is UseLiteStatesBatch {
+function isStatesBatch(input: ModelInput): input is EncoderStatesBatch {
   return !(input instanceof tf.Tensor);
 }
 
@@ -178,7 +179,8 @@ export class AdapterHeadModel {
     const { lora } = this.spec;
     if (!lora || !this.encoder) throw new FedtlError('FEDTL_ERR_BAD_CONFIG', 'expected features for a model without LoRA, got encoder states');
     const adapted = withLora(this.encoder, lora, (name) => this.variables.get(name));
-    return encodeUseLiteFrom(adapted, input, firstLoraLayer(lora));
+    if (input.fromLayer > firstLoraLayer(lora)) throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected encoder states entering layer ${firstLoraLayer(lora)} or below (the first with LoRA), got states entering layer ${input.fromLayer}`);
+    return encodeUseLiteFrom(adapted, input, input.fromLayer);
   }
 
   /** h = x + relu(x·Wd + bd)·Wu + bu, or x itself without an adapter. */

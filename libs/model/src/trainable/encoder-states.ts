@@ -11,7 +11,11 @@ import type { UseLiteWeights } from '../backbone/use-lite-weights';
 export interface LabelledEncoderStates {
   /** The frozen packaged encoder the states came from and the adapted layers run on; not owned. */
   encoder: UseLiteWeights;
-  /** The layer the states enter (the spec's first LoRA layer; 0: the embeddings with the timing signal). */
+  /**
+   * The layer the states enter: the spec's first LoRA layer (everything frozen computed once), or a lower one to
+   * hold less (0: the 256-wide embeddings with the timing signal) at the cost of recomputing the frozen layers
+   * between it and the first LoRA layer at every step.
+   */
   fromLayer: number;
   /** Example i's states, row-major [tokens[i], width]. */
   states: Float32Array[];
@@ -23,14 +27,20 @@ export interface LabelledEncoderStates {
   n: number;
 }
 
+/** A batch of states with the layer they enter (what AdapterHeadModel reads for a spec with LoRA). */
+export interface EncoderStatesBatch extends UseLiteStatesBatch {
+  fromLayer: number;
+}
+
 /** Rows `rows` of `data` padded with zeros to the longest into one batch; the caller disposes both tensors. */
-export function statesBatch(data: LabelledEncoderStates, rows: readonly number[]): UseLiteStatesBatch {
+export function statesBatch(data: LabelledEncoderStates, rows: readonly number[]): EncoderStatesBatch {
   const longest = rows.reduce((max, row) => Math.max(max, data.tokens[row]), 0);
   const values = new Float32Array(rows.length * longest * data.width);
   rows.forEach((row, b) => values.set(data.states[row], b * longest * data.width));
   return {
     states: tf.tensor3d(values, [rows.length, longest, data.width]),
     lengths: tf.tensor1d(rows.map((row) => data.tokens[row]), 'int32'),
+    fromLayer: data.fromLayer,
   };
 }
 

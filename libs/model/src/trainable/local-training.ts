@@ -123,8 +123,8 @@ export function checkLabelledFeatures(spec: ModelSpec, data: LabelledExamples, m
 function checkEncoderStates(spec: ModelSpec, data: LabelledEncoderStates): void {
   if (!spec.lora) throw new FedtlError('FEDTL_ERR_BAD_DATA', 'expected backbone features for a model without LoRA, got encoder states');
   const fromLayer = firstLoraLayer(spec.lora);
-  if (data.fromLayer !== fromLayer) {
-    throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected encoder states entering layer ${fromLayer} (the first with LoRA), got states entering layer ${data.fromLayer}`);
+  if (!Number.isInteger(data.fromLayer) || data.fromLayer < 0 || data.fromLayer > fromLayer) {
+    throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected encoder states entering layer ${fromLayer} or below (the first with LoRA), got states entering layer ${data.fromLayer}`);
   }
   if (data.states.length !== data.n || data.tokens.length !== data.n) {
     throw new FedtlError('FEDTL_ERR_BAD_DATA', `expected ${data.n} examples' states and token counts, got ${data.states.length} and ${data.tokens.length}`);
