@@ -41,7 +41,8 @@ export class LearnerExampleSource {
       const statesOf = async (split: string[]): Promise<EncoderStates> => ({ encoder: encoder.weights, fromLayer, ...(await encoder.states(split, fromLayer)), n: split.length });
       cached = { train: await statesOf(texts.train), test: await statesOf(texts.test) };
       this.states.set(fromLayer, cached);
-      this.log.info('encoder states ready', { fromLayer, texts: texts.train.length + texts.test.length, seconds: (Date.now() - started) / 1000 });
+      const bytes = [cached.train, cached.test].reduce((sum, split) => sum + split.states.reduce((n, states) => n + states.byteLength, 0), 0);
+      this.log.info('encoder states ready', { fromLayer, texts: texts.train.length + texts.test.length, MiB: Math.round(bytes / 2 ** 20), seconds: (Date.now() - started) / 1000 });
     }
     return {
       train: { ...cached.train, labels: labelIndices(spec, this.data.train.labels, 'training') },

@@ -69,7 +69,12 @@ describe('coordinator configuration', () => {
     expect(parseCoordinatorConfig(['--lora-rank', '2', '--lora-alpha', '3', '--lora-layers', '1,0', '--lora-targets', 'ffn-inner,key']).lora).toEqual({ rank: 2, alpha: 3, layers: [0, 1], targets: ['key', 'ffn-inner'] });
     expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--lora-layers', '2'])).toThrow('--lora-layers: expected a comma-separated list');
     expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--lora-targets', 'attention'])).toThrow(/--lora-targets: expected a comma-separated list of at least 1 item, each one of query, key, value, output, ffn-inner, ffn-outer, got "attention"/);
-    expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--lora-targets', 'query,query'])).toThrow(/lora\.targets must be distinct projections/);
+    expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--lora-targets', 'query,query'])).toThrow('--lora-targets: expected distinct projections among query, key, value, output, ffn-inner, ffn-outer, got "query,query"');
+    expect(() => parseCoordinatorConfig(['--lora-rank', '300', '--lora-layers', '0'])).toThrow('--lora-rank: expected at most 256 (the smallest side of the adapted kernels), got 300');
+    expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--lora-alpha', '1e39'])).toThrow(/--lora-alpha: expected positive and finite as a float32/);
+    expect(parseCoordinatorConfig(['--lora-rank', '4', '--lora-alpha', '0.1']).lora?.alpha).toBe(Math.fround(0.1));
+    expect(parseCoordinatorConfig(['--lora-alpha', '3', '--lora-layers', '0']).warnings).toContain('--lora-alpha, --lora-layers ignored: --lora-rank is 0, so the backbone stays frozen');
+    expect(parseCoordinatorConfig(['--lora-rank', '4']).warnings.join('\n')).toMatch(/raise --round-timeout-ms \(now 300000 ms\)/);
     expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--backbone', 'precomputed:16'])).toThrow('--lora-rank: expected 0 with --backbone precomputed:16 (LoRA trains inside the use-lite encoder only), got 4');
     expect(() => parseCoordinatorConfig(['--lora-rank', '4', '--dp-record-clip-norm', '1', '--dp-record-noise-multiplier', '1'])).toThrow(/--lora-rank: expected 0 with --dp-record-clip-norm/);
     // LoRA changes the model, so the run's config hash: a checkpoint of the frozen model is never resumed with it.

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { normalizeLabel, readSecretFile, readUserTextSync } from '@fedtl/data';
 import { configError, tokenWeakness, type LogFormat, type LogLevel } from '@fedtl/util';
 import { flagName, isSetExplicitly, parseCommandLine, preferredOf, type ResolvedOptions } from '@fedtl/util/options';
-import { loraSpecOf } from '@fedtl/model';
+import { LORA_DETAIL_KEYS, loraSpecOf } from '@fedtl/model';
 import { formatUpdateCompression, parseUpdateCompression, type LoraSpec, type ModelSpec, type TrainingConfig, type UpdateCompression } from '@fedtl/protocol';
 import { chooseFractionalBits } from '@fedtl/privacy';
 import { fewestForKrum, fewestForTrimFraction } from '@fedtl/strategies';
@@ -290,6 +290,17 @@ function checkLora(config: CoordinatorConfig): void {
   }
 }
 
+/** What --lora-* settings will surprise: details given without a rank, and a round deadline set for frozen features. */
+function loraWarnings(config: CoordinatorConfig, resolved: CoordinatorOptions): string[] {
+  const explicit = LORA_DETAIL_KEYS.filter((key) => isSetExplicitly(resolved, COORDINATOR_OPTIONS, key));
+  if (!config.lora) return explicit.length > 0 ? [`${explicit.map((key) => `--${flagName(key)}`).join(', ')} ignored: --lora-rank is 0, so the backbone stays frozen`] : [];
+  if (isSetExplicitly(resolved, COORDINATOR_OPTIONS, 'roundTimeoutMs')) return [];
+  return [
+    `LoRA trains through the encoder, far slower than on frozen features: each client logs its texts per second ("local training done"); ` +
+      `if rounds time out, raise --round-timeout-ms (now ${config.roundTimeoutMs} ms) above local epochs × training texts ÷ that rate`,
+  ];
+}
+
 /** Which differential privacy the run uses: none, record-level (DP-SGD) or client-level (DP-FedAvg). */
 export function dpUnitOf(config: CoordinatorConfig): 'record' | 'client' | undefined {
   if (config.dpRecordClipNorm !== undefined) return 'record';
@@ -454,6 +465,7 @@ export function coordinatorConfigFrom(resolved: CoordinatorOptions): Coordinator
   checkDifferentialPrivacy(config, isSetExplicitly(resolved, COORDINATOR_OPTIONS, 'dpDelta'));
   checkCompression(config);
   checkLora(config);
+  loraWarnings(config, resolved).forEach((warning) => config.warnings.push(warning));
   if (new Set(config.labels).size !== config.labels.length) fail('--labels', 'distinct labels', config.labels);
   if (Boolean(config.tlsCert) !== Boolean(config.tlsKey)) fail('--tls-cert/--tls-key', 'both or neither', { cert: config.tlsCert, key: config.tlsKey });
   if (config.tlsClientCa && !config.tlsCert) fail('--tls-client-ca', 'TLS to be on (--tls-cert and --tls-key)', config.tlsClientCa);

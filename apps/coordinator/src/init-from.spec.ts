@@ -102,6 +102,9 @@ describe('--init-from', () => {
     expect(otherRank.kept).toEqual(HEAD);
     expect(otherRank.reinitialised.map((r) => `${r.name}: ${r.reason}`)[0]).toBe('lora/layer_1/query/a: shape [512,4] in the source, [512,8] here');
 
+    const otherScale = await initFrom(dir, { ...lora(4), lora: { ...lora(4).lora, alpha: 32 } }, wide, 42);
+    expect(otherScale.reinitialised.map((r) => `${r.name}: ${r.reason}`)[0]).toBe('lora/layer_1/query/a: LoRA scale α/r 2 in the source, 8 here');
+
     const frozenSource = join(sandbox.dir, 'frozen-run');
     const frozen = { ...lora(4), lora: undefined };
     await new CheckpointStore(join(frozenSource, 'checkpoints')).save({ ...checkpointOf(trained(frozen, 8), 1, frozen), backbone: wide });

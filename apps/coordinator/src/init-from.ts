@@ -12,7 +12,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { initialWeights } from '@fedtl/model';
-import type { BackboneRef, ModelSpec, NamedTensor } from '@fedtl/protocol';
+import type { BackboneRef, LoraSpec, ModelSpec, NamedTensor } from '@fedtl/protocol';
 import { FedtlError, configError, createLogger, errorMessage } from '@fedtl/util';
 import { CheckpointStore, decodeCheckpoint, requireFinite, type Checkpoint } from './checkpoint-store';
 
@@ -176,6 +176,7 @@ export function transferWeights(source: InitFromSource, model: ModelSpec, backbo
           ? 'the source\'s label set is unknown (its checkpoint and run dir do not record it)'
           : `labels ${source.labels.join(',')} in the source, ${model.labels.join(',')} here`;
       }
+      else if (fresh.name.startsWith('lora/')) reason = loraScaleMismatch(source.checkpoint.model?.lora, model.lora);
       if (reason !== undefined || !from) {
         reinitialised.push({ name: fresh.name, reason: reason ?? 'not in the source' });
         return fresh;
@@ -187,6 +188,16 @@ export function transferWeights(source: InitFromSource, model: ModelSpec, backbo
   const wanted = new Set(weights.map((t) => t.name));
   const unused = source.checkpoint.weights.map((t) => t.name).filter((name) => !wanted.has(name));
   return { weights, source, kept, reinitialised, unused, backboneCheck };
+}
+
+/**
+ * Why a LoRA pair of the same shape cannot be kept: another scale α/r would multiply what it learned (W + (α/r)·A·B),
+ * and a source whose scale is unknown cannot be checked. Undefined when the scales match.
+ */
+function loraScaleMismatch(source: LoraSpec | undefined, here: LoraSpec | undefined): string | undefined {
+  if (!source || !here) return 'the source records no LoRA scale';
+  const scale = (lora: LoraSpec) => lora.alpha / lora.rank;
+  return scale(source) === scale(here) ? undefined : `LoRA scale α/r ${scale(source)} in the source, ${scale(here)} here`;
 }
 
 /** Reads the source, transfers its weights onto `model` and says in one log line what was kept and what not. */

@@ -354,10 +354,17 @@ function backboneFromWire(wire: v1.BackboneRef.$Properties, fields: FieldReader)
 function loraToWire(lora: LoraSpec, fields: FieldWriter): v1.LoraSpec.$Properties {
   return {
     rank: fields.positiveUint32('rank', lora.rank),
-    alpha: fields.nonNegativeNumber('alpha', lora.alpha),
+    alpha: positiveFloat32(fields, 'alpha', lora.alpha),
     layers: lora.layers.map((layer, i) => fields.uint32(`layers[${i}]`, layer)),
     targets: lora.targets.slice(),
   };
+}
+
+/** A number that is still positive and finite once written as a float32 (protobuf `float`). */
+function positiveFloat32(fields: FieldWriter, field: string, value: number): number {
+  const rounded = Math.fround(value);
+  if (!(rounded > 0) || !Number.isFinite(rounded)) throw new RangeError(`${fields.path}.${field}: expected a positive number finite as a float32, got ${value}`);
+  return value;
 }
 
 /** The wire's LoRA terms, bounded; whether they fit the backbone is the model's check (trainableTensorSpecs). */

@@ -126,6 +126,14 @@ export class AdapterHeadModel {
     let keptCorrect: tf.Scalar | undefined;
     try {
       const differentiated = [...this.variables].filter(([name]) => trains(name));
+      if (differentiated.length === 0) {
+        // Nothing trains (tf.variableGrads refuses an empty list): the loss and count, no gradients.
+        return tf.tidy(() => {
+          const logits = this.forward(x);
+          const correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar;
+          return { loss: meanCrossEntropy(logits, labels, this.spec.labels.length), correct, gradients: {} };
+        });
+      }
       const { value: loss, grads } = tf.variableGrads(() => {
         const logits = this.forward(x);
         // variableGrads disposes whatever its function made except the loss, so the count is kept past it ...

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ModelSpec, NamedTensor, TrainingConfig } from '@fedtl/protocol';
 import { FedtlError, describeValue, seededRandom, shuffled } from '@fedtl/util';
 import type { ProgressCallback } from '../progress-callback';
-import { AdapterHeadModel, checkFeatures, type ModelInput } from './adapter-head-model';
+import { AdapterHeadModel, checkFeatures, type BatchGradients } from './adapter-head-model';
 import { divergedError, firstNonFinite } from './divergence';
 import { lengthGroupedBatches, statesBatch, type LabelledEncoderStates } from './encoder-states';
 import { LORA_PREFIX, firstLoraLayer } from './lora-spec';
@@ -33,6 +33,38 @@ export function isEncoderStates(data: LabelledExamples): data is LabelledEncoder
 
 /** Rows per pass when a model with LoRA turns states into features (evaluation, head-only training). */
 const STATES_CHUNK_ROWS = 32;
+
+/**
+ * Padded tokens per forward-and-backward pass through the encoder (8 texts at use-lite's 128-token cap): a step's
+ * activations take about 32 MiB per 128 tokens on wasm, so a larger batch runs as several such micro-batches.
+ */
+export const MICRO_BATCH_TOKENS = 1024;
+
+/**
+ * `rows` cut, in order, into consecutive parts whose padded size (rows × the longest's tokens) stays within
+ * `budget`; a part holds at least one row. Rows of similar length (lengthGroupedBatches) make few parts.
+ */
+export function microBatches(rows: readonly number[], tokens: Int32Array, budget: number): number[][] {
+  const parts: number[][] = [];
+  let part: number[] = [];
+  let longest = 0;
+  for (const row of rows) {
+    const nextLongest = Math.max(longest, tokens[row], 1);
+    if (part.length > 0 && (part.length + 1) * nextLongest > budget) {
+      parts.push(part);
+      part = [];
+      longest = 0;
+    }
+    part.push(row);
+    longest = Math.max(longest, tokens[row], 1);
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}
+
+function mapValues(record: Record<string, tf.Tensor>, f: (value: tf.Tensor, key: string) => tf.Tensor): Record<string, tf.Tensor> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, f(value, key)]));
+}
 
 export interface LocalTrainingOptions {
   /** FedProx proximal coefficient μ ≥ 0. Default 0 (plain local SGD, as FedAvg). */
@@ -237,26 +269,35 @@ export async function trainLocally(
       else for (let start = 0; start < n; start += config.batchSize) batches.push(order.slice(start, start + config.batchSize));
       for (const [k, batchRows] of batches.entries()) {
         const step = tf.tidy(() => {
-          const slice = (rows: number[]): { x: ModelInput; y: tf.Tensor1D } => {
-            const batch = tf.tensor1d(rows, 'int32');
-            const y = tf.gather(labelsAll, batch) as tf.Tensor1D;
-            return { x: states ? statesBatch(states, rows) : (tf.gather(xAll as tf.Tensor2D, batch) as tf.Tensor2D), y };
+          const gradientsOf = (rows: number[]): BatchGradients => {
+            const y = (part: readonly number[]) => tf.gather(labelsAll, tf.tensor1d(part as number[], 'int32')) as tf.Tensor1D;
+            if (!states) return model.lossAndGradients(tf.gather(xAll as tf.Tensor2D, tf.tensor1d(rows, 'int32')) as tf.Tensor2D, y(rows), trainsName);
+            // Through the encoder, activations grow with the batch's padded tokens: micro-batches bound them, and
+            // their gradients, weighted by their share of the rows, add up to the whole batch's mean.
+            const parts = microBatches(rows, states.tokens, MICRO_BATCH_TOKENS);
+            if (parts.length === 1) return model.lossAndGradients(statesBatch(states, rows), y(rows), trainsName);
+            let sum: BatchGradients | undefined;
+            for (const part of parts) {
+              const weight = part.length / rows.length;
+              const next = model.lossAndGradients(statesBatch(states, part), y(part), trainsName);
+              const scaled = { loss: tf.mul(next.loss, weight) as tf.Scalar, correct: next.correct, gradients: mapValues(next.gradients, (g) => tf.mul(g, weight)) };
+              sum = sum === undefined ? scaled : { loss: tf.add(sum.loss, scaled.loss) as tf.Scalar, correct: tf.add(sum.correct, scaled.correct) as tf.Scalar, gradients: mapValues(sum.gradients, (g, name) => tf.add(g, scaled.gradients[name])) };
+            }
+            return sum as BatchGradients;
           };
           const trains = (i: number) => trainsName(names[i]);
           let measured = batchRows;
           let saved: tf.Tensor[] = [];
           if (alpha > 0) {
             // Per-FedAvg (FO): adapt on D, then take the gradient at the adapted weights on D' (below).
-            const inner = slice(batchRows);
-            const { gradients: innerGradients } = model.lossAndGradients(inner.x, inner.y, trainsName);
+            const { gradients: innerGradients } = gradientsOf(batchRows);
             saved = variables.map((v) => tf.clone(v));
             variables.forEach((v, i) => {
               if (trains(i)) v.assign(tf.sub(v, tf.mul(innerGradients[names[i]], alpha)));
             });
             measured = batches[(k + 1) % batches.length];
           }
-          const outer = slice(measured);
-          const { loss, correct, gradients } = model.lossAndGradients(outer.x, outer.y, trainsName);
+          const { loss, correct, gradients } = gradientsOf(measured);
           // Back to w: the optimiser moves w itself, along the gradient taken at the adapted point.
           saved.forEach((value, i) => variables[i].assign(value));
           // Keyed by the engine's variable names, as Optimizer.applyGradients expects.

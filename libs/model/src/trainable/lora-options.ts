@@ -1,6 +1,7 @@
 // The command-line terms of LoRA inside the backbone, declared once for the coordinator (which sends them to every
 // client in Welcome) and the benchmarks, and the LoraSpec they make.
 import { LORA_TARGETS, type LoraSpec, type LoraTarget } from '@fedtl/protocol';
+import { FedtlError, configError } from '@fedtl/util';
 import { integerListOption, integerOption, numberOption, stringListOption } from '@fedtl/util/options';
 import { USE_LITE_PROJECTION_SHAPES, checkLoraSpec } from './lora-spec';
 
@@ -48,13 +49,27 @@ export function loraSpecOf(values: LoraOptionValues): LoraSpec | undefined {
   if (values.loraRank === 0) return undefined;
   const lora: LoraSpec = {
     rank: values.loraRank,
-    alpha: values.loraAlpha ?? 2 * values.loraRank,
+    // The value every client will use: α travels as a float32.
+    alpha: Math.fround(values.loraAlpha ?? 2 * values.loraRank),
     layers: [...values.loraLayers].sort((a, b) => a - b),
     targets: LORA_TARGETS.filter((target) => values.loraTargets.includes(target)),
   };
-  if (lora.targets.length !== values.loraTargets.length || new Set(lora.layers).size !== lora.layers.length) {
-    checkLoraSpec({ ...lora, layers: values.loraLayers, targets: values.loraTargets as LoraTarget[] });
+  try {
+    if (lora.targets.length !== values.loraTargets.length || new Set(lora.layers).size !== lora.layers.length) {
+      checkLoraSpec({ ...lora, layers: values.loraLayers, targets: values.loraTargets as LoraTarget[] });
+    }
+    checkLoraSpec(lora);
+  } catch (err) {
+    const field = err instanceof FedtlError ? (err.details?.field as string | undefined) : undefined;
+    const flag = field === undefined ? undefined : LORA_FLAGS[field];
+    if (!(err instanceof FedtlError) || flag === undefined) throw err;
+    throw configError(flag, err.message.replace(/^model spec: lora\.\w+ must be /, '').replace(/, got .*$/, ''), flag === '--lora-alpha' ? (values.loraAlpha ?? lora.alpha) : flag === '--lora-rank' ? lora.rank : flag === '--lora-layers' ? values.loraLayers.join(',') : values.loraTargets.join(','));
   }
-  checkLoraSpec(lora);
   return lora;
 }
+
+/** The flag behind each field checkLoraSpec names. */
+const LORA_FLAGS: Record<string, string> = { 'lora.rank': '--lora-rank', 'lora.alpha': '--lora-alpha', 'lora.layers': '--lora-layers', 'lora.targets': '--lora-targets' };
+
+/** The --lora-* flags that mean nothing with rank 0, given explicitly: the caller warns that they are ignored. */
+export const LORA_DETAIL_KEYS = ['loraAlpha', 'loraLayers', 'loraTargets'] as const;

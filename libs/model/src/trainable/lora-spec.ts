@@ -36,7 +36,9 @@ export function checkLoraSpec(lora: LoraSpec): void {
     new FedtlError('FEDTL_ERR_BAD_CONFIG', `model spec: lora.${field} must be ${expected}, got ${shownValue(value)}`, { field: `lora.${field}` });
   const layerCount = USE_LITE_PROJECTION_SHAPES.length;
   if (!Number.isInteger(lora.rank) || lora.rank < 1) throw bad('rank', 'an integer ≥ 1', lora.rank);
-  if (!Number.isFinite(lora.alpha) || lora.alpha <= 0) throw bad('alpha', 'positive and finite', lora.alpha);
+  // α travels as a float32: it must stay positive and finite there too.
+  const alpha32 = Math.fround(lora.alpha);
+  if (!(alpha32 > 0) || !Number.isFinite(alpha32)) throw bad('alpha', 'positive and finite as a float32 (about 1.2e-38 to 3.4e38)', lora.alpha);
   const layers = lora.layers;
   const layersOk =
     Array.isArray(layers) && layers.length > 0 && layers.every((layer, i) => Number.isInteger(layer) && layer >= 0 && layer < layerCount && (i === 0 || layer > layers[i - 1]));
@@ -44,6 +46,9 @@ export function checkLoraSpec(lora: LoraSpec): void {
   const targets = lora.targets;
   const targetsOk = Array.isArray(targets) && targets.length > 0 && new Set(targets).size === targets.length && targets.every((t) => (LORA_TARGETS as readonly string[]).includes(t));
   if (!targetsOk) throw bad('targets', `distinct projections among ${LORA_TARGETS.join(', ')}`, targets);
+  // A·B has rank at most min(in, out): a larger rank only adds parameters.
+  const maxRank = Math.min(...layers.flatMap((layer) => targets.map((target) => Math.min(...USE_LITE_PROJECTION_SHAPES[layer][target]))));
+  if (lora.rank > maxRank) throw bad('rank', `at most ${maxRank} (the smallest side of the adapted kernels)`, lora.rank);
 }
 
 /** A short list as itself (`[2]`, `["query","query"]`), anything else as describeValue says it. */

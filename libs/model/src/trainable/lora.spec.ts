@@ -7,7 +7,7 @@ import { loadTrainableUseLite, type TrainableUseLite } from '../backbone/use-lit
 import { AdapterHeadModel } from './adapter-head-model';
 import { lengthGroupedBatches, statesBatch, type LabelledEncoderStates } from './encoder-states';
 import { evaluate } from './evaluation';
-import { featuresOf, trainLocally } from './local-training';
+import { MICRO_BATCH_TOKENS, featuresOf, microBatches, trainLocally } from './local-training';
 import { LORA_PREFIX, USE_LITE_PROJECTION_SHAPES, checkLoraSpec, loraTensorSpecs } from './lora-spec';
 import { initialWeights, trainableTensorSpecs } from './trainable-spec';
 
@@ -103,9 +103,11 @@ describe('LoRA inside use-lite', () => {
 
   it.each([
     [{ ...LORA, rank: 0 }, /lora\.rank must be an integer ≥ 1, got number 0/],
-    [{ ...LORA, alpha: -1 }, /lora\.alpha must be positive and finite, got number -1/],
+    [{ ...LORA, alpha: -1 }, /lora\.alpha must be positive and finite as a float32 \(about 1\.2e-38 to 3\.4e38\), got number -1/],
     [{ ...LORA, layers: [2] }, /lora\.layers must be distinct ascending encoder layers in 0…1 \(use-lite has 2\), got \[2\]/],
     [{ ...LORA, layers: [1, 0] }, /lora\.layers must be distinct ascending/],
+    [{ ...LORA, rank: 513 }, /lora\.rank must be at most 512 \(the smallest side of the adapted kernels\), got number 513/],
+    [{ ...LORA, alpha: 1e39 }, /lora\.alpha must be positive and finite as a float32/],
     [{ ...LORA, targets: ['query', 'query'] }, /lora\.targets must be distinct projections among query, key, value, output, ffn-inner, ffn-outer, got \["query","query"\]/],
   ])('refuses LoRA terms that do not fit use-lite: %j', (lora, message) => {
     expectFedtlError(() => checkLoraSpec(lora as LoraSpec), 'FEDTL_ERR_BAD_CONFIG', message);
@@ -140,6 +142,42 @@ describe('LoRA inside use-lite', () => {
     const cached = await trainLocally(spec, start, await statesOf(use, texts, labels, 1), config);
     const recomputed = await trainLocally(spec, start, await statesOf(use, texts, labels, 0), config);
     expect(Math.max(...cached.delta.map((t, i) => maxAbsDiff(t.data as Float32Array, recomputed.delta[i].data as Float32Array)))).toBeLessThan(1e-4);
+  }, 60_000);
+
+  it('cuts a batch into micro-batches within the token budget, in order, each row once', () => {
+    const tokens = Int32Array.from([128, 128, 120, 100, 60, 0, 5]);
+    expect(microBatches([0, 1, 2, 3, 4, 5, 6], tokens, 256)).toEqual([[0, 1], [2, 3], [4, 5, 6]]);
+    expect(microBatches([4, 5], tokens, 10)).toEqual([[4], [5]]);
+    expect(microBatches([], tokens, 256)).toEqual([]);
+  });
+
+  it('takes one SGD step over a batch larger than the token budget exactly as over the whole batch', async () => {
+    const random = seededRandom(9);
+    const texts = Array.from({ length: 12 }, (_, i) => Array.from({ length: 150 }, () => (i % 2 === 0 ? GOOD : BAD)[Math.floor(random() * 9)]).join(' '));
+    const labels = Int32Array.from(texts, (_, i) => i % 2);
+    const spec = loraSpec();
+    const data = await statesOf(use, texts, labels, 1);
+    expect(data.tokens.reduce((a, b) => a + b, 0)).toBeGreaterThan(MICRO_BATCH_TOKENS);
+    const start = initialWeights(spec, 10);
+    // B = 0 gives A a zero gradient; a nonzero B makes every LoRA tensor move.
+    const weights = start.map((t) => (t.name.endsWith('/b') ? { ...t, data: t.data.map((_, k) => 0.01 * Math.sin(k)) } : t));
+    const before = tf.memory().numTensors;
+    const stepped = await trainLocally(spec, weights, data, { localEpochs: 1, batchSize: 12, learningRate: 0.1, optimizer: 'sgd', seed: 1 });
+    expect(tf.memory().numTensors).toBe(before);
+    const model = new AdapterHeadModel(spec, weights, use.weights);
+    const batch = statesBatch(data, Array.from({ length: 12 }, (_, i) => i));
+    const y = tf.tensor1d(labels, 'int32');
+    const whole = model.lossAndGradients(batch, y);
+    try {
+      for (const [i, tensor] of stepped.delta.entries()) {
+        const expected = (await whole.gradients[tensor.name].data()) as Float32Array;
+        const diff = maxAbsDiff(tensor.data as Float32Array, expected.map((g) => -0.1 * g));
+        expect([tensor.name, diff < 1e-5]).toEqual([weights[i].name, true]);
+      }
+    } finally {
+      tf.dispose([whole.loss, whole.correct, ...Object.values(whole.gradients), batch.states, batch.lengths, y]);
+      model.dispose();
+    }
   }, 60_000);
 
   it('pads a batch of states with zeros to its longest text, and groups similar lengths into batches', async () => {
