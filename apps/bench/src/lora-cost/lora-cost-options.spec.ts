@@ -8,8 +8,8 @@ const parse = (argv: string[]) => loraCostOptionsFrom(commandLine(LORA_COST_OPTI
 
 describe('bench lora-cost options', () => {
   it('has the issue\'s defaults, --quick a small run, and explicit flags win over both', () => {
-    expect(parse(['--data-dir', 'd', '--out', 'o'])).toEqual({ dataDir: 'd', domain: 'books', texts: 200, epochs: 2, loraRank: 4, repeat: 1, out: resolve('o') });
-    expect(parse(['--data-dir', 'd', '--out', 'o', '--quick'])).toMatchObject({ texts: 24, epochs: 1 });
+    expect(parse(['--data-dir', 'd', '--out', 'o'])).toEqual({ dataDir: 'd', domain: 'books', texts: 200, epochs: 2, loraRank: 4, repeat: 3, out: resolve('o') });
+    expect(parse(['--data-dir', 'd', '--out', 'o', '--quick'])).toMatchObject({ texts: 24, epochs: 1, repeat: 1 });
     expect(parse(['--data-dir', 'd', '--out', 'o', '--quick', '--texts', '40', '--domain', 'dvd', '--lora-rank', '8', '--repeat', '3'])).toMatchObject({ texts: 40, epochs: 1, domain: 'dvd', loraRank: 8, repeat: 3 });
   });
 

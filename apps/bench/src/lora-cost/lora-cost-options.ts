@@ -1,5 +1,5 @@
 // `fedtl bench lora-cost`: its options, declared once, and the settings they resolve to. --quick is a smoke test:
-// the options it shrinks (--texts, --epochs) have no declared default, loraCostOptionsFrom fills in the full or
+// the options it shrinks (--texts, --epochs, --repeat) have no declared default, loraCostOptionsFrom fills in the full or
 // the quick one; explicit flags win over both.
 import { resolve } from 'node:path';
 import { booleanOption, integerOption, stringOption, LOG_OPTIONS, type OptionValues } from '@fedtl/util/options';
@@ -21,8 +21,8 @@ export interface LoraCostOptions {
   out: string;
 }
 
-const FULL = { texts: 200, epochs: 2 };
-const QUICK = { texts: 24, epochs: 1 };
+const FULL = { texts: 200, epochs: 2, repeat: 3 };
+const QUICK = { texts: 24, epochs: 1, repeat: 1 };
 const both = (fullValue: number, quickValue: number) => `${fullValue}; --quick ${quickValue}`;
 
 export const LORA_COST_OPTIONS = {
@@ -33,8 +33,8 @@ export const LORA_COST_OPTIONS = {
     texts: integerOption({ help: 'texts each configuration trains on', min: 2, defaultText: both(FULL.texts, QUICK.texts), valueName: 'N', group: SUITE_GROUP }),
     epochs: integerOption({ help: 'local epochs of each timed training', min: 1, max: 1000, defaultText: both(FULL.epochs, QUICK.epochs), valueName: 'E', group: SUITE_GROUP }),
     loraRank: integerOption({ help: 'LoRA rank of the configurations with LoRA (alpha twice the rank)', min: 1, max: 256, default: 4, valueName: 'R', group: SUITE_GROUP }),
-    repeat: integerOption({ help: 'timed repetitions of every configuration, interleaved; figures are medians', min: 1, max: 100, default: 1, valueName: 'K', group: SUITE_GROUP }),
-    quick: booleanOption({ help: `${QUICK.texts} texts, ${QUICK.epochs} epoch (a smoke test); explicit flags still apply`, group: SUITE_GROUP }),
+    repeat: integerOption({ help: 'timed repetitions of every configuration, interleaved (a loaded machine\'s speed changes within seconds); figures are medians', min: 1, max: 100, defaultText: both(FULL.repeat, QUICK.repeat), valueName: 'K', group: SUITE_GROUP }),
+    quick: booleanOption({ help: `${QUICK.texts} texts, ${QUICK.epochs} epoch, ${QUICK.repeat} repetition (a smoke test); explicit flags still apply`, group: SUITE_GROUP }),
   }),
   ...LOG_OPTIONS,
   logLevel: { ...LOG_OPTIONS.logLevel, default: 'warn' as const },
@@ -47,5 +47,5 @@ export const LORA_COST_OPTIONS = {
 export function loraCostOptionsFrom(v: OptionValues<typeof LORA_COST_OPTIONS>): LoraCostOptions {
   const { dataDir, out } = dataAndOut(v);
   const base = v.quick ? QUICK : FULL;
-  return { dataDir, domain: v.domain, texts: v.texts ?? base.texts, epochs: v.epochs ?? base.epochs, loraRank: v.loraRank, repeat: v.repeat, out: resolve(out) };
+  return { dataDir, domain: v.domain, texts: v.texts ?? base.texts, epochs: v.epochs ?? base.epochs, loraRank: v.loraRank, repeat: v.repeat ?? base.repeat, out: resolve(out) };
 }
