@@ -12,6 +12,7 @@ import {
   SECAGG_FEATURE,
   FEDPROX_FEATURE,
   PER_FEDAVG_FEATURE,
+  LORA_FEATURE,
   DP_SGD_FEATURE,
   DP_FEDAVG_FEATURE,
   UnmaskLedger,
@@ -250,7 +251,7 @@ export class FederatedClient extends EventEmitter<FederatedClientEvents> {
       labels: data.labelSet,
       numTrainExamples: data.train.labels.length,
       numTestExamples: data.test.labels.length,
-      features: [SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE, DP_SGD_FEATURE, DP_FEDAVG_FEATURE],
+      features: [SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE, DP_SGD_FEATURE, DP_FEDAVG_FEATURE, LORA_FEATURE],
       privacyPolicy: this.policy,
     });
     let welcome: Welcome;

@@ -6,6 +6,7 @@ import { FedtlError, boundText, createLogger, deriveSeed, quoteUntrusted, secret
 import {
   DP_FEDAVG_FEATURE,
   DP_SGD_FEATURE,
+  LORA_FEATURE,
   PROTOCOL_VERSION,
   SECAGG_FEATURE,
   encodeEvaluateRequest,
@@ -513,6 +514,12 @@ export class Coordinator extends EventEmitter<CoordinatorEvents> {
       throw new FedtlError(
         'FEDTL_ERR_FEATURE_UNSUPPORTED',
         `this run's plans (--strategy ${this.options.strategy.name}) need the local training rule ${missing.join(', ')}; expected a client whose Join lists it, got ${quoteUntrusted(JSON.stringify(join.features ?? []))}: upgrade the client`,
+      );
+    }
+    if (this.options.model.lora && !(join.features ?? []).includes(LORA_FEATURE)) {
+      throw new FedtlError(
+        'FEDTL_ERR_FEATURE_UNSUPPORTED',
+        `this run trains LoRA inside the use-lite encoder (${LORA_FEATURE}); expected a client whose Join lists it, got ${quoteUntrusted(JSON.stringify(join.features ?? []))}: upgrade the client`,
       );
     }
     const dp = this.options.privacy?.mechanism;

@@ -126,6 +126,11 @@ export const PER_FEDAVG_FEATURE = 'per-fedavg/v1';
 export const DP_SGD_FEATURE = 'dp-sgd/v1';
 /** Client-level DP-FedAvg (TrainingConfig.updateClipNorm): a client without it would send an unclipped delta. */
 export const DP_FEDAVG_FEATURE = 'dp-fedavg/v1';
+/**
+ * LoRA inside the use-lite encoder (ModelSpec.lora): a client without it would skip the unknown field, build the
+ * frozen model and send updates without the LoRA tensors, so a run with LoRA refuses it at Join.
+ */
+export const LORA_FEATURE = 'lora-use-lite/v1';
 
 export interface JoinRequest {
   clientId: string;
