@@ -10,6 +10,7 @@ import { EMBEDDING_SUITE_OPTIONS } from './embedding/embedding-options';
 import { FEW_SHOT_OPTIONS } from './few-shot/few-shot-options';
 import { LEAKAGE_OPTIONS } from './leakage/leakage-options';
 import { LOAD_OPTIONS } from './load/load-options';
+import { LORA_COST_OPTIONS } from './lora-cost/lora-cost-options';
 import { PRIVACY_OPTIONS } from './privacy/privacy-options';
 import { SECAGG_OPTIONS } from './secagg/secagg-options';
 import { SIMULATE_OPTIONS } from './simulate/simulate-options';
@@ -79,6 +80,18 @@ matmul rate. Writes report.json and report.md under --out.
 
 Example:
   fedtl bench embedding --out docs/results/embedding`),
+    suite('lora-cost', 'what local training costs a client: texts/s and memory of LoRA inside use-lite vs frozen features, cached vs recomputed layers', LORA_COST_OPTIONS, async (resolved) =>
+      (await import('./lora-cost/lora-cost-suite')).runLoraCostSuite(resolved),
+    `
+On the first --texts reviews of one domain, in this process on wasm, the same local training (adam, 0.003, batch
+16) of four configurations: frozen (adapter + head on cached features), lora-layer1 (LoRA query,value in layer 1,
+states entering it cached), lora-layer1-recompute (the same LoRA with layer 0 recomputed every step: the baseline)
+and lora-layers01 (LoRA in layers 0 and 1). Per configuration: the cached part's seconds and MiB, training texts/s
+(first and later epochs), ratios to the baseline and to frozen, RSS, tf.memory() and tensors left behind.
+Writes report.json and report.md under --out.
+
+Example:
+  fedtl bench lora-cost --data-dir ../shared/data/amazon-reviews --out docs/results/lora-cost`),
     suite('load', 'the coordinator under load: N simulated clients over real sockets, at two model sizes', LOAD_OPTIONS, async (resolved) =>
       (await import('./load')).runLoadSuite(resolved),
     ),

@@ -50,7 +50,7 @@ describe('the fedtl program', () => {
   });
 
   it('lists every bench suite in `fedtl bench --help`, each with its own --help', async () => {
-    const suites = ['domains', 'cross-task', 'demo-tuning', 'embedding', 'load', 'leakage', 'secagg', 'few-shot', 'strategies', 'privacy', 'simulate', 'startup', 'wire', 'aggregate'];
+    const suites = ['domains', 'cross-task', 'demo-tuning', 'embedding', 'lora-cost', 'load', 'leakage', 'secagg', 'few-shot', 'strategies', 'privacy', 'simulate', 'startup', 'wire', 'aggregate'];
     const help = await fedtl(['bench', '--help']);
     expect(help.code).toBe(0);
     const listed = [...help.stdout.matchAll(/^ {2}([a-z-]+) \[options\]/gm)].map((match) => match[1]);
