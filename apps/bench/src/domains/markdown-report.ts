@@ -104,7 +104,7 @@ export function markdownReport(report: DomainsReport): string {
     '![accuracy per round](accuracy.svg)',
     '',
     `- Training examples per client: ${report.domains.map((d) => `${d} ${report.trainExamples[d]}`).join(', ')}; evaluated on ${report.domains.map((d) => `${d} ${report.evaluationExamples[d]}`).join(', ')}.`,
-    `- Model: adapter width ${h.adapterWidth}, ${h.head} head${h.head === 'mlp' ? ` (${h.headHidden} hidden)` : ''}; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epoch(s) per round; personalized: ${h.personalizeEpochs} epochs of private head fine-tuning after each round.`,
+    `- Model: ${h.lora ? `LoRA rank ${h.lora.rank} (α ${h.lora.alpha}) in ${h.lora.targets.join(', ')} of use-lite layer${h.lora.layers.length > 1 ? 's' : ''} ${h.lora.layers.join(', ')}, ` : 'backbone frozen, '}adapter width ${h.adapterWidth}, ${h.head} head${h.head === 'mlp' ? ` (${h.headHidden} hidden)` : ''}; ${h.optimizer} lr ${h.learningRate}, batch ${h.batchSize}, ${h.localEpochs} local epoch(s) per round; personalized: ${h.personalizeEpochs} epochs of private head fine-tuning after each round.`,
     ...serverOptimizerLines(report),
     ...provenanceLines(report),
     '',

@@ -44,6 +44,14 @@ describe('report files', () => {
     expect(JSON.parse(await readFile(join(sandbox.dir, 'report.json'), 'utf8')).methods.fedavg.mean).toBeCloseTo(0.73);
     expect(await readFile(join(sandbox.dir, 'report.md'), 'utf8')).toContain('| fedavg | 73.0 | 73.0 | **73.0** | 2.0 KiB | 4.0 KiB | 1.0 |');
     expect(isWellFormedXml(await readFile(join(sandbox.dir, 'accuracy.svg'), 'utf8'))).toBe(true);
+    expect(await readFile(join(sandbox.dir, 'report.md'), 'utf8')).toContain('- Model: backbone frozen, adapter width 8, linear head;');
+  });
+
+  it('says when the model has LoRA inside the backbone, with its rank, scale, projections and layers', async () => {
+    const withLora = report(50, 0.7);
+    withLora.hyperparameters = { ...withLora.hyperparameters, lora: { rank: 4, alpha: 8, layers: [1], targets: ['query', 'value'] } };
+    await writeBudgetReport(sandbox.dir, withLora);
+    expect(await readFile(join(sandbox.dir, 'report.md'), 'utf8')).toContain('- Model: LoRA rank 4 (α 8) in query, value of use-lite layer 1, adapter width 8, linear head;');
   });
 
   it('states fedavg-secagg’s largest accuracy difference from fedavg and both runs’ cost per round next to the table', async () => {
