@@ -27,6 +27,7 @@ import {
   PER_FEDAVG_FEATURE,
   DP_SGD_FEATURE,
   DP_FEDAVG_FEATURE,
+  LORA_FEATURE,
   type AdvertiseKeys,
   type JoinRequest,
   type MaskedInput,
@@ -140,7 +141,7 @@ describe('FederatedClient under secure aggregation', () => {
     const clients = ids.map((id, k) => startClient(port, id, 0.2 * (k - 1)));
     await Promise.all(clients.map((c) => waitFor(c, 'finished', 120_000)));
 
-    expect(joins.map((j) => [j.features, j.privacyPolicy])).toEqual(ids.map(() => [[SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE, DP_SGD_FEATURE, DP_FEDAVG_FEATURE], PERMISSIVE_POLICY]));
+    expect(joins.map((j) => [j.features, j.privacyPolicy])).toEqual(ids.map(() => [[SECAGG_FEATURE, FEDPROX_FEATURE, PER_FEDAVG_FEATURE, DP_SGD_FEATURE, DP_FEDAVG_FEATURE, LORA_FEATURE], PERMISSIVE_POLICY]));
     expect(updates).toEqual([]);
     expect(unmaskAcks).toEqual([true, true, true]);
     const { sum, survivors } = await (result as Promise<RelayResult>);
