@@ -50,28 +50,32 @@ export async function runDomainsSuite(resolved: ResolvedOptions<typeof DOMAINS_O
     machine: machineInfo(),
     command: benchCommand('domains', DOMAINS_OPTIONS, resolved),
   };
-  const sweep = options.labelsPerClient.length > 1;
-  const reports: DomainsReport[] = [];
-  const progress = new SuiteProgress('domains', options.labelsPerClient.length, 'budgets');
-  for (const [i, labelsPerClient] of options.labelsPerClient.entries()) {
-    const dir = budgetDir(options.out, labelsPerClient, sweep);
-    progress.begin(`${labelsPerClient} labels per client`);
-    const report = await runBudget(context, labelsPerClient, draws[i], dir);
-    progress.end();
-    // The first budget's wall time includes reading and embedding, so a single run reports the whole command.
-    if (reports.length === 0) report.seconds = (performance.now() - started) / 1000;
-    await writeBudgetReport(dir, report);
-    reports.push(report);
-    process.stdout.write(`\n${report.labelsPerClient} labels per client, ${report.evaluatedOn} accuracy (%), ${report.rounds} rounds, ${report.seconds.toFixed(0)} s:\n\n${accuracyTable(report)}\n`);
-    const secure = secureAggregationLines(report);
-    if (secure.length > 0) process.stdout.write(`\n${secure.join('\n')}\n`);
-    if (report.compression) process.stdout.write(`\n${compressionLines(report.compression, report.domains).join('\n')}\n`);
-    if (report.negativeTransfer.length > 0) {
-      process.stdout.write(`negative transfer: ${report.negativeTransfer.map((n) => `${n.method}/${n.domain} ${(100 * n.delta).toFixed(1)}`).join(', ')}\n`);
+  try {
+    const sweep = options.labelsPerClient.length > 1;
+    const reports: DomainsReport[] = [];
+    const progress = new SuiteProgress('domains', options.labelsPerClient.length, 'budgets');
+    for (const [i, labelsPerClient] of options.labelsPerClient.entries()) {
+      const dir = budgetDir(options.out, labelsPerClient, sweep);
+      progress.begin(`${labelsPerClient} labels per client`);
+      const report = await runBudget(context, labelsPerClient, draws[i], dir);
+      progress.end();
+      // The first budget's wall time includes reading and embedding, so a single run reports the whole command.
+      if (reports.length === 0) report.seconds = (performance.now() - started) / 1000;
+      await writeBudgetReport(dir, report);
+      reports.push(report);
+      process.stdout.write(`\n${report.labelsPerClient} labels per client, ${report.evaluatedOn} accuracy (%), ${report.rounds} rounds, ${report.seconds.toFixed(0)} s:\n\n${accuracyTable(report)}\n`);
+      const secure = secureAggregationLines(report);
+      if (secure.length > 0) process.stdout.write(`\n${secure.join('\n')}\n`);
+      if (report.compression) process.stdout.write(`\n${compressionLines(report.compression, report.domains).join('\n')}\n`);
+      if (report.negativeTransfer.length > 0) {
+        process.stdout.write(`negative transfer: ${report.negativeTransfer.map((n) => `${n.method}/${n.domain} ${(100 * n.delta).toFixed(1)}`).join(', ')}\n`);
+      }
     }
+    if (sweep) await writeSweepSummary(options.out, reports);
+  } finally {
+    // The encoder's weights are tensors of this process: freed whether the suite finished or failed.
+    encoder?.dispose();
   }
-  encoder?.dispose();
-  if (sweep) await writeSweepSummary(options.out, reports);
   log.info('domains benchmark done', { out: options.out, seconds: Math.round((performance.now() - started) / 1000) });
   return 0;
 }
